@@ -1,0 +1,110 @@
+package io.outreach.config;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigFactory;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+
+/**
+ * The engine's typed settings, read once at start from the {@code outreach} config root.
+ *
+ * <p>Reading fails fast with a {@link SettingsException} that names the offending key, so a bad
+ * deployment stops at start instead of failing later at first use.
+ */
+public record Settings(
+    Path dataDir, Http http, Db db, Auth auth, Cluster cluster, boolean managementEnabled,
+    int tenantTagSlices) {
+
+  /** HTTP server settings. */
+  public record Http(String host, int port, long maxBodyBytes, Duration askTimeout) {}
+
+  /** Database settings: an empty url means the embedded PostgreSQL. */
+  public record Db(
+      Optional<String> url,
+      Optional<String> user,
+      Optional<String> password,
+      Optional<String> ownerUser,
+      Optional<String> ownerPassword,
+      int poolSize) {}
+
+  /** Token verification settings. */
+  public record Auth(Optional<String> jwtSecret, Duration clockSkew) {}
+
+  /** How this node finds its cluster. */
+  public record Cluster(boolean joinSelf, boolean bootstrap) {}
+
+  /** Loads {@code application.conf} (with the environment) over every reference.conf. */
+  public static Settings load() {
+    return from(ConfigFactory.load());
+  }
+
+  /** Reads the settings from an already loaded configuration. */
+  public static Settings from(Config root) {
+    try {
+      Config c = root.getConfig("outreach");
+      Settings s =
+          new Settings(
+              Path.of(c.getString("data-dir")),
+              new Http(
+                  c.getString("http.host"),
+                  port(c, "http.port"),
+                  positive(c, "http.max-body-bytes", c.getBytes("http.max-body-bytes")),
+                  c.getDuration("http.ask-timeout")),
+              new Db(
+                  optional(c, "db.url"),
+                  optional(c, "db.user"),
+                  optional(c, "db.password"),
+                  optional(c, "db.owner-user"),
+                  optional(c, "db.owner-password"),
+                  (int) positive(c, "db.pool-size", c.getInt("db.pool-size"))),
+              new Auth(jwtSecret(c), c.getDuration("auth.clock-skew")),
+              new Cluster(c.getBoolean("cluster.join-self"), c.getBoolean("cluster.bootstrap")),
+              c.getBoolean("management.enabled"),
+              (int) positive(c, "tenant.tag-slices", c.getInt("tenant.tag-slices")));
+      if (s.db.url.isPresent() && s.db.user.isEmpty()) {
+        throw new SettingsException(
+            "outreach.db.user", "is required when outreach.db.url (OUTREACH_DB_URL) is set");
+      }
+      return s;
+    } catch (ConfigException e) {
+      throw new SettingsException(e.getMessage(), e);
+    }
+  }
+
+  /** True when no external database is configured and the embedded one runs. */
+  public boolean embeddedDatabase() {
+    return db.url.isEmpty();
+  }
+
+  private static Optional<String> optional(Config c, String key) {
+    String v = c.getString(key).trim();
+    return v.isEmpty() ? Optional.empty() : Optional.of(v);
+  }
+
+  private static int port(Config c, String key) {
+    int port = c.getInt(key);
+    if (port < 0 || port > 65535) {
+      throw new SettingsException("outreach." + key, "must be a port number 0-65535, was " + port);
+    }
+    return port;
+  }
+
+  private static long positive(Config c, String key, long value) {
+    if (value <= 0) {
+      throw new SettingsException("outreach." + key, "must be positive, was " + value);
+    }
+    return value;
+  }
+
+  private static Optional<String> jwtSecret(Config c) {
+    Optional<String> secret = optional(c, "auth.jwt-secret");
+    // HS256 needs a key of at least 256 bits (RFC 7518 3.2).
+    if (secret.isPresent() && secret.get().getBytes(java.nio.charset.StandardCharsets.UTF_8).length < 32) {
+      throw new SettingsException(
+          "outreach.auth.jwt-secret", "(OUTREACH_JWT_SECRET) must be at least 32 bytes for HS256");
+    }
+    return secret;
+  }
+}

@@ -1,0 +1,80 @@
+package io.outreach.engine.tenant;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import io.outreach.engine.CborSerializable;
+import java.time.ZoneId;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/**
+ * A change to a tenant's settings: null fields stay as they are; {@code agentPolicies} replaces
+ * the named agents' policies; {@code flags} sets the named flags (null removes one).
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record SettingsPatch(
+    String name,
+    String timezone,
+    Long monthlyBudgetCents,
+    Map<String, AgentPolicy> agentPolicies,
+    Map<String, Boolean> flags)
+    implements CborSerializable {
+
+  private static final Pattern FLAG = Pattern.compile("[a-z0-9][a-z0-9_.-]{0,63}");
+
+  public boolean isEmpty() {
+    return name == null
+        && timezone == null
+        && monthlyBudgetCents == null
+        && (agentPolicies == null || agentPolicies.isEmpty())
+        && (flags == null || flags.isEmpty());
+  }
+
+  /** Every problem with this patch; empty when it can be applied. */
+  public List<String> problems() {
+    List<String> problems = new ArrayList<>();
+    if (name != null) {
+      nameProblem(name, problems);
+    }
+    if (timezone != null) {
+      timezoneProblem(timezone, problems);
+    }
+    if (monthlyBudgetCents != null) {
+      budgetProblem(monthlyBudgetCents, problems);
+    }
+    if (agentPolicies != null) {
+      agentPolicies.forEach(
+          (agent, policy) -> {
+            String p = policy == null ? "agentPolicies." + agent + " must be an object" : policy.problem(agent);
+            if (p != null) {
+              problems.add(p);
+            }
+          });
+    }
+    if (flags != null) {
+      flags.keySet().stream()
+          .filter(k -> !FLAG.matcher(k).matches())
+          .forEach(k -> problems.add("flags: '" + k + "' is not a flag name (a-z, 0-9, _ . -)"));
+    }
+    return problems;
+  }
+
+  static void nameProblem(String name, List<String> problems) {
+    if (name.isBlank() || name.trim().length() > 200) {
+      problems.add("name must be 1-200 characters");
+    }
+  }
+
+  static void timezoneProblem(String timezone, List<String> problems) {
+    if (!ZoneId.getAvailableZoneIds().contains(timezone)) {
+      problems.add("timezone '" + timezone + "' is not an IANA time zone id");
+    }
+  }
+
+  static void budgetProblem(long cents, List<String> problems) {
+    if (cents < 0) {
+      problems.add("monthlyBudgetCents must not be negative");
+    }
+  }
+}

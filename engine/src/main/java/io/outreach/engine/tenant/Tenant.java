@@ -1,0 +1,72 @@
+package io.outreach.engine.tenant;
+
+import io.outreach.engine.CborSerializable;
+import java.time.Instant;
+import java.util.Map;
+import java.util.SortedMap;
+import java.util.TreeMap;
+
+/** A tenant's profile and settings as the Tenant entity holds them. */
+public record Tenant(
+    String id,
+    String name,
+    String timezone,
+    long monthlyBudgetCents,
+    Status status,
+    String suspendedReason,
+    SortedMap<String, AgentPolicy> agentPolicies,
+    SortedMap<String, Boolean> flags,
+    Instant createdAt,
+    Instant updatedAt)
+    implements CborSerializable {
+
+  /** Whether the tenant may act; a suspended tenant's outbound work stops. */
+  public enum Status {
+    ACTIVE,
+    SUSPENDED
+  }
+
+  static Tenant created(TenantEntity.Created e) {
+    SortedMap<String, AgentPolicy> policies = new TreeMap<>();
+    AgentPolicy.AGENTS.forEach(a -> policies.put(a, AgentPolicy.initial()));
+    return new Tenant(
+        e.tenantId(), e.name(), e.timezone(), e.monthlyBudgetCents(), Status.ACTIVE, null,
+        policies, new TreeMap<>(), e.at(), e.at());
+  }
+
+  Tenant apply(SettingsPatch p, Instant at) {
+    SortedMap<String, AgentPolicy> policies = new TreeMap<>(agentPolicies);
+    if (p.agentPolicies() != null) {
+      policies.putAll(p.agentPolicies());
+    }
+    SortedMap<String, Boolean> newFlags = new TreeMap<>(flags);
+    if (p.flags() != null) {
+      for (Map.Entry<String, Boolean> f : p.flags().entrySet()) {
+        // A null value removes the flag, as in JSON merge patch (RFC 7396).
+        if (f.getValue() == null) {
+          newFlags.remove(f.getKey());
+        } else {
+          newFlags.put(f.getKey(), f.getValue());
+        }
+      }
+    }
+    return new Tenant(
+        id,
+        p.name() != null ? p.name().trim() : name,
+        p.timezone() != null ? p.timezone() : timezone,
+        p.monthlyBudgetCents() != null ? p.monthlyBudgetCents() : monthlyBudgetCents,
+        status, suspendedReason, policies, newFlags, createdAt, at);
+  }
+
+  Tenant suspend(String reason, Instant at) {
+    return new Tenant(
+        id, name, timezone, monthlyBudgetCents, Status.SUSPENDED, reason, agentPolicies, flags,
+        createdAt, at);
+  }
+
+  Tenant resume(Instant at) {
+    return new Tenant(
+        id, name, timezone, monthlyBudgetCents, Status.ACTIVE, null, agentPolicies, flags,
+        createdAt, at);
+  }
+}
