@@ -1,0 +1,205 @@
+package io.outreach.http;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import io.outreach.engine.Rejection;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
+import java.util.function.Supplier;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.http.javadsl.marshallers.jackson.Jackson;
+import org.apache.pekko.http.javadsl.model.ContentType;
+import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpEntities;
+import org.apache.pekko.http.javadsl.model.HttpHeader;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.MediaTypes;
+import org.apache.pekko.http.javadsl.model.StatusCode;
+import org.apache.pekko.http.javadsl.model.StatusCodes;
+import org.apache.pekko.http.javadsl.model.headers.HttpChallenge;
+import org.apache.pekko.http.javadsl.model.headers.WWWAuthenticate;
+import org.apache.pekko.http.javadsl.server.AllDirectives;
+import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.http.scaladsl.model.EntityStreamSizeException;
+import org.apache.pekko.pattern.StatusReply;
+import org.apache.pekko.serialization.jackson.JacksonObjectMapperProvider;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What every route class shares: JSON in and out with Pekko's configured mapper, problem+json
+ * answers, bearer authentication with role checks, the route label for logs and metrics, and the
+ * mapping of entity answers (rejections, timeouts) to status codes.
+ */
+public class ApiDirectives extends AllDirectives {
+  private static final Logger log = LoggerFactory.getLogger(ApiDirectives.class);
+
+  static final ContentType.NonBinary PROBLEM_JSON =
+      ContentTypes.create(MediaTypes.applicationWithFixedCharset("problem+json", org.apache.pekko.http.javadsl.model.HttpCharsets.UTF_8));
+
+  protected final ObjectMapper mapper;
+  private final ObjectMapper strictMapper;
+  private final JwtAuth auth;
+  protected final long maxBodyBytes;
+
+  protected ApiDirectives(ActorSystem<?> system, JwtAuth auth, long maxBodyBytes) {
+    this.mapper = jsonMapper(system);
+    this.strictMapper =
+        mapper.copy().enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);
+    this.auth = auth;
+    this.maxBodyBytes = maxBodyBytes;
+  }
+
+  /** Pekko's own JSON mapper (java.time support, ISO dates), as PEKKO-NOTES 12 advises. */
+  static ObjectMapper jsonMapper(ActorSystem<?> system) {
+    return JacksonObjectMapperProvider.get(system).getOrCreate("jackson-json", Optional.empty());
+  }
+
+  // ---- answers ----
+
+  protected Route json(StatusCode status, Object body) {
+    return complete(status, body, Jackson.marshaller(mapper));
+  }
+
+  protected Route json(Object body) {
+    return json(StatusCodes.OK, body);
+  }
+
+  protected Route problem(Problem p, HttpHeader... headers) {
+    return complete(problemResponse(mapper, p).addHeaders(List.of(headers)));
+  }
+
+  static HttpResponse problemResponse(ObjectMapper mapper, Problem p) {
+    byte[] body;
+    try {
+      body = mapper.writeValueAsBytes(p);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+    return HttpResponse.create()
+        .withStatus(p.status())
+        .withEntity(HttpEntities.create(PROBLEM_JSON, body));
+  }
+
+  // ---- routing ----
+
+  /** Names the matched route (a template such as {@code GET /v1/tenant}) for logs and metrics. */
+  protected Route endpoint(String template, Supplier<Route> inner) {
+    return extractRequest(
+        req -> {
+          req.getAttribute(RequestTrace.KEY).ifPresent(t -> t.route = template);
+          return inner.get();
+        });
+  }
+
+  /** Authenticates the bearer token and requires one of {@code roles}. */
+  protected Route authenticated(Role[] roles, Function<Principal, Route> inner) {
+    return optionalHeaderValueByName(
+        "Authorization",
+        header -> {
+          Optional<String> token =
+              header.filter(h -> h.regionMatches(true, 0, "Bearer ", 0, 7)).map(h -> h.substring(7).trim());
+          if (token.isEmpty()) {
+            return problem(
+                Problem.Type.UNAUTHORIZED.with("an Authorization: Bearer <token> header is required"),
+                WWWAuthenticate.create(HttpChallenge.create("Bearer", "outreach")));
+          }
+          Principal principal;
+          try {
+            principal = auth.verify(token.get());
+          } catch (JwtAuth.InvalidToken e) {
+            return problem(
+                Problem.Type.UNAUTHORIZED.with(e.getMessage()),
+                WWWAuthenticate.create(HttpChallenge.create("Bearer", "outreach")));
+          }
+          return extractRequest(
+              req -> {
+                req.getAttribute(RequestTrace.KEY).ifPresent(t -> t.tenant = principal.tenantId());
+                if (!principal.hasAny(roles)) {
+                  return problem(
+                      Problem.Type.FORBIDDEN.with(
+                          "this call needs one of the roles "
+                              + java.util.Arrays.stream(roles).map(Role::claim).toList()));
+                }
+                return inner.apply(principal);
+              });
+        });
+  }
+
+  protected Route authenticated(Role role, Function<Principal, Route> inner) {
+    return authenticated(new Role[] {role}, inner);
+  }
+
+  /** Reads a JSON body of at most {@code maxBodyBytes}; unknown fields are an error. */
+  protected <T> Route jsonBody(Class<T> type, Function<T, Route> inner) {
+    return withSizeLimit(
+        maxBodyBytes,
+        () -> entity(Jackson.unmarshaller(strictMapper, type), body -> body == null
+            ? problem(Problem.Type.VALIDATION.with("a JSON object body is required"))
+            : inner.apply(body)));
+  }
+
+  /** Completes with the entity's answer, mapping its refusals and time-outs to problems. */
+  protected <T> Route answer(CompletionStage<T> reply, Function<T, Route> inner) {
+    return onSuccess(reply, inner::apply);
+  }
+
+  // ---- failures ----
+
+  /** Maps an exception escaping a route to a problem; 5xx are logged with their cause. */
+  static Problem problemFor(Throwable error) {
+    Throwable t = error;
+    while ((t instanceof CompletionException || t instanceof java.util.concurrent.ExecutionException)
+        && t.getCause() != null) {
+      t = t.getCause();
+    }
+    if (t instanceof ProblemException p) {
+      return p.problem();
+    }
+    if (t instanceof StatusReply.ErrorMessage m) {
+      Optional<Rejection> r = Rejection.parse(m.getMessage());
+      if (r.isPresent()) {
+        return switch (r.get().kind()) {
+          case INVALID -> Problem.Type.VALIDATION.with(r.get().detail());
+          case NOT_FOUND -> Problem.Type.NOT_FOUND.with(r.get().detail());
+          case CONFLICT -> Problem.Type.CONFLICT.with(r.get().detail());
+        };
+      }
+    }
+    if (t instanceof TimeoutException) {
+      return Problem.Type.UNAVAILABLE.with("the engine did not answer in time; retry later");
+    }
+    if (t instanceof EntityStreamSizeException s) {
+      return Problem.Type.PAYLOAD_TOO_LARGE.with(
+          "the request body exceeds the limit of " + s.limit() + " bytes");
+    }
+    if (t instanceof UnrecognizedPropertyException u) {
+      return Problem.Type.VALIDATION.with("unknown field '" + u.getPropertyName() + "'");
+    }
+    if (t instanceof MismatchedInputException m) {
+      return Problem.Type.VALIDATION.with("field '" + fieldPath(m) + "' has the wrong type");
+    }
+    if (t instanceof JsonProcessingException) {
+      return Problem.Type.MALFORMED.with("the body is not valid JSON");
+    }
+    log.error("unhandled error in a route", t);
+    return Problem.Type.INTERNAL.with("an internal error occurred; it has been logged");
+  }
+
+  static String fieldPath(MismatchedInputException e) {
+    String path =
+        e.getPath().stream()
+            .map(r -> r.getFieldName() != null ? r.getFieldName() : "[" + r.getIndex() + "]")
+            .reduce((a, b) -> b.startsWith("[") ? a + b : a + "." + b)
+            .orElse("");
+    return path.isEmpty() ? "(body)" : path;
+  }
+}

@@ -1,0 +1,238 @@
+package io.outreach.http;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import com.zaxxer.hikari.HikariDataSource;
+import com.zaxxer.hikari.HikariPoolMXBean;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.outreach.config.Settings;
+import io.outreach.engine.JournalProbe;
+import io.outreach.engine.tenant.TenantEntity;
+import io.outreach.persistence.Database;
+import io.outreach.persistence.DatabaseConfig;
+import java.lang.management.ManagementFactory;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.DispatcherSelector;
+import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.MemberStatus;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Join;
+import org.apache.pekko.http.javadsl.ServerBinding;
+import org.apache.pekko.management.cluster.bootstrap.ClusterBootstrap;
+import org.apache.pekko.management.javadsl.PekkoManagement;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One engine node: the database (embedded or external, migrated and drift-checked), the actor
+ * system with cluster, sharding and the journal on that database, and the HTTP server. {@link
+ * #start} is what {@code main} runs; tests start one node (or several) with the same code.
+ */
+public final class Engine implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(Engine.class);
+  private static final Duration JOURNAL_CHECK = Duration.ofSeconds(20);
+
+  private final ActorSystem<Void> system;
+  private final Database database;
+  private final ServerBinding binding;
+  private final Settings settings;
+
+  private Engine(ActorSystem<Void> system, Database database, ServerBinding binding, Settings settings) {
+    this.system = system;
+    this.database = database;
+    this.binding = binding;
+    this.settings = settings;
+  }
+
+  /** Starts a node from {@code config} (application.conf over the reference defaults). */
+  public static Engine start(Config config) {
+    long jvmStart = ManagementFactory.getRuntimeMXBean().getStartTime();
+    Settings settings = Settings.from(config);
+    Database database = Database.open(databaseConfig(settings));
+    ActorSystem<Void> system = null;
+    try {
+      Config withJournal =
+          ConfigFactory.parseMap(
+                  Map.of(
+                      "pekko-persistence-jdbc.shared-databases.slick.db.url", database.jdbcUrl(),
+                      "pekko-persistence-jdbc.shared-databases.slick.db.user", database.appUser(),
+                      "pekko-persistence-jdbc.shared-databases.slick.db.password",
+                          database.appPassword()))
+              .withFallback(config);
+      system = ActorSystem.create(Behaviors.empty(), "outreach", withJournal);
+      ServerBinding binding = init(system, settings, database);
+      ActorSystem<Void> started = system;
+      system.getWhenTerminated().thenRun(database::close);
+      log.info(
+          "engine ready on http://{}:{} in {} ms since JVM start ({} database)",
+          settings.http().host(),
+          binding.localAddress().getPort(),
+          System.currentTimeMillis() - jvmStart,
+          database.isEmbedded() ? "embedded" : "external");
+      return new Engine(started, database, binding, settings);
+    } catch (RuntimeException e) {
+      if (system != null) {
+        system.terminate();
+        await(system.getWhenTerminated(), Duration.ofSeconds(30));
+      }
+      database.close();
+      throw e;
+    }
+  }
+
+  static DatabaseConfig databaseConfig(Settings s) {
+    return new DatabaseConfig(
+        s.db().url(), s.db().user(), s.db().password(), s.db().ownerUser(), s.db().ownerPassword(),
+        s.dataDir(), s.db().poolSize());
+  }
+
+  /**
+   * Starts this node's parts in order: management, cluster membership, entities, the journal
+   * check (a broken journal refuses to start), then HTTP.
+   */
+  public static ServerBinding init(ActorSystem<?> system, Settings settings, Database database) {
+    if (settings.managementEnabled()) {
+      await(PekkoManagement.get(system).start(), Duration.ofSeconds(30));
+    }
+    Cluster cluster = Cluster.get(system);
+    if (settings.cluster().bootstrap()) {
+      ClusterBootstrap.get(system).start();
+    } else if (settings.cluster().joinSelf()
+        && system.settings().config().getStringList("pekko.cluster.seed-nodes").isEmpty()) {
+      cluster.manager().tell(Join.create(cluster.selfMember().address()));
+    }
+
+    TenantEntity.init(system, settings.tenantTagSlices());
+
+    String nodeId = cluster.selfMember().address().hostPort().replaceAll("[^A-Za-z0-9]+", "-");
+    ActorRef<JournalProbe.Probe> probe =
+        system.systemActorOf(JournalProbe.create(nodeId), "journal-probe", Props.empty());
+    try {
+      await(probeJournal(system, probe, JOURNAL_CHECK), JOURNAL_CHECK.plusSeconds(1));
+    } catch (RuntimeException e) {
+      throw new IllegalStateException(
+          "the event journal is not writable (check the database and pekko-persistence-jdbc"
+              + " settings); refusing to start",
+          e);
+    }
+
+    PrometheusMeterRegistry registry = metrics(database);
+    Executor blocking = system.dispatchers().lookup(DispatcherSelector.blocking());
+    List<ReadinessCheck> checks =
+        List.of(
+            check("database", () -> CompletableFuture.supplyAsync(database::ping, blocking)),
+            check("journal", () -> probeJournal(system, probe, Duration.ofSeconds(3)).thenApply(n -> true)),
+            check(
+                "cluster",
+                () -> CompletableFuture.completedFuture(cluster.selfMember().status() == MemberStatus.up())));
+
+    JwtAuth auth = new JwtAuth(JwtSecret.resolve(settings), settings.auth().clockSkew());
+    var http = settings.http();
+    var routes =
+        List.of(
+            new OpsRoutes(system, registry, checks).route(),
+            new TenantRoutes(system, auth, http.maxBodyBytes(), http.askTimeout()).route());
+    return await(
+        new ApiServer(system, registry).bind(system, http.host(), http.port(), routes),
+        Duration.ofSeconds(30));
+  }
+
+  private static CompletionStage<Long> probeJournal(
+      ActorSystem<?> system, ActorRef<JournalProbe.Probe> probe, Duration timeout) {
+    return AskPattern.askWithStatus(probe, JournalProbe.Probe::new, timeout, system.scheduler());
+  }
+
+  private static ReadinessCheck check(
+      String name, java.util.function.Supplier<CompletionStage<Boolean>> check) {
+    return new ReadinessCheck() {
+      @Override
+      public String name() {
+        return name;
+      }
+
+      @Override
+      public CompletionStage<Boolean> check() {
+        return check.get();
+      }
+    };
+  }
+
+  @SuppressWarnings("resource")
+  private static PrometheusMeterRegistry metrics(Database database) {
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    new ClassLoaderMetrics().bindTo(registry);
+    new JvmMemoryMetrics().bindTo(registry);
+    new JvmGcMetrics().bindTo(registry);
+    new JvmThreadMetrics().bindTo(registry);
+    new ProcessorMetrics().bindTo(registry);
+    new UptimeMetrics().bindTo(registry);
+    if (database.dataSource() instanceof HikariDataSource hikari) {
+      HikariPoolMXBean pool = hikari.getHikariPoolMXBean();
+      String name = hikari.getPoolName();
+      Gauge.builder("db.pool.connections.active", pool, HikariPoolMXBean::getActiveConnections)
+          .tag("pool", name).register(registry);
+      Gauge.builder("db.pool.connections.idle", pool, HikariPoolMXBean::getIdleConnections)
+          .tag("pool", name).register(registry);
+      Gauge.builder("db.pool.connections.pending", pool, HikariPoolMXBean::getThreadsAwaitingConnection)
+          .tag("pool", name).register(registry);
+      Gauge.builder("db.pool.connections.max", hikari, HikariDataSource::getMaximumPoolSize)
+          .tag("pool", name).register(registry);
+    }
+    return registry;
+  }
+
+  static <T> T await(CompletionStage<T> stage, Duration timeout) {
+    try {
+      return stage.toCompletableFuture().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted", e);
+    } catch (java.util.concurrent.ExecutionException e) {
+      throw new IllegalStateException(e.getCause().getMessage(), e.getCause());
+    } catch (java.util.concurrent.TimeoutException e) {
+      throw new IllegalStateException("timed out after " + timeout, e);
+    }
+  }
+
+  public int httpPort() {
+    return binding.localAddress().getPort();
+  }
+
+  public ActorSystem<Void> system() {
+    return system;
+  }
+
+  public Database database() {
+    return database;
+  }
+
+  public Settings settings() {
+    return settings;
+  }
+
+  /** Stops the node: HTTP, actors, then the database (the embedded one too). */
+  @Override
+  public void close() {
+    system.terminate();
+    await(system.getWhenTerminated(), Duration.ofSeconds(60));
+    database.close();
+  }
+}

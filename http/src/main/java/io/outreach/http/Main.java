@@ -1,0 +1,97 @@
+package io.outreach.http;
+
+import com.typesafe.config.ConfigFactory;
+import io.outreach.config.Settings;
+import io.outreach.config.SettingsException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The engine jar's entry point. {@code java -jar outreach-engine.jar [serve]} runs a node;
+ * {@code token --tenant ID --roles admin[,operator] [--ttl 1h] [--sub NAME]} prints a token
+ * signed with the configured secret.
+ */
+public final class Main {
+  private Main() {}
+
+  public static void main(String[] args) {
+    String command = args.length == 0 ? "serve" : args[0];
+    if (!command.equals("serve")) {
+      // Commands print their result on stdout (e.g. TOKEN=$(... token ...)): logs go to stderr.
+      // Set before the first logger exists, which is why this class keeps no static logger.
+      System.setProperty("OUTREACH_LOG_TARGET", "System.err");
+    }
+    try {
+      switch (command) {
+        case "serve" -> serve();
+        case "token" -> System.out.println(token(options(Arrays.copyOfRange(args, 1, args.length))));
+        default -> usage("unknown command '" + command + "'");
+      }
+    } catch (SettingsException | IllegalArgumentException e) {
+      usage(e.getMessage());
+    }
+  }
+
+  private static void serve() {
+    Engine engine;
+    try {
+      engine = Engine.start(ConfigFactory.load());
+    } catch (RuntimeException e) {
+      LoggerFactory.getLogger(Main.class).error("engine failed to start: {}", e.getMessage(), e);
+      System.exit(1);
+      return;
+    }
+    // Returning after the actor system has terminated (SIGTERM, or this node was downed) lets
+    // the JVM exit, so an orchestrator restarts it.
+    engine.system().getWhenTerminated().toCompletableFuture().join();
+  }
+
+  static String token(Map<String, String> opts) {
+    String tenant = required(opts, "tenant");
+    Set<Role> roles = EnumSet.noneOf(Role.class);
+    for (String r : required(opts, "roles").split(",")) {
+      roles.add(
+          Role.fromClaim(r.trim())
+              .orElseThrow(() -> new IllegalArgumentException("unknown role '" + r + "'")));
+    }
+    Duration ttl =
+        ConfigFactory.parseString("ttl = " + opts.getOrDefault("ttl", "1h")).getDuration("ttl");
+    Settings settings = Settings.load();
+    return new JwtAuth(JwtSecret.resolve(settings), settings.auth().clockSkew())
+        .issue(opts.getOrDefault("sub", "cli"), tenant, roles, ttl, Clock.systemUTC());
+  }
+
+  private static Map<String, String> options(String[] args) {
+    Map<String, String> opts = new LinkedHashMap<>();
+    for (int i = 0; i < args.length; i++) {
+      if (!args[i].startsWith("--") || i + 1 >= args.length) {
+        throw new IllegalArgumentException("expected --name value pairs, got '" + args[i] + "'");
+      }
+      opts.put(args[i].substring(2), args[++i]);
+    }
+    return opts;
+  }
+
+  private static String required(Map<String, String> opts, String name) {
+    String v = opts.get(name);
+    if (v == null || v.isBlank()) {
+      throw new IllegalArgumentException("--" + name + " is required");
+    }
+    return v;
+  }
+
+  private static void usage(String problem) {
+    System.err.println(problem);
+    System.err.println(
+        """
+        usage: java -jar outreach-engine.jar [serve]
+               java -jar outreach-engine.jar token --tenant ID --roles admin[,operator] [--ttl 1h] [--sub NAME]""");
+    System.exit(2);
+  }
+}

@@ -1,0 +1,71 @@
+package io.outreach.http;
+
+import com.fasterxml.jackson.annotation.JsonAnyGetter;
+import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.annotation.JsonInclude;
+import java.util.Map;
+
+/**
+ * An RFC 9457 problem document. {@code type} is a stable URN per class of error (listed in
+ * docs/problems.md); {@code extensions} become extra top-level members.
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record Problem(
+    String type, String title, int status, String detail, @JsonIgnore Map<String, Object> extensions) {
+
+  public static final String MEDIA_TYPE = "application/problem+json";
+
+  /** The classes of error the API answers with. */
+  public enum Type {
+    VALIDATION(400, "validation", "Invalid request"),
+    MALFORMED(400, "malformed-request", "Malformed request"),
+    UNAUTHORIZED(401, "unauthorized", "Unauthorized"),
+    FORBIDDEN(403, "forbidden", "Forbidden"),
+    NOT_FOUND(404, "not-found", "Not found"),
+    METHOD_NOT_ALLOWED(405, "method-not-allowed", "Method not allowed"),
+    CONFLICT(409, "conflict", "Conflict"),
+    PAYLOAD_TOO_LARGE(413, "payload-too-large", "Payload too large"),
+    UNSUPPORTED_MEDIA_TYPE(415, "unsupported-media-type", "Unsupported media type"),
+    INTERNAL(500, "internal", "Internal error"),
+    UNAVAILABLE(503, "unavailable", "Service unavailable");
+
+    final int status;
+    final String slug;
+    final String title;
+
+    Type(int status, String slug, String title) {
+      this.status = status;
+      this.slug = slug;
+      this.title = title;
+    }
+
+    public String uri() {
+      return "urn:outreach:problem:" + slug;
+    }
+
+    public Problem with(String detail) {
+      return new Problem(uri(), title, status, detail, Map.of());
+    }
+
+    /** The type used for a status that has no more specific one. */
+    static Type forStatus(int status) {
+      for (Type t : values()) {
+        if (t.status == status && t != MALFORMED) {
+          return t;
+        }
+      }
+      return status >= 500 ? INTERNAL : MALFORMED;
+    }
+  }
+
+  @JsonAnyGetter
+  Map<String, Object> extensionMembers() {
+    return extensions == null ? Map.of() : extensions;
+  }
+
+  public Problem withExtension(String name, Object value) {
+    var ext = new java.util.LinkedHashMap<String, Object>(extensionMembers());
+    ext.put(name, value);
+    return new Problem(type, title, status, detail, ext);
+  }
+}

@@ -1,0 +1,259 @@
+package io.outreach.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.crypto.MACSigner;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.PlainJWT;
+import com.nimbusds.jwt.SignedJWT;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.Date;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The public API over real HTTP against one in-process node on embedded PostgreSQL. */
+class ApiIT {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static TestEngine node;
+  private static String platform;
+
+  @BeforeAll
+  static void start() {
+    node = TestEngine.start();
+    platform = node.token("platform", Role.PLATFORM);
+    createTenant("acme", "America/New_York");
+    createTenant("bravo", "Europe/Berlin");
+  }
+
+  @AfterAll
+  static void stop() {
+    node.close();
+  }
+
+  private static void createTenant(String id, String tz) {
+    var r =
+        node.json(
+            "POST",
+            "/v1/tenants",
+            platform,
+            "{\"id\":\"" + id + "\",\"name\":\"" + id + " Inc\",\"timezone\":\"" + tz + "\",\"monthlyBudgetCents\":100000}");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+  }
+
+  private static JsonNode body(HttpResponse<String> r) {
+    try {
+      return JSON.readTree(r.body());
+    } catch (Exception e) {
+      throw new AssertionError("not JSON: " + r.body(), e);
+    }
+  }
+
+  /** Asserts an RFC 9457 problem with the given status and type slug. */
+  private static JsonNode problem(HttpResponse<String> r, int status, String slug) {
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(status);
+    assertThat(r.headers().firstValue("Content-Type")).hasValue("application/problem+json");
+    JsonNode p = body(r);
+    assertThat(p.get("status").asInt()).isEqualTo(status);
+    assertThat(p.get("type").asText()).isEqualTo("urn:outreach:problem:" + slug);
+    assertThat(p.get("title").asText()).isNotBlank();
+    assertThat(p.get("detail").asText()).isNotBlank();
+    assertThat(r.body()).doesNotContain("Exception").doesNotContain("\tat ");
+    return p;
+  }
+
+  // ---- tenants ----
+
+  @Test
+  void createdTenantIsReadableByItsAdmin() {
+    var r = node.get("/v1/tenant", node.token("acme", Role.ADMIN));
+    assertThat(r.statusCode()).isEqualTo(200);
+    JsonNode t = body(r);
+    assertThat(t.get("id").asText()).isEqualTo("acme");
+    assertThat(t.get("timezone").asText()).isEqualTo("America/New_York");
+    assertThat(t.get("monthlyBudgetCents").asLong()).isEqualTo(100000);
+    assertThat(t.get("status").asText()).isEqualTo("active");
+    assertThat(t.get("createdAt").asText()).matches("\\d{4}-\\d\\d-\\d\\dT.*Z");
+    assertThat(r.headers().firstValue("X-Request-Id")).isPresent();
+  }
+
+  @Test
+  void patchChangesSettingsAndValidates() {
+    String admin = node.token("bravo", Role.ADMIN);
+    var ok =
+        node.json(
+            "PATCH",
+            "/v1/tenant",
+            admin,
+            "{\"monthlyBudgetCents\":2500,\"agentPolicies\":{\"gianna\":{\"enabled\":true,\"humanReview\":true,\"confidenceThreshold\":0.85}},\"flags\":{\"voice\":true}}");
+    assertThat(ok.statusCode()).as(ok.body()).isEqualTo(200);
+    JsonNode t = body(ok);
+    assertThat(t.get("monthlyBudgetCents").asLong()).isEqualTo(2500);
+    assertThat(t.at("/agentPolicies/gianna/enabled").asBoolean()).isTrue();
+    assertThat(t.at("/flags/voice").asBoolean()).isTrue();
+    assertThat(body(node.get("/v1/tenant", admin)).get("monthlyBudgetCents").asLong()).isEqualTo(2500);
+
+    JsonNode p =
+        problem(
+            node.json("PATCH", "/v1/tenant", admin, "{\"timezone\":\"Mars/Base\",\"monthlyBudgetCents\":-1}"),
+            400,
+            "validation");
+    assertThat(p.get("detail").asText()).contains("Mars/Base").contains("monthlyBudgetCents");
+    problem(node.json("PATCH", "/v1/tenant", admin, "{\"monthlyBudget\":5}"), 400, "validation");
+    problem(node.json("PATCH", "/v1/tenant", admin, "{\"monthlyBudgetCents\":\"lots\"}"), 400, "validation");
+    problem(node.json("PATCH", "/v1/tenant", admin, "{not json"), 400, "malformed-request");
+    assertThat(body(node.get("/v1/tenant", admin)).get("timezone").asText()).isEqualTo("Europe/Berlin");
+  }
+
+  @Test
+  void createValidatesAndRefusesDuplicates() {
+    JsonNode p =
+        problem(node.json("POST", "/v1/tenants", platform, "{\"id\":\"X!\",\"name\":\"x\"}"), 400, "validation");
+    assertThat(p.get("detail").asText()).contains("id").contains("timezone").contains("monthlyBudgetCents");
+    problem(
+        node.json("POST", "/v1/tenants", platform,
+            "{\"id\":\"acme\",\"name\":\"Again\",\"timezone\":\"UTC\",\"monthlyBudgetCents\":0}"),
+        409,
+        "conflict");
+  }
+
+  @Test
+  void suspendAndResumeByPlatform() {
+    createTenant("charlie", "UTC");
+    var s = node.json("POST", "/v1/tenants/charlie/suspend", platform, "{\"reason\":\"unpaid invoice\"}");
+    assertThat(s.statusCode()).as(s.body()).isEqualTo(200);
+    assertThat(body(s).get("status").asText()).isEqualTo("suspended");
+    var r = node.json("POST", "/v1/tenants/charlie/resume", platform, null);
+    assertThat(body(r).get("status").asText()).isEqualTo("active");
+    problem(node.json("POST", "/v1/tenants/charlie/suspend", node.token("charlie", Role.ADMIN), "{}"), 403, "forbidden");
+  }
+
+  // ---- auth ----
+
+  @Test
+  void missingOrBadTokensAre401() {
+    var none = node.get("/v1/tenant", null);
+    problem(none, 401, "unauthorized");
+    assertThat(none.headers().firstValue("WWW-Authenticate")).hasValueSatisfying(v -> assertThat(v).startsWith("Bearer"));
+
+    Clock past = Clock.fixed(Instant.now().minus(Duration.ofHours(2)), ZoneOffset.UTC);
+    String expired = node.auth.issue("t", "acme", Set.of(Role.ADMIN), Duration.ofHours(1), past);
+    assertThat(problem(node.get("/v1/tenant", expired), 401, "unauthorized").get("detail").asText()).contains("expired");
+
+    String wrongKey =
+        new JwtAuth("a-completely-different-secret-value!", Duration.ZERO)
+            .issue("t", "acme", Set.of(Role.ADMIN), Duration.ofHours(1), Clock.systemUTC());
+    problem(node.get("/v1/tenant", wrongKey), 401, "unauthorized");
+
+    JWTClaimsSet claims =
+        new JWTClaimsSet.Builder()
+            .subject("t")
+            .claim("tenant", "acme")
+            .claim("roles", List.of("admin"))
+            .expirationTime(Date.from(Instant.now().plusSeconds(600)))
+            .build();
+    problem(node.get("/v1/tenant", new PlainJWT(claims).serialize()), 401, "unauthorized");
+    // A token re-labelled as alg none with the valid signature stripped.
+    String valid = node.token("acme", Role.ADMIN);
+    String[] parts = valid.split("\\.");
+    String noneHeader =
+        java.util.Base64.getUrlEncoder().withoutPadding()
+            .encodeToString("{\"alg\":\"none\"}".getBytes(StandardCharsets.UTF_8));
+    problem(node.get("/v1/tenant", noneHeader + "." + parts[1] + "."), 401, "unauthorized");
+    problem(node.get("/v1/tenant", "not-a-jwt"), 401, "unauthorized");
+  }
+
+  @Test
+  void wrongRoleIs403() throws Exception {
+    problem(node.get("/v1/tenant", node.token("acme", Role.VIEWER)), 403, "forbidden");
+    problem(node.get("/v1/tenant", node.token("acme", Role.OPERATOR)), 403, "forbidden");
+    problem(
+        node.json("POST", "/v1/tenants", node.token("acme", Role.ADMIN),
+            "{\"id\":\"evil\",\"name\":\"x\",\"timezone\":\"UTC\",\"monthlyBudgetCents\":0}"),
+        403,
+        "forbidden");
+    // A platform token is not an admin of any tenant.
+    problem(node.get("/v1/tenant", platform), 403, "forbidden");
+    // HS512 with the right secret is still refused: only HS256 is accepted.
+    SignedJWT hs512 =
+        new SignedJWT(
+            new JWSHeader(JWSAlgorithm.HS512),
+            new JWTClaimsSet.Builder().subject("t").claim("tenant", "acme").claim("roles", List.of("admin"))
+                .expirationTime(Date.from(Instant.now().plusSeconds(600))).build());
+    hs512.sign(new MACSigner((TestEngine.SECRET + TestEngine.SECRET).getBytes(StandardCharsets.UTF_8)));
+    problem(node.get("/v1/tenant", hs512.serialize()), 401, "unauthorized");
+  }
+
+  @Test
+  void anotherTenantsResourceIs404LikeAnUnknownOne() {
+    String bravoAdmin = node.token("bravo", Role.ADMIN);
+    JsonNode foreign = problem(node.get("/v1/tenants/acme", bravoAdmin), 404, "not-found");
+    JsonNode unknown = problem(node.get("/v1/tenants/zulu", bravoAdmin), 404, "not-found");
+    assertThat(foreign.get("title")).isEqualTo(unknown.get("title"));
+    assertThat(node.get("/v1/tenants/bravo", bravoAdmin).statusCode()).isEqualTo(200);
+    assertThat(node.get("/v1/tenants/acme", platform).statusCode()).isEqualTo(200);
+    // A token for a tenant that was never created sees nothing either.
+    problem(node.get("/v1/tenant", node.token("ghost", Role.ADMIN)), 404, "not-found");
+  }
+
+  // ---- errors are problems ----
+
+  @Test
+  void protocolErrorsAreProblems() {
+    String admin = node.token("acme", Role.ADMIN);
+    problem(node.get("/v1/nothing-here", admin), 404, "not-found");
+    var del = node.send("DELETE", "/v1/tenant", admin, null, null);
+    problem(del, 405, "method-not-allowed");
+    assertThat(del.headers().firstValue("Allow")).isPresent();
+    problem(node.send("PATCH", "/v1/tenant", admin, "text/plain", "name=x"), 415, "unsupported-media-type");
+    String big = "{\"name\":\"" + "x".repeat(10_000) + "\"}";
+    problem(node.json("PATCH", "/v1/tenant", admin, big), 413, "payload-too-large");
+    assertThat(body(node.get("/v1/tenant", admin)).get("name").asText()).isEqualTo("acme Inc");
+  }
+
+  // ---- operations ----
+
+  @Test
+  void healthMetricsAndOpenApi() throws Exception {
+    assertThat(node.get("/health/alive", null).statusCode()).isEqualTo(200);
+    var ready = node.get("/health/ready", null);
+    assertThat(ready.statusCode()).as(ready.body()).isEqualTo(200);
+    assertThat(body(ready).at("/checks/database").asText()).isEqualTo("ok");
+    assertThat(body(ready).at("/checks/journal").asText()).isEqualTo("ok");
+    assertThat(body(ready).at("/checks/cluster").asText()).isEqualTo("ok");
+
+    node.get("/v1/tenant", node.token("acme", Role.ADMIN));
+    String metrics = node.get("/metrics", null).body();
+    assertThat(metrics)
+        .contains("http_server_requests_seconds_count{method=\"GET\",route=\"GET /v1/tenant\",status=\"200\"}")
+        .contains("jvm_memory_used_bytes")
+        .contains("db_pool_connections_active");
+
+    JsonNode api = body(node.get("/openapi.json", null));
+    assertThat(api.get("openapi").asText()).isEqualTo("3.1.0");
+    // Every route template the server names must be documented.
+    Iterator<String> paths = api.get("paths").fieldNames();
+    List<String> documented = new java.util.ArrayList<>();
+    paths.forEachRemaining(documented::add);
+    var routes =
+        metrics.lines()
+            .filter(l -> l.startsWith("http_server_requests_seconds_count"))
+            .map(l -> l.replaceAll(".*route=\"[A-Z]+ ([^\"]+)\".*", "$1"))
+            .filter(r -> !r.startsWith("http_server") && !r.equals("unmatched"))
+            .toList();
+    assertThat(documented).containsAll(routes);
+    assertThat(documented).contains("/v1/tenants", "/v1/tenant", "/v1/tenants/{id}", "/health/ready", "/metrics");
+  }
+}
