@@ -157,7 +157,9 @@ public class ApiDirectives extends AllDirectives {
   /** Maps an exception escaping a route to a problem; 5xx are logged with their cause. */
   static Problem problemFor(Throwable error) {
     Throwable t = error;
-    while ((t instanceof CompletionException || t instanceof java.util.concurrent.ExecutionException)
+    while ((t instanceof CompletionException
+            || t instanceof java.util.concurrent.ExecutionException
+            || t instanceof Jackson.JacksonUnmarshallingException)
         && t.getCause() != null) {
       t = t.getCause();
     }
