@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
@@ -49,22 +50,26 @@ public final class SchemaMigrator {
   private static final String HISTORY_TABLE = "flyway_schema_history";
   private static final String LOCATION = "classpath:db/migration";
   private static final String LOCK_KEY = "io.outreach.persistence.SchemaMigrator";
+  private static final Pattern SIMPLE_IDENTIFIER = Pattern.compile("[a-z_][a-z0-9_]{0,62}");
   private static final SecureRandom random = new SecureRandom();
 
   private SchemaMigrator() {}
 
   /**
-   * Checks the schema of {@code owner}'s current schema for drift, then applies pending migrations.
+   * Checks the current schema of {@code owner}'s connections for drift, then applies pending
+   * migrations.
    *
    * @param owner connections as the role that owns (or will own) every object in the schema
-   * @param appRole the runtime role that the migrations grant data access to
+   * @param appRole the runtime role that the migrations grant data access to; a plain lowercase
+   *     identifier, because Flyway pastes it into the SQL unquoted
    * @throws SchemaDriftException if the live schema differs from what its migrations define, or is
    *     at a version newer than this build knows
    */
   public static void migrate(DataSource owner, String appRole) {
     Objects.requireNonNull(owner, "owner");
-    if (appRole == null || appRole.isBlank()) {
-      throw new IllegalArgumentException("appRole must not be blank");
+    if (appRole == null || !SIMPLE_IDENTIFIER.matcher(appRole).matches()) {
+      throw new IllegalArgumentException(
+          "appRole must be a lowercase SQL identifier ([a-z_][a-z0-9_]*), was: " + appRole);
     }
     Map<String, String> placeholders = Map.of(APP_ROLE_PLACEHOLDER, appRole);
     try (Connection lock = owner.getConnection()) {
