@@ -3,9 +3,9 @@ package io.outreach.persistence;
 import java.sql.SQLException;
 
 /**
- * An unchecked wrapper for a failed database call, so that callers in the engine and in routes
- * need not thread {@link SQLException} through code that cannot recover from it anyway. The
- * cause keeps the SQLState for the few callers that can (for example a unique violation).
+ * An unchecked wrapper for a failed database call, so that callers in the engine and in routes need
+ * not thread {@link SQLException} through code that cannot recover from it anyway. The cause keeps
+ * the SQLState for the few callers that can (for example a unique violation).
  */
 public final class DataAccessException extends RuntimeException {
 

@@ -20,17 +20,16 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Embedded mode</b> (no url): starts {@link EmbeddedPostgresServer} under {@code dataDir}
  * and, as the superuser, creates (idempotently) the role {@value #EMBEDDED_OWNER} that owns
- * database {@value #EMBEDDED_DATABASE} and every object in it and runs the migrations, and the
- * role {@value #EMBEDDED_APP} that the app runs as. zonky's {@code initdb} configures {@code
- * trust} authentication for local connections, so these roles have no passwords: anyone on this
- * machine can connect as any role, including the superuser. That is acceptable for a local run
- * and tests, and the reason production uses an external database.
+ * database {@value #EMBEDDED_DATABASE} and every object in it and runs the migrations, and the role
+ * {@value #EMBEDDED_APP} that the app runs as. zonky's {@code initdb} configures {@code trust}
+ * authentication for local connections, so these roles have no passwords: anyone on this machine
+ * can connect as any role, including the superuser. That is acceptable for a local run and tests,
+ * and the reason production uses an external database.
  *
- * <p><b>External mode</b> (url given): the app connects as {@code user}; migrations run as
- * {@code ownerUser} when given, else as {@code user}. In the latter case the app role owns the
- * tables and could switch row-level security off with DDL; the migrations FORCE row-level
- * security, so its queries are still filtered, but a separate owner role is the recommended
- * setup.
+ * <p><b>External mode</b> (url given): the app connects as {@code user}; migrations run as {@code
+ * ownerUser} when given, else as {@code user}. In the latter case the app role owns the tables and
+ * could switch row-level security off with DDL; the migrations FORCE row-level security, so its
+ * queries are still filtered, but a separate owner role is the recommended setup.
  */
 public final class Database implements AutoCloseable {
 
@@ -114,11 +113,14 @@ public final class Database implements AutoCloseable {
       ensureRole(c, EMBEDDED_APP);
       // Neither role may bypass RLS or administer roles; the owner keeps no more than ownership.
       st.execute(
-          "alter role " + EMBEDDED_OWNER + " login nosuperuser nobypassrls nocreaterole nocreatedb");
+          "alter role "
+              + EMBEDDED_OWNER
+              + " login nosuperuser nobypassrls nocreaterole nocreatedb");
       st.execute(
           "alter role " + EMBEDDED_APP + " login nosuperuser nobypassrls nocreaterole nocreatedb");
       boolean exists;
-      try (PreparedStatement ps = c.prepareStatement("select 1 from pg_database where datname = ?")) {
+      try (PreparedStatement ps =
+          c.prepareStatement("select 1 from pg_database where datname = ?")) {
         ps.setString(1, EMBEDDED_DATABASE);
         try (ResultSet rs = ps.executeQuery()) {
           exists = rs.next();
@@ -190,7 +192,10 @@ public final class Database implements AutoCloseable {
     return new HikariDataSource(hc);
   }
 
-  /** The application role's pool (a {@link HikariDataSource}); tenant SQL goes via {@link #tenantJdbc()}. */
+  /**
+   * The application role's pool (a {@link HikariDataSource}); tenant SQL goes via {@link
+   * #tenantJdbc()}.
+   */
   public DataSource dataSource() {
     return appPool;
   }
@@ -222,8 +227,8 @@ public final class Database implements AutoCloseable {
 
   /**
    * True if the database answers {@code SELECT 1} within two seconds. Uses a fresh connection
-   * rather than the pool, so a busy pool reads as load, not as a dead database, and the check
-   * never waits the pool's 30 s connection timeout.
+   * rather than the pool, so a busy pool reads as load, not as a dead database, and the check never
+   * waits the pool's 30 s connection timeout.
    */
   public boolean ping() {
     Properties props = new Properties();

@@ -7,10 +7,10 @@ import java.util.Optional;
 /**
  * How to reach PostgreSQL.
  *
- * <p>An empty {@code url} means embedded mode: {@link Database} starts a local PostgreSQL with
- * its files under {@code dataDir} and creates its own roles, so {@code user}, {@code password},
- * {@code ownerUser} and {@code ownerPassword} are ignored. With a {@code url} the app connects as
- * {@code user}; migrations run as {@code ownerUser} when given, else as {@code user}.
+ * <p>An empty {@code url} means embedded mode: {@link Database} starts a local PostgreSQL with its
+ * files under {@code dataDir} and creates its own roles, so {@code user}, {@code password}, {@code
+ * ownerUser} and {@code ownerPassword} are ignored. With a {@code url} the app connects as {@code
+ * user}; migrations run as {@code ownerUser} when given, else as {@code user}.
  *
  * @param url JDBC URL of an external PostgreSQL, or empty for embedded
  * @param user the runtime (application) role of an external database

@@ -30,10 +30,10 @@ import org.slf4j.LoggerFactory;
  * initdb}, {@code pg_ctl} and {@code postgres} inside {@code unshare -U}, because PostgreSQL
  * refuses to run as root.
  *
- * <p>The postmaster is a daemon started by {@code pg_ctl}: it outlives a JVM killed with
- * SIGKILL, and the next start on the same directory would then fail on {@code postmaster.pid}.
- * {@link #start} therefore stops such a stale postmaster first, so a crashed engine comes back
- * on the first attempt.
+ * <p>The postmaster is a daemon started by {@code pg_ctl}: it outlives a JVM killed with SIGKILL,
+ * and the next start on the same directory would then fail on {@code postmaster.pid}. {@link
+ * #start} therefore stops such a stale postmaster first, so a crashed engine comes back on the
+ * first attempt.
  */
 public final class EmbeddedPostgresServer implements AutoCloseable {
 
@@ -96,9 +96,8 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
 
   /**
    * Refuses to touch a directory whose server belongs to a live JVM (this one or another): its
-   * postmaster is not stale, and stopping it would pull the database from under a running engine.
-   * A crashed JVM's file lock is released by the operating system, so this only stops real
-   * conflicts.
+   * postmaster is not stale, and stopping it would pull the database from under a running engine. A
+   * crashed JVM's file lock is released by the operating system, so this only stops real conflicts.
    */
   private static void ensureNotInUse(Path pgDir) throws IOException {
     Path lockFile = pgDir.resolve(ZONKY_LOCK_FILE);
@@ -122,10 +121,10 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
   }
 
   /**
-   * Stops the postmaster named in {@code postmaster.pid} if it is still alive, then removes the
-   * pid file. SIGTERM first (a clean shutdown, no recovery needed at the next start), SIGKILL
-   * after the grace period; the postmaster's children are waited for too, because starting a new
-   * server while old backends still use the directory would corrupt it.
+   * Stops the postmaster named in {@code postmaster.pid} if it is still alive, then removes the pid
+   * file. SIGTERM first (a clean shutdown, no recovery needed at the next start), SIGKILL after the
+   * grace period; the postmaster's children are waited for too, because starting a new server while
+   * old backends still use the directory would corrupt it.
    */
   private static void stopStalePostmaster(Path pgDir) throws IOException {
     Path pidFile = pgDir.resolve("postmaster.pid");
@@ -146,7 +145,8 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
           pgDir);
       postmaster.destroy();
       if (!awaitExit(postmaster, STALE_STOP_GRACE)) {
-        log.warn("stale postmaster {} ignored SIGTERM for {}; killing it", pid.get(), STALE_STOP_GRACE);
+        log.warn(
+            "stale postmaster {} ignored SIGTERM for {}; killing it", pid.get(), STALE_STOP_GRACE);
         postmaster.destroyForcibly();
         awaitExit(postmaster, STALE_STOP_GRACE);
       }
@@ -193,13 +193,13 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
   private static boolean isPostmasterFor(ProcessHandle process, Path pgDir) {
     ProcessHandle.Info info = process.info();
     boolean isPostgres =
-        info.command().map(c -> Path.of(c).getFileName().toString().equals("postgres")).orElse(false);
+        info.command()
+            .map(c -> Path.of(c).getFileName().toString().equals("postgres"))
+            .orElse(false);
     if (!isPostgres) {
       return false;
     }
-    return info.arguments()
-        .map(args -> List.of(args).contains(pgDir.toString()))
-        .orElse(true);
+    return info.arguments().map(args -> List.of(args).contains(pgDir.toString())).orElse(true);
   }
 
   private static boolean awaitExit(ProcessHandle process, Duration timeout) {

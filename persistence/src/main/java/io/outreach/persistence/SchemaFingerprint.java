@@ -16,16 +16,16 @@ import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 /**
- * A normalized description of one schema, read from the catalog: tables and their columns,
- * indexes, constraints, row-level-security flags, policies, table grants, views, sequences,
- * triggers, functions and enum types. Two schemas built by the same migrations have equal
- * fingerprints whatever their names, so comparing the live schema with a scratch copy shows
- * exactly what was changed by hand.
+ * A normalized description of one schema, read from the catalog: tables and their columns, indexes,
+ * constraints, row-level-security flags, policies, table grants, views, sequences, triggers,
+ * functions and enum types. Two schemas built by the same migrations have equal fingerprints
+ * whatever their names, so comparing the live schema with a scratch copy shows exactly what was
+ * changed by hand.
  *
- * <p>Names are made schema-independent in two ways: the catalog is read with {@code
- * search_path} set to the schema, so PostgreSQL prints visible names unqualified, and the few
- * outputs that always qualify (index and function definitions) have every compared schema's
- * prefix removed, on both sides alike.
+ * <p>Names are made schema-independent in two ways: the catalog is read with {@code search_path}
+ * set to the schema, so PostgreSQL prints visible names unqualified, and the few outputs that
+ * always qualify (index and function definitions) have every compared schema's prefix removed, on
+ * both sides alike.
  */
 final class SchemaFingerprint {
 
@@ -45,8 +45,8 @@ final class SchemaFingerprint {
   /**
    * Reads the fingerprint of {@code schema}, leaving out {@code historyTable}.
    *
-   * @param schemasToStrip every schema name whose qualification must vanish, the same set for
-   *     both fingerprints being compared
+   * @param schemasToStrip every schema name whose qualification must vanish, the same set for both
+   *     fingerprints being compared
    */
   static SchemaFingerprint read(
       Connection c, String schema, String historyTable, Collection<String> schemasToStrip)
@@ -251,13 +251,16 @@ final class SchemaFingerprint {
           }
           found.add(
               new Item(
-                  "column", rs.getString(1) + "." + rs.getString(2), rs.getString(1), detail.toString()));
+                  "column",
+                  rs.getString(1) + "." + rs.getString(2),
+                  rs.getString(1),
+                  detail.toString()));
         });
   }
 
   /**
-   * Describes every way {@code live} differs from {@code expected}, one sentence each. Details of
-   * a table that exists on one side only are folded into that table's sentence.
+   * Describes every way {@code live} differs from {@code expected}, one sentence each. Details of a
+   * table that exists on one side only are folded into that table's sentence.
    */
   static List<String> differences(SchemaFingerprint live, SchemaFingerprint expected) {
     Set<String> extraTables = tablesOnlyIn(live, expected);
@@ -298,7 +301,9 @@ final class SchemaFingerprint {
   }
 
   private static boolean isFolded(Item item, Set<String> wholeTables) {
-    return !item.kind().equals("table") && item.table() != null && wholeTables.contains(item.table());
+    return !item.kind().equals("table")
+        && item.table() != null
+        && wholeTables.contains(item.table());
   }
 
   private static String describe(Item item) {

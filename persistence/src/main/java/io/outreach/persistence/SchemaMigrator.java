@@ -12,10 +12,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.MigrationInfo;
+import org.flywaydb.core.api.MigrationInfoService;
 import org.flywaydb.core.api.MigrationState;
 import org.flywaydb.core.api.MigrationVersion;
 import org.flywaydb.core.api.configuration.FluentConfiguration;
@@ -24,20 +26,19 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Brings the schema to the version this build's Flyway migrations define, after checking that
- * the schema still is what the migrations already applied say it is.
+ * Brings the schema to the version this build's Flyway migrations define, after checking that the
+ * schema still is what the migrations already applied say it is.
  *
  * <p>Flyway alone only notices an edited migration file (checksum validation, left on here). It
  * does not notice a column added by hand or a policy dropped in an emergency. So before migrating
- * an existing schema, the same migrations are applied, up to the live version, to a scratch
- * schema {@code drift_probe_<random>} in the same database; the two schemas' catalog
- * fingerprints must match, else {@link SchemaDriftException} names each difference. The scratch
- * schema is always dropped.
+ * an existing schema, the same migrations are applied, up to the live version, to a scratch schema
+ * {@code drift_probe_<random>} in the same database; the two schemas' catalog fingerprints must
+ * match, else {@link SchemaDriftException} names each difference. The scratch schema is always
+ * dropped.
  *
- * <p>The migrating role needs CREATE on the database (to create the scratch schema). Migration
- * runs under a PostgreSQL advisory lock, so nodes starting together neither migrate twice nor
- * compare a schema another node is changing; the data source must therefore allow at least three
- * connections.
+ * <p>The migrating role needs CREATE on the database (to create the scratch schema). Migration runs
+ * under a PostgreSQL advisory lock, so nodes starting together neither migrate twice nor compare a
+ * schema another node is changing; the data source must therefore allow at least three connections.
  */
 public final class SchemaMigrator {
 
@@ -49,23 +50,26 @@ public final class SchemaMigrator {
   private static final String HISTORY_TABLE = "flyway_schema_history";
   private static final String LOCATION = "classpath:db/migration";
   private static final String LOCK_KEY = "io.outreach.persistence.SchemaMigrator";
+  private static final Pattern SIMPLE_IDENTIFIER = Pattern.compile("[a-z_][a-z0-9_]{0,62}");
   private static final SecureRandom random = new SecureRandom();
 
   private SchemaMigrator() {}
 
   /**
-   * Checks the schema of {@code owner}'s current schema for drift, then applies pending
+   * Checks the current schema of {@code owner}'s connections for drift, then applies pending
    * migrations.
    *
    * @param owner connections as the role that owns (or will own) every object in the schema
-   * @param appRole the runtime role that the migrations grant data access to
-   * @throws SchemaDriftException if the live schema differs from what its migrations define, or
-   *     is at a version newer than this build knows
+   * @param appRole the runtime role that the migrations grant data access to; a plain lowercase
+   *     identifier, because Flyway pastes it into the SQL unquoted
+   * @throws SchemaDriftException if the live schema differs from what its migrations define, or is
+   *     at a version newer than this build knows
    */
   public static void migrate(DataSource owner, String appRole) {
     Objects.requireNonNull(owner, "owner");
-    if (appRole == null || appRole.isBlank()) {
-      throw new IllegalArgumentException("appRole must not be blank");
+    if (appRole == null || !SIMPLE_IDENTIFIER.matcher(appRole).matches()) {
+      throw new IllegalArgumentException(
+          "appRole must be a lowercase SQL identifier ([a-z_][a-z0-9_]*), was: " + appRole);
     }
     Map<String, String> placeholders = Map.of(APP_ROLE_PLACEHOLDER, appRole);
     try (Connection lock = owner.getConnection()) {
@@ -98,13 +102,13 @@ public final class SchemaMigrator {
   private static void checkDrift(
       DataSource owner, Flyway live, String schema, Map<String, String> placeholders)
       throws SQLException {
-    MigrationInfo[] all = live.info().all();
-    MigrationInfo current = live.info().current();
+    MigrationInfoService info = live.info();
+    MigrationInfo current = info.current();
     if (current == null || current.getVersion() == null) {
       return; // a new schema: nothing applied, so nothing can have drifted
     }
     List<String> future =
-        Arrays.stream(all)
+        Arrays.stream(info.all())
             .filter(
                 m ->
                     m.getState() == MigrationState.FUTURE_SUCCESS
@@ -124,7 +128,11 @@ public final class SchemaMigrator {
     String probe = "drift_probe_" + HexFormat.of().formatHex(randomBytes());
     List<String> schemas = List.of(schema, probe);
     try {
-      configure(owner, probe, placeholders).createSchemas(true).target(liveVersion).load().migrate();
+      configure(owner, probe, placeholders)
+          .createSchemas(true)
+          .target(liveVersion)
+          .load()
+          .migrate();
       List<String> differences;
       try (Connection c = owner.getConnection()) {
         differences =

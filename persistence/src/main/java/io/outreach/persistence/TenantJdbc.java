@@ -8,19 +8,19 @@ import javax.sql.DataSource;
 
 /**
  * The only way to run tenant SQL: every unit of work runs in one transaction whose {@code
- * app.tenant_id} setting names the tenant, so PostgreSQL's row-level-security policies admit
- * that tenant's rows and no others.
+ * app.tenant_id} setting names the tenant, so PostgreSQL's row-level-security policies admit that
+ * tenant's rows and no others.
  *
  * <p>The setting is bound with {@code set_config(..., true)}, the function form of {@code SET
- * LOCAL}: it ends with the transaction, so a pooled connection never carries one tenant's id
- * into the next borrower's work. A connection used without binding a tenant sees no tenant rows
- * at all, which makes a forgotten binding fail closed.
+ * LOCAL}: it ends with the transaction, so a pooled connection never carries one tenant's id into
+ * the next borrower's work. A connection used without binding a tenant sees no tenant rows at all,
+ * which makes a forgotten binding fail closed.
  */
 public final class TenantJdbc {
 
   /**
-   * Work to run inside a tenant's transaction. It must not commit, roll back or change
-   * auto-commit: {@link TenantJdbc#inTenant} owns the transaction.
+   * Work to run inside a tenant's transaction. It must not commit, roll back or change auto-commit:
+   * {@link TenantJdbc#inTenant} owns the transaction.
    *
    * @param <T> what the work returns
    */
@@ -37,9 +37,9 @@ public final class TenantJdbc {
   }
 
   /**
-   * Runs {@code work} in a new transaction bound to {@code tenantId} and commits it. Any
-   * exception rolls the whole transaction back and is rethrown; a {@link SQLException} is
-   * wrapped in a {@link DataAccessException}.
+   * Runs {@code work} in a new transaction bound to {@code tenantId} and commits it. Any exception
+   * rolls the whole transaction back and is rethrown; a {@link SQLException} is wrapped in a {@link
+   * DataAccessException}.
    *
    * @throws IllegalArgumentException if {@code tenantId} is null or blank
    */
@@ -64,8 +64,8 @@ public final class TenantJdbc {
 
   /**
    * Binds {@code tenantId} to the transaction already open on {@code c}, for code that owns its
-   * transaction (projection handlers inside pekko-projection's JdbcSession). The binding ends
-   * when that transaction ends.
+   * transaction (projection handlers inside pekko-projection's JdbcSession). The binding ends when
+   * that transaction ends.
    *
    * @throws IllegalArgumentException if {@code tenantId} is null or blank
    * @throws IllegalStateException if {@code c} is in auto-commit mode, where the binding would end

@@ -52,14 +52,17 @@ class RowLevelSecurityTest {
 
   @Test
   void tenantSeesOnlyItsOwnRows() {
-    assertThat((int) jdbc.inTenant("aaa", c -> count(c, "select count(*) from tenants"))).isEqualTo(1);
+    assertThat((int) jdbc.inTenant("aaa", c -> count(c, "select count(*) from tenants")))
+        .isEqualTo(1);
     assertThat(
-            (int) jdbc.inTenant(
-                "aaa", c -> count(c, "select count(*) from tenants where tenant_id = 'bbb'")))
+            (int)
+                jdbc.inTenant(
+                    "aaa", c -> count(c, "select count(*) from tenants where tenant_id = 'bbb'")))
         .isZero();
     assertThat(
-            (int) jdbc.inTenant(
-                "aaa", c -> count(c, "select count(*) from audit_log where tenant_id = 'bbb'")))
+            (int)
+                jdbc.inTenant(
+                    "aaa", c -> count(c, "select count(*) from audit_log where tenant_id = 'bbb'")))
         .isZero();
   }
 
@@ -77,10 +80,12 @@ class RowLevelSecurityTest {
     assertThat(deleted).isZero();
     assertThat(deletedTenants).isZero();
     assertThat(
-            (int) jdbc.inTenant(
-                "bbb", c -> count(c, "select count(*) from tenants where name = 'tenant bbb'")))
+            (int)
+                jdbc.inTenant(
+                    "bbb", c -> count(c, "select count(*) from tenants where name = 'tenant bbb'")))
         .isEqualTo(1);
-    assertThat((int) jdbc.inTenant("bbb", c -> count(c, "select count(*) from audit_log"))).isEqualTo(1);
+    assertThat((int) jdbc.inTenant("bbb", c -> count(c, "select count(*) from audit_log")))
+        .isEqualTo(1);
   }
 
   @Test
@@ -97,7 +102,9 @@ class RowLevelSecurityTest {
             () ->
                 jdbc.inTenant(
                     "aaa",
-                    c -> update(c, "update audit_log set tenant_id = 'bbb' where tenant_id = 'aaa'")))
+                    c ->
+                        update(
+                            c, "update audit_log set tenant_id = 'bbb' where tenant_id = 'aaa'")))
         .isInstanceOf(DataAccessException.class)
         .satisfies(e -> assertThat(((DataAccessException) e).sqlState()).isEqualTo("42501"));
   }

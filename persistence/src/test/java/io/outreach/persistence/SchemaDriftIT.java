@@ -17,9 +17,9 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The engine refuses a schema changed behind Flyway's back, and reopens an unchanged one (with
- * its data) without complaint. Each test restarts PostgreSQL on its own data directory, which is
- * why these live in an integration test.
+ * The engine refuses a schema changed behind Flyway's back, and reopens an unchanged one (with its
+ * data) without complaint. Each test restarts PostgreSQL on its own data directory, which is why
+ * these live in an integration test.
  */
 class SchemaDriftIT {
 
@@ -64,14 +64,23 @@ class SchemaDriftIT {
         Statement st = owner.createStatement()) {
       st.execute("alter table tenants add column nickname text");
       st.execute("drop policy tenant_isolation on audit_log");
+      st.execute("alter table event_journal alter column writer type varchar(100)");
+      st.execute("alter table tenants no force row level security");
     }
 
     assertThatThrownBy(this::open)
         .isInstanceOf(SchemaDriftException.class)
-        .hasMessageContaining("schema drift")
+        .hasMessageStartingWith("schema drift: ")
         .hasMessageContaining(
             "column tenants.nickname (text) exists in the database but not in migrations")
-        .hasMessageContaining("policy tenant_isolation on audit_log missing");
+        .hasMessageContaining("policy tenant_isolation on audit_log missing")
+        .hasMessageContaining(
+            "column event_journal.writer differs: database has character varying(100) not null,"
+                + " migrations define character varying(255) not null")
+        .hasMessageContaining(
+            "row level security on tenants differs: database has enabled, not forced,"
+                + " migrations define enabled, forced")
+        .satisfies(e -> assertThat(((SchemaDriftException) e).differences()).hasSize(4));
 
     // The failed open stopped its server and dropped its scratch schema.
     try (EmbeddedPostgresServer server = EmbeddedPostgresServer.start(dataDir);
@@ -84,23 +93,6 @@ class SchemaDriftIT {
         assertThat(rs.getInt(1)).isZero();
       }
     }
-  }
-
-  @Test
-  void changedColumnTypeIsRefused() throws SQLException {
-    try (Database db = open();
-        Connection owner = EmbeddedDatabaseExtension.ownerConnection(db);
-        Statement st = owner.createStatement()) {
-      st.execute("alter table event_journal alter column writer type varchar(100)");
-      st.execute("alter table tenants no force row level security");
-    }
-
-    assertThatThrownBy(this::open)
-        .isInstanceOf(SchemaDriftException.class)
-        .hasMessageContaining(
-            "column event_journal.writer differs: database has character varying(100) not null,"
-                + " migrations define character varying(255) not null")
-        .hasMessageContaining("row level security on tenants differs");
   }
 
   private Database open() {

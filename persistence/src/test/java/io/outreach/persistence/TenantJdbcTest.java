@@ -74,7 +74,8 @@ class TenantJdbcTest {
           Statement st = c.createStatement();
           ResultSet rs =
               st.executeQuery(
-                  "select current_setting('app.tenant_id', true), (select count(*) from audit_log)")) {
+                  "select current_setting('app.tenant_id', true), (select count(*) from"
+                      + " audit_log)")) {
         rs.next();
         assertThat(rs.getString(1)).isNullOrEmpty();
         assertThat(rs.getInt(2)).isZero();
@@ -90,7 +91,11 @@ class TenantJdbcTest {
       audit(c, "projection", "from-handler");
       c.commit();
     }
-    assertThat((int) DB.database().tenantJdbc().inTenant("projection", c -> auditCount(c, "from-handler")))
+    assertThat(
+            (int)
+                DB.database()
+                    .tenantJdbc()
+                    .inTenant("projection", c -> auditCount(c, "from-handler")))
         .isEqualTo(1);
   }
 
