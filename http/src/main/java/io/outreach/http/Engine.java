@@ -16,8 +16,10 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.outreach.config.Settings;
 import io.outreach.engine.JournalProbe;
 import io.outreach.engine.tenant.TenantEntity;
+import io.outreach.persistence.AuditRepository;
 import io.outreach.persistence.Database;
 import io.outreach.persistence.DatabaseConfig;
+import io.outreach.persistence.TenantProjection;
 import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.util.List;
@@ -121,6 +123,13 @@ public final class Engine implements AutoCloseable {
     }
 
     TenantEntity.init(system, settings.tenantTagSlices());
+    int projectionSessions =
+        system.settings().config().getInt(
+            "pekko.projection.jdbc.blocking-jdbc-dispatcher.thread-pool-executor.fixed-pool-size");
+    TenantProjection.init(
+        system,
+        database.newPool("outreach-projections", projectionSessions, false),
+        settings.tenantTagSlices());
 
     String nodeId = cluster.selfMember().address().hostPort().replaceAll("[^A-Za-z0-9]+", "-");
     ActorRef<JournalProbe.Probe> probe =
@@ -149,7 +158,8 @@ public final class Engine implements AutoCloseable {
     var routes =
         List.of(
             new OpsRoutes(system, registry, checks).route(),
-            new TenantRoutes(system, auth, http.maxBodyBytes(), http.askTimeout()).route());
+            new TenantRoutes(system, auth, http.maxBodyBytes(), http.askTimeout()).route(),
+            new AuditRoutes(system, auth, new AuditRepository(database.tenantJdbc())).route());
     return await(
         new ApiServer(system, registry).bind(system, http.host(), http.port(), routes),
         Duration.ofSeconds(30));

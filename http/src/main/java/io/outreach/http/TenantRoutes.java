@@ -115,7 +115,11 @@ public final class TenantRoutes extends ApiDirectives {
                           body.id(),
                           r ->
                               new TenantEntity.Create(
-                                  body.name(), body.timezone(), body.monthlyBudgetCents(), r)),
+                                  body.name(),
+                                  body.timezone(),
+                                  body.monthlyBudgetCents(),
+                                  p.subject(),
+                                  r)),
                       t ->
                           respondWithHeader(
                               Location.create("/v1/tenants/" + t.id()),
@@ -152,7 +156,7 @@ public final class TenantRoutes extends ApiDirectives {
                 SettingsPatch.class,
                 patch ->
                     answer(
-                        ask(p.tenantId(), r -> new TenantEntity.UpdateSettings(patch, r)),
+                        ask(p.tenantId(), r -> new TenantEntity.UpdateSettings(patch, p.subject(), r)),
                         t -> json(TenantView.of(t)))));
   }
 
@@ -164,14 +168,14 @@ public final class TenantRoutes extends ApiDirectives {
                 SuspendTenant.class,
                 body ->
                     answer(
-                        ask(id, r -> new TenantEntity.Suspend(body.reason(), r)),
+                        ask(id, r -> new TenantEntity.Suspend(body.reason(), p.subject(), r)),
                         t -> json(TenantView.of(t)))));
   }
 
   private Route resume(String id) {
     return authenticated(
         Role.PLATFORM,
-        p -> answer(ask(id, TenantEntity.Resume::new), t -> json(TenantView.of(t))));
+        p -> answer(ask(id, r -> new TenantEntity.Resume(p.subject(), r)), t -> json(TenantView.of(t))));
   }
 
   private CompletionStage<Tenant> ask(

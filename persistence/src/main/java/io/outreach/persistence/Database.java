@@ -47,6 +47,7 @@ public final class Database implements AutoCloseable {
   private final String appUser;
   private final String appPassword;
   private final TenantJdbc tenantJdbc;
+  private final java.util.List<HikariDataSource> extraPools = new java.util.ArrayList<>();
 
   private Database(
       EmbeddedPostgresServer server,
@@ -78,7 +79,7 @@ public final class Database implements AutoCloseable {
       bootstrapEmbedded(server);
       String url = "jdbc:postgresql://localhost:" + server.port() + "/" + EMBEDDED_DATABASE;
       migrate(url, EMBEDDED_OWNER, "", EMBEDDED_APP);
-      HikariDataSource pool = appPool(url, EMBEDDED_APP, "", cfg.poolSize());
+      HikariDataSource pool = pool(url, EMBEDDED_APP, "", cfg.poolSize(), "outreach-app", true);
       return new Database(server, pool, url, EMBEDDED_APP, "");
     } catch (RuntimeException e) {
       closeQuietly(server, e);
@@ -98,7 +99,7 @@ public final class Database implements AutoCloseable {
           user);
     }
     migrate(url, owner, ownerPassword, user);
-    HikariDataSource pool = appPool(url, user, password, cfg.poolSize());
+    HikariDataSource pool = pool(url, user, password, cfg.poolSize(), "outreach-app", true);
     return new Database(null, pool, url, user, password);
   }
 
@@ -181,15 +182,26 @@ public final class Database implements AutoCloseable {
     }
   }
 
-  private static HikariDataSource appPool(String url, String user, String password, int size) {
+  private static HikariDataSource pool(
+      String url, String user, String password, int size, String name, boolean autoCommit) {
     HikariConfig hc = new HikariConfig();
-    hc.setPoolName("outreach-app");
+    hc.setPoolName(name);
     hc.setJdbcUrl(url);
     hc.setUsername(user);
     hc.setPassword(password);
     hc.setMaximumPoolSize(size);
-    hc.setAutoCommit(true);
+    hc.setAutoCommit(autoCommit);
     return new HikariDataSource(hc);
+  }
+
+  /**
+   * A further pool of the application role for a component that manages its own transactions
+   * (projections: auto-commit off, sized to their dispatcher). It is closed with the database.
+   */
+  public synchronized HikariDataSource newPool(String name, int size, boolean autoCommit) {
+    HikariDataSource pool = pool(jdbcUrl, appUser, appPassword, size, name, autoCommit);
+    extraPools.add(pool);
+    return pool;
   }
 
   /**
@@ -252,6 +264,9 @@ public final class Database implements AutoCloseable {
   @Override
   public void close() {
     try {
+      synchronized (this) {
+        extraPools.forEach(HikariDataSource::close);
+      }
       appPool.close();
     } finally {
       if (server != null) {

@@ -44,44 +44,57 @@ public final class TenantEntity
   /** Asked commands of the Tenant entity. */
   public sealed interface Command extends CborSerializable {}
 
-  /** Create the tenant (platform operators only). */
+  /** Create the tenant (platform operators only); {@code actor} is who asked, for the audit. */
   public record Create(
-      String name, String timezone, long monthlyBudgetCents, ActorRef<StatusReply<Tenant>> replyTo)
+      String name,
+      String timezone,
+      long monthlyBudgetCents,
+      String actor,
+      ActorRef<StatusReply<Tenant>> replyTo)
       implements Command {}
 
   /** Read the tenant. */
   public record Get(ActorRef<StatusReply<Tenant>> replyTo) implements Command {}
 
   /** Change settings; answers with the updated tenant. */
-  public record UpdateSettings(SettingsPatch patch, ActorRef<StatusReply<Tenant>> replyTo)
+  public record UpdateSettings(
+      SettingsPatch patch, String actor, ActorRef<StatusReply<Tenant>> replyTo)
       implements Command {}
 
   /** Stop all of the tenant's outbound work until resumed. */
-  public record Suspend(String reason, ActorRef<StatusReply<Tenant>> replyTo) implements Command {}
+  public record Suspend(String reason, String actor, ActorRef<StatusReply<Tenant>> replyTo)
+      implements Command {}
 
   /** Lift a suspension. */
-  public record Resume(ActorRef<StatusReply<Tenant>> replyTo) implements Command {}
+  public record Resume(String actor, ActorRef<StatusReply<Tenant>> replyTo) implements Command {}
 
   // ---- events ----
 
-  /** Events of the Tenant entity. */
+  /** Events of the Tenant entity; each names who caused it, for the audit trail. */
   public sealed interface Event extends CborSerializable {
+    String actor();
+
     Instant at();
   }
 
   /** The tenant was created. */
   public record Created(
-      String tenantId, String name, String timezone, long monthlyBudgetCents, Instant at)
+      String tenantId,
+      String name,
+      String timezone,
+      long monthlyBudgetCents,
+      String actor,
+      Instant at)
       implements Event {}
 
   /** Settings changed by the given patch. */
-  public record SettingsUpdated(SettingsPatch patch, Instant at) implements Event {}
+  public record SettingsUpdated(SettingsPatch patch, String actor, Instant at) implements Event {}
 
   /** The tenant was suspended. */
-  public record Suspended(String reason, Instant at) implements Event {}
+  public record Suspended(String reason, String actor, Instant at) implements Event {}
 
   /** The suspension was lifted. */
-  public record Resumed(Instant at) implements Event {}
+  public record Resumed(String actor, Instant at) implements Event {}
 
   // ---- state ----
 
@@ -169,7 +182,13 @@ public final class TenantEntity
       return Effect().reply(c.replyTo(), Rejection.invalid(String.join("; ", problems)));
     }
     Created created =
-        new Created(tenantId, c.name().trim(), c.timezone(), c.monthlyBudgetCents(), clock.instant());
+        new Created(
+            tenantId,
+            c.name().trim(),
+            c.timezone(),
+            c.monthlyBudgetCents(),
+            c.actor(),
+            clock.instant());
     return Effect()
         .persist(created)
         .thenReply(c.replyTo(), s -> StatusReply.success(s.tenant()));
@@ -184,7 +203,7 @@ public final class TenantEntity
       return Effect().reply(c.replyTo(), StatusReply.success(state.tenant()));
     }
     return Effect()
-        .persist(new SettingsUpdated(c.patch(), clock.instant()))
+        .persist(new SettingsUpdated(c.patch(), c.actor(), clock.instant()))
         .thenReply(c.replyTo(), s -> StatusReply.success(s.tenant()));
   }
 
@@ -194,7 +213,7 @@ public final class TenantEntity
     }
     String reason = c.reason() == null || c.reason().isBlank() ? "suspended" : c.reason().trim();
     return Effect()
-        .persist(new Suspended(reason, clock.instant()))
+        .persist(new Suspended(reason, c.actor(), clock.instant()))
         .thenReply(c.replyTo(), s -> StatusReply.success(s.tenant()));
   }
 
@@ -203,7 +222,7 @@ public final class TenantEntity
       return Effect().reply(c.replyTo(), StatusReply.success(state.tenant()));
     }
     return Effect()
-        .persist(new Resumed(clock.instant()))
+        .persist(new Resumed(c.actor(), clock.instant()))
         .thenReply(c.replyTo(), s -> StatusReply.success(s.tenant()));
   }
 

@@ -49,13 +49,13 @@ class TenantEntityTest {
   private CommandResultWithReply<
           TenantEntity.Command, TenantEntity.Event, TenantEntity.State, StatusReply<Tenant>>
       create(String name, String tz, long budget) {
-    return kit.runCommand(r -> new TenantEntity.Create(name, tz, budget, r));
+    return kit.runCommand(r -> new TenantEntity.Create(name, tz, budget, "ops", r));
   }
 
   @Test
   void createsAndAnswersGet() {
     var result = create("Acme", "America/New_York", 100_000);
-    assertThat(result.event()).isEqualTo(new TenantEntity.Created("acme", "Acme", "America/New_York", 100_000, T0));
+    assertThat(result.event()).isEqualTo(new TenantEntity.Created("acme", "Acme", "America/New_York", 100_000, "ops", T0));
     Tenant t = result.reply().getValue();
     assertThat(t.id()).isEqualTo("acme");
     assertThat(t.status()).isEqualTo(Tenant.Status.ACTIVE);
@@ -73,11 +73,11 @@ class TenantEntityTest {
     assertThat(rejection(get.reply()).kind()).isEqualTo(Rejection.Kind.NOT_FOUND);
     var upd =
         kit.<StatusReply<Tenant>>runCommand(
-            r -> new TenantEntity.UpdateSettings(new SettingsPatch("X", null, null, null, null), r));
+            r -> new TenantEntity.UpdateSettings(new SettingsPatch("X", null, null, null, null), "ops", r));
     assertThat(rejection(upd.reply()).kind()).isEqualTo(Rejection.Kind.NOT_FOUND);
-    assertThat(rejection(kit.<StatusReply<Tenant>>runCommand(r -> new TenantEntity.Suspend("x", r)).reply()).kind())
+    assertThat(rejection(kit.<StatusReply<Tenant>>runCommand(r -> new TenantEntity.Suspend("x", "ops", r)).reply()).kind())
         .isEqualTo(Rejection.Kind.NOT_FOUND);
-    assertThat(rejection(kit.<StatusReply<Tenant>>runCommand(TenantEntity.Resume::new).reply()).kind())
+    assertThat(rejection(kit.<StatusReply<Tenant>>runCommand(r -> new TenantEntity.Resume("ops", r)).reply()).kind())
         .isEqualTo(Rejection.Kind.NOT_FOUND);
   }
 
@@ -109,7 +109,7 @@ class TenantEntityTest {
             Map.of("gianna", new AgentPolicy(true, false, 0.9, null)),
             Map.of("beta-console", true));
     Tenant t =
-        kit.<StatusReply<Tenant>>runCommand(r -> new TenantEntity.UpdateSettings(patch, r))
+        kit.<StatusReply<Tenant>>runCommand(r -> new TenantEntity.UpdateSettings(patch, "ops", r))
             .reply()
             .getValue();
     assertThat(t.name()).isEqualTo("Acme Inc");
@@ -123,7 +123,7 @@ class TenantEntityTest {
     removeFlag.put("beta-console", null);
     Tenant t2 =
         kit.<StatusReply<Tenant>>runCommand(
-                r -> new TenantEntity.UpdateSettings(new SettingsPatch(null, null, null, null, removeFlag), r))
+                r -> new TenantEntity.UpdateSettings(new SettingsPatch(null, null, null, null, removeFlag), "ops", r))
             .reply()
             .getValue();
     assertThat(t2.flags()).isEmpty();
@@ -136,7 +136,7 @@ class TenantEntityTest {
     var bad =
         new SettingsPatch(
             null, "Nowhere/City", -5L, Map.of("hal", new AgentPolicy(true, true, 2.0, null)), Map.of("Bad Flag", true));
-    var result = kit.<StatusReply<Tenant>>runCommand(r -> new TenantEntity.UpdateSettings(bad, r));
+    var result = kit.<StatusReply<Tenant>>runCommand(r -> new TenantEntity.UpdateSettings(bad, "ops", r));
     assertThat(result.hasNoEvents()).isTrue();
     assertThat(rejection(result.reply()).detail())
         .contains("Nowhere/City", "monthlyBudgetCents", "hal", "Bad Flag");
@@ -145,22 +145,22 @@ class TenantEntityTest {
   @Test
   void suspendAndResumeAreIdempotent() {
     create("Acme", "UTC", 0);
-    var s1 = kit.<StatusReply<Tenant>>runCommand(r -> new TenantEntity.Suspend("unpaid", r));
+    var s1 = kit.<StatusReply<Tenant>>runCommand(r -> new TenantEntity.Suspend("unpaid", "ops", r));
     assertThat(s1.reply().getValue().status()).isEqualTo(Tenant.Status.SUSPENDED);
     assertThat(s1.reply().getValue().suspendedReason()).isEqualTo("unpaid");
-    assertThat(kit.<StatusReply<Tenant>>runCommand(r -> new TenantEntity.Suspend("again", r)).hasNoEvents()).isTrue();
-    var r1 = kit.<StatusReply<Tenant>>runCommand(TenantEntity.Resume::new);
+    assertThat(kit.<StatusReply<Tenant>>runCommand(r -> new TenantEntity.Suspend("again", "ops", r)).hasNoEvents()).isTrue();
+    var r1 = kit.<StatusReply<Tenant>>runCommand(r -> new TenantEntity.Resume("ops", r));
     assertThat(r1.reply().getValue().status()).isEqualTo(Tenant.Status.ACTIVE);
     assertThat(r1.reply().getValue().suspendedReason()).isNull();
-    assertThat(kit.<StatusReply<Tenant>>runCommand(TenantEntity.Resume::new).hasNoEvents()).isTrue();
+    assertThat(kit.<StatusReply<Tenant>>runCommand(r -> new TenantEntity.Resume("ops", r)).hasNoEvents()).isTrue();
   }
 
   @Test
   void recoversStateAfterRestart() {
     create("Acme", "Europe/Berlin", 42);
     kit.<StatusReply<Tenant>>runCommand(
-        r -> new TenantEntity.UpdateSettings(new SettingsPatch(null, null, 43L, null, Map.of("x", true)), r));
-    kit.<StatusReply<Tenant>>runCommand(r -> new TenantEntity.Suspend("audit", r));
+        r -> new TenantEntity.UpdateSettings(new SettingsPatch(null, null, 43L, null, Map.of("x", true)), "ops", r));
+    kit.<StatusReply<Tenant>>runCommand(r -> new TenantEntity.Suspend("audit", "ops", r));
     Tenant before = kit.getState().tenant();
 
     var restarted = kit.restart();

@@ -1,0 +1,104 @@
+package io.outreach.persistence;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.outreach.engine.tenant.TenantEntity;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import org.apache.pekko.projection.eventsourced.EventEnvelope;
+import org.apache.pekko.projection.jdbc.javadsl.JdbcHandler;
+
+/**
+ * Writes one Tenant event into {@code tenants} and {@code audit_log}, inside the projection's
+ * transaction and bound to the event's tenant, so row-level security checks these writes too.
+ */
+public final class TenantProjectionHandler
+    extends JdbcHandler<EventEnvelope<TenantEntity.Event>, HikariJdbcSession> {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  @Override
+  public void process(HikariJdbcSession session, EventEnvelope<TenantEntity.Event> envelope)
+      throws Exception {
+    String tenantId = envelope.persistenceId().substring(envelope.persistenceId().indexOf('|') + 1);
+    TenantEntity.Event event = envelope.event();
+    session.withConnection(
+        c -> {
+          TenantJdbc.bindTenant(c, tenantId);
+          apply(c, tenantId, event);
+          audit(c, tenantId, event);
+          return null;
+        });
+  }
+
+  private static void apply(Connection c, String tenantId, TenantEntity.Event event)
+      throws SQLException {
+    Timestamp at = Timestamp.from(event.at());
+    if (event instanceof TenantEntity.Created e) {
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "insert into tenants (tenant_id, name, timezone, monthly_budget_cents, status,"
+                  + " created_at, updated_at) values (?, ?, ?, ?, 'active', ?, ?)"
+                  + " on conflict (tenant_id) do nothing")) {
+        ps.setString(1, tenantId);
+        ps.setString(2, e.name());
+        ps.setString(3, e.timezone());
+        ps.setLong(4, e.monthlyBudgetCents());
+        ps.setTimestamp(5, at);
+        ps.setTimestamp(6, at);
+        ps.executeUpdate();
+      }
+    } else if (event instanceof TenantEntity.SettingsUpdated e) {
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "update tenants set name = coalesce(?, name), timezone = coalesce(?, timezone),"
+                  + " monthly_budget_cents = coalesce(?, monthly_budget_cents),"
+                  + " settings = settings || ?::jsonb, updated_at = ? where tenant_id = ?")) {
+        ps.setString(1, e.patch().name() == null ? null : e.patch().name().trim());
+        ps.setString(2, e.patch().timezone());
+        ps.setObject(3, e.patch().monthlyBudgetCents());
+        ObjectNode settings = JSON.createObjectNode();
+        if (e.patch().agentPolicies() != null) {
+          settings.set("agentPolicies", JSON.valueToTree(e.patch().agentPolicies()));
+        }
+        if (e.patch().flags() != null) {
+          settings.set("flags", JSON.valueToTree(e.patch().flags()));
+        }
+        ps.setString(4, settings.toString());
+        ps.setTimestamp(5, at);
+        ps.setString(6, tenantId);
+        ps.executeUpdate();
+      }
+    } else {
+      String status = event instanceof TenantEntity.Suspended ? "suspended" : "active";
+      try (PreparedStatement ps =
+          c.prepareStatement("update tenants set status = ?, updated_at = ? where tenant_id = ?")) {
+        ps.setString(1, status);
+        ps.setTimestamp(2, at);
+        ps.setString(3, tenantId);
+        ps.executeUpdate();
+      }
+    }
+  }
+
+  private static void audit(Connection c, String tenantId, TenantEntity.Event event)
+      throws SQLException {
+    String action;
+    ObjectNode detail = JSON.createObjectNode();
+    if (event instanceof TenantEntity.Created e) {
+      action = "tenant.created";
+      detail.put("name", e.name()).put("timezone", e.timezone());
+      detail.put("monthlyBudgetCents", e.monthlyBudgetCents());
+    } else if (event instanceof TenantEntity.SettingsUpdated e) {
+      action = "tenant.settings-updated";
+      detail.set("changes", JSON.valueToTree(e.patch()));
+    } else if (event instanceof TenantEntity.Suspended e) {
+      action = "tenant.suspended";
+      detail.put("reason", e.reason());
+    } else {
+      action = "tenant.resumed";
+    }
+    AuditRepository.insert(c, tenantId, event.at(), event.actor(), action, tenantId, detail.toString());
+  }
+}
