@@ -14,8 +14,14 @@ import java.util.Optional;
  * deployment stops at start instead of failing later at first use.
  */
 public record Settings(
-    Path dataDir, Http http, Db db, Auth auth, Cluster cluster, boolean managementEnabled,
-    int tenantTagSlices) {
+    Path dataDir,
+    Http http,
+    Db db,
+    Auth auth,
+    Cluster cluster,
+    boolean managementEnabled,
+    int tenantTagSlices,
+    Duration journalCheckTimeout) {
 
   /** HTTP server settings. */
   public record Http(String host, int port, long maxBodyBytes, Duration askTimeout) {}
@@ -62,7 +68,8 @@ public record Settings(
               new Auth(jwtSecret(c), c.getDuration("auth.clock-skew")),
               new Cluster(c.getBoolean("cluster.join-self"), c.getBoolean("cluster.bootstrap")),
               c.getBoolean("management.enabled"),
-              (int) positive(c, "tenant.tag-slices", c.getInt("tenant.tag-slices")));
+              (int) positive(c, "tenant.tag-slices", c.getInt("tenant.tag-slices")),
+              c.getDuration("startup.journal-check-timeout"));
       if (s.db.url.isPresent() && s.db.user.isEmpty()) {
         throw new SettingsException(
             "outreach.db.user", "is required when outreach.db.url (OUTREACH_DB_URL) is set");

@@ -28,6 +28,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.DispatcherSelector;
@@ -50,7 +52,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class Engine implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Engine.class);
-  private static final Duration JOURNAL_CHECK = Duration.ofSeconds(20);
 
   private final ActorSystem<Void> system;
   private final Database database;
@@ -82,7 +83,17 @@ public final class Engine implements AutoCloseable {
       system = ActorSystem.create(Behaviors.empty(), "outreach", withJournal);
       ServerBinding binding = init(system, settings, database);
       ActorSystem<Void> started = system;
-      system.getWhenTerminated().thenRun(database::close);
+      // The database stops after the actors that write to it, also on SIGTERM (JVM hook).
+      CoordinatedShutdown.get(system)
+          .addTask(
+              CoordinatedShutdown.PhaseBeforeActorSystemTerminate(),
+              "stop-database",
+              () ->
+                  CompletableFuture.supplyAsync(
+                      () -> {
+                        database.close();
+                        return Done.getInstance();
+                      }));
       log.info(
           "engine ready on http://{}:{} in {} ms since JVM start ({} database)",
           settings.http().host(),
@@ -135,7 +146,8 @@ public final class Engine implements AutoCloseable {
     ActorRef<JournalProbe.Probe> probe =
         system.systemActorOf(JournalProbe.create(nodeId), "journal-probe", Props.empty());
     try {
-      await(probeJournal(system, probe, JOURNAL_CHECK), JOURNAL_CHECK.plusSeconds(1));
+      Duration timeout = settings.journalCheckTimeout();
+      await(probeJournal(system, probe, timeout), timeout.plusSeconds(1));
     } catch (RuntimeException e) {
       throw new IllegalStateException(
           "the event journal is not writable (check the database and pekko-persistence-jdbc"

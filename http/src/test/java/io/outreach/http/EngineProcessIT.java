@@ -29,6 +29,7 @@ class EngineProcessIT {
   private final HttpClient http = HttpClient.newHttpClient();
   private final List<Process> started = new ArrayList<>();
   private Path dataDir;
+  private boolean jsonLogs;
   private int httpPort;
 
   @AfterEach
@@ -57,8 +58,11 @@ class EngineProcessIT {
     assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
     stopGracefully(first);
 
+    jsonLogs = true;
     Process second = startEngine("second");
     assertThat(send("GET", "/v1/tenants/acme", token, null).body()).contains("\"name\":\"Acme\"");
+    assertJsonLogWithoutSecrets(Path.of("target", "engine-process-second.log"), token);
+    jsonLogs = false;
     second.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
 
     Process third = startEngine("after-sigkill");
@@ -98,6 +102,22 @@ class EngineProcessIT {
     env.put("OUTREACH_MANAGEMENT_PORT", Integer.toString(freePort()));
     env.put("OUTREACH_MANAGEMENT_BIND_HOST", "127.0.0.1");
     env.put("OUTREACH_REMOTE_PORT", Integer.toString(freePort()));
+    if (jsonLogs) {
+      env.put("OUTREACH_LOG_FORMAT", "json");
+    }
+  }
+
+  /** With OUTREACH_LOG_FORMAT=json every log line is a JSON object, and no token leaks. */
+  private static void assertJsonLogWithoutSecrets(Path log, String token) throws IOException {
+    var mapper = new com.fasterxml.jackson.databind.ObjectMapper();
+    List<String> lines = Files.readAllLines(log);
+    assertThat(lines).isNotEmpty();
+    for (String line : lines) {
+      var node = mapper.readTree(line);
+      assertThat(node.has("level") && node.has("message")).as(line).isTrue();
+    }
+    assertThat(lines).anyMatch(l -> l.contains("engine ready"));
+    assertThat(String.join("\n", lines)).doesNotContain(token.substring(token.indexOf('.')));
   }
 
   private String runToken(String... args) throws Exception {

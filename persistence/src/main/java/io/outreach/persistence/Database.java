@@ -48,6 +48,8 @@ public final class Database implements AutoCloseable {
   private final String appPassword;
   private final TenantJdbc tenantJdbc;
   private final java.util.List<HikariDataSource> extraPools = new java.util.ArrayList<>();
+  private final java.util.concurrent.atomic.AtomicBoolean closed =
+      new java.util.concurrent.atomic.AtomicBoolean();
 
   private Database(
       EmbeddedPostgresServer server,
@@ -263,6 +265,9 @@ public final class Database implements AutoCloseable {
 
   @Override
   public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
     try {
       synchronized (this) {
         extraPools.forEach(HikariDataSource::close);

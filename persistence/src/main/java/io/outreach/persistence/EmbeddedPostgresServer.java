@@ -67,6 +67,9 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
               .setCleanDataDirectory(false)
               .setServerConfig("fsync", "on")
               .setServerConfig("synchronous_commit", "on")
+              // The engine stops PostgreSQL after its actors (Database.close in coordinated
+              // shutdown); zonky's own JVM hook would stop it while the journal still writes.
+              .setRegisterShutdownHook(false)
               .start();
       log.info("embedded PostgreSQL running on port {} with data in {}", postgres.getPort(), pgDir);
       return new EmbeddedPostgresServer(postgres);
