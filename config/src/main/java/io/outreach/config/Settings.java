@@ -21,7 +21,11 @@ public record Settings(
     Cluster cluster,
     boolean managementEnabled,
     int tenantTagSlices,
-    Duration journalCheckTimeout) {
+    Duration journalCheckTimeout,
+    Intake intake) {
+
+  /** Lead intake: the largest CSV upload, and the region for numbers without a country code. */
+  public record Intake(long maxUploadBytes, String defaultRegion) {}
 
   /** HTTP server settings. */
   public record Http(String host, int port, long maxBodyBytes, Duration askTimeout) {}
@@ -69,7 +73,10 @@ public record Settings(
               new Cluster(c.getBoolean("cluster.join-self"), c.getBoolean("cluster.bootstrap")),
               c.getBoolean("management.enabled"),
               (int) positive(c, "tenant.tag-slices", c.getInt("tenant.tag-slices")),
-              c.getDuration("startup.journal-check-timeout"));
+              c.getDuration("startup.journal-check-timeout"),
+              new Intake(
+                  positive(c, "intake.max-upload-bytes", c.getBytes("intake.max-upload-bytes")),
+                  region(c, "intake.default-region")));
       if (s.db.url.isPresent() && s.db.user.isEmpty()) {
         throw new SettingsException(
             "outreach.db.user", "is required when outreach.db.url (OUTREACH_DB_URL) is set");
@@ -103,6 +110,14 @@ public record Settings(
       throw new SettingsException("outreach." + key, "must be positive, was " + value);
     }
     return value;
+  }
+
+  private static String region(Config c, String key) {
+    String region = c.getString(key);
+    if (!region.matches("[A-Z]{2}")) {
+      throw new SettingsException("outreach." + key, "must be a two-letter region code, was " + region);
+    }
+    return region;
   }
 
   private static Optional<String> jwtSecret(Config c) {

@@ -48,9 +48,12 @@ public class ApiDirectives extends AllDirectives {
   private final ObjectMapper strictMapper;
   private final JwtAuth auth;
   protected final long maxBodyBytes;
+  private final java.util.concurrent.Executor blockingExecutor;
 
   protected ApiDirectives(ActorSystem<?> system, JwtAuth auth, long maxBodyBytes) {
     this.mapper = jsonMapper(system);
+    this.blockingExecutor =
+        system.dispatchers().lookup(org.apache.pekko.actor.typed.DispatcherSelector.blocking());
     this.strictMapper =
         mapper.copy().enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
             .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);
@@ -145,6 +148,11 @@ public class ApiDirectives extends AllDirectives {
         () -> entity(Jackson.unmarshaller(strictMapper, type), body -> body == null
             ? problem(Problem.Type.VALIDATION.with("a JSON object body is required"))
             : inner.apply(body)));
+  }
+
+  /** Runs blocking work (JDBC, files) on Pekko's blocking dispatcher, never on a route thread. */
+  protected <T> CompletionStage<T> blocking(Supplier<T> work) {
+    return java.util.concurrent.CompletableFuture.supplyAsync(work, blockingExecutor);
   }
 
   /** Completes with the entity's answer, mapping its refusals and time-outs to problems. */

@@ -4,10 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.outreach.persistence.AuditRepository;
 import java.io.UncheckedIOException;
 import java.time.Instant;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executor;
 import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.http.javadsl.server.Route;
 
 /**
@@ -16,12 +13,10 @@ import org.apache.pekko.http.javadsl.server.Route;
  */
 public final class AuditRoutes extends ApiDirectives {
   private final AuditRepository audit;
-  private final Executor blocking;
 
   public AuditRoutes(ActorSystem<?> system, JwtAuth auth, AuditRepository audit) {
     super(system, auth, 0);
     this.audit = audit;
-    this.blocking = system.dispatchers().lookup(DispatcherSelector.blocking());
   }
 
   /** One audit entry as the API shows it. */
@@ -50,9 +45,8 @@ public final class AuditRoutes extends ApiDirectives {
                                                         cursor -> {
                                                           ListPage.Request page = ListPage.request(limit, cursor);
                                                           return answer(
-                                                              CompletableFuture.supplyAsync(
-                                                                  () -> audit.page(p.tenantId(), subject, page.after(), page.limit()),
-                                                                  blocking),
+                                                              blocking(
+                                                                  () -> audit.page(p.tenantId(), subject, page.after(), page.limit())),
                                                               result -> json(view(result)));
                                                         })))))));
   }

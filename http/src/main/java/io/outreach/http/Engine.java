@@ -15,8 +15,17 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.outreach.config.Settings;
 import io.outreach.engine.JournalProbe;
+import io.outreach.engine.ResumableWork;
+import io.outreach.engine.intake.ImportJob;
+import io.outreach.engine.intake.UploadStore;
 import io.outreach.engine.tenant.TenantEntity;
 import io.outreach.persistence.AuditRepository;
+import io.outreach.persistence.DncRepository;
+import io.outreach.persistence.FileUploadStore;
+import io.outreach.persistence.ImportLedger;
+import io.outreach.persistence.LeadImportProcessor;
+import io.outreach.persistence.LeadRepository;
+import io.outreach.persistence.ResumableWorkRepository;
 import io.outreach.persistence.Database;
 import io.outreach.persistence.DatabaseConfig;
 import io.outreach.persistence.TenantProjection;
@@ -134,6 +143,12 @@ public final class Engine implements AutoCloseable {
     }
 
     TenantEntity.init(system, settings.tenantTagSlices());
+    UploadStore uploads = new FileUploadStore(settings.dataDir().resolve("uploads"));
+    ImportLedger ledger = new ImportLedger(database.tenantJdbc());
+    ImportJob.init(
+        system,
+        new LeadImportProcessor(
+            database.tenantJdbc(), uploads, ledger, system.dispatchers().lookup(DispatcherSelector.blocking())));
     int projectionSessions =
         system.settings().config().getInt(
             "pekko.projection.jdbc.blocking-jdbc-dispatcher.thread-pool-executor.fixed-pool-size");
@@ -155,6 +170,13 @@ public final class Engine implements AutoCloseable {
           e);
     }
 
+    // Work a crash interrupted resumes by itself.
+    ResumableWork.wake(
+        system,
+        new ResumableWorkRepository(database.dataSource()),
+        ImportJob.ENTITY_TYPE_KEY,
+        id -> ImportJob.Resume.INSTANCE);
+
     PrometheusMeterRegistry registry = metrics(database);
     Executor blocking = system.dispatchers().lookup(DispatcherSelector.blocking());
     List<ReadinessCheck> checks =
@@ -171,7 +193,17 @@ public final class Engine implements AutoCloseable {
         List.of(
             new OpsRoutes(system, registry, checks).route(),
             new TenantRoutes(system, auth, http.maxBodyBytes(), http.askTimeout()).route(),
-            new AuditRoutes(system, auth, new AuditRepository(database.tenantJdbc())).route());
+            new AuditRoutes(system, auth, new AuditRepository(database.tenantJdbc())).route(),
+            new ImportRoutes(
+                    system, auth, http.askTimeout(), ledger, uploads,
+                    settings.intake().maxUploadBytes(), settings.intake().defaultRegion())
+                .route(),
+            new LeadRoutes(system, auth, new LeadRepository(database.tenantJdbc())).route(),
+            new DncRoutes(
+                    system, auth, http.maxBodyBytes(),
+                    new DncRepository(database.tenantJdbc(), database.dataSource()),
+                    settings.intake().defaultRegion(), settings.intake().maxUploadBytes())
+                .route());
     return await(
         new ApiServer(system, registry).bind(system, http.host(), http.port(), routes),
         Duration.ofSeconds(30));

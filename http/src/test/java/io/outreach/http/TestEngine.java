@@ -19,6 +19,7 @@ import java.util.Set;
  */
 final class TestEngine implements AutoCloseable {
   static final String SECRET = "test-secret-of-at-least-thirty-two-bytes!";
+  static final long MAX_UPLOAD_BYTES = 32L * 1024 * 1024;
 
   final Engine engine;
   final Path dataDir;
@@ -32,8 +33,15 @@ final class TestEngine implements AutoCloseable {
 
   static TestEngine start() {
     try {
-      Path dir = Files.createTempDirectory("outreach-it-");
-      Map<String, Object> overrides =
+      return start(Files.createTempDirectory("outreach-it-"));
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  /** A node on {@code dir}: a second start on the same dir is the same engine restarted. */
+  static TestEngine start(Path dir) {
+    Map<String, Object> overrides =
           Map.of(
               "outreach.data-dir", dir.toString(),
               "outreach.http.host", "127.0.0.1",
@@ -41,12 +49,10 @@ final class TestEngine implements AutoCloseable {
               "outreach.http.max-body-bytes", 4096,
               "outreach.management.enabled", false,
               "outreach.auth.jwt-secret", SECRET,
+              "outreach.intake.max-upload-bytes", MAX_UPLOAD_BYTES,
               "pekko.remote.artery.canonical.port", 0);
-      return new TestEngine(
-          Engine.start(ConfigFactory.parseMap(overrides).withFallback(ConfigFactory.load())), dir);
-    } catch (IOException e) {
-      throw new java.io.UncheckedIOException(e);
-    }
+    return new TestEngine(
+        Engine.start(ConfigFactory.parseMap(overrides).withFallback(ConfigFactory.load())), dir);
   }
 
   String token(String tenant, Role... roles) {
@@ -76,6 +82,36 @@ final class TestEngine implements AutoCloseable {
       Thread.currentThread().interrupt();
       throw new IllegalStateException(e);
     }
+  }
+
+  /** Sends a body and headers given as name/value pairs. */
+  HttpResponse<String> send(
+      String method, String path, String token, String contentType, HttpRequest.BodyPublisher body, String... headers) {
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + engine.httpPort() + path))
+            .timeout(Duration.ofSeconds(120))
+            .method(method, body);
+    if (token != null) {
+      b.header("Authorization", "Bearer " + token);
+    }
+    if (contentType != null) {
+      b.header("Content-Type", contentType);
+    }
+    for (int i = 0; i < headers.length; i += 2) {
+      b.header(headers[i], headers[i + 1]);
+    }
+    try {
+      return client.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  HttpResponse<String> csv(String path, String token, String csv, String... headers) {
+    return send("POST", path, token, "text/csv", HttpRequest.BodyPublishers.ofString(csv), headers);
   }
 
   HttpResponse<String> get(String path, String token) {

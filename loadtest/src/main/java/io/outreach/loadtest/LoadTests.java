@@ -1,14 +1,27 @@
 package io.outreach.loadtest;
 
+import java.util.Arrays;
+
 /**
- * Entry point of the load tests and benchmarks, which run against a running engine and its
- * sandbox providers and print their figures. The foundation has none yet: the intake, campaign
- * and inbound issues each add theirs here.
+ * Entry point of the benchmarks. Each runs the engine jar as a separate process on a fresh data
+ * directory, drives it over HTTP and prints its figures:
+ *
+ * <pre>
+ * java -jar loadtest/target/outreach-loadtest.jar intake [--rows 1000000] [--heap 256m]
+ * </pre>
  */
 public final class LoadTests {
   private LoadTests() {}
 
-  public static void main(String[] args) {
-    System.out.println("no load tests yet: see loadtest/README.md");
+  public static void main(String[] args) throws Exception {
+    String command = args.length == 0 ? "" : args[0];
+    String[] rest = Arrays.copyOfRange(args, Math.min(1, args.length), args.length);
+    switch (command) {
+      case "intake" -> IntakeBenchmark.run(Options.parse(rest));
+      default -> {
+        System.err.println("usage: java -jar outreach-loadtest.jar intake [--rows N] [--heap 256m] [--engine-jar PATH]");
+        System.exit(2);
+      }
+    }
   }
 }

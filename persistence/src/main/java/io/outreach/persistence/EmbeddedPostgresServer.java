@@ -67,6 +67,10 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
               .setCleanDataDirectory(false)
               .setServerConfig("fsync", "on")
               .setServerConfig("synchronous_commit", "on")
+              // PostgreSQL's defaults (128 MB buffers, 1 GB of WAL between checkpoints) are
+              // sized for tiny machines; bulk imports checkpoint constantly with them.
+              .setServerConfig("shared_buffers", "256MB")
+              .setServerConfig("max_wal_size", "4GB")
               // The engine stops PostgreSQL after its actors (Database.close in coordinated
               // shutdown); zonky's own JVM hook would stop it while the journal still writes.
               .setRegisterShutdownHook(false)

@@ -1,0 +1,28 @@
+package io.outreach.engine.intake;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+
+/**
+ * Tenant-namespaced storage of raw uploads: {@code <tenant>/<import>.csv}. A file system today
+ * ({@code <data dir>/uploads}); an S3-compatible store can implement the same port.
+ */
+public interface UploadStore {
+
+  /** An upload being received: write it, then {@link #commit} it under an import id or abort. */
+  interface Pending extends AutoCloseable {
+    OutputStream output();
+
+    /** Makes the received bytes the upload of {@code importId}. */
+    void commit(String importId) throws IOException;
+
+    /** Discards the received bytes (idempotent; also what close does if not committed). */
+    @Override
+    void close();
+  }
+
+  Pending begin(String tenantId) throws IOException;
+
+  InputStream open(String tenantId, String importId) throws IOException;
+}

@@ -1,0 +1,179 @@
+package io.outreach.loadtest;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * An engine jar started as its own JVM on a fresh data directory, with a fixed token secret, and
+ * a small HTTP client for it. Its heap is sampled from {@code /metrics} while it runs.
+ */
+final class EngineProcess implements AutoCloseable {
+  static final ObjectMapper JSON = new ObjectMapper();
+  private static final String SECRET = "loadtest-secret-loadtest-secret-loadtest!";
+
+  final Path dataDir;
+  final int port;
+  private final Path jar;
+  private final Process process;
+  private final HttpClient http = HttpClient.newHttpClient();
+  private final AtomicLong peakHeap = new AtomicLong();
+  private volatile boolean sampling = true;
+
+  private EngineProcess(Path jar, Path dataDir, int port, Process process) {
+    this.jar = jar;
+    this.dataDir = dataDir;
+    this.port = port;
+    this.process = process;
+  }
+
+  static EngineProcess start(Path jar, String heap) throws Exception {
+    Path dataDir = Files.createTempDirectory("outreach-bench-");
+    int port = freePort();
+    ProcessBuilder pb =
+        new ProcessBuilder(java(), "-Xmx" + heap, "-jar", jar.toString())
+            .redirectErrorStream(true)
+            .redirectOutput(dataDir.resolve("engine.log").toFile());
+    env(pb.environment(), dataDir, port);
+    long t0 = System.nanoTime();
+    EngineProcess e = new EngineProcess(jar, dataDir, port, pb.start());
+    while (!e.ready()) {
+      if (!e.process.isAlive() || System.nanoTime() - t0 > TimeUnit.SECONDS.toNanos(120)) {
+        throw new IllegalStateException("engine did not start; see " + dataDir.resolve("engine.log"));
+      }
+      Thread.sleep(200);
+    }
+    System.out.printf("engine ready in %d ms (-Xmx%s, data %s)%n", (System.nanoTime() - t0) / 1_000_000, heap, dataDir);
+    Thread sampler = new Thread(e::sampleHeap, "heap-sampler");
+    sampler.setDaemon(true);
+    sampler.start();
+    return e;
+  }
+
+  private static void env(Map<String, String> env, Path dataDir, int port) throws IOException {
+    env.keySet().removeIf(k -> k.startsWith("OUTREACH_"));
+    env.put("OUTREACH_DATA_DIR", dataDir.toString());
+    env.put("OUTREACH_HTTP_HOST", "127.0.0.1");
+    env.put("OUTREACH_HTTP_PORT", Integer.toString(port));
+    env.put("OUTREACH_MANAGEMENT_PORT", Integer.toString(freePort()));
+    env.put("OUTREACH_MANAGEMENT_BIND_HOST", "127.0.0.1");
+    env.put("OUTREACH_REMOTE_PORT", Integer.toString(freePort()));
+    env.put("OUTREACH_JWT_SECRET", SECRET);
+  }
+
+  /** A token minted by the engine jar's own {@code token} subcommand. */
+  String token(String tenant, String roles) throws Exception {
+    ProcessBuilder pb =
+        new ProcessBuilder(java(), "-jar", jar.toString(), "token", "--tenant", tenant, "--roles", roles)
+            .redirectError(ProcessBuilder.Redirect.DISCARD);
+    env(pb.environment(), dataDir, port);
+    Process p = pb.start();
+    String token = new String(p.getInputStream().readAllBytes()).trim();
+    if (p.waitFor() != 0) {
+      throw new IllegalStateException("token subcommand failed");
+    }
+    return token;
+  }
+
+  HttpResponse<String> send(String method, String path, String token, String type, HttpRequest.BodyPublisher body)
+      throws IOException, InterruptedException {
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+            .timeout(Duration.ofMinutes(30))
+            .method(method, body);
+    if (token != null) {
+      b.header("Authorization", "Bearer " + token);
+    }
+    if (type != null) {
+      b.header("Content-Type", type);
+    }
+    return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  JsonNode getJson(String path, String token) throws IOException, InterruptedException {
+    return JSON.readTree(send("GET", path, token, null, HttpRequest.BodyPublishers.noBody()).body());
+  }
+
+  private boolean ready() {
+    try {
+      return send("GET", "/health/ready", null, null, HttpRequest.BodyPublishers.noBody()).statusCode() == 200;
+    } catch (IOException e) {
+      return false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
+  /** Sums {@code jvm_memory_used_bytes{area="heap"}} every 100 ms and keeps the maximum. */
+  private void sampleHeap() {
+    while (sampling) {
+      try {
+        String metrics = send("GET", "/metrics", null, null, HttpRequest.BodyPublishers.noBody()).body();
+        long heap = 0;
+        for (String line : metrics.split("\n")) {
+          if (line.startsWith("jvm_memory_used_bytes{") && line.contains("area=\"heap\"")) {
+            heap += (long) Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+          }
+        }
+        peakHeap.accumulateAndGet(heap, Math::max);
+        Thread.sleep(100);
+      } catch (IOException e) {
+        // the engine is busy or stopping; try again
+      } catch (InterruptedException e) {
+        return;
+      }
+    }
+  }
+
+  long peakHeapBytes() {
+    return peakHeap.get();
+  }
+
+  /** A superuser connection to the engine's embedded PostgreSQL (trust auth on localhost). */
+  Connection superuserConnection() throws IOException, SQLException {
+    List<String> pid = new ArrayList<>(Files.readAllLines(dataDir.resolve("pg").resolve("postmaster.pid")));
+    String pgPort = pid.get(3).trim();
+    return DriverManager.getConnection("jdbc:postgresql://localhost:" + pgPort + "/outreach", "postgres", "");
+  }
+
+  @Override
+  public void close() {
+    sampling = false;
+    process.destroy();
+    try {
+      if (!process.waitFor(60, TimeUnit.SECONDS)) {
+        process.destroyForcibly();
+      }
+    } catch (InterruptedException e) {
+      process.destroyForcibly();
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private static String java() {
+    return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+}

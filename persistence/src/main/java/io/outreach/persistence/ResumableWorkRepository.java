@@ -1,0 +1,62 @@
+package io.outreach.persistence;
+
+import io.outreach.engine.ResumableWork;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import javax.sql.DataSource;
+
+/**
+ * The {@code resumable_work} table: entity ids with unfinished work. It is not a tenant table
+ * (ids only, no RLS), so it is read without a tenant; rows are added and removed inside the
+ * tenant transactions that start and finish the work.
+ */
+public final class ResumableWorkRepository implements ResumableWork {
+  private final DataSource dataSource;
+
+  public ResumableWorkRepository(DataSource dataSource) {
+    this.dataSource = dataSource;
+  }
+
+  @Override
+  public List<String> entityIds(String entityType) {
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement ps =
+            c.prepareStatement(
+                "select entity_id from resumable_work where entity_type = ? order by since")) {
+      ps.setString(1, entityType);
+      List<String> ids = new ArrayList<>();
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          ids.add(rs.getString(1));
+        }
+      }
+      return ids;
+    } catch (SQLException e) {
+      throw new DataAccessException("cannot read resumable work", e);
+    }
+  }
+
+  static void add(Connection c, String entityType, String entityId) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "insert into resumable_work (entity_type, entity_id, since) values (?, ?, now())"
+                + " on conflict do nothing")) {
+      ps.setString(1, entityType);
+      ps.setString(2, entityId);
+      ps.executeUpdate();
+    }
+  }
+
+  static void remove(Connection c, String entityType, String entityId) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement("delete from resumable_work where entity_type = ? and entity_id = ?")) {
+      ps.setString(1, entityType);
+      ps.setString(2, entityId);
+      ps.executeUpdate();
+    }
+  }
+}
