@@ -88,10 +88,10 @@ public final class LeadImportProcessor implements LeadIntake {
               if (done.isPresent()) {
                 return done.get();
               }
-              createStaging(c);
+              createStaging(c, spec.tenantId());
               Staged staged = stage(c, spec, progress);
               long staging = System.nanoTime();
-              long inserted = merge(c, spec.importId());
+              long inserted = merge(c, spec.tenantId(), spec.importId());
               log.info(
                   "import {} staged {} rows in {} ms, merged in {} ms",
                   spec.importId(),
@@ -136,8 +136,15 @@ public final class LeadImportProcessor implements LeadIntake {
     }
   }
 
-  private static void createStaging(Connection c) throws SQLException {
+  private static void createStaging(Connection c, String tenantId) throws SQLException {
+    try (PreparedStatement lock =
+        c.prepareStatement("select pg_advisory_xact_lock(hashtext('lead-import:' || ?))")) {
+      lock.setString(1, tenantId);
+      lock.execute();
+    }
     try (Statement st = c.createStatement()) {
+      // Imports of one tenant take turns: each sees the leads the previous one committed, so
+      // two files with the same number never race to create the same lead.
       st.execute(
           "create temporary table import_rows (row_no bigint not null, lead_id uuid not null,"
               + " dedup_key text not null, "
@@ -254,7 +261,8 @@ public final class LeadImportProcessor implements LeadIntake {
    * Within the file the first row of a phone (or, without a phone, of an email) wins and later
    * rows only fill its empty fields; against existing leads the existing one wins the same way.
    */
-  private static long merge(Connection c, String importId) throws SQLException {
+  private static long merge(Connection c, String tenantId, String importId)
+      throws SQLException {
     try (Statement st = c.createStatement()) {
       // Hash aggregates and joins over a million rows stay in memory instead of spilling.
       st.execute("set local work_mem = '128MB'");
@@ -302,47 +310,44 @@ public final class LeadImportProcessor implements LeadIntake {
             + FIELDS
             + ", timezones, consent_at, consent_source, attributes, import_id, created_at, updated_at";
     String selectColumns =
-        "current_setting('app.tenant_id'), lead_id, "
+        "?, lead_id, "
             + FIELDS
             + ", string_to_array(timezones, ','), consent_at, consent_source, attributes, ?, now(), now()";
     String fill =
-        "email = coalesce(l.email, excluded.email), first_name = coalesce(l.first_name, excluded.first_name), "
-            + "last_name = coalesce(l.last_name, excluded.last_name), company = coalesce(l.company, excluded.company), "
-            + "address = coalesce(l.address, excluded.address), city = coalesce(l.city, excluded.city), "
-            + "state = coalesce(l.state, excluded.state), zip = coalesce(l.zip, excluded.zip), "
-            + "consent_at = coalesce(l.consent_at, excluded.consent_at), "
-            + "consent_source = coalesce(l.consent_source, excluded.consent_source), "
-            + "attributes = excluded.attributes || l.attributes, updated_at = now()";
-    long inserted =
-        count(
-            c,
-            "with upserted as (insert into leads as l ("
-                + insertColumns
-                + ") select "
-                + selectColumns
-                + " from import_leads where phone is not null "
-                + "on conflict (tenant_id, phone) where phone is not null do update set "
-                + fill
-                + " returning (xmax = 0) as inserted) select count(*) filter (where inserted) from upserted",
-            importId);
-    try (PreparedStatement ps =
-        c.prepareStatement(
-            "update leads l set "
-                + fill.replace("excluded.", "i.")
-                + " from import_leads i where i.phone is null and l.email = i.email")) {
-      ps.executeUpdate();
+        "email = coalesce(l.email, i.email), first_name = coalesce(l.first_name, i.first_name), "
+            + "last_name = coalesce(l.last_name, i.last_name), company = coalesce(l.company, i.company), "
+            + "address = coalesce(l.address, i.address), city = coalesce(l.city, i.city), "
+            + "state = coalesce(l.state, i.state), zip = coalesce(l.zip, i.zip), "
+            + "consent_at = coalesce(l.consent_at, i.consent_at), "
+            + "consent_source = coalesce(l.consent_source, i.consent_source), "
+            + "attributes = i.attributes || l.attributes, updated_at = now()";
+    long inserted = 0;
+    // Rows with a phone match leads by phone; rows without one match any lead by email. Known
+    // leads get their empty fields filled, the rest become new leads.
+    for (String[] match :
+        List.of(
+            new String[] {"i.phone is not null", "l.phone = i.phone"},
+            new String[] {"i.phone is null", "l.email = i.email"})) {
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "update leads l set " + fill + " from import_leads i where " + match[0] + " and " + match[1])) {
+        ps.executeUpdate();
+      }
+      inserted +=
+          count(
+              c,
+              "with added as (insert into leads ("
+                  + insertColumns
+                  + ") select "
+                  + selectColumns
+                  + " from import_leads i where "
+                  + match[0]
+                  + " and not exists (select 1 from leads l where "
+                  + match[1]
+                  + ") returning 1) select count(*) from added",
+              tenantId,
+              importId);
     }
-    inserted +=
-        count(
-            c,
-            "with added as (insert into leads ("
-                + insertColumns
-                + ") select "
-                + selectColumns
-                + " from import_leads i where i.phone is null and not exists"
-                + " (select 1 from leads l where l.email = i.email) returning 1)"
-                + " select count(*) from added",
-            importId);
     return inserted;
   }
 
@@ -350,9 +355,11 @@ public final class LeadImportProcessor implements LeadIntake {
     return "(array_agg(" + column + " order by row_no) filter (where " + column + " is not null))[1]";
   }
 
-  private static long count(Connection c, String sql, String importId) throws SQLException {
+  private static long count(Connection c, String sql, String tenantId, String importId)
+      throws SQLException {
     try (PreparedStatement ps = c.prepareStatement(sql)) {
-      ps.setString(1, importId);
+      ps.setString(1, tenantId);
+      ps.setString(2, importId);
       try (ResultSet rs = ps.executeQuery()) {
         rs.next();
         return rs.getLong(1);
