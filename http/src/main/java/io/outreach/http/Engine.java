@@ -16,6 +16,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.outreach.config.Settings;
 import io.outreach.engine.JournalProbe;
 import io.outreach.engine.ResumableWork;
+import io.outreach.engine.compliance.PlatformSwitchboard;
 import io.outreach.engine.intake.ImportJob;
 import io.outreach.engine.intake.UploadStore;
 import io.outreach.engine.tenant.TenantEntity;
@@ -143,6 +144,7 @@ public final class Engine implements AutoCloseable {
     }
 
     TenantEntity.init(system, settings.tenantTagSlices());
+    PlatformSwitchboard.init(system);
     UploadStore uploads = new FileUploadStore(settings.dataDir().resolve("uploads"));
     ImportLedger ledger = new ImportLedger(database.tenantJdbc());
     ImportJob.init(
@@ -199,6 +201,7 @@ public final class Engine implements AutoCloseable {
                     settings.intake().maxUploadBytes(), settings.intake().defaultRegion())
                 .route(),
             new LeadRoutes(system, auth, new LeadRepository(database.tenantJdbc())).route(),
+            new KillSwitchRoutes(system, auth, http.maxBodyBytes(), http.askTimeout()).route(),
             new DncRoutes(
                     system, auth, http.maxBodyBytes(),
                     new DncRepository(database.tenantJdbc(), database.dataSource()),

@@ -70,7 +70,7 @@ public final class TenantProjectionHandler
         ps.setString(6, tenantId);
         ps.executeUpdate();
       }
-    } else {
+    } else if (event instanceof TenantEntity.Suspended || event instanceof TenantEntity.Resumed) {
       String status = event instanceof TenantEntity.Suspended ? "suspended" : "active";
       try (PreparedStatement ps =
           c.prepareStatement("update tenants set status = ?, updated_at = ? where tenant_id = ?")) {
@@ -96,8 +96,17 @@ public final class TenantProjectionHandler
     } else if (event instanceof TenantEntity.Suspended e) {
       action = "tenant.suspended";
       detail.put("reason", e.reason());
-    } else {
+    } else if (event instanceof TenantEntity.KillSwitchEngaged e) {
+      action = "kill-switch.engaged";
+      detail.put("id", e.killSwitch().id()).put("scope", e.killSwitch().scope().code());
+      detail.put("target", e.killSwitch().target());
+    } else if (event instanceof TenantEntity.KillSwitchReleased e) {
+      action = "kill-switch.released";
+      detail.put("id", e.id());
+    } else if (event instanceof TenantEntity.Resumed) {
       action = "tenant.resumed";
+    } else {
+      throw new IllegalArgumentException("no audit entry for " + event.getClass().getSimpleName());
     }
     AuditRepository.insert(c, tenantId, event.at(), event.actor(), action, tenantId, detail.toString());
   }

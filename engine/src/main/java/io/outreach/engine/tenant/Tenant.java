@@ -1,6 +1,7 @@
 package io.outreach.engine.tenant;
 
 import io.outreach.engine.CborSerializable;
+import io.outreach.engine.compliance.KillSwitches;
 import java.time.Instant;
 import java.util.Map;
 import java.util.SortedMap;
@@ -16,6 +17,7 @@ public record Tenant(
     String suspendedReason,
     SortedMap<String, AgentPolicy> agentPolicies,
     SortedMap<String, Boolean> flags,
+    KillSwitches killSwitches,
     Instant createdAt,
     Instant updatedAt)
     implements CborSerializable {
@@ -31,7 +33,7 @@ public record Tenant(
     AgentPolicy.AGENTS.forEach(a -> policies.put(a, AgentPolicy.initial()));
     return new Tenant(
         e.tenantId(), e.name(), e.timezone(), e.monthlyBudgetCents(), Status.ACTIVE, null,
-        policies, new TreeMap<>(), e.at(), e.at());
+        policies, new TreeMap<>(), KillSwitches.none(), e.at(), e.at());
   }
 
   Tenant apply(SettingsPatch p, Instant at) {
@@ -55,18 +57,24 @@ public record Tenant(
         p.name() != null ? p.name().trim() : name,
         p.timezone() != null ? p.timezone() : timezone,
         p.monthlyBudgetCents() != null ? p.monthlyBudgetCents() : monthlyBudgetCents,
-        status, suspendedReason, policies, newFlags, createdAt, at);
+        status, suspendedReason, policies, newFlags, killSwitches, createdAt, at);
   }
 
   Tenant suspend(String reason, Instant at) {
     return new Tenant(
         id, name, timezone, monthlyBudgetCents, Status.SUSPENDED, reason, agentPolicies, flags,
-        createdAt, at);
+        killSwitches, createdAt, at);
   }
 
   Tenant resume(Instant at) {
     return new Tenant(
         id, name, timezone, monthlyBudgetCents, Status.ACTIVE, null, agentPolicies, flags,
-        createdAt, at);
+        killSwitches, createdAt, at);
+  }
+
+  Tenant withKillSwitches(KillSwitches next) {
+    return new Tenant(
+        id, name, timezone, monthlyBudgetCents, status, suspendedReason, agentPolicies, flags,
+        next, createdAt, updatedAt);
   }
 }

@@ -3,6 +3,8 @@ package io.outreach.engine.tenant;
 import io.outreach.engine.CborSerializable;
 import io.outreach.engine.Rejection;
 import io.outreach.engine.Tags;
+import io.outreach.engine.compliance.KillSwitch;
+import io.outreach.engine.compliance.KillSwitches;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -68,6 +70,15 @@ public final class TenantEntity
   /** Lift a suspension. */
   public record Resume(String actor, ActorRef<StatusReply<Tenant>> replyTo) implements Command {}
 
+  /** Engage a kill switch of a tenant scope (tenant, campaign, agent, channel). */
+  public record EngageKillSwitch(
+      KillSwitch.Scope scope, String target, String actor, ActorRef<StatusReply<KillSwitch>> replyTo)
+      implements Command {}
+
+  /** Release an engaged kill switch. */
+  public record ReleaseKillSwitch(
+      String id, String actor, ActorRef<StatusReply<KillSwitch>> replyTo) implements Command {}
+
   // ---- events ----
 
   /** Events of the Tenant entity; each names who caused it, for the audit trail. */
@@ -95,6 +106,22 @@ public final class TenantEntity
 
   /** The suspension was lifted. */
   public record Resumed(String actor, Instant at) implements Event {}
+
+  /** A kill switch was engaged: nothing it covers starts until it is released. */
+  public record KillSwitchEngaged(KillSwitch killSwitch) implements Event {
+    @Override
+    public String actor() {
+      return killSwitch.engagedBy();
+    }
+
+    @Override
+    public Instant at() {
+      return killSwitch.engagedAt();
+    }
+  }
+
+  /** A kill switch was released. */
+  public record KillSwitchReleased(String id, String actor, Instant at) implements Event {}
 
   // ---- state ----
 
@@ -154,7 +181,9 @@ public final class TenantEntity
         .onCommand(Get.class, (s, c) -> notFound(c.replyTo()))
         .onCommand(UpdateSettings.class, (s, c) -> notFound(c.replyTo()))
         .onCommand(Suspend.class, (s, c) -> notFound(c.replyTo()))
-        .onCommand(Resume.class, (s, c) -> notFound(c.replyTo()));
+        .onCommand(Resume.class, (s, c) -> notFound(c.replyTo()))
+        .onCommand(EngageKillSwitch.class, (s, c) -> notFound(c.replyTo()))
+        .onCommand(ReleaseKillSwitch.class, (s, c) -> notFound(c.replyTo()));
     b.forState(State::exists)
         .onCommand(
             Create.class,
@@ -162,11 +191,13 @@ public final class TenantEntity
         .onCommand(Get.class, (s, c) -> Effect().reply(c.replyTo(), StatusReply.success(s.tenant())))
         .onCommand(UpdateSettings.class, this::onUpdateSettings)
         .onCommand(Suspend.class, this::onSuspend)
-        .onCommand(Resume.class, this::onResume);
+        .onCommand(Resume.class, this::onResume)
+        .onCommand(EngageKillSwitch.class, this::onEngageKillSwitch)
+        .onCommand(ReleaseKillSwitch.class, this::onReleaseKillSwitch);
     return b.build();
   }
 
-  private ReplyEffect<Event, State> notFound(ActorRef<StatusReply<Tenant>> replyTo) {
+  private <T> ReplyEffect<Event, State> notFound(ActorRef<StatusReply<T>> replyTo) {
     return Effect().reply(replyTo, Rejection.notFound("tenant " + tenantId + " does not exist"));
   }
 
@@ -226,6 +257,34 @@ public final class TenantEntity
         .thenReply(c.replyTo(), s -> StatusReply.success(s.tenant()));
   }
 
+  private ReplyEffect<Event, State> onEngageKillSwitch(State state, EngageKillSwitch c) {
+    if (c.scope() == null || c.scope() == KillSwitch.Scope.PLATFORM) {
+      return Effect().reply(c.replyTo(), Rejection.invalid("scope must be tenant, campaign, agent or channel"));
+    }
+    String problem = KillSwitches.problem(c.scope(), c.target(), tenantId);
+    if (problem != null) {
+      return Effect().reply(c.replyTo(), Rejection.invalid(problem));
+    }
+    var existing = state.tenant().killSwitches().find(c.scope(), c.target());
+    if (existing.isPresent()) {
+      return Effect().reply(c.replyTo(), StatusReply.success(existing.get()));
+    }
+    KillSwitch k = KillSwitches.engage("kst_", c.scope(), c.target(), c.actor(), clock.instant());
+    return Effect()
+        .persist(new KillSwitchEngaged(k))
+        .thenReply(c.replyTo(), s -> StatusReply.success(k));
+  }
+
+  private ReplyEffect<Event, State> onReleaseKillSwitch(State state, ReleaseKillSwitch c) {
+    var k = state.tenant().killSwitches().get(c.id());
+    if (k.isEmpty()) {
+      return Effect().reply(c.replyTo(), Rejection.notFound("kill switch " + c.id() + " is not engaged"));
+    }
+    return Effect()
+        .persist(new KillSwitchReleased(c.id(), c.actor(), clock.instant()))
+        .thenReply(c.replyTo(), s -> StatusReply.success(k.get()));
+  }
+
   @Override
   public EventHandler<State, Event> eventHandler() {
     return newEventHandlerBuilder()
@@ -234,6 +293,12 @@ public final class TenantEntity
         .onEvent(SettingsUpdated.class, (s, e) -> new State(s.tenant().apply(e.patch(), e.at())))
         .onEvent(Suspended.class, (s, e) -> new State(s.tenant().suspend(e.reason(), e.at())))
         .onEvent(Resumed.class, (s, e) -> new State(s.tenant().resume(e.at())))
+        .onEvent(
+            KillSwitchEngaged.class,
+            (s, e) -> new State(s.tenant().withKillSwitches(s.tenant().killSwitches().with(e.killSwitch()))))
+        .onEvent(
+            KillSwitchReleased.class,
+            (s, e) -> new State(s.tenant().withKillSwitches(s.tenant().killSwitches().without(e.id()))))
         .build();
   }
 }

@@ -170,6 +170,38 @@ class TenantEntityTest {
   }
 
   @Test
+  void killSwitchesEngageIdempotentlyReleaseAndRecover() {
+    create("Acme", "UTC", 0);
+    var engaged =
+        kit.<StatusReply<io.outreach.engine.compliance.KillSwitch>>runCommand(
+            r -> new TenantEntity.EngageKillSwitch(io.outreach.engine.compliance.KillSwitch.Scope.CAMPAIGN, "cmp-1", "ops", r));
+    var k = engaged.reply().getValue();
+    assertThat(k.id()).startsWith("kst_");
+    assertThat(k.engagedAt()).isEqualTo(T0);
+    var again =
+        kit.<StatusReply<io.outreach.engine.compliance.KillSwitch>>runCommand(
+            r -> new TenantEntity.EngageKillSwitch(io.outreach.engine.compliance.KillSwitch.Scope.CAMPAIGN, "cmp-1", "ops", r));
+    assertThat(again.hasNoEvents()).isTrue();
+    assertThat(again.reply().getValue()).isEqualTo(k);
+    var platform =
+        kit.<StatusReply<io.outreach.engine.compliance.KillSwitch>>runCommand(
+            r -> new TenantEntity.EngageKillSwitch(io.outreach.engine.compliance.KillSwitch.Scope.PLATFORM, "x", "ops", r));
+    assertThat(rejection(platform.reply()).kind()).isEqualTo(Rejection.Kind.INVALID);
+
+    assertThat(kit.restart().state().tenant().killSwitches().all()).containsExactly(k);
+
+    var released =
+        kit.<StatusReply<io.outreach.engine.compliance.KillSwitch>>runCommand(
+            r -> new TenantEntity.ReleaseKillSwitch(k.id(), "ops", r));
+    assertThat(released.event()).isEqualTo(new TenantEntity.KillSwitchReleased(k.id(), "ops", T0));
+    assertThat(kit.getState().tenant().killSwitches().all()).isEmpty();
+    var unknown =
+        kit.<StatusReply<io.outreach.engine.compliance.KillSwitch>>runCommand(
+            r -> new TenantEntity.ReleaseKillSwitch(k.id(), "ops", r));
+    assertThat(rejection(unknown.reply()).kind()).isEqualTo(Rejection.Kind.NOT_FOUND);
+  }
+
+  @Test
   void tagsEventsByStableSlice() {
     var e = create("Acme", "UTC", 0);
     assertThat(e.event()).isInstanceOf(TenantEntity.Created.class);
