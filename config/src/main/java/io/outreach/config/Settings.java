@@ -22,7 +22,16 @@ public record Settings(
     boolean managementEnabled,
     int tenantTagSlices,
     Duration journalCheckTimeout,
-    Intake intake) {
+    Intake intake,
+    Webhooks webhooks) {
+
+  /**
+   * Inbound webhooks: the engine's public base URL (providers sign the URL they called), whether
+   * to believe {@code X-Forwarded-Proto/Host} from a trusted proxy, and the provider secrets that
+   * sign them (sandbox defaults when no provider account is configured).
+   */
+  public record Webhooks(
+      String publicUrl, boolean trustForwardedHeaders, String twilioAuthToken, String signalHouseSecret) {}
 
   /** Lead intake: the largest CSV upload, and the region for numbers without a country code. */
   public record Intake(long maxUploadBytes, String defaultRegion) {}
@@ -76,7 +85,12 @@ public record Settings(
               c.getDuration("startup.journal-check-timeout"),
               new Intake(
                   positive(c, "intake.max-upload-bytes", c.getBytes("intake.max-upload-bytes")),
-                  region(c, "intake.default-region")));
+                  region(c, "intake.default-region")),
+              new Webhooks(
+                  c.getString("public-url").replaceAll("/+$", ""),
+                  c.getBoolean("webhooks.trust-forwarded-headers"),
+                  c.getString("providers.twilio.auth-token"),
+                  c.getString("providers.signalhouse.webhook-secret")));
       if (s.db.url.isPresent() && s.db.user.isEmpty()) {
         throw new SettingsException(
             "outreach.db.user", "is required when outreach.db.url (OUTREACH_DB_URL) is set");

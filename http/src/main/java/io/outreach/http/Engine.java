@@ -27,6 +27,7 @@ import io.outreach.persistence.ImportLedger;
 import io.outreach.persistence.LeadImportProcessor;
 import io.outreach.persistence.LeadRepository;
 import io.outreach.persistence.ResumableWorkRepository;
+import io.outreach.persistence.WebhookReceipts;
 import io.outreach.persistence.Database;
 import io.outreach.persistence.DatabaseConfig;
 import io.outreach.persistence.TenantProjection;
@@ -202,6 +203,10 @@ public final class Engine implements AutoCloseable {
                 .route(),
             new LeadRoutes(system, auth, new LeadRepository(database.tenantJdbc())).route(),
             new KillSwitchRoutes(system, auth, http.maxBodyBytes(), http.askTimeout()).route(),
+            new WebhookRoutes(
+                    system, http.maxBodyBytes(), new WebhookReceipts(database.tenantJdbc()),
+                    settings.webhooks(), java.time.Clock.systemUTC())
+                .route(),
             new DncRoutes(
                     system, auth, http.maxBodyBytes(),
                     new DncRepository(database.tenantJdbc(), database.dataSource()),

@@ -1,0 +1,171 @@
+package io.outreach.http;
+
+import static org.apache.pekko.http.javadsl.server.PathMatchers.segment;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import io.outreach.config.Settings;
+import io.outreach.engine.provider.SignalHouseSignature;
+import io.outreach.engine.provider.TwilioSignature;
+import io.outreach.engine.tenant.TenantId;
+import io.outreach.persistence.WebhookReceipts;
+import java.time.Clock;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
+import org.apache.pekko.http.javadsl.model.StatusCodes;
+import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
+
+/**
+ * Provider webhooks (no token: the provider's signature is the credential). Each delivery is
+ * verified (constant-time), stored and deduplicated before the 2xx, and processed after; a forged,
+ * missing or stale signature gets 403 and stores nothing; a repeat answers 200 and changes
+ * nothing. Delivery receipts now; inbound replies join with the inbound issue.
+ */
+public final class WebhookRoutes extends ApiDirectives {
+  private final WebhookReceipts receipts;
+  private final Settings.Webhooks settings;
+  private final Clock clock;
+
+  public WebhookRoutes(
+      ActorSystem<?> system, long maxBodyBytes, WebhookReceipts receipts, Settings.Webhooks settings, Clock clock) {
+    super(system, null, maxBodyBytes);
+    this.receipts = receipts;
+    this.settings = settings;
+    this.clock = clock;
+  }
+
+  public Route route() {
+    return pathPrefix(
+        "webhooks",
+        () ->
+            concat(
+                path(
+                    segment("twilio").slash(segment()).slash("status"),
+                    tenant ->
+                        post(
+                            () ->
+                                endpoint(
+                                    "POST /webhooks/twilio/{tenantId}/status",
+                                    () -> twilioStatus(tenant)))),
+                path(
+                    segment("signalhouse").slash(segment()),
+                    tenant ->
+                        post(
+                            () ->
+                                endpoint(
+                                    "POST /webhooks/signalhouse/{tenantId}",
+                                    () -> signalHouse(tenant))))));
+  }
+
+  private Route twilioStatus(String tenant) {
+    return extractRequest(
+        request ->
+            optionalHeaderValueByName(
+                "X-Twilio-Signature",
+                signature ->
+                    withSizeLimit(
+                        maxBodyBytes,
+                        () ->
+                            formFieldMap(
+                                form -> {
+                                  Map<String, String> params = new TreeMap<>(form);
+                                  if (signature.isEmpty()
+                                      || !TwilioSignature.verify(
+                                          settings.twilioAuthToken(), signedUrl(request), params, signature.get())) {
+                                    return forbidden();
+                                  }
+                                  if (!TenantId.isValid(tenant)) {
+                                    return problem(Problem.Type.NOT_FOUND.with("no such tenant"));
+                                  }
+                                  String sid = params.getOrDefault("MessageSid", params.getOrDefault("SmsSid", ""));
+                                  String status = params.getOrDefault("MessageStatus", params.getOrDefault("SmsStatus", ""));
+                                  String key =
+                                      request
+                                          .getHeader("I-Twilio-Idempotency-Token")
+                                          .map(h -> h.value())
+                                          .orElse(sid + ":" + status);
+                                  return stored(
+                                      new WebhookReceipts.Receipt(
+                                          tenant, "twilio", "status", key, sid, toJson(params),
+                                          toJson(Map.of("status", status))));
+                                }))));
+  }
+
+  private Route signalHouse(String tenant) {
+    return optionalHeaderValueByName(
+        "X-SignalHouse-Signature",
+        signature ->
+            optionalHeaderValueByName(
+                "X-SignalHouse-Timestamp",
+                timestamp ->
+                    optionalHeaderValueByName(
+                        "X-SignalHouse-Delivery-Id",
+                        delivery ->
+                            withSizeLimit(
+                                maxBodyBytes,
+                                () ->
+                                    entity(
+                                        Unmarshaller.entityToString(),
+                                        raw -> {
+                                          if (signature.isEmpty()
+                                              || timestamp.isEmpty()
+                                              || !SignalHouseSignature.verify(
+                                                  settings.signalHouseSecret(), timestamp.get(), raw,
+                                                  signature.get(), clock.instant(), SignalHouseSignature.MAX_AGE)) {
+                                            return forbidden();
+                                          }
+                                          if (!TenantId.isValid(tenant)) {
+                                            return problem(Problem.Type.NOT_FOUND.with("no such tenant"));
+                                          }
+                                          JsonNode body;
+                                          try {
+                                            body = mapper.readTree(raw);
+                                          } catch (JsonProcessingException e) {
+                                            return problem(Problem.Type.MALFORMED.with("the body is not JSON"));
+                                          }
+                                          String messageId = body.path("data").path("messageId").asText("");
+                                          String status = body.path("data").path("status").asText("");
+                                          String key = delivery.orElse(messageId + ":" + status);
+                                          String event = body.path("event").asText("");
+                                          String kind = event.equals("message.received") ? "inbound" : "status";
+                                          return stored(
+                                              new WebhookReceipts.Receipt(
+                                                  tenant, "signalhouse", kind, key, messageId, raw,
+                                                  toJson(Map.of("event", event, "status", status))));
+                                        })))));
+  }
+
+  private Route stored(WebhookReceipts.Receipt receipt) {
+    return answer(blocking(() -> receipts.store(receipt)), isNew -> complete(StatusCodes.OK));
+  }
+
+  private Route forbidden() {
+    return problem(Problem.Type.FORBIDDEN.with("the webhook signature is missing, wrong or stale"));
+  }
+
+  /** The URL the provider called, as it signed it: the public base URL, or a trusted proxy's. */
+  private String signedUrl(HttpRequest request) {
+    String base = settings.publicUrl();
+    if (settings.trustForwardedHeaders()) {
+      Optional<String> proto = request.getHeader("X-Forwarded-Proto").map(h -> h.value());
+      Optional<String> host = request.getHeader("X-Forwarded-Host").map(h -> h.value());
+      if (proto.isPresent() && host.isPresent()) {
+        base = proto.get() + "://" + host.get();
+      }
+    }
+    String query = request.getUri().rawQueryString().map(q -> "?" + q).orElse("");
+    return base + request.getUri().path() + query;
+  }
+
+  private String toJson(Object value) {
+    try {
+      return mapper.writeValueAsString(value);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

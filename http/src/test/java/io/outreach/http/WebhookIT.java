@@ -1,0 +1,126 @@
+package io.outreach.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.outreach.engine.provider.SignalHouseSignature;
+import io.outreach.engine.provider.TwilioSignature;
+import java.net.URLEncoder;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Signed provider webhooks: verified, stored once, audited; forged or stale ones stored never. */
+class WebhookIT {
+  private static final String TWILIO_TOKEN = "sandbox-twilio-auth-token";
+  private static final String SH_SECRET = "sandbox-signalhouse-webhook-secret";
+  private static final String PUBLIC = "http://localhost:8080";
+  private static TestEngine node;
+
+  @BeforeAll
+  static void start() {
+    node = TestEngine.start();
+    String platform = node.token("platform", Role.PLATFORM);
+    for (String t : List.of("acme", "bravo")) {
+      node.json("POST", "/v1/tenants", platform,
+          "{\"id\":\"" + t + "\",\"name\":\"" + t + "\",\"timezone\":\"UTC\",\"monthlyBudgetCents\":0}");
+    }
+  }
+
+  @AfterAll
+  static void stop() {
+    node.close();
+  }
+
+  private static HttpResponse<String> twilio(String path, Map<String, String> params, String signature) {
+    String form =
+        params.entrySet().stream()
+            .map(e -> URLEncoder.encode(e.getKey(), StandardCharsets.UTF_8) + "=" + URLEncoder.encode(e.getValue(), StandardCharsets.UTF_8))
+            .collect(Collectors.joining("&"));
+    return signature == null
+        ? node.send("POST", path, null, "application/x-www-form-urlencoded", HttpRequest.BodyPublishers.ofString(form))
+        : node.send("POST", path, null, "application/x-www-form-urlencoded", HttpRequest.BodyPublishers.ofString(form),
+            "X-Twilio-Signature", signature);
+  }
+
+  private static List<JsonNode> receipts(String tenant) {
+    List<JsonNode> out = new ArrayList<>();
+    IntakeIT.body(node.get("/v1/audit", node.token(tenant, Role.VIEWER)))
+        .get("items")
+        .forEach(i -> {
+          if (i.get("action").asText().startsWith("receipt.")) {
+            out.add(i);
+          }
+        });
+    return out;
+  }
+
+  @Test
+  void twilioStatusCallbacksAreVerifiedStoredOnceAndAudited() {
+    Map<String, String> params = new TreeMap<>(Map.of(
+        "MessageSid", "SM0001", "MessageStatus", "delivered", "To", "+12125550100",
+        "From", "+15550100001", "AccountSid", "AC123"));
+    String path = "/webhooks/twilio/acme/status";
+    String signature = TwilioSignature.sign(TWILIO_TOKEN, PUBLIC + path, params);
+    for (int i = 0; i < 4; i++) {
+      assertThat(twilio(path, params, signature).statusCode()).isEqualTo(200);
+    }
+    List<JsonNode> stored = receipts("acme");
+    assertThat(stored).hasSize(1);
+    assertThat(stored.get(0).get("subject").asText()).isEqualTo("SM0001");
+    assertThat(stored.get(0).at("/detail/status").asText()).isEqualTo("delivered");
+
+    // Forged, missing, or signed for another URL (tenant): 403, nothing stored.
+    Map<String, String> sent = new TreeMap<>(params);
+    sent.put("MessageStatus", "sent");
+    assertThat(twilio(path, sent, signature).statusCode()).isEqualTo(403);
+    assertThat(twilio(path, sent, null).statusCode()).isEqualTo(403);
+    String forBravo = TwilioSignature.sign(TWILIO_TOKEN, PUBLIC + "/webhooks/twilio/bravo/status", sent);
+    assertThat(twilio(path, sent, forBravo).statusCode()).isEqualTo(403);
+    assertThat(twilio(path, sent, TwilioSignature.sign("wrong-token", PUBLIC + path, sent)).statusCode()).isEqualTo(403);
+    assertThat(receipts("acme")).hasSize(1);
+    assertThat(receipts("bravo")).isEmpty();
+
+    // The signed URL includes the query string.
+    String withQuery = path + "?attempt=2&b=1";
+    assertThat(twilio(withQuery, sent, TwilioSignature.sign(TWILIO_TOKEN, PUBLIC + withQuery, sent)).statusCode())
+        .isEqualTo(200);
+    assertThat(receipts("acme")).hasSize(2);
+  }
+
+  @Test
+  void signalHouseWebhooksAreVerifiedDedupedAndStaleOnesRefused() {
+    String path = "/webhooks/signalhouse/bravo";
+    String body = "{\"event\":\"message.status\",\"data\":{\"messageId\":\"sh-77\",\"status\":\"delivered\",\"to\":\"+12125550100\",\"from\":\"+15550100001\"}}";
+    String ts = Long.toString(Instant.now().toEpochMilli());
+    String sig = SignalHouseSignature.sign(SH_SECRET, ts, body);
+    for (int i = 0; i < 4; i++) {
+      var r = node.send("POST", path, null, "application/json", HttpRequest.BodyPublishers.ofString(body),
+          "X-SignalHouse-Signature", sig, "X-SignalHouse-Timestamp", ts, "X-SignalHouse-Delivery-Id", "dlv-1");
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    }
+    assertThat(receipts("bravo")).hasSize(1);
+    assertThat(receipts("bravo").get(0).get("subject").asText()).isEqualTo("sh-77");
+
+    String stale = Long.toString(Instant.now().minusSeconds(600).toEpochMilli());
+    var staleReply = node.send("POST", path, null, "application/json", HttpRequest.BodyPublishers.ofString(body),
+        "X-SignalHouse-Signature", SignalHouseSignature.sign(SH_SECRET, stale, body),
+        "X-SignalHouse-Timestamp", stale, "X-SignalHouse-Delivery-Id", "dlv-2");
+    assertThat(staleReply.statusCode()).isEqualTo(403);
+    assertThat(staleReply.headers().firstValue("Content-Type")).hasValue("application/problem+json");
+    var tampered = node.send("POST", path, null, "application/json",
+        HttpRequest.BodyPublishers.ofString(body.replace("delivered", "failed")),
+        "X-SignalHouse-Signature", sig, "X-SignalHouse-Timestamp", ts, "X-SignalHouse-Delivery-Id", "dlv-3");
+    assertThat(tampered.statusCode()).isEqualTo(403);
+    assertThat(receipts("bravo")).hasSize(1);
+  }
+}
