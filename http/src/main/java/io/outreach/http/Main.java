@@ -1,8 +1,10 @@
 package io.outreach.http;
 
+import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.outreach.config.Settings;
 import io.outreach.config.SettingsException;
+import io.outreach.http.sandbox.SandboxServer;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Arrays;
@@ -10,19 +12,23 @@ import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.http.javadsl.ServerBinding;
 import org.slf4j.LoggerFactory;
 
 /**
  * The engine jar's entry point. {@code java -jar outreach-engine.jar [serve]} runs a node;
  * {@code token --tenant ID --roles admin[,operator] [--ttl 1h] [--sub NAME]} prints a token
- * signed with the configured secret.
+ * signed with the configured secret; {@code sandbox [--port 9090] [--host 127.0.0.1]} serves only
+ * the provider twins, with no database and no cluster.
  */
 public final class Main {
   private Main() {}
 
   public static void main(String[] args) {
     String command = args.length == 0 ? "serve" : args[0];
-    if (!command.equals("serve")) {
+    if (!command.equals("serve") && !command.equals("sandbox")) {
       // Commands print their result on stdout (e.g. TOKEN=$(... token ...)): logs go to stderr.
       // Set before the first logger exists, which is why this class keeps no static logger.
       System.setProperty("OUTREACH_LOG_TARGET", "System.err");
@@ -30,6 +36,7 @@ public final class Main {
     try {
       switch (command) {
         case "serve" -> serve();
+        case "sandbox" -> sandbox(options(Arrays.copyOfRange(args, 1, args.length)));
         case "token" -> System.out.println(token(options(Arrays.copyOfRange(args, 1, args.length))));
         default -> usage("unknown command '" + command + "'");
       }
@@ -50,6 +57,39 @@ public final class Main {
     // Returning after the actor system has terminated (SIGTERM, or this node was downed) lets
     // the JVM exit, so an orchestrator restarts it.
     engine.system().getWhenTerminated().toCompletableFuture().join();
+  }
+
+  private static void sandbox(Map<String, String> opts) {
+    int port = Integer.parseInt(opts.getOrDefault("port", "9090"));
+    String host = opts.getOrDefault("host", "127.0.0.1");
+    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "outreach-sandbox", sandboxConfig());
+    try {
+      ServerBinding binding =
+          SandboxServer.start(system, host, port).toCompletableFuture().join();
+      LoggerFactory.getLogger(Main.class)
+          .info("sandbox providers listening on {}", binding.localAddress());
+    } catch (RuntimeException e) {
+      LoggerFactory.getLogger(Main.class).error("sandbox failed to start: {}", e.getMessage(), e);
+      system.terminate();
+      System.exit(1);
+      return;
+    }
+    system.getWhenTerminated().toCompletableFuture().join();
+  }
+
+  /**
+   * The engine's configuration made local: no remoting or cluster, and no journal started, so the
+   * standalone sandbox needs neither a database nor peers.
+   */
+  public static Config sandboxConfig() {
+    return ConfigFactory.parseString(
+            """
+            pekko.actor.provider = local
+            pekko.persistence.journal.auto-start-journals = []
+            pekko.persistence.snapshot-store.auto-start-snapshot-stores = []
+            pekko.coordinated-shutdown.exit-jvm = off
+            """)
+        .withFallback(ConfigFactory.load());
   }
 
   static String token(Map<String, String> opts) {
@@ -91,6 +131,7 @@ public final class Main {
     System.err.println(
         """
         usage: java -jar outreach-engine.jar [serve]
+               java -jar outreach-engine.jar sandbox [--port 9090] [--host 127.0.0.1]
                java -jar outreach-engine.jar token --tenant ID --roles admin[,operator] [--ttl 1h] [--sub NAME]""");
     System.exit(2);
   }

@@ -1,0 +1,69 @@
+package io.outreach.http.sandbox;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+/** The sandbox log's idempotency, paging, tenant filter and bound, without HTTP. */
+class SandboxLogTest {
+  private final Clock clock = Clock.fixed(Instant.parse("2025-11-25T16:00:00Z"), ZoneOffset.UTC);
+  private final AtomicInteger ids = new AtomicInteger();
+
+  private SandboxLogEntry record(SandboxLog log, String provider, String tenant, String key) {
+    return log.record(provider, tenant, "+12125550123", "+15550100001", "hi", key, () -> "m" + ids.incrementAndGet());
+  }
+
+  @Test
+  void aRepeatedKeyIsADuplicateWithTheOriginalIdPerProvider() {
+    SandboxLog log = new SandboxLog(100, clock);
+    SandboxLogEntry first = record(log, "twilio", "acme", "k1");
+    SandboxLogEntry again = record(log, "twilio", "acme", "k1");
+    SandboxLogEntry otherProvider = record(log, "signalhouse", "acme", "k1");
+    SandboxLogEntry noKey1 = record(log, "twilio", "acme", null);
+    SandboxLogEntry noKey2 = record(log, "twilio", "acme", null);
+
+    assertThat(first.duplicate()).isFalse();
+    assertThat(again.duplicate()).isTrue();
+    assertThat(again.messageId()).isEqualTo(first.messageId());
+    assertThat(again.id()).isGreaterThan(first.id());
+    assertThat(otherProvider.duplicate()).isFalse();
+    assertThat(otherProvider.messageId()).isNotEqualTo(first.messageId());
+    assertThat(noKey1.duplicate()).isFalse();
+    assertThat(noKey2.duplicate()).isFalse();
+    assertThat(first.at()).isEqualTo(clock.instant());
+  }
+
+  @Test
+  void sinceAndTenantFilterOldestFirst() {
+    SandboxLog log = new SandboxLog(100, clock);
+    for (int i = 0; i < 6; i++) {
+      record(log, "twilio", i % 2 == 0 ? "acme" : "bravo", "k" + i);
+    }
+    assertThat(log.since(0, null, 100)).extracting(SandboxLogEntry::id).containsExactly(1L, 2L, 3L, 4L, 5L, 6L);
+    assertThat(log.since(2, "acme", 100)).extracting(SandboxLogEntry::id).containsExactly(3L, 5L);
+    assertThat(log.since(6, null, 100)).isEmpty();
+    assertThat(log.since(0, null, 2)).extracting(SandboxLogEntry::id).containsExactly(1L, 2L);
+  }
+
+  @Test
+  void keepsOnlyTheNewestEntriesUpToItsCapacity() {
+    SandboxLog log = new SandboxLog(3, clock);
+    for (int i = 0; i < 5; i++) {
+      record(log, "twilio", "acme", "k" + i);
+    }
+    assertThat(log.since(0, null, 100)).extracting(SandboxLogEntry::id).containsExactly(3L, 4L, 5L);
+  }
+
+  @Test
+  void tenantComesFromTheCallbackPathElseTheField() {
+    assertThat(SandboxRoutes.tenantOf("https://e.example/webhooks/twilio/acme/status?x=1", "other"))
+        .isEqualTo("acme");
+    assertThat(SandboxRoutes.tenantOf("https://e.example/webhooks/signalhouse/bravo", null)).isEqualTo("bravo");
+    assertThat(SandboxRoutes.tenantOf(null, "charlie")).isEqualTo("charlie");
+    assertThat(SandboxRoutes.tenantOf("https://e.example/other", null)).isNull();
+  }
+}
