@@ -23,7 +23,8 @@ public record Settings(
     int tenantTagSlices,
     Duration journalCheckTimeout,
     Intake intake,
-    Webhooks webhooks) {
+    Webhooks webhooks,
+    boolean serveSandbox) {
 
   /**
    * Inbound webhooks: the engine's public base URL (providers sign the URL they called), whether
@@ -90,7 +91,8 @@ public record Settings(
                   c.getString("public-url").replaceAll("/+$", ""),
                   c.getBoolean("webhooks.trust-forwarded-headers"),
                   c.getString("providers.twilio.auth-token"),
-                  c.getString("providers.signalhouse.webhook-secret")));
+                  c.getString("providers.signalhouse.webhook-secret")),
+              c.getBoolean("sandbox.serve"));
       if (s.db.url.isPresent() && s.db.user.isEmpty()) {
         throw new SettingsException(
             "outreach.db.user", "is required when outreach.db.url (OUTREACH_DB_URL) is set");

@@ -28,6 +28,8 @@ import io.outreach.persistence.LeadImportProcessor;
 import io.outreach.persistence.LeadRepository;
 import io.outreach.persistence.ResumableWorkRepository;
 import io.outreach.persistence.WebhookReceipts;
+import io.outreach.http.sandbox.SandboxRoutes;
+import io.outreach.http.sandbox.SandboxSettings;
 import io.outreach.persistence.Database;
 import io.outreach.persistence.DatabaseConfig;
 import io.outreach.persistence.TenantProjection;
@@ -193,7 +195,7 @@ public final class Engine implements AutoCloseable {
     JwtAuth auth = new JwtAuth(JwtSecret.resolve(settings), settings.auth().clockSkew());
     var http = settings.http();
     var routes =
-        List.of(
+        new java.util.ArrayList<>(List.of(
             new OpsRoutes(system, registry, checks).route(),
             new TenantRoutes(system, auth, http.maxBodyBytes(), http.askTimeout()).route(),
             new AuditRoutes(system, auth, new AuditRepository(database.tenantJdbc())).route(),
@@ -211,7 +213,10 @@ public final class Engine implements AutoCloseable {
                     system, auth, http.maxBodyBytes(),
                     new DncRepository(database.tenantJdbc(), database.dataSource()),
                     settings.intake().defaultRegion(), settings.intake().maxUploadBytes())
-                .route());
+                .route()));
+    if (settings.serveSandbox()) {
+      routes.add(new SandboxRoutes(system, SandboxSettings.DEFAULTS).route());
+    }
     return await(
         new ApiServer(system, registry).bind(system, http.host(), http.port(), routes),
         Duration.ofSeconds(30));

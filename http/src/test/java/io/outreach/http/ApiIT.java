@@ -326,5 +326,8 @@ class ApiIT {
     JsonNode api = body(node.get("/openapi.json", null));
     assertThat(api.get("openapi").asText()).isEqualTo("3.1.0");
     assertThat(api.path("paths").has("/v1/tenant")).isTrue();
+    // The local run serves the sandbox providers on the engine's own port.
+    var log = node.get("/sandbox/log", null);
+    assertThat(log.statusCode()).isEqualTo(200);
   }
 }
