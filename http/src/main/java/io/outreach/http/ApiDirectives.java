@@ -150,6 +150,13 @@ public class ApiDirectives extends AllDirectives {
             : inner.apply(body)));
   }
 
+  /** Reads {@code ?limit=} and {@code ?cursor=} of a list endpoint. */
+  protected Route paged(Function<ListPage.Request, Route> inner) {
+    return parameterOptional(
+        "limit",
+        limit -> parameterOptional("cursor", cursor -> inner.apply(ListPage.request(limit, cursor))));
+  }
+
   /** Runs blocking work (JDBC, files) on Pekko's blocking dispatcher, never on a route thread. */
   protected <T> CompletionStage<T> blocking(Supplier<T> work) {
     return java.util.concurrent.CompletableFuture.supplyAsync(work, blockingExecutor);

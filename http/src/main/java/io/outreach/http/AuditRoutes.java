@@ -1,5 +1,7 @@
 package io.outreach.http;
 
+import static org.apache.pekko.http.javadsl.server.PathMatchers.segment;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import io.outreach.persistence.AuditRepository;
 import java.io.UncheckedIOException;
@@ -37,22 +39,14 @@ public final class AuditRoutes extends ApiDirectives {
                                     parameterOptional(
                                         "subject",
                                         subject ->
-                                            parameterOptional(
-                                                "limit",
-                                                limit ->
-                                                    parameterOptional(
-                                                        "cursor",
-                                                        cursor -> {
-                                                          ListPage.Request page = ListPage.request(limit, cursor);
-                                                          return answer(
-                                                              blocking(
-                                                                  () -> audit.page(p.tenantId(), subject, page.after(), page.limit())),
-                                                              result -> json(view(result)));
-                                                        })))))));
-  }
-
-  private static org.apache.pekko.http.javadsl.server.PathMatcher0 segment(String s) {
-    return org.apache.pekko.http.javadsl.server.PathMatchers.segment(s);
+                                            paged(
+                                                page ->
+                                                    answer(
+                                                        blocking(
+                                                            () ->
+                                                                audit.page(
+                                                                    p.tenantId(), subject, page.after(), page.limit())),
+                                                        result -> json(view(result)))))))));
   }
 
   private ListPage<AuditView> view(AuditRepository.Page page) {

@@ -66,23 +66,17 @@ public final class LeadRoutes extends ApiDirectives {
     return parameterOptional(
         "importId",
         importId ->
-            parameterOptional(
-                "limit",
-                limit ->
-                    parameterOptional(
-                        "cursor",
-                        cursor -> {
-                          ListPage.Request page = ListPage.request(limit, cursor);
-                          return answer(
-                              blocking(() -> leads.page(p.tenantId(), importId, page.after(), page.limit())),
-                              rows ->
-                                  json(
-                                      new ListPage<>(
-                                          rows.stream().map(this::view).toList(),
-                                          rows.size() == page.limit()
-                                              ? ListPage.encode(rows.get(rows.size() - 1).seq())
-                                              : null)));
-                        })));
+            paged(
+                page ->
+                    answer(
+                        blocking(() -> leads.page(p.tenantId(), importId, page.after(), page.limit())),
+                        rows ->
+                            json(
+                                new ListPage<>(
+                                    rows.stream().map(this::view).toList(),
+                                    rows.size() == page.limit()
+                                        ? ListPage.encode(rows.get(rows.size() - 1).seq())
+                                        : null)))));
   }
 
   private Route show(Principal p, String id) {

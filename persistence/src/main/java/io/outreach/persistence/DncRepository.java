@@ -117,16 +117,7 @@ public final class DncRepository implements DncRegistry {
               c.prepareStatement(
                   "select phone, reason, source, created_at from dnc_numbers where phone = ?")) {
             ps.setString(1, phone);
-            try (ResultSet rs = ps.executeQuery()) {
-              return rs.next()
-                  ? Optional.of(
-                      new Entry(
-                          rs.getString(1),
-                          rs.getString(2),
-                          rs.getString(3),
-                          rs.getTimestamp(4).toInstant()))
-                  : Optional.empty();
-            }
+            return entry(ps);
           }
         });
   }
@@ -141,18 +132,19 @@ public final class DncRepository implements DncRegistry {
                   "delete from dnc_numbers where phone = ? and source <> 'erasure'"
                       + " returning phone, reason, source, created_at")) {
             ps.setString(1, phone);
-            try (ResultSet rs = ps.executeQuery()) {
-              return rs.next()
-                  ? Optional.of(
-                      new Entry(
-                          rs.getString(1),
-                          rs.getString(2),
-                          rs.getString(3),
-                          rs.getTimestamp(4).toInstant()))
-                  : Optional.empty();
-            }
+            return entry(ps);
           }
         });
+  }
+
+  private static Optional<Entry> entry(PreparedStatement ps) throws SQLException {
+    try (ResultSet rs = ps.executeQuery()) {
+      return rs.next()
+          ? Optional.of(
+              new Entry(
+                  rs.getString(1), rs.getString(2), rs.getString(3), rs.getTimestamp(4).toInstant()))
+          : Optional.empty();
+    }
   }
 
   /**
