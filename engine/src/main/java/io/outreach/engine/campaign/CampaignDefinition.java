@@ -1,0 +1,100 @@
+package io.outreach.engine.campaign;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import io.outreach.engine.CborSerializable;
+import io.outreach.engine.compliance.Channel;
+import io.outreach.engine.message.MessageTemplate;
+import io.outreach.engine.message.TemplateException;
+import java.time.Instant;
+import java.time.LocalTime;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * What a campaign sends, to whom and when, as created through {@code POST /v1/campaigns}.
+ * {@code provider}, {@code budgetCents} and {@code startAt} may be null: the tenant's first
+ * sender, the tenant budget, and "at launch".
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record CampaignDefinition(
+    String name,
+    Channel channel,
+    String provider,
+    Audience audience,
+    String message,
+    List<FollowUpStep> steps,
+    SendWindow window,
+    Long budgetCents,
+    Instant startAt)
+    implements CborSerializable {
+
+  static final Set<String> PROVIDERS = Set.of("twilio", "signalhouse");
+  static final int MAX_STEPS = 10;
+
+  /** Who receives the campaign: one import's leads, or all of the tenant's. */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record Audience(String importId, Boolean all) implements CborSerializable {}
+
+  /** A follow-up sent {@code afterHours} after the previous message to recipients who did not reply. */
+  public record FollowUpStep(int afterHours, String message) implements CborSerializable {}
+
+  /** Local hours (in each recipient's zone) the campaign may send in; only narrows legal hours. */
+  public record SendWindow(LocalTime start, LocalTime end) implements CborSerializable {}
+
+  /** Every problem with this definition; empty when it can be created. */
+  public List<String> problems(Instant now) {
+    List<String> problems = new ArrayList<>();
+    if (name == null || name.isBlank() || name.trim().length() > 200) {
+      problems.add("name must be 1-200 characters");
+    }
+    if (channel == null) {
+      problems.add("channel is required (sms or voice)");
+    } else if (channel != Channel.SMS) {
+      problems.add("channel voice is not available yet; use sms");
+    }
+    if (provider != null && !PROVIDERS.contains(provider)) {
+      problems.add("provider must be twilio or signalhouse");
+    }
+    if (audience == null
+        || (audience.importId() == null) == !Boolean.TRUE.equals(audience.all())) {
+      problems.add("audience must be either {\"importId\": \"...\"} or {\"all\": true}");
+    }
+    templateProblem("message", message, problems);
+    if (steps != null) {
+      if (steps.size() > MAX_STEPS) {
+        problems.add("at most " + MAX_STEPS + " follow-up steps");
+      }
+      for (int i = 0; i < steps.size(); i++) {
+        FollowUpStep s = steps.get(i);
+        if (s == null || s.afterHours() < 1 || s.afterHours() > 24 * 30) {
+          problems.add("steps[" + i + "].afterHours must be 1-720");
+        }
+        templateProblem("steps[" + i + "].message", s == null ? null : s.message(), problems);
+      }
+    }
+    if (window != null
+        && (window.start() == null || window.end() == null || !window.start().isBefore(window.end()))) {
+      problems.add("window.start must be before window.end (HH:mm, recipient's local time)");
+    }
+    if (budgetCents != null && budgetCents < 0) {
+      problems.add("budgetCents must not be negative");
+    }
+    if (startAt != null && startAt.isBefore(now.minusSeconds(60))) {
+      problems.add("startAt must not be in the past");
+    }
+    return problems;
+  }
+
+  private static void templateProblem(String field, String source, List<String> problems) {
+    if (source == null || source.isBlank()) {
+      problems.add(field + " is required");
+      return;
+    }
+    try {
+      MessageTemplate.parse(source);
+    } catch (TemplateException e) {
+      problems.add(field + ": " + e.getMessage());
+    }
+  }
+}

@@ -1,0 +1,435 @@
+package io.outreach.engine.campaign;
+
+import io.outreach.engine.CborSerializable;
+import io.outreach.engine.Rejection;
+import io.outreach.engine.Tags;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.SupervisorStrategy;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
+import org.apache.pekko.pattern.StatusReply;
+import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.persistence.typed.RecoveryCompleted;
+import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
+import org.apache.pekko.persistence.typed.javadsl.EventHandler;
+import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
+import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
+import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
+import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
+
+/**
+ * One campaign: its definition, lifecycle (draft -> scheduled -> running <-> paused -> completed |
+ * cancelled), block plan and counters. At launch the audience is snapshotted into recipients and
+ * split into blocks of at most {@link #BLOCK_SIZE}; at most {@code maxBlocksInFlight} blocks run at
+ * once, so memory depends on blocks in flight, never on campaign size. The blocks report back
+ * with their outcome; the campaign completes when every block has.
+ */
+public final class CampaignEntity
+    extends EventSourcedBehaviorWithEnforcedReplies<
+        CampaignEntity.Command, CampaignEntity.Event, CampaignEntity.State> {
+
+  public static final EntityTypeKey<Command> ENTITY_TYPE_KEY =
+      EntityTypeKey.create(Command.class, "Campaign");
+  public static final String TAG_PREFIX = "campaign";
+  public static final int BLOCK_SIZE = 500;
+
+  public static String entityId(String tenantId, String campaignId) {
+    return tenantId + ":" + campaignId;
+  }
+
+  /** Lifecycle of a campaign. */
+  public enum Status {
+    NEW,
+    DRAFT,
+    SCHEDULED,
+    LAUNCHING,
+    RUNNING,
+    PAUSED,
+    COMPLETED,
+    CANCELLED
+  }
+
+  // ---- commands ----
+
+  /** Commands of the Campaign entity. */
+  public sealed interface Command extends CborSerializable {}
+
+  /** Create the campaign as a draft. */
+  public record Create(CampaignDefinition definition, String actor, ActorRef<StatusReply<CampaignView>> replyTo)
+      implements Command {}
+
+  /** Report the campaign. */
+  public record Get(ActorRef<StatusReply<CampaignView>> replyTo) implements Command {}
+
+  /** Launch now, or schedule for {@code startAt}. */
+  public record Launch(String actor, ActorRef<StatusReply<CampaignView>> replyTo) implements Command {}
+
+  /** Stop starting new blocks (blocks in flight finish their current sends). */
+  public record Pause(String actor, ActorRef<StatusReply<CampaignView>> replyTo) implements Command {}
+
+  /** Continue a paused campaign. */
+  public record Resume(String actor, ActorRef<StatusReply<CampaignView>> replyTo) implements Command {}
+
+  /** Stop for good; recipients not yet sent stay unsent. */
+  public record Cancel(String actor, ActorRef<StatusReply<CampaignView>> replyTo) implements Command {}
+
+  /** A block finished. Sent by the block; repeated reports of the same block change nothing. */
+  public record BlockFinished(BlockOutcome outcome) implements Command {}
+
+  /** Wake after a restart or at the scheduled start: continue what is due. */
+  public enum Wake implements Command {
+    INSTANCE
+  }
+
+  /** Internal: the audience snapshot finished. */
+  record AudienceReady(long recipients) implements Command {}
+
+  /** Internal: the audience snapshot failed. */
+  record AudienceFailed(String reason) implements Command {}
+
+  // ---- events ----
+
+  /** Events of the Campaign entity. */
+  public sealed interface Event extends CborSerializable {}
+
+  /** The campaign was created as a draft. */
+  public record Created(String campaignId, CampaignDefinition definition, String actor, Instant at) implements Event {}
+
+  /** Launch was asked for a future start. */
+  public record Scheduled(Instant startAt, String actor) implements Event {}
+
+  /** Launch began: the audience is being snapshotted. */
+  public record LaunchStarted(String actor, Instant at) implements Event {}
+
+  /** The audience is snapshotted and split into blocks. */
+  public record Planned(long recipients, int blocks, Instant at) implements Event {}
+
+  /** A block was handed to run. */
+  public record BlockStarted(int block) implements Event {}
+
+  /** A block finished with its outcome. */
+  public record BlockCompleted(BlockOutcome outcome) implements Event {}
+
+  /** The campaign was paused. */
+  public record Paused(String actor, Instant at) implements Event {}
+
+  /** The campaign was resumed. */
+  public record Resumed(String actor, Instant at) implements Event {}
+
+  /** The campaign was cancelled. */
+  public record Cancelled(String actor, Instant at) implements Event {}
+
+  /** Every block finished. */
+  public record Completed(Instant at) implements Event {}
+
+  // ---- state ----
+
+  /** The campaign as the entity holds it. */
+  public record State(
+      String campaignId,
+      CampaignDefinition definition,
+      Status status,
+      Instant createdAt,
+      Instant startAt,
+      int blocks,
+      int nextBlock,
+      Set<Integer> finished,
+      CampaignCounts counts)
+      implements CborSerializable {
+
+    static State empty() {
+      return new State(null, null, Status.NEW, null, null, 0, 0, new TreeSet<>(), CampaignCounts.of(0));
+    }
+
+    State with(Status s) {
+      return new State(campaignId, definition, s, createdAt, startAt, blocks, nextBlock, finished, counts);
+    }
+
+    int inFlight() {
+      return nextBlock - finished.size();
+    }
+  }
+
+  private final String entityId;
+  private final ActorContext<Command> ctx;
+  private final CampaignPorts ports;
+  private final Clock clock;
+  private final int maxBlocksInFlight;
+  private final String tag;
+  private boolean snapshotting;
+
+  private CampaignEntity(
+      String entityId, ActorContext<Command> ctx, CampaignPorts ports, Clock clock, int maxBlocksInFlight, int tagSlices) {
+    super(
+        PersistenceId.of(ENTITY_TYPE_KEY.name(), entityId),
+        SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(5), 0.1));
+    this.entityId = entityId;
+    this.ctx = ctx;
+    this.ports = ports;
+    this.clock = clock;
+    this.maxBlocksInFlight = maxBlocksInFlight;
+    this.tag = Tags.slice(TAG_PREFIX, entityId, tagSlices);
+  }
+
+  public static Behavior<Command> create(
+      String entityId, CampaignPorts ports, Clock clock, int maxBlocksInFlight, int tagSlices) {
+    return Behaviors.setup(ctx -> new CampaignEntity(entityId, ctx, ports, clock, maxBlocksInFlight, tagSlices));
+  }
+
+  private String tenantId() {
+    return entityId.substring(0, entityId.indexOf(':'));
+  }
+
+  private String campaignId() {
+    return entityId.substring(entityId.indexOf(':') + 1);
+  }
+
+  @Override
+  public State emptyState() {
+    return State.empty();
+  }
+
+  @Override
+  public Set<String> tagsFor(Event event) {
+    return Set.of(tag);
+  }
+
+  @Override
+  public RetentionCriteria retentionCriteria() {
+    return RetentionCriteria.snapshotEvery(100, 3);
+  }
+
+  @Override
+  public SignalHandler<State> signalHandler() {
+    return newSignalHandlerBuilder()
+        .onSignal(RecoveryCompleted.instance(), state -> ctx.getSelf().tell(Wake.INSTANCE))
+        .build();
+  }
+
+  @Override
+  public CommandHandlerWithReply<Command, Event, State> commandHandler() {
+    var b = newCommandHandlerWithReplyBuilder();
+    b.forAnyState()
+        .onCommand(Get.class, (s, c) -> s.status() == Status.NEW ? notFound(c.replyTo()) : Effect().reply(c.replyTo(), StatusReply.success(CampaignView.of(s))))
+        .onCommand(Create.class, this::onCreate)
+        .onCommand(Launch.class, this::onLaunch)
+        .onCommand(Pause.class, this::onPause)
+        .onCommand(Resume.class, this::onResume)
+        .onCommand(Cancel.class, this::onCancel)
+        .onCommand(BlockFinished.class, this::onBlockFinished)
+        .onCommand(Wake.class, (s, c) -> onWake(s))
+        .onCommand(StartNext.class, (s, c) -> onStartNext(s))
+        .onCommand(AudienceReady.class, this::onAudienceReady)
+        .onCommand(AudienceFailed.class, this::onAudienceFailed);
+    return b.build();
+  }
+
+  private ReplyEffect<Event, State> notFound(ActorRef<StatusReply<CampaignView>> replyTo) {
+    return Effect().reply(replyTo, Rejection.notFound("campaign " + campaignId() + " does not exist"));
+  }
+
+  private ReplyEffect<Event, State> onCreate(State s, Create c) {
+    if (s.status() != Status.NEW) {
+      return Effect().reply(c.replyTo(), Rejection.conflict("campaign " + campaignId() + " exists"));
+    }
+    List<String> problems = c.definition().problems(clock.instant());
+    if (!problems.isEmpty()) {
+      return Effect().reply(c.replyTo(), Rejection.invalid(String.join("; ", problems)));
+    }
+    return Effect()
+        .persist(new Created(campaignId(), c.definition(), c.actor(), clock.instant()))
+        .thenReply(c.replyTo(), st -> StatusReply.success(CampaignView.of(st)));
+  }
+
+  private ReplyEffect<Event, State> onLaunch(State s, Launch c) {
+    if (s.status() == Status.NEW) {
+      return notFound(c.replyTo());
+    }
+    if (s.status() != Status.DRAFT) {
+      return Effect().reply(c.replyTo(), Rejection.conflict("only a draft can be launched; the campaign is " + s.status().name().toLowerCase()));
+    }
+    Instant now = clock.instant();
+    Instant startAt = s.definition().startAt();
+    if (startAt != null && startAt.isAfter(now)) {
+      return Effect()
+          .persist(new Scheduled(startAt, c.actor()))
+          .thenRun(st -> scheduleWake(startAt))
+          .thenReply(c.replyTo(), st -> StatusReply.success(CampaignView.of(st)));
+    }
+    return Effect()
+        .persist(new LaunchStarted(c.actor(), now))
+        .thenRun(this::snapshot)
+        .thenReply(c.replyTo(), st -> StatusReply.success(CampaignView.of(st)));
+  }
+
+  private ReplyEffect<Event, State> onPause(State s, Pause c) {
+    if (s.status() != Status.RUNNING && s.status() != Status.LAUNCHING) {
+      return transitionRefused(s, c.replyTo(), "paused");
+    }
+    return Effect().persist(new Paused(c.actor(), clock.instant())).thenReply(c.replyTo(), st -> StatusReply.success(CampaignView.of(st)));
+  }
+
+  private ReplyEffect<Event, State> onResume(State s, Resume c) {
+    if (s.status() != Status.PAUSED) {
+      return transitionRefused(s, c.replyTo(), "resumed");
+    }
+    return Effect()
+        .persist(new Resumed(c.actor(), clock.instant()))
+        .thenRun(
+            st -> {
+              if (st.status() == Status.LAUNCHING) {
+                snapshot(st);
+              } else {
+                continueRunning(st);
+              }
+            })
+        .thenReply(c.replyTo(), st -> StatusReply.success(CampaignView.of(st)));
+  }
+
+  private ReplyEffect<Event, State> onCancel(State s, Cancel c) {
+    if (s.status() == Status.NEW) {
+      return notFound(c.replyTo());
+    }
+    if (s.status() == Status.COMPLETED || s.status() == Status.CANCELLED) {
+      return transitionRefused(s, c.replyTo(), "cancelled");
+    }
+    return Effect().persist(new Cancelled(c.actor(), clock.instant())).thenReply(c.replyTo(), st -> StatusReply.success(CampaignView.of(st)));
+  }
+
+  private ReplyEffect<Event, State> transitionRefused(
+      State s, ActorRef<StatusReply<CampaignView>> replyTo, String verb) {
+    if (s.status() == Status.NEW) {
+      return notFound(replyTo);
+    }
+    return Effect().reply(replyTo, Rejection.conflict("a " + s.status().name().toLowerCase() + " campaign cannot be " + verb));
+  }
+
+  private ReplyEffect<Event, State> onBlockFinished(State s, BlockFinished c) {
+    int block = c.outcome().block();
+    if (block < 0 || block >= s.blocks() || s.finished().contains(block)) {
+      return Effect().noReply();
+    }
+    boolean last = s.finished().size() + 1 == s.blocks();
+    if (last && s.status() != Status.CANCELLED) {
+      return Effect()
+          .persist(List.of(new BlockCompleted(c.outcome()), new Completed(clock.instant())))
+          .thenNoReply();
+    }
+    return Effect().persist(new BlockCompleted(c.outcome())).thenRun(this::continueRunning).thenNoReply();
+  }
+
+  private ReplyEffect<Event, State> onStartNext(State s) {
+    if (s.status() != Status.RUNNING || s.inFlight() >= maxBlocksInFlight || s.nextBlock() >= s.blocks()) {
+      return Effect().noReply();
+    }
+    int block = s.nextBlock();
+    return Effect()
+        .persist(new BlockStarted(block))
+        .thenRun(
+            st -> {
+              ports.startBlock(tenantId(), campaignId(), block);
+              continueRunning(st);
+            })
+        .thenNoReply();
+  }
+
+  private ReplyEffect<Event, State> onWake(State s) {
+    switch (s.status()) {
+      case SCHEDULED -> {
+        if (!s.startAt().isAfter(clock.instant())) {
+          return Effect().persist(new LaunchStarted("schedule", clock.instant())).thenRun(this::snapshot).thenNoReply();
+        }
+        scheduleWake(s.startAt());
+      }
+      case LAUNCHING -> snapshot(s);
+      case RUNNING -> {
+        // Blocks started before a crash are told again: a block that finished answers at once.
+        for (int b = 0; b < s.nextBlock(); b++) {
+          if (!s.finished().contains(b)) {
+            ports.startBlock(tenantId(), campaignId(), b);
+          }
+        }
+        continueRunning(s);
+      }
+      default -> {}
+    }
+    return Effect().noReply();
+  }
+
+  private ReplyEffect<Event, State> onAudienceReady(State s, AudienceReady c) {
+    snapshotting = false;
+    if (s.status() != Status.LAUNCHING) {
+      return Effect().noReply();
+    }
+    int blocks = (int) ((c.recipients() + BLOCK_SIZE - 1) / BLOCK_SIZE);
+    if (blocks == 0) {
+      return Effect().persist(List.of(new Planned(0, 0, clock.instant()), new Completed(clock.instant()))).thenNoReply();
+    }
+    return Effect().persist(new Planned(c.recipients(), blocks, clock.instant())).thenRun(this::continueRunning).thenNoReply();
+  }
+
+  private ReplyEffect<Event, State> onAudienceFailed(State s, AudienceFailed c) {
+    snapshotting = false;
+    ctx.getLog().warn("campaign {} audience snapshot failed ({}); retrying", entityId, c.reason());
+    scheduleWakeIn(Duration.ofSeconds(5));
+    return Effect().noReply();
+  }
+
+  /** Starts blocks up to the in-flight limit, one event each (so a restart knows which started). */
+  private void continueRunning(State s) {
+    if (s.status() != Status.RUNNING || s.inFlight() >= maxBlocksInFlight || s.nextBlock() >= s.blocks()) {
+      return;
+    }
+    ctx.getSelf().tell(new StartNext());
+  }
+
+  private void snapshot(State s) {
+    if (snapshotting) {
+      return;
+    }
+    snapshotting = true;
+    ctx.pipeToSelf(
+        ports.snapshotAudience(tenantId(), campaignId(), s.definition().audience()),
+        (n, err) -> err == null ? new AudienceReady(n) : new AudienceFailed(String.valueOf(err.getMessage())));
+  }
+
+  private void scheduleWake(Instant at) {
+    scheduleWakeIn(Duration.between(clock.instant(), at));
+  }
+
+  private void scheduleWakeIn(Duration d) {
+    ctx.scheduleOnce(d.isNegative() ? Duration.ZERO : d, ctx.getSelf(), Wake.INSTANCE);
+  }
+
+  /** Internal: start the next block if the in-flight limit allows. */
+  record StartNext() implements Command {}
+
+  @Override
+  public EventHandler<State, Event> eventHandler() {
+    return newEventHandlerBuilder()
+        .forAnyState()
+        .onEvent(Created.class, (s, e) -> new State(e.campaignId(), e.definition(), Status.DRAFT, e.at(), null, 0, 0, new TreeSet<>(), CampaignCounts.of(0)))
+        .onEvent(Scheduled.class, (s, e) -> new State(s.campaignId(), s.definition(), Status.SCHEDULED, s.createdAt(), e.startAt(), 0, 0, s.finished(), s.counts()))
+        .onEvent(LaunchStarted.class, (s, e) -> s.with(Status.LAUNCHING))
+        .onEvent(Planned.class, (s, e) -> new State(s.campaignId(), s.definition(), s.status() == Status.PAUSED ? Status.PAUSED : Status.RUNNING, s.createdAt(), s.startAt(), e.blocks(), 0, new TreeSet<>(), CampaignCounts.of(e.recipients())))
+        .onEvent(BlockStarted.class, (s, e) -> new State(s.campaignId(), s.definition(), s.status(), s.createdAt(), s.startAt(), s.blocks(), e.block() + 1, s.finished(), s.counts()))
+        .onEvent(BlockCompleted.class, (s, e) -> {
+          TreeSet<Integer> finished = new TreeSet<>(s.finished());
+          finished.add(e.outcome().block());
+          return new State(s.campaignId(), s.definition(), s.status(), s.createdAt(), s.startAt(), s.blocks(), s.nextBlock(), finished, s.counts().plus(e.outcome()));
+        })
+        .onEvent(Paused.class, (s, e) -> s.with(Status.PAUSED))
+        .onEvent(Resumed.class, (s, e) -> s.with(s.blocks() == 0 ? Status.LAUNCHING : Status.RUNNING))
+        .onEvent(Cancelled.class, (s, e) -> s.with(Status.CANCELLED))
+        .onEvent(Completed.class, (s, e) -> s.with(Status.COMPLETED))
+        .build();
+  }
+}

@@ -1,0 +1,28 @@
+package io.outreach.engine.campaign;
+
+import io.outreach.engine.CborSerializable;
+import java.time.Instant;
+import java.util.Locale;
+
+/** A campaign as its entity reports it. */
+public record CampaignView(
+    String id,
+    String name,
+    String state,
+    CampaignCounts counts,
+    long pending,
+    int blocks,
+    int blocksFinished,
+    Instant createdAt,
+    Instant startAt)
+    implements CborSerializable {
+
+  static CampaignView of(CampaignEntity.State s) {
+    CampaignEntity.Status status = s.status() == CampaignEntity.Status.LAUNCHING
+        ? CampaignEntity.Status.RUNNING
+        : s.status();
+    return new CampaignView(
+        s.campaignId(), s.definition().name(), status.name().toLowerCase(Locale.ROOT), s.counts(),
+        s.counts().pending(), s.blocks(), s.finished().size(), s.createdAt(), s.startAt());
+  }
+}

@@ -1,0 +1,181 @@
+package io.outreach.engine.campaign;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.typesafe.config.ConfigFactory;
+import io.outreach.engine.compliance.BlockReason;
+import io.outreach.engine.compliance.Channel;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.pattern.StatusReply;
+import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+class CampaignEntityTest {
+  private static final Instant T0 = Instant.parse("2026-11-25T12:00:00Z");
+  private static ActorTestKit testKit;
+
+  /** Ports under the test's control. */
+  static final class ScriptedPorts implements CampaignPorts {
+    final List<CompletableFuture<Long>> snapshots = new CopyOnWriteArrayList<>();
+    final List<Integer> started = new CopyOnWriteArrayList<>();
+
+    @Override
+    public CompletionStage<Long> snapshotAudience(String tenantId, String campaignId, CampaignDefinition.Audience audience) {
+      CompletableFuture<Long> f = new CompletableFuture<>();
+      snapshots.add(f);
+      return f;
+    }
+
+    @Override
+    public void startBlock(String tenantId, String campaignId, int block) {
+      started.add(block);
+    }
+  }
+
+  private ScriptedPorts ports;
+  private EventSourcedBehaviorTestKit<CampaignEntity.Command, CampaignEntity.Event, CampaignEntity.State> kit;
+
+  @BeforeAll
+  static void start() {
+    testKit =
+        ActorTestKit.create(
+            ConfigFactory.parseResources("serialization.conf")
+                .withFallback(EventSourcedBehaviorTestKit.config())
+                .resolve());
+  }
+
+  @AfterAll
+  static void stop() {
+    testKit.shutdownTestKit();
+  }
+
+  @BeforeEach
+  void fresh() {
+    ports = new ScriptedPorts();
+    kit =
+        EventSourcedBehaviorTestKit.create(
+            testKit.system(),
+            CampaignEntity.create("acme:cmp_1", ports, Clock.fixed(T0, ZoneOffset.UTC), 2, 4));
+    kit.clear();
+  }
+
+  static CampaignDefinition definition(Instant startAt) {
+    return new CampaignDefinition(
+        "Winter", Channel.SMS, null, new CampaignDefinition.Audience("imp_1", null),
+        "Hi {{#first_name}}{{first_name}}{{/first_name}}{{^first_name}}there{{/first_name}}", List.of(),
+        null, null, startAt);
+  }
+
+  private CampaignView create(CampaignDefinition d) {
+    return kit.<StatusReply<CampaignView>>runCommand(r -> new CampaignEntity.Create(d, "ops", r)).reply().getValue();
+  }
+
+  private StatusReply<CampaignView> launch() {
+    return kit.<StatusReply<CampaignView>>runCommand(r -> new CampaignEntity.Launch("ops", r)).reply();
+  }
+
+  private static BlockOutcome outcome(int block, long sent, long dnc) {
+    return new BlockOutcome(block, sent, 0, Map.of(BlockReason.DNC, dnc));
+  }
+
+  @Test
+  void invalidDefinitionsAreRefusedNamingEveryProblem() {
+    var bad =
+        new CampaignDefinition(
+            "", Channel.VOICE, "carrier-pigeon", new CampaignDefinition.Audience(null, null), "Hi {{first_name",
+            List.of(new CampaignDefinition.FollowUpStep(0, "")), null, -1L, T0.minusSeconds(3600));
+    var reply = kit.<StatusReply<CampaignView>>runCommand(r -> new CampaignEntity.Create(bad, "ops", r)).reply();
+    assertThat(reply.isError()).isTrue();
+    assertThat(reply.getError().getMessage())
+        .startsWith("invalid:")
+        .contains("name", "voice", "provider", "audience", "message", "steps[0].afterHours", "budgetCents", "startAt");
+    assertThat(kit.getState().status()).isEqualTo(CampaignEntity.Status.NEW);
+  }
+
+  @Test
+  void launchSnapshotsPlansBlocksAndKeepsAtMostTwoInFlight() {
+    assertThat(create(definition(null)).state()).isEqualTo("draft");
+    assertThat(launch().getValue().state()).isEqualTo("running");
+    await().until(() -> ports.snapshots.size() == 1);
+    ports.snapshots.get(0).complete(1250L);
+    await().untilAsserted(() -> assertThat(ports.started).containsExactly(0, 1));
+    assertThat(kit.getState().blocks()).isEqualTo(3);
+
+    kit.runCommand(new CampaignEntity.BlockFinished(outcome(0, 490, 10)));
+    await().untilAsserted(() -> assertThat(ports.started).containsExactly(0, 1, 2));
+    kit.runCommand(new CampaignEntity.BlockFinished(outcome(0, 490, 10)));
+    kit.runCommand(new CampaignEntity.BlockFinished(outcome(1, 500, 0)));
+    kit.runCommand(new CampaignEntity.BlockFinished(outcome(2, 248, 2)));
+    CampaignEntity.State s = kit.getState();
+    assertThat(s.status()).isEqualTo(CampaignEntity.Status.COMPLETED);
+    CampaignCounts c = s.counts();
+    assertThat(c.recipients()).isEqualTo(1250);
+    assertThat(c.sent()).isEqualTo(1238);
+    assertThat(c.blocked()).containsEntry(BlockReason.DNC, 12L);
+    assertThat(c.recipients()).isEqualTo(c.sent() + c.failed() + c.blockedTotal());
+    assertThat(c.pending()).isZero();
+  }
+
+  @Test
+  void pauseStopsNewBlocksAndResumeContinues() {
+    create(definition(null));
+    launch();
+    await().until(() -> ports.snapshots.size() == 1);
+    ports.snapshots.get(0).complete(1500L);
+    await().untilAsserted(() -> assertThat(ports.started).containsExactly(0, 1));
+    assertThat(kit.<StatusReply<CampaignView>>runCommand(r -> new CampaignEntity.Pause("ops", r)).reply().getValue().state())
+        .isEqualTo("paused");
+    kit.runCommand(new CampaignEntity.BlockFinished(outcome(0, 500, 0)));
+    assertThat(ports.started).containsExactly(0, 1);
+    kit.<StatusReply<CampaignView>>runCommand(r -> new CampaignEntity.Resume("ops", r));
+    await().untilAsserted(() -> assertThat(ports.started).containsExactly(0, 1, 2));
+  }
+
+  @Test
+  void restartMidRunTellsUnfinishedBlocksAgain() {
+    create(definition(null));
+    launch();
+    await().until(() -> ports.snapshots.size() == 1);
+    ports.snapshots.get(0).complete(1000L);
+    await().untilAsserted(() -> assertThat(ports.started).containsExactly(0, 1));
+    kit.runCommand(new CampaignEntity.BlockFinished(outcome(0, 500, 0)));
+    ports.started.clear();
+    var restarted = kit.restart();
+    assertThat(restarted.state().status()).isEqualTo(CampaignEntity.Status.RUNNING);
+    await().untilAsserted(() -> assertThat(ports.started).containsExactly(1));
+  }
+
+  @Test
+  void futureStartIsScheduledAndLifecycleIsGuarded() {
+    Instant later = T0.plusSeconds(3600);
+    create(definition(later));
+    CampaignView v = launch().getValue();
+    assertThat(v.state()).isEqualTo("scheduled");
+    assertThat(v.startAt()).isEqualTo(later);
+    assertThat(ports.snapshots).isEmpty();
+    assertThat(launch().getError().getMessage()).startsWith("conflict:");
+    assertThat(kit.<StatusReply<CampaignView>>runCommand(r -> new CampaignEntity.Cancel("ops", r)).reply().getValue().state())
+        .isEqualTo("cancelled");
+    assertThat(kit.<StatusReply<CampaignView>>runCommand(r -> new CampaignEntity.Resume("ops", r)).reply().getError().getMessage())
+        .startsWith("conflict:");
+  }
+
+  @Test
+  void unknownCampaignIsNotFound() {
+    assertThat(kit.<StatusReply<CampaignView>>runCommand(CampaignEntity.Get::new).reply().getError().getMessage())
+        .startsWith("not-found:");
+    assertThat(launch().getError().getMessage()).startsWith("not-found:");
+  }
+}
