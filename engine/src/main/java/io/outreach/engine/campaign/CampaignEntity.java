@@ -335,7 +335,7 @@ public final class CampaignEntity
         .persist(new BlockStarted(block))
         .thenRun(
             st -> {
-              ports.startBlock(tenantId(), campaignId(), block);
+              ports.startBlock(tenantId(), campaignId(), block, st.definition());
               continueRunning(st);
             })
         .thenNoReply();
@@ -354,7 +354,7 @@ public final class CampaignEntity
         // Blocks started before a crash are told again: a block that finished answers at once.
         for (int b = 0; b < s.nextBlock(); b++) {
           if (!s.finished().contains(b)) {
-            ports.startBlock(tenantId(), campaignId(), b);
+            ports.startBlock(tenantId(), campaignId(), b, s.definition());
           }
         }
         continueRunning(s);

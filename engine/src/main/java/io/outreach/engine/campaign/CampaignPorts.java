@@ -14,5 +14,5 @@ public interface CampaignPorts {
       String tenantId, String campaignId, CampaignDefinition.Audience audience);
 
   /** Starts block {@code block} of the campaign (recipients {@code block*500 ..}). */
-  void startBlock(String tenantId, String campaignId, int block);
+  void startBlock(String tenantId, String campaignId, int block, CampaignDefinition definition);
 }

@@ -39,7 +39,7 @@ class CampaignEntityTest {
     }
 
     @Override
-    public void startBlock(String tenantId, String campaignId, int block) {
+    public void startBlock(String tenantId, String campaignId, int block, CampaignDefinition definition) {
       started.add(block);
     }
   }

@@ -1,0 +1,11 @@
+package io.outreach.engine.campaign;
+
+import io.outreach.engine.CborSerializable;
+import java.util.Map;
+
+/**
+ * One recipient of a campaign's snapshot: its number within the campaign, its lead, its phone
+ * (E.164, or null) and the fields its message template may use ({@code first_name}, ...).
+ */
+public record Recipient(long no, String leadId, String phone, Map<String, String> fields)
+    implements CborSerializable {}
