@@ -24,7 +24,9 @@ public record Settings(
     Duration journalCheckTimeout,
     Intake intake,
     Webhooks webhooks,
-    boolean serveSandbox) {
+    boolean serveSandbox,
+    Optional<String> sandboxUrl,
+    int campaignBlocksInFlight) {
 
   /**
    * Inbound webhooks: the engine's public base URL (providers sign the URL they called), whether
@@ -32,7 +34,10 @@ public record Settings(
    * sign them (sandbox defaults when no provider account is configured).
    */
   public record Webhooks(
-      String publicUrl, boolean trustForwardedHeaders, String twilioAuthToken, String signalHouseSecret) {}
+      Optional<String> publicUrl,
+      boolean trustForwardedHeaders,
+      String twilioAuthToken,
+      String signalHouseSecret) {}
 
   /** Lead intake: the largest CSV upload, and the region for numbers without a country code. */
   public record Intake(long maxUploadBytes, String defaultRegion) {}
@@ -88,11 +93,13 @@ public record Settings(
                   positive(c, "intake.max-upload-bytes", c.getBytes("intake.max-upload-bytes")),
                   region(c, "intake.default-region")),
               new Webhooks(
-                  c.getString("public-url").replaceAll("/+$", ""),
+                  optional(c, "public-url").map(u -> u.replaceAll("/+$", "")),
                   c.getBoolean("webhooks.trust-forwarded-headers"),
                   c.getString("providers.twilio.auth-token"),
                   c.getString("providers.signalhouse.webhook-secret")),
-              c.getBoolean("sandbox.serve"));
+              c.getBoolean("sandbox.serve"),
+              optional(c, "sandbox.url").map(u -> u.replaceAll("/+$", "")),
+              (int) positive(c, "campaigns.max-blocks-in-flight", c.getInt("campaigns.max-blocks-in-flight")));
       if (s.db.url.isPresent() && s.db.user.isEmpty()) {
         throw new SettingsException(
             "outreach.db.user", "is required when outreach.db.url (OUTREACH_DB_URL) is set");

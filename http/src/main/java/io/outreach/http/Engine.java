@@ -27,6 +27,13 @@ import io.outreach.persistence.ImportLedger;
 import io.outreach.persistence.LeadImportProcessor;
 import io.outreach.persistence.LeadRepository;
 import io.outreach.persistence.ResumableWorkRepository;
+import io.outreach.persistence.RecipientStore;
+import io.outreach.engine.provider.SmsProvider;
+import io.outreach.http.provider.SignalHouseSmsAdapter;
+import io.outreach.http.provider.TwilioSmsAdapter;
+import java.net.URI;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 import io.outreach.persistence.WebhookReceipts;
 import io.outreach.http.sandbox.SandboxRoutes;
 import io.outreach.http.sandbox.SandboxSettings;
@@ -175,6 +182,16 @@ public final class Engine implements AutoCloseable {
           e);
     }
 
+    // The node's own URL is known once HTTP is bound; providers call back and the sandbox runs
+    // there unless a public URL or a standalone sandbox is configured.
+    AtomicReference<String> boundUrl = new AtomicReference<>();
+    Supplier<String> publicUrl = () -> settings.webhooks().publicUrl().orElseGet(boundUrl::get);
+    AtomicReference<Map<String, SmsProvider>> providers = new AtomicReference<>(Map.of());
+    DncRepository dnc = new DncRepository(database.tenantJdbc(), database.dataSource());
+    CampaignWiring.init(
+        system, new RecipientStore(database.tenantJdbc()), dnc, providers::get, publicUrl,
+        settings.campaignBlocksInFlight(), settings.tenantTagSlices());
+
     // Work a crash interrupted resumes by itself.
     ResumableWork.wake(
         system,
@@ -205,21 +222,35 @@ public final class Engine implements AutoCloseable {
                 .route(),
             new LeadRoutes(system, auth, new LeadRepository(database.tenantJdbc())).route(),
             new KillSwitchRoutes(system, auth, http.maxBodyBytes(), http.askTimeout()).route(),
+            new CampaignRoutes(system, auth, http.maxBodyBytes(), http.askTimeout()).route(),
             new WebhookRoutes(
                     system, http.maxBodyBytes(), new WebhookReceipts(database.tenantJdbc()),
-                    settings.webhooks(), java.time.Clock.systemUTC())
+                    settings.webhooks(), publicUrl, java.time.Clock.systemUTC())
                 .route(),
             new DncRoutes(
                     system, auth, http.maxBodyBytes(),
-                    new DncRepository(database.tenantJdbc(), database.dataSource()),
+                    dnc,
                     settings.intake().defaultRegion(), settings.intake().maxUploadBytes())
                 .route()));
     if (settings.serveSandbox()) {
       routes.add(new SandboxRoutes(system, SandboxSettings.DEFAULTS).route());
     }
-    return await(
-        new ApiServer(system, registry).bind(system, http.host(), http.port(), routes),
-        Duration.ofSeconds(30));
+    ServerBinding binding =
+        await(
+            new ApiServer(system, registry).bind(system, http.host(), http.port(), routes),
+            Duration.ofSeconds(30));
+    boundUrl.set("http://127.0.0.1:" + binding.localAddress().getPort());
+    if (settings.serveSandbox() || settings.sandboxUrl().isPresent()) {
+      String sandbox = settings.sandboxUrl().orElseGet(boundUrl::get) + "/sandbox";
+      SandboxSettings creds = SandboxSettings.DEFAULTS;
+      providers.set(
+          Map.of(
+              "twilio",
+              new TwilioSmsAdapter(URI.create(sandbox + "/twilio"), creds.twilioAccountSid(), creds.twilioAuthToken()),
+              "signalhouse",
+              new SignalHouseSmsAdapter(URI.create(sandbox + "/signalhouse"), creds.signalHouseApiKey())));
+    }
+    return binding;
   }
 
   private static CompletionStage<Long> probeJournal(

@@ -28,13 +28,20 @@ import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
 public final class WebhookRoutes extends ApiDirectives {
   private final WebhookReceipts receipts;
   private final Settings.Webhooks settings;
+  private final java.util.function.Supplier<String> publicUrl;
   private final Clock clock;
 
   public WebhookRoutes(
-      ActorSystem<?> system, long maxBodyBytes, WebhookReceipts receipts, Settings.Webhooks settings, Clock clock) {
+      ActorSystem<?> system,
+      long maxBodyBytes,
+      WebhookReceipts receipts,
+      Settings.Webhooks settings,
+      java.util.function.Supplier<String> publicUrl,
+      Clock clock) {
     super(system, null, maxBodyBytes);
     this.receipts = receipts;
     this.settings = settings;
+    this.publicUrl = publicUrl;
     this.clock = clock;
   }
 
@@ -149,7 +156,7 @@ public final class WebhookRoutes extends ApiDirectives {
 
   /** The URL the provider called, as it signed it: the public base URL, or a trusted proxy's. */
   private String signedUrl(HttpRequest request) {
-    String base = settings.publicUrl();
+    String base = publicUrl.get();
     if (settings.trustForwardedHeaders()) {
       Optional<String> proto = request.getHeader("X-Forwarded-Proto").map(h -> h.value());
       Optional<String> host = request.getHeader("X-Forwarded-Host").map(h -> h.value());

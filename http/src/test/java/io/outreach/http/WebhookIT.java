@@ -23,12 +23,13 @@ import org.junit.jupiter.api.Test;
 class WebhookIT {
   private static final String TWILIO_TOKEN = "sandbox-twilio-auth-token";
   private static final String SH_SECRET = "sandbox-signalhouse-webhook-secret";
-  private static final String PUBLIC = "http://localhost:8080";
   private static TestEngine node;
+  private static String PUBLIC;
 
   @BeforeAll
   static void start() {
     node = TestEngine.start();
+    PUBLIC = "http://127.0.0.1:" + node.engine.httpPort();
     String platform = node.token("platform", Role.PLATFORM);
     for (String t : List.of("acme", "bravo")) {
       node.json("POST", "/v1/tenants", platform,

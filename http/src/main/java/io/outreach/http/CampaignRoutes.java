@@ -1,0 +1,197 @@
+package io.outreach.http;
+
+import static org.apache.pekko.http.javadsl.server.PathMatchers.segment;
+
+import io.outreach.engine.campaign.CampaignDefinition;
+import io.outreach.engine.campaign.CampaignEntity;
+import io.outreach.engine.campaign.CampaignView;
+import io.outreach.engine.compliance.BlockReason;
+import io.outreach.engine.compliance.Channel;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalTime;
+import java.time.format.DateTimeParseException;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Function;
+import java.util.regex.Pattern;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.http.javadsl.model.StatusCodes;
+import org.apache.pekko.http.javadsl.model.headers.Location;
+import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.pattern.StatusReply;
+
+/**
+ * Campaigns: {@code POST /v1/campaigns} creates a draft; {@code GET /v1/campaigns/{id}} reports
+ * state and counts; {@code POST /v1/campaigns/{id}/launch|pause|resume|cancel} moves it.
+ */
+public final class CampaignRoutes extends ApiDirectives {
+  private static final Pattern CAMPAIGN_ID = Pattern.compile("cmp_[a-z0-9]{8,40}");
+  private static final SecureRandom RANDOM = new SecureRandom();
+
+  private final ClusterSharding sharding;
+  private final Duration askTimeout;
+
+  public CampaignRoutes(ActorSystem<?> system, JwtAuth auth, long maxBodyBytes, Duration askTimeout) {
+    super(system, auth, maxBodyBytes);
+    this.sharding = ClusterSharding.get(system);
+    this.askTimeout = askTimeout;
+  }
+
+  /** Body of {@code POST /v1/campaigns}, as API.md writes it. */
+  public record CreateCampaign(
+      String name,
+      String channel,
+      String provider,
+      CampaignDefinition.Audience audience,
+      String message,
+      List<Step> steps,
+      Window window,
+      Long budgetCents,
+      Instant startAt) {}
+
+  /** A follow-up step of the request. */
+  public record Step(Integer afterHours, String message) {}
+
+  /** The request's sending window, {@code HH:mm}. */
+  public record Window(String start, String end) {}
+
+  /** A campaign as the API shows it. */
+  public record CampaignBody(
+      String id, String name, String state, Map<String, Object> counts, long spentCents, int blocks,
+      int blocksFinished, Instant createdAt, Instant startAt) {
+    static CampaignBody of(CampaignView v) {
+      Map<String, Long> blocked = new LinkedHashMap<>();
+      for (BlockReason r : BlockReason.values()) {
+        blocked.put(camel(r), v.counts().blocked().getOrDefault(r, 0L));
+      }
+      Map<String, Object> counts = new LinkedHashMap<>();
+      counts.put("recipients", v.counts().recipients());
+      counts.put("sent", v.counts().sent());
+      counts.put("delivered", v.counts().delivered());
+      counts.put("failed", v.counts().failed());
+      counts.put("pending", v.pending());
+      counts.put("replied", v.counts().replied());
+      counts.put("optedOut", v.counts().optedOut());
+      counts.put("blocked", blocked);
+      counts.put("deferred", v.counts().deferred());
+      return new CampaignBody(
+          v.id(), v.name(), v.state(), counts, 0, v.blocks(), v.blocksFinished(), v.createdAt(), v.startAt());
+    }
+
+    private static String camel(BlockReason r) {
+      String[] parts = r.name().toLowerCase(Locale.ROOT).split("_");
+      StringBuilder b = new StringBuilder(parts[0]);
+      for (int i = 1; i < parts.length; i++) {
+        b.append(Character.toUpperCase(parts[i].charAt(0))).append(parts[i].substring(1));
+      }
+      return b.toString();
+    }
+  }
+
+  public Route route() {
+    return concat(
+        path(
+            segment("v1").slash("campaigns"),
+            () -> post(() -> endpoint("POST /v1/campaigns", () -> authenticated(Role.OPERATOR, this::create)))),
+        path(
+            segment("v1").slash("campaigns").slash(segment()),
+            id ->
+                get(
+                    () ->
+                        endpoint(
+                            "GET /v1/campaigns/{id}",
+                            () -> authenticated(Role.VIEWER, p -> ask(p, id, CampaignEntity.Get::new, StatusCodes.OK))))),
+        action("launch", (p, r) -> new CampaignEntity.Launch(p.subject(), r)),
+        action("pause", (p, r) -> new CampaignEntity.Pause(p.subject(), r)),
+        action("resume", (p, r) -> new CampaignEntity.Resume(p.subject(), r)),
+        action("cancel", (p, r) -> new CampaignEntity.Cancel(p.subject(), r)));
+  }
+
+  private Route action(
+      String name,
+      java.util.function.BiFunction<Principal, ActorRef<StatusReply<CampaignView>>, CampaignEntity.Command> command) {
+    return path(
+        segment("v1").slash("campaigns").slash(segment()).slash(name),
+        id ->
+            post(
+                () ->
+                    endpoint(
+                        "POST /v1/campaigns/{id}/" + name,
+                        () -> authenticated(Role.OPERATOR, p -> ask(p, id, r -> command.apply(p, r), StatusCodes.ACCEPTED)))));
+  }
+
+  private Route create(Principal p) {
+    return jsonBody(
+        CreateCampaign.class,
+        body -> {
+          CampaignDefinition definition;
+          try {
+            definition = definition(body);
+          } catch (IllegalArgumentException e) {
+            return problem(Problem.Type.VALIDATION.with(e.getMessage()));
+          }
+          String id = "cmp_" + randomId();
+          CompletionStage<CampaignView> created =
+              ref(p.tenantId(), id).askWithStatus(r -> new CampaignEntity.Create(definition, p.subject(), r), askTimeout);
+          return answer(
+              created,
+              v ->
+                  respondWithHeader(
+                      Location.create("/v1/campaigns/" + id), () -> json(StatusCodes.CREATED, CampaignBody.of(v))));
+        });
+  }
+
+  private static CampaignDefinition definition(CreateCampaign b) {
+    Channel channel;
+    try {
+      channel = b.channel() == null ? null : Channel.valueOf(b.channel().toUpperCase(Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("channel must be sms or voice");
+    }
+    CampaignDefinition.SendWindow window = null;
+    if (b.window() != null) {
+      try {
+        window = new CampaignDefinition.SendWindow(LocalTime.parse(b.window().start()), LocalTime.parse(b.window().end()));
+      } catch (DateTimeParseException | NullPointerException e) {
+        throw new IllegalArgumentException("window.start and window.end must be HH:mm");
+      }
+    }
+    List<CampaignDefinition.FollowUpStep> steps =
+        b.steps() == null
+            ? List.of()
+            : b.steps().stream()
+                .map(s -> new CampaignDefinition.FollowUpStep(s.afterHours() == null ? 0 : s.afterHours(), s.message()))
+                .toList();
+    return new CampaignDefinition(
+        b.name(), channel, b.provider(), b.audience(), b.message(), steps, window, b.budgetCents(), b.startAt());
+  }
+
+  private Route ask(
+      Principal p,
+      String id,
+      Function<ActorRef<StatusReply<CampaignView>>, CampaignEntity.Command> command,
+      org.apache.pekko.http.javadsl.model.StatusCode status) {
+    if (!CAMPAIGN_ID.matcher(id).matches()) {
+      return problem(Problem.Type.NOT_FOUND.with("campaign " + id + " does not exist"));
+    }
+    return answer(ref(p.tenantId(), id).askWithStatus(command::apply, askTimeout), v -> json(status, CampaignBody.of(v)));
+  }
+
+  private org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef<CampaignEntity.Command> ref(String tenantId, String id) {
+    return sharding.entityRefFor(CampaignEntity.ENTITY_TYPE_KEY, CampaignEntity.entityId(tenantId, id));
+  }
+
+  private static String randomId() {
+    byte[] b = new byte[10];
+    RANDOM.nextBytes(b);
+    return HexFormat.of().formatHex(b);
+  }
+}

@@ -1,0 +1,90 @@
+package io.outreach.persistence;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.outreach.engine.campaign.CampaignDefinition;
+import io.outreach.engine.campaign.CampaignEntity;
+import io.outreach.engine.campaign.Recipient;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/** Campaign recipients: the audience snapshot taken at launch, read back one block at a time. */
+public final class RecipientStore {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final TypeReference<Map<String, String>> FIELDS = new TypeReference<>() {};
+
+  private final TenantJdbc tenantJdbc;
+
+  public RecipientStore(TenantJdbc tenantJdbc) {
+    this.tenantJdbc = tenantJdbc;
+  }
+
+  /**
+   * Copies the audience's leads into recipients, numbered in lead order, in one statement; a
+   * second call finds the snapshot and answers its size without copying again.
+   */
+  public long snapshot(String tenantId, String campaignId, CampaignDefinition.Audience audience) {
+    return tenantJdbc.inTenant(
+        tenantId,
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement("select count(*) from recipients where campaign_id = ?")) {
+            ps.setString(1, campaignId);
+            try (ResultSet rs = ps.executeQuery()) {
+              rs.next();
+              if (rs.getLong(1) > 0) {
+                return rs.getLong(1);
+              }
+            }
+          }
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "insert into recipients (tenant_id, campaign_id, recipient_no, lead_id, phone, fields)"
+                      + " select tenant_id, ?, row_number() over (order by seq) - 1, lead_id, phone,"
+                      + " jsonb_strip_nulls(jsonb_build_object('first_name', first_name, 'last_name', last_name,"
+                      + " 'company', company, 'city', city, 'state', state, 'zip', zip, 'email', email,"
+                      + " 'phone', phone)) || (select coalesce(jsonb_object_agg(k, v), '{}'::jsonb)"
+                      + " from jsonb_each_text(attributes) a(k, v))"
+                      + " from leads where (?::text is null or import_id = ?)")) {
+            ps.setString(1, campaignId);
+            ps.setString(2, audience.importId());
+            ps.setString(3, audience.importId());
+            return (long) ps.executeUpdate();
+          }
+        });
+  }
+
+  /** Block {@code block}'s recipients, in recipient order. */
+  public List<Recipient> block(String tenantId, String campaignId, int block) {
+    long from = (long) block * CampaignEntity.BLOCK_SIZE;
+    return tenantJdbc.inTenant(
+        tenantId,
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "select recipient_no, lead_id::text, phone, fields::text from recipients"
+                      + " where campaign_id = ? and recipient_no >= ? and recipient_no < ?"
+                      + " order by recipient_no")) {
+            ps.setString(1, campaignId);
+            ps.setLong(2, from);
+            ps.setLong(3, from + CampaignEntity.BLOCK_SIZE);
+            List<Recipient> out = new ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+              while (rs.next()) {
+                out.add(
+                    new Recipient(
+                        rs.getLong(1), rs.getString(2), rs.getString(3), JSON.readValue(rs.getString(4), FIELDS)));
+              }
+            } catch (IOException e) {
+              throw new UncheckedIOException(e);
+            }
+            return out;
+          }
+        });
+  }
+}
