@@ -8,6 +8,7 @@ import io.outreach.engine.campaign.CampaignDefinition;
 import io.outreach.engine.campaign.CampaignEntity;
 import io.outreach.engine.campaign.CampaignPorts;
 import io.outreach.engine.campaign.Recipient;
+import io.outreach.engine.compliance.Contact;
 import io.outreach.engine.compliance.GateFacts;
 import io.outreach.engine.compliance.KillSwitch;
 import io.outreach.engine.compliance.KillSwitches;
@@ -108,22 +109,9 @@ public final class CampaignWiring implements CampaignPorts, BlockPorts {
 
   @Override
   public CompletionStage<GateFacts> gateFacts(BlockSpec spec, List<String> phones) {
-    CompletionStage<Tenant> tenant =
-        sharding.entityRefFor(TenantEntity.ENTITY_TYPE_KEY, spec.tenantId()).askWithStatus(TenantEntity.Get::new, ASK);
-    CompletionStage<KillSwitches> platform =
-        sharding
-            .entityRefFor(PlatformSwitchboard.ENTITY_TYPE_KEY, PlatformSwitchboard.ID)
-            .askWithStatus(PlatformSwitchboard.Get::new, ASK);
     CompletableFuture<Map<String, io.outreach.engine.dnc.DncRegistry.Listing>> listed =
         CompletableFuture.supplyAsync(() -> dnc.listed(spec.tenantId(), phones), blocking);
-    return tenant
-        .thenCombine(
-            platform,
-            (t, p) -> {
-              List<KillSwitch> switches = new ArrayList<>(p.all());
-              switches.addAll(t.killSwitches().all());
-              return new TenantStops(switches, t.status() == Tenant.Status.SUSPENDED);
-            })
+    return stops(spec.tenantId())
         .thenCombine(
             listed,
             // Opt-outs arrive with the inbound issue; until then nobody has opted out here.
@@ -132,6 +120,35 @@ public final class CampaignWiring implements CampaignPorts, BlockPorts {
 
   /** What stops a tenant's contacts: engaged kill switches (platform and tenant), suspension. */
   private record TenantStops(List<KillSwitch> switches, boolean suspended) {}
+
+  /** Asks the entities that own them, so an engagement that has returned is always seen. */
+  private CompletionStage<TenantStops> stops(String tenantId) {
+    CompletionStage<Tenant> tenant =
+        sharding.entityRefFor(TenantEntity.ENTITY_TYPE_KEY, tenantId).askWithStatus(TenantEntity.Get::new, ASK);
+    CompletionStage<KillSwitches> platform =
+        sharding
+            .entityRefFor(PlatformSwitchboard.ENTITY_TYPE_KEY, PlatformSwitchboard.ID)
+            .askWithStatus(PlatformSwitchboard.Get::new, ASK);
+    return tenant.thenCombine(
+        platform,
+        (t, p) -> {
+          List<KillSwitch> switches = new ArrayList<>(p.all());
+          switches.addAll(t.killSwitches().all());
+          return new TenantStops(switches, t.status() == Tenant.Status.SUSPENDED);
+        });
+  }
+
+  @Override
+  public CompletionStage<java.util.Optional<String>> stopped(BlockSpec spec) {
+    Contact contact = new Contact(spec.tenantId(), spec.campaignId(), null, spec.channel(), null);
+    return stops(spec.tenantId())
+        .thenApply(
+            s -> {
+              java.util.Optional<String> rule =
+                  s.switches().stream().filter(k -> k.covers(contact)).map(k -> "kill-switch:" + k.scope().code()).findFirst();
+              return rule.isPresent() || !s.suspended() ? rule : java.util.Optional.of("tenant-suspended");
+            });
+  }
 
   @Override
   public CompletionStage<Set<String>> contactedBefore(BlockSpec spec, List<String> phones) {

@@ -24,10 +24,47 @@ class CampaignIT {
   @BeforeAll
   static void start() {
     node = TestEngine.start();
-    var r =
-        node.json("POST", "/v1/tenants", node.token("platform", Role.PLATFORM),
-            "{\"id\":\"acme\",\"name\":\"Acme\",\"timezone\":\"America/New_York\",\"monthlyBudgetCents\":100000}");
-    assertThat(r.statusCode()).isEqualTo(201);
+    for (String t : List.of("acme", "bravo")) {
+      var r =
+          node.json("POST", "/v1/tenants", node.token("platform", Role.PLATFORM),
+              "{\"id\":\"" + t + "\",\"name\":\"" + t + "\",\"timezone\":\"America/New_York\",\"monthlyBudgetCents\":100000}");
+      assertThat(r.statusCode()).isEqualTo(201);
+    }
+  }
+
+  private static int sandboxEntries(String tenant) {
+    return IntakeIT.body(node.get("/sandbox/log?tenant=" + tenant, null)).size();
+  }
+
+  @Test
+  void aKillSwitchHoldsTheCampaignUntilReleased() {
+    String op = node.token("bravo", Role.OPERATOR);
+    StringBuilder csv = new StringBuilder("first_name,phone\n");
+    for (int i = 0; i < 50; i++) {
+      csv.append("B").append(i).append(',').append(phone(5000 + i)).append('\n');
+    }
+    JsonNode imp = IntakeIT.importAndWait(node, op, csv.toString());
+    var engaged = node.json("POST", "/v1/kill-switches", op, "{\"scope\":\"tenant\"}");
+    assertThat(engaged.statusCode()).isEqualTo(201);
+    String id =
+        IntakeIT.body(
+                node.json("POST", "/v1/campaigns", op,
+                    "{\"name\":\"Held\",\"channel\":\"sms\",\"audience\":{\"importId\":\"" + imp.get("id").asText()
+                        + "\"},\"message\":\"Hi {{first_name}}\"}"))
+            .get("id")
+            .asText();
+    assertThat(node.json("POST", "/v1/campaigns/" + id + "/launch", op, null).statusCode()).isEqualTo(202);
+    await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(4)).until(() -> sandboxEntries("bravo") == 0);
+    assertThat(IntakeIT.body(node.get("/v1/campaigns/" + id, op)).get("state").asText()).isEqualTo("running");
+
+    String ks = IntakeIT.body(engaged).get("id").asText();
+    assertThat(node.send("DELETE", "/v1/kill-switches/" + ks, node.token("bravo", Role.ADMIN), null, null).statusCode())
+        .isEqualTo(204);
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> IntakeIT.body(node.get("/v1/campaigns/" + id, op)).get("state").asText().equals("completed"));
+    assertThat(sandboxEntries("bravo")).isEqualTo(50);
+    assertThat(IntakeIT.body(node.get("/v1/campaigns/" + id, op)).at("/counts/sent").asLong()).isEqualTo(50);
   }
 
   @AfterAll

@@ -51,6 +51,7 @@ public final class BlockEntity
   static final int MAX_ATTEMPTS = 5;
   static final int OUTCOME_BATCH = 100;
   static final Duration OUTCOME_FLUSH = Duration.ofMillis(200);
+  static final Duration HOLD_RECHECK = Duration.ofSeconds(1);
 
   // ---- commands (none is asked: the campaign tells, the block reports back) ----
 
@@ -66,8 +67,8 @@ public final class BlockEntity
   /** Internal: loading failed; try again. */
   record LoadFailed(String reason) implements Command {}
 
-  /** Internal: a provider answered (or failed to). */
-  record Answered(long recipient, SendResult result, String error) implements Command {}
+  /** Internal: a provider answered (or failed to), or a kill switch held the send. */
+  record Answered(long recipient, SendResult result, String error, String heldBy) implements Command {}
 
   /** Internal: send one recipient again after a transient rejection. */
   record Retry(long recipient) implements Command {}
@@ -142,6 +143,7 @@ public final class BlockEntity
   private final List<Outcome> pending = new ArrayList<>();
   private final Map<Long, Integer> attempts = new HashMap<>();
   private boolean loading;
+  private boolean held;
 
   private BlockEntity(String entityId, ActorContext<Command> ctx, TimerScheduler<Command> timers, BlockPorts ports) {
     super(
@@ -238,7 +240,9 @@ public final class BlockEntity
     List<Send> sends = new ArrayList<>();
     for (Recipient r : c.recipients()) {
       Decision d = gate.decide(new Contact(spec.tenantId(), spec.campaignId(), null, spec.channel(), r.phone()), c.facts());
-      if (d instanceof Decision.Block b) {
+      // A kill switch holds a campaign's sends (checked again before each call) rather than
+      // ending them: the work resumes when the switch is released.
+      if (d instanceof Decision.Block b && b.reason() != BlockReason.KILL_SWITCH) {
         blocked.add(new Blocked(r.no(), b.reason(), b.rule()));
         continue;
       }
@@ -267,9 +271,19 @@ public final class BlockEntity
 
   private void send(BlockSpec spec, Send x) {
     SmsRequest request = new SmsRequest(spec.tenantId(), spec.from(), x.to(), x.body(), x.idempotencyKey(), null);
+    CompletionStage<Answered> answered =
+        ports
+            .stopped(spec)
+            .thenCompose(
+                rule ->
+                    rule.isPresent()
+                        ? CompletableFuture.completedFuture(new Answered(x.recipient(), null, null, rule.get()))
+                        : ports
+                            .send(spec, request)
+                            .thenApply(result -> new Answered(x.recipient(), result, null, null)));
     ctx.pipeToSelf(
-        ports.send(spec, request),
-        (result, err) -> new Answered(x.recipient(), result, err == null ? null : String.valueOf(err.getMessage())));
+        answered,
+        (a, err) -> err == null ? a : new Answered(x.recipient(), null, String.valueOf(err.getMessage()), null));
   }
 
   private Effect<Event, State> onAnswered(State s, Answered a) {
@@ -277,6 +291,15 @@ public final class BlockEntity
         || pending.stream().anyMatch(o -> o.recipient() == a.recipient())) {
       return Effect().none();
     }
+    if (a.heldBy() != null) {
+      if (!held) {
+        held = true;
+        ctx.getLog().info("block {} held by {}", s.spec().entityId(), a.heldBy());
+      }
+      timers.startSingleTimer("retry-" + a.recipient(), new Retry(a.recipient()), HOLD_RECHECK);
+      return Effect().none();
+    }
+    held = false;
     if (a.result() instanceof SendResult.Accepted ok) {
       pending.add(new Outcome(a.recipient(), true, ok.providerMessageId(), null));
     } else {

@@ -19,6 +19,13 @@ public interface BlockPorts {
   /** Which of these numbers the tenant has contacted before (they need no opt-out disclosure). */
   CompletionStage<Set<String>> contactedBefore(BlockSpec spec, List<String> phones);
 
+  /**
+   * The rule of a kill switch (or suspension) that stops the tenant's contacts right now, checked
+   * just before each provider call, so that once engaging a switch has returned no new call
+   * starts; empty when sending may go on.
+   */
+  CompletionStage<java.util.Optional<String>> stopped(BlockSpec spec);
+
   /** Sends one message through the block's provider (the one way out, past the gate). */
   CompletionStage<SendResult> send(BlockSpec spec, SmsRequest request);
 

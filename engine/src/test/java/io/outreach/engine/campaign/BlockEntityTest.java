@@ -56,6 +56,13 @@ class BlockEntityTest {
       return CompletableFuture.completedFuture(contacted);
     }
 
+    volatile Optional<String> stop = Optional.empty();
+
+    @Override
+    public CompletionStage<Optional<String>> stopped(BlockSpec spec) {
+      return CompletableFuture.completedFuture(stop);
+    }
+
     @Override
     public CompletionStage<SendResult> send(BlockSpec spec, SmsRequest request) {
       requests.add(request);
@@ -186,6 +193,21 @@ class BlockEntityTest {
     assertThat(ports.finished.get(0).sent()).isEqualTo(1);
     assertThat(ports.finished.get(0).failed()).isEqualTo(1);
     assertThat(kit.getState().outcomes().get(1L).reason()).isEqualTo("invalid To number");
+  }
+
+  @Test
+  void aKillSwitchHoldsSendsUntilReleased() {
+    ports.recipients.add(r(0, "+12125550100", "Ann"));
+    ports.recipients.add(r(1, "+12125550101", "Bob"));
+    ports.stop = Optional.of("kill-switch:tenant");
+    kit.runCommand(new BlockEntity.Start(SPEC));
+    await().during(Duration.ofMillis(1500)).atMost(Duration.ofSeconds(3)).until(() -> ports.requests.isEmpty());
+    assertThat(kit.getState().status()).isEqualTo(BlockEntity.Status.SENDING);
+    ports.stop = Optional.empty();
+    await().atMost(Duration.ofSeconds(5)).until(() -> ports.requests.size() == 2);
+    ports.requests.forEach(q -> ports.answer(q.idempotencyKey(), new SendResult.Accepted("SM")));
+    await().untilAsserted(() -> assertThat(ports.finished).hasSize(1));
+    assertThat(ports.finished.get(0).sent()).isEqualTo(2);
   }
 
   @Test
