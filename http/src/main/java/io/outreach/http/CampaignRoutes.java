@@ -27,6 +27,7 @@ import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.model.headers.Location;
 import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.pattern.StatusReply;
+import io.outreach.persistence.ResumableWorkRepository;
 
 /**
  * Campaigns: {@code POST /v1/campaigns} creates a draft; {@code GET /v1/campaigns/{id}} reports
@@ -38,11 +39,14 @@ public final class CampaignRoutes extends ApiDirectives {
 
   private final ClusterSharding sharding;
   private final Duration askTimeout;
+  private final ResumableWorkRepository work;
 
-  public CampaignRoutes(ActorSystem<?> system, JwtAuth auth, long maxBodyBytes, Duration askTimeout) {
+  public CampaignRoutes(
+      ActorSystem<?> system, JwtAuth auth, long maxBodyBytes, Duration askTimeout, ResumableWorkRepository work) {
     super(system, auth, maxBodyBytes);
     this.sharding = ClusterSharding.get(system);
     this.askTimeout = askTimeout;
+    this.work = work;
   }
 
   /** Body of {@code POST /v1/campaigns}, as API.md writes it. */
@@ -109,7 +113,14 @@ public final class CampaignRoutes extends ApiDirectives {
                         endpoint(
                             "GET /v1/campaigns/{id}",
                             () -> authenticated(Role.VIEWER, p -> ask(p, id, CampaignEntity.Get::new, StatusCodes.OK))))),
-        action("launch", (p, r) -> new CampaignEntity.Launch(p.subject(), r)),
+        path(
+            segment("v1").slash("campaigns").slash(segment()).slash("launch"),
+            id ->
+                post(
+                    () ->
+                        endpoint(
+                            "POST /v1/campaigns/{id}/launch",
+                            () -> authenticated(Role.OPERATOR, p -> launch(p, id))))),
         action("pause", (p, r) -> new CampaignEntity.Pause(p.subject(), r)),
         action("resume", (p, r) -> new CampaignEntity.Resume(p.subject(), r)),
         action("cancel", (p, r) -> new CampaignEntity.Cancel(p.subject(), r)));
@@ -126,6 +137,23 @@ public final class CampaignRoutes extends ApiDirectives {
                     endpoint(
                         "POST /v1/campaigns/{id}/" + name,
                         () -> authenticated(Role.OPERATOR, p -> ask(p, id, r -> command.apply(p, r), StatusCodes.ACCEPTED)))));
+  }
+
+  /**
+   * Marks the campaign as work to resume before launching it, so a crash at any point after is
+   * recovered at the next start (a campaign that turns out settled clears the mark itself).
+   */
+  private Route launch(Principal p, String id) {
+    if (!CAMPAIGN_ID.matcher(id).matches()) {
+      return problem(Problem.Type.NOT_FOUND.with("campaign " + id + " does not exist"));
+    }
+    return answer(
+        blocking(
+            () -> {
+              work.register(CampaignEntity.ENTITY_TYPE_KEY.name(), CampaignEntity.entityId(p.tenantId(), id));
+              return id;
+            }),
+        ignored -> ask(p, id, r -> new CampaignEntity.Launch(p.subject(), r), StatusCodes.ACCEPTED));
   }
 
   private Route create(Principal p) {

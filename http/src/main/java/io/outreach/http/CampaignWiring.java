@@ -20,6 +20,7 @@ import io.outreach.engine.tenant.Tenant;
 import io.outreach.engine.tenant.TenantEntity;
 import io.outreach.persistence.DncRepository;
 import io.outreach.persistence.RecipientStore;
+import io.outreach.persistence.ResumableWorkRepository;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -51,13 +52,16 @@ public final class CampaignWiring implements CampaignPorts, BlockPorts {
   private final Executor blocking;
   private final Supplier<Map<String, SmsProvider>> providers;
   private final Supplier<String> publicUrl;
+  private final ResumableWorkRepository work;
 
   private CampaignWiring(
       ActorSystem<?> system,
       RecipientStore recipients,
       DncRepository dnc,
       Supplier<Map<String, SmsProvider>> providers,
-      Supplier<String> publicUrl) {
+      Supplier<String> publicUrl,
+      ResumableWorkRepository work) {
+    this.work = work;
     this.sharding = ClusterSharding.get(system);
     this.recipients = recipients;
     this.dnc = dnc;
@@ -73,9 +77,10 @@ public final class CampaignWiring implements CampaignPorts, BlockPorts {
       DncRepository dnc,
       Supplier<Map<String, SmsProvider>> providers,
       Supplier<String> publicUrl,
+      ResumableWorkRepository work,
       int maxBlocksInFlight,
       int tagSlices) {
-    CampaignWiring w = new CampaignWiring(system, recipients, dnc, providers, publicUrl);
+    CampaignWiring w = new CampaignWiring(system, recipients, dnc, providers, publicUrl, work);
     w.sharding.init(
         Entity.of(
             CampaignEntity.ENTITY_TYPE_KEY,
@@ -90,6 +95,12 @@ public final class CampaignWiring implements CampaignPorts, BlockPorts {
   public CompletionStage<Long> snapshotAudience(
       String tenantId, String campaignId, CampaignDefinition.Audience audience) {
     return CompletableFuture.supplyAsync(() -> recipients.snapshot(tenantId, campaignId, audience), blocking);
+  }
+
+  @Override
+  public void settled(String tenantId, String campaignId) {
+    CompletableFuture.runAsync(
+        () -> work.done(CampaignEntity.ENTITY_TYPE_KEY.name(), CampaignEntity.entityId(tenantId, campaignId)), blocking);
   }
 
   @Override

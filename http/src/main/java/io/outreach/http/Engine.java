@@ -18,6 +18,7 @@ import io.outreach.engine.JournalProbe;
 import io.outreach.engine.ResumableWork;
 import io.outreach.engine.compliance.PlatformSwitchboard;
 import io.outreach.engine.intake.ImportJob;
+import io.outreach.engine.campaign.CampaignEntity;
 import io.outreach.engine.intake.UploadStore;
 import io.outreach.engine.tenant.TenantEntity;
 import io.outreach.persistence.AuditRepository;
@@ -188,16 +189,14 @@ public final class Engine implements AutoCloseable {
     Supplier<String> publicUrl = () -> settings.webhooks().publicUrl().orElseGet(boundUrl::get);
     AtomicReference<Map<String, SmsProvider>> providers = new AtomicReference<>(Map.of());
     DncRepository dnc = new DncRepository(database.tenantJdbc(), database.dataSource());
+    ResumableWorkRepository work = new ResumableWorkRepository(database.dataSource());
     CampaignWiring.init(
-        system, new RecipientStore(database.tenantJdbc()), dnc, providers::get, publicUrl,
+        system, new RecipientStore(database.tenantJdbc()), dnc, providers::get, publicUrl, work,
         settings.campaignBlocksInFlight(), settings.tenantTagSlices());
 
     // Work a crash interrupted resumes by itself.
-    ResumableWork.wake(
-        system,
-        new ResumableWorkRepository(database.dataSource()),
-        ImportJob.ENTITY_TYPE_KEY,
-        id -> ImportJob.Resume.INSTANCE);
+    ResumableWork.wake(system, work, ImportJob.ENTITY_TYPE_KEY, id -> ImportJob.Resume.INSTANCE);
+    ResumableWork.wake(system, work, CampaignEntity.ENTITY_TYPE_KEY, id -> CampaignEntity.Wake.INSTANCE);
 
     PrometheusMeterRegistry registry = metrics(database);
     Executor blocking = system.dispatchers().lookup(DispatcherSelector.blocking());
@@ -222,7 +221,7 @@ public final class Engine implements AutoCloseable {
                 .route(),
             new LeadRoutes(system, auth, new LeadRepository(database.tenantJdbc())).route(),
             new KillSwitchRoutes(system, auth, http.maxBodyBytes(), http.askTimeout()).route(),
-            new CampaignRoutes(system, auth, http.maxBodyBytes(), http.askTimeout()).route(),
+            new CampaignRoutes(system, auth, http.maxBodyBytes(), http.askTimeout(), work).route(),
             new WebhookRoutes(
                     system, http.maxBodyBytes(), new WebhookReceipts(database.tenantJdbc()),
                     settings.webhooks(), publicUrl, java.time.Clock.systemUTC())

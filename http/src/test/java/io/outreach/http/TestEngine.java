@@ -41,6 +41,11 @@ final class TestEngine implements AutoCloseable {
 
   /** A node on {@code dir}: a second start on the same dir is the same engine restarted. */
   static TestEngine start(Path dir) {
+    return start(dir, Map.of());
+  }
+
+  /** A node on {@code dir} with {@code extra} settings over the test defaults. */
+  static TestEngine start(Path dir, Map<String, Object> extra) {
     Map<String, Object> overrides =
           Map.of(
               "outreach.data-dir", dir.toString(),
@@ -52,7 +57,11 @@ final class TestEngine implements AutoCloseable {
               "outreach.intake.max-upload-bytes", MAX_UPLOAD_BYTES,
               "pekko.remote.artery.canonical.port", 0);
     return new TestEngine(
-        Engine.start(ConfigFactory.parseMap(overrides).withFallback(ConfigFactory.load())), dir);
+        Engine.start(
+            ConfigFactory.parseMap(extra)
+                .withFallback(ConfigFactory.parseMap(overrides))
+                .withFallback(ConfigFactory.load())),
+        dir);
   }
 
   String token(String tenant, Role... roles) {

@@ -40,6 +40,28 @@ public final class ResumableWorkRepository implements ResumableWork {
     }
   }
 
+  /** Marks {@code entityId} as having work to resume after a crash (idempotent). */
+  public void register(String entityType, String entityId) {
+    run(c -> add(c, entityType, entityId));
+  }
+
+  /** The work of {@code entityId} is done (idempotent). */
+  public void done(String entityType, String entityId) {
+    run(c -> remove(c, entityType, entityId));
+  }
+
+  private interface Step {
+    void apply(Connection c) throws SQLException;
+  }
+
+  private void run(Step step) {
+    try (Connection c = dataSource.getConnection()) {
+      step.apply(c);
+    } catch (SQLException e) {
+      throw new DataAccessException("cannot update resumable work", e);
+    }
+  }
+
   static void add(Connection c, String entityType, String entityId) throws SQLException {
     try (PreparedStatement ps =
         c.prepareStatement(

@@ -301,7 +301,10 @@ public final class CampaignEntity
     if (s.status() == Status.COMPLETED || s.status() == Status.CANCELLED) {
       return transitionRefused(s, c.replyTo(), "cancelled");
     }
-    return Effect().persist(new Cancelled(c.actor(), clock.instant())).thenReply(c.replyTo(), st -> StatusReply.success(CampaignView.of(st)));
+    return Effect()
+        .persist(new Cancelled(c.actor(), clock.instant()))
+        .thenRun(st -> ports.settled(tenantId(), campaignId()))
+        .thenReply(c.replyTo(), st -> StatusReply.success(CampaignView.of(st)));
   }
 
   private ReplyEffect<Event, State> transitionRefused(
@@ -321,6 +324,7 @@ public final class CampaignEntity
     if (last && s.status() != Status.CANCELLED) {
       return Effect()
           .persist(List.of(new BlockCompleted(c.outcome()), new Completed(clock.instant())))
+          .thenRun(st -> ports.settled(tenantId(), campaignId()))
           .thenNoReply();
     }
     return Effect().persist(new BlockCompleted(c.outcome())).thenRun(this::continueRunning).thenNoReply();
@@ -359,6 +363,8 @@ public final class CampaignEntity
         }
         continueRunning(s);
       }
+      // Nothing to resume: clear a resume mark (a launch that never happened, or finished work).
+      case NEW, DRAFT, COMPLETED, CANCELLED -> ports.settled(tenantId(), campaignId());
       default -> {}
     }
     return Effect().noReply();
@@ -371,7 +377,10 @@ public final class CampaignEntity
     }
     int blocks = (int) ((c.recipients() + BLOCK_SIZE - 1) / BLOCK_SIZE);
     if (blocks == 0) {
-      return Effect().persist(List.of(new Planned(0, 0, clock.instant()), new Completed(clock.instant()))).thenNoReply();
+      return Effect()
+          .persist(List.of(new Planned(0, 0, clock.instant()), new Completed(clock.instant())))
+          .thenRun(st -> ports.settled(tenantId(), campaignId()))
+          .thenNoReply();
     }
     return Effect().persist(new Planned(c.recipients(), blocks, clock.instant())).thenRun(this::continueRunning).thenNoReply();
   }

@@ -13,6 +13,9 @@ public interface CampaignPorts {
   CompletionStage<Long> snapshotAudience(
       String tenantId, String campaignId, CampaignDefinition.Audience audience);
 
+  /** The campaign has nothing left to resume after a crash (completed or cancelled). */
+  void settled(String tenantId, String campaignId);
+
   /** Starts block {@code block} of the campaign (recipients {@code block*500 ..}). */
   void startBlock(String tenantId, String campaignId, int block, CampaignDefinition definition);
 }

@@ -30,6 +30,12 @@ class CampaignEntityTest {
   static final class ScriptedPorts implements CampaignPorts {
     final List<CompletableFuture<Long>> snapshots = new CopyOnWriteArrayList<>();
     final List<Integer> started = new CopyOnWriteArrayList<>();
+    final List<String> settled = new CopyOnWriteArrayList<>();
+
+    @Override
+    public void settled(String tenantId, String campaignId) {
+      settled.add(campaignId);
+    }
 
     @Override
     public CompletionStage<Long> snapshotAudience(String tenantId, String campaignId, CampaignDefinition.Audience audience) {
@@ -126,6 +132,7 @@ class CampaignEntityTest {
     assertThat(c.blocked()).containsEntry(BlockReason.DNC, 12L);
     assertThat(c.recipients()).isEqualTo(c.sent() + c.failed() + c.blockedTotal());
     assertThat(c.pending()).isZero();
+    await().untilAsserted(() -> assertThat(ports.settled).contains("cmp_1"));
   }
 
   @Test
