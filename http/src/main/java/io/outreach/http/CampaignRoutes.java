@@ -121,13 +121,14 @@ public final class CampaignRoutes extends ApiDirectives {
                         endpoint(
                             "POST /v1/campaigns/{id}/launch",
                             () -> authenticated(Role.OPERATOR, p -> launch(p, id))))),
-        action("pause", (p, r) -> new CampaignEntity.Pause(p.subject(), r)),
-        action("resume", (p, r) -> new CampaignEntity.Resume(p.subject(), r)),
-        action("cancel", (p, r) -> new CampaignEntity.Cancel(p.subject(), r)));
+        action("pause", "POST /v1/campaigns/{id}/pause", (p, r) -> new CampaignEntity.Pause(p.subject(), r)),
+        action("resume", "POST /v1/campaigns/{id}/resume", (p, r) -> new CampaignEntity.Resume(p.subject(), r)),
+        action("cancel", "POST /v1/campaigns/{id}/cancel", (p, r) -> new CampaignEntity.Cancel(p.subject(), r)));
   }
 
   private Route action(
       String name,
+      String template,
       java.util.function.BiFunction<Principal, ActorRef<StatusReply<CampaignView>>, CampaignEntity.Command> command) {
     return path(
         segment("v1").slash("campaigns").slash(segment()).slash(name),
@@ -135,7 +136,7 @@ public final class CampaignRoutes extends ApiDirectives {
             post(
                 () ->
                     endpoint(
-                        "POST /v1/campaigns/{id}/" + name,
+                        template,
                         () -> authenticated(Role.OPERATOR, p -> ask(p, id, r -> command.apply(p, r), StatusCodes.ACCEPTED)))));
   }
 

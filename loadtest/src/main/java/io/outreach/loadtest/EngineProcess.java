@@ -44,6 +44,11 @@ final class EngineProcess implements AutoCloseable {
   }
 
   static EngineProcess start(Path jar, String heap) throws Exception {
+    return start(jar, heap, Map.of());
+  }
+
+  /** Starts the engine jar with {@code extraEnv} added to its environment. */
+  static EngineProcess start(Path jar, String heap, Map<String, String> extraEnv) throws Exception {
     Path dataDir = Files.createTempDirectory("outreach-bench-");
     int port = freePort();
     ProcessBuilder pb =
@@ -51,6 +56,7 @@ final class EngineProcess implements AutoCloseable {
             .redirectErrorStream(true)
             .redirectOutput(dataDir.resolve("engine.log").toFile());
     env(pb.environment(), dataDir, port);
+    pb.environment().putAll(extraEnv);
     long t0 = System.nanoTime();
     EngineProcess e = new EngineProcess(jar, dataDir, port, pb.start());
     while (!e.ready()) {
@@ -167,11 +173,19 @@ final class EngineProcess implements AutoCloseable {
     }
   }
 
-  private static String java() {
+  static String java() {
     return Path.of(System.getProperty("java.home"), "bin", "java").toString();
   }
 
-  private static int freePort() throws IOException {
+  /** The engine jar's standalone sandbox on a free port; answers its base URL. */
+  static Process startSandbox(Path jar, Path log, int port) throws IOException {
+    return new ProcessBuilder(java(), "-Xmx512m", "-jar", jar.toString(), "sandbox", "--port", Integer.toString(port))
+        .redirectErrorStream(true)
+        .redirectOutput(log.toFile())
+        .start();
+  }
+
+  static int freePort() throws IOException {
     try (ServerSocket s = new ServerSocket(0)) {
       return s.getLocalPort();
     }

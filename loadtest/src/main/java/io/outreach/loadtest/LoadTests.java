@@ -8,6 +8,7 @@ import java.util.Arrays;
  *
  * <pre>
  * java -jar loadtest/target/outreach-loadtest.jar intake [--rows 1000000] [--heap 256m]
+ * java -jar loadtest/target/outreach-loadtest.jar campaign [--recipients 10000,100000] [--heap 256m]
  * </pre>
  */
 public final class LoadTests {
@@ -18,8 +19,9 @@ public final class LoadTests {
     String[] rest = Arrays.copyOfRange(args, Math.min(1, args.length), args.length);
     switch (command) {
       case "intake" -> IntakeBenchmark.run(Options.parse(rest));
+      case "campaign" -> CampaignBenchmark.run(Options.parse(rest));
       default -> {
-        System.err.println("usage: java -jar outreach-loadtest.jar intake [--rows N] [--heap 256m] [--engine-jar PATH]");
+        System.err.println("usage: java -jar outreach-loadtest.jar intake|campaign [--rows N | --recipients N,M] [--heap 256m] [--engine-jar PATH]");
         System.exit(2);
       }
     }

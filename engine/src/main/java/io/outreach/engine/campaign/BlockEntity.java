@@ -52,6 +52,8 @@ public final class BlockEntity
   static final int OUTCOME_BATCH = 100;
   static final Duration OUTCOME_FLUSH = Duration.ofMillis(200);
   static final Duration HOLD_RECHECK = Duration.ofSeconds(1);
+  /** Provider calls one block has open at once (pacing per sender arrives with the throttles). */
+  static final int MAX_IN_FLIGHT = 32;
 
   // ---- commands (none is asked: the campaign tells, the block reports back) ----
 
@@ -144,6 +146,8 @@ public final class BlockEntity
   private final Map<Long, Integer> attempts = new HashMap<>();
   private boolean loading;
   private boolean held;
+  private final java.util.ArrayDeque<Send> queue = new java.util.ArrayDeque<>();
+  private int inFlight;
 
   private BlockEntity(String entityId, ActorContext<Command> ctx, TimerScheduler<Command> timers, BlockPorts ports) {
     super(
@@ -174,7 +178,10 @@ public final class BlockEntity
   private void resume(State s) {
     switch (s.status()) {
       case LOADING -> load(s.spec());
-      case SENDING -> s.sends().stream().filter(x -> !s.outcomes().containsKey(x.recipient())).forEach(x -> send(s.spec(), x));
+      case SENDING -> {
+        s.sends().stream().filter(x -> !s.outcomes().containsKey(x.recipient())).forEach(queue::add);
+        pump(s.spec());
+      }
       case FINISHED -> ports.finished(s.spec(), s.outcome());
       default -> {}
     }
@@ -198,6 +205,10 @@ public final class BlockEntity
       case NEW -> Effect().persist(new Started(c.spec())).thenRun(st -> load(st.spec()));
       case FINISHED -> {
         ports.finished(s.spec(), s.outcome());
+        yield Effect().none();
+      }
+      case LOADING -> {
+        load(s.spec());
         yield Effect().none();
       }
       default -> Effect().none();
@@ -265,8 +276,17 @@ public final class BlockEntity
               if (st.allAnswered()) {
                 ctx.getSelf().tell(Flush.INSTANCE);
               }
-              st.sends().forEach(x -> send(spec, x));
+              queue.addAll(st.sends());
+              pump(spec);
             });
+  }
+
+  /** Starts queued sends while fewer than {@link #MAX_IN_FLIGHT} are open. */
+  private void pump(BlockSpec spec) {
+    while (inFlight < MAX_IN_FLIGHT && !queue.isEmpty()) {
+      inFlight++;
+      send(spec, queue.poll());
+    }
   }
 
   private void send(BlockSpec spec, Send x) {
@@ -287,6 +307,8 @@ public final class BlockEntity
   }
 
   private Effect<Event, State> onAnswered(State s, Answered a) {
+    inFlight = Math.max(0, inFlight - 1);
+    pump(s.spec());
     if (s.status() != Status.SENDING || s.outcomes().containsKey(a.recipient())
         || pending.stream().anyMatch(o -> o.recipient() == a.recipient())) {
       return Effect().none();
@@ -327,7 +349,8 @@ public final class BlockEntity
 
   private Effect<Event, State> onRetry(State s, Retry r) {
     if (s.status() == Status.SENDING && !s.outcomes().containsKey(r.recipient())) {
-      s.sends().stream().filter(x -> x.recipient() == r.recipient()).findFirst().ifPresent(x -> send(s.spec(), x));
+      s.sends().stream().filter(x -> x.recipient() == r.recipient()).findFirst().ifPresent(queue::addFirst);
+      pump(s.spec());
     }
     return Effect().none();
   }

@@ -28,7 +28,10 @@ public final class SignalHouseSmsAdapter implements SmsProvider {
         URI.create(ProviderAnswers.stripTrailingSlash(baseUrl.toString()) + "/message/sms");
     this.apiKey = apiKey;
     this.client =
-        HttpClient.newBuilder().connectTimeout(TwilioSmsAdapter.CONNECT_TIMEOUT).build();
+        HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(TwilioSmsAdapter.CONNECT_TIMEOUT)
+            .build();
   }
 
   @Override

@@ -41,7 +41,9 @@ public final class TwilioSmsAdapter implements SmsProvider {
         "Basic "
             + Base64.getEncoder()
                 .encodeToString((accountSid + ":" + authToken).getBytes(StandardCharsets.UTF_8));
-    this.client = HttpClient.newBuilder().connectTimeout(CONNECT_TIMEOUT).build();
+    // Plain HTTP/1.1: no h2c upgrade attempt on every new connection to a provider.
+    this.client =
+        HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(CONNECT_TIMEOUT).build();
   }
 
   @Override
