@@ -27,6 +27,7 @@ public final class Main {
   private Main() {}
 
   public static void main(String[] args) {
+    useCommonPoolOnSmallMachines();
     String command = args.length == 0 ? "serve" : args[0];
     if (!command.equals("serve") && !command.equals("sandbox")) {
       // Commands print their result on stdout (e.g. TOKEN=$(... token ...)): logs go to stderr.
@@ -124,6 +125,19 @@ public final class Main {
       throw new IllegalArgumentException("--" + name + " is required");
     }
     return v;
+  }
+
+  /**
+   * Pekko's asks answer with Scala's CompletableFuture, which runs every callback asynchronously
+   * on the common pool; with fewer than 3 cores that pool has parallelism 1, and the JDK then
+   * starts a new thread for every callback (measured: thousands per second under a campaign).
+   * A parallelism of at least 2 keeps them on a pool. Set before anything touches the pool.
+   */
+  static void useCommonPoolOnSmallMachines() {
+    String key = "java.util.concurrent.ForkJoinPool.common.parallelism";
+    if (System.getProperty(key) == null) {
+      System.setProperty(key, Integer.toString(Math.max(2, Runtime.getRuntime().availableProcessors())));
+    }
   }
 
   private static void usage(String problem) {
