@@ -1,9 +1,9 @@
 package io.outreach.engine.campaign;
 
+import io.outreach.engine.EntityTestKits;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import com.typesafe.config.ConfigFactory;
 import io.outreach.engine.compliance.BlockReason;
 import io.outreach.engine.compliance.Channel;
 import io.outreach.engine.compliance.GateFacts;
@@ -91,11 +91,7 @@ class BlockEntityTest {
 
   @BeforeAll
   static void start() {
-    testKit =
-        ActorTestKit.create(
-            ConfigFactory.parseResources("serialization.conf")
-                .withFallback(EventSourcedBehaviorTestKit.config())
-                .resolve());
+    testKit = EntityTestKits.create();
   }
 
   @AfterAll

@@ -1,9 +1,9 @@
 package io.outreach.engine.campaign;
 
+import io.outreach.engine.EntityTestKits;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import com.typesafe.config.ConfigFactory;
 import io.outreach.engine.compliance.BlockReason;
 import io.outreach.engine.compliance.Channel;
 import java.time.Clock;
@@ -55,11 +55,7 @@ class CampaignEntityTest {
 
   @BeforeAll
   static void start() {
-    testKit =
-        ActorTestKit.create(
-            ConfigFactory.parseResources("serialization.conf")
-                .withFallback(EventSourcedBehaviorTestKit.config())
-                .resolve());
+    testKit = EntityTestKits.create();
   }
 
   @AfterAll

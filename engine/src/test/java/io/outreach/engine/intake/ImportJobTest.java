@@ -1,9 +1,9 @@
 package io.outreach.engine.intake;
 
+import io.outreach.engine.EntityTestKits;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import com.typesafe.config.ConfigFactory;
 import io.outreach.engine.lead.RowError;
 import java.time.Clock;
 import java.time.Duration;
@@ -53,11 +53,7 @@ class ImportJobTest {
 
   @BeforeAll
   static void start() {
-    testKit =
-        ActorTestKit.create(
-            ConfigFactory.parseResources("serialization.conf")
-                .withFallback(EventSourcedBehaviorTestKit.config())
-                .resolve());
+    testKit = EntityTestKits.create();
   }
 
   @AfterAll

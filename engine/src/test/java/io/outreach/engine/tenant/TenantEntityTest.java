@@ -1,8 +1,8 @@
 package io.outreach.engine.tenant;
 
+import io.outreach.engine.EntityTestKits;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.typesafe.config.ConfigFactory;
 import io.outreach.engine.Rejection;
 import java.time.Clock;
 import java.time.Instant;
@@ -25,11 +25,7 @@ class TenantEntityTest {
 
   @BeforeAll
   static void start() {
-    testKit =
-        ActorTestKit.create(
-            ConfigFactory.parseResources("serialization.conf")
-                .withFallback(EventSourcedBehaviorTestKit.config())
-                .resolve());
+    testKit = EntityTestKits.create();
   }
 
   @AfterAll
