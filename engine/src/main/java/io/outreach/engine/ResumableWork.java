@@ -14,8 +14,11 @@ import org.slf4j.LoggerFactory;
  */
 public interface ResumableWork {
 
-  /** Entity ids of {@code entityType} with unfinished work. */
+  /** Entity ids of {@code entityType} with work due now or at start (no future wake-up time). */
   List<String> entityIds(String entityType);
+
+  /** Entity ids of {@code entityType} whose wake-up time has come by {@code now}. */
+  List<String> dueIds(String entityType, java.time.Instant now);
 
   /** Sends {@code wake} to every entity of {@code key} with unfinished work. */
   static <M> int wake(

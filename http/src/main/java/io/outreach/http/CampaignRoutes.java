@@ -27,11 +27,16 @@ import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.model.headers.Location;
 import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.pattern.StatusReply;
+import io.outreach.engine.tenant.Tenant;
+import io.outreach.engine.tenant.TenantEntity;
+import io.outreach.persistence.CampaignReadModel;
 import io.outreach.persistence.ResumableWorkRepository;
 
 /**
- * Campaigns: {@code POST /v1/campaigns} creates a draft; {@code GET /v1/campaigns/{id}} reports
- * state and counts; {@code POST /v1/campaigns/{id}/launch|pause|resume|cancel} moves it.
+ * Campaigns: {@code POST /v1/campaigns} creates a draft; {@code GET /v1/campaigns} lists them;
+ * {@code GET /v1/campaigns/{id}} reports state and live counts (the entity's, plus what receipts
+ * and replies moved); {@code GET /v1/campaigns/{id}/messages} pages its recipients' messages;
+ * {@code POST /v1/campaigns/{id}/launch|pause|resume|cancel} moves it.
  */
 public final class CampaignRoutes extends ApiDirectives {
   private static final Pattern CAMPAIGN_ID = Pattern.compile("cmp_[a-z0-9]{8,40}");
@@ -40,14 +45,33 @@ public final class CampaignRoutes extends ApiDirectives {
   private final ClusterSharding sharding;
   private final Duration askTimeout;
   private final ResumableWorkRepository work;
+  private final CampaignReadModel readModel;
+  private final boolean sandbox;
 
   public CampaignRoutes(
-      ActorSystem<?> system, JwtAuth auth, long maxBodyBytes, Duration askTimeout, ResumableWorkRepository work) {
+      ActorSystem<?> system,
+      JwtAuth auth,
+      long maxBodyBytes,
+      Duration askTimeout,
+      ResumableWorkRepository work,
+      CampaignReadModel readModel,
+      boolean sandbox) {
     super(system, auth, maxBodyBytes);
     this.sharding = ClusterSharding.get(system);
     this.askTimeout = askTimeout;
     this.work = work;
+    this.readModel = readModel;
+    this.sandbox = sandbox;
   }
+
+  /** A campaign in {@code GET /v1/campaigns}. */
+  public record CampaignItem(
+      String id, String name, String channel, String state, long recipients, Instant createdAt, Instant startAt) {}
+
+  /** A recipient's message in {@code GET /v1/campaigns/{id}/messages}. */
+  public record MessageItem(
+      long recipient, int step, String phone, String status, String reason, String from, String providerMessageId,
+      Integer segments, Instant dueAt, Instant updatedAt) {}
 
   /** Body of {@code POST /v1/campaigns}, as API.md writes it. */
   public record CreateCampaign(
@@ -71,7 +95,7 @@ public final class CampaignRoutes extends ApiDirectives {
   public record CampaignBody(
       String id, String name, String state, Map<String, Object> counts, long spentCents, int blocks,
       int blocksFinished, Instant createdAt, Instant startAt) {
-    static CampaignBody of(CampaignView v) {
+    static CampaignBody of(CampaignView v, CampaignReadModel.Stats stats) {
       Map<String, Long> blocked = new LinkedHashMap<>();
       for (BlockReason r : BlockReason.values()) {
         blocked.put(camel(r), v.counts().blocked().getOrDefault(r, 0L));
@@ -79,13 +103,15 @@ public final class CampaignRoutes extends ApiDirectives {
       Map<String, Object> counts = new LinkedHashMap<>();
       counts.put("recipients", v.counts().recipients());
       counts.put("sent", v.counts().sent());
-      counts.put("delivered", v.counts().delivered());
+      counts.put("delivered", stats.delivered());
+      counts.put("undelivered", stats.undelivered());
       counts.put("failed", v.counts().failed());
       counts.put("pending", v.pending());
-      counts.put("replied", v.counts().replied());
-      counts.put("optedOut", v.counts().optedOut());
+      counts.put("replied", stats.replied());
+      counts.put("optedOut", stats.optedOut());
       counts.put("blocked", blocked);
       counts.put("deferred", v.counts().deferred());
+      counts.put("followUps", Map.of("sent", v.counts().followUpsSent(), "stopped", v.counts().followUpsStopped()));
       return new CampaignBody(
           v.id(), v.name(), v.state(), counts, 0, v.blocks(), v.blocksFinished(), v.createdAt(), v.startAt());
     }
@@ -104,7 +130,10 @@ public final class CampaignRoutes extends ApiDirectives {
     return concat(
         path(
             segment("v1").slash("campaigns"),
-            () -> post(() -> endpoint("POST /v1/campaigns", () -> authenticated(Role.OPERATOR, this::create)))),
+            () ->
+                concat(
+                    post(() -> endpoint("POST /v1/campaigns", () -> authenticated(Role.OPERATOR, this::create))),
+                    get(() -> endpoint("GET /v1/campaigns", () -> authenticated(Role.VIEWER, this::list))))),
         path(
             segment("v1").slash("campaigns").slash(segment()),
             id ->
@@ -113,6 +142,14 @@ public final class CampaignRoutes extends ApiDirectives {
                         endpoint(
                             "GET /v1/campaigns/{id}",
                             () -> authenticated(Role.VIEWER, p -> ask(p, id, CampaignEntity.Get::new, StatusCodes.OK))))),
+        path(
+            segment("v1").slash("campaigns").slash(segment()).slash("messages"),
+            id ->
+                get(
+                    () ->
+                        endpoint(
+                            "GET /v1/campaigns/{id}/messages",
+                            () -> authenticated(Role.VIEWER, p -> messages(p, id))))),
         path(
             segment("v1").slash("campaigns").slash(segment()).slash("launch"),
             id ->
@@ -148,13 +185,71 @@ public final class CampaignRoutes extends ApiDirectives {
     if (!CAMPAIGN_ID.matcher(id).matches()) {
       return problem(Problem.Type.NOT_FOUND.with("campaign " + id + " does not exist"));
     }
+    CompletionStage<Tenant> tenant =
+        sharding.entityRefFor(TenantEntity.ENTITY_TYPE_KEY, p.tenantId()).askWithStatus(TenantEntity.Get::new, askTimeout);
+    CompletionStage<CampaignView> campaign = ref(p.tenantId(), id).askWithStatus(CampaignEntity.Get::new, askTimeout);
     return answer(
-        blocking(
-            () -> {
-              work.register(CampaignEntity.ENTITY_TYPE_KEY.name(), CampaignEntity.entityId(p.tenantId(), id));
-              return id;
-            }),
-        ignored -> ask(p, id, r -> new CampaignEntity.Launch(p.subject(), r), StatusCodes.ACCEPTED));
+        tenant.thenCombine(campaign, (t, c) -> t),
+        t -> {
+          if (!sandbox && t.senders().isEmpty()) {
+            return problem(
+                Problem.Type.CONFLICT.with(
+                    "the tenant has no sender numbers: add them with PATCH /v1/tenant {\"senders\": [...]}"));
+          }
+          return answer(
+              blocking(
+                  () -> {
+                    work.register(CampaignEntity.ENTITY_TYPE_KEY.name(), CampaignEntity.entityId(p.tenantId(), id));
+                    return id;
+                  }),
+              ignored -> ask(p, id, r -> new CampaignEntity.Launch(p.subject(), r), StatusCodes.ACCEPTED));
+        });
+  }
+
+  private Route list(Principal p) {
+    return paged(
+        page ->
+            answer(
+                blocking(() -> readModel.campaigns(p.tenantId(), page.after(), page.limit())),
+                rows -> {
+                  boolean more = rows.size() > page.limit();
+                  List<CampaignReadModel.CampaignRow> shown = more ? rows.subList(0, page.limit()) : rows;
+                  return json(
+                      new ListPage<>(
+                          shown.stream()
+                              .map(r -> new CampaignItem(r.id(), r.name(), r.channel(), r.state(), r.recipients(), r.createdAt(), r.startAt()))
+                              .toList(),
+                          more ? ListPage.encode(shown.get(shown.size() - 1).seq()) : null));
+                }));
+  }
+
+  private Route messages(Principal p, String id) {
+    if (!CAMPAIGN_ID.matcher(id).matches()) {
+      return problem(Problem.Type.NOT_FOUND.with("campaign " + id + " does not exist"));
+    }
+    return parameterOptional(
+        "status",
+        status ->
+            paged(
+                page ->
+                    answer(
+                        ref(p.tenantId(), id)
+                            .askWithStatus(CampaignEntity.Get::new, askTimeout)
+                            .thenCompose(
+                                exists -> blocking(() -> readModel.messages(p.tenantId(), id, status, page.after(), page.limit()))),
+                        rows -> {
+                          boolean more = rows.size() > page.limit();
+                          List<CampaignReadModel.MessageRow> shown = more ? rows.subList(0, page.limit()) : rows;
+                          return json(
+                              new ListPage<>(
+                                  shown.stream()
+                                      .map(
+                                          r -> new MessageItem(
+                                              r.recipient(), r.step(), r.phone(), r.status(), r.reason(), r.sender(),
+                                              r.providerMessageId(), r.segments(), r.dueAt(), r.updatedAt()))
+                                      .toList(),
+                                  more ? ListPage.encode(shown.get(shown.size() - 1).position()) : null));
+                        })));
   }
 
   private Route create(Principal p) {
@@ -174,7 +269,8 @@ public final class CampaignRoutes extends ApiDirectives {
               created,
               v ->
                   respondWithHeader(
-                      Location.create("/v1/campaigns/" + id), () -> json(StatusCodes.CREATED, CampaignBody.of(v))));
+                      Location.create("/v1/campaigns/" + id),
+                      () -> json(StatusCodes.CREATED, CampaignBody.of(v, CampaignReadModel.Stats.NONE))));
         });
   }
 
@@ -211,7 +307,11 @@ public final class CampaignRoutes extends ApiDirectives {
     if (!CAMPAIGN_ID.matcher(id).matches()) {
       return problem(Problem.Type.NOT_FOUND.with("campaign " + id + " does not exist"));
     }
-    return answer(ref(p.tenantId(), id).askWithStatus(command::apply, askTimeout), v -> json(status, CampaignBody.of(v)));
+    CompletionStage<CampaignBody> body =
+        ref(p.tenantId(), id)
+            .askWithStatus(command::apply, askTimeout)
+            .thenCompose(v -> blocking(() -> CampaignBody.of(v, readModel.stats(p.tenantId(), id))));
+    return answer(body, b -> json(status, b));
   }
 
   private org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef<CampaignEntity.Command> ref(String tenantId, String id) {

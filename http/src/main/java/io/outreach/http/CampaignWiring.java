@@ -1,5 +1,6 @@
 package io.outreach.http;
 
+import io.outreach.engine.campaign.Attempt;
 import io.outreach.engine.campaign.BlockEntity;
 import io.outreach.engine.campaign.BlockOutcome;
 import io.outreach.engine.campaign.BlockPorts;
@@ -8,24 +9,32 @@ import io.outreach.engine.campaign.CampaignDefinition;
 import io.outreach.engine.campaign.CampaignEntity;
 import io.outreach.engine.campaign.CampaignPorts;
 import io.outreach.engine.campaign.Recipient;
+import io.outreach.engine.campaign.Send;
 import io.outreach.engine.compliance.Contact;
 import io.outreach.engine.compliance.GateFacts;
 import io.outreach.engine.compliance.KillSwitch;
 import io.outreach.engine.compliance.KillSwitches;
 import io.outreach.engine.compliance.PlatformSwitchboard;
+import io.outreach.engine.dnc.DncRegistry;
+import io.outreach.engine.provider.Permits;
 import io.outreach.engine.provider.SendResult;
 import io.outreach.engine.provider.SmsProvider;
 import io.outreach.engine.provider.SmsRequest;
+import io.outreach.engine.tenant.Sender;
 import io.outreach.engine.tenant.Tenant;
 import io.outreach.engine.tenant.TenantEntity;
 import io.outreach.persistence.DncRepository;
 import io.outreach.persistence.RecipientStore;
 import io.outreach.persistence.ResumableWorkRepository;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -35,16 +44,18 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Connects the Campaign and Block entities to the world: recipients and DNC in PostgreSQL, kill
- * switches and suspension from the Tenant and PlatformSwitchboard entities, and the providers'
- * adapters. Registers both sharded entities.
+ * switches, suspension and senders from the Tenant and PlatformSwitchboard entities, durable
+ * wake-ups, and the providers' adapters. Registers both sharded entities.
  */
 public final class CampaignWiring implements CampaignPorts, BlockPorts {
-  /** The sender a tenant without configured senders uses in sandbox mode (API.md). */
-  static final String SANDBOX_SHORT_CODE = "+15550100001";
+  private static final Logger log = LoggerFactory.getLogger(CampaignWiring.class);
   private static final Duration ASK = Duration.ofSeconds(10);
+  static final Duration HOLD_RECHECK = Duration.ofSeconds(1);
 
   private final ClusterSharding sharding;
   private final RecipientStore recipients;
@@ -53,6 +64,7 @@ public final class CampaignWiring implements CampaignPorts, BlockPorts {
   private final Supplier<Map<String, SmsProvider>> providers;
   private final Supplier<String> publicUrl;
   private final ResumableWorkRepository work;
+  private final boolean sandbox;
 
   private CampaignWiring(
       ActorSystem<?> system,
@@ -60,7 +72,8 @@ public final class CampaignWiring implements CampaignPorts, BlockPorts {
       DncRepository dnc,
       Supplier<Map<String, SmsProvider>> providers,
       Supplier<String> publicUrl,
-      ResumableWorkRepository work) {
+      ResumableWorkRepository work,
+      boolean sandbox) {
     this.work = work;
     this.sharding = ClusterSharding.get(system);
     this.recipients = recipients;
@@ -68,9 +81,13 @@ public final class CampaignWiring implements CampaignPorts, BlockPorts {
     this.blocking = system.dispatchers().lookup(DispatcherSelector.blocking());
     this.providers = providers;
     this.publicUrl = publicUrl;
+    this.sandbox = sandbox;
   }
 
-  /** Registers the Campaign and Block entities with these ports. */
+  /**
+   * Registers the Campaign and Block entities with these ports. {@code sandbox}: the providers are
+   * the sandbox twins, so a tenant without senders sends from the sandbox short code.
+   */
   public static CampaignWiring init(
       ActorSystem<?> system,
       RecipientStore recipients,
@@ -78,15 +95,39 @@ public final class CampaignWiring implements CampaignPorts, BlockPorts {
       Supplier<Map<String, SmsProvider>> providers,
       Supplier<String> publicUrl,
       ResumableWorkRepository work,
+      boolean sandbox,
       int maxBlocksInFlight,
       int tagSlices) {
-    CampaignWiring w = new CampaignWiring(system, recipients, dnc, providers, publicUrl, work);
+    CampaignWiring w = new CampaignWiring(system, recipients, dnc, providers, publicUrl, work, sandbox);
+    Clock clock = Clock.systemUTC();
     w.sharding.init(
         Entity.of(
             CampaignEntity.ENTITY_TYPE_KEY,
-            ctx -> CampaignEntity.create(ctx.getEntityId(), w, Clock.systemUTC(), maxBlocksInFlight, tagSlices)));
-    w.sharding.init(Entity.of(BlockEntity.ENTITY_TYPE_KEY, ctx -> BlockEntity.create(ctx.getEntityId(), w)));
+            ctx -> CampaignEntity.create(ctx.getEntityId(), w, clock, maxBlocksInFlight, tagSlices)));
+    w.sharding.init(
+        Entity.of(BlockEntity.ENTITY_TYPE_KEY, ctx -> BlockEntity.create(ctx.getEntityId(), w, clock, tagSlices)));
     return w;
+  }
+
+  /** The senders a tenant's campaign on {@code provider} uses; empty when it has none. */
+  List<String> senders(Tenant tenant, String provider) {
+    List<String> own = tenant.senders(provider).stream().map(Sender::from).toList();
+    if (own.isEmpty() && sandbox && Sender.SANDBOX.provider().equals(provider)) {
+      return List.of(Sender.SANDBOX.from());
+    }
+    return own;
+  }
+
+  /** The provider a campaign uses: its own choice, else the tenant's first sender's, else Twilio. */
+  static String provider(CampaignDefinition d, Tenant tenant) {
+    if (d.provider() != null) {
+      return d.provider();
+    }
+    return tenant.senders().isEmpty() ? "twilio" : tenant.senders().get(0).provider();
+  }
+
+  private CompletionStage<Tenant> tenant(String tenantId) {
+    return sharding.entityRefFor(TenantEntity.ENTITY_TYPE_KEY, tenantId).askWithStatus(TenantEntity.Get::new, ASK);
   }
 
   // ---- campaign ----
@@ -105,9 +146,30 @@ public final class CampaignWiring implements CampaignPorts, BlockPorts {
 
   @Override
   public void startBlock(String tenantId, String campaignId, int block, CampaignDefinition d) {
-    String provider = d.provider() == null ? "twilio" : d.provider();
-    BlockSpec spec = new BlockSpec(tenantId, campaignId, block, d.channel(), provider, SANDBOX_SHORT_CODE, d.message());
-    sharding.entityRefFor(BlockEntity.ENTITY_TYPE_KEY, spec.entityId()).tell(new BlockEntity.Start(spec));
+    tenant(tenantId)
+        .thenAccept(
+            t -> {
+              String provider = provider(d, t);
+              List<String> senders = senders(t, provider);
+              if (senders.isEmpty()) {
+                // Launch refuses a campaign without senders; one that lost them since waits.
+                log.warn("campaign {}:{} has no {} sender; block {} waits", tenantId, campaignId, provider, block);
+                return;
+              }
+              BlockSpec spec =
+                  new BlockSpec(tenantId, campaignId, block, d.channel(), provider, senders, d.message(), d.steps(), d.window());
+              sharding.entityRefFor(BlockEntity.ENTITY_TYPE_KEY, spec.entityId()).tell(new BlockEntity.Start(spec));
+            })
+        .exceptionally(
+            e -> {
+              log.warn("block {} of {}:{} not started: {}", block, tenantId, campaignId, e.toString());
+              return null;
+            });
+  }
+
+  @Override
+  public void tellBlock(String tenantId, String campaignId, int block, BlockEntity.Command command) {
+    sharding.entityRefFor(BlockEntity.ENTITY_TYPE_KEY, tenantId + ":" + campaignId + ":" + block).tell(command);
   }
 
   // ---- block ----
@@ -120,7 +182,7 @@ public final class CampaignWiring implements CampaignPorts, BlockPorts {
 
   @Override
   public CompletionStage<GateFacts> gateFacts(BlockSpec spec, List<String> phones) {
-    CompletableFuture<Map<String, io.outreach.engine.dnc.DncRegistry.Listing>> listed =
+    CompletableFuture<Map<String, DncRegistry.Listing>> listed =
         CompletableFuture.supplyAsync(() -> dnc.listed(spec.tenantId(), phones), blocking);
     return stops(spec.tenantId())
         .thenCombine(
@@ -134,30 +196,32 @@ public final class CampaignWiring implements CampaignPorts, BlockPorts {
 
   /** Asks the entities that own them, so an engagement that has returned is always seen. */
   private CompletionStage<TenantStops> stops(String tenantId) {
-    CompletionStage<Tenant> tenant =
-        sharding.entityRefFor(TenantEntity.ENTITY_TYPE_KEY, tenantId).askWithStatus(TenantEntity.Get::new, ASK);
     CompletionStage<KillSwitches> platform =
         sharding
             .entityRefFor(PlatformSwitchboard.ENTITY_TYPE_KEY, PlatformSwitchboard.ID)
             .askWithStatus(PlatformSwitchboard.Get::new, ASK);
-    return tenant.thenCombine(
-        platform,
-        (t, p) -> {
-          List<KillSwitch> switches = new ArrayList<>(p.all());
-          switches.addAll(t.killSwitches().all());
-          return new TenantStops(switches, t.status() == Tenant.Status.SUSPENDED);
-        });
+    return tenant(tenantId)
+        .thenCombine(
+            platform,
+            (t, p) -> {
+              List<KillSwitch> switches = new ArrayList<>(p.all());
+              switches.addAll(t.killSwitches().all());
+              return new TenantStops(switches, t.status() == Tenant.Status.SUSPENDED);
+            });
   }
 
   @Override
-  public CompletionStage<java.util.Optional<String>> stopped(BlockSpec spec) {
+  public CompletionStage<Permits> permits(BlockSpec spec, String sender, int wanted) {
     Contact contact = new Contact(spec.tenantId(), spec.campaignId(), null, spec.channel(), null);
     return stops(spec.tenantId())
         .thenApply(
             s -> {
-              java.util.Optional<String> rule =
+              Optional<String> rule =
                   s.switches().stream().filter(k -> k.covers(contact)).map(k -> "kill-switch:" + k.scope().code()).findFirst();
-              return rule.isPresent() || !s.suspended() ? rule : java.util.Optional.of("tenant-suspended");
+              if (rule.isEmpty() && s.suspended()) {
+                rule = Optional.of("tenant-suspended");
+              }
+              return rule.isPresent() ? Permits.held(rule.get(), HOLD_RECHECK) : Permits.granted(wanted);
             });
   }
 
@@ -169,24 +233,58 @@ public final class CampaignWiring implements CampaignPorts, BlockPorts {
   }
 
   @Override
-  public CompletionStage<SendResult> send(BlockSpec spec, SmsRequest request) {
+  public CompletionStage<List<Attempt>> attempt(BlockSpec spec, List<Send> batch) {
+    List<Attempt> attempts = new ArrayList<>();
+    for (Send x : batch) {
+      attempts.add(new Attempt.Dispatched(x.recipient(), x.step(), send(spec, x)));
+    }
+    return CompletableFuture.completedFuture(attempts);
+  }
+
+  /** One provider call; the status callback names the message, so its receipts find it at once. */
+  private CompletionStage<SendResult> send(BlockSpec spec, Send x) {
     SmsProvider provider = providers.get().get(spec.provider());
     if (provider == null) {
       return CompletableFuture.completedFuture(
-          new SendResult.Rejected(0, "no " + spec.provider() + " account is configured", false, java.util.Optional.empty()));
+          new SendResult.Rejected(0, "no " + spec.provider() + " account is configured", false, Optional.empty()));
     }
+    String ref = "?ref=" + URLEncoder.encode(x.idempotencyKey(), StandardCharsets.UTF_8);
     String callback =
         spec.provider().equals("twilio")
-            ? publicUrl.get() + "/webhooks/twilio/" + spec.tenantId() + "/status"
-            : publicUrl.get() + "/webhooks/signalhouse/" + spec.tenantId();
-    return provider.send(
-        new SmsRequest(request.tenantId(), request.from(), request.to(), request.body(), request.idempotencyKey(), callback));
+            ? publicUrl.get() + "/webhooks/twilio/" + spec.tenantId() + "/status" + ref
+            : publicUrl.get() + "/webhooks/signalhouse/" + spec.tenantId() + ref;
+    return provider.send(new SmsRequest(spec.tenantId(), x.from(), x.to(), x.body(), x.idempotencyKey(), callback));
+  }
+
+  private void tellCampaign(BlockSpec spec, CampaignEntity.Command command) {
+    sharding
+        .entityRefFor(CampaignEntity.ENTITY_TYPE_KEY, CampaignEntity.entityId(spec.tenantId(), spec.campaignId()))
+        .tell(command);
+  }
+
+  @Override
+  public void progress(BlockSpec spec, BlockOutcome outcome) {
+    tellCampaign(spec, new CampaignEntity.BlockProgress(outcome));
   }
 
   @Override
   public void finished(BlockSpec spec, BlockOutcome outcome) {
-    sharding
-        .entityRefFor(CampaignEntity.ENTITY_TYPE_KEY, CampaignEntity.entityId(spec.tenantId(), spec.campaignId()))
-        .tell(new CampaignEntity.BlockFinished(outcome));
+    tellCampaign(spec, new CampaignEntity.BlockFinished(outcome));
+  }
+
+  @Override
+  public void completed(BlockSpec spec, BlockOutcome outcome) {
+    CompletableFuture.runAsync(() -> work.done(BlockEntity.ENTITY_TYPE_KEY.name(), spec.entityId()), blocking);
+    tellCampaign(spec, new CampaignEntity.BlockDone(outcome));
+  }
+
+  @Override
+  public void wakeAt(BlockSpec spec, Optional<Instant> at) {
+    CompletableFuture.runAsync(() -> work.wakeAt(BlockEntity.ENTITY_TYPE_KEY.name(), spec.entityId(), at), blocking)
+        .exceptionally(
+            e -> {
+              log.warn("could not store the wake-up of block {}: {}", spec.entityId(), e.toString());
+              return null;
+            });
   }
 }

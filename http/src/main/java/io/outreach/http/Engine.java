@@ -18,7 +18,13 @@ import io.outreach.engine.JournalProbe;
 import io.outreach.engine.ResumableWork;
 import io.outreach.engine.compliance.PlatformSwitchboard;
 import io.outreach.engine.intake.ImportJob;
+import io.outreach.engine.WakeUps;
+import io.outreach.engine.campaign.BlockEntity;
 import io.outreach.engine.campaign.CampaignEntity;
+import io.outreach.persistence.BlockProjectionHandler;
+import io.outreach.persistence.CampaignProjectionHandler;
+import io.outreach.persistence.CampaignReadModel;
+import io.outreach.persistence.Projections;
 import io.outreach.engine.intake.UploadStore;
 import io.outreach.engine.tenant.TenantEntity;
 import io.outreach.persistence.AuditRepository;
@@ -165,10 +171,9 @@ public final class Engine implements AutoCloseable {
     int projectionSessions =
         system.settings().config().getInt(
             "pekko.projection.jdbc.blocking-jdbc-dispatcher.thread-pool-executor.fixed-pool-size");
-    TenantProjection.init(
-        system,
-        database.newPool("outreach-projections", projectionSessions, false),
-        settings.tenantTagSlices());
+    // Every projection writes through this pool, one connection per thread of its dispatcher.
+    HikariDataSource projectionPool = database.newPool("outreach-projections", projectionSessions, false);
+    TenantProjection.init(system, projectionPool, settings.tenantTagSlices());
 
     String nodeId = cluster.selfMember().address().hostPort().replaceAll("[^A-Za-z0-9]+", "-");
     ActorRef<JournalProbe.Probe> probe =
@@ -190,13 +195,36 @@ public final class Engine implements AutoCloseable {
     AtomicReference<Map<String, SmsProvider>> providers = new AtomicReference<>(Map.of());
     DncRepository dnc = new DncRepository(database.tenantJdbc(), database.dataSource());
     ResumableWorkRepository work = new ResumableWorkRepository(database.dataSource());
+    WebhookReceipts receipts = new WebhookReceipts(database.tenantJdbc(), java.time.Clock.systemUTC(), 2);
+    // Deliveries accepted before the HTTP server stopped are written before the database stops.
+    CoordinatedShutdown.get(system)
+        .addTask(
+            CoordinatedShutdown.PhaseServiceStop(),
+            "webhook-receipts",
+            () -> CompletableFuture.supplyAsync(() -> {
+              receipts.close();
+              return Done.getInstance();
+            }));
+    boolean sandboxProviders = settings.serveSandbox() || settings.sandboxUrl().isPresent();
     CampaignWiring.init(
         system, new RecipientStore(database.tenantJdbc()), dnc, providers::get, publicUrl, work,
-        settings.campaignBlocksInFlight(), settings.tenantTagSlices());
+        sandboxProviders, settings.campaignBlocksInFlight(), settings.tenantTagSlices());
+    Projections.<CampaignEntity.Event>start(
+        system, projectionPool, "campaigns", CampaignEntity.TAG_PREFIX, settings.tenantTagSlices(),
+        CampaignProjectionHandler::new);
+    Projections.<BlockEntity.Event>start(
+        system, projectionPool, "messages", BlockEntity.TAG_PREFIX, settings.tenantTagSlices(),
+        BlockProjectionHandler::new);
 
-    // Work a crash interrupted resumes by itself.
+    // Work a crash interrupted resumes by itself; waits for a time resume when it comes.
     ResumableWork.wake(system, work, ImportJob.ENTITY_TYPE_KEY, id -> ImportJob.Resume.INSTANCE);
     ResumableWork.wake(system, work, CampaignEntity.ENTITY_TYPE_KEY, id -> CampaignEntity.Wake.INSTANCE);
+    ResumableWork.wake(system, work, BlockEntity.ENTITY_TYPE_KEY, id -> BlockEntity.Wake.INSTANCE);
+    WakeUps.init(
+        system, work, Duration.ofSeconds(1), java.time.Clock.systemUTC(),
+        List.of(
+            new WakeUps.Waker<>(BlockEntity.ENTITY_TYPE_KEY, id -> BlockEntity.Wake.INSTANCE),
+            new WakeUps.Waker<>(CampaignEntity.ENTITY_TYPE_KEY, id -> CampaignEntity.Wake.INSTANCE)));
 
     PrometheusMeterRegistry registry = metrics(database);
     Executor blocking = system.dispatchers().lookup(DispatcherSelector.blocking());
@@ -221,9 +249,12 @@ public final class Engine implements AutoCloseable {
                 .route(),
             new LeadRoutes(system, auth, new LeadRepository(database.tenantJdbc())).route(),
             new KillSwitchRoutes(system, auth, http.maxBodyBytes(), http.askTimeout()).route(),
-            new CampaignRoutes(system, auth, http.maxBodyBytes(), http.askTimeout(), work).route(),
+            new CampaignRoutes(
+                    system, auth, http.maxBodyBytes(), http.askTimeout(), work,
+                    new CampaignReadModel(database.tenantJdbc()), sandboxProviders)
+                .route(),
             new WebhookRoutes(
-                    system, http.maxBodyBytes(), new WebhookReceipts(database.tenantJdbc()),
+                    system, http.maxBodyBytes(), receipts,
                     settings.webhooks(), publicUrl, java.time.Clock.systemUTC())
                 .route(),
             new DncRoutes(

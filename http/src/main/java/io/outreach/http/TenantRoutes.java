@@ -44,6 +44,9 @@ public final class TenantRoutes extends ApiDirectives {
   /** Body of {@code POST /v1/tenants/{id}/suspend}. */
   public record SuspendTenant(String reason) {}
 
+  /** A sender number as the API shows it, with its effective rate. */
+  public record SenderView(String provider, String from, String kind, int mps) {}
+
   /** A tenant as the API shows it. */
   public record TenantView(
       String id,
@@ -54,13 +57,16 @@ public final class TenantRoutes extends ApiDirectives {
       String suspendedReason,
       Map<String, AgentPolicy> agentPolicies,
       Map<String, Boolean> flags,
+      List<SenderView> senders,
       Instant createdAt,
       Instant updatedAt) {
     static TenantView of(Tenant t) {
       return new TenantView(
           t.id(), t.name(), t.timezone(), t.monthlyBudgetCents(),
           t.status().name().toLowerCase(Locale.ROOT), t.suspendedReason(), t.agentPolicies(),
-          t.flags(), t.createdAt(), t.updatedAt());
+          t.flags(),
+          t.senders().stream().map(x -> new SenderView(x.provider(), x.from(), x.kind(), x.messagesPerSecond())).toList(),
+          t.createdAt(), t.updatedAt());
     }
   }
 

@@ -5,6 +5,7 @@ import static org.apache.pekko.http.javadsl.server.PathMatchers.segment;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.outreach.config.Settings;
+import io.outreach.engine.message.MessageStatus;
 import io.outreach.engine.provider.SignalHouseSignature;
 import io.outreach.engine.provider.TwilioSignature;
 import io.outreach.engine.tenant.TenantId;
@@ -17,7 +18,10 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.http.javadsl.model.headers.RetryAfter;
 import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Provider webhooks (no token: the provider's signature is the credential). Each delivery is
@@ -26,6 +30,7 @@ import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
  * nothing. Delivery receipts now; inbound replies join with the inbound issue.
  */
 public final class WebhookRoutes extends ApiDirectives {
+  private static final Logger log = LoggerFactory.getLogger(WebhookRoutes.class);
   private final WebhookReceipts receipts;
   private final Settings.Webhooks settings;
   private final java.util.function.Supplier<String> publicUrl;
@@ -97,13 +102,14 @@ public final class WebhookRoutes extends ApiDirectives {
                                           .orElse(sid + ":" + status);
                                   return stored(
                                       new WebhookReceipts.Receipt(
-                                          tenant, "twilio", "status", key, sid, toJson(params),
-                                          toJson(Map.of("status", status))));
+                                          tenant, "twilio", "status", key, params.get("To"), sid,
+                                          messageRef(request), MessageStatus.fromProvider(status),
+                                          toJson(params), toJson(Map.of("status", status))));
                                 }))));
   }
 
   private Route signalHouse(String tenant) {
-    return optionalHeaderValueByName(
+    return extractRequest(request -> optionalHeaderValueByName(
         "X-SignalHouse-Signature",
         signature ->
             optionalHeaderValueByName(
@@ -138,16 +144,35 @@ public final class WebhookRoutes extends ApiDirectives {
                                           String status = body.path("data").path("status").asText("");
                                           String key = delivery.orElse(messageId + ":" + status);
                                           String event = body.path("event").asText("");
-                                          String kind = event.equals("message.received") ? "inbound" : "status";
+                                          boolean inbound = event.equals("message.received");
+                                          String phone = body.path("data").path(inbound ? "from" : "to").asText(null);
                                           return stored(
                                               new WebhookReceipts.Receipt(
-                                                  tenant, "signalhouse", kind, key, messageId, raw,
-                                                  toJson(Map.of("event", event, "status", status))));
-                                        })))));
+                                                  tenant, "signalhouse", inbound ? "inbound" : "status", key, phone,
+                                                  messageId, inbound ? Optional.empty() : messageRef(request),
+                                                  inbound ? Optional.empty() : MessageStatus.fromProvider(status),
+                                                  raw, toJson(Map.of("event", event, "status", status))));
+                                        }))))));
   }
 
+  /** Answers 200 once the delivery is stored (or was stored before); 503 when the inbox is full. */
   private Route stored(WebhookReceipts.Receipt receipt) {
-    return answer(blocking(() -> receipts.store(receipt)), isNew -> complete(StatusCodes.OK));
+    return onComplete(
+        receipts.store(receipt),
+        result -> {
+          if (result.isSuccess()) {
+            return complete(StatusCodes.OK);
+          }
+          log.warn("webhook from {} for tenant {} not stored: {}", receipt.provider(), receipt.tenantId(), result.failed().get().toString());
+          return problem(
+              Problem.Type.UNAVAILABLE.with("the delivery could not be stored; retry later"),
+              RetryAfter.create(1L));
+        });
+  }
+
+  /** The message our status-callback URL names ({@code ?ref=campaignId:recipient:step}). */
+  private static Optional<WebhookReceipts.MessageRef> messageRef(HttpRequest request) {
+    return request.getUri().query().get("ref").flatMap(WebhookReceipts.MessageRef::parse);
   }
 
   private Route forbidden() {

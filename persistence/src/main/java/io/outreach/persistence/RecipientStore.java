@@ -44,8 +44,10 @@ public final class RecipientStore {
           }
           try (PreparedStatement ps =
               c.prepareStatement(
-                  "insert into recipients (tenant_id, campaign_id, recipient_no, lead_id, phone, fields)"
+                  "insert into recipients (tenant_id, campaign_id, recipient_no, lead_id, phone, timezones,"
+                      + " state, fields)"
                       + " select tenant_id, ?, row_number() over (order by seq) - 1, lead_id, phone,"
+                      + " timezones, state,"
                       + " jsonb_strip_nulls(jsonb_build_object('first_name', first_name, 'last_name', last_name,"
                       + " 'company', company, 'city', city, 'state', state, 'zip', zip, 'email', email,"
                       + " 'phone', phone)) || (select coalesce(jsonb_object_agg(k, v), '{}'::jsonb)"
@@ -67,7 +69,7 @@ public final class RecipientStore {
         c -> {
           try (PreparedStatement ps =
               c.prepareStatement(
-                  "select recipient_no, lead_id::text, phone, fields::text from recipients"
+                  "select recipient_no, lead_id::text, phone, timezones, state, fields::text from recipients"
                       + " where campaign_id = ? and recipient_no >= ? and recipient_no < ?"
                       + " order by recipient_no")) {
             ps.setString(1, campaignId);
@@ -76,9 +78,12 @@ public final class RecipientStore {
             List<Recipient> out = new ArrayList<>();
             try (ResultSet rs = ps.executeQuery()) {
               while (rs.next()) {
+                java.sql.Array zones = rs.getArray(4);
                 out.add(
                     new Recipient(
-                        rs.getLong(1), rs.getString(2), rs.getString(3), JSON.readValue(rs.getString(4), FIELDS)));
+                        rs.getLong(1), rs.getString(2), rs.getString(3),
+                        zones == null ? List.of() : List.of((String[]) zones.getArray()), rs.getString(5),
+                        JSON.readValue(rs.getString(6), FIELDS)));
               }
             } catch (IOException e) {
               throw new UncheckedIOException(e);

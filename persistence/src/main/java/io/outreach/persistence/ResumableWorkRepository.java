@@ -6,7 +6,9 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 import javax.sql.DataSource;
 
 /**
@@ -23,11 +25,26 @@ public final class ResumableWorkRepository implements ResumableWork {
 
   @Override
   public List<String> entityIds(String entityType) {
+    return ids(
+        "select entity_id from resumable_work where entity_type = ?"
+            + " and (wake_at is null or wake_at <= now()) order by since",
+        entityType, null);
+  }
+
+  @Override
+  public List<String> dueIds(String entityType, Instant now) {
+    return ids(
+        "select entity_id from resumable_work where entity_type = ? and wake_at <= ? order by wake_at limit 10000",
+        entityType, now);
+  }
+
+  private List<String> ids(String sql, String entityType, Instant now) {
     try (Connection c = dataSource.getConnection();
-        PreparedStatement ps =
-            c.prepareStatement(
-                "select entity_id from resumable_work where entity_type = ? order by since")) {
+        PreparedStatement ps = c.prepareStatement(sql)) {
       ps.setString(1, entityType);
+      if (now != null) {
+        ps.setTimestamp(2, java.sql.Timestamp.from(now));
+      }
       List<String> ids = new ArrayList<>();
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
@@ -38,6 +55,25 @@ public final class ResumableWorkRepository implements ResumableWork {
     } catch (SQLException e) {
       throw new DataAccessException("cannot read resumable work", e);
     }
+  }
+
+  /**
+   * Marks {@code entityId} to be woken at {@code at} (a durable timer), or at the next start when
+   * empty; replaces an earlier mark.
+   */
+  public void wakeAt(String entityType, String entityId, Optional<Instant> at) {
+    run(
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "insert into resumable_work (entity_type, entity_id, since, wake_at) values (?, ?, now(), ?)"
+                      + " on conflict (entity_type, entity_id) do update set wake_at = excluded.wake_at")) {
+            ps.setString(1, entityType);
+            ps.setString(2, entityId);
+            ps.setTimestamp(3, at.map(java.sql.Timestamp::from).orElse(null));
+            ps.executeUpdate();
+          }
+        });
   }
 
   /** Marks {@code entityId} as having work to resume after a crash (idempotent). */

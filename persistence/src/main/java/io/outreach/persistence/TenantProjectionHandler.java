@@ -21,7 +21,7 @@ public final class TenantProjectionHandler
   @Override
   public void process(HikariJdbcSession session, EventEnvelope<TenantEntity.Event> envelope)
       throws Exception {
-    String tenantId = envelope.persistenceId().substring(envelope.persistenceId().indexOf('|') + 1);
+    String tenantId = Projections.tenantOf(envelope.persistenceId());
     TenantEntity.Event event = envelope.event();
     session.withConnection(
         c -> {
@@ -64,6 +64,9 @@ public final class TenantProjectionHandler
         }
         if (e.patch().flags() != null) {
           settings.set("flags", JSON.valueToTree(e.patch().flags()));
+        }
+        if (e.patch().senders() != null) {
+          settings.set("senders", JSON.valueToTree(e.patch().senders()));
         }
         ps.setString(4, settings.toString());
         ps.setTimestamp(5, at);

@@ -1,6 +1,7 @@
 package io.outreach.engine.campaign;
 
 import io.outreach.engine.CborSerializable;
+import io.outreach.engine.Tags;
 import io.outreach.engine.compliance.BlockReason;
 import io.outreach.engine.compliance.ComplianceGate;
 import io.outreach.engine.compliance.Contact;
@@ -9,18 +10,26 @@ import io.outreach.engine.compliance.GateFacts;
 import io.outreach.engine.message.MessageTemplate;
 import io.outreach.engine.message.OptOutDisclosure;
 import io.outreach.engine.message.Rendered;
+import io.outreach.engine.provider.Permits;
 import io.outreach.engine.provider.SendResult;
-import io.outreach.engine.provider.SmsRequest;
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ThreadLocalRandom;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
@@ -36,23 +45,33 @@ import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehavior;
 import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 
 /**
- * One block of a campaign: at most 500 recipients, each decided by the {@link ComplianceGate}
- * and, if allowed, sent once. Every decision and every intent to send is journaled in one batch
- * before any provider call ({@link Planned}); outcomes are journaled in batches as they arrive. A
- * restart resends exactly the planned sends without an outcome, with the same idempotency keys,
+ * One block of a campaign: at most 500 recipients, a state machine per recipient and step (the
+ * first message, then each follow-up). Every recipient is decided by the {@link ComplianceGate}
+ * when the block plans; every intent to send is journaled in one batch before any provider call
+ * ({@link Planned} for the first message, {@link StepPlanned} for follow-ups that fall due); each
+ * batch of calls is permitted by the tenant's throttle and checked again by the gate at the
+ * moment of sending; outcomes are journaled in batches as they arrive.
+ *
+ * <p>A restart resends exactly the intents without an outcome, with the same idempotency keys,
  * so a provider that honours keys never delivers twice. Transient rejections are retried with
- * backoff up to {@link #MAX_ATTEMPTS}; then the recipient fails with the provider's reason.
+ * exponential backoff and full jitter up to {@link #MAX_ATTEMPTS}; then the recipient fails with
+ * the provider's reason. A recipient outside its legal hours waits for them, and a follow-up
+ * waits {@code afterHours} after the previous message; while only future work is left the block
+ * asks for a durable wake-up and may be passivated.
  */
 public final class BlockEntity
     extends EventSourcedBehavior<BlockEntity.Command, BlockEntity.Event, BlockEntity.State> {
 
   public static final EntityTypeKey<Command> ENTITY_TYPE_KEY =
       EntityTypeKey.create(Command.class, "Block");
+  public static final String TAG_PREFIX = "block";
   static final int MAX_ATTEMPTS = 5;
   static final int OUTCOME_BATCH = 100;
   static final Duration OUTCOME_FLUSH = Duration.ofMillis(200);
-  static final Duration HOLD_RECHECK = Duration.ofSeconds(1);
-  /** Provider calls one block has open at once (pacing per sender arrives with the throttles). */
+  static final Duration BACKOFF_BASE = Duration.ofMillis(500);
+  static final Duration BACKOFF_CAP = Duration.ofSeconds(30);
+  static final Duration STORE_RETRY = Duration.ofSeconds(1);
+  /** Provider calls one block has open at once; the throttle paces them per sender. */
   static final int MAX_IN_FLIGHT = 32;
 
   // ---- commands (none is asked: the campaign tells, the block reports back) ----
@@ -60,8 +79,28 @@ public final class BlockEntity
   /** Commands of the Block entity. */
   public sealed interface Command extends CborSerializable {}
 
-  /** Run the block (repeatable: a started block continues, a finished one reports again). */
+  /** Run the block (repeatable: a running block continues, a finished one reports again). */
   public record Start(BlockSpec spec) implements Command {}
+
+  /** A durable timer or a restart: continue whatever is due. */
+  public enum Wake implements Command {
+    INSTANCE
+  }
+
+  /** Hold every send until {@link Resume} (the campaign was paused). */
+  public enum Pause implements Command {
+    INSTANCE
+  }
+
+  /** Continue after {@link Pause}. */
+  public enum Resume implements Command {
+    INSTANCE
+  }
+
+  /** Stop for good: nothing more is sent (the campaign was cancelled). */
+  public enum Cancel implements Command {
+    INSTANCE
+  }
 
   /** Internal: recipients and facts are loaded. */
   record Loaded(List<Recipient> recipients, GateFacts facts, Set<String> contactedBefore) implements Command {}
@@ -69,11 +108,22 @@ public final class BlockEntity
   /** Internal: loading failed; try again. */
   record LoadFailed(String reason) implements Command {}
 
-  /** Internal: a provider answered (or failed to), or a kill switch held the send. */
-  record Answered(long recipient, SendResult result, String error, String heldBy) implements Command {}
+  /** Internal: the throttle answered a request for permits. */
+  record Permitted(String sender, Permits permits, String error) implements Command {}
 
-  /** Internal: send one recipient again after a transient rejection. */
-  record Retry(long recipient) implements Command {}
+  /** Internal: a permitted batch went through the send-time checks (or could not be checked). */
+  record Attempted(List<Long> slots, List<Attempt> attempts, String error) implements Command {}
+
+  /** Internal: a provider answered (or failed to). */
+  record Answered(long slot, SendResult result, String error) implements Command {}
+
+  /** Internal: queue one send again after a transient rejection. */
+  record Retry(long slot) implements Command {}
+
+  /** Internal: ask for permits again (after a hold or a rate limit). */
+  enum Pump implements Command {
+    INSTANCE
+  }
 
   /** Internal: journal the outcomes collected so far. */
   enum Flush implements Command {
@@ -88,24 +138,57 @@ public final class BlockEntity
   /** The block began loading its recipients. */
   public record Started(BlockSpec spec) implements Event {}
 
-  /** A recipient the gate (or its template) blocked, naming the rule. */
+  /** A recipient the gate (or its template) blocked when the block planned, naming the rule. */
   public record Blocked(long recipient, BlockReason reason, String rule) implements CborSerializable {}
 
-  /** A message to send: journaled before the provider is called. */
-  public record Send(long recipient, String to, String body, String idempotencyKey) implements CborSerializable {}
-
-  /** Every recipient decided: those blocked, and the sends intended (SendRequested, in a batch). */
+  /** Every recipient's first message decided: those blocked, and the sends intended. */
   public record Planned(List<Blocked> blocked, List<Send> sends) implements Event {}
 
-  /** A send's final outcome: sent with the provider's id, or failed with the reason. */
-  public record Outcome(long recipient, boolean sent, String providerMessageId, String reason)
-      implements CborSerializable {}
+  /** Follow-ups that fell due: intents journaled before their calls. */
+  public record StepPlanned(List<Send> sends) implements Event {}
+
+  /** What a send came to. */
+  public enum OutcomeKind {
+    /** The provider accepted it (final). */
+    SENT,
+    /** The provider refused it after the retries (final). */
+    FAILED,
+    /** The gate stopped it at the moment of sending, or its template could not render (final). */
+    BLOCKED,
+    /** The gate asked to wait until {@code until} (not final). */
+    DEFERRED
+  }
+
+  /** A send's outcome at {@code at}; provider id, reason and rule as they apply. */
+  public record Outcome(
+      long recipient,
+      int step,
+      OutcomeKind kind,
+      String providerMessageId,
+      String reason,
+      BlockReason blockReason,
+      Instant until,
+      Instant at)
+      implements CborSerializable {
+    long slot() {
+      return Send.slot(recipient, step);
+    }
+  }
 
   /** A batch of outcomes. */
   public record Outcomes(List<Outcome> outcomes) implements Event {}
 
-  /** Every send has an outcome; the campaign was told. */
+  /** Every recipient's first message has a final outcome. */
   public record Finished(BlockOutcome outcome) implements Event {}
+
+  /** Every step of every recipient is done (or the block was cancelled). */
+  public record Done(BlockOutcome outcome) implements Event {}
+
+  /** Sends are held (campaign paused). */
+  public record Paused() implements Event {}
+
+  /** Sends go on again. */
+  public record Resumed() implements Event {}
 
   // ---- state ----
 
@@ -114,52 +197,159 @@ public final class BlockEntity
     NEW,
     LOADING,
     SENDING,
-    FINISHED
+    /** The first step is done for everyone; follow-ups remain. */
+    FOLLOWING,
+    DONE
   }
 
-  /** The block's spec, plan and outcomes so far. */
+  /**
+   * The block's spec, plan and outcomes so far: intents and final outcomes by slot ({@link
+   * Send#slot}), and the not-before instant of intents the gate deferred.
+   */
   public record State(
-      BlockSpec spec, Status status, List<Blocked> blocked, List<Send> sends, Map<Long, Outcome> outcomes)
+      BlockSpec spec,
+      Status status,
+      boolean paused,
+      List<Blocked> blocked,
+      Map<Long, Send> sends,
+      Map<Long, Outcome> outcomes,
+      Map<Long, Instant> deferred)
       implements CborSerializable {
+
     static State empty() {
-      return new State(null, Status.NEW, List.of(), List.of(), Map.of());
+      return new State(null, Status.NEW, false, List.of(), Map.of(), Map.of(), Map.of());
     }
 
-    boolean allAnswered() {
-      return outcomes.size() == sends.size();
+    State with(Status s) {
+      return new State(spec, s, paused, blocked, sends, outcomes, deferred);
+    }
+
+    boolean hasFinalOutcome(long slot) {
+      return outcomes.containsKey(slot);
+    }
+
+    /** Every first-step intent has a final outcome. */
+    boolean firstStepDone() {
+      return sends.values().stream().filter(x -> x.step() == 0).allMatch(x -> outcomes.containsKey(x.slot()));
+    }
+
+    /** Intents without a final outcome whose time has come. */
+    List<Send> due(Instant now) {
+      List<Send> due = new ArrayList<>();
+      for (Send x : sends.values()) {
+        Instant notBefore = deferred.get(x.slot());
+        if (!outcomes.containsKey(x.slot()) && (notBefore == null || !notBefore.isAfter(now))) {
+          due.add(x);
+        }
+      }
+      return due;
+    }
+
+    /**
+     * The next step of each recipient whose last message was sent and that has one more step:
+     * due {@code afterHours} after that message, unless already planned.
+     */
+    Map<Send, Instant> followUps() {
+      Map<Send, Instant> next = new LinkedHashMap<>();
+      for (Outcome o : outcomes.values()) {
+        int step = o.step() + 1;
+        if (o.kind() == OutcomeKind.SENT && step < spec.stepCount() && !sends.containsKey(Send.slot(o.recipient(), step))) {
+          Send prior = sends.get(o.slot());
+          Instant at = o.at().plus(Duration.ofHours(spec.steps().get(step - 1).afterHours()));
+          next.put(
+              new Send(o.recipient(), step, prior.to(), prior.from(), null, spec.idempotencyKey(o.recipient(), step)), at);
+        }
+      }
+      return next;
+    }
+
+    /** The earliest future instant at which something will be due, if any. */
+    Optional<Instant> nextWake() {
+      Optional<Instant> deferredNext =
+          deferred.entrySet().stream()
+              .filter(e -> !outcomes.containsKey(e.getKey()))
+              .map(Map.Entry::getValue)
+              .min(Instant::compareTo);
+      Optional<Instant> followUpNext = followUps().values().stream().min(Instant::compareTo);
+      return deferredNext.isEmpty()
+          ? followUpNext
+          : followUpNext.isEmpty() || deferredNext.get().isBefore(followUpNext.get()) ? deferredNext : followUpNext;
+    }
+
+    /** Nothing is left: every intent has a final outcome and no follow-up remains. */
+    boolean allDone() {
+      return sends.keySet().stream().allMatch(outcomes::containsKey) && followUps().isEmpty();
     }
 
     BlockOutcome outcome() {
-      long sent = outcomes.values().stream().filter(Outcome::sent).count();
+      long sent = 0;
+      long failed = 0;
+      long deferredNow = 0;
+      long followUpsSent = 0;
+      long followUpsStopped = 0;
       Map<BlockReason, Long> byReason = new EnumMap<>(BlockReason.class);
       blocked.forEach(b -> byReason.merge(b.reason(), 1L, Long::sum));
-      return new BlockOutcome(spec.block(), sent, outcomes.size() - sent, byReason);
+      for (Outcome o : outcomes.values()) {
+        if (o.step() > 0) {
+          if (o.kind() == OutcomeKind.SENT) {
+            followUpsSent++;
+          } else {
+            followUpsStopped++;
+          }
+          continue;
+        }
+        switch (o.kind()) {
+          case SENT -> sent++;
+          case FAILED -> failed++;
+          case BLOCKED -> byReason.merge(o.blockReason(), 1L, Long::sum);
+          default -> {}
+        }
+      }
+      for (Map.Entry<Long, Instant> d : deferred.entrySet()) {
+        Send x = sends.get(d.getKey());
+        if (x != null && x.step() == 0 && !outcomes.containsKey(d.getKey())) {
+          deferredNow++;
+        }
+      }
+      return new BlockOutcome(spec.block(), sent, failed, byReason, deferredNow, followUpsSent, followUpsStopped);
     }
   }
 
   private final ActorContext<Command> ctx;
   private final TimerScheduler<Command> timers;
   private final BlockPorts ports;
+  private final Clock clock;
+  private final String tag;
   private final ComplianceGate gate = new ComplianceGate();
   // Not state: what is on its way right now; rebuilt from the journal after a restart.
-  private final List<Outcome> pending = new ArrayList<>();
+  private final ArrayDeque<Long> queue = new ArrayDeque<>();
+  private final Set<Long> inFlight = new HashSet<>();
+  private final Map<Long, Outcome> pending = new LinkedHashMap<>();
   private final Map<Long, Integer> attempts = new HashMap<>();
+  private final Map<Long, Recipient> recipients = new HashMap<>();
   private boolean loading;
-  private boolean held;
-  private final java.util.ArrayDeque<Send> queue = new java.util.ArrayDeque<>();
-  private int inFlight;
+  private boolean asking;
+  private String heldBy;
+  // The future wake-up last stored for this block; null while it has due work (its row then says
+  // "wake at start", so a crash in the middle of sending still resumes).
+  private Instant durableWake;
 
-  private BlockEntity(String entityId, ActorContext<Command> ctx, TimerScheduler<Command> timers, BlockPorts ports) {
+  private BlockEntity(
+      String entityId, ActorContext<Command> ctx, TimerScheduler<Command> timers, BlockPorts ports, Clock clock,
+      int tagSlices) {
     super(
         PersistenceId.of(ENTITY_TYPE_KEY.name(), entityId),
         SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(5), 0.1));
     this.ctx = ctx;
     this.timers = timers;
     this.ports = ports;
+    this.clock = clock;
+    this.tag = Tags.slice(TAG_PREFIX, entityId, tagSlices);
   }
 
-  public static Behavior<Command> create(String entityId, BlockPorts ports) {
-    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new BlockEntity(entityId, ctx, timers, ports)));
+  public static Behavior<Command> create(String entityId, BlockPorts ports, Clock clock, int tagSlices) {
+    return Behaviors.setup(
+        ctx -> Behaviors.withTimers(timers -> new BlockEntity(entityId, ctx, timers, ports, clock, tagSlices)));
   }
 
   @Override
@@ -168,21 +358,20 @@ public final class BlockEntity
   }
 
   @Override
-  public SignalHandler<State> signalHandler() {
-    return newSignalHandlerBuilder()
-        .onSignal(RecoveryCompleted.instance(), this::resume)
-        .build();
+  public Set<String> tagsFor(Event event) {
+    return Set.of(tag);
   }
 
-  /** After a restart: reload, resend what has no outcome, or report again. */
+  @Override
+  public SignalHandler<State> signalHandler() {
+    return newSignalHandlerBuilder().onSignal(RecoveryCompleted.instance(), this::resume).build();
+  }
+
+  /** After a restart: reload, or continue what is due. */
   private void resume(State s) {
     switch (s.status()) {
       case LOADING -> load(s.spec());
-      case SENDING -> {
-        s.sends().stream().filter(x -> !s.outcomes().containsKey(x.recipient())).forEach(queue::add);
-        pump(s.spec());
-      }
-      case FINISHED -> ports.finished(s.spec(), s.outcome());
+      case SENDING, FOLLOWING -> ctx.getSelf().tell(Wake.INSTANCE);
       default -> {}
     }
   }
@@ -192,10 +381,20 @@ public final class BlockEntity
     return newCommandHandlerBuilder()
         .forAnyState()
         .onCommand(Start.class, this::onStart)
+        .onCommand(Wake.class, (s, c) -> proceed(s))
+        .onCommand(Pause.class, (s, c) -> s.paused() || s.status() == Status.DONE ? Effect().none() : Effect().persist(new Paused()))
+        .onCommand(Resume.class, (s, c) -> s.paused() ? Effect().persist(new Resumed()).thenRun(st -> ctx.getSelf().tell(Wake.INSTANCE)) : Effect().none())
+        .onCommand(Cancel.class, this::onCancel)
         .onCommand(Loaded.class, this::onLoaded)
-        .onCommand(LoadFailed.class, (s, c) -> onLoadFailed(s, c))
+        .onCommand(LoadFailed.class, this::onLoadFailed)
+        .onCommand(Permitted.class, this::onPermitted)
+        .onCommand(Attempted.class, this::onAttempted)
         .onCommand(Answered.class, this::onAnswered)
         .onCommand(Retry.class, this::onRetry)
+        .onCommand(Pump.class, (s, c) -> {
+          pump(s);
+          return Effect().none();
+        })
         .onCommand(Flush.class, (s, c) -> flush(s))
         .build();
   }
@@ -203,16 +402,31 @@ public final class BlockEntity
   private Effect<Event, State> onStart(State s, Start c) {
     return switch (s.status()) {
       case NEW -> Effect().persist(new Started(c.spec())).thenRun(st -> load(st.spec()));
-      case FINISHED -> {
-        ports.finished(s.spec(), s.outcome());
-        yield Effect().none();
-      }
       case LOADING -> {
         load(s.spec());
         yield Effect().none();
       }
-      default -> Effect().none();
+      case SENDING -> proceed(s);
+      case FOLLOWING -> {
+        ports.finished(s.spec(), s.outcome());
+        yield proceed(s);
+      }
+      case DONE -> {
+        ports.finished(s.spec(), s.outcome());
+        ports.completed(s.spec(), s.outcome());
+        yield Effect().none();
+      }
     };
+  }
+
+  private Effect<Event, State> onCancel(State s, Cancel c) {
+    if (s.status() == Status.NEW || s.status() == Status.DONE) {
+      return Effect().none();
+    }
+    queue.clear();
+    return Effect()
+        .persist(new Done(s.outcome()))
+        .thenRun(st -> ports.completed(st.spec(), st.outcome()));
   }
 
   private void load(BlockSpec spec) {
@@ -224,11 +438,11 @@ public final class BlockEntity
         ports
             .recipients(spec)
             .thenCompose(
-                recipients -> {
-                  List<String> phones = recipients.stream().map(Recipient::phone).filter(Objects::nonNull).toList();
+                list -> {
+                  List<String> phones = list.stream().map(Recipient::phone).filter(Objects::nonNull).toList();
                   CompletableFuture<GateFacts> facts = ports.gateFacts(spec, phones).toCompletableFuture();
                   CompletableFuture<Set<String>> contacted = ports.contactedBefore(spec, phones).toCompletableFuture();
-                  return facts.thenCombine(contacted, (f, before) -> new Loaded(recipients, f, before));
+                  return facts.thenCombine(contacted, (f, before) -> new Loaded(list, f, before));
                 });
     ctx.pipeToSelf(loaded, (ok, err) -> err == null ? ok : new LoadFailed(String.valueOf(err.getMessage())));
   }
@@ -236,14 +450,15 @@ public final class BlockEntity
   private Effect<Event, State> onLoadFailed(State s, LoadFailed c) {
     loading = false;
     ctx.getLog().warn("block {} could not load ({}); retrying", s.spec() == null ? "?" : s.spec().entityId(), c.reason());
-    timers.startSingleTimer(new Start(s.spec()), Duration.ofSeconds(2));
+    timers.startSingleTimer("load", s.status() == Status.LOADING ? new Start(s.spec()) : Wake.INSTANCE, Duration.ofSeconds(2));
     return Effect().none();
   }
 
   private Effect<Event, State> onLoaded(State s, Loaded c) {
     loading = false;
+    c.recipients().forEach(r -> recipients.put(r.no(), r));
     if (s.status() != Status.LOADING) {
-      return Effect().none();
+      return proceed(s);
     }
     BlockSpec spec = s.spec();
     MessageTemplate template = MessageTemplate.parse(spec.message());
@@ -251,154 +466,330 @@ public final class BlockEntity
     List<Send> sends = new ArrayList<>();
     for (Recipient r : c.recipients()) {
       Decision d = gate.decide(new Contact(spec.tenantId(), spec.campaignId(), null, spec.channel(), r.phone()), c.facts());
-      // A kill switch holds a campaign's sends (checked again before each call) rather than
-      // ending them: the work resumes when the switch is released.
+      // Holds (kill switches, suspension) are the throttle's: checked before every call, and the
+      // work resumes when they are released. Deferrals are decided at the moment of sending.
       if (d instanceof Decision.Block b && b.reason() != BlockReason.KILL_SWITCH) {
         blocked.add(new Blocked(r.no(), b.reason(), b.rule()));
         continue;
       }
       Rendered rendered = template.render(r.fields());
       if (rendered instanceof Rendered.Missing m) {
-        blocked.add(new Blocked(r.no(), BlockReason.INVALID, "invalid:missing-field:" + String.join(",", m.fieldNames())));
+        blocked.add(new Blocked(r.no(), BlockReason.INVALID, missingFieldRule(m)));
         continue;
       }
       String body = ((Rendered.Text) rendered).body();
       if (!c.contactedBefore().contains(r.phone())) {
         body = OptOutDisclosure.withDisclosure(body);
       }
-      sends.add(new Send(r.no(), r.phone(), body, spec.idempotencyKey(r.no(), 0)));
+      sends.add(new Send(r.no(), 0, r.phone(), spec.senderFor(r.phone()), body, spec.idempotencyKey(r.no(), 0)));
     }
-    Planned plan = new Planned(blocked, sends);
-    return Effect()
-        .persist(plan)
-        .thenRun(
-            st -> {
-              if (st.allAnswered()) {
-                ctx.getSelf().tell(Flush.INSTANCE);
-              }
-              queue.addAll(st.sends());
-              pump(spec);
-            });
+    return Effect().persist(new Planned(blocked, sends)).thenRun(this::afterPersist);
   }
 
-  /** Starts queued sends while fewer than {@link #MAX_IN_FLIGHT} are open. */
-  private void pump(BlockSpec spec) {
-    while (inFlight < MAX_IN_FLIGHT && !queue.isEmpty()) {
-      inFlight++;
-      send(spec, queue.poll());
+  private static String missingFieldRule(Rendered.Missing m) {
+    return "invalid:missing-field:" + String.join(",", m.fieldNames());
+  }
+
+  /**
+   * Continues whatever is due: plans follow-ups that fell due, queues due sends, asks for permits,
+   * and sets the next wake-up (in memory, and durably when only future work is left).
+   */
+  private Effect<Event, State> proceed(State s) {
+    if (s.status() != Status.SENDING && s.status() != Status.FOLLOWING) {
+      return Effect().none();
+    }
+    Instant now = clock.instant();
+    List<Send> dueFollowUps =
+        s.followUps().entrySet().stream().filter(e -> !e.getValue().isAfter(now)).map(Map.Entry::getKey).toList();
+    if (!dueFollowUps.isEmpty() && !s.paused()) {
+      if (recipients.isEmpty()) {
+        load(s.spec());
+        return Effect().none();
+      }
+      return planFollowUps(s, dueFollowUps, now);
+    }
+    for (Send x : s.due(now)) {
+      long slot = x.slot();
+      if (!inFlight.contains(slot) && !pending.containsKey(slot) && !queue.contains(slot)) {
+        queue.add(slot);
+      }
+    }
+    pump(s);
+    scheduleWake(s, now);
+    return Effect().none();
+  }
+
+  /** Renders the due follow-ups and journals them (a missing field blocks that one). */
+  private Effect<Event, State> planFollowUps(State s, List<Send> due, Instant now) {
+    List<Send> sends = new ArrayList<>();
+    List<Outcome> blocked = new ArrayList<>();
+    for (Send f : due) {
+      Recipient r = recipients.get(f.recipient());
+      Rendered rendered =
+          r == null
+              ? new Rendered.Missing(List.of("recipient"))
+              : MessageTemplate.parse(s.spec().message(f.step())).render(r.fields());
+      if (rendered instanceof Rendered.Text t) {
+        sends.add(new Send(f.recipient(), f.step(), f.to(), f.from(), t.body(), f.idempotencyKey()));
+      } else {
+        blocked.add(
+            new Outcome(f.recipient(), f.step(), OutcomeKind.BLOCKED, null, missingFieldRule((Rendered.Missing) rendered),
+                BlockReason.INVALID, null, now));
+      }
+    }
+    List<Event> events = new ArrayList<>();
+    events.add(new StepPlanned(sends));
+    if (!blocked.isEmpty()) {
+      events.add(new Outcomes(blocked));
+    }
+    return Effect().persist(events).thenRun(this::afterPersist);
+  }
+
+  /** After a journaled plan or batch: report, finish what is finished, and go on. */
+  private void afterPersist(State st) {
+    ports.progress(st.spec(), st.outcome());
+    if (st.status() == Status.SENDING && st.firstStepDone()) {
+      ctx.getSelf().tell(Flush.INSTANCE);
+    } else if (st.status() == Status.FOLLOWING && st.allDone()) {
+      ctx.getSelf().tell(Flush.INSTANCE);
+    } else {
+      ctx.getSelf().tell(Wake.INSTANCE);
     }
   }
 
-  private void send(BlockSpec spec, Send x) {
-    SmsRequest request = new SmsRequest(spec.tenantId(), spec.from(), x.to(), x.body(), x.idempotencyKey(), null);
-    CompletionStage<Answered> answered =
-        ports
-            .stopped(spec)
-            .thenCompose(
-                rule ->
-                    rule.isPresent()
-                        ? CompletableFuture.completedFuture(new Answered(x.recipient(), null, null, rule.get()))
-                        : ports
-                            .send(spec, request)
-                            .thenApply(result -> new Answered(x.recipient(), result, null, null)));
+  private void scheduleWake(State s, Instant now) {
+    Optional<Instant> next = s.nextWake();
+    if (next.isPresent()) {
+      Duration in = Duration.between(now, next.get());
+      timers.startSingleTimer("wake", Wake.INSTANCE, in.isNegative() ? Duration.ZERO : in);
+    }
+    boolean idle = queue.isEmpty() && inFlight.isEmpty() && pending.isEmpty();
+    if (idle && next.isPresent() && !next.get().equals(durableWake)) {
+      // Only future work is left: a durable wake-up survives a restart or a passivation.
+      durableWake = next.get();
+      ports.wakeAt(s.spec(), next);
+    } else if (!idle && durableWake != null) {
+      durableWake = null;
+      ports.wakeAt(s.spec(), Optional.empty());
+    }
+  }
+
+  /** Asks the throttle for permits for the queued sends of one sender, one request at a time. */
+  private void pump(State s) {
+    if (asking || queue.isEmpty() || s.paused() || inFlight.size() >= MAX_IN_FLIGHT) {
+      return;
+    }
+    String sender = s.sends().get(queue.peek()).from();
+    int room = MAX_IN_FLIGHT - inFlight.size();
+    int wanted = (int) Math.min(room, queue.stream().filter(k -> s.sends().get(k).from().equals(sender)).count());
+    asking = true;
     ctx.pipeToSelf(
-        answered,
-        (a, err) -> err == null ? a : new Answered(x.recipient(), null, String.valueOf(err.getMessage()), null));
+        ports.permits(s.spec(), sender, wanted),
+        (p, err) -> new Permitted(sender, p, err == null ? null : String.valueOf(err.getMessage())));
+  }
+
+  private Effect<Event, State> onPermitted(State s, Permitted c) {
+    asking = false;
+    if (c.error() != null || c.permits() == null) {
+      ctx.getLog().warn("block {}: no answer from the throttle ({}); asking again", s.spec().entityId(), c.error());
+      timers.startSingleTimer("pump", Pump.INSTANCE, STORE_RETRY);
+      return Effect().none();
+    }
+    Permits p = c.permits();
+    if (p.heldBy().isPresent()) {
+      if (!p.heldBy().get().equals(heldBy)) {
+        heldBy = p.heldBy().get();
+        ctx.getLog().info("block {} held by {}", s.spec().entityId(), heldBy);
+      }
+      timers.startSingleTimer("pump", Pump.INSTANCE, p.askAgainIn());
+      return Effect().none();
+    }
+    heldBy = null;
+    List<Send> batch = new ArrayList<>();
+    for (Iterator<Long> it = queue.iterator(); it.hasNext() && batch.size() < p.granted(); ) {
+      Send x = s.sends().get(it.next());
+      if (x.from().equals(c.sender()) && !s.hasFinalOutcome(x.slot())) {
+        it.remove();
+        batch.add(x);
+      }
+    }
+    if (!batch.isEmpty()) {
+      List<Long> slots = batch.stream().map(Send::slot).toList();
+      inFlight.addAll(slots);
+      ctx.pipeToSelf(
+          ports.attempt(s.spec(), batch),
+          (attempts, err) -> new Attempted(slots, attempts, err == null ? null : String.valueOf(err.getMessage())));
+    }
+    if (p.granted() == 0) {
+      timers.startSingleTimer("pump", Pump.INSTANCE, p.askAgainIn());
+    } else {
+      pump(s);
+    }
+    return Effect().none();
+  }
+
+  private Effect<Event, State> onAttempted(State s, Attempted c) {
+    if (c.error() != null) {
+      // The send-time checks could not run (the database): nothing was sent; try again soon.
+      ctx.getLog().warn("block {}: send-time checks failed ({}); retrying", s.spec().entityId(), c.error());
+      c.slots().forEach(inFlight::remove);
+      c.slots().forEach(k -> timers.startSingleTimer("retry-" + k, new Retry(k), STORE_RETRY));
+      return Effect().none();
+    }
+    Instant now = clock.instant();
+    for (Attempt a : c.attempts()) {
+      long slot = Send.slot(a.recipient(), a.step());
+      if (a instanceof Attempt.Dispatched d) {
+        ctx.pipeToSelf(d.answer(), (r, err) -> new Answered(slot, r, err == null ? null : String.valueOf(err.getMessage())));
+        continue;
+      }
+      inFlight.remove(slot);
+      Decision decision = ((Attempt.Stopped) a).decision();
+      if (decision instanceof Decision.Defer defer) {
+        pending.put(slot, new Outcome(a.recipient(), a.step(), OutcomeKind.DEFERRED, null, defer.rule(), null, defer.until(), now));
+      } else if (decision instanceof Decision.Block b) {
+        pending.put(slot, new Outcome(a.recipient(), a.step(), OutcomeKind.BLOCKED, null, b.rule(), b.reason(), null, now));
+      }
+    }
+    return afterOutcome(s);
   }
 
   private Effect<Event, State> onAnswered(State s, Answered a) {
-    inFlight = Math.max(0, inFlight - 1);
-    pump(s.spec());
-    if (s.status() != Status.SENDING || s.outcomes().containsKey(a.recipient())
-        || pending.stream().anyMatch(o -> o.recipient() == a.recipient())) {
+    inFlight.remove(a.slot());
+    Send x = s.sends().get(a.slot());
+    if (x == null || s.hasFinalOutcome(a.slot()) || pending.containsKey(a.slot())) {
+      pump(s);
       return Effect().none();
     }
-    if (a.heldBy() != null) {
-      if (!held) {
-        held = true;
-        ctx.getLog().info("block {} held by {}", s.spec().entityId(), a.heldBy());
-      }
-      timers.startSingleTimer("retry-" + a.recipient(), new Retry(a.recipient()), HOLD_RECHECK);
-      return Effect().none();
-    }
-    held = false;
+    Instant now = clock.instant();
     if (a.result() instanceof SendResult.Accepted ok) {
-      pending.add(new Outcome(a.recipient(), true, ok.providerMessageId(), null));
+      pending.put(a.slot(), new Outcome(x.recipient(), x.step(), OutcomeKind.SENT, ok.providerMessageId(), null, null, null, now));
     } else {
       boolean retryable = a.error() != null || (a.result() instanceof SendResult.Rejected r && r.retryable());
-      int n = attempts.merge(a.recipient(), 1, Integer::sum);
+      int n = attempts.merge(a.slot(), 1, Integer::sum);
       String reason = a.error() != null ? a.error() : ((SendResult.Rejected) a.result()).reason();
       if (retryable && n < MAX_ATTEMPTS) {
         Duration wait =
             a.result() instanceof SendResult.Rejected r && r.retryAfter().isPresent()
                 ? r.retryAfter().get()
-                : Duration.ofMillis(500L << Math.min(n, 6));
-        timers.startSingleTimer("retry-" + a.recipient(), new Retry(a.recipient()), wait);
+                : fullJitter(n);
+        timers.startSingleTimer("retry-" + a.slot(), new Retry(a.slot()), wait);
+        pump(s);
         return Effect().none();
       }
-      pending.add(new Outcome(a.recipient(), false, null, reason));
+      pending.put(a.slot(), new Outcome(x.recipient(), x.step(), OutcomeKind.FAILED, null, reason, null, null, now));
     }
-    if (pending.size() >= OUTCOME_BATCH || s.outcomes().size() + pending.size() == s.sends().size()) {
+    pump(s);
+    return afterOutcome(s);
+  }
+
+  /** Exponential backoff with full jitter: uniformly random in [0, min(cap, base * 2^attempt)). */
+  static Duration fullJitter(int attempt) {
+    long ceiling = Math.min(BACKOFF_CAP.toMillis(), BACKOFF_BASE.toMillis() << Math.min(attempt, 16));
+    return Duration.ofMillis(ThreadLocalRandom.current().nextLong(Math.max(1, ceiling)));
+  }
+
+  private Effect<Event, State> afterOutcome(State s) {
+    boolean nothingOpen = inFlight.isEmpty() && queue.isEmpty();
+    if (pending.size() >= OUTCOME_BATCH || (nothingOpen && !pending.isEmpty())) {
       return flush(s);
     }
-    if (!timers.isTimerActive(Flush.INSTANCE)) {
+    if (!pending.isEmpty() && !timers.isTimerActive(Flush.INSTANCE)) {
       timers.startSingleTimer(Flush.INSTANCE, OUTCOME_FLUSH);
     }
     return Effect().none();
   }
 
   private Effect<Event, State> onRetry(State s, Retry r) {
-    if (s.status() == Status.SENDING && !s.outcomes().containsKey(r.recipient())) {
-      s.sends().stream().filter(x -> x.recipient() == r.recipient()).findFirst().ifPresent(queue::addFirst);
-      pump(s.spec());
+    if ((s.status() == Status.SENDING || s.status() == Status.FOLLOWING)
+        && !s.hasFinalOutcome(r.slot())
+        && !inFlight.contains(r.slot())
+        && !queue.contains(r.slot())) {
+      queue.addFirst(r.slot());
+      pump(s);
     }
     return Effect().none();
   }
 
-  /** Journals collected outcomes in one event; the last batch also finishes the block. */
+  /**
+   * Journals collected outcomes in one event; the batch that completes the first step also
+   * finishes the block for its campaign, and the one that completes every step marks it done.
+   */
   private Effect<Event, State> flush(State s) {
-    if (s.status() != Status.SENDING) {
+    if (s.status() != Status.SENDING && s.status() != Status.FOLLOWING) {
       return Effect().none();
     }
-    List<Outcome> batch = List.copyOf(pending);
+    List<Outcome> batch = List.copyOf(pending.values());
     pending.clear();
+    State after = s;
     List<Event> events = new ArrayList<>();
     if (!batch.isEmpty()) {
-      events.add(new Outcomes(batch));
+      Outcomes outcomes = new Outcomes(batch);
+      events.add(outcomes);
+      after = applyOutcomes(s, outcomes);
     }
-    Map<Long, Outcome> after = new HashMap<>(s.outcomes());
-    batch.forEach(o -> after.put(o.recipient(), o));
-    if (after.size() == s.sends().size()) {
-      State done = new State(s.spec(), Status.SENDING, s.blocked(), s.sends(), after);
-      events.add(new Finished(done.outcome()));
+    if (after.status() == Status.SENDING && after.firstStepDone()) {
+      events.add(new Finished(after.outcome()));
+      after = after.with(Status.FOLLOWING);
+    }
+    if (after.status() == Status.FOLLOWING && after.allDone()) {
+      events.add(new Done(after.outcome()));
     }
     if (events.isEmpty()) {
-      return Effect().none();
+      return proceed(s);
     }
     return Effect()
         .persist(events)
         .thenRun(
             st -> {
-              if (st.status() == Status.FINISHED) {
+              if (events.stream().anyMatch(e -> e instanceof Finished)) {
                 ports.finished(st.spec(), st.outcome());
               }
+              if (st.status() == Status.DONE) {
+                ports.completed(st.spec(), st.outcome());
+              } else {
+                ports.progress(st.spec(), st.outcome());
+                ctx.getSelf().tell(Wake.INSTANCE);
+              }
             });
+  }
+
+  private static State applyOutcomes(State s, Outcomes e) {
+    Map<Long, Outcome> outcomes = new HashMap<>(s.outcomes());
+    Map<Long, Instant> deferred = new HashMap<>(s.deferred());
+    for (Outcome o : e.outcomes()) {
+      if (o.kind() == OutcomeKind.DEFERRED) {
+        deferred.put(o.slot(), o.until());
+      } else {
+        outcomes.put(o.slot(), o);
+        deferred.remove(o.slot());
+      }
+    }
+    return new State(s.spec(), s.status(), s.paused(), s.blocked(), s.sends(), outcomes, deferred);
+  }
+
+  private static Map<Long, Send> bySlot(Map<Long, Send> before, List<Send> sends) {
+    Map<Long, Send> all = new HashMap<>(before);
+    sends.forEach(x -> all.put(x.slot(), x));
+    return all;
   }
 
   @Override
   public EventHandler<State, Event> eventHandler() {
     return newEventHandlerBuilder()
         .forAnyState()
-        .onEvent(Started.class, (s, e) -> new State(e.spec(), Status.LOADING, List.of(), List.of(), Map.of()))
-        .onEvent(Planned.class, (s, e) -> new State(s.spec(), Status.SENDING, e.blocked(), e.sends(), Map.of()))
+        .onEvent(Started.class, (s, e) -> new State(e.spec(), Status.LOADING, s.paused(), List.of(), Map.of(), Map.of(), Map.of()))
         .onEvent(
-            Outcomes.class,
-            (s, e) -> {
-              Map<Long, Outcome> next = new HashMap<>(s.outcomes());
-              e.outcomes().forEach(o -> next.put(o.recipient(), o));
-              return new State(s.spec(), s.status(), s.blocked(), s.sends(), next);
-            })
-        .onEvent(Finished.class, (s, e) -> new State(s.spec(), Status.FINISHED, s.blocked(), s.sends(), s.outcomes()))
+            Planned.class,
+            (s, e) -> new State(s.spec(), Status.SENDING, s.paused(), e.blocked(), bySlot(Map.of(), e.sends()), Map.of(), Map.of()))
+        .onEvent(
+            StepPlanned.class,
+            (s, e) -> new State(s.spec(), s.status(), s.paused(), s.blocked(), bySlot(s.sends(), e.sends()), s.outcomes(), s.deferred()))
+        .onEvent(Outcomes.class, BlockEntity::applyOutcomes)
+        .onEvent(Finished.class, (s, e) -> s.with(Status.FOLLOWING))
+        .onEvent(Done.class, (s, e) -> s.with(Status.DONE))
+        .onEvent(Paused.class, (s, e) -> new State(s.spec(), s.status(), true, s.blocked(), s.sends(), s.outcomes(), s.deferred()))
+        .onEvent(Resumed.class, (s, e) -> new State(s.spec(), s.status(), false, s.blocked(), s.sends(), s.outcomes(), s.deferred()))
         .build();
   }
 }

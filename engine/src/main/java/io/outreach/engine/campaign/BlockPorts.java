@@ -1,9 +1,10 @@
 package io.outreach.engine.campaign;
 
 import io.outreach.engine.compliance.GateFacts;
-import io.outreach.engine.provider.SendResult;
-import io.outreach.engine.provider.SmsRequest;
+import io.outreach.engine.provider.Permits;
+import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletionStage;
 
@@ -13,22 +14,39 @@ public interface BlockPorts {
   /** The block's recipients (at most 500), in recipient order. */
   CompletionStage<List<Recipient>> recipients(BlockSpec spec);
 
-  /** The ComplianceGate's facts for these numbers, fetched once for the block. */
+  /** The ComplianceGate's facts for these numbers, fetched once when the block plans. */
   CompletionStage<GateFacts> gateFacts(BlockSpec spec, List<String> phones);
 
   /** Which of these numbers the tenant has contacted before (they need no opt-out disclosure). */
   CompletionStage<Set<String>> contactedBefore(BlockSpec spec, List<String> phones);
 
   /**
-   * The rule of a kill switch (or suspension) that stops the tenant's contacts right now, checked
-   * just before each provider call, so that once engaging a switch has returned no new call
-   * starts; empty when sending may go on.
+   * Asks the tenant's throttle of {@code sender} for up to {@code wanted} provider calls. Every
+   * call needs a permit, asked for just before it: the throttle is also where kill switches and
+   * suspension hold a tenant's sends, so once engaging a switch has returned no new call starts.
    */
-  CompletionStage<java.util.Optional<String>> stopped(BlockSpec spec);
+  CompletionStage<Permits> permits(BlockSpec spec, String sender, int wanted);
 
-  /** Sends one message through the block's provider (the one way out, past the gate). */
-  CompletionStage<SendResult> send(BlockSpec spec, SmsRequest request);
+  /**
+   * Sends a batch the throttle permitted: each passes the ComplianceGate's send-time checks
+   * against the person's ledger and is dispatched to the provider, or stopped. Completes once
+   * every dispatched call has started.
+   */
+  CompletionStage<List<Attempt>> attempt(BlockSpec spec, List<Send> batch);
 
-  /** Tells the campaign this block finished (repeating it is harmless). */
+  /** The block's counts so far (told after each journaled batch of outcomes). */
+  void progress(BlockSpec spec, BlockOutcome outcome);
+
+  /** Every recipient's first message has an outcome (repeating it is harmless). */
   void finished(BlockSpec spec, BlockOutcome outcome);
+
+  /** Every step of every recipient is done; the block needs no more waking (repeating it is harmless). */
+  void completed(BlockSpec spec, BlockOutcome outcome);
+
+  /**
+   * Wake the block at {@code at} even after a restart (a durable timer), called when the block
+   * goes idle with only future work left; empty: the block is busy again, wake it at the next
+   * start only.
+   */
+  void wakeAt(BlockSpec spec, Optional<Instant> at);
 }

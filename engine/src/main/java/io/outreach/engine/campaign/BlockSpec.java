@@ -2,10 +2,12 @@ package io.outreach.engine.campaign;
 
 import io.outreach.engine.CborSerializable;
 import io.outreach.engine.compliance.Channel;
+import java.util.List;
 
 /**
  * What a block needs to run, handed over by its campaign: whose recipients (block {@code block}
- * of the campaign's snapshot), which message, and through which provider and sender.
+ * of the campaign's snapshot), which messages (step 0 and the follow-ups), through which provider
+ * and from which sender numbers, and in which local window.
  */
 public record BlockSpec(
     String tenantId,
@@ -13,9 +15,19 @@ public record BlockSpec(
     int block,
     Channel channel,
     String provider,
-    String from,
-    String message)
+    List<String> senders,
+    String message,
+    List<CampaignDefinition.FollowUpStep> steps,
+    CampaignDefinition.SendWindow window)
     implements CborSerializable {
+
+  public BlockSpec {
+    senders = List.copyOf(senders);
+    steps = steps == null ? List.of() : List.copyOf(steps);
+    if (senders.isEmpty()) {
+      throw new IllegalArgumentException("a block needs at least one sender");
+    }
+  }
 
   public String entityId() {
     return tenantId + ":" + campaignId + ":" + block;
@@ -24,5 +36,23 @@ public record BlockSpec(
   /** The provider idempotency key of a recipient's step: {@code campaignId:recipient:step}. */
   public String idempotencyKey(long recipient, int step) {
     return campaignId + ":" + recipient + ":" + step;
+  }
+
+  /** The number of messages a recipient can get: the first and each follow-up. */
+  public int stepCount() {
+    return 1 + steps.size();
+  }
+
+  /** The template of step {@code step} (0 is the campaign's message). */
+  public String message(int step) {
+    return step == 0 ? message : steps.get(step - 1).message();
+  }
+
+  /**
+   * The sender of a number: the same for a number every time (rendezvous hashing over the
+   * senders, so adding a sender moves only the numbers it wins and removing one only its own).
+   */
+  public String senderFor(String phone) {
+    return StickySender.choose(senders, phone);
   }
 }

@@ -6,8 +6,10 @@ import java.util.EnumMap;
 import java.util.Map;
 
 /**
- * A campaign's counters as the API reports them. For a finished campaign {@code recipients =
- * sent + failed + sum(blocked)}.
+ * A campaign's counters of recipients (their first message) as the API reports them, and of the
+ * follow-ups sent or stopped. For a finished campaign {@code recipients = sent + failed +
+ * sum(blocked)}. {@code delivered}, {@code replied} and {@code optedOut} come from receipts and
+ * replies (the read model), not from the entity.
  */
 public record CampaignCounts(
     long recipients,
@@ -17,11 +19,13 @@ public record CampaignCounts(
     long replied,
     long optedOut,
     Map<BlockReason, Long> blocked,
-    long deferred)
+    long deferred,
+    long followUpsSent,
+    long followUpsStopped)
     implements CborSerializable {
 
   public static CampaignCounts of(long recipients) {
-    return new CampaignCounts(recipients, 0, 0, 0, 0, 0, new EnumMap<>(BlockReason.class), 0);
+    return new CampaignCounts(recipients, 0, 0, 0, 0, 0, new EnumMap<>(BlockReason.class), 0, 0, 0);
   }
 
   public long blockedTotal() {
@@ -33,12 +37,20 @@ public record CampaignCounts(
     return recipients - sent - failed - blockedTotal();
   }
 
-  /** These counts plus one block's outcome. */
+  /** These counts plus one block's first-step outcome (and its current deferrals). */
   public CampaignCounts plus(BlockOutcome b) {
     Map<BlockReason, Long> merged = new EnumMap<>(BlockReason.class);
     merged.putAll(blocked);
     b.blocked().forEach((reason, n) -> merged.merge(reason, n, Long::sum));
     return new CampaignCounts(
-        recipients, sent + b.sent(), delivered, failed + b.failed(), replied, optedOut, merged, deferred);
+        recipients, sent + b.sent(), delivered, failed + b.failed(), replied, optedOut, merged,
+        deferred + b.deferred(), followUpsSent, followUpsStopped);
+  }
+
+  /** These counts plus the follow-ups of a block that is done. */
+  public CampaignCounts withFollowUps(BlockOutcome b) {
+    return new CampaignCounts(
+        recipients, sent, delivered, failed, replied, optedOut, blocked, deferred,
+        followUpsSent + b.followUpsSent(), followUpsStopped + b.followUpsStopped());
   }
 }

@@ -81,8 +81,17 @@ public final class CampaignEntity
   /** Stop for good; recipients not yet sent stay unsent. */
   public record Cancel(String actor, ActorRef<StatusReply<CampaignView>> replyTo) implements Command {}
 
-  /** A block finished. Sent by the block; repeated reports of the same block change nothing. */
+  /**
+   * A block's first messages all have an outcome (its slot is free). Sent by the block; repeated
+   * reports of the same block change nothing.
+   */
   public record BlockFinished(BlockOutcome outcome) implements Command {}
+
+  /** A block is done with every step (follow-ups included). Repeats change nothing. */
+  public record BlockDone(BlockOutcome outcome) implements Command {}
+
+  /** A running block's counts so far (not journaled: the block reports again after a restart). */
+  public record BlockProgress(BlockOutcome outcome) implements Command {}
 
   /** Wake after a restart or at the scheduled start: continue what is due. */
   public enum Wake implements Command {
@@ -115,8 +124,11 @@ public final class CampaignEntity
   /** A block was handed to run. */
   public record BlockStarted(int block) implements Event {}
 
-  /** A block finished with its outcome. */
+  /** A block's first step finished with its outcome. */
   public record BlockCompleted(BlockOutcome outcome) implements Event {}
+
+  /** A block is done with every step; its follow-up counts. */
+  public record BlockSettled(BlockOutcome outcome) implements Event {}
 
   /** The campaign was paused. */
   public record Paused(String actor, Instant at) implements Event {}
@@ -142,15 +154,16 @@ public final class CampaignEntity
       int blocks,
       int nextBlock,
       Set<Integer> finished,
+      Set<Integer> settled,
       CampaignCounts counts)
       implements CborSerializable {
 
     static State empty() {
-      return new State(null, null, Status.NEW, null, null, 0, 0, new TreeSet<>(), CampaignCounts.of(0));
+      return new State(null, null, Status.NEW, null, null, 0, 0, new TreeSet<>(), new TreeSet<>(), CampaignCounts.of(0));
     }
 
     State with(Status s) {
-      return new State(campaignId, definition, s, createdAt, startAt, blocks, nextBlock, finished, counts);
+      return new State(campaignId, definition, s, createdAt, startAt, blocks, nextBlock, finished, settled, counts);
     }
 
     int inFlight() {
@@ -165,6 +178,8 @@ public final class CampaignEntity
   private final int maxBlocksInFlight;
   private final String tag;
   private boolean snapshotting;
+  // Not state: the latest counts of blocks still sending their first messages.
+  private final java.util.Map<Integer, BlockOutcome> running = new java.util.HashMap<>();
 
   private CampaignEntity(
       String entityId, ActorContext<Command> ctx, CampaignPorts ports, Clock clock, int maxBlocksInFlight, int tagSlices) {
@@ -218,13 +233,15 @@ public final class CampaignEntity
   public CommandHandlerWithReply<Command, Event, State> commandHandler() {
     var b = newCommandHandlerWithReplyBuilder();
     b.forAnyState()
-        .onCommand(Get.class, (s, c) -> s.status() == Status.NEW ? notFound(c.replyTo()) : Effect().reply(c.replyTo(), StatusReply.success(CampaignView.of(s))))
+        .onCommand(Get.class, (s, c) -> s.status() == Status.NEW ? notFound(c.replyTo()) : Effect().reply(c.replyTo(), StatusReply.success(view(s))))
         .onCommand(Create.class, this::onCreate)
         .onCommand(Launch.class, this::onLaunch)
         .onCommand(Pause.class, this::onPause)
         .onCommand(Resume.class, this::onResume)
         .onCommand(Cancel.class, this::onCancel)
         .onCommand(BlockFinished.class, this::onBlockFinished)
+        .onCommand(BlockDone.class, this::onBlockDone)
+        .onCommand(BlockProgress.class, this::onBlockProgress)
         .onCommand(Wake.class, (s, c) -> onWake(s))
         .onCommand(StartNext.class, (s, c) -> onStartNext(s))
         .onCommand(AudienceReady.class, this::onAudienceReady)
@@ -246,7 +263,7 @@ public final class CampaignEntity
     }
     return Effect()
         .persist(new Created(campaignId(), c.definition(), c.actor(), clock.instant()))
-        .thenReply(c.replyTo(), st -> StatusReply.success(CampaignView.of(st)));
+        .thenReply(c.replyTo(), st -> StatusReply.success(view(st)));
   }
 
   private ReplyEffect<Event, State> onLaunch(State s, Launch c) {
@@ -262,19 +279,22 @@ public final class CampaignEntity
       return Effect()
           .persist(new Scheduled(startAt, c.actor()))
           .thenRun(st -> scheduleWake(startAt))
-          .thenReply(c.replyTo(), st -> StatusReply.success(CampaignView.of(st)));
+          .thenReply(c.replyTo(), st -> StatusReply.success(view(st)));
     }
     return Effect()
         .persist(new LaunchStarted(c.actor(), now))
         .thenRun(this::snapshot)
-        .thenReply(c.replyTo(), st -> StatusReply.success(CampaignView.of(st)));
+        .thenReply(c.replyTo(), st -> StatusReply.success(view(st)));
   }
 
   private ReplyEffect<Event, State> onPause(State s, Pause c) {
     if (s.status() != Status.RUNNING && s.status() != Status.LAUNCHING) {
       return transitionRefused(s, c.replyTo(), "paused");
     }
-    return Effect().persist(new Paused(c.actor(), clock.instant())).thenReply(c.replyTo(), st -> StatusReply.success(CampaignView.of(st)));
+    return Effect()
+        .persist(new Paused(c.actor(), clock.instant()))
+        .thenRun(st -> tellBlocks(st, BlockEntity.Pause.INSTANCE))
+        .thenReply(c.replyTo(), st -> StatusReply.success(view(st)));
   }
 
   private ReplyEffect<Event, State> onResume(State s, Resume c) {
@@ -288,10 +308,11 @@ public final class CampaignEntity
               if (st.status() == Status.LAUNCHING) {
                 snapshot(st);
               } else {
+                tellBlocks(st, BlockEntity.Resume.INSTANCE);
                 continueRunning(st);
               }
             })
-        .thenReply(c.replyTo(), st -> StatusReply.success(CampaignView.of(st)));
+        .thenReply(c.replyTo(), st -> StatusReply.success(view(st)));
   }
 
   private ReplyEffect<Event, State> onCancel(State s, Cancel c) {
@@ -303,8 +324,12 @@ public final class CampaignEntity
     }
     return Effect()
         .persist(new Cancelled(c.actor(), clock.instant()))
-        .thenRun(st -> ports.settled(tenantId(), campaignId()))
-        .thenReply(c.replyTo(), st -> StatusReply.success(CampaignView.of(st)));
+        .thenRun(
+            st -> {
+              tellBlocks(st, BlockEntity.Cancel.INSTANCE);
+              ports.settled(tenantId(), campaignId());
+            })
+        .thenReply(c.replyTo(), st -> StatusReply.success(view(st)));
   }
 
   private ReplyEffect<Event, State> transitionRefused(
@@ -317,17 +342,66 @@ public final class CampaignEntity
 
   private ReplyEffect<Event, State> onBlockFinished(State s, BlockFinished c) {
     int block = c.outcome().block();
+    running.remove(block);
     if (block < 0 || block >= s.blocks() || s.finished().contains(block)) {
       return Effect().noReply();
     }
-    boolean last = s.finished().size() + 1 == s.blocks();
-    if (last && s.status() != Status.CANCELLED) {
-      return Effect()
-          .persist(List.of(new BlockCompleted(c.outcome()), new Completed(clock.instant())))
-          .thenRun(st -> ports.settled(tenantId(), campaignId()))
-          .thenNoReply();
-    }
     return Effect().persist(new BlockCompleted(c.outcome())).thenRun(this::continueRunning).thenNoReply();
+  }
+
+  private ReplyEffect<Event, State> onBlockDone(State s, BlockDone c) {
+    int block = c.outcome().block();
+    if (block < 0 || block >= s.blocks() || s.settled().contains(block)) {
+      return Effect().noReply();
+    }
+    List<Event> events = new java.util.ArrayList<>();
+    if (!s.finished().contains(block)) {
+      // A block cancelled (or finished) before it reported its first step: count it now.
+      events.add(new BlockCompleted(c.outcome()));
+    }
+    events.add(new BlockSettled(c.outcome()));
+    boolean last = s.settled().size() + 1 == s.blocks();
+    if (last && s.status() != Status.CANCELLED) {
+      events.add(new Completed(clock.instant()));
+    }
+    return Effect()
+        .persist(events)
+        .thenRun(
+            st -> {
+              running.remove(block);
+              if (st.status() == Status.COMPLETED) {
+                ports.settled(tenantId(), campaignId());
+              } else {
+                continueRunning(st);
+              }
+            })
+        .thenNoReply();
+  }
+
+  private ReplyEffect<Event, State> onBlockProgress(State s, BlockProgress c) {
+    int block = c.outcome().block();
+    if (block >= 0 && block < s.blocks() && !s.finished().contains(block)) {
+      running.put(block, c.outcome());
+    }
+    return Effect().noReply();
+  }
+
+  /** The view with the live counts of blocks still sending their first messages. */
+  private CampaignView view(State s) {
+    CampaignCounts counts = s.counts();
+    for (BlockOutcome b : running.values()) {
+      counts = counts.plus(b);
+    }
+    return CampaignView.of(s, counts);
+  }
+
+  /** Tells every started block that is not done (pause, resume, cancel). */
+  private void tellBlocks(State s, BlockEntity.Command command) {
+    for (int b = 0; b < s.nextBlock(); b++) {
+      if (!s.settled().contains(b)) {
+        ports.tellBlock(tenantId(), campaignId(), b, command);
+      }
+    }
   }
 
   private ReplyEffect<Event, State> onStartNext(State s) {
@@ -355,9 +429,9 @@ public final class CampaignEntity
       }
       case LAUNCHING -> snapshot(s);
       case RUNNING -> {
-        // Blocks started before a crash are told again: a block that finished answers at once.
+        // Blocks started before a crash are told again: a block that is done answers at once.
         for (int b = 0; b < s.nextBlock(); b++) {
-          if (!s.finished().contains(b)) {
+          if (!s.settled().contains(b)) {
             ports.startBlock(tenantId(), campaignId(), b, s.definition());
           }
         }
@@ -425,15 +499,20 @@ public final class CampaignEntity
   public EventHandler<State, Event> eventHandler() {
     return newEventHandlerBuilder()
         .forAnyState()
-        .onEvent(Created.class, (s, e) -> new State(e.campaignId(), e.definition(), Status.DRAFT, e.at(), null, 0, 0, new TreeSet<>(), CampaignCounts.of(0)))
-        .onEvent(Scheduled.class, (s, e) -> new State(s.campaignId(), s.definition(), Status.SCHEDULED, s.createdAt(), e.startAt(), 0, 0, s.finished(), s.counts()))
+        .onEvent(Created.class, (s, e) -> new State(e.campaignId(), e.definition(), Status.DRAFT, e.at(), null, 0, 0, new TreeSet<>(), new TreeSet<>(), CampaignCounts.of(0)))
+        .onEvent(Scheduled.class, (s, e) -> new State(s.campaignId(), s.definition(), Status.SCHEDULED, s.createdAt(), e.startAt(), 0, 0, s.finished(), s.settled(), s.counts()))
         .onEvent(LaunchStarted.class, (s, e) -> s.with(Status.LAUNCHING))
-        .onEvent(Planned.class, (s, e) -> new State(s.campaignId(), s.definition(), s.status() == Status.PAUSED ? Status.PAUSED : Status.RUNNING, s.createdAt(), s.startAt(), e.blocks(), 0, new TreeSet<>(), CampaignCounts.of(e.recipients())))
-        .onEvent(BlockStarted.class, (s, e) -> new State(s.campaignId(), s.definition(), s.status(), s.createdAt(), s.startAt(), s.blocks(), e.block() + 1, s.finished(), s.counts()))
+        .onEvent(Planned.class, (s, e) -> new State(s.campaignId(), s.definition(), s.status() == Status.PAUSED ? Status.PAUSED : Status.RUNNING, s.createdAt(), s.startAt(), e.blocks(), 0, new TreeSet<>(), new TreeSet<>(), CampaignCounts.of(e.recipients())))
+        .onEvent(BlockStarted.class, (s, e) -> new State(s.campaignId(), s.definition(), s.status(), s.createdAt(), s.startAt(), s.blocks(), e.block() + 1, s.finished(), s.settled(), s.counts()))
         .onEvent(BlockCompleted.class, (s, e) -> {
           TreeSet<Integer> finished = new TreeSet<>(s.finished());
           finished.add(e.outcome().block());
-          return new State(s.campaignId(), s.definition(), s.status(), s.createdAt(), s.startAt(), s.blocks(), s.nextBlock(), finished, s.counts().plus(e.outcome()));
+          return new State(s.campaignId(), s.definition(), s.status(), s.createdAt(), s.startAt(), s.blocks(), s.nextBlock(), finished, s.settled(), s.counts().plus(e.outcome()));
+        })
+        .onEvent(BlockSettled.class, (s, e) -> {
+          TreeSet<Integer> settled = new TreeSet<>(s.settled());
+          settled.add(e.outcome().block());
+          return new State(s.campaignId(), s.definition(), s.status(), s.createdAt(), s.startAt(), s.blocks(), s.nextBlock(), s.finished(), settled, s.counts().withFollowUps(e.outcome()));
         })
         .onEvent(Paused.class, (s, e) -> s.with(Status.PAUSED))
         .onEvent(Resumed.class, (s, e) -> s.with(s.blocks() == 0 ? Status.LAUNCHING : Status.RUNNING))

@@ -18,4 +18,7 @@ public interface CampaignPorts {
 
   /** Starts block {@code block} of the campaign (recipients {@code block*500 ..}). */
   void startBlock(String tenantId, String campaignId, int block, CampaignDefinition definition);
+
+  /** Tells a started block of the campaign to pause, resume or cancel. */
+  void tellBlock(String tenantId, String campaignId, int block, BlockEntity.Command command);
 }

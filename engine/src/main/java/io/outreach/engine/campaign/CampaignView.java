@@ -17,12 +17,12 @@ public record CampaignView(
     Instant startAt)
     implements CborSerializable {
 
-  static CampaignView of(CampaignEntity.State s) {
+  static CampaignView of(CampaignEntity.State s, CampaignCounts counts) {
     CampaignEntity.Status status = s.status() == CampaignEntity.Status.LAUNCHING
         ? CampaignEntity.Status.RUNNING
         : s.status();
     return new CampaignView(
-        s.campaignId(), s.definition().name(), status.name().toLowerCase(Locale.ROOT), s.counts(),
-        s.counts().pending(), s.blocks(), s.finished().size(), s.createdAt(), s.startAt());
+        s.campaignId(), s.definition().name(), status.name().toLowerCase(Locale.ROOT), counts,
+        counts.pending(), s.blocks(), s.finished().size(), s.createdAt(), s.startAt());
   }
 }

@@ -10,5 +10,7 @@ public enum BlockReason {
   OPT_OUT,
   DNC,
   FREQUENCY,
-  BUDGET
+  BUDGET,
+  DNC_STALE,
+  REPLIED
 }

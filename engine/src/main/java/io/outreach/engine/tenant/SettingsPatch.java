@@ -10,7 +10,8 @@ import java.util.regex.Pattern;
 
 /**
  * A change to a tenant's settings: null fields stay as they are; {@code agentPolicies} replaces
- * the named agents' policies; {@code flags} sets the named flags (null removes one).
+ * the named agents' policies; {@code flags} sets the named flags (null removes one); {@code
+ * senders} replaces the sender numbers.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record SettingsPatch(
@@ -18,7 +19,8 @@ public record SettingsPatch(
     String timezone,
     Long monthlyBudgetCents,
     Map<String, AgentPolicy> agentPolicies,
-    Map<String, Boolean> flags)
+    Map<String, Boolean> flags,
+    List<Sender> senders)
     implements CborSerializable {
 
   private static final Pattern FLAG = Pattern.compile("[a-z0-9][a-z0-9_.-]{0,63}");
@@ -28,7 +30,8 @@ public record SettingsPatch(
         && timezone == null
         && monthlyBudgetCents == null
         && (agentPolicies == null || agentPolicies.isEmpty())
-        && (flags == null || flags.isEmpty());
+        && (flags == null || flags.isEmpty())
+        && senders == null;
   }
 
   /** Every problem with this patch; empty when it can be applied. */
@@ -56,6 +59,18 @@ public record SettingsPatch(
       flags.keySet().stream()
           .filter(k -> !FLAG.matcher(k).matches())
           .forEach(k -> problems.add("flags: '" + k + "' is not a flag name (a-z, 0-9, _ . -)"));
+    }
+    if (senders != null) {
+      java.util.Set<String> seen = new java.util.HashSet<>();
+      for (int i = 0; i < senders.size(); i++) {
+        Sender s = senders.get(i);
+        String p = s == null ? "senders[" + i + "] must be an object" : s.problem(i);
+        if (p != null) {
+          problems.add(p);
+        } else if (!seen.add(s.from())) {
+          problems.add("senders[" + i + "].from " + s.from() + " is listed twice");
+        }
+      }
     }
     return problems;
   }

@@ -3,6 +3,7 @@ package io.outreach.engine.tenant;
 import io.outreach.engine.CborSerializable;
 import io.outreach.engine.compliance.KillSwitches;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.SortedMap;
 import java.util.TreeMap;
@@ -18,9 +19,19 @@ public record Tenant(
     SortedMap<String, AgentPolicy> agentPolicies,
     SortedMap<String, Boolean> flags,
     KillSwitches killSwitches,
+    List<Sender> senders,
     Instant createdAt,
     Instant updatedAt)
     implements CborSerializable {
+
+  public Tenant {
+    senders = senders == null ? List.of() : List.copyOf(senders);
+  }
+
+  /** The sender numbers of {@code provider}, in the order the tenant listed them. */
+  public List<Sender> senders(String provider) {
+    return senders.stream().filter(s -> s.provider().equalsIgnoreCase(provider)).toList();
+  }
 
   /** Whether the tenant may act; a suspended tenant's outbound work stops. */
   public enum Status {
@@ -33,7 +44,7 @@ public record Tenant(
     AgentPolicy.AGENTS.forEach(a -> policies.put(a, AgentPolicy.initial()));
     return new Tenant(
         e.tenantId(), e.name(), e.timezone(), e.monthlyBudgetCents(), Status.ACTIVE, null,
-        policies, new TreeMap<>(), KillSwitches.none(), e.at(), e.at());
+        policies, new TreeMap<>(), KillSwitches.none(), List.of(), e.at(), e.at());
   }
 
   Tenant apply(SettingsPatch p, Instant at) {
@@ -57,24 +68,25 @@ public record Tenant(
         p.name() != null ? p.name().trim() : name,
         p.timezone() != null ? p.timezone() : timezone,
         p.monthlyBudgetCents() != null ? p.monthlyBudgetCents() : monthlyBudgetCents,
-        status, suspendedReason, policies, newFlags, killSwitches, createdAt, at);
+        status, suspendedReason, policies, newFlags, killSwitches,
+        p.senders() != null ? p.senders() : senders, createdAt, at);
   }
 
   Tenant suspend(String reason, Instant at) {
     return new Tenant(
         id, name, timezone, monthlyBudgetCents, Status.SUSPENDED, reason, agentPolicies, flags,
-        killSwitches, createdAt, at);
+        killSwitches, senders, createdAt, at);
   }
 
   Tenant resume(Instant at) {
     return new Tenant(
         id, name, timezone, monthlyBudgetCents, Status.ACTIVE, null, agentPolicies, flags,
-        killSwitches, createdAt, at);
+        killSwitches, senders, createdAt, at);
   }
 
   Tenant withKillSwitches(KillSwitches next) {
     return new Tenant(
         id, name, timezone, monthlyBudgetCents, status, suspendedReason, agentPolicies, flags,
-        next, createdAt, updatedAt);
+        next, senders, createdAt, updatedAt);
   }
 }

@@ -1,16 +1,21 @@
 package io.outreach.engine.campaign;
 
-import io.outreach.engine.EntityTestKits;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.outreach.engine.EntityTestKits;
 import io.outreach.engine.compliance.BlockReason;
 import io.outreach.engine.compliance.Channel;
+import io.outreach.engine.compliance.Decision;
 import io.outreach.engine.compliance.GateFacts;
 import io.outreach.engine.dnc.DncRegistry.Listing;
+import io.outreach.engine.provider.Permits;
 import io.outreach.engine.provider.SendResult;
-import io.outreach.engine.provider.SmsRequest;
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -20,6 +25,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
 import org.junit.jupiter.api.AfterAll;
@@ -28,18 +34,49 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 class BlockEntityTest {
+  private static final Instant T0 = Instant.parse("2026-11-25T15:00:00Z");
   private static final BlockSpec SPEC =
-      new BlockSpec("acme", "cmp_1", 0, Channel.SMS, "twilio", "+15550100001", "Hi {{first_name}}");
+      new BlockSpec("acme", "cmp_1", 0, Channel.SMS, "twilio", List.of("+15550100001"), "Hi {{first_name}}", List.of(), null);
   private static ActorTestKit testKit;
 
-  /** Ports under the test's control: sends wait until the test answers them. */
+  /** A clock the test moves. */
+  static final class TestClock extends Clock {
+    final AtomicReference<Instant> now = new AtomicReference<>(T0);
+
+    @Override
+    public ZoneId getZone() {
+      return ZoneOffset.UTC;
+    }
+
+    @Override
+    public Clock withZone(ZoneId zone) {
+      return this;
+    }
+
+    @Override
+    public Instant instant() {
+      return now.get();
+    }
+
+    void advance(Duration d) {
+      now.updateAndGet(t -> t.plus(d));
+    }
+  }
+
+  /** Ports under the test's control: provider calls wait until the test answers them. */
   static final class ScriptedPorts implements BlockPorts {
     final List<Recipient> recipients = new ArrayList<>();
     GateFacts facts = new GateFacts(List.of(), false, Map.of(), Set.of());
     Set<String> contacted = Set.of();
-    final Map<String, CompletableFuture<SendResult>> sends = new ConcurrentHashMap<>();
-    final List<SmsRequest> requests = new CopyOnWriteArrayList<>();
+    volatile Permits permits = null;
+    final Map<String, Decision> stopAtSend = new ConcurrentHashMap<>();
+    volatile boolean storeDown;
+    final Map<String, CompletableFuture<SendResult>> calls = new ConcurrentHashMap<>();
+    final List<Send> dispatched = new CopyOnWriteArrayList<>();
+    final List<BlockOutcome> progress = new CopyOnWriteArrayList<>();
     final List<BlockOutcome> finished = new CopyOnWriteArrayList<>();
+    final List<BlockOutcome> completed = new CopyOnWriteArrayList<>();
+    final List<Optional<Instant>> wakes = new CopyOnWriteArrayList<>();
 
     @Override
     public CompletionStage<List<Recipient>> recipients(BlockSpec spec) {
@@ -56,19 +93,35 @@ class BlockEntityTest {
       return CompletableFuture.completedFuture(contacted);
     }
 
-    volatile Optional<String> stop = Optional.empty();
-
     @Override
-    public CompletionStage<Optional<String>> stopped(BlockSpec spec) {
-      return CompletableFuture.completedFuture(stop);
+    public CompletionStage<Permits> permits(BlockSpec spec, String sender, int wanted) {
+      Permits p = permits;
+      return CompletableFuture.completedFuture(p == null ? Permits.granted(wanted) : p);
     }
 
     @Override
-    public CompletionStage<SendResult> send(BlockSpec spec, SmsRequest request) {
-      requests.add(request);
-      CompletableFuture<SendResult> f = new CompletableFuture<>();
-      sends.put(request.idempotencyKey() + "#" + requests.size(), f);
-      return f;
+    public CompletionStage<List<Attempt>> attempt(BlockSpec spec, List<Send> batch) {
+      if (storeDown) {
+        return CompletableFuture.failedFuture(new IllegalStateException("database down"));
+      }
+      List<Attempt> out = new ArrayList<>();
+      for (Send x : batch) {
+        Decision d = stopAtSend.remove(x.idempotencyKey());
+        if (d != null) {
+          out.add(new Attempt.Stopped(x.recipient(), x.step(), d));
+          continue;
+        }
+        dispatched.add(x);
+        CompletableFuture<SendResult> f = new CompletableFuture<>();
+        calls.put(x.idempotencyKey() + "#" + dispatched.size(), f);
+        out.add(new Attempt.Dispatched(x.recipient(), x.step(), f));
+      }
+      return CompletableFuture.completedFuture(out);
+    }
+
+    @Override
+    public void progress(BlockSpec spec, BlockOutcome outcome) {
+      progress.add(outcome);
     }
 
     @Override
@@ -76,17 +129,37 @@ class BlockEntityTest {
       finished.add(outcome);
     }
 
-    /** Answers every open send of {@code key} with {@code result}. */
+    @Override
+    public void completed(BlockSpec spec, BlockOutcome outcome) {
+      completed.add(outcome);
+    }
+
+    @Override
+    public void wakeAt(BlockSpec spec, Optional<Instant> at) {
+      wakes.add(at);
+    }
+
+    /** Answers every open call of {@code key} with {@code result}. */
     void answer(String key, SendResult result) {
-      sends.forEach((k, f) -> {
-        if (k.startsWith(key + "#") && !f.isDone()) {
-          f.complete(result);
-        }
-      });
+      calls.forEach(
+          (k, f) -> {
+            if (k.startsWith(key + "#") && !f.isDone()) {
+              f.complete(result);
+            }
+          });
+    }
+
+    void acceptAll() {
+      dispatched.forEach(x -> answer(x.idempotencyKey(), new SendResult.Accepted("SM-" + x.idempotencyKey())));
+    }
+
+    List<String> keys() {
+      return dispatched.stream().map(Send::idempotencyKey).toList();
     }
   }
 
   private ScriptedPorts ports;
+  private TestClock clock;
   private EventSourcedBehaviorTestKit<BlockEntity.Command, BlockEntity.Event, BlockEntity.State> kit;
 
   @BeforeAll
@@ -102,12 +175,20 @@ class BlockEntityTest {
   @BeforeEach
   void fresh() {
     ports = new ScriptedPorts();
-    kit = EventSourcedBehaviorTestKit.create(testKit.system(), BlockEntity.create(SPEC.entityId(), ports));
-    kit.clear();
+    clock = new TestClock();
+    kit = kitFor(SPEC);
+  }
+
+  private EventSourcedBehaviorTestKit<BlockEntity.Command, BlockEntity.Event, BlockEntity.State> kitFor(BlockSpec spec) {
+    var k = EventSourcedBehaviorTestKit.<BlockEntity.Command, BlockEntity.Event, BlockEntity.State>create(
+        testKit.system(), BlockEntity.create(spec.entityId(), ports, clock, 4));
+    k.clear();
+    return k;
   }
 
   private static Recipient r(long no, String phone, String firstName) {
-    return new Recipient(no, "lead-" + no, phone, firstName == null ? Map.of() : Map.of("first_name", firstName));
+    return new Recipient(
+        no, "lead-" + no, phone, List.of("America/New_York"), "NY", firstName == null ? Map.of() : Map.of("first_name", firstName));
   }
 
   private void tenRecipients() {
@@ -130,49 +211,52 @@ class BlockEntityTest {
   void decidesEveryRecipientJournalsIntentsThenSendsOnce() {
     tenRecipients();
     kit.runCommand(new BlockEntity.Start(SPEC));
-    await().until(() -> ports.requests.size() == 6);
+    await().until(() -> ports.dispatched.size() == 6);
     BlockEntity.State s = kit.getState();
     assertThat(s.status()).isEqualTo(BlockEntity.Status.SENDING);
     assertThat(s.blocked()).extracting(BlockEntity.Blocked::rule)
         .containsExactly("dnc:tenant", "dnc:national", "invalid:missing-field:first_name", "invalid:no-phone");
-    assertThat(ports.requests).extracting(SmsRequest::idempotencyKey)
+    assertThat(s.sends()).hasSize(6);
+    assertThat(ports.keys())
         .containsExactlyInAnyOrder("cmp_1:0:0", "cmp_1:5:0", "cmp_1:6:0", "cmp_1:7:0", "cmp_1:8:0", "cmp_1:9:0");
-    SmsRequest ann = ports.requests.stream().filter(q -> q.to().equals("+12125550100")).findFirst().orElseThrow();
+    Send ann = ports.dispatched.stream().filter(q -> q.to().equals("+12125550100")).findFirst().orElseThrow();
     assertThat(ann.body()).isEqualTo("Hi Ann\nReply STOP to opt out");
-    SmsRequest ed = ports.requests.stream().filter(q -> q.to().equals("+12125550105")).findFirst().orElseThrow();
+    assertThat(ann.from()).isEqualTo("+15550100001");
+    Send ed = ports.dispatched.stream().filter(q -> q.to().equals("+12125550105")).findFirst().orElseThrow();
     assertThat(ed.body()).as("a number contacted before gets no second disclosure").isEqualTo("Hi Ed");
 
-    for (SmsRequest q : ports.requests) {
-      ports.answer(q.idempotencyKey(), new SendResult.Accepted("SM-" + q.idempotencyKey()));
-    }
-    await().untilAsserted(() -> assertThat(ports.finished).hasSize(1));
+    ports.acceptAll();
+    await().untilAsserted(() -> assertThat(ports.completed).hasSize(1));
+    assertThat(ports.finished).hasSize(1);
     BlockOutcome o = ports.finished.get(0);
     assertThat(o.sent()).isEqualTo(6);
     assertThat(o.failed()).isZero();
     assertThat(o.blocked()).containsEntry(BlockReason.DNC, 2L).containsEntry(BlockReason.INVALID, 2L);
     assertThat(o.sent() + o.failed() + o.blocked().values().stream().mapToLong(Long::longValue).sum()).isEqualTo(10);
-    assertThat(kit.getState().status()).isEqualTo(BlockEntity.Status.FINISHED);
-    // Asked again (a campaign restarting), a finished block only reports again.
+    assertThat(ports.progress).as("the plan is reported before any outcome").isNotEmpty();
+    assertThat(ports.progress.get(0).blocked()).containsEntry(BlockReason.DNC, 2L);
+    assertThat(kit.getState().status()).isEqualTo(BlockEntity.Status.DONE);
+    // Asked again (a campaign restarting), a done block only reports again.
     kit.runCommand(new BlockEntity.Start(SPEC));
-    await().untilAsserted(() -> assertThat(ports.finished).hasSize(2));
-    assertThat(ports.requests).hasSize(6);
+    await().untilAsserted(() -> assertThat(ports.completed).hasSize(2));
+    assertThat(ports.dispatched).hasSize(6);
   }
 
   @Test
   void restartResendsOnlyWhatHasNoOutcomeWithTheSameKeys() {
     tenRecipients();
     kit.runCommand(new BlockEntity.Start(SPEC));
-    await().until(() -> ports.requests.size() == 6);
-    List<SmsRequest> first = List.copyOf(ports.requests);
+    await().until(() -> ports.dispatched.size() == 6);
+    List<Send> first = List.copyOf(ports.dispatched);
     for (int i = 0; i < 3; i++) {
       ports.answer(first.get(i).idempotencyKey(), new SendResult.Accepted("SM-" + i));
     }
     await().untilAsserted(() -> assertThat(kit.getState().outcomes()).hasSize(3));
-    ports.requests.clear();
+    ports.dispatched.clear();
     kit.restart();
-    await().until(() -> ports.requests.size() == 3);
-    assertThat(ports.requests).extracting(SmsRequest::idempotencyKey)
-        .containsExactlyInAnyOrderElementsOf(first.subList(3, 6).stream().map(SmsRequest::idempotencyKey).toList());
+    await().until(() -> ports.dispatched.size() == 3);
+    assertThat(ports.keys())
+        .containsExactlyInAnyOrderElementsOf(first.subList(3, 6).stream().map(Send::idempotencyKey).toList());
   }
 
   @Test
@@ -180,28 +264,38 @@ class BlockEntityTest {
     ports.recipients.add(r(0, "+12125550100", "Ann"));
     ports.recipients.add(r(1, "+12125550101", "Bob"));
     kit.runCommand(new BlockEntity.Start(SPEC));
-    await().until(() -> ports.requests.size() == 2);
+    await().until(() -> ports.dispatched.size() == 2);
     ports.answer("cmp_1:0:0", new SendResult.Rejected(429, "too many requests", true, Optional.of(Duration.ofMillis(10))));
     ports.answer("cmp_1:1:0", new SendResult.Rejected(400, "invalid To number", false, Optional.empty()));
-    await().until(() -> ports.requests.size() == 3);
+    await().until(() -> ports.dispatched.size() == 3);
     ports.answer("cmp_1:0:0", new SendResult.Accepted("SM-1"));
     await().untilAsserted(() -> assertThat(ports.finished).hasSize(1));
     assertThat(ports.finished.get(0).sent()).isEqualTo(1);
     assertThat(ports.finished.get(0).failed()).isEqualTo(1);
-    assertThat(kit.getState().outcomes().get(1L).reason()).isEqualTo("invalid To number");
+    assertThat(kit.getState().outcomes().get(Send.slot(1, 0)).reason()).isEqualTo("invalid To number");
   }
 
   @Test
-  void aKillSwitchHoldsSendsUntilReleased() {
+  void backoffHasFullJitterWithinItsCeiling() {
+    for (int attempt = 1; attempt <= 8; attempt++) {
+      long ceiling = Math.min(BlockEntity.BACKOFF_CAP.toMillis(), BlockEntity.BACKOFF_BASE.toMillis() << attempt);
+      for (int i = 0; i < 200; i++) {
+        assertThat(BlockEntity.fullJitter(attempt).toMillis()).isBetween(0L, ceiling - 1);
+      }
+    }
+  }
+
+  @Test
+  void aHoldOfTheThrottleHoldsSendsUntilReleased() {
     ports.recipients.add(r(0, "+12125550100", "Ann"));
     ports.recipients.add(r(1, "+12125550101", "Bob"));
-    ports.stop = Optional.of("kill-switch:tenant");
+    ports.permits = Permits.held("kill-switch:tenant", Duration.ofMillis(100));
     kit.runCommand(new BlockEntity.Start(SPEC));
-    await().during(Duration.ofMillis(1500)).atMost(Duration.ofSeconds(3)).until(() -> ports.requests.isEmpty());
+    await().during(Duration.ofMillis(800)).atMost(Duration.ofSeconds(3)).until(() -> ports.dispatched.isEmpty());
     assertThat(kit.getState().status()).isEqualTo(BlockEntity.Status.SENDING);
-    ports.stop = Optional.empty();
-    await().atMost(Duration.ofSeconds(5)).until(() -> ports.requests.size() == 2);
-    ports.requests.forEach(q -> ports.answer(q.idempotencyKey(), new SendResult.Accepted("SM")));
+    ports.permits = null;
+    await().atMost(Duration.ofSeconds(5)).until(() -> ports.dispatched.size() == 2);
+    ports.acceptAll();
     await().untilAsserted(() -> assertThat(ports.finished).hasSize(1));
     assertThat(ports.finished.get(0).sent()).isEqualTo(2);
   }
@@ -210,8 +304,156 @@ class BlockEntityTest {
   void aBlockWithNothingToSendFinishesAtOnce() {
     ports.recipients.add(r(0, null, "Ann"));
     kit.runCommand(new BlockEntity.Start(SPEC));
-    await().untilAsserted(() -> assertThat(ports.finished).hasSize(1));
+    await().untilAsserted(() -> assertThat(ports.completed).hasSize(1));
     assertThat(ports.finished.get(0).blocked()).containsEntry(BlockReason.INVALID, 1L);
-    assertThat(ports.requests).isEmpty();
+    assertThat(ports.dispatched).isEmpty();
+  }
+
+  @Test
+  void theGateAtSendTimeBlocksOrDefersAndADeferredSendGoesWhenItsTimeComes() {
+    ports.recipients.add(r(0, "+12125550100", "Ann"));
+    ports.recipients.add(r(1, "+12125550101", "Bob"));
+    ports.recipients.add(r(2, "+12125550102", "Cy"));
+    Instant opening = T0.plus(Duration.ofHours(10));
+    ports.stopAtSend.put("cmp_1:0:0", new Decision.Defer(opening, "hours:federal"));
+    ports.stopAtSend.put("cmp_1:1:0", new Decision.Block(BlockReason.OPT_OUT, "opt-out"));
+    kit.runCommand(new BlockEntity.Start(SPEC));
+    await().until(() -> ports.dispatched.size() == 1);
+    ports.acceptAll();
+    // Only the deferred recipient is left: the block asks for a durable wake-up at its opening.
+    await().untilAsserted(() -> assertThat(ports.wakes).containsExactly(Optional.of(opening)));
+    assertThat(ports.finished).isEmpty();
+    BlockOutcome waiting = ports.progress.get(ports.progress.size() - 1);
+    assertThat(waiting.deferred()).isEqualTo(1);
+    assertThat(waiting.blocked()).containsEntry(BlockReason.OPT_OUT, 1L);
+
+    // Woken early (an in-memory timer, a poll): nothing goes before its time.
+    kit.runCommand(BlockEntity.Wake.INSTANCE);
+    assertThat(ports.dispatched).hasSize(1);
+    clock.advance(Duration.ofHours(10));
+    kit.runCommand(BlockEntity.Wake.INSTANCE);
+    await().until(() -> ports.dispatched.size() == 2);
+    assertThat(ports.dispatched.get(1).idempotencyKey()).as("the same key as planned").isEqualTo("cmp_1:0:0");
+    ports.acceptAll();
+    await().untilAsserted(() -> assertThat(ports.completed).hasSize(1));
+    BlockOutcome o = ports.finished.get(0);
+    assertThat(o.sent()).isEqualTo(2);
+    assertThat(o.blocked()).containsEntry(BlockReason.OPT_OUT, 1L);
+    assertThat(o.deferred()).isZero();
+  }
+
+  @Test
+  void aDeferredSendSurvivesARestart() {
+    ports.recipients.add(r(0, "+12125550100", "Ann"));
+    Instant opening = T0.plus(Duration.ofHours(3));
+    ports.stopAtSend.put("cmp_1:0:0", new Decision.Defer(opening, "hours:federal"));
+    kit.runCommand(new BlockEntity.Start(SPEC));
+    await().untilAsserted(() -> assertThat(kit.getState().deferred()).containsValue(opening));
+    kit.restart();
+    assertThat(ports.dispatched).isEmpty();
+    clock.advance(Duration.ofHours(3));
+    kit.runCommand(BlockEntity.Wake.INSTANCE);
+    await().until(() -> ports.dispatched.size() == 1);
+  }
+
+  @Test
+  void followUpsGoAfterTheirDelayOnlyToRecipientsWhoseMessageWasSent() {
+    BlockSpec withSteps =
+        new BlockSpec(
+            "acme", "cmp_2", 0, Channel.SMS, "twilio", List.of("+15550100001", "+15550100002"), "Hi {{first_name}}",
+            List.of(new CampaignDefinition.FollowUpStep(48, "Still keen, {{first_name}}?")), null);
+    kit = kitFor(withSteps);
+    ports.recipients.add(r(0, "+12125550100", "Ann"));
+    ports.recipients.add(r(1, "+12125550101", "Bob"));
+    kit.runCommand(new BlockEntity.Start(withSteps));
+    await().until(() -> ports.dispatched.size() == 2);
+    ports.answer("cmp_2:0:0", new SendResult.Accepted("SM-A"));
+    ports.answer("cmp_2:1:0", new SendResult.Rejected(400, "invalid To number", false, Optional.empty()));
+    await().untilAsserted(() -> assertThat(ports.finished).hasSize(1));
+    assertThat(kit.getState().status()).isEqualTo(BlockEntity.Status.FOLLOWING);
+    assertThat(ports.completed).isEmpty();
+    await().untilAsserted(() -> assertThat(ports.wakes).contains(Optional.of(T0.plus(Duration.ofHours(48)))));
+
+    clock.advance(Duration.ofHours(47));
+    kit.runCommand(BlockEntity.Wake.INSTANCE);
+    assertThat(ports.dispatched).hasSize(2);
+    clock.advance(Duration.ofHours(1));
+    kit.restart();
+    await().until(() -> ports.dispatched.size() == 3);
+    Send followUp = ports.dispatched.get(2);
+    assertThat(followUp.idempotencyKey()).isEqualTo("cmp_2:0:1");
+    assertThat(followUp.body()).isEqualTo("Still keen, Ann?");
+    assertThat(followUp.from()).as("the sticky sender of the first message").isEqualTo(ports.dispatched.get(0).from());
+    ports.answer("cmp_2:0:1", new SendResult.Accepted("SM-A2"));
+    await().untilAsserted(() -> assertThat(ports.completed).hasSize(1));
+    assertThat(ports.completed.get(0).followUpsSent()).isEqualTo(1);
+    assertThat(kit.getState().status()).isEqualTo(BlockEntity.Status.DONE);
+  }
+
+  @Test
+  void aReplyStopsTheFollowUpAtSendTime() {
+    BlockSpec withSteps =
+        new BlockSpec(
+            "acme", "cmp_3", 0, Channel.SMS, "twilio", List.of("+15550100001"), "Hi {{first_name}}",
+            List.of(new CampaignDefinition.FollowUpStep(24, "Again, {{first_name}}")), null);
+    kit = kitFor(withSteps);
+    ports.recipients.add(r(0, "+12125550100", "Ann"));
+    kit.runCommand(new BlockEntity.Start(withSteps));
+    await().until(() -> ports.dispatched.size() == 1);
+    ports.acceptAll();
+    await().untilAsserted(() -> assertThat(ports.finished).hasSize(1));
+    ports.stopAtSend.put("cmp_3:0:1", new Decision.Block(BlockReason.REPLIED, "stop-on-reply"));
+    clock.advance(Duration.ofHours(24));
+    kit.runCommand(BlockEntity.Wake.INSTANCE);
+    await().untilAsserted(() -> assertThat(ports.completed).hasSize(1));
+    assertThat(ports.completed.get(0).followUpsStopped()).isEqualTo(1);
+    assertThat(ports.dispatched).hasSize(1);
+  }
+
+  @Test
+  void pauseHoldsSendsAndCancelEndsTheBlock() {
+    for (int i = 0; i < 40; i++) {
+      ports.recipients.add(r(i, "+1212555" + String.format("%04d", 100 + i), "R" + i));
+    }
+    kit.runCommand(BlockEntity.Pause.INSTANCE);
+    kit.runCommand(new BlockEntity.Start(SPEC));
+    await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(2)).until(() -> ports.dispatched.isEmpty());
+    kit.runCommand(BlockEntity.Resume.INSTANCE);
+    await().until(() -> ports.dispatched.size() == BlockEntity.MAX_IN_FLIGHT);
+    kit.runCommand(BlockEntity.Cancel.INSTANCE);
+    assertThat(kit.getState().status()).isEqualTo(BlockEntity.Status.DONE);
+    ports.acceptAll();
+    await().untilAsserted(() -> assertThat(ports.completed).hasSize(1));
+    assertThat(ports.dispatched).as("nothing new starts after the cancel").hasSize(BlockEntity.MAX_IN_FLIGHT);
+  }
+
+  @Test
+  void aFailedSendTimeCheckSendsNothingAndIsRetried() {
+    ports.recipients.add(r(0, "+12125550100", "Ann"));
+    ports.storeDown = true;
+    kit.runCommand(new BlockEntity.Start(SPEC));
+    await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(2)).until(() -> ports.dispatched.isEmpty());
+    ports.storeDown = false;
+    await().atMost(Duration.ofSeconds(5)).until(() -> ports.dispatched.size() == 1);
+    ports.acceptAll();
+    await().untilAsserted(() -> assertThat(ports.finished).hasSize(1));
+    assertThat(ports.finished.get(0).sent()).isEqualTo(1);
+  }
+
+  @Test
+  void stickySendersAreStableAndSpreadAcrossNumbers() {
+    List<String> senders = List.of("+15550100001", "+15550100002", "+15550100003");
+    BlockSpec spec = new BlockSpec("acme", "cmp_4", 0, Channel.SMS, "twilio", senders, "Hi", List.of(), null);
+    Map<String, Integer> use = new java.util.HashMap<>();
+    for (int i = 0; i < 3000; i++) {
+      String phone = "+1212555" + String.format("%04d", i);
+      String s = spec.senderFor(phone);
+      assertThat(spec.senderFor(phone)).isEqualTo(s);
+      use.merge(s, 1, Integer::sum);
+      // Adding a sender moves a number only to the new sender.
+      String after = StickySender.choose(List.of(senders.get(0), senders.get(1), senders.get(2), "+15550100009"), phone);
+      assertThat(after).isIn(s, "+15550100009");
+    }
+    assertThat(use.values()).allMatch(n -> n > 800);
   }
 }

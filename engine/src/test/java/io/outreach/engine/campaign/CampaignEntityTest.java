@@ -31,6 +31,12 @@ class CampaignEntityTest {
     final List<CompletableFuture<Long>> snapshots = new CopyOnWriteArrayList<>();
     final List<Integer> started = new CopyOnWriteArrayList<>();
     final List<String> settled = new CopyOnWriteArrayList<>();
+    final List<String> told = new CopyOnWriteArrayList<>();
+
+    @Override
+    public void tellBlock(String tenantId, String campaignId, int block, BlockEntity.Command command) {
+      told.add(block + ":" + command);
+    }
 
     @Override
     public void settled(String tenantId, String campaignId) {
@@ -89,7 +95,7 @@ class CampaignEntityTest {
   }
 
   private static BlockOutcome outcome(int block, long sent, long dnc) {
-    return new BlockOutcome(block, sent, 0, Map.of(BlockReason.DNC, dnc));
+    return new BlockOutcome(block, sent, 0, Map.of(BlockReason.DNC, dnc), 0, 0, 0);
   }
 
   @Test
@@ -115,11 +121,24 @@ class CampaignEntityTest {
     await().untilAsserted(() -> assertThat(ports.started).containsExactly(0, 1));
     assertThat(kit.getState().blocks()).isEqualTo(3);
 
+    // Running blocks' progress shows in the counts before they finish.
+    kit.runCommand(new CampaignEntity.BlockProgress(outcome(0, 100, 3)));
+    kit.runCommand(new CampaignEntity.BlockProgress(outcome(1, 50, 0)));
+    CampaignView live = kit.<StatusReply<CampaignView>>runCommand(CampaignEntity.Get::new).reply().getValue();
+    assertThat(live.counts().sent()).isEqualTo(150);
+    assertThat(live.counts().blocked()).containsEntry(BlockReason.DNC, 3L);
+
     kit.runCommand(new CampaignEntity.BlockFinished(outcome(0, 490, 10)));
     await().untilAsserted(() -> assertThat(ports.started).containsExactly(0, 1, 2));
     kit.runCommand(new CampaignEntity.BlockFinished(outcome(0, 490, 10)));
     kit.runCommand(new CampaignEntity.BlockFinished(outcome(1, 500, 0)));
     kit.runCommand(new CampaignEntity.BlockFinished(outcome(2, 248, 2)));
+    assertThat(kit.getState().status()).as("follow-ups may still be due").isEqualTo(CampaignEntity.Status.RUNNING);
+    CampaignView finished = kit.<StatusReply<CampaignView>>runCommand(CampaignEntity.Get::new).reply().getValue();
+    assertThat(finished.counts().sent()).as("a finished block's progress is not counted twice").isEqualTo(1238);
+    for (int b = 0; b < 3; b++) {
+      kit.runCommand(new CampaignEntity.BlockDone(new BlockOutcome(b, 0, 0, Map.of(), 0, 7, 1)));
+    }
     CampaignEntity.State s = kit.getState();
     assertThat(s.status()).isEqualTo(CampaignEntity.Status.COMPLETED);
     CampaignCounts c = s.counts();
@@ -128,6 +147,8 @@ class CampaignEntityTest {
     assertThat(c.blocked()).containsEntry(BlockReason.DNC, 12L);
     assertThat(c.recipients()).isEqualTo(c.sent() + c.failed() + c.blockedTotal());
     assertThat(c.pending()).isZero();
+    assertThat(c.followUpsSent()).isEqualTo(21);
+    assertThat(c.followUpsStopped()).isEqualTo(3);
     await().untilAsserted(() -> assertThat(ports.settled).contains("cmp_1"));
   }
 
@@ -140,10 +161,12 @@ class CampaignEntityTest {
     await().untilAsserted(() -> assertThat(ports.started).containsExactly(0, 1));
     assertThat(kit.<StatusReply<CampaignView>>runCommand(r -> new CampaignEntity.Pause("ops", r)).reply().getValue().state())
         .isEqualTo("paused");
+    assertThat(ports.told).containsExactly("0:INSTANCE", "1:INSTANCE");
     kit.runCommand(new CampaignEntity.BlockFinished(outcome(0, 500, 0)));
     assertThat(ports.started).containsExactly(0, 1);
     kit.<StatusReply<CampaignView>>runCommand(r -> new CampaignEntity.Resume("ops", r));
     await().untilAsserted(() -> assertThat(ports.started).containsExactly(0, 1, 2));
+    assertThat(ports.told).hasSize(4);
   }
 
   @Test
@@ -151,13 +174,17 @@ class CampaignEntityTest {
     create(definition(null));
     launch();
     await().until(() -> ports.snapshots.size() == 1);
-    ports.snapshots.get(0).complete(1000L);
+    ports.snapshots.get(0).complete(1500L);
     await().untilAsserted(() -> assertThat(ports.started).containsExactly(0, 1));
     kit.runCommand(new CampaignEntity.BlockFinished(outcome(0, 500, 0)));
+    kit.runCommand(new CampaignEntity.BlockDone(outcome(0, 500, 0)));
+    await().untilAsserted(() -> assertThat(ports.started).containsExactly(0, 1, 2));
+    kit.runCommand(new CampaignEntity.BlockFinished(outcome(1, 500, 0)));
     ports.started.clear();
     var restarted = kit.restart();
     assertThat(restarted.state().status()).isEqualTo(CampaignEntity.Status.RUNNING);
-    await().untilAsserted(() -> assertThat(ports.started).containsExactly(1));
+    // Block 1 finished its first step but is not done (follow-ups); block 2 is running.
+    await().untilAsserted(() -> assertThat(ports.started).containsExactlyInAnyOrder(1, 2));
   }
 
   @Test

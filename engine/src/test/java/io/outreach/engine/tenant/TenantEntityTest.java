@@ -69,7 +69,7 @@ class TenantEntityTest {
     assertThat(rejection(get.reply()).kind()).isEqualTo(Rejection.Kind.NOT_FOUND);
     var upd =
         kit.<StatusReply<Tenant>>runCommand(
-            r -> new TenantEntity.UpdateSettings(new SettingsPatch("X", null, null, null, null), "ops", r));
+            r -> new TenantEntity.UpdateSettings(new SettingsPatch("X", null, null, null, null, null), "ops", r));
     assertThat(rejection(upd.reply()).kind()).isEqualTo(Rejection.Kind.NOT_FOUND);
     assertThat(rejection(kit.<StatusReply<Tenant>>runCommand(r -> new TenantEntity.Suspend("x", "ops", r)).reply()).kind())
         .isEqualTo(Rejection.Kind.NOT_FOUND);
@@ -103,7 +103,10 @@ class TenantEntityTest {
             "America/Chicago",
             5_000L,
             Map.of("gianna", new AgentPolicy(true, false, 0.9, null)),
-            Map.of("beta-console", true));
+            Map.of("beta-console", true),
+            java.util.List.of(
+                new Sender("twilio", "+15550100002", "long_code", null),
+                new Sender("signalhouse", "+18005550100", "toll_free", 5)));
     Tenant t =
         kit.<StatusReply<Tenant>>runCommand(r -> new TenantEntity.UpdateSettings(patch, "ops", r))
             .reply()
@@ -114,12 +117,14 @@ class TenantEntityTest {
     assertThat(t.agentPolicies().get("gianna")).isEqualTo(new AgentPolicy(true, false, 0.9, null));
     assertThat(t.agentPolicies().get("cathy")).isEqualTo(AgentPolicy.initial());
     assertThat(t.flags()).containsEntry("beta-console", true);
+    assertThat(t.senders("twilio")).extracting(Sender::messagesPerSecond).containsExactly(1);
+    assertThat(t.senders("signalhouse")).extracting(Sender::messagesPerSecond).containsExactly(5);
 
     var removeFlag = new java.util.HashMap<String, Boolean>();
     removeFlag.put("beta-console", null);
     Tenant t2 =
         kit.<StatusReply<Tenant>>runCommand(
-                r -> new TenantEntity.UpdateSettings(new SettingsPatch(null, null, null, null, removeFlag), "ops", r))
+                r -> new TenantEntity.UpdateSettings(new SettingsPatch(null, null, null, null, removeFlag, null), "ops", r))
             .reply()
             .getValue();
     assertThat(t2.flags()).isEmpty();
@@ -131,11 +136,17 @@ class TenantEntityTest {
     create("Acme", "UTC", 0);
     var bad =
         new SettingsPatch(
-            null, "Nowhere/City", -5L, Map.of("hal", new AgentPolicy(true, true, 2.0, null)), Map.of("Bad Flag", true));
+            null, "Nowhere/City", -5L, Map.of("hal", new AgentPolicy(true, true, 2.0, null)), Map.of("Bad Flag", true),
+            java.util.List.of(
+                new Sender("carrier-pigeon", "+15550100002", "long_code", null),
+                new Sender("twilio", "555-0100", "long_code", null),
+                new Sender("twilio", "+15550100003", "landline", null),
+                new Sender("twilio", "+15550100004", "short_code", 0)));
     var result = kit.<StatusReply<Tenant>>runCommand(r -> new TenantEntity.UpdateSettings(bad, "ops", r));
     assertThat(result.hasNoEvents()).isTrue();
     assertThat(rejection(result.reply()).detail())
-        .contains("Nowhere/City", "monthlyBudgetCents", "hal", "Bad Flag");
+        .contains("Nowhere/City", "monthlyBudgetCents", "hal", "Bad Flag", "senders[0].provider", "senders[1].from",
+            "senders[2].kind", "senders[3].mps");
   }
 
   @Test
@@ -155,7 +166,7 @@ class TenantEntityTest {
   void recoversStateAfterRestart() {
     create("Acme", "Europe/Berlin", 42);
     kit.<StatusReply<Tenant>>runCommand(
-        r -> new TenantEntity.UpdateSettings(new SettingsPatch(null, null, 43L, null, Map.of("x", true)), "ops", r));
+        r -> new TenantEntity.UpdateSettings(new SettingsPatch(null, null, 43L, null, Map.of("x", true), null), "ops", r));
     kit.<StatusReply<Tenant>>runCommand(r -> new TenantEntity.Suspend("audit", "ops", r));
     Tenant before = kit.getState().tenant();
 

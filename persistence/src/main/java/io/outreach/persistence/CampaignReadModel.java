@@ -1,0 +1,124 @@
+package io.outreach.persistence;
+
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Reads of the campaign read models: the campaign list, a campaign's messages (one per recipient
+ * and step, with status and reason), and the counts receipts and replies move.
+ */
+public final class CampaignReadModel {
+  private final TenantJdbc tenantJdbc;
+
+  public CampaignReadModel(TenantJdbc tenantJdbc) {
+    this.tenantJdbc = tenantJdbc;
+  }
+
+  /** A campaign in the list. */
+  public record CampaignRow(
+      long seq, String id, String name, String channel, String state, long recipients, Instant createdAt,
+      Instant startAt) {}
+
+  /** One recipient's step of a campaign. */
+  public record MessageRow(
+      long recipient, int step, String phone, String status, String reason, String sender,
+      String providerMessageId, Integer segments, Instant dueAt, Instant updatedAt) {
+    /** The paging position of this row. */
+    public long position() {
+      return recipient * 16 + step;
+    }
+  }
+
+  /** The counters receipts and replies move. */
+  public record Stats(long delivered, long undelivered, long replied, long optedOut) {
+    public static final Stats NONE = new Stats(0, 0, 0, 0);
+  }
+
+  /** Campaigns newest first, continuing below {@code beforeSeq}; one more than {@code limit} tells there is more. */
+  public List<CampaignRow> campaigns(String tenantId, Optional<Long> beforeSeq, int limit) {
+    return tenantJdbc.inTenant(
+        tenantId,
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "select seq, campaign_id, name, channel, state, recipients, created_at, start_at from campaigns"
+                      + " where (?::bigint is null or seq < ?) order by seq desc limit ?")) {
+            ps.setObject(1, beforeSeq.orElse(null));
+            ps.setObject(2, beforeSeq.orElse(null));
+            ps.setInt(3, limit + 1);
+            List<CampaignRow> rows = new ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+              while (rs.next()) {
+                rows.add(
+                    new CampaignRow(
+                        rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
+                        rs.getLong(6), rs.getTimestamp(7).toInstant(), instant(rs.getTimestamp(8))));
+              }
+            }
+            return rows;
+          }
+        });
+  }
+
+  /**
+   * A campaign's messages in recipient and step order after position {@code after}, optionally of
+   * one status; one more than {@code limit} tells there is more.
+   */
+  public List<MessageRow> messages(
+      String tenantId, String campaignId, Optional<String> status, Optional<Long> after, int limit) {
+    return tenantJdbc.inTenant(
+        tenantId,
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "select recipient_no, step, phone, status, reason, sender, provider_message_id, segments, due_at,"
+                      + " updated_at from messages where campaign_id = ? and (?::text is null or status = ?)"
+                      + " and (?::bigint is null or (recipient_no, step) > (?, ?))"
+                      + " order by recipient_no, step limit ?")) {
+            ps.setString(1, campaignId);
+            ps.setString(2, status.orElse(null));
+            ps.setString(3, status.orElse(null));
+            ps.setObject(4, after.orElse(null));
+            ps.setLong(5, after.map(p -> p / 16).orElse(0L));
+            ps.setInt(6, after.map(p -> (int) (p % 16)).orElse(0));
+            ps.setInt(7, limit + 1);
+            List<MessageRow> rows = new ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+              while (rs.next()) {
+                rows.add(
+                    new MessageRow(
+                        rs.getLong(1), rs.getInt(2), rs.getString(3), rs.getString(4), rs.getString(5),
+                        rs.getString(6), rs.getString(7), (Integer) rs.getObject(8), instant(rs.getTimestamp(9)),
+                        rs.getTimestamp(10).toInstant()));
+              }
+            }
+            return rows;
+          }
+        });
+  }
+
+  /** The receipt and reply counters of a campaign. */
+  public Stats stats(String tenantId, String campaignId) {
+    return tenantJdbc.inTenant(
+        tenantId,
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "select delivered, undelivered, replied, opted_out from campaign_stats where campaign_id = ?")) {
+            ps.setString(1, campaignId);
+            try (ResultSet rs = ps.executeQuery()) {
+              return rs.next() ? new Stats(rs.getLong(1), rs.getLong(2), rs.getLong(3), rs.getLong(4)) : Stats.NONE;
+            }
+          }
+        });
+  }
+
+  private static Instant instant(Timestamp t) {
+    return t == null ? null : t.toInstant();
+  }
+}
