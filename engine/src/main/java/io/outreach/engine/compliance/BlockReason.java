@@ -9,6 +9,10 @@ public enum BlockReason {
   INVALID,
   OPT_OUT,
   DNC,
+  /** The national do-not-call copy is too old, or none is loaded while one is required. */
+  DNC_STALE,
+  /** A follow-up to a person who has answered since the campaign first wrote to them. */
+  REPLIED,
   FREQUENCY,
   BUDGET,
   DNC_STALE,
