@@ -14,7 +14,5 @@ public enum BlockReason {
   /** A follow-up to a person who has answered since the campaign first wrote to them. */
   REPLIED,
   FREQUENCY,
-  BUDGET,
-  DNC_STALE,
-  REPLIED
+  BUDGET
 }
