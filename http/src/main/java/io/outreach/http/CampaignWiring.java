@@ -11,6 +11,9 @@ import io.outreach.engine.campaign.CampaignPorts;
 import io.outreach.engine.campaign.Recipient;
 import io.outreach.engine.campaign.Send;
 import io.outreach.engine.compliance.Contact;
+import io.outreach.engine.compliance.ContactLedger;
+import io.outreach.engine.compliance.ContactRules;
+import io.outreach.engine.compliance.Decision;
 import io.outreach.engine.compliance.GateFacts;
 import io.outreach.engine.compliance.KillSwitch;
 import io.outreach.engine.compliance.KillSwitches;
@@ -32,6 +35,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -65,6 +69,9 @@ public final class CampaignWiring implements CampaignPorts, BlockPorts {
   private final Supplier<String> publicUrl;
   private final ResumableWorkRepository work;
   private final boolean sandbox;
+  private final ContactLedger ledger;
+  private final ContactRules rules;
+  private final Clock clock;
 
   private CampaignWiring(
       ActorSystem<?> system,
@@ -73,8 +80,14 @@ public final class CampaignWiring implements CampaignPorts, BlockPorts {
       Supplier<Map<String, SmsProvider>> providers,
       Supplier<String> publicUrl,
       ResumableWorkRepository work,
-      boolean sandbox) {
+      boolean sandbox,
+      ContactLedger ledger,
+      ContactRules rules,
+      Clock clock) {
     this.work = work;
+    this.ledger = ledger;
+    this.rules = rules;
+    this.clock = clock;
     this.sharding = ClusterSharding.get(system);
     this.recipients = recipients;
     this.dnc = dnc;
@@ -96,10 +109,13 @@ public final class CampaignWiring implements CampaignPorts, BlockPorts {
       Supplier<String> publicUrl,
       ResumableWorkRepository work,
       boolean sandbox,
+      ContactLedger ledger,
+      ContactRules rules,
+      Clock clock,
       int maxBlocksInFlight,
       int tagSlices) {
-    CampaignWiring w = new CampaignWiring(system, recipients, dnc, providers, publicUrl, work, sandbox);
-    Clock clock = Clock.systemUTC();
+    CampaignWiring w =
+        new CampaignWiring(system, recipients, dnc, providers, publicUrl, work, sandbox, ledger, rules, clock);
     w.sharding.init(
         Entity.of(
             CampaignEntity.ENTITY_TYPE_KEY,
@@ -232,13 +248,37 @@ public final class CampaignWiring implements CampaignPorts, BlockPorts {
     return CompletableFuture.completedFuture(Set.of());
   }
 
+  /**
+   * Reserves the batch in the person ledger (the gate's send-time checks under each person's
+   * lock) and starts the allowed calls inside that reservation.
+   */
   @Override
-  public CompletionStage<List<Attempt>> attempt(BlockSpec spec, List<Send> batch) {
-    List<Attempt> attempts = new ArrayList<>();
-    for (Send x : batch) {
-      attempts.add(new Attempt.Dispatched(x.recipient(), x.step(), send(spec, x)));
-    }
-    return CompletableFuture.completedFuture(attempts);
+  public CompletionStage<List<Attempt>> attempt(BlockSpec spec, List<Attempt.Request> batch) {
+    return CompletableFuture.supplyAsync(
+        () -> {
+          Map<String, Send> byKey = new HashMap<>();
+          List<ContactLedger.Candidate> candidates = new ArrayList<>();
+          for (Attempt.Request r : batch) {
+            byKey.put(r.send().idempotencyKey(), r.send());
+            candidates.add(new ContactLedger.Candidate(r.contact(), r.send().idempotencyKey(), r.send().from()));
+          }
+          Map<String, CompletionStage<SendResult>> calls = new HashMap<>();
+          List<Decision> decisions =
+              ledger.reserve(
+                  spec.tenantId(), candidates, rules, List.of(), clock.instant(),
+                  c -> calls.put(c.key(), send(spec, byKey.get(c.key()))));
+          List<Attempt> attempts = new ArrayList<>(batch.size());
+          for (int i = 0; i < batch.size(); i++) {
+            Send x = batch.get(i).send();
+            Decision d = decisions.get(i);
+            attempts.add(
+                d instanceof Decision.Allow
+                    ? new Attempt.Dispatched(x.recipient(), x.step(), calls.get(x.idempotencyKey()))
+                    : new Attempt.Stopped(x.recipient(), x.step(), d));
+          }
+          return attempts;
+        },
+        blocking);
   }
 
   /** One provider call; the status callback names the message, so its receipts find it at once. */

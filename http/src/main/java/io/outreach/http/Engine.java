@@ -21,7 +21,9 @@ import io.outreach.engine.intake.ImportJob;
 import io.outreach.engine.WakeUps;
 import io.outreach.engine.campaign.BlockEntity;
 import io.outreach.engine.campaign.CampaignEntity;
+import io.outreach.engine.compliance.ContactRules;
 import io.outreach.persistence.BlockProjectionHandler;
+import io.outreach.persistence.ContactLedgerRepository;
 import io.outreach.persistence.CampaignProjectionHandler;
 import io.outreach.persistence.CampaignReadModel;
 import io.outreach.persistence.Projections;
@@ -94,6 +96,14 @@ public final class Engine implements AutoCloseable {
 
   /** Starts a node from {@code config} (application.conf over the reference defaults). */
   public static Engine start(Config config) {
+    return start(config, java.time.Clock.systemUTC());
+  }
+
+  /**
+   * Starts a node whose campaigns decide by {@code campaignClock} (legal hours, frequency caps,
+   * follow-up and deferral times); tests move it. Signatures and logs keep the system clock.
+   */
+  public static Engine start(Config config, java.time.Clock campaignClock) {
     long jvmStart = ManagementFactory.getRuntimeMXBean().getStartTime();
     Settings settings = Settings.from(config);
     Database database = Database.open(databaseConfig(settings));
@@ -108,7 +118,7 @@ public final class Engine implements AutoCloseable {
                           database.appPassword()))
               .withFallback(config);
       system = ActorSystem.create(Behaviors.empty(), "outreach", withJournal);
-      ServerBinding binding = init(system, settings, database);
+      ServerBinding binding = init(system, settings, database, campaignClock);
       ActorSystem<Void> started = system;
       // The database stops after the actors that write to it, also on SIGTERM (JVM hook).
       CoordinatedShutdown.get(system)
@@ -148,7 +158,8 @@ public final class Engine implements AutoCloseable {
    * Starts this node's parts in order: management, cluster membership, entities, the journal
    * check (a broken journal refuses to start), then HTTP.
    */
-  public static ServerBinding init(ActorSystem<?> system, Settings settings, Database database) {
+  public static ServerBinding init(
+      ActorSystem<?> system, Settings settings, Database database, java.time.Clock campaignClock) {
     if (settings.managementEnabled()) {
       await(PekkoManagement.get(system).start(), Duration.ofSeconds(30));
     }
@@ -206,9 +217,11 @@ public final class Engine implements AutoCloseable {
               return Done.getInstance();
             }));
     boolean sandboxProviders = settings.serveSandbox() || settings.sandboxUrl().isPresent();
+    ContactRules rules = ContactRules.from(system.settings().config()).forProviders(!sandboxProviders);
     CampaignWiring.init(
         system, new RecipientStore(database.tenantJdbc()), dnc, providers::get, publicUrl, work,
-        sandboxProviders, settings.campaignBlocksInFlight(), settings.tenantTagSlices());
+        sandboxProviders, new ContactLedgerRepository(database.tenantJdbc()), rules, campaignClock,
+        settings.campaignBlocksInFlight(), settings.tenantTagSlices());
     Projections.<CampaignEntity.Event>start(
         system, projectionPool, "campaigns", CampaignEntity.TAG_PREFIX, settings.tenantTagSlices(),
         CampaignProjectionHandler::new);
@@ -221,7 +234,7 @@ public final class Engine implements AutoCloseable {
     ResumableWork.wake(system, work, CampaignEntity.ENTITY_TYPE_KEY, id -> CampaignEntity.Wake.INSTANCE);
     ResumableWork.wake(system, work, BlockEntity.ENTITY_TYPE_KEY, id -> BlockEntity.Wake.INSTANCE);
     WakeUps.init(
-        system, work, Duration.ofSeconds(1), java.time.Clock.systemUTC(),
+        system, work, Duration.ofSeconds(1), campaignClock,
         List.of(
             new WakeUps.Waker<>(BlockEntity.ENTITY_TYPE_KEY, id -> BlockEntity.Wake.INSTANCE),
             new WakeUps.Waker<>(CampaignEntity.ENTITY_TYPE_KEY, id -> CampaignEntity.Wake.INSTANCE)));

@@ -46,6 +46,14 @@ final class TestEngine implements AutoCloseable {
 
   /** A node on {@code dir} with {@code extra} settings over the test defaults. */
   static TestEngine start(Path dir, Map<String, Object> extra) {
+    return start(dir, extra, Clock.systemUTC());
+  }
+
+  /**
+   * A node whose campaigns run on {@code campaignClock}. Unless a test sets them, legal hours are
+   * the whole day, so tests that are not about hours pass at any time of day.
+   */
+  static TestEngine start(Path dir, Map<String, Object> extra, Clock campaignClock) {
     Map<String, Object> overrides =
           Map.of(
               "outreach.data-dir", dir.toString(),
@@ -55,12 +63,15 @@ final class TestEngine implements AutoCloseable {
               "outreach.management.enabled", false,
               "outreach.auth.jwt-secret", SECRET,
               "outreach.intake.max-upload-bytes", MAX_UPLOAD_BYTES,
-              "pekko.remote.artery.canonical.port", 0);
+              "pekko.remote.artery.canonical.port", 0,
+              "outreach.compliance.federal-hours.start", "00:00",
+              "outreach.compliance.federal-hours.end", "23:59:59.999999999");
     return new TestEngine(
         Engine.start(
             ConfigFactory.parseMap(extra)
                 .withFallback(ConfigFactory.parseMap(overrides))
-                .withFallback(ConfigFactory.load())),
+                .withFallback(ConfigFactory.load()),
+            campaignClock),
         dir);
   }
 

@@ -41,26 +41,35 @@ public final class DncRepository implements DncRegistry {
 
   @Override
   public Map<String, Listing> listed(String tenantId, Collection<String> phones) {
+    return tenantJdbc.inTenant(tenantId, c -> listed(c, phones));
+  }
+
+  /** {@link #listed} on a connection already bound to the tenant (inside a larger transaction). */
+  static Map<String, Listing> listed(Connection c, Collection<String> phones) throws SQLException {
     String[] numbers = phones.toArray(String[]::new);
-    return tenantJdbc.inTenant(
-        tenantId,
-        c -> {
-          Map<String, Listing> out = new HashMap<>();
-          try (PreparedStatement ps =
-              c.prepareStatement(
-                  "select phone, 'TENANT' from dnc_numbers where phone = any(?)"
-                      + " union all select phone, 'NATIONAL' from national_dnc where phone = any(?)")) {
-            ps.setArray(1, c.createArrayOf("text", numbers));
-            ps.setArray(2, c.createArrayOf("text", numbers));
-            try (ResultSet rs = ps.executeQuery()) {
-              while (rs.next()) {
-                Listing l = Listing.valueOf(rs.getString(2));
-                out.merge(rs.getString(1), l, (a, b) -> a == Listing.TENANT ? a : b);
-              }
-            }
-          }
-          return out;
-        });
+    Map<String, Listing> out = new HashMap<>();
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "select phone, 'TENANT' from dnc_numbers where phone = any(?)"
+                + " union all select phone, 'NATIONAL' from national_dnc where phone = any(?)")) {
+      ps.setArray(1, c.createArrayOf("text", numbers));
+      ps.setArray(2, c.createArrayOf("text", numbers));
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          Listing l = Listing.valueOf(rs.getString(2));
+          out.merge(rs.getString(1), l, (a, b) -> a == Listing.TENANT ? a : b);
+        }
+      }
+    }
+    return out;
+  }
+
+  /** The as-of date of the national copy, read on {@code c}. */
+  static Optional<LocalDate> nationalCopyAsOf(Connection c) throws SQLException {
+    try (Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery("select as_of from national_dnc_copy where id = 1")) {
+      return rs.next() ? Optional.of(rs.getDate(1).toLocalDate()) : Optional.empty();
+    }
   }
 
   @Override
@@ -87,6 +96,7 @@ public final class DncRepository implements DncRegistry {
     return tenantJdbc.inTenant(
         tenantId,
         c -> {
+          PersonLocks.lock(c, tenantId, phones);
           int added = 0;
           for (String phone : phones) {
             added += add(c, tenantId, phone, reason, source);

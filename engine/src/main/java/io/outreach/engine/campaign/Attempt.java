@@ -1,5 +1,6 @@
 package io.outreach.engine.campaign;
 
+import io.outreach.engine.compliance.Contact;
 import io.outreach.engine.compliance.Decision;
 import io.outreach.engine.provider.SendResult;
 import java.util.concurrent.CompletionStage;
@@ -10,6 +11,10 @@ import java.util.concurrent.CompletionStage;
  * ledger): the provider was called, or the gate stopped or deferred it.
  */
 public sealed interface Attempt {
+
+  /** A send to attempt, with how the ComplianceGate sees it. */
+  record Request(Send send, Contact contact) {}
+
   /** The send's slot: recipient and step. */
   long recipient();
 

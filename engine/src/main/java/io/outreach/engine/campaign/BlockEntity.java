@@ -7,12 +7,15 @@ import io.outreach.engine.compliance.ComplianceGate;
 import io.outreach.engine.compliance.Contact;
 import io.outreach.engine.compliance.Decision;
 import io.outreach.engine.compliance.GateFacts;
+import io.outreach.engine.compliance.Purpose;
 import io.outreach.engine.message.MessageTemplate;
 import io.outreach.engine.message.OptOutDisclosure;
 import io.outreach.engine.message.Rendered;
 import io.outreach.engine.provider.Permits;
 import io.outreach.engine.provider.SendResult;
 import java.time.Clock;
+import java.time.DateTimeException;
+import java.time.ZoneId;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
@@ -257,7 +260,10 @@ public final class BlockEntity
           Send prior = sends.get(o.slot());
           Instant at = o.at().plus(Duration.ofHours(spec.steps().get(step - 1).afterHours()));
           next.put(
-              new Send(o.recipient(), step, prior.to(), prior.from(), null, spec.idempotencyKey(o.recipient(), step)), at);
+              new Send(
+                  o.recipient(), step, prior.to(), prior.from(), null, spec.idempotencyKey(o.recipient(), step),
+                  prior.zones(), prior.state()),
+              at);
         }
       }
       return next;
@@ -481,7 +487,10 @@ public final class BlockEntity
       if (!c.contactedBefore().contains(r.phone())) {
         body = OptOutDisclosure.withDisclosure(body);
       }
-      sends.add(new Send(r.no(), 0, r.phone(), spec.senderFor(r.phone()), body, spec.idempotencyKey(r.no(), 0)));
+      sends.add(
+          new Send(
+              r.no(), 0, r.phone(), spec.senderFor(r.phone()), body, spec.idempotencyKey(r.no(), 0), r.timezones(),
+              r.state()));
     }
     return Effect().persist(new Planned(blocked, sends)).thenRun(this::afterPersist);
   }
@@ -530,7 +539,7 @@ public final class BlockEntity
               ? new Rendered.Missing(List.of("recipient"))
               : MessageTemplate.parse(s.spec().message(f.step())).render(r.fields());
       if (rendered instanceof Rendered.Text t) {
-        sends.add(new Send(f.recipient(), f.step(), f.to(), f.from(), t.body(), f.idempotencyKey()));
+        sends.add(f.withBody(t.body()));
       } else {
         blocked.add(
             new Outcome(f.recipient(), f.step(), OutcomeKind.BLOCKED, null, missingFieldRule((Rendered.Missing) rendered),
@@ -616,8 +625,9 @@ public final class BlockEntity
     if (!batch.isEmpty()) {
       List<Long> slots = batch.stream().map(Send::slot).toList();
       inFlight.addAll(slots);
+      List<Attempt.Request> requests = batch.stream().map(x -> new Attempt.Request(x, contact(s, x))).toList();
       ctx.pipeToSelf(
-          ports.attempt(s.spec(), batch),
+          ports.attempt(s.spec(), requests),
           (attempts, err) -> new Attempted(slots, attempts, err == null ? null : String.valueOf(err.getMessage())));
     }
     if (p.granted() == 0) {
@@ -626,6 +636,23 @@ public final class BlockEntity
       pump(s);
     }
     return Effect().none();
+  }
+
+  /** How the gate sees a send: the recipient's zones and state, the window, first or follow-up. */
+  private static Contact contact(State s, Send x) {
+    List<ZoneId> zones = new ArrayList<>();
+    for (String z : x.zones()) {
+      try {
+        zones.add(ZoneId.of(z));
+      } catch (DateTimeException e) {
+        // An unknown zone id is skipped; with none left the gate blocks the send (hours:no-zone).
+      }
+    }
+    Outcome first = s.outcomes().get(Send.slot(x.recipient(), 0));
+    boolean followUp = x.step() > 0;
+    return new Contact(
+        s.spec().tenantId(), s.spec().campaignId(), null, s.spec().channel(), x.to(), zones, x.state(),
+        s.spec().window(), followUp ? Purpose.FOLLOW_UP : Purpose.CAMPAIGN, followUp ? first.at() : null);
   }
 
   private Effect<Event, State> onAttempted(State s, Attempted c) {

@@ -32,7 +32,7 @@ public interface BlockPorts {
    * against the person's ledger and is dispatched to the provider, or stopped. Completes once
    * every dispatched call has started.
    */
-  CompletionStage<List<Attempt>> attempt(BlockSpec spec, List<Send> batch);
+  CompletionStage<List<Attempt>> attempt(BlockSpec spec, List<Attempt.Request> batch);
 
   /** The block's counts so far (told after each journaled batch of outcomes). */
   void progress(BlockSpec spec, BlockOutcome outcome);

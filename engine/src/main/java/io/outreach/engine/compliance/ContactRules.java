@@ -68,6 +68,18 @@ public record ContactRules(
         Requirement.AUTO);
   }
 
+  /**
+   * These rules for an engine that does ({@code realProviders}) or does not contact real people:
+   * {@code AUTO} then means {@code ON} (a copy must be loaded and fresh) or stays tolerant of a
+   * missing copy (the sandbox, the local run).
+   */
+  public ContactRules forProviders(boolean realProviders) {
+    if (nationalCopyRequired != Requirement.AUTO || !realProviders) {
+      return this;
+    }
+    return new ContactRules(federalHours, states, tenantCaps, nationalCopyMaxAge, Requirement.ON);
+  }
+
   /** These rules with a tenant's own caps instead of the configured ones. */
   public ContactRules withTenantCaps(List<FrequencyCap> caps) {
     return new ContactRules(federalHours, states, caps, nationalCopyMaxAge, nationalCopyRequired);

@@ -6,6 +6,8 @@ import static org.awaitility.Awaitility.await;
 import io.outreach.engine.EntityTestKits;
 import io.outreach.engine.compliance.BlockReason;
 import io.outreach.engine.compliance.Channel;
+import io.outreach.engine.compliance.Contact;
+import io.outreach.engine.compliance.Purpose;
 import io.outreach.engine.compliance.Decision;
 import io.outreach.engine.compliance.GateFacts;
 import io.outreach.engine.dnc.DncRegistry.Listing;
@@ -73,6 +75,7 @@ class BlockEntityTest {
     volatile boolean storeDown;
     final Map<String, CompletableFuture<SendResult>> calls = new ConcurrentHashMap<>();
     final List<Send> dispatched = new CopyOnWriteArrayList<>();
+    final List<Contact> contacts = new CopyOnWriteArrayList<>();
     final List<BlockOutcome> progress = new CopyOnWriteArrayList<>();
     final List<BlockOutcome> finished = new CopyOnWriteArrayList<>();
     final List<BlockOutcome> completed = new CopyOnWriteArrayList<>();
@@ -100,12 +103,14 @@ class BlockEntityTest {
     }
 
     @Override
-    public CompletionStage<List<Attempt>> attempt(BlockSpec spec, List<Send> batch) {
+    public CompletionStage<List<Attempt>> attempt(BlockSpec spec, List<Attempt.Request> batch) {
       if (storeDown) {
         return CompletableFuture.failedFuture(new IllegalStateException("database down"));
       }
       List<Attempt> out = new ArrayList<>();
-      for (Send x : batch) {
+      for (Attempt.Request request : batch) {
+        Send x = request.send();
+        contacts.add(request.contact());
         Decision d = stopAtSend.remove(x.idempotencyKey());
         if (d != null) {
           out.add(new Attempt.Stopped(x.recipient(), x.step(), d));
@@ -384,6 +389,12 @@ class BlockEntityTest {
     assertThat(followUp.idempotencyKey()).isEqualTo("cmp_2:0:1");
     assertThat(followUp.body()).isEqualTo("Still keen, Ann?");
     assertThat(followUp.from()).as("the sticky sender of the first message").isEqualTo(ports.dispatched.get(0).from());
+    Contact asGated = ports.contacts.get(ports.contacts.size() - 1);
+    assertThat(asGated.purpose()).isEqualTo(Purpose.FOLLOW_UP);
+    assertThat(asGated.firstMessageAt()).isEqualTo(T0);
+    assertThat(asGated.zones()).containsExactly(java.time.ZoneId.of("America/New_York"));
+    assertThat(asGated.usState()).isEqualTo("NY");
+    assertThat(ports.contacts.get(0).purpose()).isEqualTo(Purpose.CAMPAIGN);
     ports.answer("cmp_2:0:1", new SendResult.Accepted("SM-A2"));
     await().untilAsserted(() -> assertThat(ports.completed).hasSize(1));
     assertThat(ports.completed.get(0).followUpsSent()).isEqualTo(1);
