@@ -10,23 +10,18 @@ import io.outreach.engine.campaign.CampaignEntity;
 import io.outreach.engine.campaign.CampaignPorts;
 import io.outreach.engine.campaign.Recipient;
 import io.outreach.engine.campaign.Send;
-import io.outreach.engine.compliance.Contact;
 import io.outreach.engine.compliance.ContactLedger;
 import io.outreach.engine.compliance.ContactRules;
 import io.outreach.engine.compliance.Decision;
 import io.outreach.engine.compliance.GateFacts;
-import io.outreach.engine.compliance.KillSwitch;
-import io.outreach.engine.compliance.KillSwitches;
-import io.outreach.engine.compliance.PlatformSwitchboard;
-import io.outreach.engine.dnc.DncRegistry;
 import io.outreach.engine.provider.Permits;
+import io.outreach.engine.provider.ProviderThrottle;
 import io.outreach.engine.provider.SendResult;
 import io.outreach.engine.provider.SmsProvider;
 import io.outreach.engine.provider.SmsRequest;
 import io.outreach.engine.tenant.Sender;
 import io.outreach.engine.tenant.Tenant;
 import io.outreach.engine.tenant.TenantEntity;
-import io.outreach.persistence.DncRepository;
 import io.outreach.persistence.RecipientStore;
 import io.outreach.persistence.ResumableWorkRepository;
 import java.net.URLEncoder;
@@ -52,18 +47,16 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Connects the Campaign and Block entities to the world: recipients and DNC in PostgreSQL, kill
- * switches, suspension and senders from the Tenant and PlatformSwitchboard entities, durable
- * wake-ups, and the providers' adapters. Registers both sharded entities.
+ * Connects the Campaign and Block entities to the world: recipients and the person ledger in
+ * PostgreSQL, senders and permits from the Tenant entity (kill switches, suspension, throttles),
+ * durable wake-ups, and the providers' adapters. Registers both sharded entities.
  */
 public final class CampaignWiring implements CampaignPorts, BlockPorts {
   private static final Logger log = LoggerFactory.getLogger(CampaignWiring.class);
   private static final Duration ASK = Duration.ofSeconds(10);
-  static final Duration HOLD_RECHECK = Duration.ofSeconds(1);
 
   private final ClusterSharding sharding;
   private final RecipientStore recipients;
-  private final DncRepository dnc;
   private final Executor blocking;
   private final Supplier<Map<String, SmsProvider>> providers;
   private final Supplier<String> publicUrl;
@@ -76,7 +69,6 @@ public final class CampaignWiring implements CampaignPorts, BlockPorts {
   private CampaignWiring(
       ActorSystem<?> system,
       RecipientStore recipients,
-      DncRepository dnc,
       Supplier<Map<String, SmsProvider>> providers,
       Supplier<String> publicUrl,
       ResumableWorkRepository work,
@@ -90,7 +82,6 @@ public final class CampaignWiring implements CampaignPorts, BlockPorts {
     this.clock = clock;
     this.sharding = ClusterSharding.get(system);
     this.recipients = recipients;
-    this.dnc = dnc;
     this.blocking = system.dispatchers().lookup(DispatcherSelector.blocking());
     this.providers = providers;
     this.publicUrl = publicUrl;
@@ -104,7 +95,6 @@ public final class CampaignWiring implements CampaignPorts, BlockPorts {
   public static CampaignWiring init(
       ActorSystem<?> system,
       RecipientStore recipients,
-      DncRepository dnc,
       Supplier<Map<String, SmsProvider>> providers,
       Supplier<String> publicUrl,
       ResumableWorkRepository work,
@@ -115,7 +105,7 @@ public final class CampaignWiring implements CampaignPorts, BlockPorts {
       int maxBlocksInFlight,
       int tagSlices) {
     CampaignWiring w =
-        new CampaignWiring(system, recipients, dnc, providers, publicUrl, work, sandbox, ledger, rules, clock);
+        new CampaignWiring(system, recipients, providers, publicUrl, work, sandbox, ledger, rules, clock);
     w.sharding.init(
         Entity.of(
             CampaignEntity.ENTITY_TYPE_KEY,
@@ -198,47 +188,16 @@ public final class CampaignWiring implements CampaignPorts, BlockPorts {
 
   @Override
   public CompletionStage<GateFacts> gateFacts(BlockSpec spec, List<String> phones) {
-    CompletableFuture<Map<String, DncRegistry.Listing>> listed =
-        CompletableFuture.supplyAsync(() -> dnc.listed(spec.tenantId(), phones), blocking);
-    return stops(spec.tenantId())
-        .thenCombine(
-            listed,
-            // Opt-outs arrive with the inbound issue; until then nobody has opted out here.
-            (stops, dncListed) -> new GateFacts(stops.switches(), stops.suspended(), dncListed, Set.of()));
-  }
-
-  /** What stops a tenant's contacts: engaged kill switches (platform and tenant), suspension. */
-  private record TenantStops(List<KillSwitch> switches, boolean suspended) {}
-
-  /** Asks the entities that own them, so an engagement that has returned is always seen. */
-  private CompletionStage<TenantStops> stops(String tenantId) {
-    CompletionStage<KillSwitches> platform =
-        sharding
-            .entityRefFor(PlatformSwitchboard.ENTITY_TYPE_KEY, PlatformSwitchboard.ID)
-            .askWithStatus(PlatformSwitchboard.Get::new, ASK);
-    return tenant(tenantId)
-        .thenCombine(
-            platform,
-            (t, p) -> {
-              List<KillSwitch> switches = new ArrayList<>(p.all());
-              switches.addAll(t.killSwitches().all());
-              return new TenantStops(switches, t.status() == Tenant.Status.SUSPENDED);
-            });
+    return CompletableFuture.supplyAsync(() -> ledger.planFacts(spec.tenantId(), phones, rules), blocking);
   }
 
   @Override
   public CompletionStage<Permits> permits(BlockSpec spec, String sender, int wanted) {
-    Contact contact = new Contact(spec.tenantId(), spec.campaignId(), null, spec.channel(), null);
-    return stops(spec.tenantId())
-        .thenApply(
-            s -> {
-              Optional<String> rule =
-                  s.switches().stream().filter(k -> k.covers(contact)).map(k -> "kill-switch:" + k.scope().code()).findFirst();
-              if (rule.isEmpty() && s.suspended()) {
-                rule = Optional.of("tenant-suspended");
-              }
-              return rule.isPresent() ? Permits.held(rule.get(), HOLD_RECHECK) : Permits.granted(wanted);
-            });
+    return sharding
+        .entityRefFor(TenantEntity.ENTITY_TYPE_KEY, spec.tenantId())
+        .ask(
+            r -> new TenantEntity.AcquirePermits(spec.provider(), sender, spec.campaignId(), null, spec.channel(), wanted, r),
+            ASK);
   }
 
   @Override
@@ -250,41 +209,74 @@ public final class CampaignWiring implements CampaignPorts, BlockPorts {
 
   /**
    * Reserves the batch in the person ledger (the gate's send-time checks under each person's
-   * lock) and starts the allowed calls inside that reservation.
+   * lock) and starts the allowed calls inside that reservation, while their permits' lease
+   * lasts. Every permit ends at its throttle: with the call's outcome, or unused.
    */
   @Override
-  public CompletionStage<List<Attempt>> attempt(BlockSpec spec, List<Attempt.Request> batch) {
+  public CompletionStage<List<Attempt>> attempt(BlockSpec spec, List<Attempt.Request> batch, Permits permits) {
     return CompletableFuture.supplyAsync(
-        () -> {
-          Map<String, Send> byKey = new HashMap<>();
-          List<ContactLedger.Candidate> candidates = new ArrayList<>();
-          for (Attempt.Request r : batch) {
-            byKey.put(r.send().idempotencyKey(), r.send());
-            candidates.add(new ContactLedger.Candidate(r.contact(), r.send().idempotencyKey(), r.send().from()));
-          }
-          Map<String, CompletionStage<SendResult>> calls = new HashMap<>();
-          List<Decision> decisions =
-              ledger.reserve(
-                  spec.tenantId(), candidates, rules, List.of(), clock.instant(),
-                  c -> calls.put(c.key(), send(spec, byKey.get(c.key()))));
-          List<Attempt> attempts = new ArrayList<>(batch.size());
-          for (int i = 0; i < batch.size(); i++) {
-            Send x = batch.get(i).send();
-            Decision d = decisions.get(i);
-            attempts.add(
-                d instanceof Decision.Allow
-                    ? new Attempt.Dispatched(x.recipient(), x.step(), calls.get(x.idempotencyKey()))
-                    : new Attempt.Stopped(x.recipient(), x.step(), d));
-          }
-          return attempts;
-        },
-        blocking);
+            () -> {
+              Map<String, CompletionStage<SendResult>> calls = new HashMap<>();
+              List<Attempt> attempts = new ArrayList<>(batch.size());
+              if (!batch.isEmpty() && permits.usableAt(clock.instant())) {
+                Map<String, Send> byKey = new HashMap<>();
+                List<ContactLedger.Candidate> candidates = new ArrayList<>();
+                for (Attempt.Request r : batch) {
+                  byKey.put(r.send().idempotencyKey(), r.send());
+                  candidates.add(new ContactLedger.Candidate(r.contact(), r.send().idempotencyKey(), r.send().from()));
+                }
+                List<Decision> decisions =
+                    ledger.reserve(
+                        spec.tenantId(), candidates, rules, List.of(), clock.instant(),
+                        c -> {
+                          if (permits.usableAt(clock.instant())) {
+                            calls.put(c.key(), send(spec, byKey.get(c.key()), permits.trial()));
+                          }
+                        });
+                for (int i = 0; i < batch.size(); i++) {
+                  Send x = batch.get(i).send();
+                  Decision d = decisions.get(i);
+                  CompletionStage<SendResult> call = calls.get(x.idempotencyKey());
+                  attempts.add(
+                      call != null
+                          ? new Attempt.Dispatched(x.recipient(), x.step(), call)
+                          : d instanceof Decision.Allow
+                              ? new Attempt.Returned(x.recipient(), x.step())
+                              : new Attempt.Stopped(x.recipient(), x.step(), d));
+                }
+              } else {
+                batch.forEach(r -> attempts.add(new Attempt.Returned(r.send().recipient(), r.send().step())));
+              }
+              release(spec, batch.isEmpty() ? null : batch.get(0).send().from(), permits, permits.granted() - calls.size());
+              return attempts;
+            },
+            blocking)
+        .whenComplete(
+            (ok, err) -> {
+              if (err != null) {
+                release(spec, batch.isEmpty() ? null : batch.get(0).send().from(), permits, permits.granted());
+              }
+            });
+  }
+
+  /** Gives {@code n} unused permits back to their throttle. */
+  private void release(BlockSpec spec, String sender, Permits permits, int n) {
+    for (int i = 0; i < n; i++) {
+      callEnded(spec, new ProviderThrottle.Ended(sender, ProviderThrottle.CallOutcome.UNUSED, null, permits.trial()));
+    }
+  }
+
+  private void callEnded(BlockSpec spec, ProviderThrottle.Ended ended) {
+    sharding
+        .entityRefFor(TenantEntity.ENTITY_TYPE_KEY, spec.tenantId())
+        .tell(new TenantEntity.CallEnded(spec.provider(), ended));
   }
 
   /** One provider call; the status callback names the message, so its receipts find it at once. */
-  private CompletionStage<SendResult> send(BlockSpec spec, Send x) {
+  private CompletionStage<SendResult> send(BlockSpec spec, Send x, boolean trial) {
     SmsProvider provider = providers.get().get(spec.provider());
     if (provider == null) {
+      callEnded(spec, new ProviderThrottle.Ended(x.from(), ProviderThrottle.CallOutcome.UNUSED, null, trial));
       return CompletableFuture.completedFuture(
           new SendResult.Rejected(0, "no " + spec.provider() + " account is configured", false, Optional.empty()));
     }
@@ -293,7 +285,24 @@ public final class CampaignWiring implements CampaignPorts, BlockPorts {
         spec.provider().equals("twilio")
             ? publicUrl.get() + "/webhooks/twilio/" + spec.tenantId() + "/status" + ref
             : publicUrl.get() + "/webhooks/signalhouse/" + spec.tenantId() + ref;
-    return provider.send(new SmsRequest(spec.tenantId(), x.from(), x.to(), x.body(), x.idempotencyKey(), callback));
+    return provider
+        .send(new SmsRequest(spec.tenantId(), x.from(), x.to(), x.body(), x.idempotencyKey(), callback))
+        .whenComplete((result, error) -> callEnded(spec, ended(x.from(), result, error, trial)));
+  }
+
+  /** What a call's answer tells its throttle. */
+  static ProviderThrottle.Ended ended(String sender, SendResult result, Throwable error, boolean trial) {
+    if (error != null) {
+      return new ProviderThrottle.Ended(sender, ProviderThrottle.CallOutcome.FAILED, null, trial);
+    }
+    if (result instanceof SendResult.Rejected r) {
+      ProviderThrottle.CallOutcome outcome =
+          r.status() == 429
+              ? ProviderThrottle.CallOutcome.THROTTLED
+              : r.retryable() ? ProviderThrottle.CallOutcome.FAILED : ProviderThrottle.CallOutcome.REFUSED;
+      return new ProviderThrottle.Ended(sender, outcome, r.retryAfter().orElse(null), trial);
+    }
+    return new ProviderThrottle.Ended(sender, ProviderThrottle.CallOutcome.SUCCEEDED, null, trial);
   }
 
   private void tellCampaign(BlockSpec spec, CampaignEntity.Command command) {

@@ -22,6 +22,7 @@ import io.outreach.engine.WakeUps;
 import io.outreach.engine.campaign.BlockEntity;
 import io.outreach.engine.campaign.CampaignEntity;
 import io.outreach.engine.compliance.ContactRules;
+import io.outreach.engine.provider.ProviderThrottle;
 import io.outreach.persistence.BlockProjectionHandler;
 import io.outreach.persistence.ContactLedgerRepository;
 import io.outreach.persistence.CampaignProjectionHandler;
@@ -148,6 +149,14 @@ public final class Engine implements AutoCloseable {
     }
   }
 
+  /** The per-account throttle limits, {@code outreach.throttle} (see reference.conf). */
+  static ProviderThrottle.Limits throttleLimits(Config config) {
+    Config t = config.getConfig("outreach.throttle");
+    return new ProviderThrottle.Limits(
+        t.getInt("max-concurrent"), t.getInt("breaker.max-failures"), t.getDuration("breaker.reset-timeout"),
+        t.getDuration("breaker.max-reset-timeout"));
+  }
+
   static DatabaseConfig databaseConfig(Settings s) {
     return new DatabaseConfig(
         s.db().url(), s.db().user(), s.db().password(), s.db().ownerUser(), s.db().ownerPassword(),
@@ -171,7 +180,7 @@ public final class Engine implements AutoCloseable {
       cluster.manager().tell(Join.create(cluster.selfMember().address()));
     }
 
-    TenantEntity.init(system, settings.tenantTagSlices());
+    TenantEntity.init(system, settings.tenantTagSlices(), throttleLimits(system.settings().config()));
     PlatformSwitchboard.init(system);
     UploadStore uploads = new FileUploadStore(settings.dataDir().resolve("uploads"));
     ImportLedger ledger = new ImportLedger(database.tenantJdbc());
@@ -219,7 +228,7 @@ public final class Engine implements AutoCloseable {
     boolean sandboxProviders = settings.serveSandbox() || settings.sandboxUrl().isPresent();
     ContactRules rules = ContactRules.from(system.settings().config()).forProviders(!sandboxProviders);
     CampaignWiring.init(
-        system, new RecipientStore(database.tenantJdbc()), dnc, providers::get, publicUrl, work,
+        system, new RecipientStore(database.tenantJdbc()), providers::get, publicUrl, work,
         sandboxProviders, new ContactLedgerRepository(database.tenantJdbc()), rules, campaignClock,
         settings.campaignBlocksInFlight(), settings.tenantTagSlices());
     Projections.<CampaignEntity.Event>start(

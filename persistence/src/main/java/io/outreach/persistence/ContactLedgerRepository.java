@@ -49,6 +49,16 @@ public final class ContactLedgerRepository implements ContactLedger {
   }
 
   @Override
+  public GateFacts planFacts(String tenantId, List<String> phones, ContactRules rules) {
+    return tenantJdbc.inTenant(
+        tenantId,
+        c ->
+            new GateFacts(
+                List.of(), false, DncRepository.listed(c, phones), optedOut(c, phones), rules,
+                DncRepository.nationalCopyAsOf(c), Map.of(), Map.of()));
+  }
+
+  @Override
   public List<Decision> reserve(
       String tenantId,
       List<Candidate> candidates,

@@ -25,4 +25,7 @@ public sealed interface Attempt {
 
   /** The gate decided not now ({@link Decision.Defer}) or not at all ({@link Decision.Block}). */
   record Stopped(long recipient, int step, Decision decision) implements Attempt {}
+
+  /** Not attempted (its permit's lease ran out first): ask for a permit again. */
+  record Returned(long recipient, int step) implements Attempt {}
 }

@@ -333,6 +333,9 @@ public final class BlockEntity
   private final Map<Long, Outcome> pending = new LinkedHashMap<>();
   private final Map<Long, Integer> attempts = new HashMap<>();
   private final Map<Long, Recipient> recipients = new HashMap<>();
+  // Sends dispatched on a half-open breaker's trial permit: a failure says the provider is still
+  // down, not that the message is bad, so it does not count as an attempt.
+  private final Set<Long> trials = new HashSet<>();
   private boolean loading;
   private boolean asking;
   private String heldBy;
@@ -614,6 +617,10 @@ public final class BlockEntity
       return Effect().none();
     }
     heldBy = null;
+    if (p.granted() == 0) {
+      timers.startSingleTimer("pump", Pump.INSTANCE, p.askAgainIn());
+      return Effect().none();
+    }
     List<Send> batch = new ArrayList<>();
     for (Iterator<Long> it = queue.iterator(); it.hasNext() && batch.size() < p.granted(); ) {
       Send x = s.sends().get(it.next());
@@ -622,19 +629,17 @@ public final class BlockEntity
         batch.add(x);
       }
     }
-    if (!batch.isEmpty()) {
-      List<Long> slots = batch.stream().map(Send::slot).toList();
-      inFlight.addAll(slots);
-      List<Attempt.Request> requests = batch.stream().map(x -> new Attempt.Request(x, contact(s, x))).toList();
-      ctx.pipeToSelf(
-          ports.attempt(s.spec(), requests),
-          (attempts, err) -> new Attempted(slots, attempts, err == null ? null : String.valueOf(err.getMessage())));
+    List<Long> slots = batch.stream().map(Send::slot).toList();
+    inFlight.addAll(slots);
+    if (p.trial()) {
+      trials.addAll(slots);
     }
-    if (p.granted() == 0) {
-      timers.startSingleTimer("pump", Pump.INSTANCE, p.askAgainIn());
-    } else {
-      pump(s);
-    }
+    List<Attempt.Request> requests = batch.stream().map(x -> new Attempt.Request(x, contact(s, x))).toList();
+    // Called with an empty batch too, so permits the queue no longer needs go back.
+    ctx.pipeToSelf(
+        ports.attempt(s.spec(), requests, p),
+        (attempts, err) -> new Attempted(slots, attempts, err == null ? null : String.valueOf(err.getMessage())));
+    pump(s);
     return Effect().none();
   }
 
@@ -671,6 +676,11 @@ public final class BlockEntity
         continue;
       }
       inFlight.remove(slot);
+      trials.remove(slot);
+      if (a instanceof Attempt.Returned) {
+        queue.addFirst(slot);
+        continue;
+      }
       Decision decision = ((Attempt.Stopped) a).decision();
       if (decision instanceof Decision.Defer defer) {
         pending.put(slot, new Outcome(a.recipient(), a.step(), OutcomeKind.DEFERRED, null, defer.rule(), null, defer.until(), now));
@@ -678,11 +688,13 @@ public final class BlockEntity
         pending.put(slot, new Outcome(a.recipient(), a.step(), OutcomeKind.BLOCKED, null, b.rule(), b.reason(), null, now));
       }
     }
+    pump(s);
     return afterOutcome(s);
   }
 
   private Effect<Event, State> onAnswered(State s, Answered a) {
     inFlight.remove(a.slot());
+    boolean trial = trials.remove(a.slot());
     Send x = s.sends().get(a.slot());
     if (x == null || s.hasFinalOutcome(a.slot()) || pending.containsKey(a.slot())) {
       pump(s);
@@ -691,8 +703,16 @@ public final class BlockEntity
     Instant now = clock.instant();
     if (a.result() instanceof SendResult.Accepted ok) {
       pending.put(a.slot(), new Outcome(x.recipient(), x.step(), OutcomeKind.SENT, ok.providerMessageId(), null, null, null, now));
+    } else if (a.result() instanceof SendResult.Rejected r && r.status() == 429 || trial && retryable(a)) {
+      // "Slow down" (the throttle pauses the account) or a provider still down: wait, but keep
+      // the message's attempts for real failures.
+      Duration wait =
+          a.result() instanceof SendResult.Rejected r && r.retryAfter().isPresent() ? r.retryAfter().get() : fullJitter(1);
+      timers.startSingleTimer("retry-" + a.slot(), new Retry(a.slot()), wait);
+      pump(s);
+      return Effect().none();
     } else {
-      boolean retryable = a.error() != null || (a.result() instanceof SendResult.Rejected r && r.retryable());
+      boolean retryable = retryable(a);
       int n = attempts.merge(a.slot(), 1, Integer::sum);
       String reason = a.error() != null ? a.error() : ((SendResult.Rejected) a.result()).reason();
       if (retryable && n < MAX_ATTEMPTS) {
@@ -708,6 +728,10 @@ public final class BlockEntity
     }
     pump(s);
     return afterOutcome(s);
+  }
+
+  private static boolean retryable(Answered a) {
+    return a.error() != null || (a.result() instanceof SendResult.Rejected r && r.retryable());
   }
 
   /** Exponential backoff with full jitter: uniformly random in [0, min(cap, base * 2^attempt)). */

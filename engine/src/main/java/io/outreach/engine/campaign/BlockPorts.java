@@ -28,11 +28,12 @@ public interface BlockPorts {
   CompletionStage<Permits> permits(BlockSpec spec, String sender, int wanted);
 
   /**
-   * Sends a batch the throttle permitted: each passes the ComplianceGate's send-time checks
-   * against the person's ledger and is dispatched to the provider, or stopped. Completes once
-   * every dispatched call has started.
+   * Sends a batch on {@code permits}: each passes the ComplianceGate's send-time checks against
+   * the person's ledger and is dispatched to the provider (within the permits' lease), or
+   * stopped; permits the batch does not use go back to the throttle. Completes once every
+   * dispatched call has started.
    */
-  CompletionStage<List<Attempt>> attempt(BlockSpec spec, List<Attempt.Request> batch);
+  CompletionStage<List<Attempt>> attempt(BlockSpec spec, List<Attempt.Request> batch, Permits permits);
 
   /** The block's counts so far (told after each journaled batch of outcomes). */
   void progress(BlockSpec spec, BlockOutcome outcome);

@@ -14,6 +14,12 @@ import java.util.function.Consumer;
  */
 public interface ContactLedger {
 
+  /**
+   * The facts a batch is planned on (do-not-contact, opt-outs, the national copy's date): read
+   * without locks, as a first filter; {@link #reserve} decides again at the moment of sending.
+   */
+  GateFacts planFacts(String tenantId, List<String> phones, ContactRules rules);
+
   /** A contact to make, recorded under its idempotency key (a resend is the same contact). */
   record Candidate(Contact contact, String key, String sender) {}
 

@@ -2,6 +2,9 @@ package io.outreach.engine.compliance;
 
 import io.outreach.engine.CborSerializable;
 import io.outreach.engine.Rejection;
+import io.outreach.engine.provider.Permits;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -58,16 +61,18 @@ public final class PlatformSwitchboard
   public record Released(String id, String actor, Instant at) implements Event {}
 
   private final Clock clock;
+  private final ActorContext<Command> ctx;
 
-  private PlatformSwitchboard(Clock clock) {
+  private PlatformSwitchboard(Clock clock, ActorContext<Command> ctx) {
     super(
         PersistenceId.of(ENTITY_TYPE_KEY.name(), ID),
         SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(5), 0.1));
     this.clock = clock;
+    this.ctx = ctx;
   }
 
   public static Behavior<Command> create(Clock clock) {
-    return new PlatformSwitchboard(clock);
+    return Behaviors.setup(ctx -> new PlatformSwitchboard(clock, ctx));
   }
 
   public static void init(ActorSystem<?> system) {
@@ -101,7 +106,12 @@ public final class PlatformSwitchboard
     }
     KillSwitch k =
         KillSwitches.engage("ksp_", KillSwitch.Scope.PLATFORM, c.target(), c.actor(), clock.instant());
-    return Effect().persist(new Engaged(k)).thenReply(c.replyTo(), s -> StatusReply.success(k));
+    // Tenants date their grants before they ask this board; answering after a lease means no
+    // call started on a grant that could not see this switch starts after the answer.
+    return Effect()
+        .persist(new Engaged(k))
+        .thenRun(s -> ctx.scheduleOnce(Permits.LEASE.plusMillis(50), c.replyTo(), StatusReply.success(k)))
+        .thenNoReply();
   }
 
   private ReplyEffect<Event, KillSwitches> onRelease(KillSwitches state, Release c) {

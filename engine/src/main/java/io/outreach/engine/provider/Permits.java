@@ -2,25 +2,43 @@ package io.outreach.engine.provider;
 
 import io.outreach.engine.CborSerializable;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Optional;
 
 /**
- * A throttle's answer to a request for provider calls: how many may start now ({@code granted},
- * to be used at once), or why none may ({@code heldBy}: a kill switch, a suspension, an open
- * circuit breaker) and when to ask again.
+ * A throttle's answer to a request for provider calls: how many may start ({@code granted}), to
+ * be used at once: each call must start before {@code issuedAt + }{@link #LEASE}, or not at all
+ * (engaging a kill switch answers only after the leases it could not see have run out). Or why
+ * none may ({@code heldBy}: a kill switch, a suspension, an open circuit breaker) and when to ask
+ * again. A {@code trial} grant is the one call a half-open circuit breaker lets through: its
+ * failure says the provider is still down and does not count as an attempt of the message.
  */
-public record Permits(int granted, Optional<String> heldBy, Duration askAgainIn) implements CborSerializable {
+public record Permits(
+    int granted, Optional<String> heldBy, Duration askAgainIn, boolean trial, Instant issuedAt)
+    implements CborSerializable {
 
-  public static Permits granted(int n) {
-    return new Permits(n, Optional.empty(), Duration.ZERO);
+  /** How long a grant stays usable. */
+  public static final Duration LEASE = Duration.ofMillis(500);
+
+  public static Permits granted(int n, Instant issuedAt) {
+    return new Permits(n, Optional.empty(), Duration.ZERO, false, issuedAt);
+  }
+
+  public static Permits trial(Instant issuedAt) {
+    return new Permits(1, Optional.empty(), Duration.ZERO, true, issuedAt);
   }
 
   public static Permits held(String rule, Duration askAgainIn) {
-    return new Permits(0, Optional.of(rule), askAgainIn);
+    return new Permits(0, Optional.of(rule), askAgainIn, false, null);
   }
 
   /** None now (the rate or the concurrency limit is used up); ask again after {@code in}. */
   public static Permits later(Duration in) {
-    return new Permits(0, Optional.empty(), in);
+    return new Permits(0, Optional.empty(), in, false, null);
+  }
+
+  /** Whether a call may still start at {@code now} on this grant. */
+  public boolean usableAt(Instant now) {
+    return issuedAt != null && now.isBefore(issuedAt.plus(LEASE));
   }
 }

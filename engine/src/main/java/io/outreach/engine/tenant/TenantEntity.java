@@ -3,18 +3,29 @@ package io.outreach.engine.tenant;
 import io.outreach.engine.CborSerializable;
 import io.outreach.engine.Rejection;
 import io.outreach.engine.Tags;
+import io.outreach.engine.compliance.Channel;
+import io.outreach.engine.compliance.Contact;
 import io.outreach.engine.compliance.KillSwitch;
 import io.outreach.engine.compliance.KillSwitches;
+import io.outreach.engine.compliance.PlatformSwitchboard;
+import io.outreach.engine.provider.Permits;
+import io.outreach.engine.provider.ProviderThrottle;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
@@ -28,8 +39,10 @@ import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
 import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
 
 /**
- * One tenant: its profile, settings (budget, agent policies, flags) and whether it is suspended.
- * The entity id is the tenant id. Later its children (provider throttles, agents) hang below it.
+ * One tenant: its profile, settings (budget, agent policies, flags, senders), kill switches and
+ * whether it is suspended. The entity id is the tenant id. Every provider call of the tenant is
+ * permitted here ({@link AcquirePermits}): held while a kill switch covers it, else paced by the
+ * {@link ProviderThrottle} child of its provider account. Agents will hang below it too.
  */
 public final class TenantEntity
     extends EventSourcedBehaviorWithEnforcedReplies<
@@ -78,6 +91,24 @@ public final class TenantEntity
   /** Release an engaged kill switch. */
   public record ReleaseKillSwitch(
       String id, String actor, ActorRef<StatusReply<KillSwitch>> replyTo) implements Command {}
+
+  /**
+   * Ask for up to {@code wanted} calls through {@code provider} from {@code sender}, for a contact
+   * of {@code campaignId} or {@code agent} on {@code channel}: the one gate in front of every
+   * provider call. Held while a kill switch (platform or tenant) covers it or the tenant is
+   * suspended; otherwise paced by the provider account's throttle.
+   */
+  public record AcquirePermits(
+      String provider, String sender, String campaignId, String agent, Channel channel, int wanted,
+      ActorRef<Permits> replyTo)
+      implements Command {}
+
+  /** A permitted call ended, for its throttle. */
+  public record CallEnded(String provider, ProviderThrottle.Ended ended) implements Command {}
+
+  /** Internal: the platform switchboard answered for a permit request. */
+  record PlatformChecked(AcquirePermits request, KillSwitches platform, Instant at, String error)
+      implements Command {}
 
   // ---- events ----
 
@@ -132,30 +163,64 @@ public final class TenantEntity
     }
   }
 
+  /** Engaging a kill switch answers only once grants issued before it can no longer be used. */
+  static final Duration LEASE_MARGIN = Duration.ofMillis(50);
+
+  /** What a Tenant entity asks outside: the platform's switches (for every permit request). */
+  @FunctionalInterface
+  public interface PlatformSwitches {
+    CompletionStage<KillSwitches> current();
+  }
+
   private final String tenantId;
   private final String tag;
   private final Clock clock;
+  private final ActorContext<Command> ctx;
+  private final PlatformSwitches platform;
+  private final ProviderThrottle.Limits limits;
+  // Not state: this incarnation's throttles and the time of the latest grant it dated.
+  private final Map<String, ActorRef<ProviderThrottle.Command>> throttles = new HashMap<>();
+  private Instant lastGrantAt = Instant.EPOCH;
 
-  private TenantEntity(String tenantId, int tagSlices, Clock clock) {
+  private TenantEntity(
+      String tenantId, int tagSlices, Clock clock, ActorContext<Command> ctx, PlatformSwitches platform,
+      ProviderThrottle.Limits limits) {
     super(
         PersistenceId.of(ENTITY_TYPE_KEY.name(), tenantId),
         SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(5), 0.1));
     this.tenantId = tenantId;
     this.tag = Tags.slice(TAG_PREFIX, tenantId, tagSlices);
     this.clock = clock;
+    this.ctx = ctx;
+    this.platform = platform;
+    this.limits = limits;
   }
 
+  /** A tenant with no platform switches and default throttle limits (entity tests). */
   public static Behavior<Command> create(String tenantId, int tagSlices, Clock clock) {
-    return Behaviors.setup(ctx -> new TenantEntity(tenantId, tagSlices, clock));
+    return create(
+        tenantId, tagSlices, clock, () -> CompletableFuture.completedFuture(KillSwitches.none()),
+        ProviderThrottle.Limits.DEFAULTS);
+  }
+
+  public static Behavior<Command> create(
+      String tenantId, int tagSlices, Clock clock, PlatformSwitches platform, ProviderThrottle.Limits limits) {
+    return Behaviors.setup(ctx -> new TenantEntity(tenantId, tagSlices, clock, ctx, platform, limits));
   }
 
   /** Registers the sharded Tenant entity on this node. */
-  public static void init(ActorSystem<?> system, int tagSlices) {
-    ClusterSharding.get(system)
-        .init(
-            Entity.of(
-                ENTITY_TYPE_KEY,
-                ctx -> create(ctx.getEntityId(), tagSlices, Clock.systemUTC())));
+  public static void init(ActorSystem<?> system, int tagSlices, ProviderThrottle.Limits limits) {
+    ClusterSharding sharding = ClusterSharding.get(system);
+    Duration ask = Duration.ofSeconds(5);
+    PlatformSwitches platform =
+        () ->
+            sharding
+                .entityRefFor(PlatformSwitchboard.ENTITY_TYPE_KEY, PlatformSwitchboard.ID)
+                .askWithStatus(PlatformSwitchboard.Get::new, ask);
+    sharding.init(
+        Entity.of(
+            ENTITY_TYPE_KEY,
+            ctx -> create(ctx.getEntityId(), tagSlices, Clock.systemUTC(), platform, limits)));
   }
 
   @Override
@@ -183,7 +248,13 @@ public final class TenantEntity
         .onCommand(Suspend.class, (s, c) -> notFound(c.replyTo()))
         .onCommand(Resume.class, (s, c) -> notFound(c.replyTo()))
         .onCommand(EngageKillSwitch.class, (s, c) -> notFound(c.replyTo()))
-        .onCommand(ReleaseKillSwitch.class, (s, c) -> notFound(c.replyTo()));
+        .onCommand(ReleaseKillSwitch.class, (s, c) -> notFound(c.replyTo()))
+        .onCommand(AcquirePermits.class, (s, c) -> {
+          c.replyTo().tell(Permits.held("tenant-unknown", Duration.ofSeconds(1)));
+          return Effect().noReply();
+        })
+        .onCommand(CallEnded.class, (s, c) -> Effect().noReply())
+        .onCommand(PlatformChecked.class, (s, c) -> Effect().noReply());
     b.forState(State::exists)
         .onCommand(
             Create.class,
@@ -193,7 +264,13 @@ public final class TenantEntity
         .onCommand(Suspend.class, this::onSuspend)
         .onCommand(Resume.class, this::onResume)
         .onCommand(EngageKillSwitch.class, this::onEngageKillSwitch)
-        .onCommand(ReleaseKillSwitch.class, this::onReleaseKillSwitch);
+        .onCommand(ReleaseKillSwitch.class, this::onReleaseKillSwitch)
+        .onCommand(AcquirePermits.class, this::onAcquirePermits)
+        .onCommand(PlatformChecked.class, this::onPlatformChecked)
+        .onCommand(CallEnded.class, (s, c) -> {
+          throttle(c.provider()).tell(c.ended());
+          return Effect().noReply();
+        });
     return b.build();
   }
 
@@ -272,7 +349,74 @@ public final class TenantEntity
     KillSwitch k = KillSwitches.engage("kst_", c.scope(), c.target(), c.actor(), clock.instant());
     return Effect()
         .persist(new KillSwitchEngaged(k))
-        .thenReply(c.replyTo(), s -> StatusReply.success(k));
+        .thenRun(s -> ctx.scheduleOnce(leaseWait(), c.replyTo(), StatusReply.success(k)))
+        .thenNoReply();
+  }
+
+  /**
+   * How long until no grant this tenant dated can start a call any more: once a switch is in the
+   * state no new grant is dated, so answering after this means no call starts after the answer.
+   */
+  private Duration leaseWait() {
+    Duration d = Duration.between(clock.instant(), lastGrantAt.plus(Permits.LEASE).plus(LEASE_MARGIN));
+    return d.isNegative() ? Duration.ZERO : d;
+  }
+
+  private ReplyEffect<Event, State> onAcquirePermits(State state, AcquirePermits c) {
+    // Dated before asking: the switchboard's answer is at least as new as this instant.
+    Instant askedAt = clock.instant();
+    ctx.pipeToSelf(
+        platform.current(),
+        (p, err) -> new PlatformChecked(c, p, askedAt, err == null ? null : String.valueOf(err.getMessage())));
+    return Effect().noReply();
+  }
+
+  private ReplyEffect<Event, State> onPlatformChecked(State state, PlatformChecked c) {
+    AcquirePermits a = c.request();
+    if (c.error() != null) {
+      a.replyTo().tell(Permits.held("platform-switches-unknown", Duration.ofMillis(500)));
+      return Effect().noReply();
+    }
+    Contact contact = new Contact(tenantId, a.campaignId(), a.agent(), a.channel(), null);
+    Optional<String> hold =
+        java.util.stream.Stream.concat(c.platform().all().stream(), state.tenant().killSwitches().all().stream())
+            .filter(k -> k.covers(contact))
+            .map(k -> "kill-switch:" + k.scope().code())
+            .findFirst();
+    if (hold.isEmpty() && state.tenant().status() == Tenant.Status.SUSPENDED) {
+      hold = Optional.of("tenant-suspended");
+    }
+    if (hold.isPresent()) {
+      a.replyTo().tell(Permits.held(hold.get(), Duration.ofSeconds(1)));
+      return Effect().noReply();
+    }
+    // Dated when the platform was asked: a platform switch engaged after that waits out this
+    // lease before it answers its caller.
+    if (c.at().isAfter(lastGrantAt)) {
+      lastGrantAt = c.at();
+    }
+    throttle(a.provider())
+        .tell(new ProviderThrottle.Acquire(a.sender(), mps(state.tenant(), a.provider(), a.sender()), a.wanted(), c.at(), a.replyTo()));
+    return Effect().noReply();
+  }
+
+  /** The configured rate of a sender; the sandbox short code's, or one per second if unknown. */
+  private static int mps(Tenant t, String provider, String sender) {
+    return t.senders(provider).stream()
+        .filter(s -> s.from().equals(sender))
+        .findFirst()
+        .map(Sender::messagesPerSecond)
+        .orElse(sender.equals(Sender.SANDBOX.from()) ? Sender.SANDBOX.messagesPerSecond() : 1);
+  }
+
+  /** The provider account's throttle child, started on first use and restarted if it fails. */
+  private ActorRef<ProviderThrottle.Command> throttle(String provider) {
+    return throttles.computeIfAbsent(
+        provider,
+        p ->
+            ctx.spawn(
+                Behaviors.supervise(ProviderThrottle.create(p, limits)).onFailure(SupervisorStrategy.restart()),
+                "throttle-" + p));
   }
 
   private ReplyEffect<Event, State> onReleaseKillSwitch(State state, ReleaseKillSwitch c) {

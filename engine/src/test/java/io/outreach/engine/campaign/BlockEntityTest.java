@@ -76,6 +76,7 @@ class BlockEntityTest {
     final Map<String, CompletableFuture<SendResult>> calls = new ConcurrentHashMap<>();
     final List<Send> dispatched = new CopyOnWriteArrayList<>();
     final List<Contact> contacts = new CopyOnWriteArrayList<>();
+    final List<Permits> grants = new CopyOnWriteArrayList<>();
     final List<BlockOutcome> progress = new CopyOnWriteArrayList<>();
     final List<BlockOutcome> finished = new CopyOnWriteArrayList<>();
     final List<BlockOutcome> completed = new CopyOnWriteArrayList<>();
@@ -99,11 +100,12 @@ class BlockEntityTest {
     @Override
     public CompletionStage<Permits> permits(BlockSpec spec, String sender, int wanted) {
       Permits p = permits;
-      return CompletableFuture.completedFuture(p == null ? Permits.granted(wanted) : p);
+      return CompletableFuture.completedFuture(p == null ? Permits.granted(wanted, Instant.now()) : p);
     }
 
     @Override
-    public CompletionStage<List<Attempt>> attempt(BlockSpec spec, List<Attempt.Request> batch) {
+    public CompletionStage<List<Attempt>> attempt(BlockSpec spec, List<Attempt.Request> batch, Permits granted) {
+      grants.add(granted);
       if (storeDown) {
         return CompletableFuture.failedFuture(new IllegalStateException("database down"));
       }
@@ -278,6 +280,31 @@ class BlockEntityTest {
     assertThat(ports.finished.get(0).sent()).isEqualTo(1);
     assertThat(ports.finished.get(0).failed()).isEqualTo(1);
     assertThat(kit.getState().outcomes().get(Send.slot(1, 0)).reason()).isEqualTo("invalid To number");
+  }
+
+  @Test
+  void aStormOf429sAndFailedTrialCallsDoNotUseUpAttempts() {
+    ports.recipients.add(r(0, "+12125550100", "Ann"));
+    kit.runCommand(new BlockEntity.Start(SPEC));
+    for (int i = 1; i <= BlockEntity.MAX_ATTEMPTS + 3; i++) {
+      int n = i;
+      await().until(() -> ports.dispatched.size() == n);
+      ports.answer("cmp_1:0:0", new SendResult.Rejected(429, "too many requests", true, Optional.of(Duration.ofMillis(5))));
+    }
+    // The provider is down: calls on a half-open breaker's trial permit fail.
+    ports.permits = Permits.trial(Instant.now());
+    for (int i = 1; i <= BlockEntity.MAX_ATTEMPTS + 1; i++) {
+      int n = BlockEntity.MAX_ATTEMPTS + 3 + i;
+      await().until(() -> ports.dispatched.size() == n);
+      ports.permits = Permits.trial(Instant.now());
+      ports.answer("cmp_1:0:0", new SendResult.Rejected(503, "service unavailable", true, Optional.empty()));
+    }
+    int before = ports.dispatched.size();
+    ports.permits = null;
+    await().atMost(Duration.ofSeconds(10)).until(() -> ports.dispatched.size() == before + 1);
+    ports.acceptAll();
+    await().untilAsserted(() -> assertThat(ports.finished).hasSize(1));
+    assertThat(ports.finished.get(0).sent()).as("no failure after %d throttled and failed trial calls", before).isEqualTo(1);
   }
 
   @Test

@@ -1,0 +1,222 @@
+package io.outreach.engine.provider;
+
+import io.github.bucket4j.Bucket;
+import io.github.bucket4j.TimeMeter;
+import io.outreach.engine.CborSerializable;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.function.LongSupplier;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.pattern.CircuitBreaker;
+
+/**
+ * The pacing of one provider account of a tenant, a child of its Tenant entity (which checks the
+ * kill switches before it asks): nothing calls the provider without a permit from here.
+ *
+ * <ul>
+ *   <li>Each sender number gets at most its {@code mps} calls in any one second: a Bucket4j token
+ *       bucket refilled at {@code mps} per second bounds bursts to a tenth of a second's worth, and
+ *       a sliding window of the grants of the last second (plus a small allowance for network
+ *       jitter) makes the per-second limit exact, which a bucket alone cannot (it allows its
+ *       capacity plus a second's refill in one window).
+ *   <li>At most {@code maxConcurrent} calls of the account are open at once.
+ *   <li>A 429 pauses the whole account for its {@code Retry-After}.
+ *   <li>A Pekko {@link CircuitBreaker} opens after consecutive failures (5xx, timeouts), with
+ *       exponential backoff; half-open, exactly one trial call is let through.
+ * </ul>
+ *
+ * Grants are answered at once (never queued), so a request that gets none asks again later.
+ */
+public final class ProviderThrottle {
+  /** Extra width of the per-second window, for the jitter between a grant and its arrival. */
+  static final Duration WINDOW = Duration.ofMillis(1010);
+
+  private ProviderThrottle() {}
+
+  /** Commands of a throttle. */
+  public sealed interface Command extends CborSerializable {}
+
+  /**
+   * Up to {@code wanted} calls from {@code sender} (at most {@code mps} per second), to be dated
+   * {@code issuedAt} (when the kill switches were checked).
+   */
+  public record Acquire(String sender, int mps, int wanted, Instant issuedAt, ActorRef<Permits> replyTo)
+      implements Command {}
+
+  /** How a permitted call ended. */
+  public enum CallOutcome {
+    /** The provider accepted the message. */
+    SUCCEEDED,
+    /** The provider refused the message itself (4xx): the provider is healthy. */
+    REFUSED,
+    /** 429: too many requests. */
+    THROTTLED,
+    /** 5xx, a timeout or a broken connection: counts towards opening the breaker. */
+    FAILED,
+    /** The permit was not used (the gate stopped the send, or its lease ran out). */
+    UNUSED
+  }
+
+  /** A permitted call ended (or was not made); {@code retryAfter} for THROTTLED, may be null. */
+  public record Ended(String sender, CallOutcome outcome, Duration retryAfter, boolean trial) implements Command {}
+
+  /** Per-account limits: concurrent calls and the breaker. */
+  public record Limits(int maxConcurrent, int breakerMaxFailures, Duration breakerReset, Duration breakerMaxReset)
+      implements CborSerializable {
+    public static final Limits DEFAULTS = new Limits(100, 5, Duration.ofSeconds(5), Duration.ofMinutes(1));
+  }
+
+  public static Behavior<Command> create(String provider, Limits limits) {
+    return create(provider, limits, System::nanoTime);
+  }
+
+  static Behavior<Command> create(String provider, Limits limits, LongSupplier nanos) {
+    return Behaviors.setup(
+        ctx -> {
+          CircuitBreaker breaker =
+              CircuitBreaker.create(
+                      Adapter.toClassic(ctx.getSystem()).scheduler(), limits.breakerMaxFailures(),
+                      Duration.ofSeconds(10), limits.breakerReset())
+                  .withExponentialBackoff(limits.breakerMaxReset())
+                  .addOnOpenListener(() -> ctx.getLog().warn("{} circuit breaker open", provider))
+                  .addOnCloseListener(() -> ctx.getLog().info("{} circuit breaker closed", provider));
+          return new Account(provider, limits, breaker, nanos).behavior();
+        });
+  }
+
+  /** The state of one account; touched only by its actor. */
+  private static final class Account {
+    private final String provider;
+    private final Limits limits;
+    private final CircuitBreaker breaker;
+    private final LongSupplier nanos;
+    private final Map<String, SenderRate> rates = new HashMap<>();
+    private int inFlight;
+    private long pausedUntil;
+    private boolean trialOut;
+
+    Account(String provider, Limits limits, CircuitBreaker breaker, LongSupplier nanos) {
+      this.provider = provider;
+      this.limits = limits;
+      this.breaker = breaker;
+      this.nanos = nanos;
+      this.pausedUntil = nanos.getAsLong();
+    }
+
+    Behavior<Command> behavior() {
+      return Behaviors.receive(Command.class)
+          .onMessage(Acquire.class, a -> {
+            a.replyTo().tell(acquire(a));
+            return Behaviors.same();
+          })
+          .onMessage(Ended.class, e -> {
+            ended(e);
+            return Behaviors.same();
+          })
+          .build();
+    }
+
+    private Permits acquire(Acquire a) {
+      long now = nanos.getAsLong();
+      if (breaker.isOpen()) {
+        return Permits.held("circuit-open:" + provider, Duration.ofMillis(250));
+      }
+      if (now < pausedUntil) {
+        return Permits.later(Duration.ofNanos(pausedUntil - now));
+      }
+      int room = limits.maxConcurrent() - inFlight;
+      if (room <= 0) {
+        return Permits.later(Duration.ofMillis(20));
+      }
+      SenderRate rate = rates.compute(a.sender(), (s, r) -> r == null || r.mps != a.mps() ? new SenderRate(a.mps(), nanos) : r);
+      if (breaker.isHalfOpen()) {
+        if (trialOut || rate.take(1, now) == 0) {
+          return Permits.held("circuit-half-open:" + provider, Duration.ofMillis(100));
+        }
+        trialOut = true;
+        inFlight++;
+        return Permits.trial(a.issuedAt());
+      }
+      int n = rate.take(Math.min(a.wanted(), room), now);
+      if (n == 0) {
+        return Permits.later(rate.nextIn(now));
+      }
+      inFlight += n;
+      return Permits.granted(n, a.issuedAt());
+    }
+
+    private void ended(Ended e) {
+      inFlight = Math.max(0, inFlight - 1);
+      if (e.trial()) {
+        trialOut = false;
+      }
+      switch (e.outcome()) {
+        case SUCCEEDED, REFUSED -> breaker.succeed();
+        case FAILED -> breaker.fail();
+        case THROTTLED -> {
+          Duration wait = e.retryAfter() == null || e.retryAfter().isNegative() ? Duration.ofSeconds(1) : e.retryAfter();
+          pausedUntil = Math.max(pausedUntil, nanos.getAsLong() + wait.toNanos());
+        }
+        case UNUSED -> {}
+      }
+    }
+  }
+
+  /** One sender's rate: a token bucket for smoothness and a one-second window for exactness. */
+  static final class SenderRate {
+    final int mps;
+    private final Bucket bucket;
+    private final ArrayDeque<Long> window = new ArrayDeque<>();
+    private final long windowNanos = WINDOW.toNanos();
+
+    SenderRate(int mps, LongSupplier nanos) {
+      this.mps = mps;
+      long burst = Math.max(1, mps / 10);
+      this.bucket =
+          Bucket.builder()
+              .addLimit(l -> l.capacity(burst).refillGreedy(mps, Duration.ofSeconds(1)).initialTokens(burst))
+              .withCustomTimePrecision(
+                  new TimeMeter() {
+                    @Override
+                    public long currentTimeNanos() {
+                      return nanos.getAsLong();
+                    }
+
+                    @Override
+                    public boolean isWallClockBased() {
+                      return false;
+                    }
+                  })
+              .build();
+    }
+
+    /** Takes up to {@code wanted} grants at {@code now}; answers how many. */
+    int take(int wanted, long now) {
+      while (!window.isEmpty() && window.peekFirst() <= now - windowNanos) {
+        window.pollFirst();
+      }
+      int room = mps - window.size();
+      if (room <= 0 || wanted <= 0) {
+        return 0;
+      }
+      int n = (int) bucket.tryConsumeAsMuchAsPossible(Math.min(wanted, room));
+      for (int i = 0; i < n; i++) {
+        window.addLast(now);
+      }
+      return n;
+    }
+
+    /** When the next grant could be had. */
+    Duration nextIn(long now) {
+      long bucketWait = bucket.estimateAbilityToConsume(1).getNanosToWaitForRefill();
+      long windowWait = window.size() >= mps ? window.peekFirst() + windowNanos - now : 0;
+      return Duration.ofNanos(Math.max(1_000_000, Math.max(bucketWait, windowWait)));
+    }
+  }
+}

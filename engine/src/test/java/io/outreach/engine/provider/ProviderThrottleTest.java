@@ -1,0 +1,141 @@
+package io.outreach.engine.provider;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.outreach.engine.EntityTestKits;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The throttle's pacing on a simulated clock, and its breaker on a real one. */
+class ProviderThrottleTest {
+  private static ActorTestKit testKit;
+
+  @BeforeAll
+  static void start() {
+    testKit = EntityTestKits.create();
+  }
+
+  @AfterAll
+  static void stop() {
+    testKit.shutdownTestKit();
+  }
+
+  private static final class Fixture {
+    final AtomicLong nanos = new AtomicLong(1_000_000_000L);
+    final TestProbe<Permits> probe = testKit.createTestProbe();
+    final ActorRef<ProviderThrottle.Command> throttle;
+
+    Fixture(ProviderThrottle.Limits limits) {
+      throttle = testKit.spawn(ProviderThrottle.create("twilio", limits, nanos::get));
+    }
+
+    Permits acquire(String sender, int mps, int wanted) {
+      throttle.tell(new ProviderThrottle.Acquire(sender, mps, wanted, Instant.now(), probe.ref()));
+      return probe.receiveMessage();
+    }
+
+    void end(String sender, ProviderThrottle.CallOutcome outcome, Duration retryAfter, boolean trial) {
+      throttle.tell(new ProviderThrottle.Ended(sender, outcome, retryAfter, trial));
+    }
+  }
+
+  @Test
+  void aSenderGetsItsRateAndNoOneSecondWindowExceedsIt() {
+    Fixture f = new Fixture(new ProviderThrottle.Limits(1000, 5, Duration.ofSeconds(5), Duration.ofMinutes(1)));
+    List<Long> grants = new ArrayList<>();
+    long start = f.nanos.get();
+    long end = start + Duration.ofSeconds(20).toNanos();
+    while (f.nanos.get() < end) {
+      Permits p = f.acquire("+15550100001", 50, 32);
+      for (int i = 0; i < p.granted(); i++) {
+        grants.add(f.nanos.get());
+        f.end("+15550100001", ProviderThrottle.CallOutcome.SUCCEEDED, null, false);
+      }
+      f.nanos.addAndGet(Duration.ofMillis(1).toNanos());
+    }
+    double rate = grants.size() / 20.0;
+    assertThat(rate).as("achieved rate").isBetween(49.0, 51.0);
+    ArrayDeque<Long> window = new ArrayDeque<>();
+    int worst = 0;
+    for (long g : grants) {
+      window.addLast(g);
+      while (window.peekFirst() <= g - 1_000_000_000L) {
+        window.pollFirst();
+      }
+      worst = Math.max(worst, window.size());
+    }
+    assertThat(worst).as("most grants in any one second").isLessThanOrEqualTo(50);
+  }
+
+  @Test
+  void burstsAreAtMostATenthOfASecondsWorth() {
+    Fixture f = new Fixture(ProviderThrottle.Limits.DEFAULTS);
+    assertThat(f.acquire("+15550100001", 100, 100).granted()).isEqualTo(10);
+    Permits later = f.acquire("+15550100001", 100, 100);
+    assertThat(later.granted()).isZero();
+    assertThat(later.heldBy()).isEmpty();
+    assertThat(later.askAgainIn()).isBetween(Duration.ofMillis(1), Duration.ofMillis(20));
+    // Senders are paced apart.
+    assertThat(f.acquire("+15550100002", 100, 100).granted()).isEqualTo(10);
+  }
+
+  @Test
+  void theAccountsConcurrencyLimitHoldsUntilCallsEnd() {
+    Fixture f = new Fixture(new ProviderThrottle.Limits(3, 5, Duration.ofSeconds(5), Duration.ofMinutes(1)));
+    assertThat(f.acquire("+15550100001", 1000, 10).granted()).isEqualTo(3);
+    assertThat(f.acquire("+15550100002", 1000, 10).granted()).isZero();
+    f.end("+15550100001", ProviderThrottle.CallOutcome.SUCCEEDED, null, false);
+    f.end("+15550100001", ProviderThrottle.CallOutcome.UNUSED, null, false);
+    assertThat(f.acquire("+15550100002", 1000, 10).granted()).isEqualTo(2);
+  }
+
+  @Test
+  void a429PausesTheAccountForItsRetryAfter() {
+    Fixture f = new Fixture(ProviderThrottle.Limits.DEFAULTS);
+    assertThat(f.acquire("+15550100001", 100, 1).granted()).isEqualTo(1);
+    f.end("+15550100001", ProviderThrottle.CallOutcome.THROTTLED, Duration.ofSeconds(2), false);
+    Permits paused = f.acquire("+15550100002", 100, 1);
+    assertThat(paused.granted()).isZero();
+    assertThat(paused.askAgainIn()).isBetween(Duration.ofMillis(1900), Duration.ofSeconds(2));
+    f.nanos.addAndGet(Duration.ofSeconds(2).toNanos());
+    assertThat(f.acquire("+15550100002", 100, 1).granted()).isEqualTo(1);
+  }
+
+  @Test
+  void failuresOpenTheBreakerAndOneTrialClosesIt() {
+    Fixture f = new Fixture(new ProviderThrottle.Limits(100, 3, Duration.ofMillis(300), Duration.ofSeconds(5)));
+    assertThat(f.acquire("+15550100001", 1000, 3).granted()).isEqualTo(3);
+    for (int i = 0; i < 3; i++) {
+      f.end("+15550100001", ProviderThrottle.CallOutcome.FAILED, null, false);
+    }
+    Permits open = f.acquire("+15550100001", 1000, 5);
+    assertThat(open.heldBy()).hasValue("circuit-open:twilio");
+    // Half-open after the reset timeout: one trial, and nothing else while it is out.
+    await().atMost(Duration.ofSeconds(3)).until(() -> f.acquire("+15550100001", 1000, 5).trial());
+    assertThat(f.acquire("+15550100001", 1000, 5).heldBy()).hasValue("circuit-half-open:twilio");
+    f.end("+15550100001", ProviderThrottle.CallOutcome.SUCCEEDED, null, true);
+    await().atMost(Duration.ofSeconds(1)).until(() -> f.acquire("+15550100001", 1000, 5).granted() > 0);
+  }
+
+  @Test
+  void grantsCarryTheirDateAndLapseAfterTheLease() {
+    Instant checked = Instant.parse("2026-11-25T15:00:00Z");
+    Fixture f = new Fixture(ProviderThrottle.Limits.DEFAULTS);
+    f.throttle.tell(new ProviderThrottle.Acquire("+15550100001", 10, 1, checked, f.probe.ref()));
+    Permits p = f.probe.receiveMessage();
+    assertThat(p.issuedAt()).isEqualTo(checked);
+    assertThat(p.usableAt(checked.plus(Permits.LEASE).minusMillis(1))).isTrue();
+    assertThat(p.usableAt(checked.plus(Permits.LEASE))).isFalse();
+  }
+}
