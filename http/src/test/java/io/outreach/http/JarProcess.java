@@ -1,0 +1,177 @@
+package io.outreach.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The shaded engine jar run as real processes for integration tests: an engine node on a data
+ * directory and a port (started, stopped, killed, started again), or the standalone sandbox;
+ * with a small HTTP client for the node.
+ */
+final class JarProcess implements AutoCloseable {
+  static final Path JAR = Path.of("target", "outreach-engine.jar");
+
+  final Path dataDir;
+  final int httpPort;
+  private final Map<String, String> env = new LinkedHashMap<>();
+  private final List<String> jvmOptions = new ArrayList<>();
+  private final HttpClient http = HttpClient.newHttpClient();
+  private final List<Process> started = new ArrayList<>();
+
+  JarProcess(Path dataDir, int httpPort) throws IOException {
+    assertThat(JAR).as("run `mvn verify`: the jar is built in package").exists();
+    this.dataDir = dataDir;
+    this.httpPort = httpPort;
+    env.put("OUTREACH_DATA_DIR", dataDir.toString());
+    env.put("OUTREACH_HTTP_PORT", Integer.toString(httpPort));
+    env.put("OUTREACH_HTTP_HOST", "127.0.0.1");
+    env.put("OUTREACH_MANAGEMENT_PORT", Integer.toString(freePort()));
+    env.put("OUTREACH_MANAGEMENT_BIND_HOST", "127.0.0.1");
+    env.put("OUTREACH_REMOTE_PORT", Integer.toString(freePort()));
+  }
+
+  /** Sets an environment variable of the processes started from now on. */
+  JarProcess env(String name, String value) {
+    env.put(name, value);
+    return this;
+  }
+
+  /** Adds a JVM option ({@code -Dkey=value}) to the processes started from now on. */
+  JarProcess jvm(String option) {
+    jvmOptions.add(option);
+    return this;
+  }
+
+  /** Starts the engine and waits for {@code /health/ready} = 200; its log goes to target/. */
+  Process startEngine(String label) throws IOException {
+    List<String> cmd = new ArrayList<>(List.of(javaBin(), "-Xmx256m"));
+    cmd.addAll(jvmOptions);
+    cmd.addAll(List.of("-jar", JAR.toString()));
+    Process p = start(cmd, "engine-process-" + label + ".log");
+    long t0 = System.nanoTime();
+    await()
+        .atMost(Duration.ofSeconds(90))
+        .pollInterval(Duration.ofMillis(200))
+        .until(() -> {
+          assertThat(p.isAlive()).as("engine process exited; see target/engine-process-" + label + ".log").isTrue();
+          return ready();
+        });
+    System.out.printf("%s start to /health/ready=200 in %d ms%n", label, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+    return p;
+  }
+
+  /** Starts the standalone sandbox on {@code port}, waiting until it answers. */
+  Process startSandbox(int port) throws IOException {
+    Process p = start(List.of(javaBin(), "-Xmx512m", "-jar", JAR.toString(), "sandbox", "--port", Integer.toString(port)), "sandbox-process.log");
+    await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).until(() -> {
+      assertThat(p.isAlive()).as("sandbox process exited; see target/sandbox-process.log").isTrue();
+      try {
+        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/sandbox/faults")).build(),
+            HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
+      } catch (IOException e) {
+        return false;
+      }
+    });
+    return p;
+  }
+
+  private Process start(List<String> cmd, String log) throws IOException {
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(Path.of("target", log).toFile());
+    pb.environment().keySet().removeIf(k -> k.startsWith("OUTREACH_"));
+    pb.environment().putAll(env);
+    Process p = pb.start();
+    started.add(p);
+    return p;
+  }
+
+  /** Runs the {@code token} subcommand with this node's environment and answers the token. */
+  String token(String... args) throws Exception {
+    List<String> cmd = new ArrayList<>(List.of(javaBin(), "-jar", JAR.toString(), "token"));
+    cmd.addAll(List.of(args));
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD);
+    pb.environment().keySet().removeIf(k -> k.startsWith("OUTREACH_"));
+    pb.environment().putAll(env);
+    Process p = pb.start();
+    String out = new String(p.getInputStream().readAllBytes()).trim();
+    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(p.exitValue()).isZero();
+    return out;
+  }
+
+  static void stopGracefully(Process p) throws InterruptedException {
+    p.destroy();
+    assertThat(p.waitFor(60, TimeUnit.SECONDS)).as("engine stops on SIGTERM").isTrue();
+  }
+
+  boolean ready() {
+    try {
+      return send("GET", "/health/ready", null, null, null).statusCode() == 200;
+    } catch (IOException | RuntimeException e) {
+      return false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
+  HttpResponse<String> send(String method, String path, String token, String contentType, String body)
+      throws IOException, InterruptedException {
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + path))
+            .timeout(Duration.ofSeconds(60))
+            .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+    if (token != null) {
+      b.header("Authorization", "Bearer " + token);
+    }
+    if (contentType != null) {
+      b.header("Content-Type", contentType);
+    }
+    return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  HttpResponse<String> json(String method, String path, String token, String body) throws IOException, InterruptedException {
+    return send(method, path, token, body == null ? null : "application/json", body);
+  }
+
+  static String javaBin() {
+    return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+  }
+
+  static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+
+  /** Stops every process still running. */
+  @Override
+  public void close() {
+    for (Process p : started) {
+      if (p.isAlive()) {
+        p.destroy();
+        try {
+          if (!p.waitFor(30, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+          }
+        } catch (InterruptedException e) {
+          p.destroyForcibly();
+          Thread.currentThread().interrupt();
+        }
+      }
+    }
+  }
+}
