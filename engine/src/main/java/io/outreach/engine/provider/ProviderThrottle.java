@@ -21,8 +21,10 @@ import org.apache.pekko.pattern.CircuitBreaker;
  *
  * <ul>
  *   <li>Each sender number gets at most its {@code mps} calls in any one second: a Bucket4j token
- *       bucket refilled at {@code mps} per second bounds bursts to a tenth of a second's worth, and
- *       a sliding window of the grants of the last second (plus a small allowance for network
+ *       bucket refilled at {@code mps} per second bounds bursts to a fifth of a second's worth
+ *       (requesters are told to come back when a tenth of a second's worth has accrued, so tokens
+ *       keep accruing while they are on their way and the long-run rate is the configured one),
+ *       and a sliding window of the grants of the last second (plus a small allowance for network
  *       jitter) makes the per-second limit exact, which a bucket alone cannot (it allows its
  *       capacity plus a second's refill in one window).
  *   <li>At most {@code maxConcurrent} calls of the account are open at once.
@@ -145,7 +147,7 @@ public final class ProviderThrottle {
       }
       int n = rate.take(Math.min(a.wanted(), room), now);
       if (n == 0) {
-        return Permits.later(rate.nextIn(now));
+        return Permits.later(rate.nextIn(a.wanted(), now));
       }
       inFlight += n;
       return Permits.granted(n, a.issuedAt());
@@ -174,13 +176,18 @@ public final class ProviderThrottle {
     private final Bucket bucket;
     private final ArrayDeque<Long> window = new ArrayDeque<>();
     private final long windowNanos = WINDOW.toNanos();
+    private final int step;
 
     SenderRate(int mps, LongSupplier nanos) {
       this.mps = mps;
-      long burst = Math.max(1, mps / 10);
+      this.step = Math.max(1, mps / 10);
+      long burst = Math.max(1, mps / 5);
       this.bucket =
           Bucket.builder()
-              .addLimit(l -> l.capacity(burst).refillGreedy(mps, Duration.ofSeconds(1)).initialTokens(burst))
+              // Refilled over the window's width, not a second: the bucket, not the window, is
+              // then what paces a busy sender (the window only stops bursts after a pause), so
+              // grants never wait on both and the rate stays within 1% of the configured one.
+              .addLimit(l -> l.capacity(burst).refillGreedy(mps, WINDOW).initialTokens(burst))
               .withCustomTimePrecision(
                   new TimeMeter() {
                     @Override
@@ -212,9 +219,9 @@ public final class ProviderThrottle {
       return n;
     }
 
-    /** When the next grant could be had. */
-    Duration nextIn(long now) {
-      long bucketWait = bucket.estimateAbilityToConsume(1).getNanosToWaitForRefill();
+    /** When a useful batch of grants (a tenth of a second's worth, or what is wanted) can be had. */
+    Duration nextIn(int wanted, long now) {
+      long bucketWait = bucket.estimateAbilityToConsume(Math.max(1, Math.min(wanted, step))).getNanosToWaitForRefill();
       long windowWait = window.size() >= mps ? window.peekFirst() + windowNanos - now : 0;
       return Duration.ofNanos(Math.max(1_000_000, Math.max(bucketWait, windowWait)));
     }

@@ -79,15 +79,15 @@ class ProviderThrottleTest {
   }
 
   @Test
-  void burstsAreAtMostATenthOfASecondsWorth() {
+  void burstsAreAtMostAFifthOfASecondsWorthAndRequestersComeBackForATenth() {
     Fixture f = new Fixture(ProviderThrottle.Limits.DEFAULTS);
-    assertThat(f.acquire("+15550100001", 100, 100).granted()).isEqualTo(10);
+    assertThat(f.acquire("+15550100001", 100, 100).granted()).isEqualTo(20);
     Permits later = f.acquire("+15550100001", 100, 100);
     assertThat(later.granted()).isZero();
     assertThat(later.heldBy()).isEmpty();
-    assertThat(later.askAgainIn()).isBetween(Duration.ofMillis(1), Duration.ofMillis(20));
+    assertThat(later.askAgainIn()).isBetween(Duration.ofMillis(90), Duration.ofMillis(110));
     // Senders are paced apart.
-    assertThat(f.acquire("+15550100002", 100, 100).granted()).isEqualTo(10);
+    assertThat(f.acquire("+15550100002", 100, 100).granted()).isEqualTo(20);
   }
 
   @Test

@@ -66,7 +66,7 @@ class TenantPermitsTest {
   void grantsArePacedAndDatedByTheThrottle() {
     Instant before = Instant.now();
     Permits p = acquire("cmp_a", 50);
-    assertThat(p.granted()).as("the sandbox short code's burst").isEqualTo(10);
+    assertThat(p.granted()).as("the sandbox short code's burst").isEqualTo(20);
     assertThat(p.issuedAt()).isBetween(before, Instant.now());
   }
 

@@ -1,0 +1,112 @@
+package io.outreach.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Provider pacing measured where the provider sees it, in the sandbox's request log: a sender's
+ * configured rate is kept over 20 seconds and never exceeded in any one second; a storm of 429s
+ * and an outage (which opens the circuit breaker) are absorbed without a failed message.
+ */
+class ThrottleIT {
+  private static TestEngine node;
+
+  @BeforeAll
+  static void start() {
+    node = TestEngine.start();
+  }
+
+  @AfterAll
+  static void stop() {
+    node.close();
+  }
+
+  @AfterEach
+  void noFaults() {
+    node.json("PUT", "/sandbox/faults", null, "{}");
+  }
+
+  private static String tenantWithSender(String id, int mps) {
+    node.json("POST", "/v1/tenants", node.token("platform", Role.PLATFORM),
+        "{\"id\":\"" + id + "\",\"name\":\"" + id + "\",\"timezone\":\"America/New_York\",\"monthlyBudgetCents\":0}");
+    var patched =
+        node.json("PATCH", "/v1/tenant", node.token(id, Role.ADMIN),
+            "{\"senders\":[{\"provider\":\"twilio\",\"from\":\"+15550100009\",\"kind\":\"long_code\",\"mps\":" + mps + "}]}");
+    assertThat(patched.statusCode()).as(patched.body()).isEqualTo(200);
+    return node.token(id, Role.OPERATOR);
+  }
+
+  private static List<JsonNode> log(String tenant) {
+    List<JsonNode> out = new ArrayList<>();
+    IntakeIT.body(node.get("/sandbox/log?tenant=" + tenant, null)).forEach(out::add);
+    return out;
+  }
+
+  @Test
+  void aConfiguredRateIsKeptAndNoSecondExceedsIt() {
+    String op = tenantWithSender("paced", 50);
+    String id = CampaignLifecycleIT.launch(node, op, 312, 1200, "");
+    CampaignLifecycleIT.awaitState(node, op, id, "completed", Duration.ofSeconds(90));
+    List<Instant> at = log("paced").stream().map(e -> Instant.parse(e.get("at").asText())).sorted().toList();
+    assertThat(at).hasSize(1200);
+    Instant t0 = at.get(0);
+    long inTwenty = at.stream().filter(t -> t.isBefore(t0.plusSeconds(20))).count();
+    System.out.printf("ThrottleIT: %d sends in the first 20 s at 50 mps (%.2f/s)%n", inTwenty, inTwenty / 20.0);
+    assertThat(inTwenty).as("sends in 20 s at 50 per second, within 2%").isBetween(980L, 1020L);
+    ArrayDeque<Instant> window = new ArrayDeque<>();
+    int worst = 0;
+    for (Instant t : at) {
+      window.addLast(t);
+      while (!window.peekFirst().isAfter(t.minusSeconds(1))) {
+        window.pollFirst();
+      }
+      worst = Math.max(worst, window.size());
+    }
+    assertThat(worst).as("most sends the sandbox saw in any one second").isLessThanOrEqualTo(50);
+  }
+
+  @Test
+  void aStormOf429sIsAbsorbedWithNoFailedMessage() {
+    String op = tenantWithSender("stormy", 100);
+    node.json("PUT", "/sandbox/faults", null, "{\"rateLimitPerSecond\":20}");
+    String id = CampaignLifecycleIT.launch(node, op, 415, 150, "");
+    JsonNode done = CampaignLifecycleIT.awaitState(node, op, id, "completed", Duration.ofSeconds(90));
+    assertThat(done.at("/counts/failed").asLong()).isZero();
+    assertThat(done.at("/counts/sent").asLong()).isEqualTo(150);
+    long refused = log("stormy").size();
+    Set<String> delivered = new HashSet<>();
+    log("stormy").forEach(e -> delivered.add(e.get("to").asText()));
+    assertThat(delivered).hasSize(150);
+    System.out.printf("ThrottleIT: 150 sent through a 20/s provider limit; %d requests logged%n", refused);
+  }
+
+  @Test
+  void anOutageOpensTheBreakerAndTheCampaignGoesOnWhenTheProviderReturns() {
+    String op = tenantWithSender("outage", 100);
+    String id = CampaignLifecycleIT.launch(node, op, 510, 400, "");
+    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> log("outage").size() >= 50);
+    node.json("PUT", "/sandbox/faults", null, "{\"outage\":true}");
+    // While the provider is down the campaign holds (the breaker is open), and fails nothing.
+    org.awaitility.Awaitility.await().pollDelay(Duration.ofSeconds(4)).atMost(Duration.ofSeconds(6)).untilAsserted(() -> {
+      JsonNode running = IntakeIT.body(node.get("/v1/campaigns/" + id, op));
+      assertThat(running.get("state").asText()).isEqualTo("running");
+      assertThat(running.at("/counts/failed").asLong()).isZero();
+    });
+    node.json("PUT", "/sandbox/faults", null, "{}");
+    JsonNode done = CampaignLifecycleIT.awaitState(node, op, id, "completed", Duration.ofSeconds(120));
+    assertThat(done.at("/counts/failed").asLong()).isZero();
+    assertThat(done.at("/counts/sent").asLong()).isEqualTo(400);
+  }
+}
