@@ -285,7 +285,7 @@ public final class Engine implements AutoCloseable {
                     settings.intake().defaultRegion(), settings.intake().maxUploadBytes())
                 .route()));
     if (settings.serveSandbox()) {
-      routes.add(new SandboxRoutes(system, SandboxSettings.DEFAULTS).route());
+      routes.add(new SandboxRoutes(system, SandboxSettings.DEFAULTS, publicUrl).route());
     }
     ServerBinding binding =
         await(

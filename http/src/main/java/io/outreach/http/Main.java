@@ -5,6 +5,7 @@ import com.typesafe.config.ConfigFactory;
 import io.outreach.config.Settings;
 import io.outreach.config.SettingsException;
 import io.outreach.http.sandbox.SandboxServer;
+import io.outreach.http.sandbox.SandboxSettings;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Arrays;
@@ -20,8 +21,10 @@ import org.slf4j.LoggerFactory;
 /**
  * The engine jar's entry point. {@code java -jar outreach-engine.jar [serve]} runs a node;
  * {@code token --tenant ID --roles admin[,operator] [--ttl 1h] [--sub NAME]} prints a token
- * signed with the configured secret; {@code sandbox [--port 9090] [--host 127.0.0.1]} serves only
- * the provider twins, with no database and no cluster.
+ * signed with the configured secret; {@code sandbox [--port 9090] [--host 127.0.0.1]
+ * [--engine-url URL] [--receipt-concurrency 64]} serves only the provider twins, with no database
+ * and no cluster, posting scripted replies to the engine at {@code --engine-url} (default
+ * {@code OUTREACH_PUBLIC_URL}).
  */
 public final class Main {
   private Main() {}
@@ -63,12 +66,27 @@ public final class Main {
   private static void sandbox(Map<String, String> opts) {
     int port = Integer.parseInt(opts.getOrDefault("port", "9090"));
     String host = opts.getOrDefault("host", "127.0.0.1");
+    String engineUrl = opts.getOrDefault("engine-url", System.getenv(SandboxServer.ENGINE_URL_VARIABLE));
+    if (engineUrl != null && !engineUrl.isBlank() && !engineUrl.matches("https?://[^/?#]+(/[^?#]*)?")) {
+      throw new IllegalArgumentException(
+          "--engine-url (or " + SandboxServer.ENGINE_URL_VARIABLE + ") must be an http(s) URL, got '"
+              + engineUrl + "'");
+    }
+    SandboxSettings settings =
+        SandboxSettings.DEFAULTS.withReceiptConcurrency(
+            Integer.parseInt(
+                opts.getOrDefault(
+                    "receipt-concurrency", Integer.toString(SandboxSettings.DEFAULT_RECEIPT_CONCURRENCY))));
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "outreach-sandbox", sandboxConfig());
     try {
       ServerBinding binding =
-          SandboxServer.start(system, host, port).toCompletableFuture().join();
+          SandboxServer.start(system, host, port, settings, () -> engineUrl)
+              .toCompletableFuture()
+              .join();
       LoggerFactory.getLogger(Main.class)
-          .info("sandbox providers listening on {}", binding.localAddress());
+          .info(
+              "sandbox providers listening on {}, replies to {}", binding.localAddress(),
+              engineUrl == null || engineUrl.isBlank() ? "(no engine URL)" : engineUrl);
     } catch (RuntimeException e) {
       LoggerFactory.getLogger(Main.class).error("sandbox failed to start: {}", e.getMessage(), e);
       system.terminate();
@@ -146,6 +164,9 @@ public final class Main {
         """
         usage: java -jar outreach-engine.jar [serve]
                java -jar outreach-engine.jar sandbox [--port 9090] [--host 127.0.0.1]
+                   [--engine-url http://127.0.0.1:8080] [--receipt-concurrency 64]
+                 (--engine-url: where scripted replies go; default $OUTREACH_PUBLIC_URL.
+                  --receipt-concurrency: delivery receipts posted at once, 1..4096)
                java -jar outreach-engine.jar token --tenant ID --roles admin[,operator] [--ttl 1h] [--sub NAME]""");
     System.exit(2);
   }

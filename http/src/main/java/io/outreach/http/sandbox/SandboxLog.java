@@ -11,9 +11,9 @@ import java.util.Map;
 import java.util.function.Supplier;
 
 /**
- * The twins' memory: every message request in arrival order, and the idempotency keys seen per
- * provider. Both are bounded (oldest dropped first) because the standalone sandbox runs through
- * whole load tests; one lock is plenty for a test twin.
+ * The twins' memory: every message request and scripted reply in arrival order, and the
+ * idempotency keys seen per provider. Both are bounded (oldest dropped first) because the
+ * standalone sandbox runs through whole load tests; one lock is plenty for a test twin.
  */
 final class SandboxLog {
   static final int DEFAULT_CAPACITY = 1_000_000;
@@ -37,7 +37,7 @@ final class SandboxLog {
   }
 
   /**
-   * Logs a request; a repeated (provider, idempotency key) gets the first message id and is
+   * Logs an outbound request; a repeated (provider, idempotency key) gets the first message id and is
    * marked duplicate, otherwise {@code newMessageId} names a new message.
    */
   synchronized SandboxLogEntry record(
@@ -56,13 +56,28 @@ final class SandboxLog {
     }
     SandboxLogEntry entry =
         new SandboxLogEntry(
-            ++lastId, provider, tenant, to, from, body, idempotencyKey, clock.instant(),
-            earlier != null, messageId);
+            ++lastId, provider, SandboxLogEntry.OUTBOUND, tenant, to, from, body, idempotencyKey,
+            clock.instant(), earlier != null, messageId);
+    append(entry);
+    return entry;
+  }
+
+  /** Logs a reply a twin posts to the engine as {@code messageId}. */
+  synchronized SandboxLogEntry recordInbound(
+      String provider, String tenant, String to, String from, String body, String messageId) {
+    SandboxLogEntry entry =
+        new SandboxLogEntry(
+            ++lastId, provider, SandboxLogEntry.INBOUND, tenant, to, from, body, null,
+            clock.instant(), false, messageId);
+    append(entry);
+    return entry;
+  }
+
+  private void append(SandboxLogEntry entry) {
     entries.addLast(entry);
     if (entries.size() > capacity) {
       entries.removeFirst();
     }
-    return entry;
   }
 
   /** Entries with an id above {@code since} (for {@code tenant} when not null), oldest first. */

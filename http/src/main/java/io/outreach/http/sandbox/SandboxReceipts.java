@@ -1,137 +1,284 @@
 package io.outreach.http.sandbox;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import io.outreach.engine.provider.SignalHouseSignature;
-import io.outreach.engine.provider.TwilioSignature;
-import java.net.URI;
-import java.net.URLEncoder;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.LinkedHashMap;
-import java.util.List;
+import java.util.ArrayDeque;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.TimeUnit;
-import java.util.stream.Collectors;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Posts delivery receipts for accepted messages to their status-callback URL, signed as the real
- * provider signs them: Twilio form posts with {@code X-Twilio-Signature}, SignalHouse JSON with
- * {@code X-SignalHouse-Timestamp/-Signature/-Delivery-Id}. Each message gets {@code sent} then
- * {@code delivered}, in that order; a failed post is retried a few times with the same delivery
- * id, like the providers do, so the engine's de-duplication is exercised.
+ * Delivers the receipts of accepted messages to their status-callback URLs through one bounded
+ * queue: at most {@link SandboxSettings#receiptConcurrency()} posts in flight, messages served in
+ * the order they were accepted, and per message {@code sent} strictly before its last receipt
+ * ({@code delivered} or {@code undelivered}), which is posted only once {@code sent} got a 2xx or
+ * was given up. A failed attempt (no 2xx, no answer in time) is retried as the provider would:
+ * Twilio once after a 15 s timeout, SignalHouse up to three attempts of 3 s each with a short
+ * backoff. A retry waits off the slots and goes ahead of new messages when due. A receipt given up
+ * is logged at WARN and counted ({@link #stats()}).
+ *
+ * <p>A queued message costs one small object (its log entry is kept by the log anyway, and
+ * callback URLs are shared per distinct URL), so a backlog of hundreds of thousands of receipts
+ * while the engine is down fits in a small heap; the queue refuses messages beyond
+ * {@link #MAX_QUEUED_MESSAGES}, giving their receipts up.
  */
 final class SandboxReceipts {
   private static final Logger log = LoggerFactory.getLogger(SandboxReceipts.class);
-  private static final List<String> STATUSES = List.of("sent", "delivered");
-  private static final int ATTEMPTS = 3;
-  private static final ObjectMapper JSON = new ObjectMapper();
 
-  private final SandboxSettings settings;
-  private final HttpClient client =
-      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  /** Messages waiting for their receipts beyond which new ones get none (and are counted). */
+  static final int MAX_QUEUED_MESSAGES = 1_000_000;
 
-  SandboxReceipts(SandboxSettings settings) {
-    this.settings = settings;
+  private static final int MAX_SHARED_URLS = 10_000;
+
+  /**
+   * How a provider retries a receipt.
+   *
+   * @param attempts attempts in all, the first included
+   * @param timeout how long one attempt waits for an answer
+   * @param backoff the wait before the second attempt; each further one waits this much longer
+   */
+  record Policy(int attempts, Duration timeout, Duration backoff) {
+    /** Twilio retries a status callback once; it waits 15 s for an answer. */
+    static final Policy TWILIO = new Policy(2, Duration.ofSeconds(15), Duration.ofSeconds(1));
+
+    /** SignalHouse makes three attempts of 3 s each, a short backoff between them. */
+    static final Policy SIGNALHOUSE =
+        new Policy(3, Duration.ofSeconds(3), Duration.ofMillis(500));
   }
 
-  /** Posts the receipts of {@code entry} in the background; failures are logged, not thrown. */
-  void deliver(SandboxLogEntry entry, String callbackUrl) {
-    CompletionStage<Boolean> chain = CompletableFuture.completedFuture(true);
-    for (String status : STATUSES) {
-      chain = chain.thenCompose(ignored -> post(entry, callbackUrl, status));
+  /**
+   * The counters of {@code GET /sandbox/stats}.
+   *
+   * @param concurrency the most posts in flight at once
+   * @param queued receipts neither posted nor given up yet (waiting, retrying or in flight)
+   * @param inFlight posts under way
+   * @param posted receipts the engine answered with a 2xx
+   * @param attempts posts made, retries included
+   * @param retried attempts after a failed one
+   * @param givenUp receipts dropped after their last failed attempt (or refused by a full queue)
+   */
+  record Stats(
+      int concurrency,
+      long queued,
+      int inFlight,
+      long posted,
+      long attempts,
+      long retried,
+      long givenUp) {}
+
+  /** One message's receipts still to post: which one, and its attempt. Kept small on purpose. */
+  private static final class Pending {
+    final SandboxLogEntry message;
+    final String callbackUrl;
+    final boolean undelivered;
+    /** 0 while posting {@code sent}, 1 while posting the last receipt. */
+    byte step;
+    /** The number of the attempt under way, from 1. */
+    byte attempt = 1;
+
+    Pending(SandboxLogEntry message, String callbackUrl, boolean undelivered) {
+      this.message = message;
+      this.callbackUrl = callbackUrl;
+      this.undelivered = undelivered;
     }
-    chain.exceptionally(
-        e -> {
-          log.warn("receipt for {} to {} failed: {}", entry.messageId(), callbackUrl, e.toString());
-          return false;
-        });
+
+    String status() {
+      return step == 0 ? "sent" : undelivered ? "undelivered" : "delivered";
+    }
   }
 
-  private CompletionStage<Boolean> post(SandboxLogEntry entry, String url, String status) {
-    if (entry.provider().equals("twilio")) {
-      Map<String, String> form = new LinkedHashMap<>();
-      form.put("MessageSid", entry.messageId());
-      form.put("MessageStatus", status);
-      form.put("To", entry.to());
-      form.put("From", entry.from());
-      form.put("AccountSid", settings.twilioAccountSid());
-      String signature = TwilioSignature.sign(settings.twilioAuthToken(), url, form);
-      return attempt(
-          1,
-          () ->
-              HttpRequest.newBuilder(URI.create(url))
-                  .timeout(Duration.ofSeconds(10))
-                  .header("Content-Type", "application/x-www-form-urlencoded")
-                  .header("X-Twilio-Signature", signature)
-                  .POST(HttpRequest.BodyPublishers.ofString(formEncode(form)))
-                  .build());
+  private final ActorSystem<?> system;
+  private final SandboxWebhooks webhooks;
+  private final int concurrency;
+  private final Map<String, Policy> policies;
+  private final Map<String, SandboxWebhooks.Pool> pools;
+  private final Executor executor;
+  private final Map<String, String> sharedUrls = new ConcurrentHashMap<>();
+
+  // Guarded by this.
+  private final ArrayDeque<Pending> fresh = new ArrayDeque<>();
+  private final ArrayDeque<Pending> retries = new ArrayDeque<>();
+  private int inFlight;
+
+  private final AtomicLong queued = new AtomicLong();
+  private final AtomicLong posted = new AtomicLong();
+  private final AtomicLong attempts = new AtomicLong();
+  private final AtomicLong retried = new AtomicLong();
+  private final AtomicLong givenUp = new AtomicLong();
+
+  SandboxReceipts(ActorSystem<?> system, SandboxWebhooks webhooks, int concurrency) {
+    this(
+        system, webhooks, concurrency,
+        Map.of("twilio", Policy.TWILIO, "signalhouse", Policy.SIGNALHOUSE));
+  }
+
+  /** With other retry policies per provider, for tests that cannot wait for real timeouts. */
+  SandboxReceipts(
+      ActorSystem<?> system, SandboxWebhooks webhooks, int concurrency, Map<String, Policy> policies) {
+    this.system = system;
+    this.webhooks = webhooks;
+    this.concurrency = concurrency;
+    this.policies = Map.copyOf(policies);
+    this.pools =
+        Map.of(
+            "twilio", webhooks.pool(concurrency, policies.get("twilio").timeout()),
+            "signalhouse", webhooks.pool(concurrency, policies.get("signalhouse").timeout()));
+    this.executor = system.executionContext();
+  }
+
+  /**
+   * Queues the receipts of {@code message}: {@code sent}, then {@code delivered}, or
+   * {@code undelivered} when {@code undelivered} is set.
+   */
+  void deliver(SandboxLogEntry message, String callbackUrl, boolean undelivered) {
+    boolean queuedNow = false;
+    synchronized (this) {
+      if (fresh.size() < MAX_QUEUED_MESSAGES) {
+        fresh.addLast(new Pending(message, shared(callbackUrl), undelivered));
+        queued.addAndGet(2);
+        queuedNow = true;
+      }
     }
-    Map<String, String> data = new LinkedHashMap<>();
-    data.put("messageId", entry.messageId());
-    data.put("status", status);
-    data.put("to", entry.to());
-    data.put("from", entry.from());
-    Map<String, Object> event = new LinkedHashMap<>();
-    event.put("event", "message.status");
-    event.put("data", data);
-    String body;
+    if (!queuedNow) {
+      givenUp.addAndGet(2);
+      log.warn(
+          "gave up the receipts of {} message {} to {}: {} messages are already waiting",
+          message.provider(), message.messageId(), callbackUrl, MAX_QUEUED_MESSAGES);
+      return;
+    }
+    pump();
+  }
+
+  Stats stats() {
+    int busy;
+    synchronized (this) {
+      busy = inFlight;
+    }
+    return new Stats(
+        concurrency, queued.get(), busy, posted.get(), attempts.get(), retried.get(),
+        givenUp.get());
+  }
+
+  /** Starts posts while there are free slots and work: due retries first, then new messages. */
+  private void pump() {
+    while (true) {
+      Pending next;
+      synchronized (this) {
+        if (inFlight >= concurrency) {
+          return;
+        }
+        next = retries.isEmpty() ? fresh.pollFirst() : retries.pollFirst();
+        if (next == null) {
+          return;
+        }
+        inFlight++;
+      }
+      attempt(next);
+    }
+  }
+
+  /** Posts the current receipt of {@code p} on a slot the caller holds. */
+  private void attempt(Pending p) {
+    attempts.incrementAndGet();
+    CompletionStage<Integer> answer;
     try {
-      body = JSON.writeValueAsString(event);
-    } catch (JsonProcessingException e) {
-      throw new IllegalStateException(e);
+      answer = webhooks.post(request(p), pools.get(p.message.provider()));
+    } catch (RuntimeException e) {
+      // A callback URL that is no URL: fails like an unreachable one.
+      answer = CompletableFuture.failedFuture(e);
     }
-    // Stable across retries of this delivery; each attempt is signed afresh with its own time.
-    String deliveryId = UUID.randomUUID().toString();
-    return attempt(
-        1,
-        () -> {
-          String timestamp = Long.toString(System.currentTimeMillis());
-          return HttpRequest.newBuilder(URI.create(url))
-              .timeout(Duration.ofSeconds(10))
-              .header("Content-Type", "application/json")
-              .header("X-SignalHouse-Timestamp", timestamp)
-              .header(
-                  "X-SignalHouse-Signature",
-                  SignalHouseSignature.sign(settings.signalHouseWebhookSecret(), timestamp, body))
-              .header("X-SignalHouse-Delivery-Id", deliveryId)
-              .POST(HttpRequest.BodyPublishers.ofString(body))
-              .build();
-        });
+    answer.whenCompleteAsync((status, error) -> settle(p, status, error), executor);
   }
 
-  private CompletionStage<Boolean> attempt(
-      int n, java.util.function.Supplier<HttpRequest> request) {
-    return client
-        .sendAsync(request.get(), HttpResponse.BodyHandlers.discarding())
-        .handle((response, error) -> error == null && response.statusCode() / 100 == 2)
-        .thenCompose(
-            ok -> {
-              if (ok || n >= ATTEMPTS) {
-                return CompletableFuture.completedFuture(ok);
-              }
-              return CompletableFuture.supplyAsync(
-                      () -> null,
-                      CompletableFuture.delayedExecutor(200L * n, TimeUnit.MILLISECONDS))
-                  .thenCompose(ignored -> attempt(n + 1, request));
-            });
+  private HttpRequest request(Pending p) {
+    return p.message.provider().equals("twilio")
+        ? webhooks.twilioStatus(p.message, p.callbackUrl, p.status())
+        : webhooks.signalHouseStatus(p.message, p.callbackUrl, p.status());
   }
 
-  static String formEncode(Map<String, String> form) {
-    return form.entrySet().stream()
-        .map(
-            e ->
-                URLEncoder.encode(e.getKey(), StandardCharsets.UTF_8)
-                    + "="
-                    + URLEncoder.encode(e.getValue(), StandardCharsets.UTF_8))
-        .collect(Collectors.joining("&"));
+  private void settle(Pending p, Integer status, Throwable error) {
+    if (error == null && status / 100 == 2) {
+      posted.incrementAndGet();
+      next(p);
+      return;
+    }
+    Policy policy = policies.get(p.message.provider());
+    if (p.attempt < policy.attempts()) {
+      retried.incrementAndGet();
+      Duration wait = policy.backoff().multipliedBy(p.attempt);
+      p.attempt++;
+      release();
+      system
+          .scheduler()
+          .scheduleOnce(
+              wait,
+              () -> {
+                synchronized (this) {
+                  retries.addLast(p);
+                }
+                pump();
+              },
+              system.executionContext());
+      return;
+    }
+    givenUp.incrementAndGet();
+    log.warn(
+        "gave up the {} receipt of {} message {} to {} after {} attempts: {}",
+        p.status(), p.message.provider(), p.message.messageId(), p.callbackUrl, p.attempt,
+        error == null ? "the engine answered " + status : reason(error, policy));
+    next(p);
+  }
+
+  /** The receipt of {@code p} is settled: on to its next one on the same slot, or free it. */
+  private void next(Pending p) {
+    queued.decrementAndGet();
+    if (p.step == 0) {
+      p.step = 1;
+      p.attempt = 1;
+      attempt(p);
+    } else {
+      release();
+    }
+  }
+
+  private void release() {
+    synchronized (this) {
+      inFlight--;
+    }
+    pump();
+  }
+
+  private static String reason(Throwable error, Policy policy) {
+    Throwable t = error;
+    while ((t instanceof CompletionException || t instanceof ExecutionException)
+        && t.getCause() != null) {
+      t = t.getCause();
+    }
+    if (t instanceof TimeoutException) {
+      return "no answer within " + policy.timeout().toMillis() + " ms";
+    }
+    return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+  }
+
+  /** One instance per distinct callback URL (the engine uses one per tenant and provider). */
+  private String shared(String url) {
+    String known = sharedUrls.get(url);
+    if (known != null) {
+      return known;
+    }
+    if (sharedUrls.size() >= MAX_SHARED_URLS) {
+      return url;
+    }
+    known = sharedUrls.putIfAbsent(url, url);
+    return known == null ? url : known;
   }
 }

@@ -31,10 +31,11 @@ import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
 /**
  * The provider twins under {@code /sandbox}: Twilio's Messages API and SignalHouse's send API
  * with their real request shapes and credentials checks, an inspectable request log
- * ({@code GET /sandbox/log}), injectable faults ({@code PUT /sandbox/faults}) and signed delivery
- * receipts. The tenant of a message is taken from its status-callback URL
- * ({@code /webhooks/{provider}/{tenantId}/...}), or else from a {@code tenant} field, since real
- * providers know nothing of tenants.
+ * ({@code GET /sandbox/log}), injectable faults ({@code PUT /sandbox/faults}), signed delivery
+ * receipts through a bounded queue (counted in {@code GET /sandbox/stats}) and scripted inbound
+ * replies ({@code POST /sandbox/replies}). The tenant of a message is taken from its
+ * status-callback URL ({@code /webhooks/{provider}/{tenantId}/...}), or else from a
+ * {@code tenant} field, since real providers know nothing of tenants.
  */
 public final class SandboxRoutes extends ApiDirectives {
   /** The most entries one {@code GET /sandbox/log} returns; page on with {@code since}. */
@@ -45,14 +46,22 @@ public final class SandboxRoutes extends ApiDirectives {
   private final SandboxSettings settings;
   private final SandboxLog log;
   private final SandboxReceipts receipts;
+  private final SandboxReplies replies;
   private final AtomicReference<SandboxFaults> faults = new AtomicReference<>(SandboxFaults.NONE);
   private final AtomicReference<TokenBucket> bucket = new AtomicReference<>();
 
-  public SandboxRoutes(ActorSystem<?> system, SandboxSettings settings) {
+  /**
+   * @param engineUrl the engine's public base URL ({@code http://127.0.0.1:8080}), where replies
+   *     are posted; asked at each reply, since an engine knows its port only once bound, and null
+   *     or blank when none is known (replies then fail with 502)
+   */
+  public SandboxRoutes(ActorSystem<?> system, SandboxSettings settings, Supplier<String> engineUrl) {
     super(system, null, 1024 * 1024);
     this.settings = settings;
     this.log = new SandboxLog(SandboxLog.DEFAULT_CAPACITY, Clock.systemUTC());
-    this.receipts = new SandboxReceipts(settings);
+    SandboxWebhooks webhooks = new SandboxWebhooks(system, settings);
+    this.receipts = new SandboxReceipts(system, webhooks, settings.receiptConcurrency());
+    this.replies = new SandboxReplies(webhooks, log, engineUrl);
   }
 
   public Route route() {
@@ -81,6 +90,15 @@ public final class SandboxRoutes extends ApiDirectives {
                                     "POST /sandbox/signalhouse/message/sms",
                                     () -> faulted("signalhouse", this::signalHouseMessage)))),
                 path("log", () -> get(() -> endpoint("GET /sandbox/log", this::readLog))),
+                path("stats", () -> get(() -> endpoint("GET /sandbox/stats", () -> json(stats())))),
+                path(
+                    "replies",
+                    () ->
+                        post(
+                            () ->
+                                endpoint(
+                                    "POST /sandbox/replies",
+                                    () -> jsonBody(SandboxReplies.Body.class, this::reply)))),
                 path(
                     "faults",
                     () ->
@@ -210,7 +228,10 @@ public final class SandboxRoutes extends ApiDirectives {
 
   // ---- shared ----
 
-  /** Logs the request and, unless it repeats an idempotency key, posts its receipts. */
+  /**
+   * Logs the request and, unless it repeats an idempotency key or receipts are switched off,
+   * queues its receipts (ending {@code undelivered} for the faults' share of messages).
+   */
   private SandboxLogEntry accept(
       String provider,
       String tenant,
@@ -221,8 +242,11 @@ public final class SandboxRoutes extends ApiDirectives {
       String callback,
       Supplier<String> newId) {
     SandboxLogEntry entry = log.record(provider, tenant, to, from, body, idempotencyKey, newId);
-    if (!entry.duplicate() && !blank(callback)) {
-      receipts.deliver(entry, callback);
+    SandboxFaults f = faults.get();
+    if (!entry.duplicate() && !blank(callback) && f.receipts()) {
+      boolean undelivered =
+          f.undeliveredRate() > 0 && ThreadLocalRandom.current().nextDouble() < f.undeliveredRate();
+      receipts.deliver(entry, callback, undelivered);
     }
     return entry;
   }
@@ -269,6 +293,28 @@ public final class SandboxRoutes extends ApiDirectives {
     bucket.set(next.rateLimitPerSecond() > 0 ? new TokenBucket(next.rateLimitPerSecond()) : null);
     faults.set(next);
     return json(next);
+  }
+
+  // ---- replies and stats ----
+
+  private Route reply(SandboxReplies.Body body) {
+    String problem = body.problem();
+    if (problem != null) {
+      return problem(Problem.Type.VALIDATION.with(problem));
+    }
+    return onSuccess(
+        replies.post(body),
+        outcome -> raw(outcome.delivered() ? 200 : 502, outcome.toJson(), Optional.empty()));
+  }
+
+  private Map<String, Object> stats() {
+    Map<String, Object> replyCounts = new LinkedHashMap<>();
+    replyCounts.put("posted", replies.posted());
+    replyCounts.put("failed", replies.failed());
+    Map<String, Object> stats = new LinkedHashMap<>();
+    stats.put("receipts", receipts.stats());
+    stats.put("replies", replyCounts);
+    return stats;
   }
 
   private Route readLog() {

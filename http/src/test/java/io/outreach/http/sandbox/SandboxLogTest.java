@@ -2,13 +2,15 @@ package io.outreach.http.sandbox;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
-/** The sandbox log's idempotency, paging, tenant filter and bound, without HTTP. */
+/** The sandbox log's idempotency, directions, time format, paging, tenant filter and bound. */
 class SandboxLogTest {
   private final Clock clock = Clock.fixed(Instant.parse("2025-11-25T16:00:00Z"), ZoneOffset.UTC);
   private final AtomicInteger ids = new AtomicInteger();
@@ -35,6 +37,32 @@ class SandboxLogTest {
     assertThat(noKey1.duplicate()).isFalse();
     assertThat(noKey2.duplicate()).isFalse();
     assertThat(first.at()).isEqualTo(clock.instant());
+  }
+
+  @Test
+  void repliesAreLoggedAsInboundBesideOutboundRequests() {
+    SandboxLog log = new SandboxLog(100, clock);
+    SandboxLogEntry sent = record(log, "twilio", "acme", "k1");
+    SandboxLogEntry reply = log.recordInbound("twilio", "acme", "+15550100001", "+12125550123", "STOP", "SM1");
+
+    assertThat(sent.direction()).isEqualTo(SandboxLogEntry.OUTBOUND);
+    assertThat(reply.direction()).isEqualTo(SandboxLogEntry.INBOUND);
+    assertThat(reply.messageId()).isEqualTo("SM1");
+    assertThat(reply.duplicate()).isFalse();
+    assertThat(reply.idempotencyKey()).isNull();
+    assertThat(log.since(0, "acme", 100)).containsExactly(sent, reply);
+  }
+
+  @Test
+  void atAlwaysCarriesMilliseconds() throws Exception {
+    ObjectMapper json = new ObjectMapper().registerModule(new JavaTimeModule());
+    SandboxLog whole = new SandboxLog(10, clock);
+    assertThat(json.readTree(json.writeValueAsString(record(whole, "twilio", "acme", null))).get("at").asText())
+        .isEqualTo("2025-11-25T16:00:00.000Z");
+    Clock micros = Clock.fixed(Instant.parse("2025-11-25T16:00:01.234567Z"), ZoneOffset.UTC);
+    SandboxLog fine = new SandboxLog(10, micros);
+    assertThat(json.readTree(json.writeValueAsString(record(fine, "twilio", "acme", null))).get("at").asText())
+        .isEqualTo("2025-11-25T16:00:01.234Z");
   }
 
   @Test

@@ -1,0 +1,194 @@
+package io.outreach.http.sandbox;
+
+import io.outreach.engine.message.OptOutKeywords;
+import io.outreach.engine.message.Segments;
+import io.outreach.engine.tenant.TenantId;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
+
+/**
+ * Scripted replies ({@code POST /sandbox/replies}): a person answers a text, and the twin posts
+ * the provider's signed inbound-message webhook to the engine, once, as the provider would, and
+ * reports what the engine answered. Twilio's webhook carries Advanced Opt-Out's
+ * {@code OptOutType} when the reply is one of its keywords. Each reply is logged with direction
+ * {@code inbound}. Replies have their own small connection pools, so a backlog of receipts never
+ * delays them.
+ */
+final class SandboxReplies {
+  private static final int MAX_CONNECTIONS = 32;
+
+  /**
+   * The body of {@code POST /sandbox/replies}.
+   *
+   * @param tenant whose webhook receives the reply
+   * @param from the person's phone
+   * @param to the tenant's sender number the person answers
+   * @param body the text
+   * @param provider {@code twilio} (the default) or {@code signalhouse}
+   */
+  record Body(String tenant, String from, String to, String body, String provider) {
+    String providerOrDefault() {
+      return provider == null ? "twilio" : provider;
+    }
+
+    /** What is wrong with this body, naming the field, or null when it is usable. */
+    String problem() {
+      if (tenant == null || tenant.isBlank()) {
+        return "tenant is required";
+      }
+      if (!TenantId.isValid(tenant)) {
+        return "tenant: " + TenantId.rule();
+      }
+      if (from == null || from.isBlank()) {
+        return "from is required";
+      }
+      if (to == null || to.isBlank()) {
+        return "to is required";
+      }
+      if (body == null) {
+        return "body is required";
+      }
+      if (!providerOrDefault().equals("twilio") && !providerOrDefault().equals("signalhouse")) {
+        return "provider must be twilio or signalhouse";
+      }
+      return null;
+    }
+  }
+
+  /**
+   * What the engine made of a reply.
+   *
+   * @param status the engine's HTTP status, or null when it could not be reached
+   * @param error why the reply did not land, or null when the engine answered 2xx
+   */
+  record Outcome(String provider, String messageId, Integer status, String error) {
+    boolean delivered() {
+      return error == null;
+    }
+
+    Map<String, Object> toJson() {
+      Map<String, Object> json = new LinkedHashMap<>();
+      json.put("provider", provider);
+      json.put("messageId", messageId);
+      json.put("status", status);
+      if (error != null) {
+        json.put("error", error);
+      }
+      return json;
+    }
+  }
+
+  private final SandboxWebhooks webhooks;
+  private final SandboxLog log;
+  private final Supplier<String> engineUrl;
+  private final Map<String, SandboxWebhooks.Pool> pools;
+  private final AtomicLong posted = new AtomicLong();
+  private final AtomicLong failed = new AtomicLong();
+
+  SandboxReplies(SandboxWebhooks webhooks, SandboxLog log, Supplier<String> engineUrl) {
+    this.webhooks = webhooks;
+    this.log = log;
+    this.engineUrl = engineUrl;
+    this.pools =
+        Map.of(
+            "twilio",
+            webhooks.pool(MAX_CONNECTIONS, SandboxReceipts.Policy.TWILIO.timeout()),
+            "signalhouse",
+            webhooks.pool(MAX_CONNECTIONS, SandboxReceipts.Policy.SIGNALHOUSE.timeout()));
+  }
+
+  /** Logs the reply and posts it to the engine; {@code reply} must have no problem. */
+  CompletionStage<Outcome> post(Body reply) {
+    String provider = reply.providerOrDefault();
+    String messageId =
+        provider.equals("twilio")
+            ? "SM" + UUID.randomUUID().toString().replace("-", "")
+            : UUID.randomUUID().toString();
+    log.recordInbound(provider, reply.tenant(), reply.to(), reply.from(), reply.body(), messageId);
+    String base = engineUrl.get();
+    if (base == null || base.isBlank()) {
+      failed.incrementAndGet();
+      return CompletableFuture.completedFuture(
+          new Outcome(
+              provider, messageId, null,
+              "no engine URL: start the sandbox with --engine-url or OUTREACH_PUBLIC_URL"));
+    }
+    base = base.endsWith("/") ? base.substring(0, base.length() - 1) : base;
+    HttpRequest request;
+    try {
+      request = provider.equals("twilio") ? twilio(base, reply, messageId) : signalHouse(base, reply, messageId);
+    } catch (RuntimeException e) {
+      failed.incrementAndGet();
+      return CompletableFuture.completedFuture(
+          new Outcome(provider, messageId, null, "the engine URL '" + base + "' is not usable"));
+    }
+    return webhooks
+        .post(request, pools.get(provider))
+        .handle(
+            (status, error) -> {
+              Outcome outcome;
+              if (error != null) {
+                outcome = new Outcome(provider, messageId, null, "the engine could not be reached: " + reason(error));
+              } else if (status / 100 != 2) {
+                outcome = new Outcome(provider, messageId, status, "the engine answered " + status);
+              } else {
+                outcome = new Outcome(provider, messageId, status, null);
+              }
+              (outcome.delivered() ? posted : failed).incrementAndGet();
+              return outcome;
+            });
+  }
+
+  /** Replies the engine answered with a 2xx. */
+  long posted() {
+    return posted.get();
+  }
+
+  /** Replies the engine refused or that could not reach it. */
+  long failed() {
+    return failed.get();
+  }
+
+  private HttpRequest twilio(String base, Body reply, String messageSid) {
+    String optOutType =
+        OptOutKeywords.classify(reply.body())
+            .map(
+                k ->
+                    switch (k) {
+                      case OPT_OUT -> "STOP";
+                      case OPT_IN -> "START";
+                      case HELP -> "HELP";
+                    })
+            .orElse(null);
+    return webhooks.twilioInbound(
+        base + "/webhooks/twilio/" + reply.tenant() + "/sms", messageSid, reply.from(), reply.to(),
+        reply.body(), Segments.count(reply.body()).segments(), optOutType);
+  }
+
+  private HttpRequest signalHouse(String base, Body reply, String messageId) {
+    return webhooks.signalHouseInbound(
+        base + "/webhooks/signalhouse/" + reply.tenant(), messageId, reply.from(), reply.to(),
+        reply.body());
+  }
+
+  private static String reason(Throwable error) {
+    Throwable t = error;
+    while ((t instanceof CompletionException || t instanceof ExecutionException)
+        && t.getCause() != null) {
+      t = t.getCause();
+    }
+    if (t instanceof TimeoutException) {
+      return "no answer in time";
+    }
+    return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+  }
+}
