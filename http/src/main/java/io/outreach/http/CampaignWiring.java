@@ -14,6 +14,7 @@ import io.outreach.engine.compliance.ContactLedger;
 import io.outreach.engine.compliance.ContactRules;
 import io.outreach.engine.compliance.Decision;
 import io.outreach.engine.compliance.GateFacts;
+import io.outreach.engine.provider.DispatchPacer;
 import io.outreach.engine.provider.Permits;
 import io.outreach.engine.provider.ProviderThrottle;
 import io.outreach.engine.provider.SendResult;
@@ -65,6 +66,10 @@ public final class CampaignWiring implements CampaignPorts, BlockPorts {
   private final ContactLedger ledger;
   private final ContactRules rules;
   private final Clock clock;
+  private final DispatchPacer pacer = new DispatchPacer();
+  // Send-time checks and dispatch have threads of their own: a queue behind other blocking work
+  // (reads, loads) would hold permitted calls back and release them in a bunch.
+  private final Executor sends;
 
   private CampaignWiring(
       ActorSystem<?> system,
@@ -83,6 +88,7 @@ public final class CampaignWiring implements CampaignPorts, BlockPorts {
     this.sharding = ClusterSharding.get(system);
     this.recipients = recipients;
     this.blocking = system.dispatchers().lookup(DispatcherSelector.blocking());
+    this.sends = system.dispatchers().lookup(DispatcherSelector.fromConfig("outreach.sends-dispatcher"));
     this.providers = providers;
     this.publicUrl = publicUrl;
     this.sandbox = sandbox;
@@ -229,7 +235,7 @@ public final class CampaignWiring implements CampaignPorts, BlockPorts {
                     ledger.reserve(
                         spec.tenantId(), candidates, rules, List.of(), clock.instant(),
                         c -> {
-                          if (permits.usableAt(clock.instant())) {
+                          if (paced(c.sender(), permits)) {
                             calls.put(c.key(), send(spec, byKey.get(c.key()), permits.trial()));
                           }
                         });
@@ -250,13 +256,24 @@ public final class CampaignWiring implements CampaignPorts, BlockPorts {
               release(spec, batch.isEmpty() ? null : batch.get(0).send().from(), permits, permits.granted() - calls.size());
               return attempts;
             },
-            blocking)
+            sends)
         .whenComplete(
             (ok, err) -> {
               if (err != null) {
                 release(spec, batch.isEmpty() ? null : batch.get(0).send().from(), permits, permits.granted());
               }
             });
+  }
+
+  /** Waits for the sender's turn at its rate, while the permits' lease lasts. */
+  private boolean paced(String sender, Permits permits) {
+    Duration left = Duration.between(clock.instant(), permits.issuedAt().plus(Permits.LEASE));
+    try {
+      return !left.isNegative() && pacer.await(sender, permits.mps(), left) && permits.usableAt(clock.instant());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
   }
 
   /** Gives {@code n} unused permits back to their throttle. */

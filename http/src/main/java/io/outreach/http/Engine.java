@@ -25,6 +25,7 @@ import io.outreach.engine.compliance.ContactRules;
 import io.outreach.engine.provider.ProviderThrottle;
 import io.outreach.persistence.BlockProjectionHandler;
 import io.outreach.persistence.ContactLedgerRepository;
+import io.outreach.persistence.TenantJdbc;
 import io.outreach.persistence.CampaignProjectionHandler;
 import io.outreach.persistence.CampaignReadModel;
 import io.outreach.persistence.Projections;
@@ -229,7 +230,9 @@ public final class Engine implements AutoCloseable {
     ContactRules rules = ContactRules.from(system.settings().config()).forProviders(!sandboxProviders);
     CampaignWiring.init(
         system, new RecipientStore(database.tenantJdbc()), providers::get, publicUrl, work,
-        sandboxProviders, new ContactLedgerRepository(database.tenantJdbc()), rules, campaignClock,
+        sandboxProviders,
+        // The send path's own connections, one per thread of its dispatcher.
+        new ContactLedgerRepository(new TenantJdbc(database.newPool("outreach-sends", 16, false))), rules, campaignClock,
         settings.campaignBlocksInFlight(), settings.tenantTagSlices());
     Projections.<CampaignEntity.Event>start(
         system, projectionPool, "campaigns", CampaignEntity.TAG_PREFIX, settings.tenantTagSlices(),

@@ -12,29 +12,31 @@ import java.util.Optional;
  * none may ({@code heldBy}: a kill switch, a suspension, an open circuit breaker) and when to ask
  * again. A {@code trial} grant is the one call a half-open circuit breaker lets through: its
  * failure says the provider is still down and does not count as an attempt of the message.
+ * {@code mps} is the sender's rate, which the caller also keeps when it dispatches (calls may
+ * wait a little between grant and dispatch, and must not reach the provider in a bunch).
  */
 public record Permits(
-    int granted, Optional<String> heldBy, Duration askAgainIn, boolean trial, Instant issuedAt)
+    int granted, Optional<String> heldBy, Duration askAgainIn, boolean trial, Instant issuedAt, int mps)
     implements CborSerializable {
 
   /** How long a grant stays usable. */
   public static final Duration LEASE = Duration.ofMillis(500);
 
-  public static Permits granted(int n, Instant issuedAt) {
-    return new Permits(n, Optional.empty(), Duration.ZERO, false, issuedAt);
+  public static Permits granted(int n, Instant issuedAt, int mps) {
+    return new Permits(n, Optional.empty(), Duration.ZERO, false, issuedAt, mps);
   }
 
-  public static Permits trial(Instant issuedAt) {
-    return new Permits(1, Optional.empty(), Duration.ZERO, true, issuedAt);
+  public static Permits trial(Instant issuedAt, int mps) {
+    return new Permits(1, Optional.empty(), Duration.ZERO, true, issuedAt, mps);
   }
 
   public static Permits held(String rule, Duration askAgainIn) {
-    return new Permits(0, Optional.of(rule), askAgainIn, false, null);
+    return new Permits(0, Optional.of(rule), askAgainIn, false, null, 0);
   }
 
   /** None now (the rate or the concurrency limit is used up); ask again after {@code in}. */
   public static Permits later(Duration in) {
-    return new Permits(0, Optional.empty(), in, false, null);
+    return new Permits(0, Optional.empty(), in, false, null, 0);
   }
 
   /** Whether a call may still start at {@code now} on this grant. */

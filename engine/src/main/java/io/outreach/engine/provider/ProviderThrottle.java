@@ -143,14 +143,14 @@ public final class ProviderThrottle {
         }
         trialOut = true;
         inFlight++;
-        return Permits.trial(a.issuedAt());
+        return Permits.trial(a.issuedAt(), a.mps());
       }
       int n = rate.take(Math.min(a.wanted(), room), now);
       if (n == 0) {
         return Permits.later(rate.nextIn(a.wanted(), now));
       }
       inFlight += n;
-      return Permits.granted(n, a.issuedAt());
+      return Permits.granted(n, a.issuedAt(), a.mps());
     }
 
     private void ended(Ended e) {
@@ -165,7 +165,13 @@ public final class ProviderThrottle {
           Duration wait = e.retryAfter() == null || e.retryAfter().isNegative() ? Duration.ofSeconds(1) : e.retryAfter();
           pausedUntil = Math.max(pausedUntil, nanos.getAsLong() + wait.toNanos());
         }
-        case UNUSED -> {}
+        case UNUSED -> {
+          // Never reached the provider: its place in the sender's rate is free again.
+          SenderRate rate = rates.get(e.sender());
+          if (rate != null) {
+            rate.giveBack();
+          }
+        }
       }
     }
   }
@@ -217,6 +223,14 @@ public final class ProviderThrottle {
         window.addLast(now);
       }
       return n;
+    }
+
+    /** Undoes the latest grant (it was not used). */
+    void giveBack() {
+      if (!window.isEmpty()) {
+        window.pollLast();
+        bucket.addTokens(1);
+      }
     }
 
     /** When a useful batch of grants (a tenth of a second's worth, or what is wanted) can be had. */

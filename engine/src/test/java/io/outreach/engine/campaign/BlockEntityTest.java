@@ -100,7 +100,7 @@ class BlockEntityTest {
     @Override
     public CompletionStage<Permits> permits(BlockSpec spec, String sender, int wanted) {
       Permits p = permits;
-      return CompletableFuture.completedFuture(p == null ? Permits.granted(wanted, Instant.now()) : p);
+      return CompletableFuture.completedFuture(p == null ? Permits.granted(wanted, Instant.now(), 100) : p);
     }
 
     @Override
@@ -292,11 +292,11 @@ class BlockEntityTest {
       ports.answer("cmp_1:0:0", new SendResult.Rejected(429, "too many requests", true, Optional.of(Duration.ofMillis(5))));
     }
     // The provider is down: calls on a half-open breaker's trial permit fail.
-    ports.permits = Permits.trial(Instant.now());
+    ports.permits = Permits.trial(Instant.now(), 100);
     for (int i = 1; i <= BlockEntity.MAX_ATTEMPTS + 1; i++) {
       int n = BlockEntity.MAX_ATTEMPTS + 3 + i;
       await().until(() -> ports.dispatched.size() == n);
-      ports.permits = Permits.trial(Instant.now());
+      ports.permits = Permits.trial(Instant.now(), 100);
       ports.answer("cmp_1:0:0", new SendResult.Rejected(503, "service unavailable", true, Optional.empty()));
     }
     int before = ports.dispatched.size();
