@@ -4,6 +4,7 @@ import static org.apache.pekko.http.javadsl.server.PathMatchers.segment;
 
 import io.outreach.engine.campaign.CampaignDefinition;
 import io.outreach.engine.campaign.CampaignEntity;
+import io.outreach.engine.campaign.CampaignPreview;
 import io.outreach.engine.campaign.CampaignView;
 import io.outreach.engine.compliance.BlockReason;
 import io.outreach.engine.compliance.Channel;
@@ -47,6 +48,8 @@ public final class CampaignRoutes extends ApiDirectives {
   private final ResumableWorkRepository work;
   private final CampaignReadModel readModel;
   private final boolean sandbox;
+  private final CampaignWiring wiring;
+  private final Map<String, java.math.BigDecimal> centsPerSegment;
 
   public CampaignRoutes(
       ActorSystem<?> system,
@@ -55,8 +58,12 @@ public final class CampaignRoutes extends ApiDirectives {
       Duration askTimeout,
       ResumableWorkRepository work,
       CampaignReadModel readModel,
-      boolean sandbox) {
+      boolean sandbox,
+      CampaignWiring wiring,
+      Map<String, java.math.BigDecimal> centsPerSegment) {
     super(system, auth, maxBodyBytes);
+    this.wiring = wiring;
+    this.centsPerSegment = Map.copyOf(centsPerSegment);
     this.sharding = ClusterSharding.get(system);
     this.askTimeout = askTimeout;
     this.work = work;
@@ -67,6 +74,20 @@ public final class CampaignRoutes extends ApiDirectives {
   /** A campaign in {@code GET /v1/campaigns}. */
   public record CampaignItem(
       String id, String name, String channel, String state, long recipients, Instant createdAt, Instant startAt) {}
+
+  /** {@code GET /v1/campaigns/{id}/preview}: what a launch now would do. */
+  public record PreviewBody(
+      long recipients, long eligible, Map<String, Long> blocked, long deferred, List<CampaignPreview.Slot> deferredUntil,
+      long estimatedCostCents, List<CampaignPreview.Slot> schedule) {
+    static PreviewBody of(CampaignPreview.Result r) {
+      Map<String, Long> blocked = new LinkedHashMap<>();
+      for (BlockReason reason : BlockReason.values()) {
+        blocked.put(CampaignBody.camel(reason), r.blocked().getOrDefault(reason, 0L));
+      }
+      return new PreviewBody(
+          r.recipients(), r.eligible(), blocked, r.deferred(), r.deferredUntil(), r.estimatedCostCents(), r.schedule());
+    }
+  }
 
   /** A recipient's message in {@code GET /v1/campaigns/{id}/messages}. */
   public record MessageItem(
@@ -116,7 +137,7 @@ public final class CampaignRoutes extends ApiDirectives {
           v.id(), v.name(), v.state(), counts, 0, v.blocks(), v.blocksFinished(), v.createdAt(), v.startAt());
     }
 
-    private static String camel(BlockReason r) {
+    static String camel(BlockReason r) {
       String[] parts = r.name().toLowerCase(Locale.ROOT).split("_");
       StringBuilder b = new StringBuilder(parts[0]);
       for (int i = 1; i < parts.length; i++) {
@@ -142,6 +163,17 @@ public final class CampaignRoutes extends ApiDirectives {
                         endpoint(
                             "GET /v1/campaigns/{id}",
                             () -> authenticated(Role.VIEWER, p -> ask(p, id, CampaignEntity.Get::new, StatusCodes.OK))))),
+        path(
+            segment("v1").slash("calendar"),
+            () -> get(() -> endpoint("GET /v1/calendar", () -> authenticated(Role.VIEWER, this::calendar)))),
+        path(
+            segment("v1").slash("campaigns").slash(segment()).slash("preview"),
+            id ->
+                get(
+                    () ->
+                        endpoint(
+                            "GET /v1/campaigns/{id}/preview",
+                            () -> authenticated(Role.VIEWER, p -> preview(p, id))))),
         path(
             segment("v1").slash("campaigns").slash(segment()).slash("messages"),
             id ->
@@ -221,6 +253,55 @@ public final class CampaignRoutes extends ApiDirectives {
                               .toList(),
                           more ? ListPage.encode(shown.get(shown.size() - 1).seq()) : null));
                 }));
+  }
+
+  /** The longest window {@code GET /v1/calendar} answers for. */
+  static final Duration MAX_CALENDAR_WINDOW = Duration.ofDays(92);
+
+  private Route calendar(Principal p) {
+    return parameterOptional(
+        "from",
+        from ->
+            parameterOptional(
+                "to",
+                to -> {
+                  Instant start;
+                  Instant end;
+                  try {
+                    start = from.map(Instant::parse).orElseGet(Instant::now);
+                    end = to.map(Instant::parse).orElse(start.plus(Duration.ofDays(7)));
+                  } catch (DateTimeParseException e) {
+                    return problem(Problem.Type.VALIDATION.with("from and to must be ISO-8601 instants, e.g. 2026-12-01T00:00:00Z"));
+                  }
+                  if (!end.isAfter(start) || Duration.between(start, end).compareTo(MAX_CALENDAR_WINDOW) > 0) {
+                    return problem(Problem.Type.VALIDATION.with("to must be after from, at most 92 days later"));
+                  }
+                  return answer(
+                      blocking(() -> readModel.calendar(p.tenantId(), start, end)),
+                      entries -> json(Map.of("from", start, "to", end, "items", entries)));
+                }));
+  }
+
+  private Route preview(Principal p, String id) {
+    if (!CAMPAIGN_ID.matcher(id).matches()) {
+      return problem(Problem.Type.NOT_FOUND.with("campaign " + id + " does not exist"));
+    }
+    CompletionStage<CampaignDefinition> definition =
+        ref(p.tenantId(), id).askWithStatus(CampaignEntity.GetDefinition::new, askTimeout);
+    CompletionStage<Tenant> tenant =
+        sharding.entityRefFor(TenantEntity.ENTITY_TYPE_KEY, p.tenantId()).askWithStatus(TenantEntity.Get::new, askTimeout);
+    return answer(
+        definition.thenCombine(tenant, (d, t) -> java.util.Map.entry(d, t))
+            .thenCompose(
+                dt -> {
+                  String provider = CampaignWiring.provider(dt.getKey(), dt.getValue());
+                  return blocking(
+                      () -> PreviewBody.of(
+                          wiring.preview(
+                              p.tenantId(), id, dt.getKey(), dt.getValue(),
+                              centsPerSegment.getOrDefault(provider, java.math.BigDecimal.ONE))));
+                }),
+        this::json);
   }
 
   private Route messages(Principal p, String id) {

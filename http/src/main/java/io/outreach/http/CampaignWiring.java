@@ -7,6 +7,7 @@ import io.outreach.engine.campaign.BlockPorts;
 import io.outreach.engine.campaign.BlockSpec;
 import io.outreach.engine.campaign.CampaignDefinition;
 import io.outreach.engine.campaign.CampaignEntity;
+import io.outreach.engine.campaign.CampaignPreview;
 import io.outreach.engine.campaign.CampaignPorts;
 import io.outreach.engine.campaign.Recipient;
 import io.outreach.engine.campaign.Send;
@@ -142,6 +143,52 @@ public final class CampaignWiring implements CampaignPorts, BlockPorts {
     return sharding.entityRefFor(TenantEntity.ENTITY_TYPE_KEY, tenantId).askWithStatus(TenantEntity.Get::new, ASK);
   }
 
+  // ---- preview ----
+
+  /**
+   * What launching the campaign now would do (a dry run, no side effects): its snapshot if it was
+   * launched, else its audience as it stands, a page of 500 at a time. Blocking.
+   */
+  CampaignPreview.Result preview(
+      String tenantId, String campaignId, CampaignDefinition d, Tenant tenant, java.math.BigDecimal centsPerSegment) {
+    String provider = provider(d, tenant);
+    double mps = 0;
+    for (String sender : senders(tenant, provider)) {
+      mps +=
+          tenant.senders(provider).stream().filter(s -> s.from().equals(sender)).findFirst()
+              .map(Sender::messagesPerSecond).orElse(Sender.SANDBOX.messagesPerSecond());
+    }
+    Instant now = clock.instant();
+    CampaignPreview preview =
+        new CampaignPreview(tenantId, campaignId, d, CampaignPreview.startOf(d, now), mps, centsPerSegment);
+    if (recipients.snapshotted(tenantId, campaignId)) {
+      for (int b = 0; ; b++) {
+        List<Recipient> page = recipients.block(tenantId, campaignId, b);
+        if (page.isEmpty()) {
+          break;
+        }
+        preview.add(page, ledger.planFacts(tenantId, phones(page), rules, now));
+      }
+    } else {
+      long after = 0;
+      long no = 0;
+      while (true) {
+        RecipientStore.Page page = recipients.audiencePage(tenantId, d.audience(), after, no, CampaignEntity.BLOCK_SIZE);
+        if (page.recipients().isEmpty()) {
+          break;
+        }
+        preview.add(page.recipients(), ledger.planFacts(tenantId, phones(page.recipients()), rules, now));
+        after = page.last();
+        no += page.recipients().size();
+      }
+    }
+    return preview.result();
+  }
+
+  private static List<String> phones(List<Recipient> page) {
+    return page.stream().map(Recipient::phone).filter(java.util.Objects::nonNull).toList();
+  }
+
   // ---- campaign ----
 
   @Override
@@ -194,7 +241,7 @@ public final class CampaignWiring implements CampaignPorts, BlockPorts {
 
   @Override
   public CompletionStage<GateFacts> gateFacts(BlockSpec spec, List<String> phones) {
-    return CompletableFuture.supplyAsync(() -> ledger.planFacts(spec.tenantId(), phones, rules), blocking);
+    return CompletableFuture.supplyAsync(() -> ledger.planFacts(spec.tenantId(), phones, rules, clock.instant()), blocking);
   }
 
   @Override

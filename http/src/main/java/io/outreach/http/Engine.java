@@ -150,6 +150,16 @@ public final class Engine implements AutoCloseable {
     }
   }
 
+  /** Cents per SMS segment by provider, {@code outreach.pricing} (see reference.conf). */
+  static Map<String, java.math.BigDecimal> pricing(Config config) {
+    Config p = config.getConfig("outreach.pricing");
+    Map<String, java.math.BigDecimal> cents = new java.util.HashMap<>();
+    for (String provider : p.root().keySet()) {
+      cents.put(provider, new java.math.BigDecimal(p.getString(provider + ".sms-segment-cents")));
+    }
+    return cents;
+  }
+
   /** The per-account throttle limits, {@code outreach.throttle} (see reference.conf). */
   static ProviderThrottle.Limits throttleLimits(Config config) {
     Config t = config.getConfig("outreach.throttle");
@@ -228,7 +238,7 @@ public final class Engine implements AutoCloseable {
             }));
     boolean sandboxProviders = settings.serveSandbox() || settings.sandboxUrl().isPresent();
     ContactRules rules = ContactRules.from(system.settings().config()).forProviders(!sandboxProviders);
-    CampaignWiring.init(
+    CampaignWiring wiring = CampaignWiring.init(
         system, new RecipientStore(database.tenantJdbc()), providers::get, publicUrl, work,
         sandboxProviders,
         // The send path's own connections, one per thread of its dispatcher.
@@ -276,7 +286,8 @@ public final class Engine implements AutoCloseable {
             new KillSwitchRoutes(system, auth, http.maxBodyBytes(), http.askTimeout()).route(),
             new CampaignRoutes(
                     system, auth, http.maxBodyBytes(), http.askTimeout(), work,
-                    new CampaignReadModel(database.tenantJdbc()), sandboxProviders)
+                    new CampaignReadModel(database.tenantJdbc()), sandboxProviders, wiring,
+                    pricing(system.settings().config()))
                 .route(),
             new WebhookRoutes(
                     system, http.maxBodyBytes(), receipts,

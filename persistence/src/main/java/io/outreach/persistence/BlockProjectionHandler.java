@@ -39,12 +39,40 @@ public final class BlockProjectionHandler
       return;
     }
     Instant at = Instant.ofEpochMilli(envelope.timestamp());
+    List<BlockEntity.Outcome> withNextStep =
+        envelope.event() instanceof BlockEntity.Outcomes o
+            ? o.outcomes().stream().filter(x -> x.nextStepAt() != null).toList()
+            : List.of();
     session.withConnection(
         c -> {
           TenantJdbc.bindTenant(c, tenantId);
           upsert(c, tenantId, campaignId, rows, at);
+          scheduleNextSteps(c, campaignId, withNextStep, at);
           return null;
         });
+  }
+
+  /** The follow-up of each sent message, shown as scheduled until it falls due. */
+  private static void scheduleNextSteps(Connection c, String campaignId, List<BlockEntity.Outcome> sent, Instant at)
+      throws SQLException {
+    if (sent.isEmpty()) {
+      return;
+    }
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "insert into messages (tenant_id, campaign_id, recipient_no, step, phone, sender, status, status_rank,"
+                + " due_at, updated_at)"
+                + " select m.tenant_id, m.campaign_id, m.recipient_no, t.stp, m.phone, m.sender, 'scheduled', 0, t.due, ?"
+                + " from unnest(?::bigint[], ?::int[], ?::timestamptz[]) as t(rcp, stp, due)"
+                + " join messages m on m.campaign_id = ? and m.recipient_no = t.rcp and m.step = t.stp - 1"
+                + " on conflict do nothing")) {
+      ps.setTimestamp(1, Timestamp.from(at));
+      ps.setArray(2, c.createArrayOf("bigint", sent.stream().map(BlockEntity.Outcome::recipient).toArray()));
+      ps.setArray(3, c.createArrayOf("integer", sent.stream().map(o -> o.step() + 1).toArray()));
+      ps.setArray(4, c.createArrayOf("timestamptz", sent.stream().map(o -> Timestamp.from(o.nextStepAt())).toArray()));
+      ps.setString(5, campaignId);
+      ps.executeUpdate();
+    }
   }
 
   static List<Row> rows(BlockEntity.Event event) {

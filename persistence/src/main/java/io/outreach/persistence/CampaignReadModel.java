@@ -34,6 +34,46 @@ public final class CampaignReadModel {
     }
   }
 
+  /**
+   * One scheduled execution: a campaign's start, or a number of its recipients' deferred sends or
+   * follow-ups (step) due within an hour from {@code at}.
+   */
+  public record CalendarEntry(String kind, String campaignId, String campaignName, Integer step, Instant at, long count) {}
+
+  /** Every scheduled execution of the tenant in [from, to), in time order. */
+  public List<CalendarEntry> calendar(String tenantId, Instant from, Instant to) {
+    return tenantJdbc.inTenant(
+        tenantId,
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "select 'campaign-start', campaign_id, name, null::int, start_at, 1::bigint from campaigns"
+                      + " where state = 'scheduled' and start_at >= ? and start_at < ?"
+                      + " union all"
+                      + " select case m.status when 'deferred' then 'deferred' else 'follow-up' end, m.campaign_id,"
+                      + " k.name, m.step, date_trunc('hour', m.due_at), count(*) from messages m"
+                      + " left join campaigns k on k.campaign_id = m.campaign_id"
+                      + " where m.status in ('deferred', 'scheduled') and m.due_at >= ? and m.due_at < ?"
+                      + " group by 1, 2, 3, 4, 5"
+                      + " order by 5, 2, 4 limit 10000")) {
+            ps.setTimestamp(1, Timestamp.from(from));
+            ps.setTimestamp(2, Timestamp.from(to));
+            ps.setTimestamp(3, Timestamp.from(from));
+            ps.setTimestamp(4, Timestamp.from(to));
+            List<CalendarEntry> out = new ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+              while (rs.next()) {
+                out.add(
+                    new CalendarEntry(
+                        rs.getString(1), rs.getString(2), rs.getString(3), (Integer) rs.getObject(4),
+                        rs.getTimestamp(5).toInstant(), rs.getLong(6)));
+              }
+            }
+            return out;
+          }
+        });
+  }
+
   /** The counters receipts and replies move. */
   public record Stats(long delivered, long undelivered, long replied, long optedOut) {
     public static final Stats NONE = new Stats(0, 0, 0, 0);

@@ -49,13 +49,14 @@ public final class ContactLedgerRepository implements ContactLedger {
   }
 
   @Override
-  public GateFacts planFacts(String tenantId, List<String> phones, ContactRules rules) {
+  public GateFacts planFacts(String tenantId, List<String> phones, ContactRules rules, Instant now) {
     return tenantJdbc.inTenant(
         tenantId,
         c ->
             new GateFacts(
                 List.of(), false, DncRepository.listed(c, phones), optedOut(c, phones), rules,
-                DncRepository.nationalCopyAsOf(c), Map.of(), Map.of()));
+                DncRepository.nationalCopyAsOf(c), priorContacts(c, phones, now.minus(window(rules)), Set.of()),
+                lastInbound(c, phones)));
   }
 
   @Override

@@ -24,6 +24,14 @@ public final class RecipientStore {
     this.tenantJdbc = tenantJdbc;
   }
 
+  /** The recipient columns of a lead, as a snapshot copies them (fields for the templates). */
+  private static final String RECIPIENT_OF_LEAD =
+      "lead_id, phone, timezones, state,"
+          + " jsonb_strip_nulls(jsonb_build_object('first_name', first_name, 'last_name', last_name,"
+          + " 'company', company, 'city', city, 'state', state, 'zip', zip, 'email', email,"
+          + " 'phone', phone)) || (select coalesce(jsonb_object_agg(k, v), '{}'::jsonb)"
+          + " from jsonb_each_text(attributes) a(k, v))";
+
   /**
    * Copies the audience's leads into recipients, numbered in lead order, in one statement; a
    * second call finds the snapshot and answers its size without copying again.
@@ -46,12 +54,7 @@ public final class RecipientStore {
               c.prepareStatement(
                   "insert into recipients (tenant_id, campaign_id, recipient_no, lead_id, phone, timezones,"
                       + " state, fields)"
-                      + " select tenant_id, ?, row_number() over (order by seq) - 1, lead_id, phone,"
-                      + " timezones, state,"
-                      + " jsonb_strip_nulls(jsonb_build_object('first_name', first_name, 'last_name', last_name,"
-                      + " 'company', company, 'city', city, 'state', state, 'zip', zip, 'email', email,"
-                      + " 'phone', phone)) || (select coalesce(jsonb_object_agg(k, v), '{}'::jsonb)"
-                      + " from jsonb_each_text(attributes) a(k, v))"
+                      + " select tenant_id, ?, row_number() over (order by seq) - 1, " + RECIPIENT_OF_LEAD
                       + " from leads where (?::text is null or import_id = ?)")) {
             ps.setString(1, campaignId);
             ps.setString(2, audience.importId());
@@ -60,6 +63,61 @@ public final class RecipientStore {
           }
         });
   }
+
+  /** Whether the campaign's audience has been snapshotted (it was launched). */
+  public boolean snapshotted(String tenantId, String campaignId) {
+    return tenantJdbc.inTenant(
+        tenantId,
+        c -> {
+          try (PreparedStatement ps = c.prepareStatement("select exists (select 1 from recipients where campaign_id = ?)")) {
+            ps.setString(1, campaignId);
+            try (ResultSet rs = ps.executeQuery()) {
+              rs.next();
+              return rs.getBoolean(1);
+            }
+          }
+        });
+  }
+
+  /**
+   * A page of the recipients a snapshot of {@code audience} would take now, without taking it:
+   * leads in snapshot order after lead position {@code afterSeq}, numbered from {@code firstNo}.
+   * Answers the page and the position to continue after.
+   */
+  public Page audiencePage(String tenantId, CampaignDefinition.Audience audience, long afterSeq, long firstNo, int limit) {
+    return tenantJdbc.inTenant(
+        tenantId,
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "select seq, " + RECIPIENT_OF_LEAD + "::text from leads"
+                      + " where (?::text is null or import_id = ?) and seq > ? order by seq limit ?")) {
+            ps.setString(1, audience.importId());
+            ps.setString(2, audience.importId());
+            ps.setLong(3, afterSeq);
+            ps.setInt(4, limit);
+            List<Recipient> out = new ArrayList<>();
+            long last = afterSeq;
+            try (ResultSet rs = ps.executeQuery()) {
+              while (rs.next()) {
+                last = rs.getLong(1);
+                java.sql.Array zones = rs.getArray(4);
+                out.add(
+                    new Recipient(
+                        firstNo + out.size(), rs.getString(2), rs.getString(3),
+                        zones == null ? List.of() : List.of((String[]) zones.getArray()), rs.getString(5),
+                        JSON.readValue(rs.getString(6), FIELDS)));
+              }
+            } catch (IOException e) {
+              throw new UncheckedIOException(e);
+            }
+            return new Page(out, last);
+          }
+        });
+  }
+
+  /** A page of recipients and the position to continue after. */
+  public record Page(List<Recipient> recipients, long last) {}
 
   /** Block {@code block}'s recipients, in recipient order. */
   public List<Recipient> block(String tenantId, String campaignId, int block) {

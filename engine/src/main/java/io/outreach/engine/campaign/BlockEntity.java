@@ -162,7 +162,10 @@ public final class BlockEntity
     DEFERRED
   }
 
-  /** A send's outcome at {@code at}; provider id, reason and rule as they apply. */
+  /**
+   * A send's outcome at {@code at}; provider id, reason and rule as they apply; for a sent message
+   * with a follow-up, when that is due ({@code nextStepAt}, so read models can show it).
+   */
   public record Outcome(
       long recipient,
       int step,
@@ -171,7 +174,8 @@ public final class BlockEntity
       String reason,
       BlockReason blockReason,
       Instant until,
-      Instant at)
+      Instant at,
+      Instant nextStepAt)
       implements CborSerializable {
     long slot() {
       return Send.slot(recipient, step);
@@ -546,7 +550,7 @@ public final class BlockEntity
       } else {
         blocked.add(
             new Outcome(f.recipient(), f.step(), OutcomeKind.BLOCKED, null, missingFieldRule((Rendered.Missing) rendered),
-                BlockReason.INVALID, null, now));
+                BlockReason.INVALID, null, now, null));
       }
     }
     List<Event> events = new ArrayList<>();
@@ -683,9 +687,9 @@ public final class BlockEntity
       }
       Decision decision = ((Attempt.Stopped) a).decision();
       if (decision instanceof Decision.Defer defer) {
-        pending.put(slot, new Outcome(a.recipient(), a.step(), OutcomeKind.DEFERRED, null, defer.rule(), null, defer.until(), now));
+        pending.put(slot, new Outcome(a.recipient(), a.step(), OutcomeKind.DEFERRED, null, defer.rule(), null, defer.until(), now, null));
       } else if (decision instanceof Decision.Block b) {
-        pending.put(slot, new Outcome(a.recipient(), a.step(), OutcomeKind.BLOCKED, null, b.rule(), b.reason(), null, now));
+        pending.put(slot, new Outcome(a.recipient(), a.step(), OutcomeKind.BLOCKED, null, b.rule(), b.reason(), null, now, null));
       }
     }
     pump(s);
@@ -702,7 +706,12 @@ public final class BlockEntity
     }
     Instant now = clock.instant();
     if (a.result() instanceof SendResult.Accepted ok) {
-      pending.put(a.slot(), new Outcome(x.recipient(), x.step(), OutcomeKind.SENT, ok.providerMessageId(), null, null, null, now));
+      Instant nextStepAt =
+          x.step() + 1 < s.spec().stepCount()
+              ? now.plus(Duration.ofHours(s.spec().steps().get(x.step()).afterHours()))
+              : null;
+      pending.put(
+          a.slot(), new Outcome(x.recipient(), x.step(), OutcomeKind.SENT, ok.providerMessageId(), null, null, null, now, nextStepAt));
     } else if (a.result() instanceof SendResult.Rejected r && r.status() == 429 || trial && retryable(a)) {
       // "Slow down" (the throttle pauses the account) or a provider still down: wait, but keep
       // the message's attempts for real failures.
@@ -724,7 +733,7 @@ public final class BlockEntity
         pump(s);
         return Effect().none();
       }
-      pending.put(a.slot(), new Outcome(x.recipient(), x.step(), OutcomeKind.FAILED, null, reason, null, null, now));
+      pending.put(a.slot(), new Outcome(x.recipient(), x.step(), OutcomeKind.FAILED, null, reason, null, null, now, null));
     }
     pump(s);
     return afterOutcome(s);

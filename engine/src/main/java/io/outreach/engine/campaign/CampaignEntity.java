@@ -69,6 +69,9 @@ public final class CampaignEntity
   /** Report the campaign. */
   public record Get(ActorRef<StatusReply<CampaignView>> replyTo) implements Command {}
 
+  /** Report the campaign's definition (for a preview). */
+  public record GetDefinition(ActorRef<StatusReply<CampaignDefinition>> replyTo) implements Command {}
+
   /** Launch now, or schedule for {@code startAt}. */
   public record Launch(String actor, ActorRef<StatusReply<CampaignView>> replyTo) implements Command {}
 
@@ -234,6 +237,12 @@ public final class CampaignEntity
     var b = newCommandHandlerWithReplyBuilder();
     b.forAnyState()
         .onCommand(Get.class, (s, c) -> s.status() == Status.NEW ? notFound(c.replyTo()) : Effect().reply(c.replyTo(), StatusReply.success(view(s))))
+        .onCommand(
+            GetDefinition.class,
+            (s, c) ->
+                s.status() == Status.NEW
+                    ? Effect().reply(c.replyTo(), Rejection.notFound("campaign " + campaignId() + " does not exist"))
+                    : Effect().reply(c.replyTo(), StatusReply.success(s.definition())))
         .onCommand(Create.class, this::onCreate)
         .onCommand(Launch.class, this::onLaunch)
         .onCommand(Pause.class, this::onPause)

@@ -15,10 +15,11 @@ import java.util.function.Consumer;
 public interface ContactLedger {
 
   /**
-   * The facts a batch is planned on (do-not-contact, opt-outs, the national copy's date): read
-   * without locks, as a first filter; {@link #reserve} decides again at the moment of sending.
+   * The facts of these numbers as they stand (do-not-contact, opt-outs, the national copy's
+   * date, prior contacts and replies), read without locks: what a batch is planned and a
+   * campaign previewed on; {@link #reserve} decides again at the moment of sending.
    */
-  GateFacts planFacts(String tenantId, List<String> phones, ContactRules rules);
+  GateFacts planFacts(String tenantId, List<String> phones, ContactRules rules, Instant now);
 
   /** A contact to make, recorded under its idempotency key (a resend is the same contact). */
   record Candidate(Contact contact, String key, String sender) {}

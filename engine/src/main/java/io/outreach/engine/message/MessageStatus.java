@@ -12,8 +12,10 @@ import java.util.Optional;
 public enum MessageStatus {
   /** The intent is journaled; no provider answer yet. */
   PENDING(0),
-  /** Waiting for its time: outside the recipient's legal hours, or a follow-up not yet due. */
+  /** Waiting for the recipient's legal hours. */
   DEFERRED(0),
+  /** A follow-up step that is not due yet. */
+  SCHEDULED(0),
   /** The provider accepted it. */
   QUEUED(1),
   /** The provider handed it to the carrier. */
