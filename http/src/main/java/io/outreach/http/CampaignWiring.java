@@ -131,6 +131,10 @@ public final class CampaignWiring implements CampaignPorts, BlockPorts {
     return own;
   }
 
+  static List<io.outreach.engine.compliance.FrequencyCap> caps(Tenant t) {
+    return t.frequencyCaps().stream().map(io.outreach.engine.tenant.ContactCap::toCap).toList();
+  }
+
   /** The provider a campaign uses: its own choice, else the tenant's first sender's, else Twilio. */
   static String provider(CampaignDefinition d, Tenant tenant) {
     if (d.provider() != null) {
@@ -159,6 +163,7 @@ public final class CampaignWiring implements CampaignPorts, BlockPorts {
               .map(Sender::messagesPerSecond).orElse(Sender.SANDBOX.messagesPerSecond());
     }
     Instant now = clock.instant();
+    ContactRules tenantRules = caps(tenant).isEmpty() ? rules : rules.withTenantCaps(caps(tenant));
     CampaignPreview preview =
         new CampaignPreview(tenantId, campaignId, d, CampaignPreview.startOf(d, now), mps, centsPerSegment);
     if (recipients.snapshotted(tenantId, campaignId)) {
@@ -167,7 +172,7 @@ public final class CampaignWiring implements CampaignPorts, BlockPorts {
         if (page.isEmpty()) {
           break;
         }
-        preview.add(page, ledger.planFacts(tenantId, phones(page), rules, now));
+        preview.add(page, ledger.planFacts(tenantId, phones(page), tenantRules, now));
       }
     } else {
       long after = 0;
@@ -177,7 +182,7 @@ public final class CampaignWiring implements CampaignPorts, BlockPorts {
         if (page.recipients().isEmpty()) {
           break;
         }
-        preview.add(page.recipients(), ledger.planFacts(tenantId, phones(page.recipients()), rules, now));
+        preview.add(page.recipients(), ledger.planFacts(tenantId, phones(page.recipients()), tenantRules, now));
         after = page.last();
         no += page.recipients().size();
       }
@@ -216,7 +221,9 @@ public final class CampaignWiring implements CampaignPorts, BlockPorts {
                 return;
               }
               BlockSpec spec =
-                  new BlockSpec(tenantId, campaignId, block, d.channel(), provider, senders, d.message(), d.steps(), d.window());
+                  new BlockSpec(
+                      tenantId, campaignId, block, d.channel(), provider, senders, d.message(), d.steps(), d.window(),
+                      caps(t));
               sharding.entityRefFor(BlockEntity.ENTITY_TYPE_KEY, spec.entityId()).tell(new BlockEntity.Start(spec));
             })
         .exceptionally(
@@ -241,7 +248,8 @@ public final class CampaignWiring implements CampaignPorts, BlockPorts {
 
   @Override
   public CompletionStage<GateFacts> gateFacts(BlockSpec spec, List<String> phones) {
-    return CompletableFuture.supplyAsync(() -> ledger.planFacts(spec.tenantId(), phones, rules, clock.instant()), blocking);
+    return CompletableFuture.supplyAsync(
+        () -> ledger.planFacts(spec.tenantId(), phones, spec.rules(rules), clock.instant()), blocking);
   }
 
   @Override
@@ -280,7 +288,7 @@ public final class CampaignWiring implements CampaignPorts, BlockPorts {
                 }
                 List<Decision> decisions =
                     ledger.reserve(
-                        spec.tenantId(), candidates, rules, List.of(), clock.instant(),
+                        spec.tenantId(), candidates, spec.rules(rules), List.of(), clock.instant(),
                         c -> {
                           if (paced(c.sender(), permits)) {
                             calls.put(c.key(), send(spec, byKey.get(c.key()), permits.trial()));

@@ -150,6 +150,29 @@ public final class Engine implements AutoCloseable {
     }
   }
 
+  /**
+   * The national do-not-call copy's age as a metric ({@code outreach_dnc_national_copy_age_days},
+   * -1 with no copy) and, while it is too old (or missing where one is required), an ERROR every
+   * hour: campaign sends are held until a fresh copy is loaded.
+   */
+  private static void watchNationalCopy(ActorSystem<?> system, DncRepository dnc, ContactRules rules, PrometheusMeterRegistry registry) {
+    Gauge.builder(
+            "outreach.dnc.national.copy.age.days",
+            dnc,
+            d -> d.nationalCopyAsOf().map(asOf -> (double) java.time.temporal.ChronoUnit.DAYS.between(asOf, java.time.LocalDate.now(java.time.ZoneOffset.UTC))).orElse(-1.0))
+        .register(registry);
+    Executor blocking = system.dispatchers().lookup(DispatcherSelector.blocking());
+    system.scheduler().scheduleAtFixedRate(Duration.ofSeconds(10), Duration.ofHours(1), () -> CompletableFuture.runAsync(() -> {
+      var asOf = dnc.nationalCopyAsOf();
+      boolean required = rules.nationalCopyRequired() == ContactRules.Requirement.ON;
+      boolean stale = asOf.map(d -> d.atStartOfDay(java.time.ZoneOffset.UTC).toInstant().plus(rules.nationalCopyMaxAge()).isBefore(java.time.Instant.now())).orElse(required);
+      if (stale) {
+        log.error("the national do-not-call copy is {} (at most {} days old is allowed): every campaign send is held"
+            + " until a fresh copy is loaded (POST /v1/dnc/national)", asOf.map(d -> "dated " + d).orElse("missing"), rules.nationalCopyMaxAge().toDays());
+      }
+    }, blocking), system.executionContext());
+  }
+
   /** Cents per SMS segment by provider, {@code outreach.pricing} (see reference.conf). */
   static Map<String, java.math.BigDecimal> pricing(Config config) {
     Config p = config.getConfig("outreach.pricing");
@@ -262,6 +285,7 @@ public final class Engine implements AutoCloseable {
             new WakeUps.Waker<>(CampaignEntity.ENTITY_TYPE_KEY, id -> CampaignEntity.Wake.INSTANCE)));
 
     PrometheusMeterRegistry registry = metrics(database);
+    watchNationalCopy(system, dnc, rules, registry);
     Executor blocking = system.dispatchers().lookup(DispatcherSelector.blocking());
     List<ReadinessCheck> checks =
         List.of(

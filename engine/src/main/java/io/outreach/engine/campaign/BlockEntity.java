@@ -74,6 +74,8 @@ public final class BlockEntity
   static final Duration BACKOFF_BASE = Duration.ofMillis(500);
   static final Duration BACKOFF_CAP = Duration.ofSeconds(30);
   static final Duration STORE_RETRY = Duration.ofSeconds(1);
+  /** How often sends held by a stale national do-not-call copy look again. */
+  static final Duration STALE_COPY_RECHECK = Duration.ofSeconds(10);
   /** Provider calls one block has open at once; the throttle paces them per sender. */
   static final int MAX_IN_FLIGHT = 32;
 
@@ -686,6 +688,16 @@ public final class BlockEntity
         continue;
       }
       Decision decision = ((Attempt.Stopped) a).decision();
+      if (decision instanceof Decision.Block b && b.reason() == BlockReason.DNC_STALE) {
+        // A platform condition, not the recipient's: like a kill switch it holds the send (no
+        // send goes out) and the work goes on by itself once a fresh copy is loaded.
+        if (!b.rule().equals(heldBy)) {
+          heldBy = b.rule();
+          ctx.getLog().warn("block {} held by {}", s.spec().entityId(), heldBy);
+        }
+        timers.startSingleTimer("retry-" + slot, new Retry(slot), STALE_COPY_RECHECK);
+        continue;
+      }
       if (decision instanceof Decision.Defer defer) {
         pending.put(slot, new Outcome(a.recipient(), a.step(), OutcomeKind.DEFERRED, null, defer.rule(), null, defer.until(), now, null));
       } else if (decision instanceof Decision.Block b) {

@@ -2,12 +2,14 @@ package io.outreach.engine.campaign;
 
 import io.outreach.engine.CborSerializable;
 import io.outreach.engine.compliance.Channel;
+import io.outreach.engine.compliance.FrequencyCap;
 import java.util.List;
 
 /**
  * What a block needs to run, handed over by its campaign: whose recipients (block {@code block}
  * of the campaign's snapshot), which messages (step 0 and the follow-ups), through which provider
- * and from which sender numbers, and in which local window.
+ * and from which sender numbers, in which local window, and under the tenant's own frequency caps
+ * (empty: the engine's defaults).
  */
 public record BlockSpec(
     String tenantId,
@@ -18,12 +20,14 @@ public record BlockSpec(
     List<String> senders,
     String message,
     List<CampaignDefinition.FollowUpStep> steps,
-    CampaignDefinition.SendWindow window)
+    CampaignDefinition.SendWindow window,
+    List<FrequencyCap> frequencyCaps)
     implements CborSerializable {
 
   public BlockSpec {
     senders = List.copyOf(senders);
     steps = steps == null ? List.of() : List.copyOf(steps);
+    frequencyCaps = frequencyCaps == null ? List.of() : List.copyOf(frequencyCaps);
     if (senders.isEmpty()) {
       throw new IllegalArgumentException("a block needs at least one sender");
     }
@@ -36,6 +40,11 @@ public record BlockSpec(
   /** The provider idempotency key of a recipient's step: {@code campaignId:recipient:step}. */
   public String idempotencyKey(long recipient, int step) {
     return campaignId + ":" + recipient + ":" + step;
+  }
+
+  /** The rules this block's contacts are decided by: {@code rules} with the tenant's own caps. */
+  public io.outreach.engine.compliance.ContactRules rules(io.outreach.engine.compliance.ContactRules rules) {
+    return frequencyCaps.isEmpty() ? rules : rules.withTenantCaps(frequencyCaps);
   }
 
   /** The number of messages a recipient can get: the first and each follow-up. */

@@ -11,7 +11,8 @@ import java.util.regex.Pattern;
 /**
  * A change to a tenant's settings: null fields stay as they are; {@code agentPolicies} replaces
  * the named agents' policies; {@code flags} sets the named flags (null removes one); {@code
- * senders} replaces the sender numbers.
+ * senders} replaces the sender numbers; {@code frequencyCaps} replaces the tenant's caps (an empty
+ * list restores the engine's defaults).
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record SettingsPatch(
@@ -20,7 +21,8 @@ public record SettingsPatch(
     Long monthlyBudgetCents,
     Map<String, AgentPolicy> agentPolicies,
     Map<String, Boolean> flags,
-    List<Sender> senders)
+    List<Sender> senders,
+    List<ContactCap> frequencyCaps)
     implements CborSerializable {
 
   private static final Pattern FLAG = Pattern.compile("[a-z0-9][a-z0-9_.-]{0,63}");
@@ -31,7 +33,8 @@ public record SettingsPatch(
         && monthlyBudgetCents == null
         && (agentPolicies == null || agentPolicies.isEmpty())
         && (flags == null || flags.isEmpty())
-        && senders == null;
+        && senders == null
+        && frequencyCaps == null;
   }
 
   /** Every problem with this patch; empty when it can be applied. */
@@ -69,6 +72,15 @@ public record SettingsPatch(
           problems.add(p);
         } else if (!seen.add(s.from())) {
           problems.add("senders[" + i + "].from " + s.from() + " is listed twice");
+        }
+      }
+    }
+    if (frequencyCaps != null) {
+      for (int i = 0; i < frequencyCaps.size(); i++) {
+        ContactCap cap = frequencyCaps.get(i);
+        String p = cap == null ? "frequencyCaps[" + i + "] must be an object" : cap.problem(i);
+        if (p != null) {
+          problems.add(p);
         }
       }
     }

@@ -20,12 +20,14 @@ public record Tenant(
     SortedMap<String, Boolean> flags,
     KillSwitches killSwitches,
     List<Sender> senders,
+    List<ContactCap> frequencyCaps,
     Instant createdAt,
     Instant updatedAt)
     implements CborSerializable {
 
   public Tenant {
     senders = senders == null ? List.of() : List.copyOf(senders);
+    frequencyCaps = frequencyCaps == null ? List.of() : List.copyOf(frequencyCaps);
   }
 
   /** The sender numbers of {@code provider}, in the order the tenant listed them. */
@@ -44,7 +46,7 @@ public record Tenant(
     AgentPolicy.AGENTS.forEach(a -> policies.put(a, AgentPolicy.initial()));
     return new Tenant(
         e.tenantId(), e.name(), e.timezone(), e.monthlyBudgetCents(), Status.ACTIVE, null,
-        policies, new TreeMap<>(), KillSwitches.none(), List.of(), e.at(), e.at());
+        policies, new TreeMap<>(), KillSwitches.none(), List.of(), List.of(), e.at(), e.at());
   }
 
   Tenant apply(SettingsPatch p, Instant at) {
@@ -69,24 +71,25 @@ public record Tenant(
         p.timezone() != null ? p.timezone() : timezone,
         p.monthlyBudgetCents() != null ? p.monthlyBudgetCents() : monthlyBudgetCents,
         status, suspendedReason, policies, newFlags, killSwitches,
-        p.senders() != null ? p.senders() : senders, createdAt, at);
+        p.senders() != null ? p.senders() : senders,
+        p.frequencyCaps() != null ? p.frequencyCaps() : frequencyCaps, createdAt, at);
   }
 
   Tenant suspend(String reason, Instant at) {
     return new Tenant(
         id, name, timezone, monthlyBudgetCents, Status.SUSPENDED, reason, agentPolicies, flags,
-        killSwitches, senders, createdAt, at);
+        killSwitches, senders, frequencyCaps, createdAt, at);
   }
 
   Tenant resume(Instant at) {
     return new Tenant(
         id, name, timezone, monthlyBudgetCents, Status.ACTIVE, null, agentPolicies, flags,
-        killSwitches, senders, createdAt, at);
+        killSwitches, senders, frequencyCaps, createdAt, at);
   }
 
   Tenant withKillSwitches(KillSwitches next) {
     return new Tenant(
         id, name, timezone, monthlyBudgetCents, status, suspendedReason, agentPolicies, flags,
-        next, senders, createdAt, updatedAt);
+        next, senders, frequencyCaps, createdAt, updatedAt);
   }
 }

@@ -38,7 +38,7 @@ import org.junit.jupiter.api.Test;
 class BlockEntityTest {
   private static final Instant T0 = Instant.parse("2026-11-25T15:00:00Z");
   private static final BlockSpec SPEC =
-      new BlockSpec("acme", "cmp_1", 0, Channel.SMS, "twilio", List.of("+15550100001"), "Hi {{first_name}}", List.of(), null);
+      new BlockSpec("acme", "cmp_1", 0, Channel.SMS, "twilio", List.of("+15550100001"), "Hi {{first_name}}", List.of(), null, List.of());
   private static ActorTestKit testKit;
 
   /** A clock the test moves. */
@@ -393,7 +393,7 @@ class BlockEntityTest {
     BlockSpec withSteps =
         new BlockSpec(
             "acme", "cmp_2", 0, Channel.SMS, "twilio", List.of("+15550100001", "+15550100002"), "Hi {{first_name}}",
-            List.of(new CampaignDefinition.FollowUpStep(48, "Still keen, {{first_name}}?")), null);
+            List.of(new CampaignDefinition.FollowUpStep(48, "Still keen, {{first_name}}?")), null, List.of());
     kit = kitFor(withSteps);
     ports.recipients.add(r(0, "+12125550100", "Ann"));
     ports.recipients.add(r(1, "+12125550101", "Bob"));
@@ -433,7 +433,7 @@ class BlockEntityTest {
     BlockSpec withSteps =
         new BlockSpec(
             "acme", "cmp_3", 0, Channel.SMS, "twilio", List.of("+15550100001"), "Hi {{first_name}}",
-            List.of(new CampaignDefinition.FollowUpStep(24, "Again, {{first_name}}")), null);
+            List.of(new CampaignDefinition.FollowUpStep(24, "Again, {{first_name}}")), null, List.of());
     kit = kitFor(withSteps);
     ports.recipients.add(r(0, "+12125550100", "Ann"));
     kit.runCommand(new BlockEntity.Start(withSteps));
@@ -481,7 +481,7 @@ class BlockEntityTest {
   @Test
   void stickySendersAreStableAndSpreadAcrossNumbers() {
     List<String> senders = List.of("+15550100001", "+15550100002", "+15550100003");
-    BlockSpec spec = new BlockSpec("acme", "cmp_4", 0, Channel.SMS, "twilio", senders, "Hi", List.of(), null);
+    BlockSpec spec = new BlockSpec("acme", "cmp_4", 0, Channel.SMS, "twilio", senders, "Hi", List.of(), null, List.of());
     Map<String, Integer> use = new java.util.HashMap<>();
     for (int i = 0; i < 3000; i++) {
       String phone = "+1212555" + String.format("%04d", i);
