@@ -13,26 +13,18 @@ import io.outreach.engine.campaign.Recipient;
 import io.outreach.engine.campaign.Send;
 import io.outreach.engine.compliance.ContactLedger;
 import io.outreach.engine.compliance.ContactRules;
-import io.outreach.engine.compliance.Decision;
 import io.outreach.engine.compliance.GateFacts;
-import io.outreach.engine.provider.DispatchPacer;
 import io.outreach.engine.provider.Permits;
-import io.outreach.engine.provider.ProviderThrottle;
-import io.outreach.engine.provider.SendResult;
 import io.outreach.engine.provider.SmsProvider;
-import io.outreach.engine.provider.SmsRequest;
 import io.outreach.engine.tenant.Sender;
 import io.outreach.engine.tenant.Tenant;
 import io.outreach.engine.tenant.TenantEntity;
 import io.outreach.persistence.RecipientStore;
 import io.outreach.persistence.ResumableWorkRepository;
-import java.net.URLEncoder;
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -67,10 +59,7 @@ public final class CampaignWiring implements CampaignPorts, BlockPorts {
   private final ContactLedger ledger;
   private final ContactRules rules;
   private final Clock clock;
-  private final DispatchPacer pacer = new DispatchPacer();
-  // Send-time checks and dispatch have threads of their own: a queue behind other blocking work
-  // (reads, loads) would hold permitted calls back and release them in a bunch.
-  private final Executor sends;
+  private final OneWayOut out;
 
   private CampaignWiring(
       ActorSystem<?> system,
@@ -89,7 +78,7 @@ public final class CampaignWiring implements CampaignPorts, BlockPorts {
     this.sharding = ClusterSharding.get(system);
     this.recipients = recipients;
     this.blocking = system.dispatchers().lookup(DispatcherSelector.blocking());
-    this.sends = system.dispatchers().lookup(DispatcherSelector.fromConfig("outreach.sends-dispatcher"));
+    this.out = new OneWayOut(system, providers, publicUrl, ledger, clock);
     this.providers = providers;
     this.publicUrl = publicUrl;
     this.sandbox = sandbox;
@@ -254,11 +243,7 @@ public final class CampaignWiring implements CampaignPorts, BlockPorts {
 
   @Override
   public CompletionStage<Permits> permits(BlockSpec spec, String sender, int wanted) {
-    return sharding
-        .entityRefFor(TenantEntity.ENTITY_TYPE_KEY, spec.tenantId())
-        .ask(
-            r -> new TenantEntity.AcquirePermits(spec.provider(), sender, spec.campaignId(), null, spec.channel(), wanted, r),
-            ASK);
+    return out.permits(spec.tenantId(), spec.provider(), sender, spec.campaignId(), null, spec.channel(), wanted);
   }
 
   @Override
@@ -268,113 +253,29 @@ public final class CampaignWiring implements CampaignPorts, BlockPorts {
     return CompletableFuture.completedFuture(Set.of());
   }
 
-  /**
-   * Reserves the batch in the person ledger (the gate's send-time checks under each person's
-   * lock) and starts the allowed calls inside that reservation, while their permits' lease
-   * lasts. Every permit ends at its throttle: with the call's outcome, or unused.
-   */
+  /** A permitted batch through the one way out. */
   @Override
   public CompletionStage<List<Attempt>> attempt(BlockSpec spec, List<Attempt.Request> batch, Permits permits) {
-    return CompletableFuture.supplyAsync(
-            () -> {
-              Map<String, CompletionStage<SendResult>> calls = new HashMap<>();
+    List<OneWayOut.Outbound> outbound =
+        batch.stream()
+            .map(r -> new OneWayOut.Outbound(r.contact(), r.send().from(), r.send().body(), r.send().idempotencyKey()))
+            .toList();
+    return out.attempt(spec.tenantId(), spec.provider(), outbound, permits, spec.rules(rules))
+        .thenApply(
+            results -> {
               List<Attempt> attempts = new ArrayList<>(batch.size());
-              if (!batch.isEmpty() && permits.usableAt(clock.instant())) {
-                Map<String, Send> byKey = new HashMap<>();
-                List<ContactLedger.Candidate> candidates = new ArrayList<>();
-                for (Attempt.Request r : batch) {
-                  byKey.put(r.send().idempotencyKey(), r.send());
-                  candidates.add(new ContactLedger.Candidate(r.contact(), r.send().idempotencyKey(), r.send().from()));
-                }
-                List<Decision> decisions =
-                    ledger.reserve(
-                        spec.tenantId(), candidates, spec.rules(rules), List.of(), clock.instant(),
-                        c -> {
-                          if (paced(c.sender(), permits)) {
-                            calls.put(c.key(), send(spec, byKey.get(c.key()), permits.trial()));
-                          }
-                        });
-                for (int i = 0; i < batch.size(); i++) {
-                  Send x = batch.get(i).send();
-                  Decision d = decisions.get(i);
-                  CompletionStage<SendResult> call = calls.get(x.idempotencyKey());
-                  attempts.add(
-                      call != null
-                          ? new Attempt.Dispatched(x.recipient(), x.step(), call)
-                          : d instanceof Decision.Allow
-                              ? new Attempt.Returned(x.recipient(), x.step())
-                              : new Attempt.Stopped(x.recipient(), x.step(), d));
-                }
-              } else {
-                batch.forEach(r -> attempts.add(new Attempt.Returned(r.send().recipient(), r.send().step())));
+              for (int i = 0; i < batch.size(); i++) {
+                Send x = batch.get(i).send();
+                OneWayOut.Result r = results.get(i);
+                attempts.add(
+                    r instanceof OneWayOut.Result.Called c
+                        ? new Attempt.Dispatched(x.recipient(), x.step(), c.answer())
+                        : r instanceof OneWayOut.Result.Stopped st
+                            ? new Attempt.Stopped(x.recipient(), x.step(), st.decision())
+                            : new Attempt.Returned(x.recipient(), x.step()));
               }
-              release(spec, batch.isEmpty() ? null : batch.get(0).send().from(), permits, permits.granted() - calls.size());
               return attempts;
-            },
-            sends)
-        .whenComplete(
-            (ok, err) -> {
-              if (err != null) {
-                release(spec, batch.isEmpty() ? null : batch.get(0).send().from(), permits, permits.granted());
-              }
             });
-  }
-
-  /** Waits for the sender's turn at its rate, while the permits' lease lasts. */
-  private boolean paced(String sender, Permits permits) {
-    Duration left = Duration.between(clock.instant(), permits.issuedAt().plus(Permits.LEASE));
-    try {
-      return !left.isNegative() && pacer.await(sender, permits.mps(), left) && permits.usableAt(clock.instant());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return false;
-    }
-  }
-
-  /** Gives {@code n} unused permits back to their throttle. */
-  private void release(BlockSpec spec, String sender, Permits permits, int n) {
-    for (int i = 0; i < n; i++) {
-      callEnded(spec, new ProviderThrottle.Ended(sender, ProviderThrottle.CallOutcome.UNUSED, null, permits.trial()));
-    }
-  }
-
-  private void callEnded(BlockSpec spec, ProviderThrottle.Ended ended) {
-    sharding
-        .entityRefFor(TenantEntity.ENTITY_TYPE_KEY, spec.tenantId())
-        .tell(new TenantEntity.CallEnded(spec.provider(), ended));
-  }
-
-  /** One provider call; the status callback names the message, so its receipts find it at once. */
-  private CompletionStage<SendResult> send(BlockSpec spec, Send x, boolean trial) {
-    SmsProvider provider = providers.get().get(spec.provider());
-    if (provider == null) {
-      callEnded(spec, new ProviderThrottle.Ended(x.from(), ProviderThrottle.CallOutcome.UNUSED, null, trial));
-      return CompletableFuture.completedFuture(
-          new SendResult.Rejected(0, "no " + spec.provider() + " account is configured", false, Optional.empty()));
-    }
-    String ref = "?ref=" + URLEncoder.encode(x.idempotencyKey(), StandardCharsets.UTF_8);
-    String callback =
-        spec.provider().equals("twilio")
-            ? publicUrl.get() + "/webhooks/twilio/" + spec.tenantId() + "/status" + ref
-            : publicUrl.get() + "/webhooks/signalhouse/" + spec.tenantId() + ref;
-    return provider
-        .send(new SmsRequest(spec.tenantId(), x.from(), x.to(), x.body(), x.idempotencyKey(), callback))
-        .whenComplete((result, error) -> callEnded(spec, ended(x.from(), result, error, trial)));
-  }
-
-  /** What a call's answer tells its throttle. */
-  static ProviderThrottle.Ended ended(String sender, SendResult result, Throwable error, boolean trial) {
-    if (error != null) {
-      return new ProviderThrottle.Ended(sender, ProviderThrottle.CallOutcome.FAILED, null, trial);
-    }
-    if (result instanceof SendResult.Rejected r) {
-      ProviderThrottle.CallOutcome outcome =
-          r.status() == 429
-              ? ProviderThrottle.CallOutcome.THROTTLED
-              : r.retryable() ? ProviderThrottle.CallOutcome.FAILED : ProviderThrottle.CallOutcome.REFUSED;
-      return new ProviderThrottle.Ended(sender, outcome, r.retryAfter().orElse(null), trial);
-    }
-    return new ProviderThrottle.Ended(sender, ProviderThrottle.CallOutcome.SUCCEEDED, null, trial);
   }
 
   private void tellCampaign(BlockSpec spec, CampaignEntity.Command command) {

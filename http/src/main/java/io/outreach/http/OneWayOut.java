@@ -1,0 +1,193 @@
+package io.outreach.http;
+
+import io.outreach.engine.compliance.Channel;
+import io.outreach.engine.compliance.Contact;
+import io.outreach.engine.compliance.ContactLedger;
+import io.outreach.engine.compliance.ContactRules;
+import io.outreach.engine.compliance.Decision;
+import io.outreach.engine.provider.DispatchPacer;
+import io.outreach.engine.provider.Permits;
+import io.outreach.engine.provider.ProviderThrottle;
+import io.outreach.engine.provider.SendResult;
+import io.outreach.engine.provider.SmsProvider;
+import io.outreach.engine.provider.SmsRequest;
+import io.outreach.engine.tenant.TenantEntity;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
+import java.util.function.Supplier;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.DispatcherSelector;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+
+/**
+ * The one way out: every outbound contact, a campaign's or a conversation's reply, takes this
+ * path and no other. A batch gets permits from its tenant's throttle (kill switches, suspension,
+ * rates, concurrency, breaker); is reserved in the person ledger, where the ComplianceGate
+ * decides each contact on the person's current facts under the person's lock; and the allowed
+ * calls are dispatched there, paced at the sender's rate, while the permits' lease lasts. Every
+ * permit ends at its throttle, with the call's outcome or unused.
+ */
+final class OneWayOut {
+  private static final Duration ASK = Duration.ofSeconds(10);
+
+  /** One contact to make: how the gate sees it, what to send, and its idempotency key. */
+  record Outbound(Contact contact, String from, String body, String key) {}
+
+  /** What became of one outbound: the provider was called, it must wait for a permit, or the gate stopped it. */
+  sealed interface Result {
+    /** The call started; {@code answer} completes with the provider's answer. */
+    record Called(CompletionStage<SendResult> answer) implements Result {}
+
+    /** Not attempted: its permit's lease ran out first. */
+    record NotNow() implements Result {}
+
+    /** The gate decided not now, or not at all. */
+    record Stopped(Decision decision) implements Result {}
+  }
+
+  private final ClusterSharding sharding;
+  private final Supplier<Map<String, SmsProvider>> providers;
+  private final Supplier<String> publicUrl;
+  private final ContactLedger ledger;
+  private final Clock clock;
+  private final DispatchPacer pacer = new DispatchPacer();
+  // Send-time checks and dispatch have threads of their own: a queue behind other blocking work
+  // (reads, loads) would hold permitted calls back and release them in a bunch.
+  private final Executor sends;
+
+  OneWayOut(
+      ActorSystem<?> system, Supplier<Map<String, SmsProvider>> providers, Supplier<String> publicUrl,
+      ContactLedger ledger, Clock clock) {
+    this.sharding = ClusterSharding.get(system);
+    this.providers = providers;
+    this.publicUrl = publicUrl;
+    this.ledger = ledger;
+    this.clock = clock;
+    this.sends = system.dispatchers().lookup(DispatcherSelector.fromConfig("outreach.sends-dispatcher"));
+  }
+
+  /** Asks the tenant for up to {@code wanted} calls from {@code sender}. */
+  CompletionStage<Permits> permits(
+      String tenantId, String provider, String sender, String campaignId, String agent, Channel channel, int wanted) {
+    return sharding
+        .entityRefFor(TenantEntity.ENTITY_TYPE_KEY, tenantId)
+        .ask(r -> new TenantEntity.AcquirePermits(provider, sender, campaignId, agent, channel, wanted, r), ASK);
+  }
+
+  /**
+   * Reserves and dispatches a batch (one sender) on {@code permits}; the results are in batch
+   * order and complete once every dispatched call has started.
+   */
+  CompletionStage<List<Result>> attempt(
+      String tenantId, String provider, List<Outbound> batch, Permits permits, ContactRules rules) {
+    String sender = batch.isEmpty() ? null : batch.get(0).from();
+    return CompletableFuture.supplyAsync(
+            () -> {
+              Map<String, CompletionStage<SendResult>> calls = new HashMap<>();
+              List<Result> results = new ArrayList<>(batch.size());
+              if (!batch.isEmpty() && permits.usableAt(clock.instant())) {
+                Map<String, Outbound> byKey = new HashMap<>();
+                List<ContactLedger.Candidate> candidates = new ArrayList<>();
+                for (Outbound o : batch) {
+                  byKey.put(o.key(), o);
+                  candidates.add(new ContactLedger.Candidate(o.contact(), o.key(), o.from()));
+                }
+                List<Decision> decisions =
+                    ledger.reserve(
+                        tenantId, candidates, rules, List.of(), clock.instant(),
+                        c -> {
+                          if (paced(c.sender(), permits)) {
+                            calls.put(c.key(), call(tenantId, provider, byKey.get(c.key()), permits.trial()));
+                          }
+                        });
+                for (int i = 0; i < batch.size(); i++) {
+                  CompletionStage<SendResult> call = calls.get(batch.get(i).key());
+                  Decision d = decisions.get(i);
+                  results.add(
+                      call != null
+                          ? new Result.Called(call)
+                          : d instanceof Decision.Allow ? new Result.NotNow() : new Result.Stopped(d));
+                }
+              } else {
+                batch.forEach(o -> results.add(new Result.NotNow()));
+              }
+              release(tenantId, provider, sender, permits, permits.granted() - calls.size());
+              return results;
+            },
+            sends)
+        .whenComplete(
+            (ok, err) -> {
+              if (err != null) {
+                release(tenantId, provider, sender, permits, permits.granted());
+              }
+            });
+  }
+
+  /** Waits for the sender's turn at its rate, while the permits' lease lasts. */
+  private boolean paced(String sender, Permits permits) {
+    Duration left = Duration.between(clock.instant(), permits.issuedAt().plus(Permits.LEASE));
+    try {
+      return !left.isNegative() && pacer.await(sender, permits.mps(), left) && permits.usableAt(clock.instant());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
+  /** Gives {@code n} unused permits back to their throttle. */
+  private void release(String tenantId, String provider, String sender, Permits permits, int n) {
+    for (int i = 0; i < n; i++) {
+      callEnded(tenantId, provider, new ProviderThrottle.Ended(sender, ProviderThrottle.CallOutcome.UNUSED, null, permits.trial()));
+    }
+  }
+
+  private void callEnded(String tenantId, String provider, ProviderThrottle.Ended ended) {
+    sharding.entityRefFor(TenantEntity.ENTITY_TYPE_KEY, tenantId).tell(new TenantEntity.CallEnded(provider, ended));
+  }
+
+  /**
+   * One provider call. The status callback carries the message's key ({@code ?ref=}), so its
+   * receipts find the message at once.
+   */
+  private CompletionStage<SendResult> call(String tenantId, String providerName, Outbound o, boolean trial) {
+    SmsProvider provider = providers.get().get(providerName);
+    if (provider == null) {
+      callEnded(tenantId, providerName, new ProviderThrottle.Ended(o.from(), ProviderThrottle.CallOutcome.UNUSED, null, trial));
+      return CompletableFuture.completedFuture(
+          new SendResult.Rejected(0, "no " + providerName + " account is configured", false, Optional.empty()));
+    }
+    String ref = "?ref=" + URLEncoder.encode(o.key(), StandardCharsets.UTF_8);
+    String callback =
+        providerName.equals("twilio")
+            ? publicUrl.get() + "/webhooks/twilio/" + tenantId + "/status" + ref
+            : publicUrl.get() + "/webhooks/signalhouse/" + tenantId + ref;
+    return provider
+        .send(new SmsRequest(tenantId, o.from(), o.contact().phone(), o.body(), o.key(), callback))
+        .whenComplete((result, error) -> callEnded(tenantId, providerName, ended(o.from(), result, error, trial)));
+  }
+
+  /** What a call's answer tells its throttle. */
+  static ProviderThrottle.Ended ended(String sender, SendResult result, Throwable error, boolean trial) {
+    if (error != null) {
+      return new ProviderThrottle.Ended(sender, ProviderThrottle.CallOutcome.FAILED, null, trial);
+    }
+    if (result instanceof SendResult.Rejected r) {
+      ProviderThrottle.CallOutcome outcome =
+          r.status() == 429
+              ? ProviderThrottle.CallOutcome.THROTTLED
+              : r.retryable() ? ProviderThrottle.CallOutcome.FAILED : ProviderThrottle.CallOutcome.REFUSED;
+      return new ProviderThrottle.Ended(sender, outcome, r.retryAfter().orElse(null), trial);
+    }
+    return new ProviderThrottle.Ended(sender, ProviderThrottle.CallOutcome.SUCCEEDED, null, trial);
+  }
+}
