@@ -37,7 +37,20 @@ public record Settings(
       Optional<String> publicUrl,
       boolean trustForwardedHeaders,
       String twilioAuthToken,
-      String signalHouseSecret) {}
+      String signalHouseSecret,
+      java.util.Map<String, String> tenantTwilioAuthTokens,
+      java.util.Map<String, String> tenantSignalHouseSecrets) {
+
+    /** The Twilio auth token that signs {@code tenantId}'s webhooks: its own account's, else the engine's. */
+    public String twilioAuthToken(String tenantId) {
+      return tenantTwilioAuthTokens.getOrDefault(tenantId, twilioAuthToken);
+    }
+
+    /** The SignalHouse secret that signs {@code tenantId}'s webhooks: its own account's, else the engine's. */
+    public String signalHouseSecret(String tenantId) {
+      return tenantSignalHouseSecrets.getOrDefault(tenantId, signalHouseSecret);
+    }
+  }
 
   /** Lead intake: the largest CSV upload, and the region for numbers without a country code. */
   public record Intake(long maxUploadBytes, String defaultRegion) {}
@@ -96,7 +109,9 @@ public record Settings(
                   optional(c, "public-url").map(u -> u.replaceAll("/+$", "")),
                   c.getBoolean("webhooks.trust-forwarded-headers"),
                   c.getString("providers.twilio.auth-token"),
-                  c.getString("providers.signalhouse.webhook-secret")),
+                  c.getString("providers.signalhouse.webhook-secret"),
+                  perTenant(c, "twilio.auth-token"),
+                  perTenant(c, "signalhouse.webhook-secret")),
               c.getBoolean("sandbox.serve"),
               optional(c, "sandbox.url").map(u -> u.replaceAll("/+$", "")),
               (int) positive(c, "campaigns.max-blocks-in-flight", c.getInt("campaigns.max-blocks-in-flight")));
@@ -113,6 +128,23 @@ public record Settings(
   /** True when no external database is configured and the embedded one runs. */
   public boolean embeddedDatabase() {
     return db.url.isEmpty();
+  }
+
+  /**
+   * {@code outreach.providers.tenants.<tenant>.<key>}: a tenant's own provider account secrets
+   * (from a mounted secret in production), which sign that tenant's webhooks.
+   */
+  private static java.util.Map<String, String> perTenant(Config c, String key) {
+    java.util.Map<String, String> out = new java.util.HashMap<>();
+    if (c.hasPath("providers.tenants")) {
+      Config tenants = c.getConfig("providers.tenants");
+      for (String tenant : tenants.root().keySet()) {
+        if (tenants.hasPath(tenant + "." + key)) {
+          out.put(tenant, tenants.getString(tenant + "." + key));
+        }
+      }
+    }
+    return java.util.Map.copyOf(out);
   }
 
   private static Optional<String> optional(Config c, String key) {

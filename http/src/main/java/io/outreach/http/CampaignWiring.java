@@ -60,6 +60,7 @@ public final class CampaignWiring implements CampaignPorts, BlockPorts {
   private final ContactRules rules;
   private final Clock clock;
   private final OneWayOut out;
+  private final io.outreach.persistence.CampaignReadModel readModel;
 
   private CampaignWiring(
       ActorSystem<?> system,
@@ -70,7 +71,9 @@ public final class CampaignWiring implements CampaignPorts, BlockPorts {
       boolean sandbox,
       ContactLedger ledger,
       ContactRules rules,
-      Clock clock) {
+      Clock clock,
+      OneWayOut out,
+      io.outreach.persistence.CampaignReadModel readModel) {
     this.work = work;
     this.ledger = ledger;
     this.rules = rules;
@@ -78,7 +81,8 @@ public final class CampaignWiring implements CampaignPorts, BlockPorts {
     this.sharding = ClusterSharding.get(system);
     this.recipients = recipients;
     this.blocking = system.dispatchers().lookup(DispatcherSelector.blocking());
-    this.out = new OneWayOut(system, providers, publicUrl, ledger, clock);
+    this.out = out;
+    this.readModel = readModel;
     this.providers = providers;
     this.publicUrl = publicUrl;
     this.sandbox = sandbox;
@@ -98,10 +102,12 @@ public final class CampaignWiring implements CampaignPorts, BlockPorts {
       ContactLedger ledger,
       ContactRules rules,
       Clock clock,
+      OneWayOut out,
+      io.outreach.persistence.CampaignReadModel readModel,
       int maxBlocksInFlight,
       int tagSlices) {
     CampaignWiring w =
-        new CampaignWiring(system, recipients, providers, publicUrl, work, sandbox, ledger, rules, clock);
+        new CampaignWiring(system, recipients, providers, publicUrl, work, sandbox, ledger, rules, clock, out, readModel);
     w.sharding.init(
         Entity.of(
             CampaignEntity.ENTITY_TYPE_KEY,
@@ -246,11 +252,13 @@ public final class CampaignWiring implements CampaignPorts, BlockPorts {
     return out.permits(spec.tenantId(), spec.provider(), sender, spec.campaignId(), null, spec.channel(), wanted);
   }
 
+  /**
+   * Numbers a campaign of the tenant has sent to before: their first message carried the opt-out
+   * disclosure already.
+   */
   @Override
   public CompletionStage<Set<String>> contactedBefore(BlockSpec spec, List<String> phones) {
-    // Conversations (inbound issue) will know; until then every first message of a campaign
-    // carries the disclosure, which is never wrong, only sometimes repeated.
-    return CompletableFuture.completedFuture(Set.of());
+    return CompletableFuture.supplyAsync(() -> readModel.contacted(spec.tenantId(), phones), blocking);
   }
 
   /** A permitted batch through the one way out. */

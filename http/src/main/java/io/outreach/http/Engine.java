@@ -25,6 +25,10 @@ import io.outreach.engine.compliance.ContactRules;
 import io.outreach.engine.provider.ProviderThrottle;
 import io.outreach.persistence.BlockProjectionHandler;
 import io.outreach.persistence.ContactLedgerRepository;
+import io.outreach.engine.conversation.ConversationEntity;
+import io.outreach.persistence.ConversationProjectionHandler;
+import io.outreach.persistence.ConversationReadModel;
+import io.outreach.persistence.ConversationStore;
 import io.outreach.persistence.TenantJdbc;
 import io.outreach.persistence.CampaignProjectionHandler;
 import io.outreach.persistence.CampaignReadModel;
@@ -261,12 +265,20 @@ public final class Engine implements AutoCloseable {
             }));
     boolean sandboxProviders = settings.serveSandbox() || settings.sandboxUrl().isPresent();
     ContactRules rules = ContactRules.from(system.settings().config()).forProviders(!sandboxProviders);
+    // The send path's own connections, one per thread of its dispatcher.
+    ContactLedgerRepository contacts = new ContactLedgerRepository(new TenantJdbc(database.newPool("outreach-sends", 16, false)));
+    OneWayOut out = new OneWayOut(system, providers::get, publicUrl, contacts, campaignClock);
+    CampaignReadModel campaignReads = new CampaignReadModel(database.tenantJdbc());
     CampaignWiring wiring = CampaignWiring.init(
         system, new RecipientStore(database.tenantJdbc()), providers::get, publicUrl, work,
-        sandboxProviders,
-        // The send path's own connections, one per thread of its dispatcher.
-        new ContactLedgerRepository(new TenantJdbc(database.newPool("outreach-sends", 16, false))), rules, campaignClock,
-        settings.campaignBlocksInFlight(), settings.tenantTagSlices());
+        sandboxProviders, contacts, rules, campaignClock, out, campaignReads, settings.campaignBlocksInFlight(),
+        settings.tenantTagSlices());
+    ConversationWiring conversations =
+        ConversationWiring.init(
+            system, new ConversationStore(database.tenantJdbc()), out, rules, campaignClock, settings.tenantTagSlices());
+    Projections.<ConversationEntity.Event>start(
+        system, projectionPool, "conversations", ConversationEntity.TAG_PREFIX, settings.tenantTagSlices(),
+        ConversationProjectionHandler::new);
     Projections.<CampaignEntity.Event>start(
         system, projectionPool, "campaigns", CampaignEntity.TAG_PREFIX, settings.tenantTagSlices(),
         CampaignProjectionHandler::new);
@@ -278,6 +290,7 @@ public final class Engine implements AutoCloseable {
     ResumableWork.wake(system, work, ImportJob.ENTITY_TYPE_KEY, id -> ImportJob.Resume.INSTANCE);
     ResumableWork.wake(system, work, CampaignEntity.ENTITY_TYPE_KEY, id -> CampaignEntity.Wake.INSTANCE);
     ResumableWork.wake(system, work, BlockEntity.ENTITY_TYPE_KEY, id -> BlockEntity.Wake.INSTANCE);
+    ResumableWork.wake(system, work, ConversationEntity.ENTITY_TYPE_KEY, id -> ConversationEntity.Wake.INSTANCE);
     WakeUps.init(
         system, work, Duration.ofSeconds(1), campaignClock,
         List.of(
@@ -308,13 +321,16 @@ public final class Engine implements AutoCloseable {
                 .route(),
             new LeadRoutes(system, auth, new LeadRepository(database.tenantJdbc())).route(),
             new KillSwitchRoutes(system, auth, http.maxBodyBytes(), http.askTimeout()).route(),
+            new ConversationRoutes(
+                    system, auth, new ConversationReadModel(database.tenantJdbc()), settings.intake().defaultRegion())
+                .route(),
             new CampaignRoutes(
                     system, auth, http.maxBodyBytes(), http.askTimeout(), work,
-                    new CampaignReadModel(database.tenantJdbc()), sandboxProviders, wiring,
+                    campaignReads, sandboxProviders, wiring,
                     pricing(system.settings().config()))
                 .route(),
             new WebhookRoutes(
-                    system, http.maxBodyBytes(), receipts,
+                    system, http.maxBodyBytes(), receipts, conversations,
                     settings.webhooks(), publicUrl, java.time.Clock.systemUTC())
                 .route(),
             new DncRoutes(

@@ -5,6 +5,7 @@ import static org.apache.pekko.http.javadsl.server.PathMatchers.segment;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.outreach.config.Settings;
+import io.outreach.engine.conversation.InboundEffect;
 import io.outreach.engine.message.MessageStatus;
 import io.outreach.engine.provider.SignalHouseSignature;
 import io.outreach.engine.provider.TwilioSignature;
@@ -27,11 +28,14 @@ import org.slf4j.LoggerFactory;
  * Provider webhooks (no token: the provider's signature is the credential). Each delivery is
  * verified (constant-time), stored and deduplicated before the 2xx, and processed after; a forged,
  * missing or stale signature gets 403 and stores nothing; a repeat answers 200 and changes
- * nothing. Delivery receipts now; inbound replies join with the inbound issue.
+ * nothing. Delivery receipts move their message forward; an inbound message's opt-out or opt-in
+ * is applied in the transaction that stores it, before the answer, and its conversation
+ * processes it after.
  */
 public final class WebhookRoutes extends ApiDirectives {
   private static final Logger log = LoggerFactory.getLogger(WebhookRoutes.class);
   private final WebhookReceipts receipts;
+  private final ConversationWiring conversations;
   private final Settings.Webhooks settings;
   private final java.util.function.Supplier<String> publicUrl;
   private final Clock clock;
@@ -40,11 +44,13 @@ public final class WebhookRoutes extends ApiDirectives {
       ActorSystem<?> system,
       long maxBodyBytes,
       WebhookReceipts receipts,
+      ConversationWiring conversations,
       Settings.Webhooks settings,
       java.util.function.Supplier<String> publicUrl,
       Clock clock) {
     super(system, null, maxBodyBytes);
     this.receipts = receipts;
+    this.conversations = conversations;
     this.settings = settings;
     this.publicUrl = publicUrl;
     this.clock = clock;
@@ -62,7 +68,15 @@ public final class WebhookRoutes extends ApiDirectives {
                             () ->
                                 endpoint(
                                     "POST /webhooks/twilio/{tenantId}/status",
-                                    () -> twilioStatus(tenant)))),
+                                    () -> twilio(tenant, (request, params) -> twilioStatus(tenant, request, params))))),
+                path(
+                    segment("twilio").slash(segment()).slash("sms"),
+                    tenant ->
+                        post(
+                            () ->
+                                endpoint(
+                                    "POST /webhooks/twilio/{tenantId}/sms",
+                                    () -> twilio(tenant, (request, params) -> twilioInbound(tenant, request, params))))),
                 path(
                     segment("signalhouse").slash(segment()),
                     tenant ->
@@ -73,7 +87,11 @@ public final class WebhookRoutes extends ApiDirectives {
                                     () -> signalHouse(tenant))))));
   }
 
-  private Route twilioStatus(String tenant) {
+  /**
+   * A Twilio webhook: form-encoded, signed over the public URL it called and its sorted params
+   * with the tenant's auth token; forged or unsigned ones get 403 and nothing is stored.
+   */
+  private Route twilio(String tenant, java.util.function.BiFunction<HttpRequest, Map<String, String>, WebhookReceipts.Receipt> receipt) {
     return extractRequest(
         request ->
             optionalHeaderValueByName(
@@ -87,25 +105,35 @@ public final class WebhookRoutes extends ApiDirectives {
                                   Map<String, String> params = new TreeMap<>(form);
                                   if (signature.isEmpty()
                                       || !TwilioSignature.verify(
-                                          settings.twilioAuthToken(), signedUrl(request), params, signature.get())) {
+                                          settings.twilioAuthToken(tenant), signedUrl(request), params, signature.get())) {
                                     return forbidden();
                                   }
                                   if (!TenantId.isValid(tenant)) {
                                     return problem(Problem.Type.NOT_FOUND.with("no such tenant"));
                                   }
-                                  String sid = params.getOrDefault("MessageSid", params.getOrDefault("SmsSid", ""));
-                                  String status = params.getOrDefault("MessageStatus", params.getOrDefault("SmsStatus", ""));
-                                  String key =
-                                      request
-                                          .getHeader("I-Twilio-Idempotency-Token")
-                                          .map(h -> h.value())
-                                          .orElse(sid + ":" + status);
-                                  return stored(
-                                      new WebhookReceipts.Receipt(
-                                          tenant, "twilio", "status", key, params.get("To"), sid,
-                                          messageRef(request), MessageStatus.fromProvider(status),
-                                          toJson(params), toJson(Map.of("status", status))));
+                                  return stored(receipt.apply(request, params));
                                 }))));
+  }
+
+  private WebhookReceipts.Receipt twilioStatus(String tenant, HttpRequest request, Map<String, String> params) {
+    String sid = params.getOrDefault("MessageSid", params.getOrDefault("SmsSid", ""));
+    String status = params.getOrDefault("MessageStatus", params.getOrDefault("SmsStatus", ""));
+    String key = request.getHeader("I-Twilio-Idempotency-Token").map(h -> h.value()).orElse(sid + ":" + status);
+    return new WebhookReceipts.Receipt(
+        tenant, "twilio", "status", key, params.get("To"), sid, messageRef(request), MessageStatus.fromProvider(status),
+        Optional.empty(), toJson(params), toJson(Map.of("status", status)));
+  }
+
+  /** An inbound message: deduplicated on Twilio's idempotency token, else its MessageSid. */
+  private WebhookReceipts.Receipt twilioInbound(String tenant, HttpRequest request, Map<String, String> params) {
+    String sid = params.getOrDefault("MessageSid", params.getOrDefault("SmsSid", ""));
+    String key = request.getHeader("I-Twilio-Idempotency-Token").map(h -> h.value()).orElse(sid);
+    String from = params.get("From");
+    String body = params.getOrDefault("Body", "");
+    return new WebhookReceipts.Receipt(
+        tenant, "twilio", "inbound", key, from, sid, Optional.empty(), Optional.empty(),
+        Optional.of(new WebhookReceipts.Inbound(from, params.get("To"), body, InboundEffect.keyword(body, params.get("OptOutType")))),
+        toJson(params), toJson(Map.of("messageSid", sid)));
   }
 
   private Route signalHouse(String tenant) {
@@ -127,7 +155,7 @@ public final class WebhookRoutes extends ApiDirectives {
                                           if (signature.isEmpty()
                                               || timestamp.isEmpty()
                                               || !SignalHouseSignature.verify(
-                                                  settings.signalHouseSecret(), timestamp.get(), raw,
+                                                  settings.signalHouseSecret(tenant), timestamp.get(), raw,
                                                   signature.get(), clock.instant(), SignalHouseSignature.MAX_AGE)) {
                                             return forbidden();
                                           }
@@ -146,11 +174,17 @@ public final class WebhookRoutes extends ApiDirectives {
                                           String event = body.path("event").asText("");
                                           boolean inbound = event.equals("message.received");
                                           String phone = body.path("data").path(inbound ? "from" : "to").asText(null);
+                                          String text = body.path("data").path("text").asText("");
                                           return stored(
                                               new WebhookReceipts.Receipt(
                                                   tenant, "signalhouse", inbound ? "inbound" : "status", key, phone,
                                                   messageId, inbound ? Optional.empty() : messageRef(request),
                                                   inbound ? Optional.empty() : MessageStatus.fromProvider(status),
+                                                  inbound
+                                                      ? Optional.of(new WebhookReceipts.Inbound(
+                                                          phone, body.path("data").path("to").asText(null), text,
+                                                          InboundEffect.keyword(text, null)))
+                                                      : Optional.empty(),
                                                   raw, toJson(Map.of("event", event, "status", status))));
                                         }))))));
   }
@@ -161,6 +195,10 @@ public final class WebhookRoutes extends ApiDirectives {
         receipts.store(receipt),
         result -> {
           if (result.isSuccess()) {
+            // Stored (and an opt-out applied) first; the conversation processes it after.
+            if (result.get().isNew() && receipt.inbound().isPresent() && receipt.phone() != null) {
+              conversations.wake(receipt.tenantId(), receipt.phone());
+            }
             return complete(StatusCodes.OK);
           }
           log.warn("webhook from {} for tenant {} not stored: {}", receipt.provider(), receipt.tenantId(), result.failed().get().toString());

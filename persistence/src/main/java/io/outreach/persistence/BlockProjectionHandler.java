@@ -26,7 +26,7 @@ public final class BlockProjectionHandler
   /** One row to upsert. */
   record Row(
       long recipient, int step, String phone, MessageStatus status, String reason, String sender,
-      String providerMessageId, Integer segments, Instant dueAt) {}
+      String providerMessageId, Integer segments, Instant dueAt, String body, Instant sentAt) {}
 
   @Override
   public void process(HikariJdbcSession session, EventEnvelope<BlockEntity.Event> envelope) throws Exception {
@@ -78,7 +78,7 @@ public final class BlockProjectionHandler
   static List<Row> rows(BlockEntity.Event event) {
     List<Row> rows = new ArrayList<>();
     if (event instanceof BlockEntity.Planned p) {
-      p.blocked().forEach(b -> rows.add(new Row(b.recipient(), 0, null, MessageStatus.BLOCKED, b.rule(), null, null, null, null)));
+      p.blocked().forEach(b -> rows.add(new Row(b.recipient(), 0, null, MessageStatus.BLOCKED, b.rule(), null, null, null, null, null, null)));
       p.sends().forEach(x -> rows.add(pending(x)));
     } else if (event instanceof BlockEntity.StepPlanned p) {
       p.sends().forEach(x -> rows.add(pending(x)));
@@ -86,13 +86,13 @@ public final class BlockProjectionHandler
       for (BlockEntity.Outcome x : o.outcomes()) {
         rows.add(
             switch (x.kind()) {
-              case SENT -> new Row(x.recipient(), x.step(), null, MessageStatus.QUEUED, null, null, x.providerMessageId(), null, null);
-              case FAILED -> new Row(x.recipient(), x.step(), null, MessageStatus.FAILED, x.reason(), null, null, null, null);
+              case SENT -> new Row(x.recipient(), x.step(), null, MessageStatus.QUEUED, null, null, x.providerMessageId(), null, null, null, x.at());
+              case FAILED -> new Row(x.recipient(), x.step(), null, MessageStatus.FAILED, x.reason(), null, null, null, null, null, null);
               case BLOCKED -> new Row(
                   x.recipient(), x.step(), null,
                   x.reason() != null && x.reason().equals("stop-on-reply") ? MessageStatus.CANCELLED : MessageStatus.BLOCKED,
-                  x.reason(), null, null, null, null);
-              case DEFERRED -> new Row(x.recipient(), x.step(), null, MessageStatus.DEFERRED, x.reason(), null, null, null, x.until());
+                  x.reason(), null, null, null, null, null, null);
+              case DEFERRED -> new Row(x.recipient(), x.step(), null, MessageStatus.DEFERRED, x.reason(), null, null, null, x.until(), null, null);
             });
       }
     }
@@ -100,7 +100,9 @@ public final class BlockProjectionHandler
   }
 
   private static Row pending(Send x) {
-    return new Row(x.recipient(), x.step(), x.to(), MessageStatus.PENDING, null, x.from(), null, Segments.count(x.body()).segments(), null);
+    return new Row(
+        x.recipient(), x.step(), x.to(), MessageStatus.PENDING, null, x.from(), null, Segments.count(x.body()).segments(), null,
+        x.body(), null);
   }
 
   private static void upsert(Connection c, String tenantId, String campaignId, List<Row> rows, Instant at)
@@ -110,12 +112,15 @@ public final class BlockProjectionHandler
     try (PreparedStatement ps =
         c.prepareStatement(
             "insert into messages (tenant_id, campaign_id, recipient_no, step, phone, status, status_rank,"
-                + " reason, sender, provider_message_id, segments, due_at, updated_at)"
-                + " select ?, ?, rcp, stp, ph, st, rk, rsn, snd, pid, seg, due, ?"
+                + " reason, sender, provider_message_id, segments, due_at, body, sent_at, updated_at)"
+                + " select ?, ?, rcp, stp, ph, st, rk, rsn, snd, pid, seg, due, bdy, snt, ?"
                 + " from unnest(?::bigint[], ?::int[], ?::text[], ?::text[], ?::smallint[], ?::text[], ?::text[],"
-                + " ?::text[], ?::int[], ?::timestamptz[]) as t(rcp, stp, ph, st, rk, rsn, snd, pid, seg, due)"
+                + " ?::text[], ?::int[], ?::timestamptz[], ?::text[], ?::timestamptz[])"
+                + " as t(rcp, stp, ph, st, rk, rsn, snd, pid, seg, due, bdy, snt)"
                 + " on conflict (tenant_id, campaign_id, recipient_no, step) do update set"
                 + " phone = coalesce(messages.phone, excluded.phone),"
+                + " body = coalesce(messages.body, excluded.body),"
+                + " sent_at = coalesce(messages.sent_at, excluded.sent_at),"
                 + " sender = coalesce(messages.sender, excluded.sender),"
                 + " segments = coalesce(messages.segments, excluded.segments),"
                 + " provider_message_id = coalesce(messages.provider_message_id, excluded.provider_message_id),"
@@ -143,6 +148,11 @@ public final class BlockProjectionHandler
           13,
           c.createArrayOf(
               "timestamptz", rows.stream().map(r -> r.dueAt() == null ? null : Timestamp.from(r.dueAt())).toArray()));
+      ps.setArray(14, c.createArrayOf("text", rows.stream().map(Row::body).toArray()));
+      ps.setArray(
+          15,
+          c.createArrayOf(
+              "timestamptz", rows.stream().map(r -> r.sentAt() == null ? null : Timestamp.from(r.sentAt())).toArray()));
       ps.executeUpdate();
     }
   }

@@ -74,6 +74,25 @@ public final class CampaignReadModel {
         });
   }
 
+  /** Which of these numbers the tenant has sent a campaign message to before. */
+  public java.util.Set<String> contacted(String tenantId, List<String> phones) {
+    return tenantJdbc.inTenant(
+        tenantId,
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement("select distinct phone from messages where phone = any(?) and sent_at is not null")) {
+            ps.setArray(1, c.createArrayOf("text", phones.toArray()));
+            java.util.Set<String> out = new java.util.HashSet<>();
+            try (ResultSet rs = ps.executeQuery()) {
+              while (rs.next()) {
+                out.add(rs.getString(1));
+              }
+            }
+            return out;
+          }
+        });
+  }
+
   /** The counters receipts and replies move. */
   public record Stats(long delivered, long undelivered, long replied, long optedOut) {
     public static final Stats NONE = new Stats(0, 0, 0, 0);

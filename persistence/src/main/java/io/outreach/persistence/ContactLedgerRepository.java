@@ -103,7 +103,10 @@ public final class ContactLedgerRepository implements ContactLedger {
       Connection c, List<String> phones, Instant since, Set<String> ownKeys) throws SQLException {
     Map<String, List<Instant>> prior = new HashMap<>();
     try (PreparedStatement ps =
-        c.prepareStatement("select phone, contact_key, at from contact_ledger where phone = any(?) and at > ?")) {
+        // Caps count marketing contacts: answers to the person's own keywords do not.
+        c.prepareStatement(
+            "select phone, contact_key, at from contact_ledger where phone = any(?) and at > ?"
+                + " and purpose not in ('opt_out_confirmation', 'help_reply')")) {
       ps.setArray(1, c.createArrayOf("text", phones.toArray()));
       ps.setTimestamp(2, Timestamp.from(since));
       try (ResultSet rs = ps.executeQuery()) {

@@ -1,6 +1,8 @@
 package io.outreach.persistence;
 
+import io.outreach.engine.conversation.InboundEffect;
 import io.outreach.engine.message.MessageStatus;
+import io.outreach.engine.message.OptOutKeywords;
 import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -37,10 +39,14 @@ import org.slf4j.LoggerFactory;
  */
 public final class WebhookReceipts implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(WebhookReceipts.class);
+  private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
   static final int MAX_BATCH = 500;
   static final int MAX_QUEUED = 20_000;
 
-  /** One verified webhook delivery. {@code ref} and {@code messageStatus} only for status receipts. */
+  /**
+   * One verified webhook delivery. {@code ref} and {@code messageStatus} only for status
+   * receipts, {@code inbound} only for inbound messages.
+   */
   public record Receipt(
       String tenantId,
       String provider,
@@ -50,8 +56,17 @@ public final class WebhookReceipts implements AutoCloseable {
       String subject,
       Optional<MessageRef> ref,
       Optional<MessageStatus> messageStatus,
+      Optional<Inbound> inbound,
       String payloadJson,
       String auditDetailJson) {}
+
+  /** An inbound message: the person's number, the tenant's number, the text and its keyword. */
+  public record Inbound(String from, String to, String body, Optional<OptOutKeywords.Keyword> keyword) {}
+
+  /** How a delivery was stored: new or a repeat, and what a new inbound message did to consent. */
+  public record Stored(boolean isNew, InboundEffect effect) {
+    static final Stored REPEAT = new Stored(false, InboundEffect.NONE);
+  }
 
   /** The message a receipt is about, as our callback URL named it: {@code campaignId:recipient:step}. */
   public record MessageRef(String campaignId, long recipient, int step) {
@@ -84,7 +99,7 @@ public final class WebhookReceipts implements AutoCloseable {
     }
   }
 
-  private record Pending(Receipt receipt, CompletableFuture<Boolean> stored) {}
+  private record Pending(Receipt receipt, CompletableFuture<Stored> stored) {}
 
   private final TenantJdbc tenantJdbc;
   private final Clock clock;
@@ -104,9 +119,9 @@ public final class WebhookReceipts implements AutoCloseable {
     }
   }
 
-  /** Stores {@code r}; completes with false when the same delivery was stored before. */
-  public CompletionStage<Boolean> store(Receipt r) {
-    CompletableFuture<Boolean> stored = new CompletableFuture<>();
+  /** Stores {@code r}; completes with {@link Stored#isNew} false when it was stored before. */
+  public CompletionStage<Stored> store(Receipt r) {
+    CompletableFuture<Stored> stored = new CompletableFuture<>();
     if (!open || !queue.offer(new Pending(r, stored))) {
       stored.completeExceptionally(new Overloaded());
     }
@@ -139,14 +154,14 @@ public final class WebhookReceipts implements AutoCloseable {
   private void write(List<Pending> batch) {
     Map<String, List<Pending>> byTenant = new LinkedHashMap<>();
     batch.forEach(p -> byTenant.computeIfAbsent(p.receipt().tenantId(), t -> new ArrayList<>()).add(p));
-    Map<Pending, Boolean> outcome = new java.util.IdentityHashMap<>();
+    Map<Pending, Stored> outcome = new java.util.IdentityHashMap<>();
     Instant now = clock.instant();
     tenantJdbc.inTenants(byTenant, (c, tenant, items) -> writeTenant(c, tenant, items, now, outcome));
-    batch.forEach(p -> p.stored().complete(outcome.getOrDefault(p, false)));
+    batch.forEach(p -> p.stored().complete(outcome.getOrDefault(p, Stored.REPEAT)));
   }
 
   private static void writeTenant(
-      Connection c, String tenant, List<Pending> items, Instant now, Map<Pending, Boolean> outcome)
+      Connection c, String tenant, List<Pending> items, Instant now, Map<Pending, Stored> outcome)
       throws SQLException {
     Set<String> inserted = new HashSet<>();
     try (PreparedStatement ps =
@@ -176,7 +191,7 @@ public final class WebhookReceipts implements AutoCloseable {
     List<Pending> fresh = new ArrayList<>();
     for (Pending p : items) {
       if (inserted.remove(p.receipt().provider() + "\u0000" + p.receipt().dedupKey())) {
-        outcome.put(p, true);
+        outcome.put(p, new Stored(true, InboundEffect.NONE));
         fresh.add(p);
       }
     }
@@ -185,6 +200,93 @@ public final class WebhookReceipts implements AutoCloseable {
     }
     audit(c, tenant, fresh, now);
     advanceMessages(c, tenant, fresh, now);
+    List<Pending> inbound = fresh.stream().filter(p -> p.receipt().inbound().isPresent()).toList();
+    if (!inbound.isEmpty()) {
+      applyInbound(c, tenant, inbound, now, outcome);
+    }
+  }
+
+  /**
+   * Applies what new inbound messages say to consent, in arrival order, under each person's lock:
+   * an opt-out is stored here, before the webhook is answered, so no contact that starts after
+   * the answer reaches the person. Stores each message's effect and marks its Conversation as
+   * work to process (also after a crash).
+   */
+  private static void applyInbound(Connection c, String tenant, List<Pending> inbound, Instant now, Map<Pending, Stored> outcome)
+      throws SQLException {
+    PersonLocks.lock(
+        c, tenant,
+        inbound.stream().filter(p -> p.receipt().inbound().get().keyword().isPresent()).map(p -> p.receipt().phone()).toList());
+    List<String> providers = new ArrayList<>();
+    List<String> keys = new ArrayList<>();
+    List<String> effects = new ArrayList<>();
+    for (Pending p : inbound) {
+      Receipt r = p.receipt();
+      InboundEffect effect = r.inbound().get().keyword().map(k -> apply(c, tenant, r, k, now)).orElse(InboundEffect.NONE);
+      outcome.put(p, new Stored(true, effect));
+      providers.add(r.provider());
+      keys.add(r.dedupKey());
+      effects.add(effect.name());
+    }
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "update webhook_receipts w set effect = t.e from unnest(?::text[], ?::text[], ?::text[]) as t(p, k, e)"
+                + " where w.provider = t.p and w.dedup_key = t.k")) {
+      ps.setArray(1, c.createArrayOf("text", providers.toArray()));
+      ps.setArray(2, c.createArrayOf("text", keys.toArray()));
+      ps.setArray(3, c.createArrayOf("text", effects.toArray()));
+      ps.executeUpdate();
+    }
+    for (String phone : inbound.stream().map(p -> p.receipt().phone()).distinct().toList()) {
+      ResumableWorkRepository.add(c, "Conversation", tenant + ":" + phone);
+    }
+  }
+
+  private static InboundEffect apply(Connection c, String tenant, Receipt r, OptOutKeywords.Keyword keyword, Instant now) {
+    try {
+      switch (keyword) {
+        case OPT_OUT -> {
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "insert into opt_outs (tenant_id, phone, opted_out_at, source, detail) values (?, ?, ?, 'keyword', ?)"
+                      + " on conflict do nothing")) {
+            ps.setString(1, tenant);
+            ps.setString(2, r.phone());
+            ps.setTimestamp(3, Timestamp.from(now));
+            ps.setString(4, r.provider() + ":" + r.dedupKey());
+            if (ps.executeUpdate() == 0) {
+              return InboundEffect.ALREADY_OPTED_OUT;
+            }
+          }
+          AuditRepository.insert(c, tenant, now, r.provider(), "opt-out", r.phone(), consentDetail(r));
+          return InboundEffect.OPTED_OUT;
+        }
+        case OPT_IN -> {
+          try (PreparedStatement ps = c.prepareStatement("delete from opt_outs where phone = ?")) {
+            ps.setString(1, r.phone());
+            if (ps.executeUpdate() == 0) {
+              // START or YES from someone who never opted out is an ordinary reply.
+              return InboundEffect.NONE;
+            }
+          }
+          AuditRepository.insert(c, tenant, now, r.provider(), "opt-in", r.phone(), consentDetail(r));
+          return InboundEffect.OPTED_IN;
+        }
+        case HELP -> {
+          AuditRepository.insert(c, tenant, now, r.provider(), "help-requested", r.phone(), consentDetail(r));
+          return InboundEffect.HELP;
+        }
+        default -> {
+          return InboundEffect.NONE;
+        }
+      }
+    } catch (SQLException e) {
+      throw new DataAccessException("could not apply " + keyword + " from an inbound message", e);
+    }
+  }
+
+  private static String consentDetail(Receipt r) {
+    return JSON.createObjectNode().put("via", r.provider()).put("receipt", r.dedupKey()).toString();
   }
 
   private static void audit(Connection c, String tenant, List<Pending> fresh, Instant now)

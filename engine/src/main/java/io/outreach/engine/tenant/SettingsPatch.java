@@ -12,7 +12,9 @@ import java.util.regex.Pattern;
  * A change to a tenant's settings: null fields stay as they are; {@code agentPolicies} replaces
  * the named agents' policies; {@code flags} sets the named flags (null removes one); {@code
  * senders} replaces the sender numbers; {@code frequencyCaps} replaces the tenant's caps (an empty
- * list restores the engine's defaults).
+ * list restores the engine's defaults); {@code programName} and {@code helpContact} go into the
+ * answers to HELP and to opt-outs (an empty string restores the default: the tenant's name, no
+ * contact).
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record SettingsPatch(
@@ -22,7 +24,9 @@ public record SettingsPatch(
     Map<String, AgentPolicy> agentPolicies,
     Map<String, Boolean> flags,
     List<Sender> senders,
-    List<ContactCap> frequencyCaps)
+    List<ContactCap> frequencyCaps,
+    String programName,
+    String helpContact)
     implements CborSerializable {
 
   private static final Pattern FLAG = Pattern.compile("[a-z0-9][a-z0-9_.-]{0,63}");
@@ -34,7 +38,9 @@ public record SettingsPatch(
         && (agentPolicies == null || agentPolicies.isEmpty())
         && (flags == null || flags.isEmpty())
         && senders == null
-        && frequencyCaps == null;
+        && frequencyCaps == null
+        && programName == null
+        && helpContact == null;
   }
 
   /** Every problem with this patch; empty when it can be applied. */
@@ -74,6 +80,12 @@ public record SettingsPatch(
           problems.add("senders[" + i + "].from " + s.from() + " is listed twice");
         }
       }
+    }
+    if (programName != null && programName.trim().length() > 40) {
+      problems.add("programName must be at most 40 characters (it starts every keyword answer)");
+    }
+    if (helpContact != null && helpContact.trim().length() > 80) {
+      problems.add("helpContact must be at most 80 characters (an email, a phone number or a URL)");
     }
     if (frequencyCaps != null) {
       for (int i = 0; i < frequencyCaps.size(); i++) {

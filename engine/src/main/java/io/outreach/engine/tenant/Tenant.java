@@ -21,6 +21,8 @@ public record Tenant(
     KillSwitches killSwitches,
     List<Sender> senders,
     List<ContactCap> frequencyCaps,
+    String programName,
+    String helpContact,
     Instant createdAt,
     Instant updatedAt)
     implements CborSerializable {
@@ -28,6 +30,11 @@ public record Tenant(
   public Tenant {
     senders = senders == null ? List.of() : List.copyOf(senders);
     frequencyCaps = frequencyCaps == null ? List.of() : List.copyOf(frequencyCaps);
+  }
+
+  /** The program name keyword answers start with: the tenant's own, else its name. */
+  public String program() {
+    return programName == null || programName.isBlank() ? name : programName;
   }
 
   /** The sender numbers of {@code provider}, in the order the tenant listed them. */
@@ -46,7 +53,7 @@ public record Tenant(
     AgentPolicy.AGENTS.forEach(a -> policies.put(a, AgentPolicy.initial()));
     return new Tenant(
         e.tenantId(), e.name(), e.timezone(), e.monthlyBudgetCents(), Status.ACTIVE, null,
-        policies, new TreeMap<>(), KillSwitches.none(), List.of(), List.of(), e.at(), e.at());
+        policies, new TreeMap<>(), KillSwitches.none(), List.of(), List.of(), null, null, e.at(), e.at());
   }
 
   Tenant apply(SettingsPatch p, Instant at) {
@@ -72,24 +79,30 @@ public record Tenant(
         p.monthlyBudgetCents() != null ? p.monthlyBudgetCents() : monthlyBudgetCents,
         status, suspendedReason, policies, newFlags, killSwitches,
         p.senders() != null ? p.senders() : senders,
-        p.frequencyCaps() != null ? p.frequencyCaps() : frequencyCaps, createdAt, at);
+        p.frequencyCaps() != null ? p.frequencyCaps() : frequencyCaps,
+        p.programName() != null ? blankToNull(p.programName()) : programName,
+        p.helpContact() != null ? blankToNull(p.helpContact()) : helpContact, createdAt, at);
   }
 
   Tenant suspend(String reason, Instant at) {
     return new Tenant(
         id, name, timezone, monthlyBudgetCents, Status.SUSPENDED, reason, agentPolicies, flags,
-        killSwitches, senders, frequencyCaps, createdAt, at);
+        killSwitches, senders, frequencyCaps, programName, helpContact, createdAt, at);
   }
 
   Tenant resume(Instant at) {
     return new Tenant(
         id, name, timezone, monthlyBudgetCents, Status.ACTIVE, null, agentPolicies, flags,
-        killSwitches, senders, frequencyCaps, createdAt, at);
+        killSwitches, senders, frequencyCaps, programName, helpContact, createdAt, at);
   }
 
   Tenant withKillSwitches(KillSwitches next) {
     return new Tenant(
         id, name, timezone, monthlyBudgetCents, status, suspendedReason, agentPolicies, flags,
-        next, senders, frequencyCaps, createdAt, updatedAt);
+        next, senders, frequencyCaps, programName, helpContact, createdAt, updatedAt);
+  }
+
+  private static String blankToNull(String s) {
+    return s.isBlank() ? null : s.trim();
   }
 }

@@ -69,7 +69,7 @@ class TenantEntityTest {
     assertThat(rejection(get.reply()).kind()).isEqualTo(Rejection.Kind.NOT_FOUND);
     var upd =
         kit.<StatusReply<Tenant>>runCommand(
-            r -> new TenantEntity.UpdateSettings(new SettingsPatch("X", null, null, null, null, null, null), "ops", r));
+            r -> new TenantEntity.UpdateSettings(new SettingsPatch("X", null, null, null, null, null, null, null, null), "ops", r));
     assertThat(rejection(upd.reply()).kind()).isEqualTo(Rejection.Kind.NOT_FOUND);
     assertThat(rejection(kit.<StatusReply<Tenant>>runCommand(r -> new TenantEntity.Suspend("x", "ops", r)).reply()).kind())
         .isEqualTo(Rejection.Kind.NOT_FOUND);
@@ -107,7 +107,9 @@ class TenantEntityTest {
             java.util.List.of(
                 new Sender("twilio", "+15550100002", "long_code", null),
                 new Sender("signalhouse", "+18005550100", "toll_free", 5)),
-            java.util.List.of(new ContactCap(2, 24)));
+            java.util.List.of(new ContactCap(2, 24)),
+            "Acme Deals",
+            "support@acme.example");
     Tenant t =
         kit.<StatusReply<Tenant>>runCommand(r -> new TenantEntity.UpdateSettings(patch, "ops", r))
             .reply()
@@ -121,12 +123,14 @@ class TenantEntityTest {
     assertThat(t.senders("twilio")).extracting(Sender::messagesPerSecond).containsExactly(1);
     assertThat(t.senders("signalhouse")).extracting(Sender::messagesPerSecond).containsExactly(5);
     assertThat(t.frequencyCaps()).containsExactly(new ContactCap(2, 24));
+    assertThat(t.program()).isEqualTo("Acme Deals");
+    assertThat(t.helpContact()).isEqualTo("support@acme.example");
 
     var removeFlag = new java.util.HashMap<String, Boolean>();
     removeFlag.put("beta-console", null);
     Tenant t2 =
         kit.<StatusReply<Tenant>>runCommand(
-                r -> new TenantEntity.UpdateSettings(new SettingsPatch(null, null, null, null, removeFlag, null, null), "ops", r))
+                r -> new TenantEntity.UpdateSettings(new SettingsPatch(null, null, null, null, removeFlag, null, null, null, null), "ops", r))
             .reply()
             .getValue();
     assertThat(t2.flags()).isEmpty();
@@ -144,12 +148,14 @@ class TenantEntityTest {
                 new Sender("twilio", "555-0100", "long_code", null),
                 new Sender("twilio", "+15550100003", "landline", null),
                 new Sender("twilio", "+15550100004", "short_code", 0)),
-            java.util.List.of(new ContactCap(0, 24), new ContactCap(1, 0)));
+            java.util.List.of(new ContactCap(0, 24), new ContactCap(1, 0)),
+            "x".repeat(41),
+            null);
     var result = kit.<StatusReply<Tenant>>runCommand(r -> new TenantEntity.UpdateSettings(bad, "ops", r));
     assertThat(result.hasNoEvents()).isTrue();
     assertThat(rejection(result.reply()).detail())
         .contains("Nowhere/City", "monthlyBudgetCents", "hal", "Bad Flag", "senders[0].provider", "senders[1].from",
-            "senders[2].kind", "senders[3].mps", "frequencyCaps[0].max", "frequencyCaps[1].perHours");
+            "senders[2].kind", "senders[3].mps", "frequencyCaps[0].max", "frequencyCaps[1].perHours", "programName");
   }
 
   @Test
@@ -169,7 +175,7 @@ class TenantEntityTest {
   void recoversStateAfterRestart() {
     create("Acme", "Europe/Berlin", 42);
     kit.<StatusReply<Tenant>>runCommand(
-        r -> new TenantEntity.UpdateSettings(new SettingsPatch(null, null, 43L, null, Map.of("x", true), null, null), "ops", r));
+        r -> new TenantEntity.UpdateSettings(new SettingsPatch(null, null, 43L, null, Map.of("x", true), null, null, null, null), "ops", r));
     kit.<StatusReply<Tenant>>runCommand(r -> new TenantEntity.Suspend("audit", "ops", r));
     Tenant before = kit.getState().tenant();
 

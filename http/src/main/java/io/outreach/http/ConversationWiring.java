@@ -1,0 +1,125 @@
+package io.outreach.http;
+
+import io.outreach.engine.compliance.Channel;
+import io.outreach.engine.compliance.Contact;
+import io.outreach.engine.compliance.ContactRules;
+import io.outreach.engine.compliance.Decision;
+import io.outreach.engine.compliance.Purpose;
+import io.outreach.engine.conversation.ConversationEntity;
+import io.outreach.engine.conversation.ConversationPorts;
+import io.outreach.engine.conversation.InboundMessage;
+import io.outreach.engine.conversation.Reply;
+import io.outreach.engine.conversation.ReplyTexts;
+import io.outreach.engine.provider.Permits;
+import io.outreach.engine.provider.SendResult;
+import io.outreach.engine.tenant.Tenant;
+import io.outreach.engine.tenant.TenantEntity;
+import io.outreach.persistence.ConversationStore;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.DispatcherSelector;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
+
+/**
+ * Connects Conversation entities to the world: the inbound messages the webhooks stored, the
+ * campaigns' reactions to a reply, the tenant's keyword answers, and the one way out for the
+ * replies (transactional contacts: the gate lets them past opt-outs and legal hours, never past a
+ * kill switch). Registers the sharded entity.
+ */
+final class ConversationWiring implements ConversationPorts {
+  private static final Duration ASK = Duration.ofSeconds(10);
+
+  private final ClusterSharding sharding;
+  private final ConversationStore store;
+  private final OneWayOut out;
+  private final ContactRules rules;
+  private final Executor blocking;
+
+  private ConversationWiring(ActorSystem<?> system, ConversationStore store, OneWayOut out, ContactRules rules) {
+    this.sharding = ClusterSharding.get(system);
+    this.store = store;
+    this.out = out;
+    this.rules = rules;
+    this.blocking = system.dispatchers().lookup(DispatcherSelector.blocking());
+  }
+
+  static ConversationWiring init(
+      ActorSystem<?> system, ConversationStore store, OneWayOut out, ContactRules rules, Clock clock, int tagSlices) {
+    ConversationWiring w = new ConversationWiring(system, store, out, rules);
+    w.sharding.init(
+        Entity.of(
+            ConversationEntity.ENTITY_TYPE_KEY, ctx -> ConversationEntity.create(ctx.getEntityId(), w, clock, tagSlices)));
+    return w;
+  }
+
+  /** Wakes the person's conversation: something new was stored for it. */
+  void wake(String tenantId, String phone) {
+    sharding
+        .entityRefFor(ConversationEntity.ENTITY_TYPE_KEY, ConversationEntity.entityId(tenantId, phone))
+        .tell(ConversationEntity.Wake.INSTANCE);
+  }
+
+  @Override
+  public CompletionStage<List<InboundMessage>> pending(String tenantId, String phone) {
+    return CompletableFuture.supplyAsync(() -> store.pending(tenantId, phone), blocking);
+  }
+
+  @Override
+  public CompletionStage<Void> processed(String tenantId, String phone, List<String> keys) {
+    return CompletableFuture.runAsync(() -> store.processed(tenantId, phone, keys), blocking);
+  }
+
+  @Override
+  public CompletionStage<ReplyTexts> texts(String tenantId) {
+    return sharding
+        .entityRefFor(TenantEntity.ENTITY_TYPE_KEY, tenantId)
+        .askWithStatus(TenantEntity.Get::new, ASK)
+        .thenApply((Tenant t) -> new ReplyTexts(t.program(), t.helpContact()));
+  }
+
+  @Override
+  public CompletionStage<Void> afterInbound(String tenantId, InboundMessage message) {
+    return CompletableFuture.runAsync(() -> store.afterInbound(tenantId, message), blocking);
+  }
+
+  @Override
+  public CompletionStage<ReplyResult> reply(String tenantId, Reply reply) {
+    Purpose purpose =
+        reply.kind() == Reply.Kind.OPT_OUT_CONFIRMATION ? Purpose.OPT_OUT_CONFIRMATION : Purpose.HELP_REPLY;
+    Contact contact =
+        new Contact(tenantId, null, null, Channel.SMS, reply.to(), List.of(), null, null, purpose, null);
+    OneWayOut.Outbound outbound = new OneWayOut.Outbound(contact, reply.from(), reply.body(), reply.key());
+    return out.permits(tenantId, reply.provider(), reply.from(), null, null, Channel.SMS, 1)
+        .thenCompose(
+            (Permits p) -> {
+              if (p.granted() == 0) {
+                return CompletableFuture.completedFuture((ReplyResult) new ReplyResult.NotNow(p.heldBy().orElse("rate")));
+              }
+              return out.attempt(tenantId, reply.provider(), List.of(outbound), p, rules)
+                  .thenCompose(results -> outcome(results.get(0)));
+            });
+  }
+
+  private static CompletionStage<ReplyResult> outcome(OneWayOut.Result r) {
+    if (r instanceof OneWayOut.Result.Called c) {
+      return c.answer()
+          .thenApply(
+              (SendResult s) ->
+                  s instanceof SendResult.Accepted a
+                      ? new ReplyResult.Sent(a.providerMessageId())
+                      : ((SendResult.Rejected) s).retryable()
+                          ? new ReplyResult.NotNow(((SendResult.Rejected) s).reason())
+                          : new ReplyResult.Refused(((SendResult.Rejected) s).reason()));
+    }
+    if (r instanceof OneWayOut.Result.Stopped s && s.decision() instanceof Decision.Block b) {
+      return CompletableFuture.completedFuture(new ReplyResult.Refused(b.rule()));
+    }
+    return CompletableFuture.completedFuture(new ReplyResult.NotNow("not now"));
+  }
+}

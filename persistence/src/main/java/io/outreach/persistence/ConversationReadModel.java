@@ -1,0 +1,110 @@
+package io.outreach.persistence;
+
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/** Reads of conversations: the list, and one person's thread in time order. */
+public final class ConversationReadModel {
+  private final TenantJdbc tenantJdbc;
+
+  public ConversationReadModel(TenantJdbc tenantJdbc) {
+    this.tenantJdbc = tenantJdbc;
+  }
+
+  /** A conversation in the list. */
+  public record ConversationRow(
+      long seq, String phone, boolean optedOut, Instant optedOutAt, long inboundCount, Instant lastInboundAt,
+      String lastBody, String lastClassification, Instant updatedAt) {}
+
+  /**
+   * One message of a thread: inbound, a reply of the engine, or a campaign's message (with its
+   * campaign and step).
+   */
+  public record ThreadMessage(
+      Instant at, String direction, String kind, String body, String status, String campaignId, Integer step) {}
+
+  /** Conversations newest first, continuing below {@code beforeSeq}; one more than {@code limit} tells there is more. */
+  public List<ConversationRow> list(String tenantId, Optional<Long> beforeSeq, int limit) {
+    return tenantJdbc.inTenant(
+        tenantId,
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "select seq, phone, opted_out, opted_out_at, inbound_count, last_inbound_at, last_body,"
+                      + " last_classification, updated_at from conversations"
+                      + " where (?::bigint is null or seq < ?) order by seq desc limit ?")) {
+            ps.setObject(1, beforeSeq.orElse(null));
+            ps.setObject(2, beforeSeq.orElse(null));
+            ps.setInt(3, limit + 1);
+            List<ConversationRow> out = new ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+              while (rs.next()) {
+                out.add(row(rs));
+              }
+            }
+            return out;
+          }
+        });
+  }
+
+  /** The person's conversation, if there is one. */
+  public Optional<ConversationRow> get(String tenantId, String phone) {
+    return tenantJdbc.inTenant(
+        tenantId,
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "select seq, phone, opted_out, opted_out_at, inbound_count, last_inbound_at, last_body,"
+                      + " last_classification, updated_at from conversations where phone = ?")) {
+            ps.setString(1, phone);
+            try (ResultSet rs = ps.executeQuery()) {
+              return rs.next() ? Optional.of(row(rs)) : Optional.empty();
+            }
+          }
+        });
+  }
+
+  /** The person's thread, oldest first: the latest {@code limit} messages of every kind. */
+  public List<ThreadMessage> thread(String tenantId, String phone, int limit) {
+    return tenantJdbc.inTenant(
+        tenantId,
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "select * from (select at, direction, kind, body, status, null::text campaign_id, null::int step"
+                      + " from conversation_messages where phone = ?"
+                      + " union all select sent_at, 'outbound', 'campaign', body, status, campaign_id, step"
+                      + " from messages where phone = ? and sent_at is not null"
+                      + " order by 1 desc limit ?) t order by 1")) {
+            ps.setString(1, phone);
+            ps.setString(2, phone);
+            ps.setInt(3, limit);
+            List<ThreadMessage> out = new ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+              while (rs.next()) {
+                out.add(
+                    new ThreadMessage(
+                        rs.getTimestamp(1).toInstant(), rs.getString(2), rs.getString(3), rs.getString(4),
+                        rs.getString(5), rs.getString(6), (Integer) rs.getObject(7)));
+              }
+            }
+            return out;
+          }
+        });
+  }
+
+  private static ConversationRow row(ResultSet rs) throws java.sql.SQLException {
+    return new ConversationRow(
+        rs.getLong(1), rs.getString(2), rs.getBoolean(3), instant(rs.getTimestamp(4)), rs.getLong(5),
+        instant(rs.getTimestamp(6)), rs.getString(7), rs.getString(8), rs.getTimestamp(9).toInstant());
+  }
+
+  private static Instant instant(Timestamp t) {
+    return t == null ? null : t.toInstant();
+  }
+}
