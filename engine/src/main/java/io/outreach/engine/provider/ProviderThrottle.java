@@ -24,9 +24,10 @@ import org.apache.pekko.pattern.CircuitBreaker;
  *       bucket refilled at {@code mps} per second bounds bursts to a fifth of a second's worth
  *       (requesters are told to come back when a tenth of a second's worth has accrued, so tokens
  *       keep accruing while they are on their way and the long-run rate is the configured one),
- *       and a sliding window of the grants of the last second (plus a small allowance for network
- *       jitter) makes the per-second limit exact, which a bucket alone cannot (it allows its
- *       capacity plus a second's refill in one window).
+ *       and a sliding window of the grants of the last second makes the per-second limit of grants
+ *       exact, which a bucket alone cannot (it allows its capacity plus a second's refill in one
+ *       window). The {@link DispatchPacer} then spaces the calls themselves, a little slower, so
+ *       that they reach the provider at the sender's rate whatever happened on their way.
  *   <li>At most {@code maxConcurrent} calls of the account are open at once.
  *   <li>A 429 pauses the whole account for its {@code Retry-After}.
  *   <li>A Pekko {@link CircuitBreaker} opens after consecutive failures (5xx, timeouts), with
@@ -36,8 +37,8 @@ import org.apache.pekko.pattern.CircuitBreaker;
  * Grants are answered at once (never queued), so a request that gets none asks again later.
  */
 public final class ProviderThrottle {
-  /** Extra width of the per-second window, for the jitter between a grant and its arrival. */
-  static final Duration WINDOW = Duration.ofMillis(1010);
+  /** The rate window: at most {@code mps} grants in any second. */
+  static final Duration WINDOW = Duration.ofSeconds(1);
 
   private ProviderThrottle() {}
 
@@ -190,9 +191,6 @@ public final class ProviderThrottle {
       long burst = Math.max(1, mps / 5);
       this.bucket =
           Bucket.builder()
-              // Refilled over the window's width, not a second: the bucket, not the window, is
-              // then what paces a busy sender (the window only stops bursts after a pause), so
-              // grants never wait on both and the rate stays within 1% of the configured one.
               .addLimit(l -> l.capacity(burst).refillGreedy(mps, WINDOW).initialTokens(burst))
               .withCustomTimePrecision(
                   new TimeMeter() {

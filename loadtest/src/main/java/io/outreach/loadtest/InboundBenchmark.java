@@ -1,0 +1,291 @@
+package io.outreach.loadtest;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Collectors;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+import org.HdrHistogram.Histogram;
+import org.HdrHistogram.Recorder;
+
+/**
+ * Signed inbound webhooks against a running engine: at fixed rates (open loop, latency from each
+ * request's scheduled time, so a stall is not hidden), req/s and p50/p99 with persist-before-2xx;
+ * the highest throughput of the engine and, in the same run, of a trivial Pekko HTTP endpoint on
+ * the same machine (ratio); and STOP-to-silence: STOPs sent for numbers a running campaign is
+ * about to reach, and for each the time from the STOP's 200 to the last provider call to that
+ * number (it must be before the 200).
+ */
+final class InboundBenchmark {
+  /** The sandbox's public test auth token, which the engine's defaults verify with. */
+  private static final String TWILIO_TOKEN = "sandbox-twilio-auth-token";
+
+  private InboundBenchmark() {}
+
+  static void run(Options o) throws Exception {
+    Path jar = Path.of(o.get("engine-jar", "http/target/outreach-engine.jar"));
+    Path loadtestJar = Path.of(o.get("loadtest-jar", "loadtest/target/outreach-loadtest.jar"));
+    int seconds = Integer.parseInt(o.get("seconds", "15"));
+    List<Integer> rates = new ArrayList<>();
+    for (String r : o.get("rates", "100,250,500,1000").split(",")) {
+      rates.add(Integer.parseInt(r.trim()));
+    }
+    int trivialPort = EngineProcess.freePort();
+    Path logs = Files.createTempDirectory("outreach-inbound-bench-");
+    Process trivial =
+        new ProcessBuilder(EngineProcess.java(), "-Xmx256m", "-cp", loadtestJar.toString(), TrivialServer.class.getName(),
+                Integer.toString(trivialPort))
+            .redirectErrorStream(true).redirectOutput(logs.resolve("trivial.log").toFile()).start();
+    try (EngineProcess engine = EngineProcess.start(jar, o.get("heap", "256m"))) {
+      String platform = engine.token("platform", "platform");
+      engine.send("POST", "/v1/tenants", platform, "application/json", HttpRequest.BodyPublishers.ofString(
+          "{\"id\":\"bench\",\"name\":\"Bench\",\"timezone\":\"UTC\",\"monthlyBudgetCents\":0}"));
+      String engineUrl = "http://127.0.0.1:" + engine.port;
+      String trivialUrl = "http://127.0.0.1:" + trivialPort;
+      HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+      awaitUp(http, trivialUrl);
+
+      System.out.println("warm-up: 20 s at 300 req/s on each");
+      openLoop(http, engineUrl, "/webhooks/twilio/bench/sms", 300, 20, 0);
+      openLoop(http, trivialUrl, "/webhooks/twilio/bench/sms", 300, 20, 0);
+
+      System.out.println();
+      System.out.println("signed inbound webhooks (Twilio form, persist-before-2xx), open loop:");
+      System.out.println("  offered req/s   achieved req/s   p50 ms   p99 ms   max ms   non-2xx");
+      long seq = 1_000_000;
+      for (int rate : rates) {
+        Result r = openLoop(http, engineUrl, "/webhooks/twilio/bench/sms", rate, seconds, seq);
+        seq += (long) rate * seconds;
+        System.out.printf("  %13d   %14.0f   %6.1f   %6.1f   %6.1f   %7d%n", rate, r.achieved, r.p50, r.p99, r.max, r.failed);
+      }
+      Result engineMax = closedLoop(http, engineUrl, "/webhooks/twilio/bench/sms", 64, seconds, seq);
+      Result trivialMax = closedLoop(http, trivialUrl, "/webhooks/twilio/bench/sms", 64, seconds, seq);
+      System.out.println();
+      System.out.printf("highest throughput, 64 connections, %d s:%n", seconds);
+      System.out.printf("  engine (verify, store in a group commit, answer)  %8.0f req/s  p99 %6.1f ms%n", engineMax.achieved, engineMax.p99);
+      System.out.printf("  trivial Pekko HTTP endpoint (parse, answer)       %8.0f req/s  p99 %6.1f ms%n", trivialMax.achieved, trivialMax.p99);
+      System.out.printf("  ratio engine / trivial = %.2f   (target >= 0.25)%n", engineMax.achieved / trivialMax.achieved);
+
+      stopToSilence(engine, http, engineUrl);
+      System.out.printf("engine peak heap used: %.1f MiB of -Xmx%s%n", engine.peakHeapBytes() / 1048576.0, o.get("heap", "256m"));
+    } finally {
+      trivial.destroy();
+    }
+  }
+
+  record Result(double achieved, double p50, double p99, double max, long failed) {}
+
+  /** {@code rate} requests per second for {@code seconds}, each timed from when it was due. */
+  static Result openLoop(HttpClient http, String base, String path, int rate, int seconds, long firstSid) throws Exception {
+    Recorder recorder = new Recorder(3);
+    AtomicLong failed = new AtomicLong();
+    AtomicLong done = new AtomicLong();
+    ScheduledExecutorService tick = Executors.newSingleThreadScheduledExecutor();
+    long total = (long) rate * seconds;
+    long periodNanos = 1_000_000_000L / rate;
+    long t0 = System.nanoTime();
+    AtomicLong next = new AtomicLong();
+    List<CompletableFuture<?>> inFlight = java.util.Collections.synchronizedList(new ArrayList<>());
+    tick.scheduleAtFixedRate(
+        () -> {
+          long due = (System.nanoTime() - t0) / periodNanos;
+          while (next.get() <= due && next.get() < total) {
+            long i = next.getAndIncrement();
+            long scheduledAt = t0 + i * periodNanos;
+            inFlight.add(
+                http.sendAsync(request(base, path, firstSid + i, "thanks " + i), HttpResponse.BodyHandlers.discarding())
+                    .whenComplete(
+                        (resp, err) -> {
+                          recorder.recordValue(Math.max(1, (System.nanoTime() - scheduledAt) / 1000));
+                          if (err != null || resp.statusCode() / 100 != 2) {
+                            failed.incrementAndGet();
+                          }
+                          done.incrementAndGet();
+                        }));
+          }
+        },
+        0, 1, TimeUnit.MILLISECONDS);
+    while (next.get() < total) {
+      Thread.sleep(50);
+    }
+    tick.shutdown();
+    CompletableFuture.allOf(inFlight.toArray(CompletableFuture[]::new)).exceptionally(e -> null).get(120, TimeUnit.SECONDS);
+    double elapsed = (System.nanoTime() - t0) / 1e9;
+    Histogram h = recorder.getIntervalHistogram();
+    return new Result(done.get() / elapsed, h.getValueAtPercentile(50) / 1000.0, h.getValueAtPercentile(99) / 1000.0,
+        h.getMaxValue() / 1000.0, failed.get());
+  }
+
+  /** {@code connections} requests always open, for {@code seconds}: the highest throughput. */
+  static Result closedLoop(HttpClient http, String base, String path, int connections, int seconds, long firstSid)
+      throws Exception {
+    Recorder recorder = new Recorder(3);
+    AtomicLong sid = new AtomicLong(firstSid);
+    AtomicLong done = new AtomicLong();
+    AtomicLong failed = new AtomicLong();
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+    List<CompletableFuture<Void>> loops = new ArrayList<>();
+    for (int c = 0; c < connections; c++) {
+      loops.add(loop(http, base, path, sid, end, recorder, done, failed));
+    }
+    long t0 = System.nanoTime();
+    CompletableFuture.allOf(loops.toArray(CompletableFuture[]::new)).get(seconds + 60L, TimeUnit.SECONDS);
+    double elapsed = (System.nanoTime() - t0) / 1e9;
+    Histogram h = recorder.getIntervalHistogram();
+    return new Result(done.get() / elapsed, h.getValueAtPercentile(50) / 1000.0, h.getValueAtPercentile(99) / 1000.0,
+        h.getMaxValue() / 1000.0, failed.get());
+  }
+
+  private static CompletableFuture<Void> loop(
+      HttpClient http, String base, String path, AtomicLong sid, long end, Recorder recorder, AtomicLong done, AtomicLong failed) {
+    if (System.nanoTime() >= end) {
+      return CompletableFuture.completedFuture(null);
+    }
+    long i = sid.getAndIncrement();
+    long start = System.nanoTime();
+    return http.sendAsync(request(base, path, i, "thanks " + i), HttpResponse.BodyHandlers.discarding())
+        .handle(
+            (resp, err) -> {
+              recorder.recordValue(Math.max(1, (System.nanoTime() - start) / 1000));
+              done.incrementAndGet();
+              if (err != null || resp.statusCode() / 100 != 2) {
+                failed.incrementAndGet();
+              }
+              return null;
+            })
+        .thenCompose(x -> loop(http, base, path, sid, end, recorder, done, failed));
+  }
+
+  /**
+   * A Twilio inbound-message webhook, signed as Twilio signs it (base64 HMAC-SHA1 over the URL
+   * and the sorted params), from one of 2,000 numbers (people who write back, again and again).
+   */
+  static HttpRequest request(String base, String path, long sid, String body) {
+    String from = "+1212" + (600 + (sid % 2000) / 10_000) + String.format("%04d", sid % 2000);
+    return request(base, path, sid, from, body);
+  }
+
+  static HttpRequest request(String base, String path, long sid, String from, String body) {
+    Map<String, String> params = new TreeMap<>();
+    params.put("MessageSid", "SM" + String.format("%032d", sid));
+    params.put("SmsSid", params.get("MessageSid"));
+    params.put("AccountSid", "AC" + "0".repeat(32));
+    params.put("From", from);
+    params.put("To", "+15550100001");
+    params.put("Body", body);
+    params.put("NumMedia", "0");
+    String url = base + path;
+    StringBuilder signed = new StringBuilder(url);
+    params.forEach((k, v) -> signed.append(k).append(v));
+    String signature;
+    try {
+      Mac mac = Mac.getInstance("HmacSHA1");
+      mac.init(new SecretKeySpec(TWILIO_TOKEN.getBytes(StandardCharsets.UTF_8), "HmacSHA1"));
+      signature = Base64.getEncoder().encodeToString(mac.doFinal(signed.toString().getBytes(StandardCharsets.UTF_8)));
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+    String form = params.entrySet().stream()
+        .map(e -> URLEncoder.encode(e.getKey(), StandardCharsets.UTF_8) + "=" + URLEncoder.encode(e.getValue(), StandardCharsets.UTF_8))
+        .collect(Collectors.joining("&"));
+    return HttpRequest.newBuilder(URI.create(url))
+        .timeout(Duration.ofSeconds(30))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .header("X-Twilio-Signature", signature)
+        .POST(HttpRequest.BodyPublishers.ofString(form))
+        .build();
+  }
+
+  /**
+   * A campaign of 3,000 at 200 a second; every second a STOP for the number about to be reached.
+   * Afterwards, from the sandbox's log: the last campaign call to each such number, against the
+   * STOP's 200.
+   */
+  static void stopToSilence(EngineProcess engine, HttpClient http, String engineUrl) throws Exception {
+    String admin = engine.token("bench", "admin");
+    engine.send("PATCH", "/v1/tenant", admin, "application/json", HttpRequest.BodyPublishers.ofString(
+        "{\"senders\":[{\"provider\":\"twilio\",\"from\":\"+15550100001\",\"kind\":\"short_code\",\"mps\":200}]}"));
+    StringBuilder csv = new StringBuilder("first_name,phone\n");
+    List<String> phones = new ArrayList<>();
+    for (int i = 0; i < 3000; i++) {
+      String p = "+1646" + (300 + i / 10_000) + String.format("%04d", i % 10_000);
+      phones.add(p);
+      csv.append("R").append(i).append(',').append(p).append('\n');
+    }
+    var imported = engine.send("POST", "/v1/imports", admin, "text/csv", HttpRequest.BodyPublishers.ofString(csv.toString()));
+    String importId = EngineProcess.JSON.readTree(imported.body()).get("id").asText();
+    while (engine.getJson("/v1/imports/" + importId, admin).get("status").asText().equals("running")) {
+      Thread.sleep(100);
+    }
+    String id = EngineProcess.JSON.readTree(engine.send("POST", "/v1/campaigns", admin, "application/json",
+        HttpRequest.BodyPublishers.ofString("{\"name\":\"silence\",\"channel\":\"sms\",\"audience\":{\"importId\":\"" + importId
+            + "\"},\"message\":\"Hi {{first_name}}\"}")).body()).get("id").asText();
+    engine.send("POST", "/v1/campaigns/" + id + "/launch", admin, null, HttpRequest.BodyPublishers.noBody());
+    Map<String, Instant> answeredAt = new java.util.LinkedHashMap<>();
+    long sid = 9_000_000;
+    while (!engine.getJson("/v1/campaigns/" + id, admin).get("state").asText().equals("completed")) {
+      int sent = engine.getJson("/sandbox/log?tenant=bench", null).size();
+      int next = Math.min(phones.size() - 1, sent + 2);
+      String phone = phones.get(next);
+      if (sent > 100 && !answeredAt.containsKey(phone) && answeredAt.size() < 10) {
+        HttpResponse<Void> r = http.send(request(engineUrl, "/webhooks/twilio/bench/sms", sid++, phone, "STOP"), HttpResponse.BodyHandlers.discarding());
+        if (r.statusCode() == 200) {
+          answeredAt.put(phone, Instant.now());
+        }
+      }
+      Thread.sleep(1000);
+    }
+    Map<String, Instant> lastCall = new java.util.HashMap<>();
+    for (JsonNode e : engine.getJson("/sandbox/log?tenant=bench", null)) {
+      String to = e.get("to").asText();
+      if (answeredAt.containsKey(to) && e.get("body").asText().startsWith("Hi ")) {
+        lastCall.merge(to, Instant.parse(e.get("at").asText()), (a, b) -> a.isAfter(b) ? a : b);
+      }
+    }
+    System.out.println();
+    System.out.printf("STOP-to-silence: %d STOPs, each for the number the running campaign (200/s) was about to reach:%n", answeredAt.size());
+    long after = 0;
+    for (Map.Entry<String, Instant> e : answeredAt.entrySet()) {
+      Instant last = lastCall.get(e.getKey());
+      if (last == null) {
+        System.out.printf("  %s  no campaign call to it at all (the STOP came first)%n", e.getKey());
+      } else {
+        long ms = Duration.between(last, e.getValue()).toMillis();
+        after += ms < 0 ? 1 : 0;
+        System.out.printf("  %s  last campaign call %d ms %s the STOP's 200%n", e.getKey(), Math.abs(ms), ms >= 0 ? "before" : "AFTER");
+      }
+    }
+    System.out.printf("  calls after a STOP's 200: %d (must be 0)%n", after);
+  }
+
+  private static void awaitUp(HttpClient http, String url) throws Exception {
+    for (int i = 0; i < 300; i++) {
+      try {
+        http.send(HttpRequest.newBuilder(URI.create(url + "/")).POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.discarding());
+        return;
+      } catch (java.io.IOException e) {
+        Thread.sleep(200);
+      }
+    }
+    throw new IllegalStateException("the trivial server did not start");
+  }
+}
