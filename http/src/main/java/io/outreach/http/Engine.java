@@ -44,6 +44,7 @@ import io.outreach.persistence.LeadRepository;
 import io.outreach.persistence.ResumableWorkRepository;
 import io.outreach.persistence.RecipientStore;
 import io.outreach.engine.provider.SmsProvider;
+import io.outreach.http.provider.ProviderHttp;
 import io.outreach.http.provider.SignalHouseSmsAdapter;
 import io.outreach.http.provider.TwilioSmsAdapter;
 import java.net.URI;
@@ -349,12 +350,15 @@ public final class Engine implements AutoCloseable {
     if (settings.serveSandbox() || settings.sandboxUrl().isPresent()) {
       String sandbox = settings.sandboxUrl().orElseGet(boundUrl::get) + "/sandbox";
       SandboxSettings creds = SandboxSettings.DEFAULTS;
+      // As many connections per provider host as a provider account may have calls open.
+      ProviderHttp providerHttp =
+          new ProviderHttp(system, throttleLimits(system.settings().config()).maxConcurrent(), Duration.ofSeconds(10));
       providers.set(
           Map.of(
               "twilio",
-              new TwilioSmsAdapter(URI.create(sandbox + "/twilio"), creds.twilioAccountSid(), creds.twilioAuthToken()),
+              new TwilioSmsAdapter(providerHttp, URI.create(sandbox + "/twilio"), creds.twilioAccountSid(), creds.twilioAuthToken()),
               "signalhouse",
-              new SignalHouseSmsAdapter(URI.create(sandbox + "/signalhouse"), creds.signalHouseApiKey())));
+              new SignalHouseSmsAdapter(providerHttp, URI.create(sandbox + "/signalhouse"), creds.signalHouseApiKey())));
     }
     return binding;
   }

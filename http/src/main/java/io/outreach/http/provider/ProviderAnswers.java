@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.outreach.engine.provider.SendResult;
 import java.io.IOException;
-import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
@@ -21,8 +20,8 @@ final class ProviderAnswers {
   private ProviderAnswers() {}
 
   /** {@code idFields} are tried in order, the first non-blank one names the message. */
-  static SendResult toResult(HttpResponse<String> response, String... idFields) {
-    int status = response.statusCode();
+  static SendResult toResult(ProviderHttp.Response response, String... idFields) {
+    int status = response.status();
     JsonNode body = parse(response.body());
     if (status >= 200 && status < 300) {
       for (String field : idFields) {
@@ -35,12 +34,8 @@ final class ProviderAnswers {
       return new SendResult.Rejected(status, "answer carried no message id", true, Optional.empty());
     }
     String reason = reason(body, response.body());
-    if (status == 429) {
-      return new SendResult.Rejected(
-          status, reason, true, response.headers().firstValue("Retry-After").flatMap(ProviderAnswers::retryAfter));
-    }
-    return new SendResult.Rejected(
-        status, reason, status >= 500, response.headers().firstValue("Retry-After").flatMap(ProviderAnswers::retryAfter));
+    Optional<Duration> retryAfter = response.retryAfter().flatMap(ProviderAnswers::retryAfter);
+    return new SendResult.Rejected(status, reason, status == 429 || status >= 500, retryAfter);
   }
 
   /** Retry-After is either delay-seconds or an HTTP date (RFC 9110 10.2.3). */

@@ -4,12 +4,15 @@ import io.outreach.engine.provider.SendResult;
 import io.outreach.engine.provider.SmsProvider;
 import io.outreach.engine.provider.SmsRequest;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletionStage;
+import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpHeader;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
+import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 
 /**
  * Sends SMS through SignalHouse: {@code POST {base}/message/sms} with a JSON body
@@ -19,19 +22,14 @@ import java.util.concurrent.CompletionStage;
  * exactly this shape.
  */
 public final class SignalHouseSmsAdapter implements SmsProvider {
-  private final URI sendUri;
-  private final String apiKey;
-  private final HttpClient client;
+  private final String sendUri;
+  private final HttpHeader authorization;
+  private final ProviderHttp http;
 
-  public SignalHouseSmsAdapter(URI baseUrl, String apiKey) {
-    this.sendUri =
-        URI.create(ProviderAnswers.stripTrailingSlash(baseUrl.toString()) + "/message/sms");
-    this.apiKey = apiKey;
-    this.client =
-        HttpClient.newBuilder()
-            .version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(TwilioSmsAdapter.CONNECT_TIMEOUT)
-            .build();
+  public SignalHouseSmsAdapter(ProviderHttp http, URI baseUrl, String apiKey) {
+    this.http = http;
+    this.sendUri = ProviderAnswers.stripTrailingSlash(baseUrl.toString()) + "/message/sms";
+    this.authorization = RawHeader.create("Authorization", "Bearer " + apiKey);
   }
 
   @Override
@@ -43,18 +41,12 @@ public final class SignalHouseSmsAdapter implements SmsProvider {
     if (request.statusCallbackUrl() != null) {
       body.put("statusCallback", request.statusCallbackUrl());
     }
-    HttpRequest.Builder http =
-        HttpRequest.newBuilder(sendUri)
-            .timeout(TwilioSmsAdapter.REQUEST_TIMEOUT)
-            .header("Authorization", "Bearer " + apiKey)
-            .header("Content-Type", "application/json")
-            .header("Accept", "application/json")
-            .POST(HttpRequest.BodyPublishers.ofString(ProviderAnswers.json(body)));
+    List<HttpHeader> headers = new ArrayList<>(List.of(authorization, RawHeader.create("Accept", "application/json")));
     if (request.idempotencyKey() != null) {
-      http.header("Idempotency-Key", request.idempotencyKey());
+      headers.add(RawHeader.create("Idempotency-Key", request.idempotencyKey()));
     }
-    return client
-        .sendAsync(http.build(), HttpResponse.BodyHandlers.ofString())
-        .thenApply(response -> ProviderAnswers.toResult(response, "messageId", "id"));
+    HttpRequest post =
+        HttpRequest.POST(sendUri).withHeaders(headers).withEntity(ContentTypes.APPLICATION_JSON, ProviderAnswers.json(body));
+    return http.send(post).thenApply(response -> ProviderAnswers.toResult(response, "messageId", "id"));
   }
 }

@@ -5,16 +5,19 @@ import io.outreach.engine.provider.SmsProvider;
 import io.outreach.engine.provider.SmsRequest;
 import java.net.URI;
 import java.net.URLEncoder;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletionStage;
 import java.util.stream.Collectors;
+import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpHeader;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
+import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 
 /**
  * Sends SMS through Twilio's Messages API ({@code POST {base}/2010-04-01/Accounts/{sid}/Messages.json},
@@ -23,27 +26,23 @@ import java.util.stream.Collectors;
  * travels in {@code I-Twilio-Idempotency-Token} so a retried send is not delivered twice.
  */
 public final class TwilioSmsAdapter implements SmsProvider {
-  static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
   static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(10);
 
-  private final URI messagesUri;
-  private final String authorization;
-  private final HttpClient client;
+  private final String messagesUri;
+  private final HttpHeader authorization;
+  private final ProviderHttp http;
 
-  public TwilioSmsAdapter(URI baseUrl, String accountSid, String authToken) {
+  public TwilioSmsAdapter(ProviderHttp http, URI baseUrl, String accountSid, String authToken) {
+    this.http = http;
     this.messagesUri =
-        URI.create(
-            ProviderAnswers.stripTrailingSlash(baseUrl.toString())
-                + "/2010-04-01/Accounts/"
-                + URLEncoder.encode(accountSid, StandardCharsets.UTF_8)
-                + "/Messages.json");
+        ProviderAnswers.stripTrailingSlash(baseUrl.toString())
+            + "/2010-04-01/Accounts/"
+            + URLEncoder.encode(accountSid, StandardCharsets.UTF_8)
+            + "/Messages.json";
     this.authorization =
-        "Basic "
-            + Base64.getEncoder()
-                .encodeToString((accountSid + ":" + authToken).getBytes(StandardCharsets.UTF_8));
-    // Plain HTTP/1.1: no h2c upgrade attempt on every new connection to a provider.
-    this.client =
-        HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(CONNECT_TIMEOUT).build();
+        RawHeader.create(
+            "Authorization",
+            "Basic " + Base64.getEncoder().encodeToString((accountSid + ":" + authToken).getBytes(StandardCharsets.UTF_8)));
   }
 
   @Override
@@ -55,19 +54,15 @@ public final class TwilioSmsAdapter implements SmsProvider {
     if (request.statusCallbackUrl() != null) {
       form.put("StatusCallback", request.statusCallbackUrl());
     }
-    HttpRequest.Builder http =
-        HttpRequest.newBuilder(messagesUri)
-            .timeout(REQUEST_TIMEOUT)
-            .header("Authorization", authorization)
-            .header("Content-Type", "application/x-www-form-urlencoded")
-            .header("Accept", "application/json")
-            .POST(HttpRequest.BodyPublishers.ofString(formEncode(form)));
+    List<HttpHeader> headers = new ArrayList<>(List.of(authorization, RawHeader.create("Accept", "application/json")));
     if (request.idempotencyKey() != null) {
-      http.header("I-Twilio-Idempotency-Token", request.idempotencyKey());
+      headers.add(RawHeader.create("I-Twilio-Idempotency-Token", request.idempotencyKey()));
     }
-    return client
-        .sendAsync(http.build(), HttpResponse.BodyHandlers.ofString())
-        .thenApply(response -> ProviderAnswers.toResult(response, "sid"));
+    HttpRequest post =
+        HttpRequest.POST(messagesUri)
+            .withHeaders(headers)
+            .withEntity(ContentTypes.APPLICATION_X_WWW_FORM_URLENCODED, formEncode(form));
+    return http.send(post).thenApply(response -> ProviderAnswers.toResult(response, "sid"));
   }
 
   static String formEncode(Map<String, String> form) {

@@ -68,13 +68,11 @@ class SandboxIT {
         SandboxServer.start(system, "127.0.0.1", 0).toCompletableFuture().join();
     sandbox = "http://127.0.0.1:" + binding.localAddress().getPort();
     twilio =
-        new TwilioSmsAdapter(
-            URI.create(sandbox + "/sandbox/twilio"),
+        new TwilioSmsAdapter(new io.outreach.http.provider.ProviderHttp(system, 64, java.time.Duration.ofSeconds(10)), URI.create(sandbox + "/sandbox/twilio"),
             CREDENTIALS.twilioAccountSid(),
             CREDENTIALS.twilioAuthToken());
     signalHouse =
-        new SignalHouseSmsAdapter(
-            URI.create(sandbox + "/sandbox/signalhouse/"), CREDENTIALS.signalHouseApiKey());
+        new SignalHouseSmsAdapter(new io.outreach.http.provider.ProviderHttp(system, 64, java.time.Duration.ofSeconds(10)), URI.create(sandbox + "/sandbox/signalhouse/"), CREDENTIALS.signalHouseApiKey());
 
     receiver = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
     receiver.createContext(
@@ -160,7 +158,7 @@ class SandboxIT {
   @Test
   void twilioRefusesWrongCredentialsAsFinal() {
     SmsProvider wrong =
-        new TwilioSmsAdapter(URI.create(sandbox + "/sandbox/twilio"), CREDENTIALS.twilioAccountSid(), "nope");
+        new TwilioSmsAdapter(new io.outreach.http.provider.ProviderHttp(system, 64, java.time.Duration.ofSeconds(10)), URI.create(sandbox + "/sandbox/twilio"), CREDENTIALS.twilioAccountSid(), "nope");
     SendResult r = join(wrong.send(new SmsRequest("x", "+15550100001", "+12125550123", "hi", "k", null)));
     assertThat(r).isInstanceOfSatisfying(SendResult.Rejected.class, rej -> {
       assertThat(rej.status()).isEqualTo(401);
@@ -299,7 +297,7 @@ class SandboxIT {
       closedPort = s.getLocalPort();
     }
     SmsProvider unreachable =
-        new TwilioSmsAdapter(URI.create("http://127.0.0.1:" + closedPort), "AC1", "t");
+        new TwilioSmsAdapter(new io.outreach.http.provider.ProviderHttp(system, 64, java.time.Duration.ofSeconds(10)), URI.create("http://127.0.0.1:" + closedPort), "AC1", "t");
     var stage =
         unreachable.send(new SmsRequest("x", "+15550100001", "+12125550123", "hi", "k", null)).toCompletableFuture();
     assertThat(stage).failsWithin(Duration.ofSeconds(10));

@@ -87,10 +87,9 @@ class SandboxReceiptsIT {
     String base = "http://127.0.0.1:" + binding.localAddress().getPort();
     sandbox = new SandboxClient(base);
     twilio =
-        new TwilioSmsAdapter(
-            URI.create(base + "/sandbox/twilio"), CREDENTIALS.twilioAccountSid(), CREDENTIALS.twilioAuthToken());
+        new TwilioSmsAdapter(new io.outreach.http.provider.ProviderHttp(system, 64, java.time.Duration.ofSeconds(10)), URI.create(base + "/sandbox/twilio"), CREDENTIALS.twilioAccountSid(), CREDENTIALS.twilioAuthToken());
     signalHouse =
-        new SignalHouseSmsAdapter(URI.create(base + "/sandbox/signalhouse/"), CREDENTIALS.signalHouseApiKey());
+        new SignalHouseSmsAdapter(new io.outreach.http.provider.ProviderHttp(system, 64, java.time.Duration.ofSeconds(10)), URI.create(base + "/sandbox/signalhouse/"), CREDENTIALS.signalHouseApiKey());
     warnings.start();
     ((Logger) LoggerFactory.getLogger(SandboxReceipts.class)).addAppender(warnings);
   }
