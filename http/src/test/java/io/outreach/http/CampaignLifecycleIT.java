@@ -39,14 +39,6 @@ class CampaignLifecycleIT {
     node.close();
   }
 
-  private static String tenant(String id) {
-    var r =
-        node.json("POST", "/v1/tenants", node.token("platform", Role.PLATFORM),
-            "{\"id\":\"" + id + "\",\"name\":\"" + id + "\",\"timezone\":\"America/New_York\",\"monthlyBudgetCents\":0}");
-    assertThat(r.statusCode()).isEqualTo(201);
-    return node.token(id, Role.OPERATOR);
-  }
-
   static String phone(int area, int i) {
     return "+1" + area + (200 + i / 10_000) + String.format("%04d", i % 10_000);
   }
@@ -102,7 +94,7 @@ class CampaignLifecycleIT {
 
   @Test
   void receiptsMoveMessagesForwardAndReplaysOrLateOnesMoveNothingBack() {
-    String op = tenant("receipts");
+    String op = node.tenant("receipts");
     String id = launch(node, op, 212, 20, "");
     awaitState(node, op, id, "completed", Duration.ofSeconds(60));
     JsonNode[] c = new JsonNode[1];
@@ -134,7 +126,7 @@ class CampaignLifecycleIT {
     assertThat(IntakeIT.body(node.get("/v1/campaigns/" + id, op)).at("/counts/delivered").asLong()).isEqualTo(20);
     assertThat(IntakeIT.body(node.get("/v1/campaigns/" + id, op)).at("/counts/undelivered").asLong()).isZero();
     // Another tenant's id answers 404, and so does an unknown one.
-    String other = tenant("receipts-other");
+    String other = node.tenant("receipts-other");
     assertThat(node.get("/v1/campaigns/" + id + "/messages", other).statusCode()).isEqualTo(404);
     assertThat(node.get("/v1/campaigns/cmp_0000000000/messages", op).statusCode()).isEqualTo(404);
     assertThat(IntakeIT.body(node.get("/v1/campaigns", other)).get("items")).isEmpty();
@@ -142,7 +134,7 @@ class CampaignLifecycleIT {
 
   @Test
   void aKillSwitchStopsNewProviderCallsOnceItHasAnsweredAndReleaseResumes() {
-    String op = tenant("killed");
+    String op = node.tenant("killed");
     node.json("PUT", "/sandbox/faults", null, "{\"latencyMs\":20}");
     try {
       String id = launch(node, op, 646, 1500, "");

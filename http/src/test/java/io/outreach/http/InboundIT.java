@@ -41,15 +41,11 @@ class InboundIT {
   }
 
   private static String tenant(String id, int mps) {
-    String platform = node.token("platform", Role.PLATFORM);
-    node.json("POST", "/v1/tenants", platform,
-        "{\"id\":\"" + id + "\",\"name\":\"" + id + "\",\"timezone\":\"America/New_York\",\"monthlyBudgetCents\":0}");
-    var patched =
-        node.json("PATCH", "/v1/tenant", node.token(id, Role.ADMIN),
-            "{\"senders\":[{\"provider\":\"twilio\",\"from\":\"" + SENDER + "\",\"kind\":\"long_code\",\"mps\":" + mps + "}],"
-                + "\"programName\":\"Acme Deals\",\"helpContact\":\"help@acme.example\"}");
-    assertThat(patched.statusCode()).as(patched.body()).isEqualTo(200);
-    return node.token(id, Role.OPERATOR);
+    String op = node.tenant(id);
+    node.settings(id,
+        "{\"senders\":[{\"provider\":\"twilio\",\"from\":\"" + SENDER + "\",\"kind\":\"long_code\",\"mps\":" + mps + "}],"
+            + "\"programName\":\"Acme Deals\",\"helpContact\":\"help@acme.example\"}");
+    return op;
   }
 
   /** Posts an inbound message through the sandbox, as the provider would; answers when the engine has. */

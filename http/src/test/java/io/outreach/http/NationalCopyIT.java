@@ -35,9 +35,7 @@ class NationalCopyIT {
     LocalDate today = LocalDate.now(ZoneOffset.UTC);
     assertThat(node.send("POST", "/v1/dnc/national?asOf=" + today.minusDays(40), platform, "text/csv", "phone\n+12125559999\n")
         .statusCode()).isEqualTo(200);
-    node.json("POST", "/v1/tenants", platform,
-        "{\"id\":\"stale\",\"name\":\"Stale\",\"timezone\":\"America/New_York\",\"monthlyBudgetCents\":0}");
-    String op = node.token("stale", Role.OPERATOR);
+    String op = node.tenant("stale");
     String id = CampaignLifecycleIT.launch(node, op, 347, 20, "");
     await().during(Duration.ofSeconds(4)).atMost(Duration.ofSeconds(8))
         .until(() -> IntakeIT.body(node.get("/sandbox/log?tenant=stale", null)).isEmpty());

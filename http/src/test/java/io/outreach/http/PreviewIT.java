@@ -29,19 +29,13 @@ class PreviewIT {
     node.close();
   }
 
-  private static String tenant(String id) {
-    node.json("POST", "/v1/tenants", node.token("platform", Role.PLATFORM),
-        "{\"id\":\"" + id + "\",\"name\":\"" + id + "\",\"timezone\":\"America/New_York\",\"monthlyBudgetCents\":0}");
-    return node.token(id, Role.OPERATOR);
-  }
-
   private static String phone(int i) {
     return "+1718" + (300 + i / 10_000) + String.format("%04d", i % 10_000);
   }
 
   @Test
   void thePreviewMatchesWhatTheCampaignThenDoes() {
-    String op = tenant("preview");
+    String op = node.tenant("preview");
     // Someone the tenant already texted today (1 per 24 h is the default cap).
     StringBuilder early = new StringBuilder("first_name,phone\nEarly," + phone(7) + "\n");
     String first = createAndLaunch(op, IntakeIT.importAndWait(node, op, early.toString()).get("id").asText(), null);
@@ -87,7 +81,7 @@ class PreviewIT {
 
   @Test
   void theCalendarShowsScheduledStartsAndFollowUpsNotYetDue() {
-    String op = tenant("calendar");
+    String op = node.tenant("calendar");
     String importId = IntakeIT.importAndWait(node, op, "first_name,phone\nA," + phone(500) + "\nB," + phone(501) + "\n").get("id").asText();
     Instant later = Instant.now().plus(Duration.ofDays(3)).truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
     String scheduled = createAndLaunch(op, importId, ",\"startAt\":\"" + later + "\"");
@@ -109,7 +103,7 @@ class PreviewIT {
     });
     assertThat(node.get("/v1/calendar?from=2026-12-01T00:00:00Z&to=2026-11-01T00:00:00Z", op).statusCode()).isEqualTo(400);
     assertThat(node.get("/v1/calendar?from=yesterday", op).statusCode()).isEqualTo(400);
-    assertThat(IntakeIT.body(node.get("/v1/calendar", tenant("calendar-other"))).get("items")).isEmpty();
+    assertThat(IntakeIT.body(node.get("/v1/calendar", node.tenant("calendar-other"))).get("items")).isEmpty();
   }
 
   private static String create(String op, String importId, String extra) {

@@ -75,6 +75,25 @@ final class TestEngine implements AutoCloseable {
         dir);
   }
 
+  /** Creates tenant {@code id} (New York time) as the platform; answers an operator token. */
+  String tenant(String id) {
+    var r =
+        json("POST", "/v1/tenants", token("platform", Role.PLATFORM),
+            "{\"id\":\"" + id + "\",\"name\":\"" + id + "\",\"timezone\":\"America/New_York\",\"monthlyBudgetCents\":0}");
+    if (r.statusCode() != 201) {
+      throw new AssertionError("tenant " + id + " not created: " + r.body());
+    }
+    return token(id, Role.OPERATOR);
+  }
+
+  /** Sets tenant {@code id}'s settings (a JSON patch, as an admin). */
+  void settings(String id, String patch) {
+    var r = json("PATCH", "/v1/tenant", token(id, Role.ADMIN), patch);
+    if (r.statusCode() != 200) {
+      throw new AssertionError("settings of " + id + " refused: " + r.body());
+    }
+  }
+
   String token(String tenant, Role... roles) {
     return auth.issue("test", tenant, Set.of(roles), Duration.ofMinutes(5), Clock.systemUTC());
   }

@@ -39,13 +39,9 @@ class ThrottleIT {
   }
 
   private static String tenantWithSender(String id, int mps) {
-    node.json("POST", "/v1/tenants", node.token("platform", Role.PLATFORM),
-        "{\"id\":\"" + id + "\",\"name\":\"" + id + "\",\"timezone\":\"America/New_York\",\"monthlyBudgetCents\":0}");
-    var patched =
-        node.json("PATCH", "/v1/tenant", node.token(id, Role.ADMIN),
-            "{\"senders\":[{\"provider\":\"twilio\",\"from\":\"+15550100009\",\"kind\":\"long_code\",\"mps\":" + mps + "}]}");
-    assertThat(patched.statusCode()).as(patched.body()).isEqualTo(200);
-    return node.token(id, Role.OPERATOR);
+    String op = node.tenant(id);
+    node.settings(id, "{\"senders\":[{\"provider\":\"twilio\",\"from\":\"+15550100009\",\"kind\":\"long_code\",\"mps\":" + mps + "}]}");
+    return op;
   }
 
   private static List<JsonNode> log(String tenant) {

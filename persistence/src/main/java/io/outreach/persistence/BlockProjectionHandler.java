@@ -30,7 +30,6 @@ public final class BlockProjectionHandler
 
   @Override
   public void process(HikariJdbcSession session, EventEnvelope<BlockEntity.Event> envelope) throws Exception {
-    String tenantId = Projections.tenantOf(envelope.persistenceId());
     String campaignId = envelope.persistenceId().split(":")[1];
     List<Row> rows = new ArrayList<>(rows(envelope.event()));
     // Key order, as the receipt writer uses: concurrent upserts of the same rows cannot deadlock.
@@ -43,12 +42,12 @@ public final class BlockProjectionHandler
         envelope.event() instanceof BlockEntity.Outcomes o
             ? o.outcomes().stream().filter(x -> x.nextStepAt() != null).toList()
             : List.of();
-    session.withConnection(
-        c -> {
-          TenantJdbc.bindTenant(c, tenantId);
+    Projections.inTenantOf(
+        session,
+        envelope.persistenceId(),
+        (c, tenantId) -> {
           upsert(c, tenantId, campaignId, rows, at);
           scheduleNextSteps(c, campaignId, withNextStep, at);
-          return null;
         });
   }
 

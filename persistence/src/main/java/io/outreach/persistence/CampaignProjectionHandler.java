@@ -22,15 +22,10 @@ public final class CampaignProjectionHandler
 
   @Override
   public void process(HikariJdbcSession session, EventEnvelope<CampaignEntity.Event> envelope) throws Exception {
-    String tenantId = Projections.tenantOf(envelope.persistenceId());
     String campaignId = envelope.persistenceId().substring(envelope.persistenceId().indexOf(':') + 1);
     Instant at = Instant.ofEpochMilli(envelope.timestamp());
-    session.withConnection(
-        c -> {
-          TenantJdbc.bindTenant(c, tenantId);
-          apply(c, tenantId, campaignId, envelope.event(), at);
-          return null;
-        });
+    Projections.inTenantOf(
+        session, envelope.persistenceId(), (c, tenantId) -> apply(c, tenantId, campaignId, envelope.event(), at));
   }
 
   private static void apply(Connection c, String tenantId, String campaignId, CampaignEntity.Event event, Instant at)

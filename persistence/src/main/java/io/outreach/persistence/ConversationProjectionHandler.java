@@ -23,15 +23,9 @@ public final class ConversationProjectionHandler
 
   @Override
   public void process(HikariJdbcSession session, EventEnvelope<ConversationEntity.Event> envelope) throws Exception {
-    String tenantId = Projections.tenantOf(envelope.persistenceId());
     String phone = envelope.persistenceId().substring(envelope.persistenceId().indexOf(':') + 1);
     Instant at = Instant.ofEpochMilli(envelope.timestamp());
-    session.withConnection(
-        c -> {
-          TenantJdbc.bindTenant(c, tenantId);
-          apply(c, tenantId, phone, envelope.event(), at);
-          return null;
-        });
+    Projections.inTenantOf(session, envelope.persistenceId(), (c, tenantId) -> apply(c, tenantId, phone, envelope.event(), at));
   }
 
   private static void apply(Connection c, String tenantId, String phone, ConversationEntity.Event event, Instant at)

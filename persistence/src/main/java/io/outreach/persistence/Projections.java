@@ -32,6 +32,26 @@ public final class Projections {
     return colon < 0 ? entityId : entityId.substring(0, colon);
   }
 
+  /** A handler's writes for one event, on the projection's connection bound to the event's tenant. */
+  @FunctionalInterface
+  interface TenantWrite {
+    void apply(java.sql.Connection c, String tenantId) throws java.sql.SQLException;
+  }
+
+  /**
+   * Runs {@code write} in the projection's transaction, bound to the tenant of the event's
+   * persistence id, so row-level security checks a projection's writes too.
+   */
+  static void inTenantOf(HikariJdbcSession session, String persistenceId, TenantWrite write) throws Exception {
+    String tenantId = tenantOf(persistenceId);
+    session.withConnection(
+        c -> {
+          TenantJdbc.bindTenant(c, tenantId);
+          write.apply(c, tenantId);
+          return null;
+        });
+  }
+
   /** Starts projection {@code name} of the events tagged {@code <tagPrefix>-i}, i < slices. */
   public static <E> void start(
       ActorSystem<?> system,

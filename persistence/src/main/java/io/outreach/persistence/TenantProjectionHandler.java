@@ -21,14 +21,13 @@ public final class TenantProjectionHandler
   @Override
   public void process(HikariJdbcSession session, EventEnvelope<TenantEntity.Event> envelope)
       throws Exception {
-    String tenantId = Projections.tenantOf(envelope.persistenceId());
     TenantEntity.Event event = envelope.event();
-    session.withConnection(
-        c -> {
-          TenantJdbc.bindTenant(c, tenantId);
+    Projections.inTenantOf(
+        session,
+        envelope.persistenceId(),
+        (c, tenantId) -> {
           apply(c, tenantId, event);
           audit(c, tenantId, event);
-          return null;
         });
   }
 
