@@ -168,6 +168,23 @@ class CampaignLifecycleIT {
     }
   }
 
+  @Test
+  void aHugeCampaignOfOneTenantDoesNotStarveAnotherTenant() {
+    String big = node.tenant("big");
+    node.settings("big", "{\"senders\":[{\"provider\":\"twilio\",\"from\":\"+15550100011\",\"kind\":\"short_code\",\"mps\":200}]}");
+    String small = node.tenant("small");
+    String huge = launch(node, big, 213, 3000, "");
+    await().atMost(Duration.ofSeconds(60)).until(() -> sandboxCount("big") >= 200);
+    long t0 = System.nanoTime();
+    String tiny = launch(node, small, 214, 30, "");
+    awaitState(node, small, tiny, "completed", Duration.ofSeconds(30));
+    Duration took = Duration.ofNanos(System.nanoTime() - t0);
+    JsonNode running = IntakeIT.body(node.get("/v1/campaigns/" + huge, big));
+    assertThat(running.get("state").asText()).as("the big one is still at it").isEqualTo("running");
+    assertThat(took).as("the small tenant's campaign did not wait for the big one").isLessThan(Duration.ofSeconds(15));
+    node.json("POST", "/v1/campaigns/" + huge + "/cancel", big, null);
+  }
+
   private static int sandboxCount(String tenant) {
     return IntakeIT.body(node.get("/sandbox/log?tenant=" + tenant, null)).size();
   }

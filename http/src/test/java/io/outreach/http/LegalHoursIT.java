@@ -62,10 +62,13 @@ class LegalHoursIT {
         String campaign = id;
         await().atMost(Duration.ofSeconds(20)).until(() ->
             IntakeIT.body(first.get("/v1/campaigns/" + campaign, op)).at("/counts/deferred").asLong() == 5);
-        JsonNode deferred = IntakeIT.body(first.get("/v1/campaigns/" + id + "/messages?status=deferred", op)).get("items");
-        assertThat(deferred).hasSize(5);
-        assertThat(deferred).allMatch(m -> Instant.parse(m.get("dueAt").asText()).equals(opening));
-        assertThat(deferred).allMatch(m -> m.get("reason").asText().equals("hours:federal"));
+        // The messages read model follows the journal a moment later.
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+          JsonNode deferred = IntakeIT.body(first.get("/v1/campaigns/" + campaign + "/messages?status=deferred", op)).get("items");
+          assertThat(deferred).hasSize(5);
+          assertThat(deferred).allMatch(m -> Instant.parse(m.get("dueAt").asText()).equals(opening));
+          assertThat(deferred).allMatch(m -> m.get("reason").asText().equals("hours:federal"));
+        });
         assertThat(sandboxLog(sandboxUrl)).isEmpty();
       }
       assertThat(clock.instant()).as("restarted before the opening").isBefore(opening);
