@@ -90,6 +90,9 @@ final class ConversationWiring implements ConversationPorts {
 
   @Override
   public CompletionStage<ReplyResult> reply(String tenantId, Reply reply) {
+    if (reply.from() == null || reply.to() == null) {
+      return CompletableFuture.completedFuture(new ReplyResult.Refused("no number to reply from or to"));
+    }
     Purpose purpose =
         reply.kind() == Reply.Kind.OPT_OUT_CONFIRMATION ? Purpose.OPT_OUT_CONFIRMATION : Purpose.HELP_REPLY;
     Contact contact =

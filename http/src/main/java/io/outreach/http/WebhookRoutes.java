@@ -91,7 +91,7 @@ public final class WebhookRoutes extends ApiDirectives {
    * A Twilio webhook: form-encoded, signed over the public URL it called and its sorted params
    * with the tenant's auth token; forged or unsigned ones get 403 and nothing is stored.
    */
-  private Route twilio(String tenant, java.util.function.BiFunction<HttpRequest, Map<String, String>, WebhookReceipts.Receipt> receipt) {
+  private Route twilio(String tenant, java.util.function.BiFunction<HttpRequest, Map<String, String>, Optional<WebhookReceipts.Receipt>> receipt) {
     return extractRequest(
         request ->
             optionalHeaderValueByName(
@@ -111,29 +111,43 @@ public final class WebhookRoutes extends ApiDirectives {
                                   if (!TenantId.isValid(tenant)) {
                                     return problem(Problem.Type.NOT_FOUND.with("no such tenant"));
                                   }
-                                  return stored(receipt.apply(request, params));
+                                  return receipt
+                                      .apply(request, params)
+                                      .map(this::stored)
+                                      .orElseGet(() -> problem(Problem.Type.VALIDATION.with("an inbound message needs From and To")));
                                 }))));
   }
 
-  private WebhookReceipts.Receipt twilioStatus(String tenant, HttpRequest request, Map<String, String> params) {
+  private Optional<WebhookReceipts.Receipt> twilioStatus(String tenant, HttpRequest request, Map<String, String> params) {
     String sid = params.getOrDefault("MessageSid", params.getOrDefault("SmsSid", ""));
     String status = params.getOrDefault("MessageStatus", params.getOrDefault("SmsStatus", ""));
     String key = request.getHeader("I-Twilio-Idempotency-Token").map(h -> h.value()).orElse(sid + ":" + status);
-    return new WebhookReceipts.Receipt(
-        tenant, "twilio", "status", key, params.get("To"), sid, messageRef(request), MessageStatus.fromProvider(status),
-        Optional.empty(), toJson(params), toJson(Map.of("status", status)));
+    return Optional.of(
+        new WebhookReceipts.Receipt(
+            tenant, "twilio", "status", key, params.get("To"), sid, messageRef(request), MessageStatus.fromProvider(status),
+            Optional.empty(), toJson(params), toJson(Map.of("status", status))));
   }
 
-  /** An inbound message: deduplicated on Twilio's idempotency token, else its MessageSid. */
-  private WebhookReceipts.Receipt twilioInbound(String tenant, HttpRequest request, Map<String, String> params) {
+  /**
+   * An inbound message: deduplicated on Twilio's idempotency token, else its MessageSid; one
+   * without its numbers is refused (400) before anything is stored.
+   */
+  private Optional<WebhookReceipts.Receipt> twilioInbound(String tenant, HttpRequest request, Map<String, String> params) {
     String sid = params.getOrDefault("MessageSid", params.getOrDefault("SmsSid", ""));
     String key = request.getHeader("I-Twilio-Idempotency-Token").map(h -> h.value()).orElse(sid);
     String from = params.get("From");
     String body = params.getOrDefault("Body", "");
-    return new WebhookReceipts.Receipt(
+    if (blank(from) || blank(params.get("To")) || blank(key)) {
+      return Optional.empty();
+    }
+    return Optional.of(new WebhookReceipts.Receipt(
         tenant, "twilio", "inbound", key, from, sid, Optional.empty(), Optional.empty(),
         Optional.of(new WebhookReceipts.Inbound(from, params.get("To"), body, InboundEffect.keyword(body, params.get("OptOutType")))),
-        toJson(params), toJson(Map.of("messageSid", sid)));
+        toJson(params), toJson(Map.of("messageSid", sid))));
+  }
+
+  private static boolean blank(String s) {
+    return s == null || s.isBlank();
   }
 
   private Route signalHouse(String tenant) {
@@ -175,6 +189,9 @@ public final class WebhookRoutes extends ApiDirectives {
                                           boolean inbound = event.equals("message.received");
                                           String phone = body.path("data").path(inbound ? "from" : "to").asText(null);
                                           String text = body.path("data").path("text").asText("");
+                                          if (inbound && (blank(phone) || blank(body.path("data").path("to").asText(null)))) {
+                                            return problem(Problem.Type.VALIDATION.with("an inbound message needs data.from and data.to"));
+                                          }
                                           return stored(
                                               new WebhookReceipts.Receipt(
                                                   tenant, "signalhouse", inbound ? "inbound" : "status", key, phone,

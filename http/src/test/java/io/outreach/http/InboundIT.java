@@ -161,6 +161,11 @@ class InboundIT {
     forged.put("From", "+12125550189");
     assertThat(post(path, forged, signature)).isEqualTo(403);
     assertThat(post(path, forged, null)).isEqualTo(403);
+    // Signed but without the sender's number: refused before anything is stored.
+    Map<String, String> noFrom = new TreeMap<>(params);
+    noFrom.remove("From");
+    noFrom.put("MessageSid", "SMnofrom");
+    assertThat(post(path, noFrom, TwilioSignature.sign("sandbox-twilio-auth-token", url, noFrom))).isEqualTo(400);
     await().atMost(Duration.ofSeconds(20)).until(() -> outboundTo("replays", z).size() == 1);
     assertThat(audit("replays", "opt-out")).containsExactly(z);
     assertThat(node.get("/v1/conversations/+12125550189", op).statusCode()).isEqualTo(404);
