@@ -35,10 +35,15 @@ public final class ApiServer extends AllDirectives {
 
   private final ObjectMapper mapper;
   private final MeterRegistry registry;
+  // Built once: a handler (and the problem bodies it completes with) is not remade per request.
+  private final ExceptionHandler exceptions;
+  private final RejectionHandler rejections;
 
   public ApiServer(ActorSystem<?> system, MeterRegistry registry) {
     this.mapper = ApiDirectives.jsonMapper(system);
     this.registry = registry;
+    this.exceptions = exceptionHandler();
+    this.rejections = rejectionHandler();
   }
 
   /** Binds {@code routes} on host:port and unbinds on coordinated shutdown. */
@@ -70,8 +75,8 @@ public final class ApiServer extends AllDirectives {
                       response -> finish(request, response, trace, start),
                       () ->
                           handleExceptions(
-                              exceptionHandler(),
-                              () -> handleRejections(rejectionHandler(), () -> inner))));
+                              exceptions,
+                              () -> handleRejections(rejections, () -> inner))));
         });
   }
 

@@ -106,8 +106,9 @@ final class OneWayOut {
                     ledger.reserve(
                         tenantId, candidates, rules, List.of(), clock.instant(),
                         c -> {
-                          if (paced(c.sender(), permits)) {
-                            calls.put(c.key(), call(tenantId, provider, byKey.get(c.key()), permits.trial()));
+                          DispatchPacer.Turn turn = paced(c.sender(), permits);
+                          if (turn != null) {
+                            calls.put(c.key(), call(tenantId, provider, byKey.get(c.key()), permits.trial(), turn));
                           }
                         });
                 for (int i = 0; i < batch.size(); i++) {
@@ -133,14 +134,25 @@ final class OneWayOut {
             });
   }
 
-  /** Waits for the sender's turn at its rate, while the permits' lease lasts. */
-  private boolean paced(String sender, Permits permits) {
+  /**
+   * Waits for the sender's turn at its rate, while the permits' lease lasts; null when none came
+   * in time (or the lease ran out while waiting).
+   */
+  private DispatchPacer.Turn paced(String sender, Permits permits) {
     Duration left = Duration.between(clock.instant(), permits.issuedAt().plus(Permits.LEASE));
+    if (left.isNegative()) {
+      return null;
+    }
     try {
-      return !left.isNegative() && pacer.await(sender, permits.mps(), left) && permits.usableAt(clock.instant());
+      DispatchPacer.Turn turn = pacer.await(sender, permits.mps(), left);
+      if (turn != null && !permits.usableAt(clock.instant())) {
+        turn.ended();
+        return null;
+      }
+      return turn;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      return false;
+      return null;
     }
   }
 
@@ -159,9 +171,11 @@ final class OneWayOut {
    * One provider call. The status callback carries the message's key ({@code ?ref=}), so its
    * receipts find the message at once.
    */
-  private CompletionStage<SendResult> call(String tenantId, String providerName, Outbound o, boolean trial) {
+  private CompletionStage<SendResult> call(
+      String tenantId, String providerName, Outbound o, boolean trial, DispatchPacer.Turn turn) {
     SmsProvider provider = providers.get().get(providerName);
     if (provider == null) {
+      turn.ended();
       callEnded(tenantId, providerName, new ProviderThrottle.Ended(o.from(), ProviderThrottle.CallOutcome.UNUSED, null, trial));
       return CompletableFuture.completedFuture(
           new SendResult.Rejected(0, "no " + providerName + " account is configured", false, Optional.empty()));
@@ -171,9 +185,18 @@ final class OneWayOut {
         providerName.equals("twilio")
             ? publicUrl.get() + "/webhooks/twilio/" + tenantId + "/status" + ref
             : publicUrl.get() + "/webhooks/signalhouse/" + tenantId + ref;
-    return provider
-        .send(new SmsRequest(tenantId, o.from(), o.contact().phone(), o.body(), o.key(), callback))
-        .whenComplete((result, error) -> callEnded(tenantId, providerName, ended(o.from(), result, error, trial)));
+    CompletionStage<SendResult> sent;
+    try {
+      sent = provider.send(new SmsRequest(tenantId, o.from(), o.contact().phone(), o.body(), o.key(), callback), turn::ended);
+    } catch (RuntimeException e) {
+      sent = CompletableFuture.failedFuture(e); // a failed call like any other: its turn and permit end
+    }
+    return sent
+        .whenComplete(
+            (result, error) -> {
+              turn.ended(); // if the provider's answer did not already end it (a timeout)
+              callEnded(tenantId, providerName, ended(o.from(), result, error, trial));
+            });
   }
 
   /** What a call's answer tells its throttle. */

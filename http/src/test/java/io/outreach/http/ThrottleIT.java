@@ -81,13 +81,23 @@ class ThrottleIT {
     }
   }
 
+  /**
+   * The limit holds from the first call, cold JVMs included (the pacer counts a call against its
+   * second until its answer plus a second, so a call held up on its way cannot bunch with the next);
+   * the rate is a steady-state figure, so it is measured after a first campaign has warmed both
+   * processes up (on two cores their first seconds of JIT slow every round trip).
+   */
   @Test
   void aConfiguredRateIsKeptAndNoSecondExceedsIt() {
+    String cold = tenantWithSender("paced-cold", 50);
+    CampaignLifecycleIT.awaitState(node, cold, CampaignLifecycleIT.launch(node, cold, 313, 300, ""), "completed", Duration.ofSeconds(60));
+    List<Instant> coldAt = arrivals("paced-cold", 300);
+    assertThat(mostInOneSecond("cold", coldAt)).as("most sends the sandbox saw in any one second, cold").isLessThanOrEqualTo(50);
+
     String op = tenantWithSender("paced", 50);
     String id = CampaignLifecycleIT.launch(node, op, 312, 1200, "");
     CampaignLifecycleIT.awaitState(node, op, id, "completed", Duration.ofSeconds(90));
-    List<Instant> at = log("paced").stream().map(e -> Instant.parse(e.get("at").asText())).sorted().toList();
-    assertThat(at).hasSize(1200);
+    List<Instant> at = arrivals("paced", 1200);
     Instant t0 = at.get(0);
     long inTwenty = at.stream().filter(t -> t.isBefore(t0.plusSeconds(20))).count();
     int[] perSecond = new int[22];
@@ -95,9 +105,20 @@ class ThrottleIT {
     System.out.printf("ThrottleIT: %d sends in the first 20 s at 50 mps (%.2f/s); per second %s%n", inTwenty, inTwenty / 20.0,
         java.util.Arrays.toString(perSecond));
     assertThat(inTwenty).as("sends in 20 s at 50 per second, within 2%").isBetween(980L, 1020L);
+    assertThat(mostInOneSecond("warm", at)).as("most sends the sandbox saw in any one second").isLessThanOrEqualTo(50);
+  }
+
+  private static List<Instant> arrivals(String tenant, int expected) {
+    List<Instant> at = log(tenant).stream().map(e -> Instant.parse(e.get("at").asText())).sorted().toList();
+    assertThat(at).hasSize(expected);
+    return at;
+  }
+
+  /** The most arrivals in any window {@code (t - 1 s, t]}. */
+  private static int mostInOneSecond(String what, List<Instant> at) {
     ArrayDeque<Instant> window = new ArrayDeque<>();
     int worst = 0;
-    Instant worstAt = t0;
+    Instant worstAt = at.get(0);
     for (Instant t : at) {
       window.addLast(t);
       while (!window.peekFirst().isAfter(t.minusSeconds(1))) {
@@ -108,9 +129,9 @@ class ThrottleIT {
         worstAt = window.peekFirst();
       }
     }
-    System.out.printf("ThrottleIT: most in one second: %d, from %s (%d ms after the first)%n", worst, worstAt,
-        Duration.between(t0, worstAt).toMillis());
-    assertThat(worst).as("most sends the sandbox saw in any one second").isLessThanOrEqualTo(50);
+    System.out.printf("ThrottleIT (%s): most in one second: %d, from %s (%d ms after the first)%n", what, worst, worstAt,
+        Duration.between(at.get(0), worstAt).toMillis());
+    return worst;
   }
 
   @Test

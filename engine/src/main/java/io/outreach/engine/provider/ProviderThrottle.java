@@ -26,8 +26,8 @@ import org.apache.pekko.pattern.CircuitBreaker;
  *       keep accruing while they are on their way and the long-run rate is the configured one),
  *       and a sliding window of the grants of the last second makes the per-second limit of grants
  *       exact, which a bucket alone cannot (it allows its capacity plus a second's refill in one
- *       window). The {@link DispatchPacer} then spaces the calls themselves, a little slower, so
- *       that they reach the provider at the sender's rate whatever happened on their way.
+ *       window). The {@link DispatchPacer} then makes the limit hold where the provider counts:
+ *       a call counts from when it leaves until a second after its answer.
  *   <li>At most {@code maxConcurrent} calls of the account are open at once.
  *   <li>A 429 pauses the whole account for its {@code Retry-After}.
  *   <li>A Pekko {@link CircuitBreaker} opens after consecutive failures (5xx, timeouts), with

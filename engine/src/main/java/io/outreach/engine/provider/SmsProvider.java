@@ -9,5 +9,14 @@ import java.util.concurrent.CompletionStage;
  * provider said no" from "we do not know whether it was sent".
  */
 public interface SmsProvider {
-  CompletionStage<SendResult> send(SmsRequest request);
+  /**
+   * Sends {@code request}; {@code answered} runs the moment the provider's answer arrives (before
+   * it is read), or when the call fails without one: the instant by which the provider surely had
+   * the call, which is what the dispatch pacer counts from.
+   */
+  CompletionStage<SendResult> send(SmsRequest request, Runnable answered);
+
+  default CompletionStage<SendResult> send(SmsRequest request) {
+    return send(request, () -> {});
+  }
 }

@@ -48,9 +48,13 @@ public final class ProviderHttp {
                     .withConnectingTimeout(Duration.ofSeconds(5)));
   }
 
-  /** Sends {@code request}; fails when no answer came in time. */
-  public CompletionStage<Response> send(HttpRequest request) {
+  /**
+   * Sends {@code request}; fails when no answer came in time. {@code answered} runs as soon as the
+   * answer's head arrives (or the call failed), before its entity is read.
+   */
+  public CompletionStage<Response> send(HttpRequest request, Runnable answered) {
     return http.singleRequest(request, http.defaultClientHttpsContext(), pool, log)
+        .whenComplete((response, error) -> answered.run())
         .thenCompose(
             response ->
                 response.entity().toStrict(timeout.toMillis(), system)

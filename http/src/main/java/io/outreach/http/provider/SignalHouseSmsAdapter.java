@@ -33,7 +33,7 @@ public final class SignalHouseSmsAdapter implements SmsProvider {
   }
 
   @Override
-  public CompletionStage<SendResult> send(SmsRequest request) {
+  public CompletionStage<SendResult> send(SmsRequest request, Runnable answered) {
     Map<String, String> body = new LinkedHashMap<>();
     body.put("from", request.from());
     body.put("to", request.to());
@@ -47,6 +47,6 @@ public final class SignalHouseSmsAdapter implements SmsProvider {
     }
     HttpRequest post =
         HttpRequest.POST(sendUri).withHeaders(headers).withEntity(ContentTypes.APPLICATION_JSON, ProviderAnswers.json(body));
-    return http.send(post).thenApply(response -> ProviderAnswers.toResult(response, "messageId", "id"));
+    return http.send(post, answered).thenApply(response -> ProviderAnswers.toResult(response, "messageId", "id"));
   }
 }

@@ -46,7 +46,7 @@ public final class TwilioSmsAdapter implements SmsProvider {
   }
 
   @Override
-  public CompletionStage<SendResult> send(SmsRequest request) {
+  public CompletionStage<SendResult> send(SmsRequest request, Runnable answered) {
     Map<String, String> form = new LinkedHashMap<>();
     form.put("To", request.to());
     form.put("From", request.from());
@@ -62,7 +62,7 @@ public final class TwilioSmsAdapter implements SmsProvider {
         HttpRequest.POST(messagesUri)
             .withHeaders(headers)
             .withEntity(ContentTypes.APPLICATION_X_WWW_FORM_URLENCODED, formEncode(form));
-    return http.send(post).thenApply(response -> ProviderAnswers.toResult(response, "sid"));
+    return http.send(post, answered).thenApply(response -> ProviderAnswers.toResult(response, "sid"));
   }
 
   static String formEncode(Map<String, String> form) {
