@@ -71,6 +71,12 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
               // sized for tiny machines; bulk imports checkpoint constantly with them.
               .setServerConfig("shared_buffers", "256MB")
               .setServerConfig("max_wal_size", "4GB")
+              // A lead import stages 65,536 rows at a time in a temporary table (about 13 MB);
+              // with the default 8 MB of temporary buffers each chunk's pages are written out
+              // and read back. A per-session maximum, allocated only when used. Other WAL and
+              // checkpoint settings were measured and left at their defaults: docs/decisions.md,
+              // "Intake throughput".
+              .setServerConfig("temp_buffers", "32MB")
               // The engine stops PostgreSQL after its actors (Database.close in coordinated
               // shutdown); zonky's own JVM hook would stop it while the journal still writes.
               .setRegisterShutdownHook(false)

@@ -19,7 +19,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.regex.Pattern;
 
 /**
  * Turns one CSV row of an import into a lead the engine can contact, or into the reasons it cannot:
@@ -65,17 +64,6 @@ public final class LeadNormalizer {
   // Bounds memory on files of scattered numbers; past it, lookups are made but not kept.
   private static final int MAX_CACHED_LOCALITIES = 200_000;
   private static final int MAX_EMAIL_LENGTH = 254;
-  private static final String EMAIL_ATOM = "[\\p{L}\\p{N}!#$%&'*+/=?^_`{|}~-]+";
-  private static final String DOMAIN_LABEL =
-      "[\\p{L}\\p{N}](?:[\\p{L}\\p{N}-]{0,61}[\\p{L}\\p{N}])?";
-  private static final Pattern EMAIL =
-      Pattern.compile(
-          EMAIL_ATOM
-              + "(?:\\."
-              + EMAIL_ATOM
-              + ")*@(?:"
-              + DOMAIN_LABEL
-              + "\\.)+\\p{L}[\\p{L}\\p{N}-]{0,61}[\\p{L}\\p{N}]");
 
   private final String defaultRegion;
   private final boolean defaultRegionIsNanp;
@@ -84,9 +72,6 @@ public final class LeadNormalizer {
   private final PhoneNumberToTimeZonesMapper zoneMapper =
       PhoneNumberToTimeZonesMapper.getInstance();
   private final PhoneNumberOfflineGeocoder geocoder = PhoneNumberOfflineGeocoder.getInstance();
-  // In NANP the region (US, CA, JM...) follows from the area code alone, and knowing it lets a
-  // number be checked against that one region's patterns instead of trying every region.
-  private final Map<Integer, String> nanpRegionByAreaCode = new ConcurrentHashMap<>();
   private final Map<Long, Locality> localities = new ConcurrentHashMap<>();
 
   /** Where numbers sharing a prefix are: their zones (never empty) and US state (or null). */
@@ -137,7 +122,7 @@ public final class LeadNormalizer {
     String email = cell(fields, columns.emailIndex());
     if (email != null) {
       email = email.toLowerCase(Locale.ROOT);
-      if (email.length() > MAX_EMAIL_LENGTH || !EMAIL.matcher(email).matches()) {
+      if (email.length() > MAX_EMAIL_LENGTH || !EmailSyntax.isValid(email)) {
         errors.add(new RowError(row, "email", "not a valid email address"));
       }
     }
@@ -293,19 +278,10 @@ public final class LeadNormalizer {
   private String validRegion(PhoneNumber number) {
     if (number.getCountryCode() == NANP_COUNTRY_CODE
         && number.getNationalNumber() >= NANP_LOWEST
-        && number.getNationalNumber() <= NANP_HIGHEST) {
-      int areaCode = (int) (number.getNationalNumber() / 10_000_000L);
-      String known = nanpRegionByAreaCode.get(areaCode);
-      if (known != null) {
-        return PHONES.isValidNumberForRegion(number, known) ? known : null;
-      }
-      String region = PHONES.getRegionCodeForNumber(number);
-      if (region == null || !PHONES.isValidNumberForRegion(number, region)) {
-        return null;
-      }
-      // Learned only from a valid number, so an invalid one never decides an area's region.
-      nanpRegionByAreaCode.putIfAbsent(areaCode, region);
-      return region;
+        && number.getNationalNumber() <= NANP_HIGHEST
+        && !number.isItalianLeadingZero()) {
+      // isValidNumber's own algorithm with its metadata looked up once.
+      return NanpNumbers.validRegion(number.getNationalNumber());
     }
     // This is what isValidNumber does, keeping the region it finds.
     String region = PHONES.getRegionCodeForNumber(number);

@@ -1,0 +1,11 @@
+-- Lead intake: leads keep only the indexes that dedup and reads use.
+--
+-- leads_email_idx (every lead's email) was kept for one purpose: matching an imported row that
+-- has no phone with an existing lead of the same email. Every insert into leads paid for it
+-- (about a third of the database time of a 1,000,000-row import, docs/decisions.md "Intake
+-- throughput"), while the match it served now runs set-wise, one hash join over the tenant's
+-- leads, and only for files that have phone-less rows. No read path looks leads up by email.
+--
+-- Kept: the primary key (lookups by id), leads_phone_uq (dedup by phone), leads_email_only_uq
+-- (one phone-less lead per email), leads_seq_idx (GET /v1/leads pages by seq).
+DROP INDEX leads_email_idx;
