@@ -46,7 +46,7 @@ final class ConversationWiring implements ConversationPorts {
     this.store = store;
     this.out = out;
     this.rules = rules;
-    this.blocking = system.dispatchers().lookup(DispatcherSelector.blocking());
+    this.blocking = system.dispatchers().lookup(DispatcherSelector.fromConfig("outreach.conversations-dispatcher"));
   }
 
   static ConversationWiring init(
@@ -71,8 +71,8 @@ final class ConversationWiring implements ConversationPorts {
   }
 
   @Override
-  public CompletionStage<Void> processed(String tenantId, String phone, List<String> keys) {
-    return CompletableFuture.runAsync(() -> store.processed(tenantId, phone, keys), blocking);
+  public CompletionStage<Void> processed(String tenantId, String phone, List<InboundMessage> messages) {
+    return CompletableFuture.runAsync(() -> store.processed(tenantId, phone, messages), blocking);
   }
 
   @Override
@@ -81,11 +81,6 @@ final class ConversationWiring implements ConversationPorts {
         .entityRefFor(TenantEntity.ENTITY_TYPE_KEY, tenantId)
         .askWithStatus(TenantEntity.Get::new, ASK)
         .thenApply((Tenant t) -> new ReplyTexts(t.program(), t.helpContact()));
-  }
-
-  @Override
-  public CompletionStage<Void> afterInbound(String tenantId, InboundMessage message) {
-    return CompletableFuture.runAsync(() -> store.afterInbound(tenantId, message), blocking);
   }
 
   @Override

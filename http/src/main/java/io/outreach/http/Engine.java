@@ -254,7 +254,9 @@ public final class Engine implements AutoCloseable {
     AtomicReference<Map<String, SmsProvider>> providers = new AtomicReference<>(Map.of());
     DncRepository dnc = new DncRepository(database.tenantJdbc(), database.dataSource());
     ResumableWorkRepository work = new ResumableWorkRepository(database.dataSource());
-    WebhookReceipts receipts = new WebhookReceipts(database.tenantJdbc(), java.time.Clock.systemUTC(), 2);
+    // Connections of their own (one per writer): persist-before-2xx never waits behind other work.
+    WebhookReceipts receipts =
+        new WebhookReceipts(new TenantJdbc(database.newPool("outreach-webhooks", 2, false)), java.time.Clock.systemUTC(), 2);
     // Deliveries accepted before the HTTP server stopped are written before the database stops.
     CoordinatedShutdown.get(system)
         .addTask(
@@ -313,6 +315,12 @@ public final class Engine implements AutoCloseable {
     var http = settings.http();
     var routes =
         new java.util.ArrayList<>(List.of(
+            // First: the busiest routes (two receipts per message sent) are matched without
+            // trying every other path first. No two route groups share a path prefix.
+            new WebhookRoutes(
+                    system, http.maxBodyBytes(), receipts, conversations,
+                    settings.webhooks(), publicUrl, java.time.Clock.systemUTC())
+                .route(),
             new OpsRoutes(system, registry, checks).route(),
             new TenantRoutes(system, auth, http.maxBodyBytes(), http.askTimeout()).route(),
             new AuditRoutes(system, auth, new AuditRepository(database.tenantJdbc())).route(),
@@ -329,10 +337,6 @@ public final class Engine implements AutoCloseable {
                     system, auth, http.maxBodyBytes(), http.askTimeout(), work,
                     campaignReads, sandboxProviders, wiring,
                     pricing(system.settings().config()))
-                .route(),
-            new WebhookRoutes(
-                    system, http.maxBodyBytes(), receipts, conversations,
-                    settings.webhooks(), publicUrl, java.time.Clock.systemUTC())
                 .route(),
             new DncRoutes(
                     system, auth, http.maxBodyBytes(),

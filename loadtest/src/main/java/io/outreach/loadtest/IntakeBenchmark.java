@@ -111,11 +111,16 @@ final class IntakeBenchmark {
 
   /** Rows with unique valid US numbers, names, emails and a few other columns. */
   static Path generate(long rows) throws Exception {
+    return generate(0, rows);
+  }
+
+  /** Rows {@code first} to {@code first + rows - 1} of one sequence of distinct numbers. */
+  static Path generate(long first, long rows) throws Exception {
     Path csv = Files.createTempFile("intake-bench-", ".csv");
-    Random random = new Random(42);
+    Random random = new Random(42 + first);
     try (BufferedWriter w = Files.newBufferedWriter(csv)) {
       w.write("first_name,last_name,phone,email,company,city,state,zip\n");
-      for (long i = 0; i < rows; i++) {
+      for (long i = first; i < first + rows; i++) {
         String area = AREA_CODES[(int) (i % AREA_CODES.length)];
         long n = i / AREA_CODES.length;
         String exchange = Long.toString(200 + n / 10_000);

@@ -52,18 +52,34 @@ public final class ConversationStore {
         });
   }
 
-  /** Marks these inbound messages processed; with none left the conversation needs no waking. */
-  public void processed(String tenantId, String phone, List<String> keys) {
+  /**
+   * Marks these inbound messages processed and applies, for each one this marks (not one marked
+   * before), its effect on campaigns, in the same transaction, so each message has it exactly
+   * once: follow-ups not yet due are cancelled (stop on reply; the gate refuses them at send time
+   * too), and each campaign whose first message reached the person within {@link #ATTRIBUTION}
+   * counts the reply once, and the opt-out once. With none left the conversation needs no waking.
+   */
+  public void processed(String tenantId, String phone, List<InboundMessage> messages) {
     tenantJdbc.inTenant(
         tenantId,
         c -> {
+          java.util.Set<String> marked = new java.util.HashSet<>();
           try (PreparedStatement ps =
               c.prepareStatement(
                   "update webhook_receipts set status = 'processed' where kind = 'inbound' and phone = ?"
-                      + " and dedup_key = any(?)")) {
+                      + " and dedup_key = any(?) and status = 'received' returning dedup_key")) {
             ps.setString(1, phone);
-            ps.setArray(2, c.createArrayOf("text", keys.toArray()));
-            ps.executeUpdate();
+            ps.setArray(2, c.createArrayOf("text", messages.stream().map(InboundMessage::key).toArray()));
+            try (java.sql.ResultSet rs = ps.executeQuery()) {
+              while (rs.next()) {
+                marked.add(rs.getString(1));
+              }
+            }
+          }
+          for (InboundMessage m : messages) {
+            if (marked.remove(m.key())) {
+              afterInbound(c, tenantId, m);
+            }
           }
           try (PreparedStatement ps =
               c.prepareStatement(
@@ -77,29 +93,19 @@ public final class ConversationStore {
         });
   }
 
-  /**
-   * After an inbound message of the person: follow-ups not yet due are cancelled (stop on reply;
-   * the gate refuses them at send time too), and each campaign whose first message reached the
-   * person within {@link #ATTRIBUTION} counts the reply once, and the opt-out once.
-   */
-  public void afterInbound(String tenantId, InboundMessage m) {
-    tenantJdbc.inTenant(
-        tenantId,
-        c -> {
-          try (PreparedStatement ps =
-              c.prepareStatement(
-                  "update messages set status = 'cancelled', status_rank = 3, reason = 'stop-on-reply', updated_at = ?"
-                      + " where phone = ? and status = 'scheduled'")) {
-            ps.setTimestamp(1, Timestamp.from(m.at()));
-            ps.setString(2, m.from());
-            ps.executeUpdate();
-          }
-          count(c, tenantId, m, "replied_at", "replied");
-          if (m.effect() == InboundEffect.OPTED_OUT) {
-            count(c, tenantId, m, "opted_out_at", "opted_out");
-          }
-          return null;
-        });
+  private static void afterInbound(java.sql.Connection c, String tenantId, InboundMessage m) throws java.sql.SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "update messages set status = 'cancelled', status_rank = 3, reason = 'stop-on-reply', updated_at = ?"
+                + " where phone = ? and status = 'scheduled'")) {
+      ps.setTimestamp(1, Timestamp.from(m.at()));
+      ps.setString(2, m.from());
+      ps.executeUpdate();
+    }
+    count(c, tenantId, m, "replied_at", "replied");
+    if (m.effect() == InboundEffect.OPTED_OUT) {
+      count(c, tenantId, m, "opted_out_at", "opted_out");
+    }
   }
 
   private static void count(java.sql.Connection c, String tenantId, InboundMessage m, String flag, String counter)

@@ -237,9 +237,8 @@ public final class WebhookReceipts implements AutoCloseable {
       ps.setArray(3, c.createArrayOf("text", effects.toArray()));
       ps.executeUpdate();
     }
-    for (String phone : inbound.stream().map(p -> p.receipt().phone()).distinct().toList()) {
-      ResumableWorkRepository.add(c, "Conversation", tenant + ":" + phone);
-    }
+    ResumableWorkRepository.addAll(
+        c, "Conversation", inbound.stream().map(p -> tenant + ":" + p.receipt().phone()).collect(java.util.stream.Collectors.toSet()));
   }
 
   private static InboundEffect apply(Connection c, String tenant, Receipt r, OptOutKeywords.Keyword keyword, Instant now) {

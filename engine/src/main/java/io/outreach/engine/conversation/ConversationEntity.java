@@ -238,12 +238,10 @@ public final class ConversationEntity
       return Effect().noReply();
     }
     List<Event> events = new ArrayList<>();
-    List<InboundMessage> fresh = new ArrayList<>();
     for (InboundMessage m : c.messages()) {
       if (s.seen().contains(m.key())) {
         continue;
       }
-      fresh.add(m);
       events.add(new InboundReceived(m));
       Reply.Kind kind =
           switch (m.effect()) {
@@ -258,16 +256,15 @@ public final class ConversationEntity
                 new Reply(replyKey(m.key()), kind, m.provider(), m.to(), phone, c.texts().text(kind), m.key())));
       }
     }
-    List<String> keys = c.messages().stream().map(InboundMessage::key).toList();
     if (events.isEmpty()) {
-      afterProcessing(keys, List.of());
+      afterProcessing(c.messages());
       return Effect().noReply();
     }
     return Effect()
         .persist(events)
         .thenRun(
             st -> {
-              afterProcessing(keys, fresh);
+              afterProcessing(c.messages());
               events.stream()
                   .filter(e -> e instanceof ReplyPlanned)
                   .forEach(e -> send(((ReplyPlanned) e).reply()));
@@ -275,11 +272,13 @@ public final class ConversationEntity
         .thenNoReply();
   }
 
-  /** Marks the loaded messages processed and lets campaigns react; then looks again if woken meanwhile. */
-  private void afterProcessing(List<String> keys, List<InboundMessage> fresh) {
-    fresh.forEach(m -> ports.afterInbound(tenantId, m));
-    if (!keys.isEmpty()) {
-      ports.processed(tenantId, phone, keys);
+  /**
+   * Marks the loaded messages processed, which lets campaigns react (once per message, also for
+   * one journaled before a crash but not marked); then looks again if woken meanwhile.
+   */
+  private void afterProcessing(List<InboundMessage> loaded) {
+    if (!loaded.isEmpty()) {
+      ports.processed(tenantId, phone, loaded);
     }
     if (wakeAgain) {
       wakeAgain = false;
