@@ -123,6 +123,28 @@ final class TestEngine implements AutoCloseable {
     }
   }
 
+  /**
+   * The status line and headers the engine answers to a request's head alone: what a client that sends
+   * {@code Expect: 100-continue} (curl, for a large upload) gets before it sends any body.
+   */
+  java.util.List<String> answerToHead(String head) {
+    try (java.net.Socket socket = new java.net.Socket("127.0.0.1", engine.httpPort())) {
+      socket.setSoTimeout(30_000);
+      socket.getOutputStream().write(head.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      socket.getOutputStream().flush();
+      var in =
+          new java.io.BufferedReader(
+              new java.io.InputStreamReader(socket.getInputStream(), java.nio.charset.StandardCharsets.US_ASCII));
+      java.util.List<String> lines = new java.util.ArrayList<>(); // the status line and the headers
+      for (String line = in.readLine(); line != null && !line.isEmpty(); line = in.readLine()) {
+        lines.add(line);
+      }
+      return lines;
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
   /** Sends a body and headers given as name/value pairs. */
   HttpResponse<String> send(
       String method, String path, String token, String contentType, HttpRequest.BodyPublisher body, String... headers) {
