@@ -6,6 +6,9 @@ import io.outreach.engine.compliance.ContactRules;
 import io.outreach.engine.compliance.Decision;
 import io.outreach.engine.compliance.Purpose;
 import io.outreach.engine.conversation.ConversationEntity;
+import io.outreach.engine.conversation.ConversationInbox;
+import io.outreach.engine.conversation.InboxBatch;
+import io.outreach.engine.conversation.InboxPorts;
 import io.outreach.engine.conversation.ConversationPorts;
 import io.outreach.engine.conversation.InboundMessage;
 import io.outreach.engine.conversation.Reply;
@@ -27,13 +30,16 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 
 /**
- * Connects Conversation entities to the world: the inbound messages the webhooks stored, the
- * campaigns' reactions to a reply, the tenant's keyword answers, and the one way out for the
- * replies (transactional contacts: the gate lets them past opt-outs and legal hours, never past a
- * kill switch). Registers the sharded entity.
+ * Connects the tenants' inboxes and the Conversation entities to the world: the inbound messages
+ * the webhooks stored (processed on a dispatcher of their own, so answering webhooks keeps
+ * priority), the tenant's keyword answers, and the one way out for the replies (transactional
+ * contacts: the gate lets them past opt-outs and legal hours, never past a kill switch). Registers
+ * both sharded entity types.
  */
-final class ConversationWiring implements ConversationPorts {
+final class ConversationWiring implements ConversationPorts, InboxPorts {
   private static final Duration ASK = Duration.ofSeconds(10);
+  /** How long an opt-out's answer waits for calls to the person already under way. */
+  static final Duration QUIET = Duration.ofSeconds(5);
 
   private final ClusterSharding sharding;
   private final ConversationStore store;
@@ -55,24 +61,43 @@ final class ConversationWiring implements ConversationPorts {
     w.sharding.init(
         Entity.of(
             ConversationEntity.ENTITY_TYPE_KEY, ctx -> ConversationEntity.create(ctx.getEntityId(), w, clock, tagSlices)));
+    w.sharding.init(Entity.of(ConversationInbox.ENTITY_TYPE_KEY, ctx -> ConversationInbox.create(ctx.getEntityId(), w)));
     return w;
   }
 
-  /** Wakes the person's conversation: something new was stored for it. */
-  void wake(String tenantId, String phone) {
+  /**
+   * The person's opt-out is stored: completes once every call to them that started before it has
+   * reached its provider (at most {@link #QUIET}), so none reaches them after the webhook's answer.
+   */
+  CompletionStage<Void> silenced(String tenantId, String phone) {
+    return out.quiet(tenantId, phone, QUIET);
+  }
+
+  /** Wakes the tenant's inbox: an inbound message was stored. */
+  void wakeInbox(String tenantId) {
+    sharding.entityRefFor(ConversationInbox.ENTITY_TYPE_KEY, tenantId).tell(ConversationInbox.Wake.INSTANCE);
+  }
+
+  @Override
+  public CompletionStage<InboxBatch> processNext(String tenantId) {
+    return CompletableFuture.supplyAsync(() -> store.processInbox(tenantId), blocking);
+  }
+
+  @Override
+  public void answer(String tenantId, String phone) {
     sharding
         .entityRefFor(ConversationEntity.ENTITY_TYPE_KEY, ConversationEntity.entityId(tenantId, phone))
         .tell(ConversationEntity.Wake.INSTANCE);
   }
 
   @Override
-  public CompletionStage<List<InboundMessage>> pending(String tenantId, String phone) {
-    return CompletableFuture.supplyAsync(() -> store.pending(tenantId, phone), blocking);
+  public CompletionStage<List<InboundMessage>> toAnswer(String tenantId, String phone) {
+    return CompletableFuture.supplyAsync(() -> store.toAnswer(tenantId, phone), blocking);
   }
 
   @Override
-  public CompletionStage<Void> processed(String tenantId, String phone, List<InboundMessage> messages) {
-    return CompletableFuture.runAsync(() -> store.processed(tenantId, phone, messages), blocking);
+  public CompletionStage<Void> answered(String tenantId, String phone, List<InboundMessage> messages) {
+    return CompletableFuture.runAsync(() -> store.answered(tenantId, phone, messages), blocking);
   }
 
   @Override

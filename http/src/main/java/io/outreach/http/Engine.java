@@ -26,6 +26,7 @@ import io.outreach.engine.provider.ProviderThrottle;
 import io.outreach.persistence.BlockProjectionHandler;
 import io.outreach.persistence.ContactLedgerRepository;
 import io.outreach.engine.conversation.ConversationEntity;
+import io.outreach.engine.conversation.ConversationInbox;
 import io.outreach.persistence.ConversationProjectionHandler;
 import io.outreach.persistence.ConversationReadModel;
 import io.outreach.persistence.ConversationStore;
@@ -278,7 +279,7 @@ public final class Engine implements AutoCloseable {
         settings.tenantTagSlices());
     ConversationWiring conversations =
         ConversationWiring.init(
-            system, new ConversationStore(database.tenantJdbc()), out, rules, campaignClock, settings.tenantTagSlices());
+            system, new ConversationStore(database.tenantJdbc(), java.time.Clock.systemUTC()), out, rules, campaignClock, settings.tenantTagSlices());
     Projections.<ConversationEntity.Event>start(
         system, projectionPool, "conversations", ConversationEntity.TAG_PREFIX, settings.tenantTagSlices(),
         ConversationProjectionHandler::new);
@@ -294,6 +295,7 @@ public final class Engine implements AutoCloseable {
     ResumableWork.wake(system, work, CampaignEntity.ENTITY_TYPE_KEY, id -> CampaignEntity.Wake.INSTANCE);
     ResumableWork.wake(system, work, BlockEntity.ENTITY_TYPE_KEY, id -> BlockEntity.Wake.INSTANCE);
     ResumableWork.wake(system, work, ConversationEntity.ENTITY_TYPE_KEY, id -> ConversationEntity.Wake.INSTANCE);
+    ResumableWork.wake(system, work, ConversationInbox.ENTITY_TYPE_KEY, id -> ConversationInbox.Wake.INSTANCE);
     WakeUps.init(
         system, work, Duration.ofSeconds(1), campaignClock,
         List.of(

@@ -21,8 +21,10 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.function.Supplier;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -61,6 +63,8 @@ final class OneWayOut {
   private final ContactLedger ledger;
   private final Clock clock;
   private final DispatchPacer pacer = new DispatchPacer();
+  // Calls under way per person (tenant|phone), from their start until the provider answered.
+  private final Map<String, Set<CompletableFuture<Void>>> underWay = new ConcurrentHashMap<>();
   // Send-time checks and dispatch have threads of their own: a queue behind other blocking work
   // (reads, loads) would hold permitted calls back and release them in a bunch.
   private final Executor sends;
@@ -186,17 +190,56 @@ final class OneWayOut {
             ? publicUrl.get() + "/webhooks/twilio/" + tenantId + "/status" + ref
             : publicUrl.get() + "/webhooks/signalhouse/" + tenantId + ref;
     CompletionStage<SendResult> sent;
+    CompletableFuture<Void> answered = new CompletableFuture<>();
+    underWay(tenantId, o.contact().phone(), answered);
     try {
-      sent = provider.send(new SmsRequest(tenantId, o.from(), o.contact().phone(), o.body(), o.key(), callback), turn::ended);
+      sent = provider.send(
+          new SmsRequest(tenantId, o.from(), o.contact().phone(), o.body(), o.key(), callback),
+          () -> {
+            answered.complete(null);
+            turn.ended();
+          });
     } catch (RuntimeException e) {
       sent = CompletableFuture.failedFuture(e); // a failed call like any other: its turn and permit end
     }
+    sent.whenComplete((ok, err) -> answered.complete(null));
     return sent
         .whenComplete(
             (result, error) -> {
               turn.ended(); // if the provider's answer did not already end it (a timeout)
               callEnded(tenantId, providerName, ended(o.from(), result, error, trial));
             });
+  }
+
+  /**
+   * Completes when every call to the person that has started has its provider's answer (the
+   * provider has it), or after {@code atMost}. A call starts while the ledger holds the person's
+   * lock, so once a transaction that took that lock (an opt-out) has committed, every call the
+   * gate let past before it has started here. Node-local: calls started by another node are not
+   * seen (see docs/decisions.md, "STOP-to-silence").
+   */
+  CompletionStage<Void> quiet(String tenantId, String phone, Duration atMost) {
+    Set<CompletableFuture<Void>> calls = underWay.get(tenantId + "|" + phone);
+    if (calls == null || calls.isEmpty()) {
+      return CompletableFuture.completedFuture(null);
+    }
+    return CompletableFuture.allOf(calls.toArray(CompletableFuture[]::new))
+        .completeOnTimeout(null, atMost.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+  }
+
+  /** Counts a call to the person as under way until {@code answered} completes. */
+  private void underWay(String tenantId, String phone, CompletableFuture<Void> answered) {
+    String key = tenantId + "|" + phone;
+    underWay.compute(key, (k, calls) -> {
+      Set<CompletableFuture<Void>> set = calls == null ? ConcurrentHashMap.newKeySet() : calls;
+      set.add(answered);
+      return set;
+    });
+    answered.whenComplete(
+        (ok, err) -> underWay.computeIfPresent(key, (k, calls) -> {
+          calls.remove(answered);
+          return calls.isEmpty() ? null : calls;
+        }));
   }
 
   /** What a call's answer tells its throttle. */

@@ -29,7 +29,7 @@ import org.slf4j.LoggerFactory;
  * verified (constant-time), stored and deduplicated before the 2xx, and processed after; a forged,
  * missing or stale signature gets 403 and stores nothing; a repeat answers 200 and changes
  * nothing. Delivery receipts move their message forward; an inbound message's opt-out or opt-in
- * is applied in the transaction that stores it, before the answer, and its conversation
+ * is applied in the transaction that stores it, before the answer, and the tenant's inbox
  * processes it after.
  */
 public final class WebhookRoutes extends ApiDirectives {
@@ -206,15 +206,23 @@ public final class WebhookRoutes extends ApiDirectives {
                                         }))))));
   }
 
-  /** Answers 200 once the delivery is stored (or was stored before); 503 when the inbox is full. */
+  /**
+   * Answers 200 once the delivery is stored (or was stored before), and for an opt-out once the
+   * calls to the person that started before it have reached their provider; 503 when the inbox is
+   * full.
+   */
   private Route stored(WebhookReceipts.Receipt receipt) {
     return onComplete(
-        receipts.store(receipt),
+        receipts.store(receipt)
+            .thenCompose(
+                st -> st.effect() == InboundEffect.OPTED_OUT
+                    ? conversations.silenced(receipt.tenantId(), receipt.phone()).thenApply(x -> st)
+                    : java.util.concurrent.CompletableFuture.completedFuture(st)),
         result -> {
           if (result.isSuccess()) {
-            // Stored (and an opt-out applied) first; the conversation processes it after.
-            if (result.get().isNew() && receipt.inbound().isPresent() && receipt.phone() != null) {
-              conversations.wake(receipt.tenantId(), receipt.phone());
+            // Stored (and an opt-out applied) first; the tenant's inbox processes it after.
+            if (result.get().isNew() && receipt.inbound().isPresent()) {
+              conversations.wakeInbox(receipt.tenantId());
             }
             return complete(StatusCodes.OK);
           }

@@ -110,6 +110,33 @@ class InboundIT {
     });
   }
 
+  /**
+   * A STOP that arrives while a campaign call to the number is on its way to the provider (held
+   * there by the sandbox's latency) is answered only once the provider has that call: no provider
+   * call to the number arrives after the 200.
+   */
+  @Test
+  void aStopWhileACallToTheNumberIsUnderWayIsAnsweredAfterTheProviderHasIt() {
+    String op = tenant("inflight", 20);
+    String x = CampaignLifecycleIT.phone(203, 0);
+    node.json("PUT", "/sandbox/faults", null, "{\"latencyMs\":3000}");
+    try {
+      CampaignLifecycleIT.launch(node, op, 203, 1, "");
+      await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(20))
+          .until(() -> IntakeIT.body(node.get("/sandbox/stats", null)).get("callsDelayed").asInt() >= 1);
+      assertThat(outboundTo("inflight", x)).as("the provider has not logged the call yet").isEmpty();
+
+      reply("inflight", x, "STOP");
+      Instant answered = Instant.now();
+      List<JsonNode> campaignCalls =
+          outboundTo("inflight", x).stream().filter(e -> e.get("body").asText().startsWith("Hi ")).toList();
+      assertThat(campaignCalls).as("the call under way reached the provider before the STOP's answer").hasSize(1);
+      assertThat(Instant.parse(campaignCalls.get(0).get("at").asText())).isBeforeOrEqualTo(answered);
+    } finally {
+      node.json("PUT", "/sandbox/faults", null, "{}");
+    }
+  }
+
   @Test
   void startAfterStopOptsBackInAndHelpGetsTheHelpText() {
     String op = tenant("toggler", 100);

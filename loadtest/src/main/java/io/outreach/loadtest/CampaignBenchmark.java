@@ -64,8 +64,7 @@ final class CampaignBenchmark {
           runOne(engine, token, first, n, raw); // each campaign its own people
           first += n;
         }
-        System.out.printf("engine peak heap used: %.1f MiB of -Xmx%s (sampled every 100 ms)%n",
-            engine.peakHeapBytes() / 1048576.0, o.get("heap", "256m"));
+        System.out.println(engine.gcLine(o.get("heap", "256m")));
       }
     } finally {
       sandbox.destroy();

@@ -18,11 +18,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * An engine jar started as its own JVM on a fresh data directory, with a fixed token secret, and
- * a small HTTP client for it. Its heap is sampled from {@code /metrics} while it runs.
+ * a small HTTP client for it. Its heap is read from its GC log (free for the engine, unlike
+ * sampling {@code /metrics}).
  */
 final class EngineProcess implements AutoCloseable {
   static final ObjectMapper JSON = new ObjectMapper();
@@ -33,8 +33,6 @@ final class EngineProcess implements AutoCloseable {
   private final Path jar;
   private final Process process;
   private final HttpClient http = HttpClient.newHttpClient();
-  private final AtomicLong peakHeap = new AtomicLong();
-  private volatile boolean sampling = true;
 
   private EngineProcess(Path jar, Path dataDir, int port, Process process) {
     this.jar = jar;
@@ -52,7 +50,7 @@ final class EngineProcess implements AutoCloseable {
     Path dataDir = Files.createTempDirectory("outreach-bench-");
     int port = freePort();
     ProcessBuilder pb =
-        new ProcessBuilder(java(), "-Xmx" + heap, "-jar", jar.toString())
+        new ProcessBuilder(java(), "-Xmx" + heap, "-Xlog:gc:file=" + dataDir.resolve("gc.log"), "-jar", jar.toString())
             .redirectErrorStream(true)
             .redirectOutput(dataDir.resolve("engine.log").toFile());
     env(pb.environment(), dataDir, port);
@@ -66,9 +64,6 @@ final class EngineProcess implements AutoCloseable {
       Thread.sleep(200);
     }
     System.out.printf("engine ready in %d ms (-Xmx%s, data %s)%n", (System.nanoTime() - t0) / 1_000_000, heap, dataDir);
-    Thread sampler = new Thread(e::sampleHeap, "heap-sampler");
-    sampler.setDaemon(true);
-    sampler.start();
     return e;
   }
 
@@ -127,29 +122,44 @@ final class EngineProcess implements AutoCloseable {
     }
   }
 
-  /** Sums {@code jvm_memory_used_bytes{area="heap"}} every 100 ms and keeps the maximum. */
-  private void sampleHeap() {
-    while (sampling) {
-      try {
-        String metrics = send("GET", "/metrics", null, null, HttpRequest.BodyPublishers.noBody()).body();
-        long heap = 0;
-        for (String line : metrics.split("\n")) {
-          if (line.startsWith("jvm_memory_used_bytes{") && line.contains("area=\"heap\"")) {
-            heap += (long) Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
-          }
+  private static final java.util.regex.Pattern GC =
+      java.util.regex.Pattern.compile("(\\d+)([KMG])->(\\d+)([KMG])\\((\\d+)([KMG])\\) ([\\d.]+)ms");
+
+  /** What the GC log says so far: the most heap in use (before a collection), the longest pause. */
+  record GcFigures(long peakHeapBytes, double maxPauseMillis, int pauses) {}
+
+  GcFigures gc() throws IOException {
+    long peak = 0;
+    double maxPause = 0;
+    int pauses = 0;
+    for (String line : Files.readAllLines(dataDir.resolve("gc.log"))) {
+      java.util.regex.Matcher m = GC.matcher(line);
+      if (m.find()) {
+        peak = Math.max(peak, bytes(m.group(1), m.group(2)));
+        if (line.contains("Pause")) {
+          maxPause = Math.max(maxPause, Double.parseDouble(m.group(7)));
+          pauses++;
         }
-        peakHeap.accumulateAndGet(heap, Math::max);
-        Thread.sleep(100);
-      } catch (IOException e) {
-        // the engine is busy or stopping; try again
-      } catch (InterruptedException e) {
-        return;
       }
     }
+    return new GcFigures(peak, maxPause, pauses);
   }
 
-  long peakHeapBytes() {
-    return peakHeap.get();
+  private static long bytes(String n, String unit) {
+    long v = Long.parseLong(n);
+    return switch (unit) {
+      case "K" -> v << 10;
+      case "M" -> v << 20;
+      default -> v << 30;
+    };
+  }
+
+  /** The GC log's figures as one line for a report. */
+  String gcLine(String heap) throws IOException {
+    GcFigures g = gc();
+    return String.format(
+        "engine peak heap used: %.1f MiB of -Xmx%s (heap before a collection, from its GC log); %d pauses, longest %.1f ms",
+        g.peakHeapBytes() / 1048576.0, heap, g.pauses(), g.maxPauseMillis());
   }
 
   /** A superuser connection to the engine's embedded PostgreSQL (trust auth on localhost). */
@@ -161,7 +171,6 @@ final class EngineProcess implements AutoCloseable {
 
   @Override
   public void close() {
-    sampling = false;
     process.destroy();
     try {
       if (!process.waitFor(60, TimeUnit.SECONDS)) {

@@ -70,12 +70,15 @@ final class InboundBenchmark {
 
       System.out.println();
       System.out.println("signed inbound webhooks (Twilio form, persist-before-2xx), open loop:");
-      System.out.println("  offered req/s   achieved req/s   p50 ms   p99 ms   max ms   non-2xx");
+      System.out.println("  (trivial: the same load on the trivial endpoint, this client's and machine's floor)");
+      System.out.println("  offered req/s   achieved req/s   p50 ms   p99 ms   max ms   non-2xx   trivial p50 ms   trivial p99 ms");
       long seq = 1_000_000;
       for (int rate : rates) {
         Result r = openLoop(http, engineUrl, "/webhooks/twilio/bench/sms", rate, seconds, seq);
         seq += (long) rate * seconds;
-        System.out.printf("  %13d   %14.0f   %6.1f   %6.1f   %6.1f   %7d%n", rate, r.achieved, r.p50, r.p99, r.max, r.failed);
+        Result t = openLoop(http, trivialUrl, "/webhooks/twilio/bench/sms", rate, seconds, seq);
+        System.out.printf("  %13d   %14.0f   %6.1f   %6.1f   %6.1f   %7d   %14.1f   %14.1f%n",
+            rate, r.achieved, r.p50, r.p99, r.max, r.failed, t.p50, t.p99);
       }
       Result engineMax = closedLoop(http, engineUrl, "/webhooks/twilio/bench/sms", 64, seconds, seq);
       Result trivialMax = closedLoop(http, trivialUrl, "/webhooks/twilio/bench/sms", 64, seconds, seq);
@@ -86,7 +89,7 @@ final class InboundBenchmark {
       System.out.printf("  ratio engine / trivial = %.2f   (target >= 0.25)%n", engineMax.achieved / trivialMax.achieved);
 
       stopToSilence(engine, http, engineUrl);
-      System.out.printf("engine peak heap used: %.1f MiB of -Xmx%s%n", engine.peakHeapBytes() / 1048576.0, o.get("heap", "256m"));
+      System.out.println(engine.gcLine(o.get("heap", "256m")));
     } finally {
       trivial.destroy();
     }

@@ -102,8 +102,7 @@ final class IntakeBenchmark {
           normalizeSeconds, normalizeRate);
       System.out.printf("bounds on the ratio: indexed COPY / plain COPY = %.2f; normalize-only / plain COPY = %.2f%n",
           indexedRate / copyRate, normalizeRate / copyRate);
-      System.out.printf("engine peak heap used     %.1f MiB of -Xmx%s (sampled every 100 ms from /metrics)%n",
-          engine.peakHeapBytes() / 1048576.0, o.get("heap", "256m"));
+      System.out.println(engine.gcLine(o.get("heap", "256m")));
     } finally {
       Files.deleteIfExists(csv);
     }

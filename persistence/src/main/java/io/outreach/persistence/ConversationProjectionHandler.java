@@ -1,8 +1,6 @@
 package io.outreach.persistence;
 
 import io.outreach.engine.conversation.ConversationEntity;
-import io.outreach.engine.conversation.InboundEffect;
-import io.outreach.engine.conversation.InboundMessage;
 import io.outreach.engine.conversation.Reply;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -14,9 +12,10 @@ import org.apache.pekko.projection.eventsourced.EventEnvelope;
 import org.apache.pekko.projection.jdbc.javadsl.JdbcHandler;
 
 /**
- * Writes Conversation events into {@code conversations} (one row per person) and their thread
- * {@code conversation_messages} (inbound messages and the engine's replies), and the replies sent
- * into the audit trail (the opt-out confirmation, the help answer).
+ * Writes the engine's replies from Conversation events into the thread {@code
+ * conversation_messages}, and the replies sent into the audit trail (the opt-out confirmation,
+ * the help answer). The inbound messages and the {@code conversations} rows are written by the
+ * tenant's inbox as it processes them ({@link ConversationStore#processInbox}).
  */
 public final class ConversationProjectionHandler
     extends JdbcHandler<EventEnvelope<ConversationEntity.Event>, HikariJdbcSession> {
@@ -30,35 +29,8 @@ public final class ConversationProjectionHandler
 
   private static void apply(Connection c, String tenantId, String phone, ConversationEntity.Event event, Instant at)
       throws SQLException {
-    if (event instanceof ConversationEntity.InboundReceived e) {
-      InboundMessage m = e.message();
-      boolean out = m.effect() == InboundEffect.OPTED_OUT || m.effect() == InboundEffect.ALREADY_OPTED_OUT;
-      boolean in = m.effect() == InboundEffect.OPTED_IN;
-      try (PreparedStatement ps =
-          c.prepareStatement(
-              "insert into conversations (tenant_id, phone, opted_out, opted_out_at, inbound_count, last_inbound_at,"
-                  + " last_body, updated_at) values (?, ?, ?, ?, 1, ?, ?, ?)"
-                  + " on conflict (tenant_id, phone) do update set inbound_count = conversations.inbound_count + 1,"
-                  + " last_inbound_at = excluded.last_inbound_at, last_body = excluded.last_body,"
-                  + " opted_out = case when ? then true when ? then false else conversations.opted_out end,"
-                  + " opted_out_at = case when ? then coalesce(conversations.opted_out_at, excluded.opted_out_at)"
-                  + "   when ? then null else conversations.opted_out_at end,"
-                  + " updated_at = excluded.updated_at")) {
-        ps.setString(1, tenantId);
-        ps.setString(2, phone);
-        ps.setBoolean(3, out);
-        ps.setTimestamp(4, out ? Timestamp.from(m.at()) : null);
-        ps.setTimestamp(5, Timestamp.from(m.at()));
-        ps.setString(6, m.body());
-        ps.setTimestamp(7, Timestamp.from(at));
-        ps.setBoolean(8, out);
-        ps.setBoolean(9, in);
-        ps.setBoolean(10, out);
-        ps.setBoolean(11, in);
-        ps.executeUpdate();
-      }
-      thread(c, tenantId, phone, m.key(), m.at(), "inbound", m.effect().name().toLowerCase(Locale.ROOT), m.body(), "received");
-    } else if (event instanceof ConversationEntity.ReplyPlanned e) {
+    // An inbound message's own rows (thread, conversation) are the inbox's, written as it processed it.
+    if (event instanceof ConversationEntity.ReplyPlanned e) {
       Reply r = e.reply();
       thread(c, tenantId, phone, r.key(), at, "outbound", r.kind().name().toLowerCase(Locale.ROOT), r.body(), "pending");
     } else if (event instanceof ConversationEntity.ReplyDone e) {

@@ -2,32 +2,226 @@ package io.outreach.persistence;
 
 import io.outreach.engine.conversation.InboundEffect;
 import io.outreach.engine.conversation.InboundMessage;
+import io.outreach.engine.conversation.InboxBatch;
+import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.sql.Timestamp;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
- * What conversations read and write outside their journal: the inbound messages stored by the
- * webhooks and not processed yet, and the campaigns' reactions to a reply (counted once per
- * campaign that wrote to the person within {@link #ATTRIBUTION}, and their follow-ups not yet due
- * cancelled).
+ * What conversations read and write outside their journal. A tenant's inbox: its stored inbound
+ * messages, processed a batch at a time in one transaction each (the thread and the conversation
+ * rows, the campaigns' reactions, hand-over of the messages that want an answer). A person's
+ * answers: the messages handed to their Conversation entity, marked done once it has journaled
+ * them.
  */
 public final class ConversationStore {
   /** A reply counts for the campaigns whose first message reached the person this recently. */
   static final Duration ATTRIBUTION = Duration.ofDays(30);
+  /** The inbox's marker in {@code resumable_work} (entity id: the tenant). */
+  public static final String INBOX = "ConversationInbox";
+  /** A person's Conversation marker in {@code resumable_work} (entity id: {@code tenant:phone}). */
+  public static final String CONVERSATION = "Conversation";
+  static final int BATCH = 1000;
+
+  private static final String INBOX_WORK =
+      "select 1 from webhook_receipts where tenant_id = ? and kind = 'inbound' and status = 'received'";
+  private static final String ANSWER_WORK =
+      "select 1 from webhook_receipts where kind = 'inbound' and phone = ? and status = 'answering'";
 
   private final TenantJdbc tenantJdbc;
+  private final Clock clock;
 
-  public ConversationStore(TenantJdbc tenantJdbc) {
+  public ConversationStore(TenantJdbc tenantJdbc, Clock clock) {
     this.tenantJdbc = tenantJdbc;
+    this.clock = clock;
   }
 
-  /** The person's inbound messages not processed yet, oldest first. */
-  public List<InboundMessage> pending(String tenantId, String phone) {
+  /**
+   * Processes the tenant's oldest stored inbound messages (up to {@value #BATCH}) in one
+   * transaction: each is added to its person's thread and conversation row (opt-out state as
+   * {@code opt_outs} holds it: the webhook applied it before answering); the person's follow-ups
+   * not yet due are cancelled (stop on reply; the gate refuses them at send time too); each
+   * campaign whose first message reached the person within {@link #ATTRIBUTION} before the reply
+   * counts it once, and an opt-out once. A message that wants an answer (an opt-out's or opt-in's
+   * confirmation, the help text) is handed to the person's Conversation, marked for a restart;
+   * the others are done. Exactly once: the messages are taken and marked in the same
+   * transaction. When the batch was not full the inbox's marker is removed if nothing is left.
+   */
+  public InboxBatch processInbox(String tenantId) {
+    InboxBatch batch = tenantJdbc.inTenant(tenantId, c -> process(c, tenantId, clock.instant()));
+    if (!batch.full()) {
+      WorkMarkers.removeIfDone(tenantJdbc, tenantId, INBOX, tenantId, INBOX_WORK, tenantId);
+    }
+    return batch;
+  }
+
+  private static InboxBatch process(Connection c, String tenantId, Instant now) throws SQLException {
+    List<InboundMessage> taken = new ArrayList<>();
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "select dedup_key, provider, phone, coalesce(payload->>'To', payload->'data'->>'to'),"
+                + " coalesce(payload->>'Body', payload->'data'->>'text'), received_at, coalesce(effect, 'NONE')"
+                + " from webhook_receipts where tenant_id = ? and kind = 'inbound' and status = 'received'"
+                + " order by received_at, dedup_key limit ? for update skip locked")) {
+      ps.setString(1, tenantId);
+      ps.setInt(2, BATCH);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          taken.add(message(rs));
+        }
+      }
+    }
+    if (taken.isEmpty()) {
+      return new InboxBatch(0, false, List.of());
+    }
+    TreeSet<String> answering = new TreeSet<>();
+    List<String> statuses = new ArrayList<>();
+    for (InboundMessage m : taken) {
+      boolean answer = wantsAnswer(m.effect());
+      statuses.add(answer ? "answering" : "processed");
+      if (answer) {
+        answering.add(m.from());
+      }
+    }
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "update webhook_receipts w set status = t.s from unnest(?::text[], ?::text[], ?::text[]) as t(p, k, s)"
+                + " where w.tenant_id = ? and w.provider = t.p and w.dedup_key = t.k")) {
+      ps.setArray(1, c.createArrayOf("text", taken.stream().map(InboundMessage::provider).toArray()));
+      ps.setArray(2, c.createArrayOf("text", taken.stream().map(InboundMessage::key).toArray()));
+      ps.setArray(3, c.createArrayOf("text", statuses.toArray()));
+      ps.setString(4, tenantId);
+      ps.executeUpdate();
+    }
+    thread(c, tenantId, taken);
+    // Per person, in key order (concurrent writers of the same rows cannot deadlock): the first
+    // and the last message of the batch, and how many.
+    Map<String, InboundMessage> first = new TreeMap<>();
+    Map<String, InboundMessage> last = new TreeMap<>();
+    Map<String, Long> count = new TreeMap<>();
+    for (InboundMessage m : taken) {
+      first.putIfAbsent(m.from(), m);
+      last.put(m.from(), m);
+      count.merge(m.from(), 1L, Long::sum);
+    }
+    conversations(c, tenantId, last, count, now);
+    cancelFollowUps(c, first);
+    count(c, tenantId, taken, "replied_at", "replied");
+    List<InboundMessage> optOuts = taken.stream().filter(m -> m.effect() == InboundEffect.OPTED_OUT).toList();
+    if (!optOuts.isEmpty()) {
+      count(c, tenantId, optOuts, "opted_out_at", "opted_out");
+    }
+    WorkMarkers.add(c, CONVERSATION, answering.stream().map(p -> tenantId + ":" + p).toList());
+    return new InboxBatch(taken.size(), taken.size() == BATCH, List.copyOf(answering));
+  }
+
+  /** An opt-out's or opt-in's confirmation and the help text are the Conversation's to send. */
+  static boolean wantsAnswer(InboundEffect effect) {
+    return effect == InboundEffect.OPTED_OUT || effect == InboundEffect.OPTED_IN || effect == InboundEffect.HELP;
+  }
+
+  private static void thread(Connection c, String tenantId, List<InboundMessage> taken) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "insert into conversation_messages (tenant_id, phone, message_key, at, direction, kind, body, status)"
+                + " select ?, ph, k, at, 'inbound', kind, body, 'received'"
+                + " from unnest(?::text[], ?::text[], ?::timestamptz[], ?::text[], ?::text[]) as t(ph, k, at, kind, body)"
+                + " on conflict do nothing")) {
+      ps.setString(1, tenantId);
+      ps.setArray(2, c.createArrayOf("text", taken.stream().map(InboundMessage::from).toArray()));
+      ps.setArray(3, c.createArrayOf("text", taken.stream().map(InboundMessage::key).toArray()));
+      ps.setArray(4, c.createArrayOf("timestamptz", taken.stream().map(m -> Timestamp.from(m.at())).toArray()));
+      ps.setArray(5, c.createArrayOf("text", taken.stream().map(m -> m.effect().name().toLowerCase(Locale.ROOT)).toArray()));
+      ps.setArray(6, c.createArrayOf("text", taken.stream().map(InboundMessage::body).toArray()));
+      ps.executeUpdate();
+    }
+  }
+
+  /**
+   * One row per person: counts add up, the latest message wins (also against a batch processed
+   * out of order), and consent is what {@code opt_outs} holds now.
+   */
+  private static void conversations(
+      Connection c, String tenantId, Map<String, InboundMessage> last, Map<String, Long> count, Instant now)
+      throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "insert into conversations (tenant_id, phone, opted_out, opted_out_at, inbound_count, last_inbound_at,"
+                + " last_body, updated_at)"
+                + " select ?, t.ph, o.phone is not null, o.opted_out_at, t.n, t.at, t.body, ?"
+                + " from unnest(?::text[], ?::bigint[], ?::timestamptz[], ?::text[]) as t(ph, n, at, body)"
+                + " left join opt_outs o on o.tenant_id = ? and o.phone = t.ph"
+                + " on conflict (tenant_id, phone) do update set"
+                + " inbound_count = conversations.inbound_count + excluded.inbound_count,"
+                + " last_body = case when excluded.last_inbound_at >= conversations.last_inbound_at"
+                + "   or conversations.last_inbound_at is null then excluded.last_body else conversations.last_body end,"
+                + " last_inbound_at = greatest(conversations.last_inbound_at, excluded.last_inbound_at),"
+                + " opted_out = excluded.opted_out, opted_out_at = excluded.opted_out_at,"
+                + " updated_at = excluded.updated_at")) {
+      ps.setString(1, tenantId);
+      ps.setTimestamp(2, Timestamp.from(now));
+      ps.setArray(3, c.createArrayOf("text", last.keySet().toArray()));
+      ps.setArray(4, c.createArrayOf("bigint", last.keySet().stream().map(count::get).toArray()));
+      ps.setArray(5, c.createArrayOf("timestamptz", last.values().stream().map(m -> Timestamp.from(m.at())).toArray()));
+      ps.setArray(6, c.createArrayOf("text", last.values().stream().map(InboundMessage::body).toArray()));
+      ps.setString(7, tenantId);
+      ps.executeUpdate();
+    }
+  }
+
+  private static void cancelFollowUps(Connection c, Map<String, InboundMessage> first) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "update messages m set status = 'cancelled', status_rank = 3, reason = 'stop-on-reply', updated_at = t.at"
+                + " from unnest(?::text[], ?::timestamptz[]) as t(ph, at)"
+                + " where m.phone = t.ph and m.status = 'scheduled'")) {
+      ps.setArray(1, c.createArrayOf("text", first.keySet().toArray()));
+      ps.setArray(2, c.createArrayOf("timestamptz", first.values().stream().map(m -> Timestamp.from(m.at())).toArray()));
+      ps.executeUpdate();
+    }
+  }
+
+  /**
+   * Sets {@code flag} on each campaign's first message to a person that one of {@code replies}
+   * answers (sent within {@link #ATTRIBUTION} before it; the earliest such reply's time) and not
+   * flagged before, and counts the flags per campaign in {@code counter}.
+   */
+  private static void count(Connection c, String tenantId, List<InboundMessage> replies, String flag, String counter)
+      throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "with r as (select * from unnest(?::text[], ?::timestamptz[]) as t(ph, at)),"
+                + " hit as (select m.campaign_id, m.recipient_no, min(r.at) at from messages m join r on m.phone = r.ph"
+                + "   where m.step = 0 and m." + flag + " is null and m.sent_at is not null"
+                + "   and m.sent_at > r.at - ?::interval and m.sent_at <= r.at group by 1, 2),"
+                + " marked as (update messages m set " + flag + " = hit.at from hit"
+                + "   where m.campaign_id = hit.campaign_id and m.recipient_no = hit.recipient_no and m.step = 0"
+                + "   and m." + flag + " is null returning m.campaign_id)"
+                + " insert into campaign_stats (tenant_id, campaign_id, " + counter + ")"
+                + " select ?, campaign_id, count(*) from marked group by campaign_id"
+                + " on conflict (tenant_id, campaign_id) do update set " + counter + " = campaign_stats." + counter
+                + " + excluded." + counter)) {
+      ps.setArray(1, c.createArrayOf("text", replies.stream().map(InboundMessage::from).toArray()));
+      ps.setArray(2, c.createArrayOf("timestamptz", replies.stream().map(m -> Timestamp.from(m.at())).toArray()));
+      ps.setString(3, ATTRIBUTION.toDays() + " days");
+      ps.setString(4, tenantId);
+      ps.executeUpdate();
+    }
+  }
+
+  /** The person's inbound messages handed to their Conversation to answer, oldest first. */
+  public List<InboundMessage> toAnswer(String tenantId, String phone) {
     return tenantJdbc.inTenant(
         tenantId,
         c -> {
@@ -35,16 +229,13 @@ public final class ConversationStore {
               c.prepareStatement(
                   "select dedup_key, provider, phone, coalesce(payload->>'To', payload->'data'->>'to'),"
                       + " coalesce(payload->>'Body', payload->'data'->>'text'), received_at, coalesce(effect, 'NONE')"
-                      + " from webhook_receipts where kind = 'inbound' and phone = ? and status = 'received'"
+                      + " from webhook_receipts where kind = 'inbound' and phone = ? and status = 'answering'"
                       + " order by received_at, dedup_key limit 500")) {
             ps.setString(1, phone);
             List<InboundMessage> out = new ArrayList<>();
             try (ResultSet rs = ps.executeQuery()) {
               while (rs.next()) {
-                out.add(
-                    new InboundMessage(
-                        rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
-                        rs.getTimestamp(6).toInstant(), InboundEffect.valueOf(rs.getString(7))));
+                out.add(message(rs));
               }
             }
             return out;
@@ -53,77 +244,29 @@ public final class ConversationStore {
   }
 
   /**
-   * Marks these inbound messages processed and applies, for each one this marks (not one marked
-   * before), its effect on campaigns, in the same transaction, so each message has it exactly
-   * once: follow-ups not yet due are cancelled (stop on reply; the gate refuses them at send time
-   * too), and each campaign whose first message reached the person within {@link #ATTRIBUTION}
-   * counts the reply once, and the opt-out once. With none left the conversation needs no waking.
+   * These messages are answered (their replies journaled by the Conversation); with none left to
+   * answer, the person needs no waking at the next start.
    */
-  public void processed(String tenantId, String phone, List<InboundMessage> messages) {
+  public void answered(String tenantId, String phone, List<InboundMessage> messages) {
     tenantJdbc.inTenant(
         tenantId,
         c -> {
-          java.util.Set<String> marked = new java.util.HashSet<>();
           try (PreparedStatement ps =
               c.prepareStatement(
                   "update webhook_receipts set status = 'processed' where kind = 'inbound' and phone = ?"
-                      + " and dedup_key = any(?) and status = 'received' returning dedup_key")) {
+                      + " and dedup_key = any(?) and status = 'answering'")) {
             ps.setString(1, phone);
             ps.setArray(2, c.createArrayOf("text", messages.stream().map(InboundMessage::key).toArray()));
-            try (java.sql.ResultSet rs = ps.executeQuery()) {
-              while (rs.next()) {
-                marked.add(rs.getString(1));
-              }
-            }
-          }
-          for (InboundMessage m : messages) {
-            if (marked.remove(m.key())) {
-              afterInbound(c, tenantId, m);
-            }
-          }
-          try (PreparedStatement ps =
-              c.prepareStatement(
-                  "delete from resumable_work where entity_type = 'Conversation' and entity_id = ? and not exists"
-                      + " (select 1 from webhook_receipts where kind = 'inbound' and phone = ? and status = 'received')")) {
-            ps.setString(1, tenantId + ":" + phone);
-            ps.setString(2, phone);
             ps.executeUpdate();
           }
           return null;
         });
+    WorkMarkers.removeIfDone(tenantJdbc, tenantId, CONVERSATION, tenantId + ":" + phone, ANSWER_WORK, phone);
   }
 
-  private static void afterInbound(java.sql.Connection c, String tenantId, InboundMessage m) throws java.sql.SQLException {
-    try (PreparedStatement ps =
-        c.prepareStatement(
-            "update messages set status = 'cancelled', status_rank = 3, reason = 'stop-on-reply', updated_at = ?"
-                + " where phone = ? and status = 'scheduled'")) {
-      ps.setTimestamp(1, Timestamp.from(m.at()));
-      ps.setString(2, m.from());
-      ps.executeUpdate();
-    }
-    count(c, tenantId, m, "replied_at", "replied");
-    if (m.effect() == InboundEffect.OPTED_OUT) {
-      count(c, tenantId, m, "opted_out_at", "opted_out");
-    }
-  }
-
-  private static void count(java.sql.Connection c, String tenantId, InboundMessage m, String flag, String counter)
-      throws java.sql.SQLException {
-    try (PreparedStatement ps =
-        c.prepareStatement(
-            "with marked as (update messages set " + flag + " = ? where phone = ? and step = 0 and " + flag + " is null"
-                + " and sent_at is not null and sent_at > ? and sent_at <= ? returning campaign_id)"
-                + " insert into campaign_stats (tenant_id, campaign_id, " + counter + ")"
-                + " select ?, campaign_id, count(*) from marked group by campaign_id"
-                + " on conflict (tenant_id, campaign_id) do update set " + counter + " = campaign_stats." + counter
-                + " + excluded." + counter)) {
-      ps.setTimestamp(1, Timestamp.from(m.at()));
-      ps.setString(2, m.from());
-      ps.setTimestamp(3, Timestamp.from(m.at().minus(ATTRIBUTION)));
-      ps.setTimestamp(4, Timestamp.from(m.at()));
-      ps.setString(5, tenantId);
-      ps.executeUpdate();
-    }
+  private static InboundMessage message(ResultSet rs) throws SQLException {
+    return new InboundMessage(
+        rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
+        rs.getTimestamp(6).toInstant(), InboundEffect.valueOf(rs.getString(7)));
   }
 }

@@ -32,7 +32,8 @@ import org.slf4j.LoggerFactory;
  * costs one fsync per batch instead of one each. A delivery the provider repeats (same dedup key)
  * changes nothing. In the same transaction each new delivery is written to the audit trail and a
  * status receipt moves its message forward ({@link MessageStatus}) and counts the transition in
- * {@code campaign_stats}, so the counts are exact.
+ * {@code campaign_stats}, so the counts are exact (a status receipt is stored processed; an
+ * inbound message is stored received, for the tenant's inbox).
  *
  * <p>The queue is bounded: when it is full, {@link #store} fails with {@link Overloaded} and the
  * route answers 503, which providers retry.
@@ -167,8 +168,9 @@ public final class WebhookReceipts implements AutoCloseable {
     try (PreparedStatement ps =
         c.prepareStatement(
             "insert into webhook_receipts (tenant_id, provider, dedup_key, kind, received_at, payload,"
-                + " phone, ref, message_status)"
-                + " select ?, p, k, kind, ?, payload::jsonb, phone, ref, st"
+                + " phone, ref, message_status, status)"
+                + " select ?, p, k, kind, ?, payload::jsonb, phone, ref, st,"
+                + " case when kind = 'inbound' then 'received' else 'processed' end"
                 + " from unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[])"
                 + " as t(p, k, kind, payload, phone, ref, st)"
                 + " on conflict do nothing returning provider, dedup_key")) {
@@ -209,7 +211,7 @@ public final class WebhookReceipts implements AutoCloseable {
   /**
    * Applies what new inbound messages say to consent, in arrival order, under each person's lock:
    * an opt-out is stored here, before the webhook is answered, so no contact that starts after
-   * the answer reaches the person. Stores each message's effect and marks its Conversation as
+   * the answer reaches the person. Stores each message's effect and marks the tenant's inbox as
    * work to process (also after a crash).
    */
   private static void applyInbound(Connection c, String tenant, List<Pending> inbound, Instant now, Map<Pending, Stored> outcome)
@@ -237,8 +239,7 @@ public final class WebhookReceipts implements AutoCloseable {
       ps.setArray(3, c.createArrayOf("text", effects.toArray()));
       ps.executeUpdate();
     }
-    ResumableWorkRepository.addAll(
-        c, "Conversation", inbound.stream().map(p -> tenant + ":" + p.receipt().phone()).collect(java.util.stream.Collectors.toSet()));
+    WorkMarkers.add(c, ConversationStore.INBOX, List.of(tenant));
   }
 
   private static InboundEffect apply(Connection c, String tenant, Receipt r, OptOutKeywords.Keyword keyword, Instant now) {

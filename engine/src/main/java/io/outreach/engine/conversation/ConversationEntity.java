@@ -35,16 +35,19 @@ import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
 import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 
 /**
- * One person a tenant talks to (entity id {@code tenant:phone}): their inbound messages in order,
- * their consent as their keywords left it, the last classification of their replies, and the
- * engine's answers. Inbound messages are stored (and an opt-out applied) before their webhook is
- * answered; this entity processes them after, woken at once or, after a crash, at the next start:
- * it journals each (once), sends the one confirmation of an opt-out or opt-in or the help text
- * through the one way out (again after a crash, with the same key), and lets the campaigns that
- * wrote to the person count the reply and stop their follow-ups.
+ * One person a tenant talks to (entity id {@code tenant:phone}): their consent as their keywords
+ * left it, the last classification of their replies, and the engine's answers. Inbound messages
+ * are stored (and an opt-out applied) before their webhook is answered, and the tenant's {@link
+ * ConversationInbox} processes them in batches after (thread, conversation row, the campaigns'
+ * reactions). The messages that want an answer come on to this entity, woken at once or, after a
+ * crash, at the next start: it journals each (once) with its reply, and sends the one
+ * confirmation of an opt-out or opt-in or the help text through the one way out (again after a
+ * crash, with the same key).
  *
- * <p>Campaign messages to the person are the campaigns' (the messages read model); journaling
- * them here again would double the durable writes of every send.
+ * <p>The stored inbound messages (the webhook receipts, written before the 2xx) and the
+ * campaigns' messages (the messages read model) are the thread; journaling them here again would
+ * double the durable writes of every reply and every send. The journal holds what this entity
+ * decides.
  */
 public final class ConversationEntity
     extends EventSourcedBehaviorWithEnforcedReplies<
@@ -65,7 +68,7 @@ public final class ConversationEntity
   /** Commands of the Conversation entity. */
   public sealed interface Command extends CborSerializable {}
 
-  /** Process what has arrived (told after each stored inbound message, and at start). */
+  /** Answer what was handed over (told by the inbox, and at start). */
   public enum Wake implements Command {
     INSTANCE
   }
@@ -87,7 +90,7 @@ public final class ConversationEntity
   /** Events of the Conversation entity. */
   public sealed interface Event extends CborSerializable {}
 
-  /** An inbound message, with what it did to consent. */
+  /** An inbound message that changed consent or asked for help, with what it did. */
   public record InboundReceived(InboundMessage message) implements Event {}
 
   /** A reply to send, journaled before it is sent. */
@@ -99,23 +102,21 @@ public final class ConversationEntity
   // ---- state ----
 
   /**
-   * The person's conversation: consent, counts, the latest inbound, replies not yet done, and the
-   * keys of recent inbound messages (so one delivered twice is processed once).
+   * The person's conversation as this entity decides it: consent, the last classification,
+   * replies not yet done, and the keys of recent messages answered (so one handed over twice is
+   * answered once).
    */
   public record State(
       String phone,
       boolean optedOut,
       Instant optedOutAt,
-      long inboundCount,
-      Instant lastInboundAt,
-      String lastBody,
       String lastClassification,
       Map<String, Reply> pendingReplies,
       Set<String> seen)
       implements CborSerializable {
 
     static State empty(String phone) {
-      return new State(phone, false, null, 0, null, null, null, Map.of(), Set.of());
+      return new State(phone, false, null, null, Map.of(), Set.of());
     }
 
     State received(InboundMessage m) {
@@ -128,12 +129,11 @@ public final class ConversationEntity
           m.effect() == InboundEffect.OPTED_OUT || m.effect() == InboundEffect.ALREADY_OPTED_OUT
               || (optedOut && m.effect() != InboundEffect.OPTED_IN);
       Instant outAt = m.effect() == InboundEffect.OPTED_OUT ? m.at() : out ? optedOutAt : null;
-      return new State(phone, out, outAt, inboundCount + 1, m.at(), m.body(), lastClassification, pendingReplies, keys);
+      return new State(phone, out, outAt, lastClassification, pendingReplies, keys);
     }
 
     State withReplies(Map<String, Reply> replies) {
-      return new State(
-          phone, optedOut, optedOutAt, inboundCount, lastInboundAt, lastBody, lastClassification, replies, seen);
+      return new State(phone, optedOut, optedOutAt, lastClassification, replies, seen);
     }
   }
 
@@ -203,7 +203,7 @@ public final class ConversationEntity
     return newCommandHandlerWithReplyBuilder()
         .forAnyState()
         .onCommand(Wake.class, (s, c) -> onWake())
-        .onCommand(Get.class, (s, c) -> Effect().reply(c.replyTo(), s.inboundCount() == 0 && s.pendingReplies().isEmpty()
+        .onCommand(Get.class, (s, c) -> Effect().reply(c.replyTo(), s.seen().isEmpty() && s.pendingReplies().isEmpty()
             ? Rejection.notFound("no conversation with " + phone)
             : StatusReply.success(s)))
         .onCommand(Loaded.class, this::onLoaded)
@@ -225,7 +225,7 @@ public final class ConversationEntity
     }
     loading = true;
     ctx.pipeToSelf(
-        ports.pending(tenantId, phone).thenCombine(ports.texts(tenantId), (list, texts) -> new Loaded(list, texts, null)),
+        ports.toAnswer(tenantId, phone).thenCombine(ports.texts(tenantId), (list, texts) -> new Loaded(list, texts, null)),
         (ok, err) -> err == null ? ok : new Loaded(List.of(), null, String.valueOf(err.getMessage())));
     return Effect().noReply();
   }
@@ -233,7 +233,7 @@ public final class ConversationEntity
   private ReplyEffect<Event, State> onLoaded(State s, Loaded c) {
     loading = false;
     if (c.error() != null) {
-      ctx.getLog().warn("conversation {}: could not load its inbound messages ({}); retrying", phone, c.error());
+      ctx.getLog().warn("conversation {}: could not load the messages to answer ({}); retrying", phone, c.error());
       timers.startSingleTimer("wake", Wake.INSTANCE, RETRY);
       return Effect().noReply();
     }
@@ -273,12 +273,12 @@ public final class ConversationEntity
   }
 
   /**
-   * Marks the loaded messages processed, which lets campaigns react (once per message, also for
-   * one journaled before a crash but not marked); then looks again if woken meanwhile.
+   * Marks the loaded messages answered (also one journaled before a crash but not marked); then
+   * looks again if woken meanwhile.
    */
   private void afterProcessing(List<InboundMessage> loaded) {
     if (!loaded.isEmpty()) {
-      ports.processed(tenantId, phone, loaded);
+      ports.answered(tenantId, phone, loaded);
     }
     if (wakeAgain) {
       wakeAgain = false;

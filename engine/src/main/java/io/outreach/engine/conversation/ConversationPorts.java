@@ -7,16 +7,17 @@ import java.util.concurrent.CompletionStage;
 /** What a Conversation entity needs from outside. */
 public interface ConversationPorts {
 
-  /** The person's stored inbound messages not processed yet, oldest first. */
-  CompletionStage<List<InboundMessage>> pending(String tenantId, String phone);
+  /**
+   * The person's inbound messages that the tenant's inbox handed over to answer (their opt-out
+   * or opt-in to confirm, their HELP), oldest first.
+   */
+  CompletionStage<List<InboundMessage>> toAnswer(String tenantId, String phone);
 
   /**
-   * These inbound messages are processed (journaled). In one transaction each one not marked
-   * before is marked and has its effect on campaigns, exactly once: the campaigns that wrote to
-   * the person count the reply (and the opt-out), and their follow-ups not yet due are cancelled
-   * (stop on reply). When none is left, the person needs no waking.
+   * These messages are answered (journaled with their replies); when none is left, the person
+   * needs no waking at the next start.
    */
-  CompletionStage<Void> processed(String tenantId, String phone, List<InboundMessage> messages);
+  CompletionStage<Void> answered(String tenantId, String phone, List<InboundMessage> messages);
 
   /** The tenant's keyword answers. */
   CompletionStage<ReplyTexts> texts(String tenantId);

@@ -49,6 +49,8 @@ public final class SandboxRoutes extends ApiDirectives {
   private final SandboxReplies replies;
   private final AtomicReference<SandboxFaults> faults = new AtomicReference<>(SandboxFaults.NONE);
   private final AtomicReference<TokenBucket> bucket = new AtomicReference<>();
+  // Provider calls held by the latency fault, not answered (nor logged) yet.
+  private final java.util.concurrent.atomic.AtomicInteger delayed = new java.util.concurrent.atomic.AtomicInteger();
 
   /**
    * @param engineUrl the engine's public base URL ({@code http://127.0.0.1:8080}), where replies
@@ -276,10 +278,14 @@ public final class SandboxRoutes extends ApiDirectives {
     }
     if (f.latencyMs() > 0) {
       // Delays the answer without holding a route thread.
+      delayed.incrementAndGet();
       return onSuccess(
           CompletableFuture.supplyAsync(
               () -> true, CompletableFuture.delayedExecutor(f.latencyMs(), TimeUnit.MILLISECONDS)),
-          ignored -> inner.get());
+          ignored -> {
+            delayed.decrementAndGet();
+            return inner.get();
+          });
     }
     return inner.get();
   }
@@ -314,6 +320,7 @@ public final class SandboxRoutes extends ApiDirectives {
     Map<String, Object> stats = new LinkedHashMap<>();
     stats.put("receipts", receipts.stats());
     stats.put("replies", replyCounts);
+    stats.put("callsDelayed", delayed.get());
     return stats;
   }
 
