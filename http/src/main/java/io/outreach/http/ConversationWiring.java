@@ -24,6 +24,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
@@ -40,6 +41,8 @@ final class ConversationWiring implements ConversationPorts, InboxPorts {
   private static final Duration ASK = Duration.ofSeconds(10);
   /** How long an opt-out's answer waits for calls to the person already under way. */
   static final Duration QUIET = Duration.ofSeconds(5);
+  /** How long a reply waits for a permit before its Conversation tries it again later. */
+  static final Duration PERMIT_WAIT = Duration.ofSeconds(3);
 
   private final ClusterSharding sharding;
   private final ConversationStore store;
@@ -118,7 +121,7 @@ final class ConversationWiring implements ConversationPorts, InboxPorts {
     Contact contact =
         new Contact(tenantId, null, null, Channel.SMS, reply.to(), List.of(), null, null, purpose, null);
     OneWayOut.Outbound outbound = new OneWayOut.Outbound(contact, reply.from(), reply.body(), reply.key());
-    return out.permits(tenantId, reply.provider(), reply.from(), null, null, Channel.SMS, 1)
+    return permits(tenantId, reply, System.nanoTime() + PERMIT_WAIT.toNanos())
         .thenCompose(
             (Permits p) -> {
               if (p.granted() == 0) {
@@ -126,6 +129,24 @@ final class ConversationWiring implements ConversationPorts, InboxPorts {
               }
               return out.attempt(tenantId, reply.provider(), List.of(outbound), p, rules)
                   .thenCompose(results -> outcome(results.get(0)));
+            });
+  }
+
+  /**
+   * A permit for the reply (no campaign, no agent: the throttle gives it priority over campaigns
+   * on the sender), asking again when told while {@link #PERMIT_WAIT} lasts; a hold (a kill
+   * switch, an open breaker) answers at once.
+   */
+  private CompletionStage<Permits> permits(String tenantId, Reply reply, long untilNanos) {
+    return out.permits(tenantId, reply.provider(), reply.from(), null, null, Channel.SMS, 1)
+        .thenCompose(
+            p -> {
+              long again = Math.max(1, p.askAgainIn().toMillis());
+              if (p.granted() > 0 || p.heldBy().isPresent() || System.nanoTime() + again * 1_000_000 > untilNanos) {
+                return CompletableFuture.completedFuture(p);
+              }
+              return CompletableFuture.runAsync(() -> {}, CompletableFuture.delayedExecutor(again, TimeUnit.MILLISECONDS))
+                  .thenCompose(x -> permits(tenantId, reply, untilNanos));
             });
   }
 

@@ -47,10 +47,16 @@ public final class ProviderThrottle {
 
   /**
    * Up to {@code wanted} calls from {@code sender} (at most {@code mps} per second), to be dated
-   * {@code issuedAt} (when the kill switches were checked).
+   * {@code issuedAt} (when the kill switches were checked). A {@code priority} request (the
+   * engine's own answer to a person: an opt-out's confirmation, the help text) that finds no room
+   * claims the next grant of the sender: campaigns leave it free until the request comes back
+   * for it (within {@link #CLAIM}), so a campaign that fills the sender's rate cannot starve it.
    */
-  public record Acquire(String sender, int mps, int wanted, Instant issuedAt, ActorRef<Permits> replyTo)
+  public record Acquire(String sender, int mps, int wanted, Instant issuedAt, boolean priority, ActorRef<Permits> replyTo)
       implements Command {}
+
+  /** How long a priority request's claim on a grant waits for it to come back. */
+  static final Duration CLAIM = Duration.ofSeconds(3);
 
   /** How a permitted call ended. */
   public enum CallOutcome {
@@ -146,9 +152,9 @@ public final class ProviderThrottle {
         inFlight++;
         return Permits.trial(a.issuedAt(), a.mps());
       }
-      int n = rate.take(Math.min(a.wanted(), room), now);
+      int n = rate.take(Math.min(a.wanted(), room), now, a.priority());
       if (n == 0) {
-        return Permits.later(rate.nextIn(a.wanted(), now));
+        return Permits.later(a.priority() ? rate.nextIn(1, now) : rate.nextIn(a.wanted(), now));
       }
       inFlight += n;
       return Permits.granted(n, a.issuedAt(), a.mps());
@@ -207,18 +213,40 @@ public final class ProviderThrottle {
               .build();
     }
 
+    // Grants claimed by priority requests that found no room, kept free for them until then.
+    private int claims;
+    private long claimsExpireAt;
+
     /** Takes up to {@code wanted} grants at {@code now}; answers how many. */
     int take(int wanted, long now) {
+      return take(wanted, now, false);
+    }
+
+    /**
+     * Takes up to {@code wanted} grants at {@code now}; answers how many. Others leave the
+     * claimed grants free; a priority request takes one of them, or claims one when there is none.
+     */
+    int take(int wanted, long now, boolean priority) {
       while (!window.isEmpty() && window.peekFirst() <= now - windowNanos) {
         window.pollFirst();
       }
-      int room = mps - window.size();
-      if (room <= 0 || wanted <= 0) {
-        return 0;
+      if (claims > 0 && now - claimsExpireAt >= 0) {
+        claims = 0;
       }
-      int n = (int) bucket.tryConsumeAsMuchAsPossible(Math.min(wanted, room));
+      int reserved = priority ? 0 : claims;
+      int room = mps - window.size() - reserved;
+      long tokens = bucket.getAvailableTokens() - reserved;
+      int n = room <= 0 || wanted <= 0 || tokens <= 0 ? 0 : (int) bucket.tryConsumeAsMuchAsPossible(Math.min(Math.min(wanted, room), tokens));
       for (int i = 0; i < n; i++) {
         window.addLast(now);
+      }
+      if (priority) {
+        if (n > 0) {
+          claims = Math.max(0, claims - 1);
+        } else if (wanted > 0) {
+          claims = Math.min(mps, claims + 1);
+          claimsExpireAt = now + CLAIM.toNanos();
+        }
       }
       return n;
     }

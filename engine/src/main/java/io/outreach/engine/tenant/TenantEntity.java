@@ -395,8 +395,12 @@ public final class TenantEntity
     if (c.at().isAfter(lastGrantAt)) {
       lastGrantAt = c.at();
     }
+    // The engine's own answers to a person (no campaign, no agent: an opt-out's confirmation, the
+    // help text) go before campaigns on the sender.
+    boolean priority = a.campaignId() == null && a.agent() == null;
     throttle(a.provider())
-        .tell(new ProviderThrottle.Acquire(a.sender(), mps(state.tenant(), a.provider(), a.sender()), a.wanted(), c.at(), a.replyTo()));
+        .tell(new ProviderThrottle.Acquire(
+            a.sender(), mps(state.tenant(), a.provider(), a.sender()), a.wanted(), c.at(), priority, a.replyTo()));
     return Effect().noReply();
   }
 

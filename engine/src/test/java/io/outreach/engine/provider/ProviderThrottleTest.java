@@ -41,12 +41,67 @@ class ProviderThrottleTest {
     }
 
     Permits acquire(String sender, int mps, int wanted) {
-      throttle.tell(new ProviderThrottle.Acquire(sender, mps, wanted, Instant.now(), probe.ref()));
+      return acquire(sender, mps, wanted, false);
+    }
+
+    Permits acquire(String sender, int mps, int wanted, boolean priority) {
+      throttle.tell(new ProviderThrottle.Acquire(sender, mps, wanted, Instant.now(), priority, probe.ref()));
       return probe.receiveMessage();
     }
 
     void end(String sender, ProviderThrottle.CallOutcome outcome, Duration retryAfter, boolean trial) {
       throttle.tell(new ProviderThrottle.Ended(sender, outcome, retryAfter, trial));
+    }
+  }
+
+  /**
+   * A campaign that asks again as soon as it is told takes every grant of its sender; a priority
+   * request (a STOP's confirmation) that finds no room claims the next one and gets it when it
+   * comes back, a little later than told (as a request on its way does), and the sender's limit
+   * still holds.
+   */
+  @Test
+  void aPriorityRequestIsNotStarvedByACampaignThatFillsTheRate() {
+    Fixture f = new Fixture(new ProviderThrottle.Limits(1000, 5, Duration.ofSeconds(5), Duration.ofMinutes(1)));
+    String sender = "+15550100001";
+    List<Long> grants = new ArrayList<>();
+    long start = f.nanos.get();
+    long priorityAsked = -1;
+    long priorityGranted = -1;
+    long nextPriority = -1;
+    long late = Duration.ofMillis(30).toNanos();
+    while (f.nanos.get() < start + Duration.ofSeconds(10).toNanos()) {
+      Permits p = f.acquire(sender, 20, 32);
+      for (int i = 0; i < p.granted(); i++) {
+        grants.add(f.nanos.get());
+        f.end(sender, ProviderThrottle.CallOutcome.SUCCEEDED, null, false);
+      }
+      long campaignNext = f.nanos.get() + Math.max(p.askAgainIn().toNanos(), 1_000_000L);
+      if (priorityAsked < 0 && f.nanos.get() > start + Duration.ofSeconds(3).toNanos()) {
+        // The rate is full: the first ask finds no room and claims the next grant.
+        priorityAsked = f.nanos.get();
+        Permits first = f.acquire(sender, 20, 1, true);
+        assertThat(first.granted()).isZero();
+        nextPriority = f.nanos.get() + first.askAgainIn().toNanos() + late;
+      }
+      if (nextPriority > 0 && priorityGranted < 0 && nextPriority <= campaignNext) {
+        f.nanos.set(nextPriority);
+        Permits again = f.acquire(sender, 20, 1, true);
+        if (again.granted() == 1) {
+          priorityGranted = f.nanos.get();
+          grants.add(priorityGranted);
+          f.end(sender, ProviderThrottle.CallOutcome.SUCCEEDED, null, false);
+        } else {
+          nextPriority = f.nanos.get() + again.askAgainIn().toNanos() + late;
+        }
+        continue;
+      }
+      f.nanos.set(campaignNext);
+    }
+    assertThat(priorityGranted).as("the priority request got a grant").isPositive();
+    assertThat(Duration.ofNanos(priorityGranted - priorityAsked)).isLessThanOrEqualTo(Duration.ofMillis(250));
+    for (int i = 0; i + 20 < grants.size(); i++) {
+      assertThat(grants.get(i + 20) - grants.get(i)).as("21 grants span a second").isGreaterThanOrEqualTo(Duration.ofSeconds(1).toNanos());
     }
   }
 
@@ -132,7 +187,7 @@ class ProviderThrottleTest {
   void grantsCarryTheirDateAndLapseAfterTheLease() {
     Instant checked = Instant.parse("2026-11-25T15:00:00Z");
     Fixture f = new Fixture(ProviderThrottle.Limits.DEFAULTS);
-    f.throttle.tell(new ProviderThrottle.Acquire("+15550100001", 10, 1, checked, f.probe.ref()));
+    f.throttle.tell(new ProviderThrottle.Acquire("+15550100001", 10, 1, checked, false, f.probe.ref()));
     Permits p = f.probe.receiveMessage();
     assertThat(p.issuedAt()).isEqualTo(checked);
     assertThat(p.usableAt(checked.plus(Permits.LEASE).minusMillis(1))).isTrue();
