@@ -38,6 +38,7 @@ public final class ApiServer extends AllDirectives {
   // Built once: a handler (and the problem bodies it completes with) is not remade per request.
   private final ExceptionHandler exceptions;
   private final RejectionHandler rejections;
+  private final java.util.Map<String, Timer> timers = new java.util.concurrent.ConcurrentHashMap<>();
 
   public ApiServer(ActorSystem<?> system, MeterRegistry registry) {
     this.mapper = ApiDirectives.jsonMapper(system);
@@ -84,13 +85,7 @@ public final class ApiServer extends AllDirectives {
       HttpRequest request, HttpResponse response, RequestTrace trace, long start) {
     long nanos = System.nanoTime() - start;
     int status = response.status().intValue();
-    Timer.builder("http.server.requests")
-        .description("HTTP requests by route template and status")
-        .tag("method", request.method().name())
-        .tag("route", trace.route)
-        .tag("status", Integer.toString(status))
-        .register(registry)
-        .record(Duration.ofNanos(nanos));
+    timer(request.method().name(), trace.route, status).record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
     MDC.put("requestId", trace.requestId);
     if (trace.tenant != null) {
       MDC.put("tenant", trace.tenant);
@@ -112,6 +107,18 @@ public final class ApiServer extends AllDirectives {
       MDC.remove("tenant");
     }
     return response.addHeader(RawHeader.create("X-Request-Id", trace.requestId));
+  }
+
+  /** The request timer of a method, route template and status, registered once. */
+  private Timer timer(String method, String route, int status) {
+    return timers.computeIfAbsent(
+        method + ' ' + route + ' ' + status,
+        k -> Timer.builder("http.server.requests")
+            .description("HTTP requests by route template and status")
+            .tag("method", method)
+            .tag("route", route)
+            .tag("status", Integer.toString(status))
+            .register(registry));
   }
 
   private static Object[] append(Object[] args, Object more) {

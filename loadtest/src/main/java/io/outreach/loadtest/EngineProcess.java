@@ -49,8 +49,15 @@ final class EngineProcess implements AutoCloseable {
   static EngineProcess start(Path jar, String heap, Map<String, String> extraEnv) throws Exception {
     Path dataDir = Files.createTempDirectory("outreach-bench-");
     int port = freePort();
+    List<String> command = new ArrayList<>(List.of(java(), "-Xmx" + heap, "-Xlog:gc:file=" + dataDir.resolve("gc.log")));
+    // Extra JVM options for the engine, e.g. a flight recording of the whole run.
+    String extra = System.getenv().getOrDefault("ENGINE_JAVA_OPTS", "").trim();
+    if (!extra.isEmpty()) {
+      command.addAll(List.of(extra.split("\\s+")));
+    }
+    command.addAll(List.of("-jar", jar.toString()));
     ProcessBuilder pb =
-        new ProcessBuilder(java(), "-Xmx" + heap, "-Xlog:gc:file=" + dataDir.resolve("gc.log"), "-jar", jar.toString())
+        new ProcessBuilder(command)
             .redirectErrorStream(true)
             .redirectOutput(dataDir.resolve("engine.log").toFile());
     env(pb.environment(), dataDir, port);

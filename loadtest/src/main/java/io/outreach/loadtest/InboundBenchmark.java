@@ -227,10 +227,17 @@ final class InboundBenchmark {
     String admin = engine.token("bench", "admin");
     engine.send("PATCH", "/v1/tenant", admin, "application/json", HttpRequest.BodyPublishers.ofString(
         "{\"senders\":[{\"provider\":\"twilio\",\"from\":\"+15550100001\",\"kind\":\"short_code\",\"mps\":200}]}"));
+    // Legal hours are the recipients' (8:00-21:00 local): numbers of a zone where it is day now.
+    String area = areaInDaytime(Instant.now());
+    if (area == null) {
+      System.out.println();
+      System.out.println("STOP-to-silence: skipped, no US zone of the list is inside legal hours now");
+      return;
+    }
     StringBuilder csv = new StringBuilder("first_name,phone\n");
     List<String> phones = new ArrayList<>();
     for (int i = 0; i < 3000; i++) {
-      String p = "+1646" + (300 + i / 10_000) + String.format("%04d", i % 10_000);
+      String p = "+1" + area + (300 + i / 10_000) + String.format("%04d", i % 10_000);
       phones.add(p);
       csv.append("R").append(i).append(',').append(p).append('\n');
     }
@@ -278,6 +285,22 @@ final class InboundBenchmark {
       }
     }
     System.out.printf("  calls after a STOP's 200: %d (must be 0)%n", after);
+  }
+
+  /** Area codes of one zone each, east to west. */
+  private static final List<Map.Entry<String, String>> AREAS = List.of(
+      Map.entry("646", "America/New_York"), Map.entry("312", "America/Chicago"), Map.entry("303", "America/Denver"),
+      Map.entry("415", "America/Los_Angeles"), Map.entry("907", "America/Anchorage"), Map.entry("808", "Pacific/Honolulu"));
+
+  /** An area code whose local time is between 9:00 and 19:00 at {@code now} (room for a long run), or null. */
+  static String areaInDaytime(Instant now) {
+    for (Map.Entry<String, String> e : AREAS) {
+      int hour = now.atZone(java.time.ZoneId.of(e.getValue())).getHour();
+      if (hour >= 9 && hour < 19) {
+        return e.getKey();
+      }
+    }
+    return null;
   }
 
   private static void awaitUp(HttpClient http, String url) throws Exception {
