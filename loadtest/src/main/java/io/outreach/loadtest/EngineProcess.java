@@ -41,6 +41,9 @@ final class EngineProcess implements AutoCloseable {
     this.process = process;
   }
 
+  /** The JVM options the engine runs with in production (README, k8s/base/deployment.yaml). */
+  static final List<String> PRODUCTION_JVM_OPTIONS = List.of("-XX:+UseZGC");
+
   static EngineProcess start(Path jar, String heap) throws Exception {
     return start(jar, heap, Map.of());
   }
@@ -49,7 +52,9 @@ final class EngineProcess implements AutoCloseable {
   static EngineProcess start(Path jar, String heap, Map<String, String> extraEnv) throws Exception {
     Path dataDir = Files.createTempDirectory("outreach-bench-");
     int port = freePort();
-    List<String> command = new ArrayList<>(List.of(java(), "-Xmx" + heap, "-Xlog:gc:file=" + dataDir.resolve("gc.log")));
+    List<String> command = new ArrayList<>(List.of(java(), "-Xmx" + heap));
+    command.addAll(PRODUCTION_JVM_OPTIONS);
+    command.add("-Xlog:gc,gc+phases:file=" + dataDir.resolve("gc.log"));
     // Extra JVM options for the engine, e.g. a flight recording of the whole run.
     String extra = System.getenv().getOrDefault("ENGINE_JAVA_OPTS", "").trim();
     if (!extra.isEmpty()) {
@@ -70,7 +75,8 @@ final class EngineProcess implements AutoCloseable {
       }
       Thread.sleep(200);
     }
-    System.out.printf("engine ready in %d ms (-Xmx%s, data %s)%n", (System.nanoTime() - t0) / 1_000_000, heap, dataDir);
+    System.out.printf("engine ready in %d ms (-Xmx%s %s%s, data %s)%n", (System.nanoTime() - t0) / 1_000_000, heap,
+        String.join(" ", PRODUCTION_JVM_OPTIONS), extra.isEmpty() ? "" : " " + extra, dataDir);
     return e;
   }
 
@@ -129,8 +135,11 @@ final class EngineProcess implements AutoCloseable {
     }
   }
 
-  private static final java.util.regex.Pattern GC =
-      java.util.regex.Pattern.compile("(\\d+)([KMG])->(\\d+)([KMG])\\((\\d+)([KMG])\\) ([\\d.]+)ms");
+  /** Heap before -> after a collection: G1 {@code 105M->59M(135M)}, ZGC {@code 84M(33%)->30M(12%)}. */
+  private static final java.util.regex.Pattern HEAP =
+      java.util.regex.Pattern.compile("(\\d+)([KMG])(?:\\(\\d+%\\))?->\\d+[KMG]");
+  /** A pause and its length: G1 {@code Pause Young (...) ... 32.7ms}, ZGC {@code Pause Mark Start 0.010ms}. */
+  private static final java.util.regex.Pattern PAUSE = java.util.regex.Pattern.compile(" Pause .* ([\\d.]+)ms$");
 
   /** What the GC log says so far: the most heap in use (before a collection), the longest pause. */
   record GcFigures(long peakHeapBytes, double maxPauseMillis, int pauses) {}
@@ -140,13 +149,14 @@ final class EngineProcess implements AutoCloseable {
     double maxPause = 0;
     int pauses = 0;
     for (String line : Files.readAllLines(dataDir.resolve("gc.log"))) {
-      java.util.regex.Matcher m = GC.matcher(line);
-      if (m.find()) {
-        peak = Math.max(peak, bytes(m.group(1), m.group(2)));
-        if (line.contains("Pause")) {
-          maxPause = Math.max(maxPause, Double.parseDouble(m.group(7)));
-          pauses++;
-        }
+      java.util.regex.Matcher heap = HEAP.matcher(line);
+      if (heap.find()) {
+        peak = Math.max(peak, bytes(heap.group(1), heap.group(2)));
+      }
+      java.util.regex.Matcher pause = PAUSE.matcher(line);
+      if (pause.find()) {
+        maxPause = Math.max(maxPause, Double.parseDouble(pause.group(1)));
+        pauses++;
       }
     }
     return new GcFigures(peak, maxPause, pauses);

@@ -36,6 +36,10 @@ public final class ConversationStore {
 
   private static final String INBOX_WORK =
       "select 1 from webhook_receipts where tenant_id = ? and kind = 'inbound' and status = 'received'";
+  /** An inbound message's columns, as {@link #message} reads them. */
+  private static final String MESSAGE_COLUMNS =
+      "select dedup_key, provider, phone, coalesce(payload->>'To', payload->'data'->>'to'),"
+          + " coalesce(payload->>'Body', payload->'data'->>'text'), received_at, coalesce(effect, 'NONE')";
   private static final String ANSWER_WORK =
       "select 1 from webhook_receipts where kind = 'inbound' and phone = ? and status = 'answering'";
 
@@ -70,10 +74,9 @@ public final class ConversationStore {
     List<InboundMessage> taken = new ArrayList<>();
     try (PreparedStatement ps =
         c.prepareStatement(
-            "select dedup_key, provider, phone, coalesce(payload->>'To', payload->'data'->>'to'),"
-                + " coalesce(payload->>'Body', payload->'data'->>'text'), received_at, coalesce(effect, 'NONE')"
+            MESSAGE_COLUMNS
                 + " from webhook_receipts where tenant_id = ? and kind = 'inbound' and status = 'received'"
-                + " order by received_at, dedup_key limit ? for update skip locked")) {
+                + " order by seq limit ? for update skip locked")) {
       ps.setString(1, tenantId);
       ps.setInt(2, BATCH);
       try (ResultSet rs = ps.executeQuery()) {
@@ -227,10 +230,9 @@ public final class ConversationStore {
         c -> {
           try (PreparedStatement ps =
               c.prepareStatement(
-                  "select dedup_key, provider, phone, coalesce(payload->>'To', payload->'data'->>'to'),"
-                      + " coalesce(payload->>'Body', payload->'data'->>'text'), received_at, coalesce(effect, 'NONE')"
+                  MESSAGE_COLUMNS
                       + " from webhook_receipts where kind = 'inbound' and phone = ? and status = 'answering'"
-                      + " order by received_at, dedup_key limit 500")) {
+                      + " order by seq limit 500")) {
             ps.setString(1, phone);
             List<InboundMessage> out = new ArrayList<>();
             try (ResultSet rs = ps.executeQuery()) {

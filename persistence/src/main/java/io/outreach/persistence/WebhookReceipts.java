@@ -35,7 +35,11 @@ import org.slf4j.LoggerFactory;
  * {@code campaign_stats}, so the counts are exact (a status receipt is stored processed; an
  * inbound message is stored received, for the tenant's inbox).
  *
- * <p>The queue is bounded: when it is full, {@link #store} fails with {@link Overloaded} and the
+ * <p>Each tenant's deliveries go through one writer, in the order they arrived: a person's STOP
+ * and START are applied, and numbered ({@code seq}) for the inbox, in that order; other tenants'
+ * go through the other writers meanwhile.
+ *
+ * <p>The queues are bounded: when one is full, {@link #store} fails with {@link Overloaded} and the
  * route answers 503, which providers retry.
  */
 public final class WebhookReceipts implements AutoCloseable {
@@ -104,16 +108,18 @@ public final class WebhookReceipts implements AutoCloseable {
 
   private final TenantJdbc tenantJdbc;
   private final Clock clock;
-  private final BlockingQueue<Pending> queue = new LinkedBlockingQueue<>(MAX_QUEUED);
+  private final List<BlockingQueue<Pending>> queues = new ArrayList<>();
   private final List<Thread> writers = new ArrayList<>();
   private volatile boolean open = true;
 
-  /** Starts {@code writers} writer threads (two let one batch build while another commits). */
+  /** Starts {@code writers} writer threads, each with its share of the tenants. */
   public WebhookReceipts(TenantJdbc tenantJdbc, Clock clock, int writers) {
     this.tenantJdbc = tenantJdbc;
     this.clock = clock;
     for (int i = 0; i < writers; i++) {
-      Thread t = new Thread(this::writeLoop, "webhook-receipts-" + i);
+      BlockingQueue<Pending> queue = new LinkedBlockingQueue<>(MAX_QUEUED / writers);
+      queues.add(queue);
+      Thread t = new Thread(() -> writeLoop(queue), "webhook-receipts-" + i);
       t.setDaemon(true);
       t.start();
       this.writers.add(t);
@@ -123,13 +129,14 @@ public final class WebhookReceipts implements AutoCloseable {
   /** Stores {@code r}; completes with {@link Stored#isNew} false when it was stored before. */
   public CompletionStage<Stored> store(Receipt r) {
     CompletableFuture<Stored> stored = new CompletableFuture<>();
+    BlockingQueue<Pending> queue = queues.get(Math.floorMod(r.tenantId().hashCode(), queues.size()));
     if (!open || !queue.offer(new Pending(r, stored))) {
       stored.completeExceptionally(new Overloaded());
     }
     return stored;
   }
 
-  private void writeLoop() {
+  private void writeLoop(BlockingQueue<Pending> queue) {
     List<Pending> batch = new ArrayList<>(MAX_BATCH);
     while (open || !queue.isEmpty()) {
       try {
@@ -172,7 +179,9 @@ public final class WebhookReceipts implements AutoCloseable {
                 + " select ?, p, k, kind, ?, payload::jsonb, phone, ref, st,"
                 + " case when kind = 'inbound' then 'received' else 'processed' end"
                 + " from unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[])"
-                + " as t(p, k, kind, payload, phone, ref, st)"
+                + " with ordinality as t(p, k, kind, payload, phone, ref, st, n)"
+                // In arrival order: seq orders a person's messages for the inbox.
+                + " order by n"
                 + " on conflict do nothing returning provider, dedup_key")) {
       ps.setString(1, tenant);
       ps.setTimestamp(2, Timestamp.from(now));

@@ -167,6 +167,28 @@ class ConversationStoreTest {
   }
 
   @Test
+  void aStopAndAStartStoredTogetherAreAnsweredInTheOrderTheyCame() throws Exception {
+    String t = "inbox3";
+    String dan = "+12125550104";
+    // Not awaited one by one: the writers may store them in one transaction, with one received_at.
+    List<java.util.concurrent.CompletableFuture<WebhookReceipts.Stored>> stored = new ArrayList<>();
+    for (String body : List.of("STOP", "START", "HELP")) {
+      String key = "SMO" + body;
+      stored.add(receipts.store(new WebhookReceipts.Receipt(
+          t, "twilio", "inbound", key, dan, key, Optional.empty(), Optional.empty(),
+          Optional.of(new WebhookReceipts.Inbound(dan, "+15550100001", body, InboundEffect.keyword(body, null))),
+          "{\"From\":\"" + dan + "\",\"To\":\"+15550100001\",\"Body\":\"" + body + "\"}", "{}")).toCompletableFuture());
+    }
+    for (var f : stored) {
+      f.get(10, TimeUnit.SECONDS);
+    }
+    assertThat(store().processInbox(t).toAnswer()).containsExactly(dan);
+    assertThat(store().toAnswer(t, dan)).extracting(InboundMessage::body).containsExactly("STOP", "START", "HELP");
+    assertThat(store().toAnswer(t, dan)).extracting(InboundMessage::effect)
+        .containsExactly(InboundEffect.OPTED_OUT, InboundEffect.OPTED_IN, InboundEffect.HELP);
+  }
+
+  @Test
   void aBurstIsProcessedInFullBatchesInArrivalOrder() throws Exception {
     String t = "inbox2";
     String carol = "+12125550103";
