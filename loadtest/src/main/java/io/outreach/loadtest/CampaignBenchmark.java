@@ -72,7 +72,14 @@ final class CampaignBenchmark {
   }
 
   private static void runOne(EngineProcess engine, String token, long first, long n, double raw) throws Exception {
-    Path csv = IntakeBenchmark.generate(first, n);
+    // Legal hours are the recipients': only people of zones where it is day now, or the run
+    // would wait for their morning.
+    String[] areas = IntakeBenchmark.areasInDaytime(java.time.Instant.now());
+    if (areas.length == 0) {
+      throw new IllegalStateException("no area code of the benchmark's list is inside legal hours now; run it in US daytime");
+    }
+    System.out.printf("people of area codes %s (inside their legal hours now)%n", String.join(", ", areas));
+    Path csv = IntakeBenchmark.generate(first, n, areas);
     var imported = engine.send("POST", "/v1/imports", token, "text/csv", HttpRequest.BodyPublishers.ofFile(csv));
     String importId = EngineProcess.JSON.readTree(imported.body()).get("id").asText();
     while (engine.getJson("/v1/imports/" + importId, token).get("status").asText().equals("running")) {

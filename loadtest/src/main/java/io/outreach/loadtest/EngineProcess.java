@@ -41,9 +41,6 @@ final class EngineProcess implements AutoCloseable {
     this.process = process;
   }
 
-  /** The JVM options the engine runs with in production (README, k8s/base/deployment.yaml). */
-  static final List<String> PRODUCTION_JVM_OPTIONS = List.of("-XX:+UseZGC");
-
   static EngineProcess start(Path jar, String heap) throws Exception {
     return start(jar, heap, Map.of());
   }
@@ -52,9 +49,8 @@ final class EngineProcess implements AutoCloseable {
   static EngineProcess start(Path jar, String heap, Map<String, String> extraEnv) throws Exception {
     Path dataDir = Files.createTempDirectory("outreach-bench-");
     int port = freePort();
-    List<String> command = new ArrayList<>(List.of(java(), "-Xmx" + heap));
-    command.addAll(PRODUCTION_JVM_OPTIONS);
-    command.add("-Xlog:gc,gc+phases:file=" + dataDir.resolve("gc.log"));
+    List<String> command =
+        new ArrayList<>(List.of(java(), "-Xmx" + heap, "-Xlog:gc,gc+phases:file=" + dataDir.resolve("gc.log")));
     // Extra JVM options for the engine, e.g. a flight recording of the whole run.
     String extra = System.getenv().getOrDefault("ENGINE_JAVA_OPTS", "").trim();
     if (!extra.isEmpty()) {
@@ -75,8 +71,8 @@ final class EngineProcess implements AutoCloseable {
       }
       Thread.sleep(200);
     }
-    System.out.printf("engine ready in %d ms (-Xmx%s %s%s, data %s)%n", (System.nanoTime() - t0) / 1_000_000, heap,
-        String.join(" ", PRODUCTION_JVM_OPTIONS), extra.isEmpty() ? "" : " " + extra, dataDir);
+    System.out.printf("engine ready in %d ms (-Xmx%s%s, data %s)%n", (System.nanoTime() - t0) / 1_000_000, heap,
+        extra.isEmpty() ? "" : " " + extra, dataDir);
     return e;
   }
 

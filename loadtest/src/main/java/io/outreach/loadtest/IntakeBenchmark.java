@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.Statement;
 import java.time.ZoneId;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.UUID;
@@ -115,13 +116,33 @@ final class IntakeBenchmark {
 
   /** Rows {@code first} to {@code first + rows - 1} of one sequence of distinct numbers. */
   static Path generate(long first, long rows) throws Exception {
+    return generate(first, rows, AREA_CODES);
+  }
+
+  /**
+   * The area codes of the list whose zone's local time is between 9:00 and 19:00 at {@code now}:
+   * people a campaign may reach now (legal hours are 8:00-21:00 local), with room for a long run.
+   */
+  static String[] areasInDaytime(java.time.Instant now) {
+    List<String> out = new ArrayList<>();
+    for (int i = 0; i < AREA_CODES.length; i++) {
+      int hour = now.atZone(java.time.ZoneId.of(ZONES[i])).getHour();
+      if (hour >= 9 && hour < 19) {
+        out.add(AREA_CODES[i]);
+      }
+    }
+    return out.toArray(String[]::new);
+  }
+
+  /** As {@link #generate(long, long)}, with numbers of {@code areas} only. */
+  static Path generate(long first, long rows, String[] areas) throws Exception {
     Path csv = Files.createTempFile("intake-bench-", ".csv");
     Random random = new Random(42 + first);
     try (BufferedWriter w = Files.newBufferedWriter(csv)) {
       w.write("first_name,last_name,phone,email,company,city,state,zip\n");
       for (long i = first; i < first + rows; i++) {
-        String area = AREA_CODES[(int) (i % AREA_CODES.length)];
-        long n = i / AREA_CODES.length;
+        String area = areas[(int) (i % areas.length)];
+        long n = i / areas.length;
         String exchange = Long.toString(200 + n / 10_000);
         String line = String.format("%04d", n % 10_000);
         w.write("First" + i + ",Last" + random.nextInt(10_000) + ",(" + area + ") " + exchange + "-" + line
