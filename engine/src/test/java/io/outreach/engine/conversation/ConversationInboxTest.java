@@ -79,8 +79,8 @@ class ConversationInboxTest {
     second.complete(new InboxBatch(1000, true, List.of()));
     // A full batch: more may wait, so another without a wake.
     ports.next().complete(new InboxBatch(2, false, List.of("+12125550102")));
-    Thread.sleep(300);
-    assertThat(ports.batches).as("no batch without a wake").isEmpty();
+    await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(2))
+        .untilAsserted(() -> assertThat(ports.batches).as("no batch without a wake").isEmpty());
     assertThat(ports.maxConcurrent.get()).isEqualTo(1);
     assertThat(ports.answered).containsExactly("acme:+12125550101", "acme:+12125550102");
   }
