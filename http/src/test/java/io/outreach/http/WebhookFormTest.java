@@ -19,20 +19,20 @@ class WebhookFormTest {
 
   @Test
   void decodesPlusesEscapesAndEmptyValuesAndSortsByName() {
-    assertThat(WebhookRoutes.formFields("To=%2B15550100001&From=%2B12125550100&Body=Stop+please%21&NumMedia=0&Empty=&Flag"))
+    assertThat(WebhookEndpoints.formFields("To=%2B15550100001&From=%2B12125550100&Body=Stop+please%21&NumMedia=0&Empty=&Flag"))
         .hasValueSatisfying(f -> {
           assertThat(f).containsExactly(
               Map.entry("Body", "Stop please!"), Map.entry("Empty", ""), Map.entry("Flag", ""),
               Map.entry("From", "+12125550100"), Map.entry("NumMedia", "0"), Map.entry("To", "+15550100001"));
         });
-    assertThat(WebhookRoutes.formFields("")).hasValue(Map.of());
-    assertThat(WebhookRoutes.formFields("Body=%E2%9C%93+ok")).hasValue(Map.of("Body", "\u2713 ok"));
+    assertThat(WebhookEndpoints.formFields("")).hasValue(Map.of());
+    assertThat(WebhookEndpoints.formFields("Body=%E2%9C%93+ok")).hasValue(Map.of("Body", "\u2713 ok"));
   }
 
   @Test
   void aMalformedEscapeIsRefused() {
-    assertThat(WebhookRoutes.formFields("Body=100%&To=x")).isEmpty();
-    assertThat(WebhookRoutes.formFields("Body=%zz")).isEmpty();
+    assertThat(WebhookEndpoints.formFields("Body=100%&To=x")).isEmpty();
+    assertThat(WebhookEndpoints.formFields("Body=%zz")).isEmpty();
   }
 
   /** What a client encodes, we read back, so a signature over it verifies. */
@@ -41,7 +41,7 @@ class WebhookFormTest {
     String body = params.entrySet().stream()
         .map(e -> URLEncoder.encode(e.getKey(), StandardCharsets.UTF_8) + "=" + URLEncoder.encode(e.getValue(), StandardCharsets.UTF_8))
         .collect(Collectors.joining("&"));
-    Map<String, String> parsed = WebhookRoutes.formFields(body).orElseThrow();
+    Map<String, String> parsed = WebhookEndpoints.formFields(body).orElseThrow();
     assertThat(parsed).isEqualTo(new TreeMap<>(params));
     String url = "https://hooks.example/webhooks/twilio/acme/sms";
     String signature = TwilioSignature.sign("token", url, new TreeMap<>(params));

@@ -99,6 +99,49 @@ class WebhookIT {
   }
 
   @Test
+  void anInboundMessageIsAnsweredWithEmptyTwimlAndProtocolErrorsAreProblems() {
+    String path = "/webhooks/twilio/acme/sms";
+    Map<String, String> params = new TreeMap<>(Map.of(
+        "MessageSid", "SM-in-1", "From", "+12125550177", "To", "+15550100001", "Body", "sounds good"));
+    // Twilio texts a plain-text answer body back to the person: the answer is TwiML with no message.
+    var answer = twilio(path, params, TwilioSignature.sign(TWILIO_TOKEN, PUBLIC + path, params));
+    assertThat(answer.statusCode()).isEqualTo(200);
+    assertThat(answer.headers().firstValue("Content-Type")).hasValueSatisfying(ct -> assertThat(ct).startsWith("text/xml"));
+    assertThat(answer.body()).endsWith("<Response/>");
+    assertThat(answer.headers().firstValue("X-Request-Id")).isPresent();
+    int stored = receipts("acme").size();
+
+    problem(node.send("GET", path, null, null, null), 405, "method-not-allowed")
+        .headers().firstValue("Allow").ifPresentOrElse(a -> assertThat(a).isEqualTo("POST"), () -> {
+          throw new AssertionError("405 without Allow");
+        });
+    problem(node.send("POST", path, null, "application/json", HttpRequest.BodyPublishers.ofString("{}"),
+        "X-Twilio-Signature", TwilioSignature.sign(TWILIO_TOKEN, PUBLIC + path, Map.of())), 415, "unsupported-media-type");
+    Map<String, String> big = new TreeMap<>(params);
+    big.put("Body", "x".repeat(5_000));
+    big.put("MessageSid", "SM-in-big");
+    problem(twilio(path, big, TwilioSignature.sign(TWILIO_TOKEN, PUBLIC + path, big)), 413, "payload-too-large");
+    byte[] chunked = ("Body=" + "x".repeat(5_000)).getBytes(StandardCharsets.UTF_8);
+    problem(node.send("POST", path, null, "application/x-www-form-urlencoded",
+        HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(chunked)),
+        "X-Twilio-Signature", "x"), 413, "payload-too-large");
+    problem(node.send("POST", path, null, "application/x-www-form-urlencoded", HttpRequest.BodyPublishers.ofString("Body=100%"),
+        "X-Twilio-Signature", "x"), 400, "malformed-request");
+    problem(node.send("POST", "/webhooks/twilio/acme/other", null, "application/x-www-form-urlencoded", "a=b"), 404, "not-found");
+    problem(node.send("POST", "/webhooks/twilio/acme/sms/", null, "application/x-www-form-urlencoded", "a=b"), 404, "not-found");
+    assertThat(receipts("acme")).hasSize(stored);
+  }
+
+  /** Asserts a problem+json answer with the given status and type slug. */
+  private static HttpResponse<String> problem(HttpResponse<String> r, int status, String slug) {
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(status);
+    assertThat(r.headers().firstValue("Content-Type")).hasValue("application/problem+json");
+    assertThat(IntakeIT.body(r).get("type").asText()).isEqualTo("urn:outreach:problem:" + slug);
+    assertThat(r.headers().firstValue("X-Request-Id")).isPresent();
+    return r;
+  }
+
+  @Test
   void signalHouseWebhooksAreVerifiedDedupedAndStaleOnesRefused() {
     String path = "/webhooks/signalhouse/bravo";
     String body = "{\"event\":\"message.status\",\"data\":{\"messageId\":\"sh-77\",\"status\":\"delivered\",\"to\":\"+12125550100\",\"from\":\"+15550100001\"}}";

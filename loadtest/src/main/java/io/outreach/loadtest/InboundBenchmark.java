@@ -16,7 +16,6 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -39,12 +38,16 @@ final class InboundBenchmark {
   /** The sandbox's public test auth token, which the engine's defaults verify with. */
   private static final String TWILIO_TOKEN = "sandbox-twilio-auth-token";
 
+  /** Keep-alive connections to each server: the open loop's most requests in flight, the closed loop's always (--connections). */
+  private static final int CONNECTIONS = 64;
+
   private InboundBenchmark() {}
 
   static void run(Options o) throws Exception {
     Path jar = Path.of(o.get("engine-jar", "http/target/outreach-engine.jar"));
     Path loadtestJar = Path.of(o.get("loadtest-jar", "loadtest/target/outreach-loadtest.jar"));
     int seconds = Integer.parseInt(o.get("seconds", "15"));
+    int connections = Integer.parseInt(o.get("connections", Integer.toString(CONNECTIONS)));
     List<Integer> rates = new ArrayList<>();
     for (String r : o.get("rates", "100,250,500,1000").split(",")) {
       rates.add(Integer.parseInt(r.trim()));
@@ -63,10 +66,13 @@ final class InboundBenchmark {
       String trivialUrl = "http://127.0.0.1:" + trivialPort;
       HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
       awaitUp(http, trivialUrl);
+      LoadClient toEngine = new LoadClient("127.0.0.1", engine.port, connections);
+      LoadClient toTrivial = new LoadClient("127.0.0.1", trivialPort, connections);
+      String path = "/webhooks/twilio/bench/sms";
 
       System.out.println("warm-up: 20 s at 300 req/s on each");
-      openLoop(http, engineUrl, "/webhooks/twilio/bench/sms", 300, 20, 0);
-      openLoop(http, trivialUrl, "/webhooks/twilio/bench/sms", 300, 20, 0);
+      openLoop(toEngine, path, 300, 20, 0);
+      openLoop(toTrivial, path, 300, 20, 0);
 
       System.out.println();
       System.out.println("signed inbound webhooks (Twilio form, persist-before-2xx), open loop:");
@@ -74,16 +80,18 @@ final class InboundBenchmark {
       System.out.println("  offered req/s   achieved req/s   p50 ms   p99 ms   max ms   non-2xx   trivial p50 ms   trivial p99 ms");
       long seq = 1_000_000;
       for (int rate : rates) {
-        Result r = openLoop(http, engineUrl, "/webhooks/twilio/bench/sms", rate, seconds, seq);
+        Result r = openLoop(toEngine, path, rate, seconds, seq);
         seq += (long) rate * seconds;
-        Result t = openLoop(http, trivialUrl, "/webhooks/twilio/bench/sms", rate, seconds, seq);
+        Result t = openLoop(toTrivial, path, rate, seconds, seq);
         System.out.printf("  %13d   %14.0f   %6.1f   %6.1f   %6.1f   %7d   %14.1f   %14.1f%n",
             rate, r.achieved, r.p50, r.p99, r.max, r.failed, t.p50, t.p99);
       }
-      Result engineMax = closedLoop(http, engineUrl, "/webhooks/twilio/bench/sms", 64, seconds, seq);
-      Result trivialMax = closedLoop(http, trivialUrl, "/webhooks/twilio/bench/sms", 64, seconds, seq);
+      Result engineMax = closedLoop(toEngine, path, connections, seconds, seq);
+      Result trivialMax = closedLoop(toTrivial, path, connections, seconds, seq);
+      toEngine.close();
+      toTrivial.close();
       System.out.println();
-      System.out.printf("highest throughput, 64 connections, %d s:%n", seconds);
+      System.out.printf("highest throughput, %d connections, %d s:%n", connections, seconds);
       System.out.printf("  engine (verify, store in a group commit, answer)  %8.0f req/s  p99 %6.1f ms%n", engineMax.achieved, engineMax.p99);
       System.out.printf("  trivial Pekko HTTP endpoint (parse, answer)       %8.0f req/s  p99 %6.1f ms%n", trivialMax.achieved, trivialMax.p99);
       System.out.printf("  ratio engine / trivial = %.2f   (target >= 0.25)%n", engineMax.achieved / trivialMax.achieved);
@@ -98,96 +106,96 @@ final class InboundBenchmark {
   record Result(double achieved, double p50, double p99, double max, long failed) {}
 
   /** {@code rate} requests per second for {@code seconds}, each timed from when it was due. */
-  static Result openLoop(HttpClient http, String base, String path, int rate, int seconds, long firstSid) throws Exception {
+  static Result openLoop(LoadClient client, String path, int rate, int seconds, long firstSid) throws Exception {
     Recorder recorder = new Recorder(3);
     AtomicLong failed = new AtomicLong();
-    AtomicLong done = new AtomicLong();
-    ScheduledExecutorService tick = Executors.newSingleThreadScheduledExecutor();
     long total = (long) rate * seconds;
+    java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch((int) total);
+    ScheduledExecutorService tick = Executors.newSingleThreadScheduledExecutor();
     long periodNanos = 1_000_000_000L / rate;
     long t0 = System.nanoTime();
     AtomicLong next = new AtomicLong();
-    List<CompletableFuture<?>> inFlight = java.util.Collections.synchronizedList(new ArrayList<>());
     tick.scheduleAtFixedRate(
         () -> {
           long due = (System.nanoTime() - t0) / periodNanos;
           while (next.get() <= due && next.get() < total) {
             long i = next.getAndIncrement();
-            long scheduledAt = t0 + i * periodNanos;
-            inFlight.add(
-                http.sendAsync(request(base, path, firstSid + i, "thanks " + i), HttpResponse.BodyHandlers.discarding())
-                    .whenComplete(
-                        (resp, err) -> {
-                          recorder.recordValue(Math.max(1, (System.nanoTime() - scheduledAt) / 1000));
-                          if (err != null || resp.statusCode() / 100 != 2) {
-                            failed.incrementAndGet();
-                          }
-                          done.incrementAndGet();
-                        }));
+            client.submit(request(client, path, firstSid + i), t0 + i * periodNanos, (nanos, status) -> {
+              recorder.recordValue(Math.max(1, nanos / 1000));
+              if (status / 100 != 2) {
+                failed.incrementAndGet();
+              }
+              done.countDown();
+            });
           }
         },
         0, 1, TimeUnit.MILLISECONDS);
-    while (next.get() < total) {
-      Thread.sleep(50);
-    }
+    boolean all = done.await(seconds + 120L, TimeUnit.SECONDS);
     tick.shutdown();
-    CompletableFuture.allOf(inFlight.toArray(CompletableFuture[]::new)).exceptionally(e -> null).get(120, TimeUnit.SECONDS);
     double elapsed = (System.nanoTime() - t0) / 1e9;
     Histogram h = recorder.getIntervalHistogram();
-    return new Result(done.get() / elapsed, h.getValueAtPercentile(50) / 1000.0, h.getValueAtPercentile(99) / 1000.0,
-        h.getMaxValue() / 1000.0, failed.get());
+    return new Result((total - done.getCount()) / elapsed, h.getValueAtPercentile(50) / 1000.0,
+        h.getValueAtPercentile(99) / 1000.0, h.getMaxValue() / 1000.0, failed.get() + (all ? 0 : done.getCount()));
   }
 
   /** {@code connections} requests always open, for {@code seconds}: the highest throughput. */
-  static Result closedLoop(HttpClient http, String base, String path, int connections, int seconds, long firstSid)
-      throws Exception {
+  static Result closedLoop(LoadClient client, String path, int connections, int seconds, long firstSid) throws Exception {
     Recorder recorder = new Recorder(3);
     AtomicLong sid = new AtomicLong(firstSid);
     AtomicLong done = new AtomicLong();
     AtomicLong failed = new AtomicLong();
-    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-    List<CompletableFuture<Void>> loops = new ArrayList<>();
-    for (int c = 0; c < connections; c++) {
-      loops.add(loop(http, base, path, sid, end, recorder, done, failed));
-    }
+    java.util.concurrent.CountDownLatch chains = new java.util.concurrent.CountDownLatch(connections);
     long t0 = System.nanoTime();
-    CompletableFuture.allOf(loops.toArray(CompletableFuture[]::new)).get(seconds + 60L, TimeUnit.SECONDS);
+    long end = t0 + TimeUnit.SECONDS.toNanos(seconds);
+    for (int c = 0; c < connections; c++) {
+      next(client, path, sid, end, recorder, done, failed, chains);
+    }
+    chains.await(seconds + 60L, TimeUnit.SECONDS);
     double elapsed = (System.nanoTime() - t0) / 1e9;
     Histogram h = recorder.getIntervalHistogram();
     return new Result(done.get() / elapsed, h.getValueAtPercentile(50) / 1000.0, h.getValueAtPercentile(99) / 1000.0,
         h.getMaxValue() / 1000.0, failed.get());
   }
 
-  private static CompletableFuture<Void> loop(
-      HttpClient http, String base, String path, AtomicLong sid, long end, Recorder recorder, AtomicLong done, AtomicLong failed) {
-    if (System.nanoTime() >= end) {
-      return CompletableFuture.completedFuture(null);
+  /** One request of a closed loop; its answer sends the next until {@code end}. */
+  private static void next(LoadClient client, String path, AtomicLong sid, long end, Recorder recorder, AtomicLong done,
+      AtomicLong failed, java.util.concurrent.CountDownLatch chains) {
+    long now = System.nanoTime();
+    if (now >= end) {
+      chains.countDown();
+      return;
     }
-    long i = sid.getAndIncrement();
-    long start = System.nanoTime();
-    return http.sendAsync(request(base, path, i, "thanks " + i), HttpResponse.BodyHandlers.discarding())
-        .handle(
-            (resp, err) -> {
-              recorder.recordValue(Math.max(1, (System.nanoTime() - start) / 1000));
-              done.incrementAndGet();
-              if (err != null || resp.statusCode() / 100 != 2) {
-                failed.incrementAndGet();
-              }
-              return null;
-            })
-        .thenCompose(x -> loop(http, base, path, sid, end, recorder, done, failed));
+    client.submit(request(client, path, sid.getAndIncrement()), now, (nanos, status) -> {
+      recorder.recordValue(Math.max(1, nanos / 1000));
+      done.incrementAndGet();
+      if (status / 100 != 2) {
+        failed.incrementAndGet();
+      }
+      next(client, path, sid, end, recorder, done, failed, chains);
+    });
   }
+
+  /** The webhook for {@code sid} as the bytes {@code client} sends, signed for its server's URL. */
+  static byte[] request(LoadClient client, String path, long sid) {
+    String base = "http://" + client.address().getHostString() + ":" + client.address().getPort();
+    Signed signed = signed(base + path, sid, from(sid), "thanks " + sid);
+    return LoadClient.post(client.address(), path, "application/x-www-form-urlencoded",
+        signed.form().getBytes(StandardCharsets.UTF_8), "X-Twilio-Signature: " + signed.signature());
+  }
+
+  /** One of 2,000 numbers (people who write back, again and again). */
+  private static String from(long sid) {
+    return "+1212" + (600 + (sid % 2000) / 10_000) + String.format("%04d", sid % 2000);
+  }
+
+  /** A Twilio inbound-message webhook's form and its signature. */
+  record Signed(String form, String signature) {}
 
   /**
-   * A Twilio inbound-message webhook, signed as Twilio signs it (base64 HMAC-SHA1 over the URL
-   * and the sorted params), from one of 2,000 numbers (people who write back, again and again).
+   * A Twilio inbound-message webhook to {@code url}, signed as Twilio signs it (base64 HMAC-SHA1
+   * over the URL and the sorted params).
    */
-  static HttpRequest request(String base, String path, long sid, String body) {
-    String from = "+1212" + (600 + (sid % 2000) / 10_000) + String.format("%04d", sid % 2000);
-    return request(base, path, sid, from, body);
-  }
-
-  static HttpRequest request(String base, String path, long sid, String from, String body) {
+  static Signed signed(String url, long sid, String from, String body) {
     Map<String, String> params = new TreeMap<>();
     params.put("MessageSid", "SM" + String.format("%032d", sid));
     params.put("SmsSid", params.get("MessageSid"));
@@ -196,7 +204,6 @@ final class InboundBenchmark {
     params.put("To", "+15550100001");
     params.put("Body", body);
     params.put("NumMedia", "0");
-    String url = base + path;
     StringBuilder signed = new StringBuilder(url);
     params.forEach((k, v) -> signed.append(k).append(v));
     String signature;
@@ -210,11 +217,17 @@ final class InboundBenchmark {
     String form = params.entrySet().stream()
         .map(e -> URLEncoder.encode(e.getKey(), StandardCharsets.UTF_8) + "=" + URLEncoder.encode(e.getValue(), StandardCharsets.UTF_8))
         .collect(Collectors.joining("&"));
-    return HttpRequest.newBuilder(URI.create(url))
+    return new Signed(form, signature);
+  }
+
+  /** The same webhook as a JDK client request. */
+  static HttpRequest request(String base, String path, long sid, String from, String body) {
+    Signed signed = signed(base + path, sid, from, body);
+    return HttpRequest.newBuilder(URI.create(base + path))
         .timeout(Duration.ofSeconds(30))
         .header("Content-Type", "application/x-www-form-urlencoded")
-        .header("X-Twilio-Signature", signature)
-        .POST(HttpRequest.BodyPublishers.ofString(form))
+        .header("X-Twilio-Signature", signed.signature())
+        .POST(HttpRequest.BodyPublishers.ofString(signed.form()))
         .build();
   }
 
@@ -287,10 +300,14 @@ final class InboundBenchmark {
     System.out.printf("  calls after a STOP's 200: %d (must be 0)%n", after);
   }
 
-  /** Area codes of one zone each, east to west. */
+  /**
+   * Area codes of one zone each, east to west; Guam (NANP, a US territory, UTC+10) has legal
+   * hours while it is night in the 50 states, so the run does not depend on the time of day.
+   */
   private static final List<Map.Entry<String, String>> AREAS = List.of(
       Map.entry("646", "America/New_York"), Map.entry("312", "America/Chicago"), Map.entry("303", "America/Denver"),
-      Map.entry("415", "America/Los_Angeles"), Map.entry("907", "America/Anchorage"), Map.entry("808", "Pacific/Honolulu"));
+      Map.entry("415", "America/Los_Angeles"), Map.entry("907", "America/Anchorage"), Map.entry("808", "Pacific/Honolulu"),
+      Map.entry("671", "Pacific/Guam"));
 
   /** An area code whose local time is between 9:00 and 19:00 at {@code now} (room for a long run), or null. */
   static String areaInDaytime(Instant now) {

@@ -171,37 +171,55 @@ public final class WebhookReceipts implements AutoCloseable {
   private static void writeTenant(
       Connection c, String tenant, List<Pending> items, Instant now, Map<Pending, Stored> outcome)
       throws SQLException {
+    // A key repeated within the batch is new once: the first delivery wins, like a later retry.
+    Set<String> seen = new HashSet<>();
+    List<Pending> distinct = new ArrayList<>();
+    for (Pending p : items) {
+      if (seen.add(key(p.receipt()))) {
+        distinct.add(p);
+      }
+    }
     Set<String> inserted = new HashSet<>();
     try (PreparedStatement ps =
         c.prepareStatement(
-            "insert into webhook_receipts (tenant_id, provider, dedup_key, kind, received_at, payload,"
-                + " phone, ref, message_status, status)"
-                + " select ?, p, k, kind, ?, payload::jsonb, phone, ref, st,"
-                + " case when kind = 'inbound' then 'received' else 'processed' end"
-                + " from unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[])"
-                + " with ordinality as t(p, k, kind, payload, phone, ref, st, n)"
-                // In arrival order: seq orders a person's messages for the inbox.
-                + " order by n"
-                + " on conflict do nothing returning provider, dedup_key")) {
-      ps.setString(1, tenant);
-      ps.setTimestamp(2, Timestamp.from(now));
-      ps.setArray(3, texts(c, items, r -> r.provider()));
-      ps.setArray(4, texts(c, items, r -> r.dedupKey()));
-      ps.setArray(5, texts(c, items, r -> r.kind()));
-      ps.setArray(6, texts(c, items, r -> r.payloadJson()));
-      ps.setArray(7, texts(c, items, r -> r.phone()));
-      ps.setArray(8, texts(c, items, r -> r.ref().map(MessageRef::toString).orElse(null)));
-      ps.setArray(9, texts(c, items, r -> r.messageStatus().map(MessageStatus::code).orElse(null)));
+            // The receipts, and an audit row for each that is new, in one statement, in arrival
+            // order (seq orders a person's messages for the inbox). An inbound message without a
+            // keyword is stored with its effect (none); a keyword's is set once it is applied.
+            "with t as (select * from unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[],"
+                + "   ?::text[], ?::text[], ?::text[]) with ordinality as t(p, k, kind, payload, phone, ref, st, eff, subject, detail, n)),"
+                + " ins as (insert into webhook_receipts (tenant_id, provider, dedup_key, kind, received_at, payload,"
+                + "   phone, ref, message_status, status, effect)"
+                + "   select ?, p, k, kind, ?, payload::jsonb, phone, ref, st,"
+                + "   case when kind = 'inbound' then 'received' else 'processed' end, eff"
+                + "   from t order by n"
+                + "   on conflict do nothing returning provider, dedup_key),"
+                + " audit as (insert into audit_log (tenant_id, at, actor, action, subject, detail)"
+                + "   select ?, ?, t.p, 'receipt.' || t.kind, t.subject, t.detail::jsonb"
+                + "   from t join ins on ins.provider = t.p and ins.dedup_key = t.k order by t.n)"
+                + " select provider, dedup_key from ins")) {
+      ps.setArray(1, texts(c, distinct, r -> r.provider()));
+      ps.setArray(2, texts(c, distinct, r -> r.dedupKey()));
+      ps.setArray(3, texts(c, distinct, r -> r.kind()));
+      ps.setArray(4, texts(c, distinct, r -> r.payloadJson()));
+      ps.setArray(5, texts(c, distinct, r -> r.phone()));
+      ps.setArray(6, texts(c, distinct, r -> r.ref().map(MessageRef::toString).orElse(null)));
+      ps.setArray(7, texts(c, distinct, r -> r.messageStatus().map(MessageStatus::code).orElse(null)));
+      ps.setArray(8, texts(c, distinct, r -> r.inbound().filter(i -> i.keyword().isEmpty()).map(i -> InboundEffect.NONE.name()).orElse(null)));
+      ps.setArray(9, texts(c, distinct, r -> r.subject()));
+      ps.setArray(10, texts(c, distinct, r -> r.auditDetailJson()));
+      ps.setString(11, tenant);
+      ps.setTimestamp(12, Timestamp.from(now));
+      ps.setString(13, tenant);
+      ps.setTimestamp(14, Timestamp.from(now));
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
           inserted.add(rs.getString(1) + "\u0000" + rs.getString(2));
         }
       }
     }
-    // A key repeated within the batch is new once: the first delivery wins, like a later retry.
     List<Pending> fresh = new ArrayList<>();
-    for (Pending p : items) {
-      if (inserted.remove(p.receipt().provider() + "\u0000" + p.receipt().dedupKey())) {
+    for (Pending p : distinct) {
+      if (inserted.contains(key(p.receipt()))) {
         outcome.put(p, new Stored(true, InboundEffect.NONE));
         fresh.add(p);
       }
@@ -209,12 +227,15 @@ public final class WebhookReceipts implements AutoCloseable {
     if (fresh.isEmpty()) {
       return;
     }
-    audit(c, tenant, fresh, now);
     advanceMessages(c, tenant, fresh, now);
     List<Pending> inbound = fresh.stream().filter(p -> p.receipt().inbound().isPresent()).toList();
     if (!inbound.isEmpty()) {
       applyInbound(c, tenant, inbound, now, outcome);
     }
+  }
+
+  private static String key(Receipt r) {
+    return r.provider() + "\u0000" + r.dedupKey();
   }
 
   /**
@@ -225,28 +246,30 @@ public final class WebhookReceipts implements AutoCloseable {
    */
   private static void applyInbound(Connection c, String tenant, List<Pending> inbound, Instant now, Map<Pending, Stored> outcome)
       throws SQLException {
-    PersonLocks.lock(
-        c, tenant,
-        inbound.stream().filter(p -> p.receipt().inbound().get().keyword().isPresent()).map(p -> p.receipt().phone()).toList());
-    List<String> providers = new ArrayList<>();
-    List<String> keys = new ArrayList<>();
-    List<String> effects = new ArrayList<>();
-    for (Pending p : inbound) {
-      Receipt r = p.receipt();
-      InboundEffect effect = r.inbound().get().keyword().map(k -> apply(c, tenant, r, k, now)).orElse(InboundEffect.NONE);
-      outcome.put(p, new Stored(true, effect));
-      providers.add(r.provider());
-      keys.add(r.dedupKey());
-      effects.add(effect.name());
-    }
-    try (PreparedStatement ps =
-        c.prepareStatement(
-            "update webhook_receipts w set effect = t.e from unnest(?::text[], ?::text[], ?::text[]) as t(p, k, e)"
-                + " where w.provider = t.p and w.dedup_key = t.k")) {
-      ps.setArray(1, c.createArrayOf("text", providers.toArray()));
-      ps.setArray(2, c.createArrayOf("text", keys.toArray()));
-      ps.setArray(3, c.createArrayOf("text", effects.toArray()));
-      ps.executeUpdate();
+    List<Pending> keywords = inbound.stream().filter(p -> p.receipt().inbound().get().keyword().isPresent()).toList();
+    if (!keywords.isEmpty()) {
+      PersonLocks.lock(c, tenant, keywords.stream().map(p -> p.receipt().phone()).toList());
+      List<String> providers = new ArrayList<>();
+      List<String> keys = new ArrayList<>();
+      List<String> effects = new ArrayList<>();
+      for (Pending p : keywords) {
+        Receipt r = p.receipt();
+        InboundEffect effect = apply(c, tenant, r, r.inbound().get().keyword().get(), now);
+        outcome.put(p, new Stored(true, effect));
+        providers.add(r.provider());
+        keys.add(r.dedupKey());
+        effects.add(effect.name());
+      }
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "update webhook_receipts w set effect = t.e from unnest(?::text[], ?::text[], ?::text[]) as t(p, k, e)"
+                  + " where w.tenant_id = ? and w.provider = t.p and w.dedup_key = t.k")) {
+        ps.setArray(1, c.createArrayOf("text", providers.toArray()));
+        ps.setArray(2, c.createArrayOf("text", keys.toArray()));
+        ps.setArray(3, c.createArrayOf("text", effects.toArray()));
+        ps.setString(4, tenant);
+        ps.executeUpdate();
+      }
     }
     WorkMarkers.add(c, ConversationStore.INBOX, List.of(tenant));
   }
@@ -296,23 +319,6 @@ public final class WebhookReceipts implements AutoCloseable {
 
   private static String consentDetail(Receipt r) {
     return JSON.createObjectNode().put("via", r.provider()).put("receipt", r.dedupKey()).toString();
-  }
-
-  private static void audit(Connection c, String tenant, List<Pending> fresh, Instant now)
-      throws SQLException {
-    try (PreparedStatement ps =
-        c.prepareStatement(
-            "insert into audit_log (tenant_id, at, actor, action, subject, detail)"
-                + " select ?, ?, actor, action, subject, detail::jsonb"
-                + " from unnest(?::text[], ?::text[], ?::text[], ?::text[]) as t(actor, action, subject, detail)")) {
-      ps.setString(1, tenant);
-      ps.setTimestamp(2, Timestamp.from(now));
-      ps.setArray(3, texts(c, fresh, r -> r.provider()));
-      ps.setArray(4, texts(c, fresh, r -> "receipt." + r.kind()));
-      ps.setArray(5, texts(c, fresh, r -> r.subject()));
-      ps.setArray(6, texts(c, fresh, r -> r.auditDetailJson()));
-      ps.executeUpdate();
-    }
   }
 
   /**
