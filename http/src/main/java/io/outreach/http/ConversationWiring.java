@@ -94,6 +94,11 @@ final class ConversationWiring implements ConversationPorts, InboxPorts {
   }
 
   @Override
+  public CompletionStage<Void> settle(String tenantId) {
+    return CompletableFuture.runAsync(() -> store.settleInbox(tenantId), blocking);
+  }
+
+  @Override
   public CompletionStage<List<InboundMessage>> toAnswer(String tenantId, String phone) {
     return CompletableFuture.supplyAsync(() -> store.toAnswer(tenantId, phone), blocking);
   }

@@ -60,14 +60,15 @@ public final class ConversationStore {
    * counts it once, and an opt-out once. A message that wants an answer (an opt-out's or opt-in's
    * confirmation, the help text) is handed to the person's Conversation, marked for a restart;
    * the others are done. Exactly once: the messages are taken and marked in the same
-   * transaction. When the batch was not full the inbox's marker is removed if nothing is left.
+   * transaction.
    */
   public InboxBatch processInbox(String tenantId) {
-    InboxBatch batch = tenantJdbc.inTenant(tenantId, c -> process(c, tenantId, clock.instant()));
-    if (!batch.full()) {
-      WorkMarkers.removeIfDone(tenantJdbc, tenantId, INBOX, tenantId, INBOX_WORK, tenantId);
-    }
-    return batch;
+    return tenantJdbc.inTenant(tenantId, c -> process(c, tenantId, clock.instant()));
+  }
+
+  /** Removes the inbox's marker for a restart if no stored message is left to process. */
+  public void settleInbox(String tenantId) {
+    WorkMarkers.removeIfDone(tenantJdbc, tenantId, INBOX, tenantId, INBOX_WORK, tenantId);
   }
 
   private static InboxBatch process(Connection c, String tenantId, Instant now) throws SQLException {

@@ -109,24 +109,6 @@ public final class ResumableWorkRepository implements ResumableWork {
     }
   }
 
-  /**
-   * Marks {@code entityIds} as work in one statement, in a fixed order (two writers adding
-   * overlapping ids cannot deadlock).
-   */
-  static void addAll(Connection c, String entityType, java.util.Collection<String> entityIds) throws SQLException {
-    if (entityIds.isEmpty()) {
-      return;
-    }
-    try (PreparedStatement ps =
-        c.prepareStatement(
-            "insert into resumable_work (entity_type, entity_id, since)"
-                + " select ?, id, now() from unnest(?::text[]) as t(id) on conflict do nothing")) {
-      ps.setString(1, entityType);
-      ps.setArray(2, c.createArrayOf("text", new java.util.TreeSet<>(entityIds).toArray()));
-      ps.executeUpdate();
-    }
-  }
-
   static void remove(Connection c, String entityType, String entityId) throws SQLException {
     try (PreparedStatement ps =
         c.prepareStatement("delete from resumable_work where entity_type = ? and entity_id = ?")) {

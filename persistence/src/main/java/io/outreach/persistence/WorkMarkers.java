@@ -24,12 +24,17 @@ final class WorkMarkers {
       return;
     }
     TreeSet<String> ids = new TreeSet<>(entityIds);
+    // One statement: the insert reads the locking subquery's row, so the locks are held first.
     try (PreparedStatement ps =
-        c.prepareStatement("select count(pg_advisory_xact_lock_shared(k)) from unnest(?::bigint[]) as t(k)")) {
+        c.prepareStatement(
+            "with locked as (select count(pg_advisory_xact_lock_shared(k)) from unnest(?::bigint[]) as t(k))"
+                + " insert into resumable_work (entity_type, entity_id, since)"
+                + " select ?, id, now() from unnest(?::text[]) as t(id), locked on conflict do nothing")) {
       ps.setArray(1, c.createArrayOf("bigint", ids.stream().map(id -> key(entityType, id)).sorted().distinct().toArray()));
-      ps.executeQuery().close();
+      ps.setString(2, entityType);
+      ps.setArray(3, c.createArrayOf("text", ids.toArray()));
+      ps.executeUpdate();
     }
-    ResumableWorkRepository.addAll(c, entityType, ids);
   }
 
   /**

@@ -134,6 +134,9 @@ class ConversationStoreTest {
     // Bob's STOP wants its confirmation: handed to his Conversation, marked for a restart.
     assertThat(batch.toAnswer()).containsExactly(bob);
     assertThat(markers(ConversationStore.CONVERSATION, t + ":" + bob)).isEqualTo(1);
+    // The inbox's marker stays until the idle inbox settles it, with nothing left.
+    assertThat(markers(ConversationStore.INBOX, t)).isEqualTo(1);
+    store().settleInbox(t);
     assertThat(markers(ConversationStore.INBOX, t)).isZero();
 
     assertThat(count(t, "select count(*) from conversation_messages where phone = ? and direction = 'inbound'", alice)).isEqualTo(2);
@@ -207,9 +210,12 @@ class ConversationStoreTest {
     InboxBatch first = store().processInbox(t);
     assertThat(first.processed()).isEqualTo(ConversationStore.BATCH);
     assertThat(first.full()).isTrue();
+    // Settling with messages left keeps the marker.
+    store().settleInbox(t);
     assertThat(markers(ConversationStore.INBOX, t)).isEqualTo(1);
     InboxBatch rest = store().processInbox(t);
     assertThat(rest.processed()).isEqualTo(5);
+    store().settleInbox(t);
     assertThat(markers(ConversationStore.INBOX, t)).isZero();
     assertThat(count(t, "select inbound_count from conversations where phone = ?", carol)).isEqualTo((n + 1) / 2);
     assertThat(count(t, "select count(*) from conversations where phone = ? and last_body = ?", carol, "m" + (n - 1 - (n - 1) % 2)))

@@ -15,11 +15,14 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
  * the messages of a person are processed in the order they arrived. The state is the stored
  * messages themselves (nothing is journaled here): after a crash the tenant's marker wakes it at
  * start. Messages that want an answer (a confirmation, the help text) go on to the person's
- * {@link ConversationEntity}.
+ * {@link ConversationEntity}. The marker is removed once the inbox has been idle for {@link
+ * #SETTLE} (not after every batch: under a steady stream of replies that would be a transaction
+ * per batch, and the writers would add it again at once).
  */
 public final class ConversationInbox {
   public static final EntityTypeKey<Command> ENTITY_TYPE_KEY = EntityTypeKey.create(Command.class, "ConversationInbox");
   static final Duration RETRY = Duration.ofSeconds(2);
+  static final Duration SETTLE = Duration.ofSeconds(2);
 
   private ConversationInbox() {}
 
@@ -33,6 +36,11 @@ public final class ConversationInbox {
 
   /** Internal: a batch was processed, or failed. */
   record Processed(InboxBatch batch, String error) implements Command {}
+
+  /** Internal: idle for {@link #SETTLE}. */
+  enum Settle implements Command {
+    INSTANCE
+  }
 
   public static Behavior<Command> create(String tenantId, InboxPorts ports) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new Run(tenantId, ports, ctx, timers).idle()));
@@ -54,10 +62,22 @@ public final class ConversationInbox {
     Behavior<Command> idle() {
       return Behaviors.receive(Command.class)
           .onMessageEquals(Wake.INSTANCE, this::process)
+          .onMessageEquals(Settle.INSTANCE, this::settle)
           .build();
     }
 
+    private Behavior<Command> settle() {
+      ports.settle(tenantId).whenComplete((ok, err) -> {
+        if (err != null) {
+          // The marker stays: the inbox is woken at the next start and finds nothing to do.
+          ctx.getLog().debug("inbox of {}: marker not settled ({})", tenantId, err.toString());
+        }
+      });
+      return Behaviors.same();
+    }
+
     private Behavior<Command> process() {
+      timers.cancel(Settle.INSTANCE);
       ctx.pipeToSelf(
           ports.processNext(tenantId),
           (batch, err) -> new Processed(batch, err == null ? null : String.valueOf(err.getMessage())));
@@ -79,7 +99,11 @@ public final class ConversationInbox {
         return idle();
       }
       p.batch().toAnswer().forEach(phone -> ports.answer(tenantId, phone));
-      return woken || p.batch().full() ? process() : idle();
+      if (woken || p.batch().full()) {
+        return process();
+      }
+      timers.startSingleTimer(Settle.INSTANCE, SETTLE);
+      return idle();
     }
   }
 }

@@ -13,4 +13,10 @@ public interface InboxPorts {
 
   /** Wakes the person's Conversation: it has inbound messages to answer. */
   void answer(String tenantId, String phone);
+
+  /**
+   * The inbox has been idle a while: its marker for a restart is removed if no message is left
+   * (see {@code ConversationStore.settleInbox}).
+   */
+  CompletionStage<Void> settle(String tenantId);
 }

@@ -42,6 +42,7 @@ class ConversationInboxTest {
     final AtomicInteger concurrent = new AtomicInteger();
     final AtomicInteger maxConcurrent = new AtomicInteger();
     final List<String> answered = new CopyOnWriteArrayList<>();
+    final List<Long> settledAt = new CopyOnWriteArrayList<>();
 
     @Override
     public CompletionStage<InboxBatch> processNext(String tenantId) {
@@ -55,6 +56,12 @@ class ConversationInboxTest {
     @Override
     public void answer(String tenantId, String phone) {
       answered.add(tenantId + ":" + phone);
+    }
+
+    @Override
+    public CompletionStage<Void> settle(String tenantId) {
+      settledAt.add(System.nanoTime());
+      return CompletableFuture.completedFuture(null);
     }
 
     CompletableFuture<InboxBatch> next() throws InterruptedException {
@@ -83,6 +90,26 @@ class ConversationInboxTest {
         .untilAsserted(() -> assertThat(ports.batches).as("no batch without a wake").isEmpty());
     assertThat(ports.maxConcurrent.get()).isEqualTo(1);
     assertThat(ports.answered).containsExactly("acme:+12125550101", "acme:+12125550102");
+  }
+
+  @Test
+  void theInboxSettlesItsMarkerOnlyAfterBeingIdle() throws Exception {
+    ScriptedInbox ports = new ScriptedInbox();
+    ActorRef<ConversationInbox.Command> inbox = testKit.spawn(ConversationInbox.create("acme", ports));
+    inbox.tell(ConversationInbox.Wake.INSTANCE);
+    ports.next().complete(new InboxBatch(1, false, List.of()));
+    // Replies keep coming, closer together than SETTLE: no settling meanwhile.
+    long until = System.nanoTime() + ConversationInbox.SETTLE.multipliedBy(2).toNanos();
+    while (System.nanoTime() < until) {
+      inbox.tell(ConversationInbox.Wake.INSTANCE);
+      ports.next().complete(new InboxBatch(1, false, List.of()));
+      Thread.sleep(ConversationInbox.SETTLE.toMillis() / 4);
+    }
+    assertThat(ports.settledAt).as("settled while busy").isEmpty();
+    long idleFrom = System.nanoTime();
+    await().atMost(ConversationInbox.SETTLE.plusSeconds(5)).until(() -> ports.settledAt.size() == 1);
+    assertThat(Duration.ofNanos(ports.settledAt.get(0) - idleFrom)).isGreaterThanOrEqualTo(ConversationInbox.SETTLE.minusMillis(500));
+    await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(2)).until(() -> ports.settledAt.size() == 1);
   }
 
   @Test
