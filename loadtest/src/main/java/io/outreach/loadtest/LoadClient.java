@@ -87,21 +87,29 @@ final class LoadClient implements AutoCloseable {
       if (job == null) {
         continue;
       }
-      int status;
-      try {
-        if (c == null) {
-          c = new Connection(address);
-        }
-        status = c.exchange(job.request());
-        if (!c.keepAlive) {
-          c.close();
-          c = null;
-        }
-      } catch (IOException e) {
-        status = -1;
-        if (c != null) {
-          c.close();
-          c = null;
+      int status = -1;
+      // A kept-alive connection the server closed while idle fails before any answer: as other
+      // clients do, the request goes again once on a new connection (webhooks are deduplicated).
+      for (int attempt = 0; attempt < 2 && status < 0; attempt++) {
+        boolean reused = c != null;
+        try {
+          if (c == null) {
+            c = new Connection(address);
+          }
+          status = c.exchange(job.request());
+          if (!c.keepAlive) {
+            c.close();
+            c = null;
+          }
+        } catch (IOException e) {
+          boolean unanswered = c != null && !c.answering;
+          if (c != null) {
+            c.close();
+            c = null;
+          }
+          if (!(reused && unanswered)) {
+            break;
+          }
         }
       }
       job.done().answered(System.nanoTime() - job.dueNanos(), status);
@@ -130,6 +138,8 @@ final class LoadClient implements AutoCloseable {
     private final InputStream in;
     private final OutputStream out;
     boolean keepAlive = true;
+    /** The current exchange has had a byte of its answer. */
+    boolean answering;
 
     Connection(InetSocketAddress address) throws IOException {
       socket = new Socket();
@@ -141,9 +151,15 @@ final class LoadClient implements AutoCloseable {
     }
 
     int exchange(byte[] request) throws IOException {
+      answering = false;
       out.write(request);
       out.flush();
-      String statusLine = line();
+      int first = in.read();
+      if (first < 0) {
+        throw new EOFException("connection closed before an answer");
+      }
+      answering = true;
+      String statusLine = (char) first + line();
       int status = Integer.parseInt(statusLine.substring(9, 12));
       long length = 0;
       boolean chunked = false;
