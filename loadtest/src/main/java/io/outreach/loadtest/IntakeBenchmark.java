@@ -121,17 +121,29 @@ final class IntakeBenchmark {
 
   /**
    * The area codes of the list whose zone's local time is between 9:00 and 19:00 at {@code now}:
-   * people a campaign may reach now (legal hours are 8:00-21:00 local), with room for a long run.
+   * people a campaign may reach now (legal hours are 8:00-21:00 local), with room for a long run;
+   * during the US night, Guam's.
    */
   static String[] areasInDaytime(java.time.Instant now) {
     List<String> out = new ArrayList<>();
     for (int i = 0; i < AREA_CODES.length; i++) {
-      int hour = now.atZone(java.time.ZoneId.of(ZONES[i])).getHour();
-      if (hour >= 9 && hour < 19) {
+      if (daytime(now, ZONES[i])) {
         out.add(AREA_CODES[i]);
       }
     }
+    if (out.isEmpty() && daytime(now, NIGHT_ZONE)) {
+      out.add(NIGHT_AREA);
+    }
     return out.toArray(String[]::new);
+  }
+
+  /** Guam (NANP, a US territory, UTC+10): in daytime while it is night in the 50 states. */
+  private static final String NIGHT_AREA = "671";
+  private static final String NIGHT_ZONE = "Pacific/Guam";
+
+  private static boolean daytime(java.time.Instant now, String zone) {
+    int hour = now.atZone(java.time.ZoneId.of(zone)).getHour();
+    return hour >= 9 && hour < 19;
   }
 
   /** As {@link #generate(long, long)}, with numbers of {@code areas} only. */
