@@ -213,7 +213,7 @@ public final class WebhookReceipts implements AutoCloseable {
       ps.setTimestamp(14, Timestamp.from(now));
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
-          inserted.add(rs.getString(1) + "\u0000" + rs.getString(2));
+          inserted.add(key(rs.getString(1), rs.getString(2)));
         }
       }
     }
@@ -235,7 +235,12 @@ public final class WebhookReceipts implements AutoCloseable {
   }
 
   private static String key(Receipt r) {
-    return r.provider() + "\u0000" + r.dedupKey();
+    return key(r.provider(), r.dedupKey());
+  }
+
+  /** A delivery's identity: its provider and dedup key. */
+  private static String key(String provider, String dedupKey) {
+    return provider + "\u0000" + dedupKey;
   }
 
   /**

@@ -9,7 +9,9 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
@@ -99,13 +101,25 @@ class ConversationInboxTest {
     inbox.tell(ConversationInbox.Wake.INSTANCE);
     ports.next().complete(new InboxBatch(1, false, List.of()));
     // Replies keep coming, closer together than SETTLE: no settling meanwhile.
-    long until = System.nanoTime() + ConversationInbox.SETTLE.multipliedBy(2).toNanos();
-    while (System.nanoTime() < until) {
-      inbox.tell(ConversationInbox.Wake.INSTANCE);
-      ports.next().complete(new InboxBatch(1, false, List.of()));
-      Thread.sleep(ConversationInbox.SETTLE.toMillis() / 4);
-    }
-    assertThat(ports.settledAt).as("settled while busy").isEmpty();
+    ScheduledExecutorService replies = Executors.newSingleThreadScheduledExecutor();
+    replies.scheduleAtFixedRate(
+        () -> {
+          inbox.tell(ConversationInbox.Wake.INSTANCE);
+          try {
+            CompletableFuture<InboxBatch> batch = ports.batches.poll(1, TimeUnit.SECONDS);
+            if (batch != null) {
+              batch.complete(new InboxBatch(1, false, List.of()));
+            }
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        },
+        0, ConversationInbox.SETTLE.toMillis() / 4, TimeUnit.MILLISECONDS);
+    await().during(ConversationInbox.SETTLE.multipliedBy(2)).atMost(ConversationInbox.SETTLE.multipliedBy(2).plusSeconds(1))
+        .untilAsserted(() -> assertThat(ports.settledAt).as("settled while busy").isEmpty());
+    replies.shutdown();
+    assertThat(replies.awaitTermination(5, TimeUnit.SECONDS)).isTrue();
+    ports.batches.forEach(b -> b.complete(new InboxBatch(1, false, List.of())));
     long idleFrom = System.nanoTime();
     await().atMost(ConversationInbox.SETTLE.plusSeconds(5)).until(() -> ports.settledAt.size() == 1);
     assertThat(Duration.ofNanos(ports.settledAt.get(0) - idleFrom)).isGreaterThanOrEqualTo(ConversationInbox.SETTLE.minusMillis(500));
