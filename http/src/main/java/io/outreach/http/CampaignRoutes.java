@@ -114,8 +114,8 @@ public final class CampaignRoutes extends ApiDirectives {
 
   /** A campaign as the API shows it. */
   public record CampaignBody(
-      String id, String name, String state, Map<String, Object> counts, long spentCents, int blocks,
-      int blocksFinished, Instant createdAt, Instant startAt) {
+      String id, String name, String state, Map<String, Object> counts, Instant nextDueAt, long spentCents,
+      int blocks, int blocksFinished, int blocksWaiting, Instant createdAt, Instant startAt) {
     static CampaignBody of(CampaignView v, CampaignReadModel.Stats stats) {
       Map<String, Long> blocked = new LinkedHashMap<>();
       for (BlockReason r : BlockReason.values()) {
@@ -132,9 +132,11 @@ public final class CampaignRoutes extends ApiDirectives {
       counts.put("optedOut", stats.optedOut());
       counts.put("blocked", blocked);
       counts.put("deferred", v.counts().deferred());
+      counts.put("deferredBy", v.counts().deferredBy());
       counts.put("followUps", Map.of("sent", v.counts().followUpsSent(), "stopped", v.counts().followUpsStopped()));
       return new CampaignBody(
-          v.id(), v.name(), v.state(), counts, 0, v.blocks(), v.blocksFinished(), v.createdAt(), v.startAt());
+          v.id(), v.name(), v.state(), counts, v.nextDueAt(), 0, v.blocks(), v.blocksFinished(), v.blocksWaiting(),
+          v.createdAt(), v.startAt());
     }
 
     static String camel(BlockReason r) {

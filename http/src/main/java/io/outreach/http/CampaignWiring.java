@@ -242,6 +242,11 @@ public final class CampaignWiring implements CampaignPorts, BlockPorts {
   }
 
   @Override
+  public ContactRules rules(BlockSpec spec) {
+    return spec.rules(rules);
+  }
+
+  @Override
   public CompletionStage<GateFacts> gateFacts(BlockSpec spec, List<String> phones) {
     return CompletableFuture.supplyAsync(
         () -> ledger.planFacts(spec.tenantId(), phones, spec.rules(rules), clock.instant()), blocking);
@@ -295,6 +300,16 @@ public final class CampaignWiring implements CampaignPorts, BlockPorts {
   @Override
   public void progress(BlockSpec spec, BlockOutcome outcome) {
     tellCampaign(spec, new CampaignEntity.BlockProgress(outcome));
+  }
+
+  @Override
+  public void waiting(BlockSpec spec, BlockOutcome outcome) {
+    tellCampaign(spec, new CampaignEntity.BlockWaiting(outcome));
+  }
+
+  @Override
+  public void due(BlockSpec spec) {
+    tellCampaign(spec, new CampaignEntity.BlockDue(spec.block()));
   }
 
   @Override

@@ -12,9 +12,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * A campaign's preview is a dry run with no side effects, and it matches what the campaign then
- * does: the same eligible and blocked counts (do-not-contact, a template field missing, the
- * frequency cap of a person contacted by another campaign today). The calendar shows scheduled
- * starts and follow-ups that are not due yet.
+ * does: the same eligible, blocked and deferred counts (do-not-contact, a template field missing,
+ * the frequency cap of a person contacted by another campaign today, which defers them a day).
+ * The calendar shows scheduled starts and follow-ups that are not due yet.
  */
 class PreviewIT {
   private static TestEngine node;
@@ -54,23 +54,38 @@ class PreviewIT {
     assertThat(preview.get("recipients").asLong()).isEqualTo(120);
     assertThat(preview.at("/blocked/dnc").asLong()).isEqualTo(2);
     assertThat(preview.at("/blocked/invalid").asLong()).isEqualTo(1);
-    assertThat(preview.at("/blocked/frequency").asLong()).isEqualTo(1);
-    assertThat(preview.get("eligible").asLong()).isEqualTo(116);
-    assertThat(preview.get("deferred").asLong()).isZero();
+    assertThat(preview.at("/blocked/frequency").asLong()).isZero();
+    assertThat(preview.get("eligible").asLong()).isEqualTo(117);
+    // The cap (1 per 24 h) defers the early lead to a day after its first message.
+    assertThat(preview.get("deferred").asLong()).isEqualTo(1);
+    Instant capRoom = Instant.parse(preview.at("/deferredUntil/0/at").asText());
+    assertThat(capRoom).isBetween(Instant.now().plus(Duration.ofHours(23)), Instant.now().plus(Duration.ofHours(25)));
     long scheduled = 0;
     for (JsonNode slot : preview.get("schedule")) {
       scheduled += slot.get("count").asLong();
     }
-    assertThat(scheduled).isEqualTo(116);
-    assertThat(preview.get("estimatedCostCents").asLong()).as("116 one-segment messages at 0.83 cents").isEqualTo(97);
+    assertThat(scheduled).isEqualTo(117);
+    assertThat(preview.get("estimatedCostCents").asLong()).as("117 one-segment messages at 0.83 cents").isEqualTo(98);
     // No side effects: still a draft, nothing sent, no recipients taken.
     assertThat(IntakeIT.body(node.get("/v1/campaigns/" + id, op)).get("state").asText()).isEqualTo("draft");
     assertThat(IntakeIT.body(node.get("/sandbox/log?tenant=preview", null)).size()).isEqualTo(1);
 
     assertThat(node.json("POST", "/v1/campaigns/" + id + "/launch", op, null).statusCode()).isEqualTo(202);
-    JsonNode done = CampaignLifecycleIT.awaitState(node, op, id, "completed", Duration.ofSeconds(60));
-    JsonNode counts = done.get("counts");
-    assertThat(counts.get("sent").asLong() + counts.get("failed").asLong()).isEqualTo(preview.get("eligible").asLong());
+    JsonNode[] view = new JsonNode[1];
+    await().atMost(Duration.ofSeconds(60)).until(() -> {
+      view[0] = IntakeIT.body(node.get("/v1/campaigns/" + id, op));
+      JsonNode c = view[0].get("counts");
+      return c.get("sent").asLong() + c.get("failed").asLong() == 116 && c.get("deferred").asLong() == 1;
+    });
+    // Everyone else is done; the campaign runs on, waiting for the capped one, and says so.
+    JsonNode counts = view[0].get("counts");
+    assertThat(view[0].get("state").asText()).isEqualTo("running");
+    assertThat(counts.at("/deferredBy/frequency").asLong()).isEqualTo(1);
+    assertThat(counts.get("pending").asLong()).isEqualTo(1);
+    assertThat(Instant.parse(view[0].get("nextDueAt").asText())).isBetween(capRoom.minusSeconds(120), capRoom.plusSeconds(120));
+    assertThat(view[0].get("blocksWaiting").asInt()).isEqualTo(1);
+    assertThat(counts.get("sent").asLong() + counts.get("failed").asLong() + counts.get("deferred").asLong())
+        .isEqualTo(preview.get("eligible").asLong());
     for (String reason : new String[] {"dnc", "invalid", "frequency", "optOut"}) {
       assertThat(counts.at("/blocked/" + reason).asLong()).as(reason).isEqualTo(preview.at("/blocked/" + reason).asLong());
     }

@@ -21,7 +21,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * delivery receipt (sent and delivered) is stored; journal rows written per send; peak heap;
  * and, in the same run, the raw durable-write ceiling of the same PostgreSQL (4 threads inserting
  * 100-row batches of journal-sized rows), giving the efficiency {@code sends/s / (raw rows/s /
- * 3)}.
+ * 3)}. Then lists of {@code --mixed N} (default 10,000) through three senders at {@code
+ * --mixed-mps} (default 100) each: one all inside its legal hours (the baseline), one of every area
+ * code, some outside their hours now: sends/s until everyone who may be contacted now has been,
+ * while the deferred ones wait.
  */
 final class CampaignBenchmark {
   private CampaignBenchmark() {}
@@ -33,7 +36,9 @@ final class CampaignBenchmark {
     Path jar = Path.of(o.get("engine-jar", "http/target/outreach-engine.jar"));
     List<Long> sizes = new ArrayList<>();
     for (String s : o.get("recipients", "10000,100000").split(",")) {
-      sizes.add(Long.parseLong(s.trim()));
+      if (Long.parseLong(s.trim()) > 0) { // 0: none (the mixed case alone)
+        sizes.add(Long.parseLong(s.trim()));
+      }
     }
     Path logs = Files.createTempDirectory("outreach-campaign-bench-");
     int sandboxPort = EngineProcess.freePort();
@@ -63,6 +68,10 @@ final class CampaignBenchmark {
         for (long n : sizes) {
           runOne(engine, token, first, n, raw); // each campaign its own people
           first += n;
+        }
+        long mixed = Long.parseLong(o.get("mixed", "10000"));
+        if (mixed > 0) {
+          runMixed(engine, platform, first, mixed, Integer.parseInt(o.get("mixed-mps", "100")));
         }
         System.out.println(engine.gcLine(o.get("heap", "256m")));
       }
@@ -133,6 +142,108 @@ final class CampaignBenchmark {
     System.out.printf("launch to all %,d receipts  %.2f s  => %,.0f sends/s end to end%n", receipts, (done - t0) / 1e9, sendsPerSecond);
     System.out.printf("journal rows written         %,d = %.3f per send%n", journal, journal / (double) sent);
     System.out.printf("efficiency sends/s / (raw rows/s / 3) = %.2f   (target >= 0.25)%n", sendsPerSecond / (raw / 3));
+  }
+
+  /**
+   * A national list, some of it outside its legal hours now, through three senders at {@code mps},
+   * after a list of the same size all inside its hours through the same senders (the baseline):
+   * for each, from launch until everyone who may be contacted now has an outcome (the rest wait),
+   * sends/s against the senders' combined rate, and what the campaign says it waits for.
+   */
+  private static void runMixed(EngineProcess engine, String platform, long first, long n, int mps) throws Exception {
+    String[][] split = IntakeBenchmark.areasByLegalHours(java.time.Instant.now());
+    System.out.println();
+    System.out.printf("== lists of %,d recipients through 3 senders at %d mps ==%n", n, mps);
+    if (split[0].length == 0 || split[1].length == 0) {
+      System.out.printf("skipped: every area code of the list is %s its legal hours now%n", split[0].length == 0 ? "outside" : "inside");
+      return;
+    }
+    System.out.printf("inside their legal hours now: %s; outside: %s%n", String.join(", ", split[0]), String.join(", ", split[1]));
+    engine.send("POST", "/v1/tenants", platform, "application/json",
+        HttpRequest.BodyPublishers.ofString(
+            "{\"id\":\"mixed\",\"name\":\"Mixed\",\"timezone\":\"America/New_York\",\"monthlyBudgetCents\":0}"));
+    StringBuilder senders = new StringBuilder("{\"senders\":[");
+    for (int s = 1; s <= 3; s++) {
+      senders.append(s > 1 ? "," : "").append("{\"provider\":\"twilio\",\"from\":\"+1555010010").append(s)
+          .append("\",\"kind\":\"short_code\",\"mps\":").append(mps).append('}');
+    }
+    engine.send("PATCH", "/v1/tenant", engine.token("mixed", "admin"), "application/json",
+        HttpRequest.BodyPublishers.ofString(senders.append("]}").toString()));
+    String token = engine.token("mixed", "operator");
+    String[] all = new String[split[0].length + split[1].length];
+    System.arraycopy(split[0], 0, all, 0, split[0].length);
+    System.arraycopy(split[1], 0, all, split[0].length, split[1].length);
+    untilContactableSent(engine, token, "all inside their hours (baseline)", first, n, split[0], 3 * mps);
+    // Numbers are the area code's n-th (i / areas): a start this far on shares none with the baseline.
+    untilContactableSent(engine, token, "national list (every area code)", 10 * (first + n), n, all, 3 * mps);
+  }
+
+  /**
+   * Imports {@code n} people of {@code areas}, launches a campaign to them and waits until everyone
+   * who may be contacted now has an outcome and every block is finished or waiting; prints the
+   * figures and cancels the campaign (the others would go at their morning).
+   */
+  private static void untilContactableSent(
+      EngineProcess engine, String token, String label, long first, long n, String[] areas, int allowed) throws Exception {
+    Path csv = IntakeBenchmark.generate(first, n, areas);
+    var imported = engine.send("POST", "/v1/imports", token, "text/csv", HttpRequest.BodyPublishers.ofFile(csv));
+    String importId = EngineProcess.JSON.readTree(imported.body()).get("id").asText();
+    while (engine.getJson("/v1/imports/" + importId, token).get("status").asText().equals("running")) {
+      Thread.sleep(200);
+    }
+    Files.deleteIfExists(csv);
+    String created =
+        engine.send("POST", "/v1/campaigns", token, "application/json",
+                HttpRequest.BodyPublishers.ofString(
+                    "{\"name\":\"" + label + "\",\"channel\":\"sms\",\"audience\":{\"importId\":\"" + importId
+                        + "\"},\"message\":\"Hi {{first_name}}, this is a benchmark\"}"))
+            .body();
+    String id = EngineProcess.JSON.readTree(created).get("id").asText();
+    long t0 = System.nanoTime();
+    engine.send("POST", "/v1/campaigns/" + id + "/launch", token, null, HttpRequest.BodyPublishers.noBody());
+    com.fasterxml.jackson.databind.JsonNode view;
+    long firstDeferralAt = 0;
+    long sentAtFirstDeferral = 0;
+    while (true) {
+      view = engine.getJson("/v1/campaigns/" + id, token);
+      var c = view.get("counts");
+      long blocked = 0;
+      for (var b : c.get("blocked")) {
+        blocked += b.asLong();
+      }
+      long decided = c.get("sent").asLong() + c.get("failed").asLong() + blocked;
+      if (firstDeferralAt == 0 && c.get("deferred").asLong() > 0) {
+        firstDeferralAt = System.nanoTime();
+        sentAtFirstDeferral = c.get("sent").asLong();
+      }
+      int blocks = view.get("blocks").asInt();
+      if (blocks > 0
+          && decided + c.get("deferred").asLong() == c.get("recipients").asLong()
+          && blocks == view.get("blocksFinished").asInt() + view.get("blocksWaiting").asInt()) {
+        break;
+      }
+      if (System.nanoTime() - t0 > RECEIPTS_WAIT_NANOS) {
+        System.out.printf("gave up after %.0f s: %s%n", (System.nanoTime() - t0) / 1e9, view);
+        return;
+      }
+      Thread.sleep(100);
+    }
+    long t1 = System.nanoTime();
+    var c = view.get("counts");
+    long sent = c.get("sent").asLong();
+    System.out.printf("-- %s --%n", label);
+    System.out.printf("recipients %d: sent %d, failed %d, deferred %d %s, next due %s%n",
+        c.get("recipients").asLong(), sent, c.get("failed").asLong(), c.get("deferred").asLong(), c.get("deferredBy"),
+        view.get("nextDueAt").asText());
+    System.out.printf("blocks %d: %d finished, %d waiting (holding no slot)%n",
+        view.get("blocks").asInt(), view.get("blocksFinished").asInt(), view.get("blocksWaiting").asInt());
+    System.out.printf("launch until everyone contactable now was sent: %.2f s => %,.0f sends/s (senders allow %d/s)%n",
+        (t1 - t0) / 1e9, sent / ((t1 - t0) / 1e9), allowed);
+    if (firstDeferralAt > 0 && t1 > firstDeferralAt) {
+      System.out.printf("while deferrals existed (from the first one on): %.2f s => %,.0f sends/s%n",
+          (t1 - firstDeferralAt) / 1e9, (sent - sentAtFirstDeferral) / ((t1 - firstDeferralAt) / 1e9));
+    }
+    engine.send("POST", "/v1/campaigns/" + id + "/cancel", token, null, HttpRequest.BodyPublishers.noBody());
   }
 
   private static long count(Connection c, String sql) throws Exception {

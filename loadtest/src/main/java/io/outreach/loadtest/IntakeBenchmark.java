@@ -137,6 +137,20 @@ final class IntakeBenchmark {
     return out.toArray(String[]::new);
   }
 
+  /**
+   * The area codes of the list split by whether their zone's local time is inside the federal
+   * legal hours (8:00-21:00) at {@code now}: {@code [inside, outside]}.
+   */
+  static String[][] areasByLegalHours(java.time.Instant now) {
+    List<String> inside = new ArrayList<>();
+    List<String> outside = new ArrayList<>();
+    for (int i = 0; i < AREA_CODES.length; i++) {
+      int hour = now.atZone(java.time.ZoneId.of(ZONES[i])).getHour();
+      (hour >= 8 && hour < 21 ? inside : outside).add(AREA_CODES[i]);
+    }
+    return new String[][] {inside.toArray(String[]::new), outside.toArray(String[]::new)};
+  }
+
   /** Guam (NANP, a US territory, UTC+10): in daytime while it is night in the 50 states. */
   private static final String NIGHT_AREA = "671";
   private static final String NIGHT_ZONE = "Pacific/Guam";

@@ -5,6 +5,7 @@ import io.outreach.engine.Tags;
 import io.outreach.engine.compliance.BlockReason;
 import io.outreach.engine.compliance.ComplianceGate;
 import io.outreach.engine.compliance.Contact;
+import io.outreach.engine.compliance.ContactRules;
 import io.outreach.engine.compliance.Decision;
 import io.outreach.engine.compliance.GateFacts;
 import io.outreach.engine.compliance.Purpose;
@@ -61,6 +62,11 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
  * the provider's reason. A recipient outside its legal hours waits for them, and a follow-up
  * waits {@code afterHours} after the previous message; while only future work is left the block
  * asks for a durable wake-up and may be passivated.
+ *
+ * <p>A campaign slot bounds work being done, not waiting: once every first message left waits
+ * for a later time ({@link Decision.Defer}), the block gives its slot back ({@link SlotReleased},
+ * {@link BlockPorts#waiting}); when some fall due it asks for one ({@link BlockPorts#due}) and
+ * sends them once it has it ({@link Grant}). Follow-ups need no slot.
  */
 public final class BlockEntity
     extends EventSourcedBehavior<BlockEntity.Command, BlockEntity.Event, BlockEntity.State> {
@@ -107,6 +113,11 @@ public final class BlockEntity
     INSTANCE
   }
 
+  /** The campaign gives a waiting block a slot: send the first messages that are due. */
+  public enum Grant implements Command {
+    INSTANCE
+  }
+
   /** Internal: recipients and facts are loaded. */
   record Loaded(List<Recipient> recipients, GateFacts facts, Set<String> contactedBefore) implements Command {}
 
@@ -125,10 +136,8 @@ public final class BlockEntity
   /** Internal: queue one send again after a transient rejection. */
   record Retry(long slot) implements Command {}
 
-  /** Internal: ask for permits again (after a hold or a rate limit). */
-  enum Pump implements Command {
-    INSTANCE
-  }
+  /** Internal: ask for permits of {@code sender} again (after a hold or a rate limit). */
+  record Rested(String sender) implements Command {}
 
   /** Internal: journal the outcomes collected so far. */
   enum Flush implements Command {
@@ -199,6 +208,16 @@ public final class BlockEntity
   /** Sends go on again. */
   public record Resumed() implements Event {}
 
+  /** Every first message left waits for a later time: the block gave its campaign slot back. */
+  public enum SlotReleased implements Event {
+    INSTANCE
+  }
+
+  /** The campaign gave the block a slot again. */
+  public enum SlotRegained implements Event {
+    INSTANCE
+  }
+
   // ---- state ----
 
   /** Lifecycle of a block. */
@@ -213,24 +232,36 @@ public final class BlockEntity
 
   /**
    * The block's spec, plan and outcomes so far: intents and final outcomes by slot ({@link
-   * Send#slot}), and the not-before instant of intents the gate deferred.
+   * Send#slot}), the not-before instant of intents the gate deferred and the rule that deferred
+   * them, and whether the block gave its campaign slot back ({@code waiting}).
    */
   public record State(
       BlockSpec spec,
       Status status,
       boolean paused,
+      boolean waiting,
       List<Blocked> blocked,
       Map<Long, Send> sends,
       Map<Long, Outcome> outcomes,
-      Map<Long, Instant> deferred)
+      Map<Long, Instant> deferred,
+      Map<Long, String> deferredRules)
       implements CborSerializable {
 
+    public State {
+      // Snapshots taken before deferrals kept their rule have none.
+      deferredRules = deferredRules == null ? Map.of() : deferredRules;
+    }
+
     static State empty() {
-      return new State(null, Status.NEW, false, List.of(), Map.of(), Map.of(), Map.of());
+      return new State(null, Status.NEW, false, false, List.of(), Map.of(), Map.of(), Map.of(), Map.of());
     }
 
     State with(Status s) {
-      return new State(spec, s, paused, blocked, sends, outcomes, deferred);
+      return new State(spec, s, paused, waiting, blocked, sends, outcomes, deferred, deferredRules);
+    }
+
+    State withFlags(boolean paused, boolean waiting) {
+      return new State(spec, status, paused, waiting, blocked, sends, outcomes, deferred, deferredRules);
     }
 
     boolean hasFinalOutcome(long slot) {
@@ -275,11 +306,15 @@ public final class BlockEntity
       return next;
     }
 
-    /** The earliest future instant at which something will be due, if any. */
-    Optional<Instant> nextWake() {
+    /**
+     * The earliest instant at which something will be due, if any. A waiting block's first
+     * messages that are due already wait for a slot, not for a time, and are left out.
+     */
+    Optional<Instant> nextWake(Instant now) {
       Optional<Instant> deferredNext =
           deferred.entrySet().stream()
               .filter(e -> !outcomes.containsKey(e.getKey()))
+              .filter(e -> !(waiting && sends.get(e.getKey()).step() == 0 && !e.getValue().isAfter(now)))
               .map(Map.Entry::getValue)
               .min(Instant::compareTo);
       Optional<Instant> followUpNext = followUps().values().stream().min(Instant::compareTo);
@@ -293,7 +328,20 @@ public final class BlockEntity
       return sends.keySet().stream().allMatch(outcomes::containsKey) && followUps().isEmpty();
     }
 
+    /** Some first message has no final outcome yet. */
+    boolean firstStepOpen() {
+      return !firstStepDone();
+    }
+
     BlockOutcome outcome() {
+      return outcome(Map.of());
+    }
+
+    /**
+     * The block's counts; first messages {@code held} (slot to rule: a stale national copy holds
+     * them in memory) count as deferred by that rule.
+     */
+    BlockOutcome outcome(Map<Long, String> held) {
       long sent = 0;
       long failed = 0;
       long deferredNow = 0;
@@ -317,13 +365,26 @@ public final class BlockEntity
           default -> {}
         }
       }
-      for (Map.Entry<Long, Instant> d : deferred.entrySet()) {
-        Send x = sends.get(d.getKey());
-        if (x != null && x.step() == 0 && !outcomes.containsKey(d.getKey())) {
-          deferredNow++;
+      Map<String, Long> deferredBy = new java.util.TreeMap<>();
+      Instant nextDueAt = null;
+      for (Send x : sends.values()) {
+        long slot = x.slot();
+        if (x.step() != 0 || outcomes.containsKey(slot)) {
+          continue;
+        }
+        String rule = held.containsKey(slot) ? held.get(slot) : deferred.containsKey(slot) ? deferredRules.get(slot) : null;
+        if (rule == null) {
+          continue;
+        }
+        deferredNow++;
+        deferredBy.merge(BlockOutcome.deferralKind(rule), 1L, Long::sum);
+        Instant until = held.containsKey(slot) ? null : deferred.get(slot);
+        if (until != null && (nextDueAt == null || until.isBefore(nextDueAt))) {
+          nextDueAt = until;
         }
       }
-      return new BlockOutcome(spec.block(), sent, failed, byReason, deferredNow, followUpsSent, followUpsStopped);
+      return new BlockOutcome(
+          spec.block(), sent, failed, byReason, deferredNow, deferredBy, nextDueAt, followUpsSent, followUpsStopped);
     }
   }
 
@@ -342,12 +403,23 @@ public final class BlockEntity
   // Sends dispatched on a half-open breaker's trial permit: a failure says the provider is still
   // down, not that the message is bad, so it does not count as an attempt.
   private final Set<Long> trials = new HashSet<>();
+  // Sends waiting on a timer to be tried again (a transient failure, a stale national copy).
+  private final Set<Long> retrying = new HashSet<>();
+  // First messages held by a stale national copy, with its rule (reported as deferred).
+  private final Map<Long, String> held = new HashMap<>();
+  // Senders with a request for permits open, and how many each asked for: one request per sender
+  // at a time, so one sender at its rate does not hold back the others.
+  private final Map<String, Integer> asking = new HashMap<>();
+  // Senders told to ask again later (their rate is used up, or a hold).
+  private final Set<String> resting = new HashSet<>();
   private boolean loading;
-  private boolean asking;
+  // A waiting block asked its campaign for a slot and has not had an answer.
+  private boolean slotAsked;
   private String heldBy;
-  // The future wake-up last stored for this block; null while it has due work (its row then says
-  // "wake at start", so a crash in the middle of sending still resumes).
-  private Instant durableWake;
+  // The wake-up last stored for this block: a time when only future work is left, empty while it
+  // has work now or waits for a slot (its row then says "wake at start", so a crash in the middle
+  // of sending still resumes); null until stored once by this incarnation.
+  private Optional<Instant> storedWake;
 
   private BlockEntity(
       String entityId, ActorContext<Command> ctx, TimerScheduler<Command> timers, BlockPorts ports, Clock clock,
@@ -400,13 +472,15 @@ public final class BlockEntity
         .onCommand(Pause.class, (s, c) -> s.paused() || s.status() == Status.DONE ? Effect().none() : Effect().persist(new Paused()))
         .onCommand(Resume.class, (s, c) -> s.paused() ? Effect().persist(new Resumed()).thenRun(st -> ctx.getSelf().tell(Wake.INSTANCE)) : Effect().none())
         .onCommand(Cancel.class, this::onCancel)
+        .onCommand(Grant.class, this::onGrant)
         .onCommand(Loaded.class, this::onLoaded)
         .onCommand(LoadFailed.class, this::onLoadFailed)
         .onCommand(Permitted.class, this::onPermitted)
         .onCommand(Attempted.class, this::onAttempted)
         .onCommand(Answered.class, this::onAnswered)
         .onCommand(Retry.class, this::onRetry)
-        .onCommand(Pump.class, (s, c) -> {
+        .onCommand(Rested.class, (s, c) -> {
+          resting.remove(c.sender());
           pump(s);
           return Effect().none();
         })
@@ -421,7 +495,14 @@ public final class BlockEntity
         load(s.spec());
         yield Effect().none();
       }
-      case SENDING -> proceed(s);
+      case SENDING -> {
+        if (s.waiting()) {
+          // The campaign starts its blocks again after a restart: tell it this one waits.
+          slotAsked = false;
+          ports.waiting(s.spec(), report(s));
+        }
+        yield proceed(s);
+      }
       case FOLLOWING -> {
         ports.finished(s.spec(), s.outcome());
         yield proceed(s);
@@ -432,6 +513,14 @@ public final class BlockEntity
         yield Effect().none();
       }
     };
+  }
+
+  private Effect<Event, State> onGrant(State s, Grant c) {
+    slotAsked = false;
+    if (!s.waiting()) {
+      return proceed(s);
+    }
+    return Effect().persist(SlotRegained.INSTANCE).thenRun(st -> ctx.getSelf().tell(Wake.INSTANCE));
   }
 
   private Effect<Event, State> onCancel(State s, Cancel c) {
@@ -526,15 +615,66 @@ public final class BlockEntity
       }
       return planFollowUps(s, dueFollowUps, now);
     }
+    boolean firstDue = false;
+    ContactRules rules = null;
     for (Send x : s.due(now)) {
       long slot = x.slot();
-      if (!inFlight.contains(slot) && !pending.containsKey(slot) && !queue.contains(slot)) {
-        queue.add(slot);
+      if (x.step() == 0 && s.waiting()) {
+        firstDue = true; // waits for a slot
+      } else if (!inFlight.contains(slot) && !pending.containsKey(slot) && !queue.contains(slot) && !retrying.contains(slot)) {
+        // Outside its hours a send waits without taking a permit (and the sender's rate) first.
+        rules = rules != null ? rules : ports.rules(s.spec());
+        Optional<Decision.Defer> later = gate.outsideHours(contact(s, x), rules, now);
+        if (later.isPresent()) {
+          pending.put(slot, deferral(x, later.get(), now));
+        } else {
+          queue.add(slot);
+        }
       }
     }
     pump(s);
+    if (firstDue && !slotAsked && !s.paused()) {
+      slotAsked = true;
+      ports.due(s.spec());
+    }
     scheduleWake(s, now);
+    if (!pending.isEmpty()) {
+      return afterOutcome(s); // journals the deferrals found here (then goes on)
+    }
+    if (mayGiveSlotBack(s, firstDue)) {
+      return Effect()
+          .persist(SlotReleased.INSTANCE)
+          .thenRun(
+              st -> {
+                ports.waiting(st.spec(), report(st));
+                scheduleWake(st, clock.instant());
+              });
+    }
     return Effect().none();
+  }
+
+  private static Outcome deferral(Send x, Decision.Defer defer, Instant now) {
+    return new Outcome(x.recipient(), x.step(), OutcomeKind.DEFERRED, null, defer.rule(), null, defer.until(), now, null);
+  }
+
+  /** Nothing is being done, and every first message left waits for a time: the slot is free. */
+  private boolean mayGiveSlotBack(State s, boolean firstDue) {
+    return s.status() == Status.SENDING
+        && !s.waiting()
+        && !s.paused()
+        && !firstDue
+        && !loading
+        && asking.isEmpty()
+        && queue.isEmpty()
+        && inFlight.isEmpty()
+        && pending.isEmpty()
+        && retrying.isEmpty()
+        && s.firstStepOpen();
+  }
+
+  /** The block's counts, with first messages held by a stale national copy as deferred. */
+  private BlockOutcome report(State s) {
+    return s.outcome(held);
   }
 
   /** Renders the due follow-ups and journals them (a missing field blocks that one). */
@@ -565,7 +705,7 @@ public final class BlockEntity
 
   /** After a journaled plan or batch: report, finish what is finished, and go on. */
   private void afterPersist(State st) {
-    ports.progress(st.spec(), st.outcome());
+    ports.progress(st.spec(), report(st));
     if (st.status() == Status.SENDING && st.firstStepDone()) {
       ctx.getSelf().tell(Flush.INSTANCE);
     } else if (st.status() == Status.FOLLOWING && st.allDone()) {
@@ -576,41 +716,63 @@ public final class BlockEntity
   }
 
   private void scheduleWake(State s, Instant now) {
-    Optional<Instant> next = s.nextWake();
+    Optional<Instant> next = s.nextWake(now);
     if (next.isPresent()) {
       Duration in = Duration.between(now, next.get());
       timers.startSingleTimer("wake", Wake.INSTANCE, in.isNegative() ? Duration.ZERO : in);
     }
-    boolean idle = queue.isEmpty() && inFlight.isEmpty() && pending.isEmpty();
-    if (idle && next.isPresent() && !next.get().equals(durableWake)) {
-      // Only future work is left: a durable wake-up survives a restart or a passivation.
-      durableWake = next.get();
-      ports.wakeAt(s.spec(), next);
-    } else if (!idle && durableWake != null) {
-      durableWake = null;
-      ports.wakeAt(s.spec(), Optional.empty());
+    boolean idle = queue.isEmpty() && inFlight.isEmpty() && pending.isEmpty() && retrying.isEmpty();
+    // Only future work is left: a durable wake-up survives a restart or a passivation. Otherwise
+    // the row says "wake at start" (work under way, or first messages waiting for a slot, which
+    // the campaign grants).
+    Optional<Instant> durable = idle ? next : Optional.empty();
+    if (!durable.equals(storedWake)) {
+      storedWake = durable;
+      ports.wakeAt(s.spec(), durable);
     }
   }
 
-  /** Asks the throttle for permits for the queued sends of one sender, one request at a time. */
+  /**
+   * Asks the throttle for permits for the queued sends, one request per sender at a time (in the
+   * queue's order of senders), within the block's room for calls.
+   */
   private void pump(State s) {
-    if (asking || queue.isEmpty() || s.paused() || inFlight.size() >= MAX_IN_FLIGHT) {
+    if (queue.isEmpty() || s.paused()) {
       return;
     }
-    String sender = s.sends().get(queue.peek()).from();
-    int room = MAX_IN_FLIGHT - inFlight.size();
-    int wanted = (int) Math.min(room, queue.stream().filter(k -> s.sends().get(k).from().equals(sender)).count());
-    asking = true;
-    ctx.pipeToSelf(
-        ports.permits(s.spec(), sender, wanted),
-        (p, err) -> new Permitted(sender, p, err == null ? null : String.valueOf(err.getMessage())));
+    int room = MAX_IN_FLIGHT - inFlight.size() - asking.values().stream().mapToInt(Integer::intValue).sum();
+    Map<String, Integer> queued = new LinkedHashMap<>();
+    for (long slot : queue) {
+      queued.merge(s.sends().get(slot).from(), 1, Integer::sum);
+    }
+    for (Map.Entry<String, Integer> e : queued.entrySet()) {
+      String sender = e.getKey();
+      if (room <= 0) {
+        return;
+      }
+      if (asking.containsKey(sender) || resting.contains(sender)) {
+        continue;
+      }
+      int wanted = Math.min(room, e.getValue());
+      room -= wanted;
+      asking.put(sender, wanted);
+      ctx.pipeToSelf(
+          ports.permits(s.spec(), sender, wanted),
+          (p, err) -> new Permitted(sender, p, err == null ? null : String.valueOf(err.getMessage())));
+    }
+  }
+
+  /** {@code sender} asks again after {@code wait}. */
+  private void rest(String sender, Duration wait) {
+    resting.add(sender);
+    timers.startSingleTimer("pump-" + sender, new Rested(sender), wait);
   }
 
   private Effect<Event, State> onPermitted(State s, Permitted c) {
-    asking = false;
+    asking.remove(c.sender());
     if (c.error() != null || c.permits() == null) {
       ctx.getLog().warn("block {}: no answer from the throttle ({}); asking again", s.spec().entityId(), c.error());
-      timers.startSingleTimer("pump", Pump.INSTANCE, STORE_RETRY);
+      rest(c.sender(), STORE_RETRY);
       return Effect().none();
     }
     Permits p = c.permits();
@@ -619,12 +781,13 @@ public final class BlockEntity
         heldBy = p.heldBy().get();
         ctx.getLog().info("block {} held by {}", s.spec().entityId(), heldBy);
       }
-      timers.startSingleTimer("pump", Pump.INSTANCE, p.askAgainIn());
+      rest(c.sender(), p.askAgainIn());
       return Effect().none();
     }
     heldBy = null;
     if (p.granted() == 0) {
-      timers.startSingleTimer("pump", Pump.INSTANCE, p.askAgainIn());
+      rest(c.sender(), p.askAgainIn());
+      pump(s);
       return Effect().none();
     }
     List<Send> batch = new ArrayList<>();
@@ -671,7 +834,7 @@ public final class BlockEntity
       // The send-time checks could not run (the database): nothing was sent; try again soon.
       ctx.getLog().warn("block {}: send-time checks failed ({}); retrying", s.spec().entityId(), c.error());
       c.slots().forEach(inFlight::remove);
-      c.slots().forEach(k -> timers.startSingleTimer("retry-" + k, new Retry(k), STORE_RETRY));
+      c.slots().forEach(k -> retryIn(k, STORE_RETRY));
       return Effect().none();
     }
     Instant now = clock.instant();
@@ -695,11 +858,12 @@ public final class BlockEntity
           heldBy = b.rule();
           ctx.getLog().warn("block {} held by {}", s.spec().entityId(), heldBy);
         }
-        timers.startSingleTimer("retry-" + slot, new Retry(slot), STALE_COPY_RECHECK);
+        held.put(slot, b.rule());
+        retryIn(slot, STALE_COPY_RECHECK);
         continue;
       }
       if (decision instanceof Decision.Defer defer) {
-        pending.put(slot, new Outcome(a.recipient(), a.step(), OutcomeKind.DEFERRED, null, defer.rule(), null, defer.until(), now, null));
+        pending.put(slot, deferral(s.sends().get(slot), defer, now));
       } else if (decision instanceof Decision.Block b) {
         pending.put(slot, new Outcome(a.recipient(), a.step(), OutcomeKind.BLOCKED, null, b.rule(), b.reason(), null, now, null));
       }
@@ -729,7 +893,7 @@ public final class BlockEntity
       // the message's attempts for real failures.
       Duration wait =
           a.result() instanceof SendResult.Rejected r && r.retryAfter().isPresent() ? r.retryAfter().get() : fullJitter(1);
-      timers.startSingleTimer("retry-" + a.slot(), new Retry(a.slot()), wait);
+      retryIn(a.slot(), wait);
       pump(s);
       return Effect().none();
     } else {
@@ -741,7 +905,7 @@ public final class BlockEntity
             a.result() instanceof SendResult.Rejected r && r.retryAfter().isPresent()
                 ? r.retryAfter().get()
                 : fullJitter(n);
-        timers.startSingleTimer("retry-" + a.slot(), new Retry(a.slot()), wait);
+        retryIn(a.slot(), wait);
         pump(s);
         return Effect().none();
       }
@@ -772,7 +936,14 @@ public final class BlockEntity
     return Effect().none();
   }
 
+  private void retryIn(long slot, Duration wait) {
+    retrying.add(slot);
+    timers.startSingleTimer("retry-" + slot, new Retry(slot), wait);
+  }
+
   private Effect<Event, State> onRetry(State s, Retry r) {
+    retrying.remove(r.slot());
+    held.remove(r.slot());
     if ((s.status() == Status.SENDING || s.status() == Status.FOLLOWING)
         && !s.hasFinalOutcome(r.slot())
         && !inFlight.contains(r.slot())
@@ -820,7 +991,7 @@ public final class BlockEntity
               if (st.status() == Status.DONE) {
                 ports.completed(st.spec(), st.outcome());
               } else {
-                ports.progress(st.spec(), st.outcome());
+                ports.progress(st.spec(), report(st));
                 ctx.getSelf().tell(Wake.INSTANCE);
               }
             });
@@ -829,15 +1000,18 @@ public final class BlockEntity
   private static State applyOutcomes(State s, Outcomes e) {
     Map<Long, Outcome> outcomes = new HashMap<>(s.outcomes());
     Map<Long, Instant> deferred = new HashMap<>(s.deferred());
+    Map<Long, String> rules = new HashMap<>(s.deferredRules());
     for (Outcome o : e.outcomes()) {
       if (o.kind() == OutcomeKind.DEFERRED) {
         deferred.put(o.slot(), o.until());
+        rules.put(o.slot(), o.reason());
       } else {
         outcomes.put(o.slot(), o);
         deferred.remove(o.slot());
+        rules.remove(o.slot());
       }
     }
-    return new State(s.spec(), s.status(), s.paused(), s.blocked(), s.sends(), outcomes, deferred);
+    return new State(s.spec(), s.status(), s.paused(), s.waiting(), s.blocked(), s.sends(), outcomes, deferred, rules);
   }
 
   private static Map<Long, Send> bySlot(Map<Long, Send> before, List<Send> sends) {
@@ -850,18 +1024,20 @@ public final class BlockEntity
   public EventHandler<State, Event> eventHandler() {
     return newEventHandlerBuilder()
         .forAnyState()
-        .onEvent(Started.class, (s, e) -> new State(e.spec(), Status.LOADING, s.paused(), List.of(), Map.of(), Map.of(), Map.of()))
+        .onEvent(Started.class, (s, e) -> new State(e.spec(), Status.LOADING, s.paused(), false, List.of(), Map.of(), Map.of(), Map.of(), Map.of()))
         .onEvent(
             Planned.class,
-            (s, e) -> new State(s.spec(), Status.SENDING, s.paused(), e.blocked(), bySlot(Map.of(), e.sends()), Map.of(), Map.of()))
+            (s, e) -> new State(s.spec(), Status.SENDING, s.paused(), false, e.blocked(), bySlot(Map.of(), e.sends()), Map.of(), Map.of(), Map.of()))
         .onEvent(
             StepPlanned.class,
-            (s, e) -> new State(s.spec(), s.status(), s.paused(), s.blocked(), bySlot(s.sends(), e.sends()), s.outcomes(), s.deferred()))
+            (s, e) -> new State(s.spec(), s.status(), s.paused(), s.waiting(), s.blocked(), bySlot(s.sends(), e.sends()), s.outcomes(), s.deferred(), s.deferredRules()))
         .onEvent(Outcomes.class, BlockEntity::applyOutcomes)
-        .onEvent(Finished.class, (s, e) -> s.with(Status.FOLLOWING))
+        .onEvent(Finished.class, (s, e) -> s.with(Status.FOLLOWING).withFlags(s.paused(), false))
         .onEvent(Done.class, (s, e) -> s.with(Status.DONE))
-        .onEvent(Paused.class, (s, e) -> new State(s.spec(), s.status(), true, s.blocked(), s.sends(), s.outcomes(), s.deferred()))
-        .onEvent(Resumed.class, (s, e) -> new State(s.spec(), s.status(), false, s.blocked(), s.sends(), s.outcomes(), s.deferred()))
+        .onEvent(Paused.class, (s, e) -> s.withFlags(true, s.waiting()))
+        .onEvent(Resumed.class, (s, e) -> s.withFlags(false, s.waiting()))
+        .onEvent(SlotReleased.class, (s, e) -> s.withFlags(s.paused(), true))
+        .onEvent(SlotRegained.class, (s, e) -> s.withFlags(s.paused(), false))
         .build();
   }
 }

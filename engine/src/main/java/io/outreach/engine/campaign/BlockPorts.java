@@ -1,5 +1,6 @@
 package io.outreach.engine.campaign;
 
+import io.outreach.engine.compliance.ContactRules;
 import io.outreach.engine.compliance.GateFacts;
 import io.outreach.engine.provider.Permits;
 import java.time.Instant;
@@ -13,6 +14,9 @@ public interface BlockPorts {
 
   /** The block's recipients (at most 500), in recipient order. */
   CompletionStage<List<Recipient>> recipients(BlockSpec spec);
+
+  /** The legal and tenant rules the block's contacts are decided by. */
+  ContactRules rules(BlockSpec spec);
 
   /** The ComplianceGate's facts for these numbers, fetched once when the block plans. */
   CompletionStage<GateFacts> gateFacts(BlockSpec spec, List<String> phones);
@@ -37,6 +41,15 @@ public interface BlockPorts {
 
   /** The block's counts so far (told after each journaled batch of outcomes). */
   void progress(BlockSpec spec, BlockOutcome outcome);
+
+  /**
+   * Every first message left waits for a later time: the block gave its campaign slot back
+   * (repeating it is harmless).
+   */
+  void waiting(BlockSpec spec, BlockOutcome outcome);
+
+  /** A waiting block has first messages due and asks its campaign for a slot ({@link BlockEntity.Grant}). */
+  void due(BlockSpec spec);
 
   /** Every recipient's first message has an outcome (repeating it is harmless). */
   void finished(BlockSpec spec, BlockOutcome outcome);

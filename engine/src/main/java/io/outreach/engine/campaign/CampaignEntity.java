@@ -6,8 +6,12 @@ import io.outreach.engine.Tags;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -31,6 +35,11 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
  * split into blocks of at most {@link #BLOCK_SIZE}; at most {@code maxBlocksInFlight} blocks run at
  * once, so memory depends on blocks in flight, never on campaign size. The blocks report back
  * with their outcome; the campaign completes when every block has.
+ *
+ * <p>A slot bounds work being done, not work waiting for a time: a block whose remaining first
+ * messages all wait (legal hours, a frequency cap) gives its slot back ({@link BlockWaiting}) and
+ * the next block starts. When its time comes the block asks for a slot again ({@link BlockDue});
+ * a due block gets the next free slot before any block not yet started.
  */
 public final class CampaignEntity
     extends EventSourcedBehaviorWithEnforcedReplies<
@@ -96,6 +105,15 @@ public final class CampaignEntity
   /** A running block's counts so far (not journaled: the block reports again after a restart). */
   public record BlockProgress(BlockOutcome outcome) implements Command {}
 
+  /**
+   * A block's remaining first messages all wait for a later time ({@code outcome.nextDueAt()}):
+   * its slot is free. Repeats change nothing.
+   */
+  public record BlockWaiting(BlockOutcome outcome) implements Command {}
+
+  /** A waiting block has first messages due and asks for a slot. Repeats change nothing. */
+  public record BlockDue(int block) implements Command {}
+
   /** Wake after a restart or at the scheduled start: continue what is due. */
   public enum Wake implements Command {
     INSTANCE
@@ -133,6 +151,12 @@ public final class CampaignEntity
   /** A block is done with every step; its follow-up counts. */
   public record BlockSettled(BlockOutcome outcome) implements Event {}
 
+  /** A block gave its slot back: its remaining first messages wait (counts as it reported them). */
+  public record BlockParked(BlockOutcome outcome) implements Event {}
+
+  /** A waiting block got a slot again. */
+  public record BlockResumed(int block) implements Event {}
+
   /** The campaign was paused. */
   public record Paused(String actor, Instant at) implements Event {}
 
@@ -158,19 +182,34 @@ public final class CampaignEntity
       int nextBlock,
       Set<Integer> finished,
       Set<Integer> settled,
+      Map<Integer, BlockOutcome> waiting,
       CampaignCounts counts)
       implements CborSerializable {
 
+    public State {
+      // Snapshots taken before blocks could wait have no waiting blocks.
+      waiting = waiting == null ? Map.of() : waiting;
+    }
+
     static State empty() {
-      return new State(null, null, Status.NEW, null, null, 0, 0, new TreeSet<>(), new TreeSet<>(), CampaignCounts.of(0));
+      return new State(null, null, Status.NEW, null, null, 0, 0, new TreeSet<>(), new TreeSet<>(), Map.of(), CampaignCounts.of(0));
     }
 
     State with(Status s) {
-      return new State(campaignId, definition, s, createdAt, startAt, blocks, nextBlock, finished, settled, counts);
+      return new State(campaignId, definition, s, createdAt, startAt, blocks, nextBlock, finished, settled, waiting, counts);
     }
 
+    State withWaiting(Map<Integer, BlockOutcome> w) {
+      return new State(campaignId, definition, status, createdAt, startAt, blocks, nextBlock, finished, settled, w, counts);
+    }
+
+    /** Blocks holding a slot: started, first step not finished, not waiting. */
     int inFlight() {
-      return nextBlock - finished.size();
+      return nextBlock - finished.size() - waiting.size();
+    }
+
+    boolean started(int block) {
+      return block >= 0 && block < nextBlock && !finished.contains(block);
     }
   }
 
@@ -182,7 +221,10 @@ public final class CampaignEntity
   private final String tag;
   private boolean snapshotting;
   // Not state: the latest counts of blocks still sending their first messages.
-  private final java.util.Map<Integer, BlockOutcome> running = new java.util.HashMap<>();
+  private final Map<Integer, BlockOutcome> running = new HashMap<>();
+  // Not state: waiting blocks that asked for a slot, in the order they asked (after a restart the
+  // blocks, told to start again, ask again).
+  private final Set<Integer> due = new LinkedHashSet<>();
 
   private CampaignEntity(
       String entityId, ActorContext<Command> ctx, CampaignPorts ports, Clock clock, int maxBlocksInFlight, int tagSlices) {
@@ -251,6 +293,8 @@ public final class CampaignEntity
         .onCommand(BlockFinished.class, this::onBlockFinished)
         .onCommand(BlockDone.class, this::onBlockDone)
         .onCommand(BlockProgress.class, this::onBlockProgress)
+        .onCommand(BlockWaiting.class, this::onBlockWaiting)
+        .onCommand(BlockDue.class, this::onBlockDue)
         .onCommand(Wake.class, (s, c) -> onWake(s))
         .onCommand(StartNext.class, (s, c) -> onStartNext(s))
         .onCommand(AudienceReady.class, this::onAudienceReady)
@@ -389,19 +433,50 @@ public final class CampaignEntity
 
   private ReplyEffect<Event, State> onBlockProgress(State s, BlockProgress c) {
     int block = c.outcome().block();
-    if (block >= 0 && block < s.blocks() && !s.finished().contains(block)) {
+    if (s.started(block)) {
       running.put(block, c.outcome());
     }
     return Effect().noReply();
   }
 
-  /** The view with the live counts of blocks still sending their first messages. */
+  private ReplyEffect<Event, State> onBlockWaiting(State s, BlockWaiting c) {
+    int block = c.outcome().block();
+    if (!s.started(block) || s.waiting().containsKey(block)) {
+      return Effect().noReply();
+    }
+    running.put(block, c.outcome());
+    return Effect().persist(new BlockParked(c.outcome())).thenRun(this::continueRunning).thenNoReply();
+  }
+
+  private ReplyEffect<Event, State> onBlockDue(State s, BlockDue c) {
+    if (s.waiting().containsKey(c.block())) {
+      due.add(c.block());
+      continueRunning(s);
+    } else if (s.started(c.block())) {
+      // The block gave its slot back, but the campaign never heard (a crash): it still has one.
+      ports.tellBlock(tenantId(), campaignId(), c.block(), BlockEntity.Grant.INSTANCE);
+    }
+    return Effect().noReply();
+  }
+
+  /**
+   * The view with the live counts of blocks still sending their first messages (or waiting to),
+   * and the earliest time a deferred first message falls due.
+   */
   private CampaignView view(State s) {
     CampaignCounts counts = s.counts();
-    for (BlockOutcome b : running.values()) {
-      counts = counts.plus(b);
+    Instant nextDueAt = null;
+    for (int b = 0; b < s.nextBlock(); b++) {
+      BlockOutcome live = running.getOrDefault(b, s.waiting().get(b));
+      if (live == null || s.finished().contains(b)) {
+        continue;
+      }
+      counts = counts.plus(live);
+      if (live.nextDueAt() != null && (nextDueAt == null || live.nextDueAt().isBefore(nextDueAt))) {
+        nextDueAt = live.nextDueAt();
+      }
     }
-    return CampaignView.of(s, counts);
+    return CampaignView.of(s, counts, nextDueAt);
   }
 
   /** Tells every started block that is not done (pause, resume, cancel). */
@@ -414,7 +489,24 @@ public final class CampaignEntity
   }
 
   private ReplyEffect<Event, State> onStartNext(State s) {
-    if (s.status() != Status.RUNNING || s.inFlight() >= maxBlocksInFlight || s.nextBlock() >= s.blocks()) {
+    if (s.status() != Status.RUNNING || s.inFlight() >= maxBlocksInFlight) {
+      return Effect().noReply();
+    }
+    due.retainAll(s.waiting().keySet());
+    if (!due.isEmpty()) {
+      // A block whose time has come goes before blocks not yet started.
+      int block = due.iterator().next();
+      due.remove(block);
+      return Effect()
+          .persist(new BlockResumed(block))
+          .thenRun(
+              st -> {
+                ports.tellBlock(tenantId(), campaignId(), block, BlockEntity.Grant.INSTANCE);
+                continueRunning(st);
+              })
+          .thenNoReply();
+    }
+    if (s.nextBlock() >= s.blocks()) {
       return Effect().noReply();
     }
     int block = s.nextBlock();
@@ -475,9 +567,13 @@ public final class CampaignEntity
     return Effect().noReply();
   }
 
-  /** Starts blocks up to the in-flight limit, one event each (so a restart knows which started). */
+  /**
+   * Gives free slots to due blocks, then starts new blocks, up to the in-flight limit; one event
+   * each (so a restart knows which hold a slot).
+   */
   private void continueRunning(State s) {
-    if (s.status() != Status.RUNNING || s.inFlight() >= maxBlocksInFlight || s.nextBlock() >= s.blocks()) {
+    boolean work = s.nextBlock() < s.blocks() || due.stream().anyMatch(s.waiting()::containsKey);
+    if (s.status() != Status.RUNNING || s.inFlight() >= maxBlocksInFlight || !work) {
       return;
     }
     ctx.getSelf().tell(new StartNext());
@@ -501,27 +597,39 @@ public final class CampaignEntity
     ctx.scheduleOnce(d.isNegative() ? Duration.ZERO : d, ctx.getSelf(), Wake.INSTANCE);
   }
 
-  /** Internal: start the next block if the in-flight limit allows. */
+  /** Internal: give a slot to a due block, or start the next block, if the in-flight limit allows. */
   record StartNext() implements Command {}
 
   @Override
   public EventHandler<State, Event> eventHandler() {
     return newEventHandlerBuilder()
         .forAnyState()
-        .onEvent(Created.class, (s, e) -> new State(e.campaignId(), e.definition(), Status.DRAFT, e.at(), null, 0, 0, new TreeSet<>(), new TreeSet<>(), CampaignCounts.of(0)))
-        .onEvent(Scheduled.class, (s, e) -> new State(s.campaignId(), s.definition(), Status.SCHEDULED, s.createdAt(), e.startAt(), 0, 0, s.finished(), s.settled(), s.counts()))
+        .onEvent(Created.class, (s, e) -> new State(e.campaignId(), e.definition(), Status.DRAFT, e.at(), null, 0, 0, new TreeSet<>(), new TreeSet<>(), Map.of(), CampaignCounts.of(0)))
+        .onEvent(Scheduled.class, (s, e) -> new State(s.campaignId(), s.definition(), Status.SCHEDULED, s.createdAt(), e.startAt(), 0, 0, s.finished(), s.settled(), s.waiting(), s.counts()))
         .onEvent(LaunchStarted.class, (s, e) -> s.with(Status.LAUNCHING))
-        .onEvent(Planned.class, (s, e) -> new State(s.campaignId(), s.definition(), s.status() == Status.PAUSED ? Status.PAUSED : Status.RUNNING, s.createdAt(), s.startAt(), e.blocks(), 0, new TreeSet<>(), new TreeSet<>(), CampaignCounts.of(e.recipients())))
-        .onEvent(BlockStarted.class, (s, e) -> new State(s.campaignId(), s.definition(), s.status(), s.createdAt(), s.startAt(), s.blocks(), e.block() + 1, s.finished(), s.settled(), s.counts()))
+        .onEvent(Planned.class, (s, e) -> new State(s.campaignId(), s.definition(), s.status() == Status.PAUSED ? Status.PAUSED : Status.RUNNING, s.createdAt(), s.startAt(), e.blocks(), 0, new TreeSet<>(), new TreeSet<>(), Map.of(), CampaignCounts.of(e.recipients())))
+        .onEvent(BlockStarted.class, (s, e) -> new State(s.campaignId(), s.definition(), s.status(), s.createdAt(), s.startAt(), s.blocks(), e.block() + 1, s.finished(), s.settled(), s.waiting(), s.counts()))
         .onEvent(BlockCompleted.class, (s, e) -> {
           TreeSet<Integer> finished = new TreeSet<>(s.finished());
           finished.add(e.outcome().block());
-          return new State(s.campaignId(), s.definition(), s.status(), s.createdAt(), s.startAt(), s.blocks(), s.nextBlock(), finished, s.settled(), s.counts().plus(e.outcome()));
+          Map<Integer, BlockOutcome> waiting = new TreeMap<>(s.waiting());
+          waiting.remove(e.outcome().block());
+          return new State(s.campaignId(), s.definition(), s.status(), s.createdAt(), s.startAt(), s.blocks(), s.nextBlock(), finished, s.settled(), waiting, s.counts().plus(e.outcome()));
         })
         .onEvent(BlockSettled.class, (s, e) -> {
           TreeSet<Integer> settled = new TreeSet<>(s.settled());
           settled.add(e.outcome().block());
-          return new State(s.campaignId(), s.definition(), s.status(), s.createdAt(), s.startAt(), s.blocks(), s.nextBlock(), s.finished(), settled, s.counts().withFollowUps(e.outcome()));
+          return new State(s.campaignId(), s.definition(), s.status(), s.createdAt(), s.startAt(), s.blocks(), s.nextBlock(), s.finished(), settled, s.waiting(), s.counts().withFollowUps(e.outcome()));
+        })
+        .onEvent(BlockParked.class, (s, e) -> {
+          Map<Integer, BlockOutcome> waiting = new TreeMap<>(s.waiting());
+          waiting.put(e.outcome().block(), e.outcome());
+          return s.withWaiting(waiting);
+        })
+        .onEvent(BlockResumed.class, (s, e) -> {
+          Map<Integer, BlockOutcome> waiting = new TreeMap<>(s.waiting());
+          waiting.remove(e.block());
+          return s.withWaiting(waiting);
         })
         .onEvent(Paused.class, (s, e) -> s.with(Status.PAUSED))
         .onEvent(Resumed.class, (s, e) -> s.with(s.blocks() == 0 ? Status.LAUNCHING : Status.RUNNING))

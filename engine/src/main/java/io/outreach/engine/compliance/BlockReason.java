@@ -13,6 +13,10 @@ public enum BlockReason {
   DNC_STALE,
   /** A follow-up to a person who has answered since the campaign first wrote to them. */
   REPLIED,
+  /**
+   * Frequency caps defer rather than block (see {@link ComplianceGate}); kept because journaled
+   * outcomes and the API's {@code blocked.frequency} name it.
+   */
   FREQUENCY,
   BUDGET
 }

@@ -5,6 +5,7 @@ import java.time.Instant;
 import java.time.LocalDate;
 import java.time.LocalTime;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -34,7 +35,9 @@ import java.util.Optional;
  *       hours:no-common-window} when the zones share no allowed instant within {@link
  *       LegalHours#HORIZON};
  *   <li>{@code frequency:tenant:<max>/<per>}, then {@code frequency:state:<code>}: the person had
- *       as many contacts in the cap's window as it allows, counted across every campaign and agent.
+ *       as many contacts in the cap's window as it allows, counted across every campaign and
+ *       agent: {@link Decision.Defer} to the first instant inside the legal hours at which every
+ *       reached cap has room again (a cap spaces contacts out; it does not drop the person).
  * </ol>
  *
  * Transactional replies ({@link Purpose#transactional()}) answer the person's own message, so only
@@ -136,6 +139,20 @@ public final class ComplianceGate {
         : Optional.empty();
   }
 
+  /**
+   * The legal-hours deferral of a marketing contact at {@code now}, if the hours defer it: a
+   * decision that needs no person's facts, so a sender can wait without asking for a permit or
+   * the ledger. Whatever it leaves, the full decision at the moment of sending still takes.
+   */
+  public Optional<Decision.Defer> outsideHours(Contact contact, ContactRules rules, Instant now) {
+    if (contact.purpose().transactional()) {
+      return Optional.empty();
+    }
+    return legalHours(contact, rules, now)
+        .filter(Decision.Defer.class::isInstance)
+        .map(Decision.Defer.class::cast);
+  }
+
   private static Optional<Decision> legalHours(Contact contact, ContactRules rules, Instant now) {
     if (contact.zones().isEmpty()) {
       return block(BlockReason.INVALID, "hours:no-zone");
@@ -165,19 +182,40 @@ public final class ComplianceGate {
     return "hours:window";
   }
 
+  /**
+   * The caps the person reached, as a deferral to the first instant inside the legal hours at
+   * which every cap has room, naming the first cap reached (tenant caps before the state's).
+   */
   private static Optional<Decision> frequency(
       Contact contact, ContactRules rules, Map<String, List<Instant>> prior, Instant now) {
     List<Instant> contacts = prior.getOrDefault(contact.phone(), List.of());
-    for (FrequencyCap cap : rules.tenantCaps()) {
-      if (cap.reached(contacts, now)) {
-        return block(BlockReason.FREQUENCY, "frequency:tenant:" + cap.label());
+    List<FrequencyCap> caps = new ArrayList<>(rules.tenantCaps());
+    rules.state(contact.usState()).flatMap(StateRule::cap).ifPresent(caps::add);
+    Optional<FrequencyCap> first = caps.stream().filter(c -> c.reached(contacts, now)).findFirst();
+    if (first.isEmpty()) {
+      return Optional.empty();
+    }
+    String rule =
+        rules.tenantCaps().contains(first.get())
+            ? "frequency:tenant:" + first.get().label()
+            : "frequency:state:" + stateCode(contact);
+    // Each step moves to a later instant where a reached cap has room, then into the hours; a
+    // contact dated after now (another node's clock) can fill a window again, hence the loop.
+    DailyHours hours = rules.hoursFor(contact.usState(), contact.window());
+    Instant until = now;
+    for (int step = 0; step <= contacts.size() + 1; step++) {
+      Instant t = until;
+      for (FrequencyCap cap : caps) {
+        Instant room = cap.nextRoom(contacts, t);
+        t = room.isAfter(t) ? room : t;
       }
+      t = LegalHours.nextAllowed(t, contact.zones(), hours).orElse(t);
+      if (t.equals(until)) {
+        break;
+      }
+      until = t;
     }
-    Optional<FrequencyCap> stateCap = rules.state(contact.usState()).flatMap(StateRule::cap);
-    if (stateCap.isPresent() && stateCap.get().reached(contacts, now)) {
-      return block(BlockReason.FREQUENCY, "frequency:state:" + stateCode(contact));
-    }
-    return Optional.empty();
+    return Optional.of(new Decision.Defer(until, rule));
   }
 
   private static String stateCode(Contact contact) {

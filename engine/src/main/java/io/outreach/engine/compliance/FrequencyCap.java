@@ -4,11 +4,14 @@ import io.outreach.engine.CborSerializable;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Collection;
+import java.util.List;
 import java.util.Objects;
 
 /**
  * At most {@code max} contacts per person in any window of length {@code per}. The window ending at
- * {@code now} is {@code (now - per, now]}: a contact exactly {@code per} ago no longer counts.
+ * {@code now} is {@code (now - per, now]}: a contact exactly {@code per} ago no longer counts. A
+ * cap times contacts rather than excludes people: a contact it does not allow now waits for
+ * {@link #nextRoom}.
  */
 public record FrequencyCap(int max, Duration per) implements CborSerializable {
 
@@ -27,6 +30,26 @@ public record FrequencyCap(int max, Duration per) implements CborSerializable {
     Instant after = now.minus(per);
     long inWindow = prior.stream().filter(p -> p.isAfter(after) && !p.isAfter(now)).count();
     return inWindow >= max;
+  }
+
+  /**
+   * The first instant, not before {@code now}, at which one more contact keeps within the cap:
+   * {@code now} when it is not reached, else the moment enough prior contacts have left the window
+   * (a contact exactly {@code per} old no longer counts). The count only falls when a contact
+   * leaves, so that moment is one of those departures.
+   */
+  public Instant nextRoom(Collection<Instant> prior, Instant now) {
+    if (!reached(prior, now)) {
+      return now;
+    }
+    List<Instant> departures =
+        prior.stream().map(p -> p.plus(per)).filter(t -> t.isAfter(now)).sorted().toList();
+    for (Instant t : departures) {
+      if (!reached(prior, t)) {
+        return t;
+      }
+    }
+    throw new IllegalStateException("a cap reached at " + now + " has no departure to wait for");
   }
 
   /** The cap as rule names show it: {@code 1/24h}, {@code 3/7d}. */

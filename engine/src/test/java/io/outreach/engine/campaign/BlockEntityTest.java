@@ -7,6 +7,8 @@ import io.outreach.engine.EntityTestKits;
 import io.outreach.engine.compliance.BlockReason;
 import io.outreach.engine.compliance.Channel;
 import io.outreach.engine.compliance.Contact;
+import io.outreach.engine.compliance.ContactRules;
+import io.outreach.engine.compliance.DailyHours;
 import io.outreach.engine.compliance.Purpose;
 import io.outreach.engine.compliance.Decision;
 import io.outreach.engine.compliance.GateFacts;
@@ -81,6 +83,18 @@ class BlockEntityTest {
     final List<BlockOutcome> finished = new CopyOnWriteArrayList<>();
     final List<BlockOutcome> completed = new CopyOnWriteArrayList<>();
     final List<Optional<Instant>> wakes = new CopyOnWriteArrayList<>();
+    final List<BlockOutcome> waiting = new CopyOnWriteArrayList<>();
+    final java.util.concurrent.atomic.AtomicInteger dueAsks = new java.util.concurrent.atomic.AtomicInteger();
+    // Hours all day unless a test sets the legal ones: the ports' gate decides the hours here.
+    ContactRules rules =
+        new ContactRules(
+            new DailyHours(java.time.LocalTime.MIN, java.time.LocalTime.MAX), Map.of(), List.of(), Duration.ofDays(31),
+            ContactRules.Requirement.AUTO);
+
+    @Override
+    public ContactRules rules(BlockSpec spec) {
+      return rules;
+    }
 
     @Override
     public CompletionStage<List<Recipient>> recipients(BlockSpec spec) {
@@ -129,6 +143,16 @@ class BlockEntityTest {
     @Override
     public void progress(BlockSpec spec, BlockOutcome outcome) {
       progress.add(outcome);
+    }
+
+    @Override
+    public void waiting(BlockSpec spec, BlockOutcome outcome) {
+      waiting.add(outcome);
+    }
+
+    @Override
+    public void due(BlockSpec spec) {
+      dueAsks.incrementAndGet();
     }
 
     @Override
@@ -352,19 +376,35 @@ class BlockEntityTest {
     kit.runCommand(new BlockEntity.Start(SPEC));
     await().until(() -> ports.dispatched.size() == 1);
     ports.acceptAll();
-    // Only the deferred recipient is left: the block asks for a durable wake-up at its opening.
-    await().untilAsserted(() -> assertThat(ports.wakes).containsExactly(Optional.of(opening)));
+    // Only the deferred recipient is left: the block gives its slot back and asks for a durable
+    // wake-up at its opening.
+    await().untilAsserted(() -> assertThat(ports.waiting).hasSize(1));
+    assertThat(ports.wakes).last().isEqualTo(Optional.of(opening));
+    assertThat(kit.getState().waiting()).isTrue();
     assertThat(ports.finished).isEmpty();
-    BlockOutcome waiting = ports.progress.get(ports.progress.size() - 1);
+    BlockOutcome waiting = ports.waiting.get(0);
     assertThat(waiting.deferred()).isEqualTo(1);
+    assertThat(waiting.deferredBy()).containsExactly(Map.entry("hours", 1L));
+    assertThat(waiting.nextDueAt()).isEqualTo(opening);
+    assertThat(waiting.sent()).isEqualTo(1);
     assertThat(waiting.blocked()).containsEntry(BlockReason.OPT_OUT, 1L);
 
-    // Woken early (an in-memory timer, a poll): nothing goes before its time.
+    // Woken early (an in-memory timer, a poll): nothing goes before its time, nothing is asked.
     kit.runCommand(BlockEntity.Wake.INSTANCE);
     assertThat(ports.dispatched).hasSize(1);
+    assertThat(ports.dueAsks).hasValue(0);
     clock.advance(Duration.ofHours(10));
     kit.runCommand(BlockEntity.Wake.INSTANCE);
+    // Due, it asks its campaign for a slot once, and sends nothing until it has one; its row
+    // says "wake at start" (the campaign grants, the poller does not need to wake it).
+    assertThat(ports.dueAsks).hasValue(1);
+    assertThat(ports.wakes).last().isEqualTo(Optional.empty());
+    kit.runCommand(BlockEntity.Wake.INSTANCE);
+    assertThat(ports.dueAsks).hasValue(1);
+    assertThat(ports.dispatched).hasSize(1);
+    kit.runCommand(BlockEntity.Grant.INSTANCE);
     await().until(() -> ports.dispatched.size() == 2);
+    assertThat(kit.getState().waiting()).isFalse();
     assertThat(ports.dispatched.get(1).idempotencyKey()).as("the same key as planned").isEqualTo("cmp_1:0:0");
     ports.acceptAll();
     await().untilAsserted(() -> assertThat(ports.completed).hasSize(1));
@@ -372,6 +412,93 @@ class BlockEntityTest {
     assertThat(o.sent()).isEqualTo(2);
     assertThat(o.blocked()).containsEntry(BlockReason.OPT_OUT, 1L);
     assertThat(o.deferred()).isZero();
+    assertThat(o.nextDueAt()).isNull();
+  }
+
+  @Test
+  void aBlockKeepsItsSlotWhileAnySendIsUnderWayAndWaitsOnlyForDeferredOnes() {
+    ports.recipients.add(r(0, "+12125550100", "Ann"));
+    ports.recipients.add(r(1, "+12125550101", "Bob"));
+    ports.recipients.add(r(2, "+12125550102", "Cy"));
+    Instant opening = T0.plus(Duration.ofHours(2));
+    Instant capRoom = T0.plus(Duration.ofHours(20));
+    ports.stopAtSend.put("cmp_1:0:0", new Decision.Defer(opening, "hours:state:FL"));
+    ports.stopAtSend.put("cmp_1:1:0", new Decision.Defer(capRoom, "frequency:tenant:1/24h"));
+    kit.runCommand(new BlockEntity.Start(SPEC));
+    await().until(() -> ports.dispatched.size() == 1);
+    // Cy's call is under way: the slot stays.
+    await().during(Duration.ofMillis(300)).until(() -> ports.waiting.isEmpty());
+    ports.answer("cmp_1:2:0", new SendResult.Rejected(503, "service unavailable", true, Optional.empty()));
+    // A retry is work being done too; once it is accepted only deferred sends are left.
+    await().until(() -> ports.dispatched.size() == 2);
+    assertThat(ports.waiting).isEmpty();
+    ports.answer("cmp_1:2:0", new SendResult.Accepted("SM-2"));
+    await().untilAsserted(() -> assertThat(ports.waiting).hasSize(1));
+    BlockOutcome w = ports.waiting.get(0);
+    assertThat(w.deferredBy()).containsOnly(Map.entry("hours", 1L), Map.entry("frequency", 1L));
+    assertThat(w.nextDueAt()).isEqualTo(opening);
+
+    // Ann's opening: granted, she is sent, and the block waits again for Bob's cap.
+    clock.advance(Duration.ofHours(2));
+    kit.runCommand(BlockEntity.Wake.INSTANCE);
+    assertThat(ports.dueAsks).hasValue(1);
+    kit.runCommand(BlockEntity.Grant.INSTANCE);
+    await().until(() -> ports.dispatched.size() == 3);
+    ports.answer("cmp_1:0:0", new SendResult.Accepted("SM-0"));
+    await().untilAsserted(() -> assertThat(ports.waiting).hasSize(2));
+    assertThat(ports.waiting.get(1).nextDueAt()).isEqualTo(capRoom);
+    assertThat(ports.waiting.get(1).deferredBy()).containsExactly(Map.entry("frequency", 1L));
+
+    // A restart keeps the block waiting: told to start again (its campaign restarting), it says so.
+    kit.restart();
+    kit.runCommand(new BlockEntity.Start(SPEC));
+    assertThat(ports.waiting).hasSize(3);
+    assertThat(ports.dueAsks).hasValue(1);
+    clock.advance(Duration.ofHours(18));
+    kit.runCommand(BlockEntity.Wake.INSTANCE);
+    assertThat(ports.dueAsks).hasValue(2);
+    kit.runCommand(BlockEntity.Grant.INSTANCE);
+    await().until(() -> ports.dispatched.size() == 4);
+    ports.answer("cmp_1:1:0", new SendResult.Accepted("SM-1"));
+    await().untilAsserted(() -> assertThat(ports.completed).hasSize(1));
+    assertThat(ports.finished.get(0).sent()).isEqualTo(3);
+    assertThat(ports.keys()).as("each sent once").containsExactly("cmp_1:2:0", "cmp_1:2:0", "cmp_1:0:0", "cmp_1:1:0");
+  }
+
+  @Test
+  void sendsHeldByAStaleNationalCopyKeepTheSlotAndCountAsDeferred() {
+    ports.recipients.add(r(0, "+12125550100", "Ann"));
+    ports.recipients.add(r(1, "+12125550101", "Bob"));
+    ports.stopAtSend.put("cmp_1:0:0", new Decision.Block(BlockReason.DNC_STALE, "dnc:national-copy-stale"));
+    kit.runCommand(new BlockEntity.Start(SPEC));
+    await().until(() -> ports.dispatched.size() == 1);
+    ports.acceptAll();
+    // Every campaign contact waits for a fresh copy, so holding the slot holds back no one.
+    await().untilAsserted(
+        () -> assertThat(ports.progress).last().satisfies(p -> assertThat(p.deferredBy()).containsExactly(Map.entry("dncStale", 1L))));
+    assertThat(ports.progress).last().satisfies(p -> assertThat(p.nextDueAt()).isNull());
+    assertThat(ports.waiting).isEmpty();
+    // Checked again after STALE_COPY_RECHECK: a fresh copy lets it go.
+    await().atMost(Duration.ofSeconds(15)).until(() -> ports.dispatched.size() == 2);
+    assertThat(ports.waiting).isEmpty();
+  }
+
+  @Test
+  void aSendOutsideItsHoursWaitsWithoutTakingAPermit() {
+    ports.rules = ContactRules.defaults();
+    ports.recipients.add(r(0, "+12125550100", "Ann"));
+    ports.recipients.add(r(1, "+12125550101", "Bob"));
+    clock.advance(Duration.ofHours(14)); // 00:00 in New York; the hours open at 08:00 (13:00Z)
+    Instant opening = Instant.parse("2026-11-26T13:00:00Z");
+    kit.runCommand(new BlockEntity.Start(SPEC));
+    await().untilAsserted(() -> assertThat(ports.waiting).hasSize(1));
+    assertThat(ports.grants).as("no permit, no ledger for a send that must wait").isEmpty();
+    assertThat(kit.getState().deferred()).containsOnly(Map.entry(Send.slot(0, 0), opening), Map.entry(Send.slot(1, 0), opening));
+    assertThat(ports.waiting.get(0).deferredBy()).containsExactly(Map.entry("hours", 2L));
+    clock.advance(Duration.between(clock.instant(), opening));
+    kit.runCommand(BlockEntity.Wake.INSTANCE);
+    kit.runCommand(BlockEntity.Grant.INSTANCE);
+    await().until(() -> ports.dispatched.size() == 2);
   }
 
   @Test
@@ -381,10 +508,13 @@ class BlockEntityTest {
     ports.stopAtSend.put("cmp_1:0:0", new Decision.Defer(opening, "hours:federal"));
     kit.runCommand(new BlockEntity.Start(SPEC));
     await().untilAsserted(() -> assertThat(kit.getState().deferred()).containsValue(opening));
+    await().untilAsserted(() -> assertThat(kit.getState().waiting()).isTrue());
     kit.restart();
     assertThat(ports.dispatched).isEmpty();
     clock.advance(Duration.ofHours(3));
     kit.runCommand(BlockEntity.Wake.INSTANCE);
+    assertThat(ports.dueAsks).hasValue(1);
+    kit.runCommand(BlockEntity.Grant.INSTANCE);
     await().until(() -> ports.dispatched.size() == 1);
   }
 

@@ -95,7 +95,7 @@ class CampaignEntityTest {
   }
 
   private static BlockOutcome outcome(int block, long sent, long dnc) {
-    return new BlockOutcome(block, sent, 0, Map.of(BlockReason.DNC, dnc), 0, 0, 0);
+    return BlockOutcome.of(block, sent, 0, Map.of(BlockReason.DNC, dnc), 0, 0);
   }
 
   @Test
@@ -137,7 +137,7 @@ class CampaignEntityTest {
     CampaignView finished = kit.<StatusReply<CampaignView>>runCommand(CampaignEntity.Get::new).reply().getValue();
     assertThat(finished.counts().sent()).as("a finished block's progress is not counted twice").isEqualTo(1238);
     for (int b = 0; b < 3; b++) {
-      kit.runCommand(new CampaignEntity.BlockDone(new BlockOutcome(b, 0, 0, Map.of(), 0, 7, 1)));
+      kit.runCommand(new CampaignEntity.BlockDone(BlockOutcome.of(b, 0, 0, Map.of(), 7, 1)));
     }
     CampaignEntity.State s = kit.getState();
     assertThat(s.status()).isEqualTo(CampaignEntity.Status.COMPLETED);
@@ -150,6 +150,61 @@ class CampaignEntityTest {
     assertThat(c.followUpsSent()).isEqualTo(21);
     assertThat(c.followUpsStopped()).isEqualTo(3);
     await().untilAsserted(() -> assertThat(ports.settled).contains("cmp_1"));
+  }
+
+  private static BlockOutcome waiting(int block, long sent, long hours, Instant nextDueAt) {
+    return new BlockOutcome(block, sent, 0, Map.of(), hours, Map.of("hours", hours), nextDueAt, 0, 0);
+  }
+
+  private CampaignView view() {
+    return kit.<StatusReply<CampaignView>>runCommand(CampaignEntity.Get::new).reply().getValue();
+  }
+
+  @Test
+  void aWaitingBlockFreesItsSlotAndADueOneGoesBeforeNewBlocks() {
+    create(definition(null));
+    launch();
+    await().until(() -> ports.snapshots.size() == 1);
+    ports.snapshots.get(0).complete(2500L); // 5 blocks, 2 in flight
+    await().untilAsserted(() -> assertThat(ports.started).containsExactly(0, 1));
+    Instant opening = T0.plusSeconds(7200);
+
+    // Block 0's remaining first messages all wait: its slot goes to block 2, and so on.
+    kit.runCommand(new CampaignEntity.BlockWaiting(waiting(0, 400, 100, opening)));
+    await().untilAsserted(() -> assertThat(ports.started).containsExactly(0, 1, 2));
+    kit.runCommand(new CampaignEntity.BlockWaiting(waiting(0, 400, 100, opening)));
+    kit.runCommand(new CampaignEntity.BlockWaiting(waiting(1, 300, 200, opening.plusSeconds(3600))));
+    await().untilAsserted(() -> assertThat(ports.started).containsExactly(0, 1, 2, 3));
+    assertThat(kit.getState().inFlight()).isEqualTo(2);
+    CampaignView v = view();
+    assertThat(v.counts().sent()).isEqualTo(700);
+    assertThat(v.counts().deferred()).isEqualTo(300);
+    assertThat(v.counts().deferredBy()).containsExactly(Map.entry("hours", 300L));
+    assertThat(v.nextDueAt()).isEqualTo(opening);
+    assertThat(v.blocksWaiting()).isEqualTo(2);
+
+    // Block 0 falls due while no slot is free: it waits for one, then goes before block 4.
+    kit.runCommand(new CampaignEntity.BlockDue(0));
+    assertThat(ports.told).isEmpty();
+    kit.runCommand(new CampaignEntity.BlockFinished(outcome(2, 500, 0)));
+    await().untilAsserted(() -> assertThat(ports.told).containsExactly("0:INSTANCE"));
+    assertThat(ports.started).containsExactly(0, 1, 2, 3);
+    kit.runCommand(new CampaignEntity.BlockFinished(outcome(3, 500, 0)));
+    await().untilAsserted(() -> assertThat(ports.started).containsExactly(0, 1, 2, 3, 4));
+
+    // A restart keeps which blocks wait (their counts included) and tells every block again.
+    ports.started.clear();
+    CampaignEntity.State after = kit.restart().state();
+    assertThat(after.waiting()).containsOnlyKeys(1);
+    await().untilAsserted(() -> assertThat(ports.started).containsExactlyInAnyOrder(0, 1, 2, 3, 4));
+    assertThat(view().counts().deferredBy()).containsExactly(Map.entry("hours", 200L));
+    assertThat(view().nextDueAt()).isEqualTo(opening.plusSeconds(3600));
+
+    // A waiting block finishing (cancelled, say) is counted once, and not as waiting.
+    kit.runCommand(new CampaignEntity.BlockFinished(outcome(1, 500, 0)));
+    assertThat(kit.getState().waiting()).isEmpty();
+    assertThat(view().counts().sent()).isEqualTo(1500);
+    assertThat(view().counts().deferred()).isZero();
   }
 
   @Test

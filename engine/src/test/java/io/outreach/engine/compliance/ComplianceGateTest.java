@@ -286,7 +286,7 @@ class ComplianceGateTest {
     assertThat(line(gate.decide(c, facts().build(), NIGHT)))
         .isEqualTo("DEFER 2026-06-11T12:00:00Z hours:federal");
     assertThat(line(gate.decide(c, facts().contactedAt(NOON.minusSeconds(60)).build(), NOON)))
-        .isEqualTo("BLOCK FREQUENCY/frequency:tenant:1/24h");
+        .isEqualTo("DEFER 2026-06-11T15:59:00Z frequency:tenant:1/24h");
   }
 
   /** The precedence in the class Javadoc, written as a list of (applies, outcome) in order. */
@@ -363,7 +363,7 @@ class ComplianceGateTest {
             Map.entry(replied && purpose == Purpose.FOLLOW_UP, "BLOCK REPLIED/stop-on-reply"),
             Map.entry(noZone, "BLOCK INVALID/hours:no-zone"),
             Map.entry(night, "DEFER 2026-06-11T12:00:00Z hours:federal"),
-            Map.entry(capped, "BLOCK FREQUENCY/frequency:tenant:1/24h"),
+            Map.entry(capped, "DEFER 2026-06-11T15:00:00Z frequency:tenant:1/24h"),
             Map.entry(true, "ALLOW"));
     String expected =
         precedence.stream().filter(Map.Entry::getKey).findFirst().orElseThrow().getValue();

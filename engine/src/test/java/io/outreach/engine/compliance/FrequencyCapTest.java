@@ -28,7 +28,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * Frequency caps at send time, on the tenant-wide history of a person: the tenant's 1 per 24 h and
- * 3 per 7 days by default, the FL/OK/MD 3 per 24 h, and the window {@code (now - per, now]}.
+ * 3 per 7 days by default, the FL/OK/MD 3 per 24 h, and the window {@code (now - per, now]}. A
+ * reached cap defers the contact to the first instant with room inside the legal hours.
  */
 class FrequencyCapTest {
   /** Noon in New York, inside every legal hour, so only the caps can refuse. */
@@ -52,20 +53,20 @@ class FrequencyCapTest {
       nullValues = "-",
       value = {
         "-  | -                        | ALLOW",
-        "-  | PT23H59M59S              | BLOCK FREQUENCY/frequency:tenant:1/24h",
-        "-  | PT1S                     | BLOCK FREQUENCY/frequency:tenant:1/24h",
-        "-  | PT0S                     | BLOCK FREQUENCY/frequency:tenant:1/24h",
+        "-  | PT23H59M59S              | DEFER 2026-06-10T16:00:01Z frequency:tenant:1/24h",
+        "-  | PT1S                     | DEFER 2026-06-11T15:59:59Z frequency:tenant:1/24h",
+        "-  | PT0S                     | DEFER 2026-06-11T16:00:00Z frequency:tenant:1/24h",
         // Exactly 24 h ago is outside (now - 24h, now].
         "-  | PT24H                    | ALLOW",
         // A contact recorded after now is not in the window either.
         "-  | -PT1H                    | ALLOW",
-        "-  | P2D P4D P6D              | BLOCK FREQUENCY/frequency:tenant:3/7d",
-        "-  | P2D P4D PT167H59M59S     | BLOCK FREQUENCY/frequency:tenant:3/7d",
+        "-  | P2D P4D P6D              | DEFER 2026-06-11T16:00:00Z frequency:tenant:3/7d",
+        "-  | P2D P4D PT167H59M59S     | DEFER 2026-06-10T16:00:01Z frequency:tenant:3/7d",
         "-  | P2D P4D P7D              | ALLOW",
         "-  | P1D P2D                  | ALLOW",
         // The 1-per-24h default is stricter than the state's 3, so it decides in FL too.
-        "FL | PT2H                     | BLOCK FREQUENCY/frequency:tenant:1/24h",
-        "FL | P2D P4D P6D              | BLOCK FREQUENCY/frequency:tenant:3/7d",
+        "FL | PT2H                     | DEFER 2026-06-11T14:00:00Z frequency:tenant:1/24h",
+        "FL | P2D P4D P6D              | DEFER 2026-06-11T16:00:00Z frequency:tenant:3/7d",
       })
   void defaultTenantCaps(String state, String ages, String expected) {
     Contact c = contact("America/New_York", state, null);
@@ -79,10 +80,10 @@ class FrequencyCapTest {
       nullValues = "-",
       value = {
         "FL | PT1H PT2H               | ALLOW",
-        "FL | PT1H PT2H PT3H          | BLOCK FREQUENCY/frequency:state:FL",
-        "OK | PT1H PT2H PT23H         | BLOCK FREQUENCY/frequency:state:OK",
-        "MD | PT1H PT2H PT3H PT4H     | BLOCK FREQUENCY/frequency:state:MD",
-        "fl | PT1H PT2H PT3H          | BLOCK FREQUENCY/frequency:state:FL",
+        "FL | PT1H PT2H PT3H          | DEFER 2026-06-11T13:00:00Z frequency:state:FL",
+        "OK | PT1H PT2H PT23H         | DEFER 2026-06-10T17:00:00Z frequency:state:OK",
+        "MD | PT1H PT2H PT3H PT4H     | DEFER 2026-06-11T13:00:00Z frequency:state:MD",
+        "fl | PT1H PT2H PT3H          | DEFER 2026-06-11T13:00:00Z frequency:state:FL",
         "FL | PT1H PT2H PT24H         | ALLOW",
         "CA | PT1H PT2H PT3H PT4H     | ALLOW",
         "-  | PT1H PT2H PT3H PT4H     | ALLOW",
@@ -104,7 +105,9 @@ class FrequencyCapTest {
     GateFacts f =
         new GateFacts(
             List.of(), false, Map.of(), Set.of(), LOOSE_TENANT, Optional.empty(), ledger, Map.of());
-    assertThat(line(gate.decide(third, f, NOON))).isEqualTo("BLOCK FREQUENCY/frequency:state:FL");
+    // Room at 11:00Z (the oldest of the three leaves the window), 07:00 in Miami: the first
+    // instant of Florida's hours after it.
+    assertThat(line(gate.decide(third, f, NOON))).isEqualTo("DEFER 2026-06-11T12:00:00Z frequency:state:FL");
     // The number next to it, with no history, is not affected.
     assertThat(gate.decide(inFlorida("cmp-c", "+13055550100"), f, NOON)).isEqualTo(Decision.ALLOW);
   }
@@ -170,6 +173,38 @@ class FrequencyCapTest {
     List<Instant> prior = offsets.stream().map(NOON::minusSeconds).toList();
     long inWindow = offsets.stream().filter(s -> s >= 0 && s < per.getSeconds()).count();
     assertThat(new FrequencyCap(max, per).reached(prior, NOON)).isEqualTo(inWindow >= max);
+  }
+
+  /** {@code nextRoom} is the first instant with room: the cap is reached at every earlier one. */
+  @Property(tries = 300)
+  void nextRoomIsTheFirstInstantWithRoom(
+      @ForAll @IntRange(min = 1, max = 4) int max,
+      @ForAll("periods") Duration per,
+      @ForAll("offsetsInSeconds") List<Long> offsets) {
+    FrequencyCap cap = new FrequencyCap(max, per);
+    List<Instant> prior = offsets.stream().map(NOON::minusSeconds).toList();
+    Instant room = cap.nextRoom(prior, NOON);
+    assertThat(room).isAfterOrEqualTo(NOON);
+    assertThat(cap.reached(prior, room)).isFalse();
+    if (room.isAfter(NOON)) {
+      assertThat(cap.reached(prior, NOON)).isTrue();
+      assertThat(cap.reached(prior, room.minusNanos(1))).isTrue();
+    }
+  }
+
+  /** A capped contact is deferred to an instant the whole gate allows (hours and every cap). */
+  @Property(tries = 300)
+  void aCappedContactIsDeferredToAnInstantTheGateAllows(
+      @ForAll("offsetsInSeconds") List<Long> offsets, @ForAll boolean florida) {
+    Contact c = contact("America/New_York", florida ? "FL" : null, null);
+    GateFacts f = facts().contactedAt(offsets.stream().map(NOON::minusSeconds).toList()).build();
+    Decision d = gate.decide(c, f, NOON);
+    if (d instanceof Decision.Defer defer) {
+      assertThat(defer.rule()).startsWith("frequency:");
+      assertThat(gate.decide(c, f, defer.until())).isEqualTo(Decision.ALLOW);
+    } else {
+      assertThat(d).isEqualTo(Decision.ALLOW);
+    }
   }
 
   @Provide
