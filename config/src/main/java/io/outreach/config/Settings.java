@@ -29,9 +29,9 @@ public record Settings(
     int campaignBlocksInFlight) {
 
   /**
-   * Inbound webhooks: the engine's public base URL (providers sign the URL they called), whether
-   * to believe {@code X-Forwarded-Proto/Host} from a trusted proxy, and the provider secrets that
-   * sign them (sandbox defaults when no provider account is configured).
+   * Inbound webhooks: the engine's public base URL (providers sign the URL they called), whether to
+   * believe {@code X-Forwarded-Proto/Host} from a trusted proxy, and the provider secrets that sign
+   * them (sandbox defaults when no provider account is configured).
    */
   public record Webhooks(
       Optional<String> publicUrl,
@@ -41,12 +41,18 @@ public record Settings(
       java.util.Map<String, String> tenantTwilioAuthTokens,
       java.util.Map<String, String> tenantSignalHouseSecrets) {
 
-    /** The Twilio auth token that signs {@code tenantId}'s webhooks: its own account's, else the engine's. */
+    /**
+     * The Twilio auth token that signs {@code tenantId}'s webhooks: its own account's, else the
+     * engine's.
+     */
     public String twilioAuthToken(String tenantId) {
       return tenantTwilioAuthTokens.getOrDefault(tenantId, twilioAuthToken);
     }
 
-    /** The SignalHouse secret that signs {@code tenantId}'s webhooks: its own account's, else the engine's. */
+    /**
+     * The SignalHouse secret that signs {@code tenantId}'s webhooks: its own account's, else the
+     * engine's.
+     */
     public String signalHouseSecret(String tenantId) {
       return tenantSignalHouseSecrets.getOrDefault(tenantId, signalHouseSecret);
     }
@@ -114,7 +120,11 @@ public record Settings(
                   perTenant(c, "signalhouse.webhook-secret")),
               c.getBoolean("sandbox.serve"),
               optional(c, "sandbox.url").map(u -> u.replaceAll("/+$", "")),
-              (int) positive(c, "campaigns.max-blocks-in-flight", c.getInt("campaigns.max-blocks-in-flight")));
+              (int)
+                  positive(
+                      c,
+                      "campaigns.max-blocks-in-flight",
+                      c.getInt("campaigns.max-blocks-in-flight")));
       if (s.db.url.isPresent() && s.db.user.isEmpty()) {
         throw new SettingsException(
             "outreach.db.user", "is required when outreach.db.url (OUTREACH_DB_URL) is set");
@@ -170,7 +180,8 @@ public record Settings(
   private static String region(Config c, String key) {
     String region = c.getString(key);
     if (!region.matches("[A-Z]{2}")) {
-      throw new SettingsException("outreach." + key, "must be a two-letter region code, was " + region);
+      throw new SettingsException(
+          "outreach." + key, "must be a two-letter region code, was " + region);
     }
     return region;
   }
@@ -178,7 +189,8 @@ public record Settings(
   private static Optional<String> jwtSecret(Config c) {
     Optional<String> secret = optional(c, "auth.jwt-secret");
     // HS256 needs a key of at least 256 bits (RFC 7518 3.2).
-    if (secret.isPresent() && secret.get().getBytes(java.nio.charset.StandardCharsets.UTF_8).length < 32) {
+    if (secret.isPresent()
+        && secret.get().getBytes(java.nio.charset.StandardCharsets.UTF_8).length < 32) {
       throw new SettingsException(
           "outreach.auth.jwt-secret", "(OUTREACH_JWT_SECRET) must be at least 32 bytes for HS256");
     }

@@ -12,10 +12,10 @@ import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforc
 import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
 
 /**
- * Proves the journal is writable: each probe persists one event and answers once it is durable.
- * A broken journal configuration does not stop the ActorSystem (it only fails entities later),
- * so startup and readiness ask this probe. Old probe events are deleted on snapshot: they are
- * untagged and no projection reads them.
+ * Proves the journal is writable: each probe persists one event and answers once it is durable. A
+ * broken journal configuration does not stop the ActorSystem (it only fails entities later), so
+ * startup and readiness ask this probe. Old probe events are deleted on snapshot: they are untagged
+ * and no projection reads them.
  */
 public final class JournalProbe
     extends EventSourcedBehaviorWithEnforcedReplies<

@@ -9,8 +9,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Entities with unfinished work, across all tenants, so that work resumes by itself after a
- * crash: the engine wakes each one at start. Only ids are kept (they carry the tenant).
+ * Entities with unfinished work, across all tenants, so that work resumes by itself after a crash:
+ * the engine wakes each one at start. Only ids are kept (they carry the tenant).
  */
 public interface ResumableWork {
 

@@ -1,8 +1,8 @@
 package io.outreach.engine;
 
 /**
- * Event tags for projections: a fixed list {@code <prefix>-0 .. <prefix>-(n-1)} chosen by a hash
- * of the entity id. {@code n} must never change once events exist, or projections miss events.
+ * Event tags for projections: a fixed list {@code <prefix>-0 .. <prefix>-(n-1)} chosen by a hash of
+ * the entity id. {@code n} must never change once events exist, or projections miss events.
  */
 public final class Tags {
   private Tags() {}

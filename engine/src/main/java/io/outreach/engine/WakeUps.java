@@ -20,9 +20,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Durable timers: entities that wait for a time (a deferred recipient, a follow-up step) store a
- * wake-up time in {@link ResumableWork}; this poller wakes those whose time has come, also after
- * a restart. One instance runs in the cluster (a sharded daemon process of one), so an entity is
- * not woken once per node. An entity alive at its time has usually woken itself already with an
+ * wake-up time in {@link ResumableWork}; this poller wakes those whose time has come, also after a
+ * restart. One instance runs in the cluster (a sharded daemon process of one), so an entity is not
+ * woken once per node. An entity alive at its time has usually woken itself already with an
  * in-memory timer; the extra wake-up finds nothing new to do.
  */
 public final class WakeUps {
@@ -43,7 +43,11 @@ public final class WakeUps {
 
   /** Starts the poller, checking every {@code interval}. */
   public static void init(
-      ActorSystem<?> system, ResumableWork work, Duration interval, Clock clock, List<Waker<?>> wakers) {
+      ActorSystem<?> system,
+      ResumableWork work,
+      Duration interval,
+      Clock clock,
+      List<Waker<?>> wakers) {
     ShardedDaemonProcess.get(system)
         .init(
             Tick.class,
@@ -54,7 +58,8 @@ public final class WakeUps {
             Optional.empty());
   }
 
-  private static Behavior<Tick> poller(ResumableWork work, Duration interval, Clock clock, List<Waker<?>> wakers) {
+  private static Behavior<Tick> poller(
+      ResumableWork work, Duration interval, Clock clock, List<Waker<?>> wakers) {
     return Behaviors.setup(
         ctx -> {
           ClusterSharding sharding = ClusterSharding.get(ctx.getSystem());
@@ -65,7 +70,12 @@ public final class WakeUps {
                 return Behaviors.receiveMessage(
                     tick -> {
                       CompletableFuture.runAsync(
-                              () -> wakers.forEach(w -> w.wakeAll(sharding, work.dueIds(w.key().name(), clock.instant()))),
+                              () ->
+                                  wakers.forEach(
+                                      w ->
+                                          w.wakeAll(
+                                              sharding,
+                                              work.dueIds(w.key().name(), clock.instant()))),
                               blocking)
                           .exceptionally(
                               e -> {

@@ -1,10 +1,10 @@
 package io.outreach.http;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
-import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import io.outreach.engine.Rejection;
 import java.util.List;
 import java.util.Optional;
@@ -42,7 +42,9 @@ public class ApiDirectives extends AllDirectives {
   private static final Logger log = LoggerFactory.getLogger(ApiDirectives.class);
 
   static final ContentType.NonBinary PROBLEM_JSON =
-      ContentTypes.create(MediaTypes.applicationWithFixedCharset("problem+json", org.apache.pekko.http.javadsl.model.HttpCharsets.UTF_8));
+      ContentTypes.create(
+          MediaTypes.applicationWithFixedCharset(
+              "problem+json", org.apache.pekko.http.javadsl.model.HttpCharsets.UTF_8));
 
   protected final ObjectMapper mapper;
   private final ObjectMapper strictMapper;
@@ -55,7 +57,9 @@ public class ApiDirectives extends AllDirectives {
     this.blockingExecutor =
         system.dispatchers().lookup(org.apache.pekko.actor.typed.DispatcherSelector.blocking());
     this.strictMapper =
-        mapper.copy().enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+        mapper
+            .copy()
+            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
             .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);
     this.auth = auth;
     this.maxBodyBytes = maxBodyBytes;
@@ -109,10 +113,13 @@ public class ApiDirectives extends AllDirectives {
         "Authorization",
         header -> {
           Optional<String> token =
-              header.filter(h -> h.regionMatches(true, 0, "Bearer ", 0, 7)).map(h -> h.substring(7).trim());
+              header
+                  .filter(h -> h.regionMatches(true, 0, "Bearer ", 0, 7))
+                  .map(h -> h.substring(7).trim());
           if (token.isEmpty()) {
             return problem(
-                Problem.Type.UNAUTHORIZED.with("an Authorization: Bearer <token> header is required"),
+                Problem.Type.UNAUTHORIZED.with(
+                    "an Authorization: Bearer <token> header is required"),
                 WWWAuthenticate.create(HttpChallenge.create("Bearer", "outreach")));
           }
           Principal principal;
@@ -145,16 +152,21 @@ public class ApiDirectives extends AllDirectives {
   protected <T> Route jsonBody(Class<T> type, Function<T, Route> inner) {
     return withSizeLimit(
         maxBodyBytes,
-        () -> entity(Jackson.unmarshaller(strictMapper, type), body -> body == null
-            ? problem(Problem.Type.VALIDATION.with("a JSON object body is required"))
-            : inner.apply(body)));
+        () ->
+            entity(
+                Jackson.unmarshaller(strictMapper, type),
+                body ->
+                    body == null
+                        ? problem(Problem.Type.VALIDATION.with("a JSON object body is required"))
+                        : inner.apply(body)));
   }
 
   /** Reads {@code ?limit=} and {@code ?cursor=} of a list endpoint. */
   protected Route paged(Function<ListPage.Request, Route> inner) {
     return parameterOptional(
         "limit",
-        limit -> parameterOptional("cursor", cursor -> inner.apply(ListPage.request(limit, cursor))));
+        limit ->
+            parameterOptional("cursor", cursor -> inner.apply(ListPage.request(limit, cursor))));
   }
 
   /** Runs blocking work (JDBC, files) on Pekko's blocking dispatcher, never on a route thread. */

@@ -40,7 +40,8 @@ public final class ApiServer extends AllDirectives {
   // Built once: a handler (and the problem bodies it completes with) is not remade per request.
   private final ExceptionHandler exceptions;
   private final RejectionHandler rejections;
-  private final java.util.Map<String, Timer> timers = new java.util.concurrent.ConcurrentHashMap<>();
+  private final java.util.Map<String, Timer> timers =
+      new java.util.concurrent.ConcurrentHashMap<>();
 
   public ApiServer(ActorSystem<?> system, MeterRegistry registry) {
     this.mapper = ApiDirectives.jsonMapper(system);
@@ -54,7 +55,9 @@ public final class ApiServer extends AllDirectives {
    * requests, where the directive tree's cost per request matters.
    */
   public interface DirectEndpoint {
-    /** The route template under which this endpoint serves {@code request}; null when it does not. */
+    /**
+     * The route template under which this endpoint serves {@code request}; null when it does not.
+     */
     String template(HttpRequest request);
 
     /** Serves a request {@link #template} matched; a failure becomes a problem like a route's. */
@@ -62,7 +65,8 @@ public final class ApiServer extends AllDirectives {
   }
 
   /** Binds {@code routes} on host:port and unbinds on coordinated shutdown. */
-  public CompletionStage<ServerBinding> bind(ActorSystem<?> system, String host, int port, List<Route> routes) {
+  public CompletionStage<ServerBinding> bind(
+      ActorSystem<?> system, String host, int port, List<Route> routes) {
     return bind(system, host, port, List.of(), routes);
   }
 
@@ -71,9 +75,14 @@ public final class ApiServer extends AllDirectives {
    * shutdown. A request goes to the first direct endpoint that serves its path, else to the routes.
    */
   public CompletionStage<ServerBinding> bind(
-      ActorSystem<?> system, String host, int port, List<DirectEndpoint> direct, List<Route> routes) {
+      ActorSystem<?> system,
+      String host,
+      int port,
+      List<DirectEndpoint> direct,
+      List<Route> routes) {
     var tree =
-        observed(concat(routes.get(0), routes.subList(1, routes.size()).toArray(Route[]::new))).handler(system);
+        observed(concat(routes.get(0), routes.subList(1, routes.size()).toArray(Route[]::new)))
+            .handler(system);
     org.apache.pekko.japi.function.Function<HttpRequest, CompletionStage<HttpResponse>> handler =
         request -> {
           for (DirectEndpoint endpoint : direct) {
@@ -90,7 +99,8 @@ public final class ApiServer extends AllDirectives {
         .thenApply(b -> b.addToCoordinatedShutdown(Duration.ofSeconds(10), system));
   }
 
-  private CompletionStage<HttpResponse> served(DirectEndpoint endpoint, String template, HttpRequest request) {
+  private CompletionStage<HttpResponse> served(
+      DirectEndpoint endpoint, String template, HttpRequest request) {
     RequestTrace trace = new RequestTrace(requestId(request));
     trace.route = template;
     long start = System.nanoTime();
@@ -102,7 +112,13 @@ public final class ApiServer extends AllDirectives {
     }
     return response.handle(
         (r, error) ->
-            finish(request, error == null ? r : ApiDirectives.problemResponse(mapper, ApiDirectives.problemFor(error)), trace, start));
+            finish(
+                request,
+                error == null
+                    ? r
+                    : ApiDirectives.problemResponse(mapper, ApiDirectives.problemFor(error)),
+                trace,
+                start));
   }
 
   /** The caller's {@code X-Request-Id} when it is a plausible id, else a new one. */
@@ -126,8 +142,7 @@ public final class ApiServer extends AllDirectives {
                       response -> finish(request, response, trace, start),
                       () ->
                           handleExceptions(
-                              exceptions,
-                              () -> handleRejections(rejections, () -> inner))));
+                              exceptions, () -> handleRejections(rejections, () -> inner))));
         });
   }
 
@@ -135,16 +150,15 @@ public final class ApiServer extends AllDirectives {
       HttpRequest request, HttpResponse response, RequestTrace trace, long start) {
     long nanos = System.nanoTime() - start;
     int status = response.status().intValue();
-    timer(request.method().name(), trace.route, status).record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+    timer(request.method().name(), trace.route, status)
+        .record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
     MDC.put("requestId", trace.requestId);
     if (trace.tenant != null) {
       MDC.put("tenant", trace.tenant);
     }
     try {
       String line = "{} {} -> {} in {} ms";
-      Object[] args = {
-        request.method().name(), request.getUri().path(), status, nanos / 1_000_000
-      };
+      Object[] args = {request.method().name(), request.getUri().path(), status, nanos / 1_000_000};
       if (status >= 500) {
         log.error(line + " ({})", append(args, trace.route));
       } else if (status >= 400) {
@@ -163,12 +177,13 @@ public final class ApiServer extends AllDirectives {
   private Timer timer(String method, String route, int status) {
     return timers.computeIfAbsent(
         method + ' ' + route + ' ' + status,
-        k -> Timer.builder("http.server.requests")
-            .description("HTTP requests by route template and status")
-            .tag("method", method)
-            .tag("route", route)
-            .tag("status", Integer.toString(status))
-            .register(registry));
+        k ->
+            Timer.builder("http.server.requests")
+                .description("HTTP requests by route template and status")
+                .tag("method", method)
+                .tag("route", route)
+                .tag("status", Integer.toString(status))
+                .register(registry));
   }
 
   private static Object[] append(Object[] args, Object more) {
@@ -194,7 +209,9 @@ public final class ApiServer extends AllDirectives {
     return RejectionHandler.newBuilder()
         .handle(
             MalformedRequestContentRejection.class,
-            r -> complete(ApiDirectives.problemResponse(mapper, ApiDirectives.problemFor(r.getCause()))))
+            r ->
+                complete(
+                    ApiDirectives.problemResponse(mapper, ApiDirectives.problemFor(r.getCause()))))
         .handleNotFound(
             complete(
                 ApiDirectives.problemResponse(

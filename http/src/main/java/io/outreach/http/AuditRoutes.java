@@ -22,7 +22,8 @@ public final class AuditRoutes extends ApiDirectives {
   }
 
   /** One audit entry as the API shows it. */
-  public record AuditView(long id, Instant at, String actor, String action, String subject, JsonNode detail) {}
+  public record AuditView(
+      long id, Instant at, String actor, String action, String subject, JsonNode detail) {}
 
   public Route route() {
     return path(
@@ -45,14 +46,20 @@ public final class AuditRoutes extends ApiDirectives {
                                                         blocking(
                                                             () ->
                                                                 audit.page(
-                                                                    p.tenantId(), subject, page.after(), page.limit())),
+                                                                    p.tenantId(),
+                                                                    subject,
+                                                                    page.after(),
+                                                                    page.limit())),
                                                         result -> json(view(result)))))))));
   }
 
   private ListPage<AuditView> view(AuditRepository.Page page) {
     return new ListPage<>(
         page.items().stream()
-            .map(e -> new AuditView(e.id(), e.at(), e.actor(), e.action(), e.subject(), tree(e.detail())))
+            .map(
+                e ->
+                    new AuditView(
+                        e.id(), e.at(), e.actor(), e.action(), e.subject(), tree(e.detail())))
             .toList(),
         page.nextBefore().map(ListPage::encode).orElse(null));
   }

@@ -8,6 +8,10 @@ import io.outreach.engine.campaign.CampaignPreview;
 import io.outreach.engine.campaign.CampaignView;
 import io.outreach.engine.compliance.BlockReason;
 import io.outreach.engine.compliance.Channel;
+import io.outreach.engine.tenant.Tenant;
+import io.outreach.engine.tenant.TenantEntity;
+import io.outreach.persistence.CampaignReadModel;
+import io.outreach.persistence.ResumableWorkRepository;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
@@ -28,10 +32,6 @@ import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.model.headers.Location;
 import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.pattern.StatusReply;
-import io.outreach.engine.tenant.Tenant;
-import io.outreach.engine.tenant.TenantEntity;
-import io.outreach.persistence.CampaignReadModel;
-import io.outreach.persistence.ResumableWorkRepository;
 
 /**
  * Campaigns: {@code POST /v1/campaigns} creates a draft; {@code GET /v1/campaigns} lists them;
@@ -73,26 +73,51 @@ public final class CampaignRoutes extends ApiDirectives {
 
   /** A campaign in {@code GET /v1/campaigns}. */
   public record CampaignItem(
-      String id, String name, String channel, String state, long recipients, Instant createdAt, Instant startAt) {}
+      String id,
+      String name,
+      String channel,
+      String state,
+      long recipients,
+      Instant createdAt,
+      Instant startAt) {}
 
   /** {@code GET /v1/campaigns/{id}/preview}: what a launch now would do. */
   public record PreviewBody(
-      long recipients, long eligible, Map<String, Long> blocked, long deferred, List<CampaignPreview.Slot> deferredUntil,
-      long estimatedCostCents, List<CampaignPreview.Slot> schedule) {
+      long recipients,
+      long eligible,
+      Map<String, Long> blocked,
+      long deferred,
+      List<CampaignPreview.Slot> deferredUntil,
+      long estimatedCostCents,
+      List<CampaignPreview.Slot> schedule) {
     static PreviewBody of(CampaignPreview.Result r) {
       Map<String, Long> blocked = new LinkedHashMap<>();
       for (BlockReason reason : BlockReason.values()) {
         blocked.put(CampaignBody.camel(reason), r.blocked().getOrDefault(reason, 0L));
       }
       return new PreviewBody(
-          r.recipients(), r.eligible(), blocked, r.deferred(), r.deferredUntil(), r.estimatedCostCents(), r.schedule());
+          r.recipients(),
+          r.eligible(),
+          blocked,
+          r.deferred(),
+          r.deferredUntil(),
+          r.estimatedCostCents(),
+          r.schedule());
     }
   }
 
   /** A recipient's message in {@code GET /v1/campaigns/{id}/messages}. */
   public record MessageItem(
-      long recipient, int step, String phone, String status, String reason, String from, String providerMessageId,
-      Integer segments, Instant dueAt, Instant updatedAt) {}
+      long recipient,
+      int step,
+      String phone,
+      String status,
+      String reason,
+      String from,
+      String providerMessageId,
+      Integer segments,
+      Instant dueAt,
+      Instant updatedAt) {}
 
   /** Body of {@code POST /v1/campaigns}, as API.md writes it. */
   public record CreateCampaign(
@@ -114,8 +139,17 @@ public final class CampaignRoutes extends ApiDirectives {
 
   /** A campaign as the API shows it. */
   public record CampaignBody(
-      String id, String name, String state, Map<String, Object> counts, Instant nextDueAt, long spentCents,
-      int blocks, int blocksFinished, int blocksWaiting, Instant createdAt, Instant startAt) {
+      String id,
+      String name,
+      String state,
+      Map<String, Object> counts,
+      Instant nextDueAt,
+      long spentCents,
+      int blocks,
+      int blocksFinished,
+      int blocksWaiting,
+      Instant createdAt,
+      Instant startAt) {
     static CampaignBody of(CampaignView v, CampaignReadModel.Stats stats) {
       Map<String, Long> blocked = new LinkedHashMap<>();
       for (BlockReason r : BlockReason.values()) {
@@ -133,10 +167,21 @@ public final class CampaignRoutes extends ApiDirectives {
       counts.put("blocked", blocked);
       counts.put("deferred", v.counts().deferred());
       counts.put("deferredBy", v.counts().deferredBy());
-      counts.put("followUps", Map.of("sent", v.counts().followUpsSent(), "stopped", v.counts().followUpsStopped()));
+      counts.put(
+          "followUps",
+          Map.of("sent", v.counts().followUpsSent(), "stopped", v.counts().followUpsStopped()));
       return new CampaignBody(
-          v.id(), v.name(), v.state(), counts, v.nextDueAt(), 0, v.blocks(), v.blocksFinished(), v.blocksWaiting(),
-          v.createdAt(), v.startAt());
+          v.id(),
+          v.name(),
+          v.state(),
+          counts,
+          v.nextDueAt(),
+          0,
+          v.blocks(),
+          v.blocksFinished(),
+          v.blocksWaiting(),
+          v.createdAt(),
+          v.startAt());
     }
 
     static String camel(BlockReason r) {
@@ -155,8 +200,16 @@ public final class CampaignRoutes extends ApiDirectives {
             segment("v1").slash("campaigns"),
             () ->
                 concat(
-                    post(() -> endpoint("POST /v1/campaigns", () -> authenticated(Role.OPERATOR, this::create))),
-                    get(() -> endpoint("GET /v1/campaigns", () -> authenticated(Role.VIEWER, this::list))))),
+                    post(
+                        () ->
+                            endpoint(
+                                "POST /v1/campaigns",
+                                () -> authenticated(Role.OPERATOR, this::create))),
+                    get(
+                        () ->
+                            endpoint(
+                                "GET /v1/campaigns",
+                                () -> authenticated(Role.VIEWER, this::list))))),
         path(
             segment("v1").slash("campaigns").slash(segment()),
             id ->
@@ -164,10 +217,17 @@ public final class CampaignRoutes extends ApiDirectives {
                     () ->
                         endpoint(
                             "GET /v1/campaigns/{id}",
-                            () -> authenticated(Role.VIEWER, p -> ask(p, id, CampaignEntity.Get::new, StatusCodes.OK))))),
+                            () ->
+                                authenticated(
+                                    Role.VIEWER,
+                                    p -> ask(p, id, CampaignEntity.Get::new, StatusCodes.OK))))),
         path(
             segment("v1").slash("calendar"),
-            () -> get(() -> endpoint("GET /v1/calendar", () -> authenticated(Role.VIEWER, this::calendar)))),
+            () ->
+                get(
+                    () ->
+                        endpoint(
+                            "GET /v1/calendar", () -> authenticated(Role.VIEWER, this::calendar)))),
         path(
             segment("v1").slash("campaigns").slash(segment()).slash("preview"),
             id ->
@@ -192,15 +252,26 @@ public final class CampaignRoutes extends ApiDirectives {
                         endpoint(
                             "POST /v1/campaigns/{id}/launch",
                             () -> authenticated(Role.OPERATOR, p -> launch(p, id))))),
-        action("pause", "POST /v1/campaigns/{id}/pause", (p, r) -> new CampaignEntity.Pause(p.subject(), r)),
-        action("resume", "POST /v1/campaigns/{id}/resume", (p, r) -> new CampaignEntity.Resume(p.subject(), r)),
-        action("cancel", "POST /v1/campaigns/{id}/cancel", (p, r) -> new CampaignEntity.Cancel(p.subject(), r)));
+        action(
+            "pause",
+            "POST /v1/campaigns/{id}/pause",
+            (p, r) -> new CampaignEntity.Pause(p.subject(), r)),
+        action(
+            "resume",
+            "POST /v1/campaigns/{id}/resume",
+            (p, r) -> new CampaignEntity.Resume(p.subject(), r)),
+        action(
+            "cancel",
+            "POST /v1/campaigns/{id}/cancel",
+            (p, r) -> new CampaignEntity.Cancel(p.subject(), r)));
   }
 
   private Route action(
       String name,
       String template,
-      java.util.function.BiFunction<Principal, ActorRef<StatusReply<CampaignView>>, CampaignEntity.Command> command) {
+      java.util.function.BiFunction<
+              Principal, ActorRef<StatusReply<CampaignView>>, CampaignEntity.Command>
+          command) {
     return path(
         segment("v1").slash("campaigns").slash(segment()).slash(name),
         id ->
@@ -208,7 +279,10 @@ public final class CampaignRoutes extends ApiDirectives {
                 () ->
                     endpoint(
                         template,
-                        () -> authenticated(Role.OPERATOR, p -> ask(p, id, r -> command.apply(p, r), StatusCodes.ACCEPTED)))));
+                        () ->
+                            authenticated(
+                                Role.OPERATOR,
+                                p -> ask(p, id, r -> command.apply(p, r), StatusCodes.ACCEPTED)))));
   }
 
   /**
@@ -220,8 +294,11 @@ public final class CampaignRoutes extends ApiDirectives {
       return problem(Problem.Type.NOT_FOUND.with("campaign " + id + " does not exist"));
     }
     CompletionStage<Tenant> tenant =
-        sharding.entityRefFor(TenantEntity.ENTITY_TYPE_KEY, p.tenantId()).askWithStatus(TenantEntity.Get::new, askTimeout);
-    CompletionStage<CampaignView> campaign = ref(p.tenantId(), id).askWithStatus(CampaignEntity.Get::new, askTimeout);
+        sharding
+            .entityRefFor(TenantEntity.ENTITY_TYPE_KEY, p.tenantId())
+            .askWithStatus(TenantEntity.Get::new, askTimeout);
+    CompletionStage<CampaignView> campaign =
+        ref(p.tenantId(), id).askWithStatus(CampaignEntity.Get::new, askTimeout);
     return answer(
         tenant.thenCombine(campaign, (t, c) -> t),
         t -> {
@@ -233,10 +310,13 @@ public final class CampaignRoutes extends ApiDirectives {
           return answer(
               blocking(
                   () -> {
-                    work.register(CampaignEntity.ENTITY_TYPE_KEY.name(), CampaignEntity.entityId(p.tenantId(), id));
+                    work.register(
+                        CampaignEntity.ENTITY_TYPE_KEY.name(),
+                        CampaignEntity.entityId(p.tenantId(), id));
                     return id;
                   }),
-              ignored -> ask(p, id, r -> new CampaignEntity.Launch(p.subject(), r), StatusCodes.ACCEPTED));
+              ignored ->
+                  ask(p, id, r -> new CampaignEntity.Launch(p.subject(), r), StatusCodes.ACCEPTED));
         });
   }
 
@@ -247,11 +327,21 @@ public final class CampaignRoutes extends ApiDirectives {
                 blocking(() -> readModel.campaigns(p.tenantId(), page.after(), page.limit())),
                 rows -> {
                   boolean more = rows.size() > page.limit();
-                  List<CampaignReadModel.CampaignRow> shown = more ? rows.subList(0, page.limit()) : rows;
+                  List<CampaignReadModel.CampaignRow> shown =
+                      more ? rows.subList(0, page.limit()) : rows;
                   return json(
                       new ListPage<>(
                           shown.stream()
-                              .map(r -> new CampaignItem(r.id(), r.name(), r.channel(), r.state(), r.recipients(), r.createdAt(), r.startAt()))
+                              .map(
+                                  r ->
+                                      new CampaignItem(
+                                          r.id(),
+                                          r.name(),
+                                          r.channel(),
+                                          r.state(),
+                                          r.recipients(),
+                                          r.createdAt(),
+                                          r.startAt()))
                               .toList(),
                           more ? ListPage.encode(shown.get(shown.size() - 1).seq()) : null));
                 }));
@@ -273,10 +363,15 @@ public final class CampaignRoutes extends ApiDirectives {
                     start = from.map(Instant::parse).orElseGet(Instant::now);
                     end = to.map(Instant::parse).orElse(start.plus(Duration.ofDays(7)));
                   } catch (DateTimeParseException e) {
-                    return problem(Problem.Type.VALIDATION.with("from and to must be ISO-8601 instants, e.g. 2026-12-01T00:00:00Z"));
+                    return problem(
+                        Problem.Type.VALIDATION.with(
+                            "from and to must be ISO-8601 instants, e.g. 2026-12-01T00:00:00Z"));
                   }
-                  if (!end.isAfter(start) || Duration.between(start, end).compareTo(MAX_CALENDAR_WINDOW) > 0) {
-                    return problem(Problem.Type.VALIDATION.with("to must be after from, at most 92 days later"));
+                  if (!end.isAfter(start)
+                      || Duration.between(start, end).compareTo(MAX_CALENDAR_WINDOW) > 0) {
+                    return problem(
+                        Problem.Type.VALIDATION.with(
+                            "to must be after from, at most 92 days later"));
                   }
                   return answer(
                       blocking(() -> readModel.calendar(p.tenantId(), start, end)),
@@ -291,17 +386,25 @@ public final class CampaignRoutes extends ApiDirectives {
     CompletionStage<CampaignDefinition> definition =
         ref(p.tenantId(), id).askWithStatus(CampaignEntity.GetDefinition::new, askTimeout);
     CompletionStage<Tenant> tenant =
-        sharding.entityRefFor(TenantEntity.ENTITY_TYPE_KEY, p.tenantId()).askWithStatus(TenantEntity.Get::new, askTimeout);
+        sharding
+            .entityRefFor(TenantEntity.ENTITY_TYPE_KEY, p.tenantId())
+            .askWithStatus(TenantEntity.Get::new, askTimeout);
     return answer(
-        definition.thenCombine(tenant, (d, t) -> java.util.Map.entry(d, t))
+        definition
+            .thenCombine(tenant, (d, t) -> java.util.Map.entry(d, t))
             .thenCompose(
                 dt -> {
                   String provider = CampaignWiring.provider(dt.getKey(), dt.getValue());
                   return blocking(
-                      () -> PreviewBody.of(
-                          wiring.preview(
-                              p.tenantId(), id, dt.getKey(), dt.getValue(),
-                              centsPerSegment.getOrDefault(provider, java.math.BigDecimal.ONE))));
+                      () ->
+                          PreviewBody.of(
+                              wiring.preview(
+                                  p.tenantId(),
+                                  id,
+                                  dt.getKey(),
+                                  dt.getValue(),
+                                  centsPerSegment.getOrDefault(
+                                      provider, java.math.BigDecimal.ONE))));
                 }),
         this::json);
   }
@@ -319,19 +422,39 @@ public final class CampaignRoutes extends ApiDirectives {
                         ref(p.tenantId(), id)
                             .askWithStatus(CampaignEntity.Get::new, askTimeout)
                             .thenCompose(
-                                exists -> blocking(() -> readModel.messages(p.tenantId(), id, status, page.after(), page.limit()))),
+                                exists ->
+                                    blocking(
+                                        () ->
+                                            readModel.messages(
+                                                p.tenantId(),
+                                                id,
+                                                status,
+                                                page.after(),
+                                                page.limit()))),
                         rows -> {
                           boolean more = rows.size() > page.limit();
-                          List<CampaignReadModel.MessageRow> shown = more ? rows.subList(0, page.limit()) : rows;
+                          List<CampaignReadModel.MessageRow> shown =
+                              more ? rows.subList(0, page.limit()) : rows;
                           return json(
                               new ListPage<>(
                                   shown.stream()
                                       .map(
-                                          r -> new MessageItem(
-                                              r.recipient(), r.step(), r.phone(), r.status(), r.reason(), r.sender(),
-                                              r.providerMessageId(), r.segments(), r.dueAt(), r.updatedAt()))
+                                          r ->
+                                              new MessageItem(
+                                                  r.recipient(),
+                                                  r.step(),
+                                                  r.phone(),
+                                                  r.status(),
+                                                  r.reason(),
+                                                  r.sender(),
+                                                  r.providerMessageId(),
+                                                  r.segments(),
+                                                  r.dueAt(),
+                                                  r.updatedAt()))
                                       .toList(),
-                                  more ? ListPage.encode(shown.get(shown.size() - 1).position()) : null));
+                                  more
+                                      ? ListPage.encode(shown.get(shown.size() - 1).position())
+                                      : null));
                         })));
   }
 
@@ -347,13 +470,18 @@ public final class CampaignRoutes extends ApiDirectives {
           }
           String id = "cmp_" + randomId();
           CompletionStage<CampaignView> created =
-              ref(p.tenantId(), id).askWithStatus(r -> new CampaignEntity.Create(definition, p.subject(), r), askTimeout);
+              ref(p.tenantId(), id)
+                  .askWithStatus(
+                      r -> new CampaignEntity.Create(definition, p.subject(), r), askTimeout);
           return answer(
               created,
               v ->
                   respondWithHeader(
                       Location.create("/v1/campaigns/" + id),
-                      () -> json(StatusCodes.CREATED, CampaignBody.of(v, CampaignReadModel.Stats.NONE))));
+                      () ->
+                          json(
+                              StatusCodes.CREATED,
+                              CampaignBody.of(v, CampaignReadModel.Stats.NONE))));
         });
   }
 
@@ -367,7 +495,9 @@ public final class CampaignRoutes extends ApiDirectives {
     CampaignDefinition.SendWindow window = null;
     if (b.window() != null) {
       try {
-        window = new CampaignDefinition.SendWindow(LocalTime.parse(b.window().start()), LocalTime.parse(b.window().end()));
+        window =
+            new CampaignDefinition.SendWindow(
+                LocalTime.parse(b.window().start()), LocalTime.parse(b.window().end()));
       } catch (DateTimeParseException | NullPointerException e) {
         throw new IllegalArgumentException("window.start and window.end must be HH:mm");
       }
@@ -376,10 +506,21 @@ public final class CampaignRoutes extends ApiDirectives {
         b.steps() == null
             ? List.of()
             : b.steps().stream()
-                .map(s -> new CampaignDefinition.FollowUpStep(s.afterHours() == null ? 0 : s.afterHours(), s.message()))
+                .map(
+                    s ->
+                        new CampaignDefinition.FollowUpStep(
+                            s.afterHours() == null ? 0 : s.afterHours(), s.message()))
                 .toList();
     return new CampaignDefinition(
-        b.name(), channel, b.provider(), b.audience(), b.message(), steps, window, b.budgetCents(), b.startAt());
+        b.name(),
+        channel,
+        b.provider(),
+        b.audience(),
+        b.message(),
+        steps,
+        window,
+        b.budgetCents(),
+        b.startAt());
   }
 
   private Route ask(
@@ -393,12 +534,15 @@ public final class CampaignRoutes extends ApiDirectives {
     CompletionStage<CampaignBody> body =
         ref(p.tenantId(), id)
             .askWithStatus(command::apply, askTimeout)
-            .thenCompose(v -> blocking(() -> CampaignBody.of(v, readModel.stats(p.tenantId(), id))));
+            .thenCompose(
+                v -> blocking(() -> CampaignBody.of(v, readModel.stats(p.tenantId(), id))));
     return answer(body, b -> json(status, b));
   }
 
-  private org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef<CampaignEntity.Command> ref(String tenantId, String id) {
-    return sharding.entityRefFor(CampaignEntity.ENTITY_TYPE_KEY, CampaignEntity.entityId(tenantId, id));
+  private org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef<CampaignEntity.Command> ref(
+      String tenantId, String id) {
+    return sharding.entityRefFor(
+        CampaignEntity.ENTITY_TYPE_KEY, CampaignEntity.entityId(tenantId, id));
   }
 
   private static String randomId() {

@@ -7,8 +7,8 @@ import io.outreach.engine.campaign.BlockPorts;
 import io.outreach.engine.campaign.BlockSpec;
 import io.outreach.engine.campaign.CampaignDefinition;
 import io.outreach.engine.campaign.CampaignEntity;
-import io.outreach.engine.campaign.CampaignPreview;
 import io.outreach.engine.campaign.CampaignPorts;
+import io.outreach.engine.campaign.CampaignPreview;
 import io.outreach.engine.campaign.Recipient;
 import io.outreach.engine.campaign.Send;
 import io.outreach.engine.compliance.ContactLedger;
@@ -107,13 +107,27 @@ public final class CampaignWiring implements CampaignPorts, BlockPorts {
       int maxBlocksInFlight,
       int tagSlices) {
     CampaignWiring w =
-        new CampaignWiring(system, recipients, providers, publicUrl, work, sandbox, ledger, rules, clock, out, readModel);
+        new CampaignWiring(
+            system,
+            recipients,
+            providers,
+            publicUrl,
+            work,
+            sandbox,
+            ledger,
+            rules,
+            clock,
+            out,
+            readModel);
     w.sharding.init(
         Entity.of(
             CampaignEntity.ENTITY_TYPE_KEY,
-            ctx -> CampaignEntity.create(ctx.getEntityId(), w, clock, maxBlocksInFlight, tagSlices)));
+            ctx ->
+                CampaignEntity.create(ctx.getEntityId(), w, clock, maxBlocksInFlight, tagSlices)));
     w.sharding.init(
-        Entity.of(BlockEntity.ENTITY_TYPE_KEY, ctx -> BlockEntity.create(ctx.getEntityId(), w, clock, tagSlices)));
+        Entity.of(
+            BlockEntity.ENTITY_TYPE_KEY,
+            ctx -> BlockEntity.create(ctx.getEntityId(), w, clock, tagSlices)));
     return w;
   }
 
@@ -130,7 +144,9 @@ public final class CampaignWiring implements CampaignPorts, BlockPorts {
     return t.frequencyCaps().stream().map(io.outreach.engine.tenant.ContactCap::toCap).toList();
   }
 
-  /** The provider a campaign uses: its own choice, else the tenant's first sender's, else Twilio. */
+  /**
+   * The provider a campaign uses: its own choice, else the tenant's first sender's, else Twilio.
+   */
   static String provider(CampaignDefinition d, Tenant tenant) {
     if (d.provider() != null) {
       return d.provider();
@@ -139,7 +155,9 @@ public final class CampaignWiring implements CampaignPorts, BlockPorts {
   }
 
   private CompletionStage<Tenant> tenant(String tenantId) {
-    return sharding.entityRefFor(TenantEntity.ENTITY_TYPE_KEY, tenantId).askWithStatus(TenantEntity.Get::new, ASK);
+    return sharding
+        .entityRefFor(TenantEntity.ENTITY_TYPE_KEY, tenantId)
+        .askWithStatus(TenantEntity.Get::new, ASK);
   }
 
   // ---- preview ----
@@ -149,18 +167,26 @@ public final class CampaignWiring implements CampaignPorts, BlockPorts {
    * launched, else its audience as it stands, a page of 500 at a time. Blocking.
    */
   CampaignPreview.Result preview(
-      String tenantId, String campaignId, CampaignDefinition d, Tenant tenant, java.math.BigDecimal centsPerSegment) {
+      String tenantId,
+      String campaignId,
+      CampaignDefinition d,
+      Tenant tenant,
+      java.math.BigDecimal centsPerSegment) {
     String provider = provider(d, tenant);
     double mps = 0;
     for (String sender : senders(tenant, provider)) {
       mps +=
-          tenant.senders(provider).stream().filter(s -> s.from().equals(sender)).findFirst()
-              .map(Sender::messagesPerSecond).orElse(Sender.SANDBOX.messagesPerSecond());
+          tenant.senders(provider).stream()
+              .filter(s -> s.from().equals(sender))
+              .findFirst()
+              .map(Sender::messagesPerSecond)
+              .orElse(Sender.SANDBOX.messagesPerSecond());
     }
     Instant now = clock.instant();
     ContactRules tenantRules = caps(tenant).isEmpty() ? rules : rules.withTenantCaps(caps(tenant));
     CampaignPreview preview =
-        new CampaignPreview(tenantId, campaignId, d, CampaignPreview.startOf(d, now), mps, centsPerSegment);
+        new CampaignPreview(
+            tenantId, campaignId, d, CampaignPreview.startOf(d, now), mps, centsPerSegment);
     if (recipients.snapshotted(tenantId, campaignId)) {
       for (int b = 0; ; b++) {
         List<Recipient> page = recipients.block(tenantId, campaignId, b);
@@ -173,11 +199,14 @@ public final class CampaignWiring implements CampaignPorts, BlockPorts {
       long after = 0;
       long no = 0;
       while (true) {
-        RecipientStore.Page page = recipients.audiencePage(tenantId, d.audience(), after, no, CampaignEntity.BLOCK_SIZE);
+        RecipientStore.Page page =
+            recipients.audiencePage(tenantId, d.audience(), after, no, CampaignEntity.BLOCK_SIZE);
         if (page.recipients().isEmpty()) {
           break;
         }
-        preview.add(page.recipients(), ledger.planFacts(tenantId, phones(page.recipients()), tenantRules, now));
+        preview.add(
+            page.recipients(),
+            ledger.planFacts(tenantId, phones(page.recipients()), tenantRules, now));
         after = page.last();
         no += page.recipients().size();
       }
@@ -194,13 +223,18 @@ public final class CampaignWiring implements CampaignPorts, BlockPorts {
   @Override
   public CompletionStage<Long> snapshotAudience(
       String tenantId, String campaignId, CampaignDefinition.Audience audience) {
-    return CompletableFuture.supplyAsync(() -> recipients.snapshot(tenantId, campaignId, audience), blocking);
+    return CompletableFuture.supplyAsync(
+        () -> recipients.snapshot(tenantId, campaignId, audience), blocking);
   }
 
   @Override
   public void settled(String tenantId, String campaignId) {
     CompletableFuture.runAsync(
-        () -> work.done(CampaignEntity.ENTITY_TYPE_KEY.name(), CampaignEntity.entityId(tenantId, campaignId)), blocking);
+        () ->
+            work.done(
+                CampaignEntity.ENTITY_TYPE_KEY.name(),
+                CampaignEntity.entityId(tenantId, campaignId)),
+        blocking);
   }
 
   @Override
@@ -212,25 +246,44 @@ public final class CampaignWiring implements CampaignPorts, BlockPorts {
               List<String> senders = senders(t, provider);
               if (senders.isEmpty()) {
                 // Launch refuses a campaign without senders; one that lost them since waits.
-                log.warn("campaign {}:{} has no {} sender; block {} waits", tenantId, campaignId, provider, block);
+                log.warn(
+                    "campaign {}:{} has no {} sender; block {} waits",
+                    tenantId,
+                    campaignId,
+                    provider,
+                    block);
                 return;
               }
               BlockSpec spec =
                   new BlockSpec(
-                      tenantId, campaignId, block, d.channel(), provider, senders, d.message(), d.steps(), d.window(),
+                      tenantId,
+                      campaignId,
+                      block,
+                      d.channel(),
+                      provider,
+                      senders,
+                      d.message(),
+                      d.steps(),
+                      d.window(),
                       caps(t));
-              sharding.entityRefFor(BlockEntity.ENTITY_TYPE_KEY, spec.entityId()).tell(new BlockEntity.Start(spec));
+              sharding
+                  .entityRefFor(BlockEntity.ENTITY_TYPE_KEY, spec.entityId())
+                  .tell(new BlockEntity.Start(spec));
             })
         .exceptionally(
             e -> {
-              log.warn("block {} of {}:{} not started: {}", block, tenantId, campaignId, e.toString());
+              log.warn(
+                  "block {} of {}:{} not started: {}", block, tenantId, campaignId, e.toString());
               return null;
             });
   }
 
   @Override
-  public void tellBlock(String tenantId, String campaignId, int block, BlockEntity.Command command) {
-    sharding.entityRefFor(BlockEntity.ENTITY_TYPE_KEY, tenantId + ":" + campaignId + ":" + block).tell(command);
+  public void tellBlock(
+      String tenantId, String campaignId, int block, BlockEntity.Command command) {
+    sharding
+        .entityRefFor(BlockEntity.ENTITY_TYPE_KEY, tenantId + ":" + campaignId + ":" + block)
+        .tell(command);
   }
 
   // ---- block ----
@@ -249,12 +302,14 @@ public final class CampaignWiring implements CampaignPorts, BlockPorts {
   @Override
   public CompletionStage<GateFacts> gateFacts(BlockSpec spec, List<String> phones) {
     return CompletableFuture.supplyAsync(
-        () -> ledger.planFacts(spec.tenantId(), phones, spec.rules(rules), clock.instant()), blocking);
+        () -> ledger.planFacts(spec.tenantId(), phones, spec.rules(rules), clock.instant()),
+        blocking);
   }
 
   @Override
   public CompletionStage<Permits> permits(BlockSpec spec, String sender, int wanted) {
-    return out.permits(spec.tenantId(), spec.provider(), sender, spec.campaignId(), null, spec.channel(), wanted);
+    return out.permits(
+        spec.tenantId(), spec.provider(), sender, spec.campaignId(), null, spec.channel(), wanted);
   }
 
   /**
@@ -263,15 +318,20 @@ public final class CampaignWiring implements CampaignPorts, BlockPorts {
    */
   @Override
   public CompletionStage<Set<String>> contactedBefore(BlockSpec spec, List<String> phones) {
-    return CompletableFuture.supplyAsync(() -> readModel.contacted(spec.tenantId(), phones), blocking);
+    return CompletableFuture.supplyAsync(
+        () -> readModel.contacted(spec.tenantId(), phones), blocking);
   }
 
   /** A permitted batch through the one way out. */
   @Override
-  public CompletionStage<List<Attempt>> attempt(BlockSpec spec, List<Attempt.Request> batch, Permits permits) {
+  public CompletionStage<List<Attempt>> attempt(
+      BlockSpec spec, List<Attempt.Request> batch, Permits permits) {
     List<OneWayOut.Outbound> outbound =
         batch.stream()
-            .map(r -> new OneWayOut.Outbound(r.contact(), r.send().from(), r.send().body(), r.send().idempotencyKey()))
+            .map(
+                r ->
+                    new OneWayOut.Outbound(
+                        r.contact(), r.send().from(), r.send().body(), r.send().idempotencyKey()))
             .toList();
     return out.attempt(spec.tenantId(), spec.provider(), outbound, permits, spec.rules(rules))
         .thenApply(
@@ -293,7 +353,9 @@ public final class CampaignWiring implements CampaignPorts, BlockPorts {
 
   private void tellCampaign(BlockSpec spec, CampaignEntity.Command command) {
     sharding
-        .entityRefFor(CampaignEntity.ENTITY_TYPE_KEY, CampaignEntity.entityId(spec.tenantId(), spec.campaignId()))
+        .entityRefFor(
+            CampaignEntity.ENTITY_TYPE_KEY,
+            CampaignEntity.entityId(spec.tenantId(), spec.campaignId()))
         .tell(command);
   }
 
@@ -319,16 +381,19 @@ public final class CampaignWiring implements CampaignPorts, BlockPorts {
 
   @Override
   public void completed(BlockSpec spec, BlockOutcome outcome) {
-    CompletableFuture.runAsync(() -> work.done(BlockEntity.ENTITY_TYPE_KEY.name(), spec.entityId()), blocking);
+    CompletableFuture.runAsync(
+        () -> work.done(BlockEntity.ENTITY_TYPE_KEY.name(), spec.entityId()), blocking);
     tellCampaign(spec, new CampaignEntity.BlockDone(outcome));
   }
 
   @Override
   public void wakeAt(BlockSpec spec, Optional<Instant> at) {
-    CompletableFuture.runAsync(() -> work.wakeAt(BlockEntity.ENTITY_TYPE_KEY.name(), spec.entityId(), at), blocking)
+    CompletableFuture.runAsync(
+            () -> work.wakeAt(BlockEntity.ENTITY_TYPE_KEY.name(), spec.entityId(), at), blocking)
         .exceptionally(
             e -> {
-              log.warn("could not store the wake-up of block {}: {}", spec.entityId(), e.toString());
+              log.warn(
+                  "could not store the wake-up of block {}: {}", spec.entityId(), e.toString());
               return null;
             });
   }

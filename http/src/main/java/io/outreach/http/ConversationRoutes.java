@@ -11,9 +11,9 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.http.javadsl.server.Route;
 
 /**
- * Conversations: {@code GET /v1/conversations} lists the people the tenant talks to (newest
- * first), {@code GET /v1/conversations/{phone}} one person's consent and thread: their inbound
- * messages, the engine's replies and the campaigns' messages, in time order.
+ * Conversations: {@code GET /v1/conversations} lists the people the tenant talks to (newest first),
+ * {@code GET /v1/conversations/{phone}} one person's consent and thread: their inbound messages,
+ * the engine's replies and the campaigns' messages, in time order.
  */
 public final class ConversationRoutes extends ApiDirectives {
   static final int THREAD_LIMIT = 200;
@@ -21,7 +21,8 @@ public final class ConversationRoutes extends ApiDirectives {
   private final ConversationReadModel readModel;
   private final String region;
 
-  public ConversationRoutes(ActorSystem<?> system, JwtAuth auth, ConversationReadModel readModel, String region) {
+  public ConversationRoutes(
+      ActorSystem<?> system, JwtAuth auth, ConversationReadModel readModel, String region) {
     super(system, auth, 0);
     this.readModel = readModel;
     this.region = region;
@@ -29,27 +30,49 @@ public final class ConversationRoutes extends ApiDirectives {
 
   /** A conversation in the list. */
   public record ConversationItem(
-      String phone, boolean optedOut, Instant optedOutAt, long inboundCount, Instant lastInboundAt, String lastBody,
-      String lastClassification, Instant updatedAt) {
+      String phone,
+      boolean optedOut,
+      Instant optedOutAt,
+      long inboundCount,
+      Instant lastInboundAt,
+      String lastBody,
+      String lastClassification,
+      Instant updatedAt) {
     static ConversationItem of(ConversationReadModel.ConversationRow r) {
       return new ConversationItem(
-          r.phone(), r.optedOut(), r.optedOutAt(), r.inboundCount(), r.lastInboundAt(), r.lastBody(),
-          r.lastClassification(), r.updatedAt());
+          r.phone(),
+          r.optedOut(),
+          r.optedOutAt(),
+          r.inboundCount(),
+          r.lastInboundAt(),
+          r.lastBody(),
+          r.lastClassification(),
+          r.updatedAt());
     }
   }
 
   /** One person's conversation with its thread. */
-  public record ConversationBody(ConversationItem conversation, List<ConversationReadModel.ThreadMessage> messages) {}
+  public record ConversationBody(
+      ConversationItem conversation, List<ConversationReadModel.ThreadMessage> messages) {}
 
   public Route route() {
     return concat(
         path(
             segment("v1").slash("conversations"),
-            () -> get(() -> endpoint("GET /v1/conversations", () -> authenticated(Role.VIEWER, this::list)))),
+            () ->
+                get(
+                    () ->
+                        endpoint(
+                            "GET /v1/conversations",
+                            () -> authenticated(Role.VIEWER, this::list)))),
         path(
             segment("v1").slash("conversations").slash(segment()),
             phone ->
-                get(() -> endpoint("GET /v1/conversations/{phone}", () -> authenticated(Role.VIEWER, p -> one(p, phone))))));
+                get(
+                    () ->
+                        endpoint(
+                            "GET /v1/conversations/{phone}",
+                            () -> authenticated(Role.VIEWER, p -> one(p, phone))))));
   }
 
   private Route list(Principal p) {
@@ -59,7 +82,8 @@ public final class ConversationRoutes extends ApiDirectives {
                 blocking(() -> readModel.list(p.tenantId(), page.after(), page.limit())),
                 rows -> {
                   boolean more = rows.size() > page.limit();
-                  List<ConversationReadModel.ConversationRow> shown = more ? rows.subList(0, page.limit()) : rows;
+                  List<ConversationReadModel.ConversationRow> shown =
+                      more ? rows.subList(0, page.limit()) : rows;
                   return json(
                       new ListPage<>(
                           shown.stream().map(ConversationItem::of).toList(),
@@ -75,8 +99,13 @@ public final class ConversationRoutes extends ApiDirectives {
     return answer(
         blocking(
             () ->
-                readModel.get(p.tenantId(), phone.get())
-                    .map(c -> new ConversationBody(ConversationItem.of(c), readModel.thread(p.tenantId(), phone.get(), THREAD_LIMIT)))),
+                readModel
+                    .get(p.tenantId(), phone.get())
+                    .map(
+                        c ->
+                            new ConversationBody(
+                                ConversationItem.of(c),
+                                readModel.thread(p.tenantId(), phone.get(), THREAD_LIMIT)))),
         body ->
             body.isPresent()
                 ? json(body.get())

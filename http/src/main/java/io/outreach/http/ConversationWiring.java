@@ -7,10 +7,10 @@ import io.outreach.engine.compliance.Decision;
 import io.outreach.engine.compliance.Purpose;
 import io.outreach.engine.conversation.ConversationEntity;
 import io.outreach.engine.conversation.ConversationInbox;
-import io.outreach.engine.conversation.InboxBatch;
-import io.outreach.engine.conversation.InboxPorts;
 import io.outreach.engine.conversation.ConversationPorts;
 import io.outreach.engine.conversation.InboundMessage;
+import io.outreach.engine.conversation.InboxBatch;
+import io.outreach.engine.conversation.InboxPorts;
 import io.outreach.engine.conversation.Reply;
 import io.outreach.engine.conversation.ReplyTexts;
 import io.outreach.engine.provider.Permits;
@@ -39,8 +39,10 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
  */
 final class ConversationWiring implements ConversationPorts, InboxPorts {
   private static final Duration ASK = Duration.ofSeconds(10);
+
   /** How long an opt-out's answer waits for calls to the person already under way. */
   static final Duration QUIET = Duration.ofSeconds(5);
+
   /** How long a reply waits for a permit before its Conversation tries it again later. */
   static final Duration PERMIT_WAIT = Duration.ofSeconds(3);
 
@@ -50,21 +52,34 @@ final class ConversationWiring implements ConversationPorts, InboxPorts {
   private final ContactRules rules;
   private final Executor blocking;
 
-  private ConversationWiring(ActorSystem<?> system, ConversationStore store, OneWayOut out, ContactRules rules) {
+  private ConversationWiring(
+      ActorSystem<?> system, ConversationStore store, OneWayOut out, ContactRules rules) {
     this.sharding = ClusterSharding.get(system);
     this.store = store;
     this.out = out;
     this.rules = rules;
-    this.blocking = system.dispatchers().lookup(DispatcherSelector.fromConfig("outreach.conversations-dispatcher"));
+    this.blocking =
+        system
+            .dispatchers()
+            .lookup(DispatcherSelector.fromConfig("outreach.conversations-dispatcher"));
   }
 
   static ConversationWiring init(
-      ActorSystem<?> system, ConversationStore store, OneWayOut out, ContactRules rules, Clock clock, int tagSlices) {
+      ActorSystem<?> system,
+      ConversationStore store,
+      OneWayOut out,
+      ContactRules rules,
+      Clock clock,
+      int tagSlices) {
     ConversationWiring w = new ConversationWiring(system, store, out, rules);
     w.sharding.init(
         Entity.of(
-            ConversationEntity.ENTITY_TYPE_KEY, ctx -> ConversationEntity.create(ctx.getEntityId(), w, clock, tagSlices)));
-    w.sharding.init(Entity.of(ConversationInbox.ENTITY_TYPE_KEY, ctx -> ConversationInbox.create(ctx.getEntityId(), w)));
+            ConversationEntity.ENTITY_TYPE_KEY,
+            ctx -> ConversationEntity.create(ctx.getEntityId(), w, clock, tagSlices)));
+    w.sharding.init(
+        Entity.of(
+            ConversationInbox.ENTITY_TYPE_KEY,
+            ctx -> ConversationInbox.create(ctx.getEntityId(), w)));
     return w;
   }
 
@@ -78,7 +93,9 @@ final class ConversationWiring implements ConversationPorts, InboxPorts {
 
   /** Wakes the tenant's inbox: an inbound message was stored. */
   void wakeInbox(String tenantId) {
-    sharding.entityRefFor(ConversationInbox.ENTITY_TYPE_KEY, tenantId).tell(ConversationInbox.Wake.INSTANCE);
+    sharding
+        .entityRefFor(ConversationInbox.ENTITY_TYPE_KEY, tenantId)
+        .tell(ConversationInbox.Wake.INSTANCE);
   }
 
   @Override
@@ -89,7 +106,8 @@ final class ConversationWiring implements ConversationPorts, InboxPorts {
   @Override
   public void answer(String tenantId, String phone) {
     sharding
-        .entityRefFor(ConversationEntity.ENTITY_TYPE_KEY, ConversationEntity.entityId(tenantId, phone))
+        .entityRefFor(
+            ConversationEntity.ENTITY_TYPE_KEY, ConversationEntity.entityId(tenantId, phone))
         .tell(ConversationEntity.Wake.INSTANCE);
   }
 
@@ -104,7 +122,8 @@ final class ConversationWiring implements ConversationPorts, InboxPorts {
   }
 
   @Override
-  public CompletionStage<Void> answered(String tenantId, String phone, List<InboundMessage> messages) {
+  public CompletionStage<Void> answered(
+      String tenantId, String phone, List<InboundMessage> messages) {
     return CompletableFuture.runAsync(() -> store.answered(tenantId, phone, messages), blocking);
   }
 
@@ -119,18 +138,24 @@ final class ConversationWiring implements ConversationPorts, InboxPorts {
   @Override
   public CompletionStage<ReplyResult> reply(String tenantId, Reply reply) {
     if (reply.from() == null || reply.to() == null) {
-      return CompletableFuture.completedFuture(new ReplyResult.Refused("no number to reply from or to"));
+      return CompletableFuture.completedFuture(
+          new ReplyResult.Refused("no number to reply from or to"));
     }
     Purpose purpose =
-        reply.kind() == Reply.Kind.OPT_OUT_CONFIRMATION ? Purpose.OPT_OUT_CONFIRMATION : Purpose.HELP_REPLY;
+        reply.kind() == Reply.Kind.OPT_OUT_CONFIRMATION
+            ? Purpose.OPT_OUT_CONFIRMATION
+            : Purpose.HELP_REPLY;
     Contact contact =
-        new Contact(tenantId, null, null, Channel.SMS, reply.to(), List.of(), null, null, purpose, null);
-    OneWayOut.Outbound outbound = new OneWayOut.Outbound(contact, reply.from(), reply.body(), reply.key());
+        new Contact(
+            tenantId, null, null, Channel.SMS, reply.to(), List.of(), null, null, purpose, null);
+    OneWayOut.Outbound outbound =
+        new OneWayOut.Outbound(contact, reply.from(), reply.body(), reply.key());
     return permits(tenantId, reply, System.nanoTime() + PERMIT_WAIT.toNanos())
         .thenCompose(
             (Permits p) -> {
               if (p.granted() == 0) {
-                return CompletableFuture.completedFuture((ReplyResult) new ReplyResult.NotNow(p.heldBy().orElse("rate")));
+                return CompletableFuture.completedFuture(
+                    (ReplyResult) new ReplyResult.NotNow(p.heldBy().orElse("rate")));
               }
               return out.attempt(tenantId, reply.provider(), List.of(outbound), p, rules)
                   .thenCompose(results -> outcome(results.get(0)));
@@ -138,19 +163,22 @@ final class ConversationWiring implements ConversationPorts, InboxPorts {
   }
 
   /**
-   * A permit for the reply (no campaign, no agent: the throttle gives it priority over campaigns
-   * on the sender), asking again when told while {@link #PERMIT_WAIT} lasts; a hold (a kill
-   * switch, an open breaker) answers at once.
+   * A permit for the reply (no campaign, no agent: the throttle gives it priority over campaigns on
+   * the sender), asking again when told while {@link #PERMIT_WAIT} lasts; a hold (a kill switch, an
+   * open breaker) answers at once.
    */
   private CompletionStage<Permits> permits(String tenantId, Reply reply, long untilNanos) {
     return out.permits(tenantId, reply.provider(), reply.from(), null, null, Channel.SMS, 1)
         .thenCompose(
             p -> {
               long again = Math.max(1, p.askAgainIn().toMillis());
-              if (p.granted() > 0 || p.heldBy().isPresent() || System.nanoTime() + again * 1_000_000 > untilNanos) {
+              if (p.granted() > 0
+                  || p.heldBy().isPresent()
+                  || System.nanoTime() + again * 1_000_000 > untilNanos) {
                 return CompletableFuture.completedFuture(p);
               }
-              return CompletableFuture.runAsync(() -> {}, CompletableFuture.delayedExecutor(again, TimeUnit.MILLISECONDS))
+              return CompletableFuture.runAsync(
+                      () -> {}, CompletableFuture.delayedExecutor(again, TimeUnit.MILLISECONDS))
                   .thenCompose(x -> permits(tenantId, reply, untilNanos));
             });
   }

@@ -40,7 +40,12 @@ public final class DncRoutes extends ApiDirectives {
   private final long maxUploadBytes;
 
   public DncRoutes(
-      ActorSystem<?> system, JwtAuth auth, long maxBodyBytes, DncRepository dnc, String region, long maxUploadBytes) {
+      ActorSystem<?> system,
+      JwtAuth auth,
+      long maxBodyBytes,
+      DncRepository dnc,
+      String region,
+      long maxUploadBytes) {
     super(system, auth, maxBodyBytes);
     this.system = system;
     this.dnc = dnc;
@@ -55,7 +60,9 @@ public final class DncRoutes extends ApiDirectives {
     return concat(
         path(
             segment("v1").slash("dnc"),
-            () -> post(() -> endpoint("POST /v1/dnc", () -> authenticated(Role.OPERATOR, this::add)))),
+            () ->
+                post(
+                    () -> endpoint("POST /v1/dnc", () -> authenticated(Role.OPERATOR, this::add)))),
         path(
             segment("v1").slash("dnc").slash("national"),
             () ->
@@ -71,7 +78,11 @@ public final class DncRoutes extends ApiDirectives {
             segment("v1").slash("dnc").slash(segment()),
             phone ->
                 concat(
-                    get(() -> endpoint("GET /v1/dnc/{phone}", () -> authenticated(Role.VIEWER, p -> show(p, phone)))),
+                    get(
+                        () ->
+                            endpoint(
+                                "GET /v1/dnc/{phone}",
+                                () -> authenticated(Role.VIEWER, p -> show(p, phone)))),
                     delete(
                         () ->
                             endpoint(
@@ -83,19 +94,26 @@ public final class DncRoutes extends ApiDirectives {
     return jsonBody(
         AddNumbers.class,
         body -> {
-          if (body.phones() == null || body.phones().isEmpty() || body.phones().size() > MAX_PHONES) {
-            return problem(Problem.Type.VALIDATION.with("phones must list 1 to " + MAX_PHONES + " numbers"));
+          if (body.phones() == null
+              || body.phones().isEmpty()
+              || body.phones().size() > MAX_PHONES) {
+            return problem(
+                Problem.Type.VALIDATION.with("phones must list 1 to " + MAX_PHONES + " numbers"));
           }
           List<String> numbers = new ArrayList<>();
           List<String> invalid = new ArrayList<>();
           for (String raw : body.phones()) {
-            PhoneNumbers.e164(raw, region).ifPresentOrElse(numbers::add, () -> invalid.add(String.valueOf(raw)));
+            PhoneNumbers.e164(raw, region)
+                .ifPresentOrElse(numbers::add, () -> invalid.add(String.valueOf(raw)));
           }
           if (!invalid.isEmpty()) {
             return problem(
-                Problem.Type.VALIDATION.with("not valid phone numbers: " + String.join(", ", invalid.subList(0, Math.min(20, invalid.size())))));
+                Problem.Type.VALIDATION.with(
+                    "not valid phone numbers: "
+                        + String.join(", ", invalid.subList(0, Math.min(20, invalid.size())))));
           }
-          String reason = body.reason() == null || body.reason().isBlank() ? null : body.reason().trim();
+          String reason =
+              body.reason() == null || body.reason().isBlank() ? null : body.reason().trim();
           List<String> distinct = numbers.stream().distinct().toList();
           return answer(
               blocking(() -> dnc.add(p.tenantId(), distinct, reason, "api")),
@@ -116,8 +134,17 @@ public final class DncRoutes extends ApiDirectives {
                     .or(
                         () ->
                             dnc.listing(p.tenantId(), phone.get())
-                                .map(l -> Map.of("phone", phone.get(), "source", "national", "asOf",
-                                    dnc.nationalCopyAsOf().map(LocalDate::toString).orElse(""))))),
+                                .map(
+                                    l ->
+                                        Map.of(
+                                            "phone",
+                                            phone.get(),
+                                            "source",
+                                            "national",
+                                            "asOf",
+                                            dnc.nationalCopyAsOf()
+                                                .map(LocalDate::toString)
+                                                .orElse(""))))),
         entry -> entry.map(this::json).orElseGet(() -> notListed(raw)));
   }
 
@@ -152,7 +179,9 @@ public final class DncRoutes extends ApiDirectives {
                 entity -> {
                   var type = entity.getContentType().mediaType();
                   if (!(type.mainType().equals("text") && type.subType().equals("csv"))) {
-                    return problem(Problem.Type.UNSUPPORTED_MEDIA_TYPE.with("the national copy must be text/csv"));
+                    return problem(
+                        Problem.Type.UNSUPPORTED_MEDIA_TYPE.with(
+                            "the national copy must be text/csv"));
                   }
                   LocalDate asOf;
                   try {
@@ -177,7 +206,8 @@ public final class DncRoutes extends ApiDirectives {
   /** Normalizes the uploaded numbers into a scratch file, then swaps the copy in one go. */
   private Map<String, Object> replaceNational(InputStream body, LocalDate asOf) {
     Path scratch = null;
-    try (BufferedReader in = new BufferedReader(new InputStreamReader(body, StandardCharsets.UTF_8))) {
+    try (BufferedReader in =
+        new BufferedReader(new InputStreamReader(body, StandardCharsets.UTF_8))) {
       scratch = Files.createTempFile("national-dnc-", ".txt");
       long rejected = 0;
       List<String> examples = new ArrayList<>();

@@ -16,48 +16,46 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.outreach.config.Settings;
 import io.outreach.engine.JournalProbe;
 import io.outreach.engine.ResumableWork;
-import io.outreach.engine.compliance.PlatformSwitchboard;
-import io.outreach.engine.intake.ImportJob;
 import io.outreach.engine.WakeUps;
 import io.outreach.engine.campaign.BlockEntity;
 import io.outreach.engine.campaign.CampaignEntity;
 import io.outreach.engine.compliance.ContactRules;
-import io.outreach.engine.provider.ProviderThrottle;
-import io.outreach.persistence.BlockProjectionHandler;
-import io.outreach.persistence.ContactLedgerRepository;
+import io.outreach.engine.compliance.PlatformSwitchboard;
 import io.outreach.engine.conversation.ConversationEntity;
 import io.outreach.engine.conversation.ConversationInbox;
+import io.outreach.engine.intake.ImportJob;
+import io.outreach.engine.intake.UploadStore;
+import io.outreach.engine.provider.ProviderThrottle;
+import io.outreach.engine.provider.SmsProvider;
+import io.outreach.engine.tenant.TenantEntity;
+import io.outreach.http.provider.ProviderHttp;
+import io.outreach.http.provider.SignalHouseSmsAdapter;
+import io.outreach.http.provider.TwilioSmsAdapter;
+import io.outreach.http.sandbox.SandboxRoutes;
+import io.outreach.http.sandbox.SandboxSettings;
+import io.outreach.persistence.AuditRepository;
+import io.outreach.persistence.BlockProjectionHandler;
+import io.outreach.persistence.CampaignProjectionHandler;
+import io.outreach.persistence.CampaignReadModel;
+import io.outreach.persistence.ContactLedgerRepository;
 import io.outreach.persistence.ConversationProjectionHandler;
 import io.outreach.persistence.ConversationReadModel;
 import io.outreach.persistence.ConversationStore;
-import io.outreach.persistence.TenantJdbc;
-import io.outreach.persistence.CampaignProjectionHandler;
-import io.outreach.persistence.CampaignReadModel;
-import io.outreach.persistence.Projections;
-import io.outreach.engine.intake.UploadStore;
-import io.outreach.engine.tenant.TenantEntity;
-import io.outreach.persistence.AuditRepository;
+import io.outreach.persistence.Database;
+import io.outreach.persistence.DatabaseConfig;
 import io.outreach.persistence.DncRepository;
 import io.outreach.persistence.FileUploadStore;
 import io.outreach.persistence.ImportLedger;
 import io.outreach.persistence.LeadImportProcessor;
 import io.outreach.persistence.LeadRepository;
-import io.outreach.persistence.ResumableWorkRepository;
+import io.outreach.persistence.Projections;
 import io.outreach.persistence.RecipientStore;
-import io.outreach.engine.provider.SmsProvider;
-import io.outreach.http.provider.ProviderHttp;
-import io.outreach.http.provider.SignalHouseSmsAdapter;
-import io.outreach.http.provider.TwilioSmsAdapter;
-import java.net.URI;
-import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.Supplier;
-import io.outreach.persistence.WebhookReceipts;
-import io.outreach.http.sandbox.SandboxRoutes;
-import io.outreach.http.sandbox.SandboxSettings;
-import io.outreach.persistence.Database;
-import io.outreach.persistence.DatabaseConfig;
+import io.outreach.persistence.ResumableWorkRepository;
+import io.outreach.persistence.TenantJdbc;
 import io.outreach.persistence.TenantProjection;
+import io.outreach.persistence.WebhookReceipts;
 import java.lang.management.ManagementFactory;
+import java.net.URI;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -65,6 +63,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -95,7 +95,8 @@ public final class Engine implements AutoCloseable {
   private final ServerBinding binding;
   private final Settings settings;
 
-  private Engine(ActorSystem<Void> system, Database database, ServerBinding binding, Settings settings) {
+  private Engine(
+      ActorSystem<Void> system, Database database, ServerBinding binding, Settings settings) {
     this.system = system;
     this.database = database;
     this.binding = binding;
@@ -161,22 +162,53 @@ public final class Engine implements AutoCloseable {
    * -1 with no copy) and, while it is too old (or missing where one is required), an ERROR every
    * hour: campaign sends are held until a fresh copy is loaded.
    */
-  private static void watchNationalCopy(ActorSystem<?> system, DncRepository dnc, ContactRules rules, PrometheusMeterRegistry registry) {
+  private static void watchNationalCopy(
+      ActorSystem<?> system,
+      DncRepository dnc,
+      ContactRules rules,
+      PrometheusMeterRegistry registry) {
     Gauge.builder(
             "outreach.dnc.national.copy.age.days",
             dnc,
-            d -> d.nationalCopyAsOf().map(asOf -> (double) java.time.temporal.ChronoUnit.DAYS.between(asOf, java.time.LocalDate.now(java.time.ZoneOffset.UTC))).orElse(-1.0))
+            d ->
+                d.nationalCopyAsOf()
+                    .map(
+                        asOf ->
+                            (double)
+                                java.time.temporal.ChronoUnit.DAYS.between(
+                                    asOf, java.time.LocalDate.now(java.time.ZoneOffset.UTC)))
+                    .orElse(-1.0))
         .register(registry);
     Executor blocking = system.dispatchers().lookup(DispatcherSelector.blocking());
-    system.scheduler().scheduleAtFixedRate(Duration.ofSeconds(10), Duration.ofHours(1), () -> CompletableFuture.runAsync(() -> {
-      var asOf = dnc.nationalCopyAsOf();
-      boolean required = rules.nationalCopyRequired() == ContactRules.Requirement.ON;
-      boolean stale = asOf.map(d -> d.atStartOfDay(java.time.ZoneOffset.UTC).toInstant().plus(rules.nationalCopyMaxAge()).isBefore(java.time.Instant.now())).orElse(required);
-      if (stale) {
-        log.error("the national do-not-call copy is {} (at most {} days old is allowed): every campaign send is held"
-            + " until a fresh copy is loaded (POST /v1/dnc/national)", asOf.map(d -> "dated " + d).orElse("missing"), rules.nationalCopyMaxAge().toDays());
-      }
-    }, blocking), system.executionContext());
+    system
+        .scheduler()
+        .scheduleAtFixedRate(
+            Duration.ofSeconds(10),
+            Duration.ofHours(1),
+            () ->
+                CompletableFuture.runAsync(
+                    () -> {
+                      var asOf = dnc.nationalCopyAsOf();
+                      boolean required =
+                          rules.nationalCopyRequired() == ContactRules.Requirement.ON;
+                      boolean stale =
+                          asOf.map(
+                                  d ->
+                                      d.atStartOfDay(java.time.ZoneOffset.UTC)
+                                          .toInstant()
+                                          .plus(rules.nationalCopyMaxAge())
+                                          .isBefore(java.time.Instant.now()))
+                              .orElse(required);
+                      if (stale) {
+                        log.error(
+                            "the national do-not-call copy is {} (at most {} days old is allowed): every campaign send is held"
+                                + " until a fresh copy is loaded (POST /v1/dnc/national)",
+                            asOf.map(d -> "dated " + d).orElse("missing"),
+                            rules.nationalCopyMaxAge().toDays());
+                      }
+                    },
+                    blocking),
+            system.executionContext());
   }
 
   /** Cents per SMS segment by provider, {@code outreach.pricing} (see reference.conf). */
@@ -193,19 +225,26 @@ public final class Engine implements AutoCloseable {
   static ProviderThrottle.Limits throttleLimits(Config config) {
     Config t = config.getConfig("outreach.throttle");
     return new ProviderThrottle.Limits(
-        t.getInt("max-concurrent"), t.getInt("breaker.max-failures"), t.getDuration("breaker.reset-timeout"),
+        t.getInt("max-concurrent"),
+        t.getInt("breaker.max-failures"),
+        t.getDuration("breaker.reset-timeout"),
         t.getDuration("breaker.max-reset-timeout"));
   }
 
   static DatabaseConfig databaseConfig(Settings s) {
     return new DatabaseConfig(
-        s.db().url(), s.db().user(), s.db().password(), s.db().ownerUser(), s.db().ownerPassword(),
-        s.dataDir(), s.db().poolSize());
+        s.db().url(),
+        s.db().user(),
+        s.db().password(),
+        s.db().ownerUser(),
+        s.db().ownerPassword(),
+        s.dataDir(),
+        s.db().poolSize());
   }
 
   /**
-   * Starts this node's parts in order: management, cluster membership, entities, the journal
-   * check (a broken journal refuses to start), then HTTP.
+   * Starts this node's parts in order: management, cluster membership, entities, the journal check
+   * (a broken journal refuses to start), then HTTP.
    */
   public static ServerBinding init(
       ActorSystem<?> system, Settings settings, Database database, java.time.Clock campaignClock) {
@@ -220,19 +259,27 @@ public final class Engine implements AutoCloseable {
       cluster.manager().tell(Join.create(cluster.selfMember().address()));
     }
 
-    TenantEntity.init(system, settings.tenantTagSlices(), throttleLimits(system.settings().config()));
+    TenantEntity.init(
+        system, settings.tenantTagSlices(), throttleLimits(system.settings().config()));
     PlatformSwitchboard.init(system);
     UploadStore uploads = new FileUploadStore(settings.dataDir().resolve("uploads"));
     ImportLedger ledger = new ImportLedger(database.tenantJdbc());
     ImportJob.init(
         system,
         new LeadImportProcessor(
-            database.tenantJdbc(), uploads, ledger, system.dispatchers().lookup(DispatcherSelector.blocking())));
+            database.tenantJdbc(),
+            uploads,
+            ledger,
+            system.dispatchers().lookup(DispatcherSelector.blocking())));
     int projectionSessions =
-        system.settings().config().getInt(
-            "pekko.projection.jdbc.blocking-jdbc-dispatcher.thread-pool-executor.fixed-pool-size");
+        system
+            .settings()
+            .config()
+            .getInt(
+                "pekko.projection.jdbc.blocking-jdbc-dispatcher.thread-pool-executor.fixed-pool-size");
     // Every projection writes through this pool, one connection per thread of its dispatcher.
-    HikariDataSource projectionPool = database.newPool("outreach-projections", projectionSessions, false);
+    HikariDataSource projectionPool =
+        database.newPool("outreach-projections", projectionSessions, false);
     TenantProjection.init(system, projectionPool, settings.tenantTagSlices());
 
     String nodeId = cluster.selfMember().address().hostPort().replaceAll("[^A-Za-z0-9]+", "-");
@@ -257,50 +304,92 @@ public final class Engine implements AutoCloseable {
     ResumableWorkRepository work = new ResumableWorkRepository(database.dataSource());
     // Connections of their own (one per writer): persist-before-2xx never waits behind other work.
     WebhookReceipts receipts =
-        new WebhookReceipts(new TenantJdbc(database.newPool("outreach-webhooks", 2, false)), java.time.Clock.systemUTC(), 2);
+        new WebhookReceipts(
+            new TenantJdbc(database.newPool("outreach-webhooks", 2, false)),
+            java.time.Clock.systemUTC(),
+            2);
     // Deliveries accepted before the HTTP server stopped are written before the database stops.
     CoordinatedShutdown.get(system)
         .addTask(
             CoordinatedShutdown.PhaseServiceStop(),
             "webhook-receipts",
-            () -> CompletableFuture.supplyAsync(() -> {
-              receipts.close();
-              return Done.getInstance();
-            }));
+            () ->
+                CompletableFuture.supplyAsync(
+                    () -> {
+                      receipts.close();
+                      return Done.getInstance();
+                    }));
     boolean sandboxProviders = settings.serveSandbox() || settings.sandboxUrl().isPresent();
-    ContactRules rules = ContactRules.from(system.settings().config()).forProviders(!sandboxProviders);
+    ContactRules rules =
+        ContactRules.from(system.settings().config()).forProviders(!sandboxProviders);
     // The send path's own connections, one per thread of its dispatcher.
-    ContactLedgerRepository contacts = new ContactLedgerRepository(new TenantJdbc(database.newPool("outreach-sends", 16, false)));
+    ContactLedgerRepository contacts =
+        new ContactLedgerRepository(new TenantJdbc(database.newPool("outreach-sends", 16, false)));
     OneWayOut out = new OneWayOut(system, providers::get, publicUrl, contacts, campaignClock);
     CampaignReadModel campaignReads = new CampaignReadModel(database.tenantJdbc());
-    CampaignWiring wiring = CampaignWiring.init(
-        system, new RecipientStore(database.tenantJdbc()), providers::get, publicUrl, work,
-        sandboxProviders, contacts, rules, campaignClock, out, campaignReads, settings.campaignBlocksInFlight(),
-        settings.tenantTagSlices());
+    CampaignWiring wiring =
+        CampaignWiring.init(
+            system,
+            new RecipientStore(database.tenantJdbc()),
+            providers::get,
+            publicUrl,
+            work,
+            sandboxProviders,
+            contacts,
+            rules,
+            campaignClock,
+            out,
+            campaignReads,
+            settings.campaignBlocksInFlight(),
+            settings.tenantTagSlices());
     ConversationWiring conversations =
         ConversationWiring.init(
-            system, new ConversationStore(database.tenantJdbc(), java.time.Clock.systemUTC()), out, rules, campaignClock, settings.tenantTagSlices());
+            system,
+            new ConversationStore(database.tenantJdbc(), java.time.Clock.systemUTC()),
+            out,
+            rules,
+            campaignClock,
+            settings.tenantTagSlices());
     Projections.<ConversationEntity.Event>start(
-        system, projectionPool, "conversations", ConversationEntity.TAG_PREFIX, settings.tenantTagSlices(),
+        system,
+        projectionPool,
+        "conversations",
+        ConversationEntity.TAG_PREFIX,
+        settings.tenantTagSlices(),
         ConversationProjectionHandler::new);
     Projections.<CampaignEntity.Event>start(
-        system, projectionPool, "campaigns", CampaignEntity.TAG_PREFIX, settings.tenantTagSlices(),
+        system,
+        projectionPool,
+        "campaigns",
+        CampaignEntity.TAG_PREFIX,
+        settings.tenantTagSlices(),
         CampaignProjectionHandler::new);
     Projections.<BlockEntity.Event>start(
-        system, projectionPool, "messages", BlockEntity.TAG_PREFIX, settings.tenantTagSlices(),
+        system,
+        projectionPool,
+        "messages",
+        BlockEntity.TAG_PREFIX,
+        settings.tenantTagSlices(),
         BlockProjectionHandler::new);
 
     // Work a crash interrupted resumes by itself; waits for a time resume when it comes.
     ResumableWork.wake(system, work, ImportJob.ENTITY_TYPE_KEY, id -> ImportJob.Resume.INSTANCE);
-    ResumableWork.wake(system, work, CampaignEntity.ENTITY_TYPE_KEY, id -> CampaignEntity.Wake.INSTANCE);
+    ResumableWork.wake(
+        system, work, CampaignEntity.ENTITY_TYPE_KEY, id -> CampaignEntity.Wake.INSTANCE);
     ResumableWork.wake(system, work, BlockEntity.ENTITY_TYPE_KEY, id -> BlockEntity.Wake.INSTANCE);
-    ResumableWork.wake(system, work, ConversationEntity.ENTITY_TYPE_KEY, id -> ConversationEntity.Wake.INSTANCE);
-    ResumableWork.wake(system, work, ConversationInbox.ENTITY_TYPE_KEY, id -> ConversationInbox.Wake.INSTANCE);
+    ResumableWork.wake(
+        system, work, ConversationEntity.ENTITY_TYPE_KEY, id -> ConversationEntity.Wake.INSTANCE);
+    ResumableWork.wake(
+        system, work, ConversationInbox.ENTITY_TYPE_KEY, id -> ConversationInbox.Wake.INSTANCE);
     WakeUps.init(
-        system, work, Duration.ofSeconds(1), campaignClock,
+        system,
+        work,
+        Duration.ofSeconds(1),
+        campaignClock,
         List.of(
             new WakeUps.Waker<>(BlockEntity.ENTITY_TYPE_KEY, id -> BlockEntity.Wake.INSTANCE),
-            new WakeUps.Waker<>(CampaignEntity.ENTITY_TYPE_KEY, id -> CampaignEntity.Wake.INSTANCE)));
+            new WakeUps.Waker<>(
+                CampaignEntity.ENTITY_TYPE_KEY, id -> CampaignEntity.Wake.INSTANCE)));
 
     PrometheusMeterRegistry registry = metrics(database);
     watchNationalCopy(system, dnc, rules, registry);
@@ -308,48 +397,78 @@ public final class Engine implements AutoCloseable {
     List<ReadinessCheck> checks =
         List.of(
             check("database", () -> CompletableFuture.supplyAsync(database::ping, blocking)),
-            check("journal", () -> probeJournal(system, probe, Duration.ofSeconds(3)).thenApply(n -> true)),
+            check(
+                "journal",
+                () -> probeJournal(system, probe, Duration.ofSeconds(3)).thenApply(n -> true)),
             check(
                 "cluster",
-                () -> CompletableFuture.completedFuture(cluster.selfMember().status() == MemberStatus.up())));
+                () ->
+                    CompletableFuture.completedFuture(
+                        cluster.selfMember().status() == MemberStatus.up())));
 
     JwtAuth auth = new JwtAuth(JwtSecret.resolve(settings), settings.auth().clockSkew());
     var http = settings.http();
-    // The busiest requests (two receipts per message sent, every reply): served ahead of the routes.
+    // The busiest requests (two receipts per message sent, every reply): served ahead of the
+    // routes.
     var webhooks =
         new WebhookEndpoints(
-            system, http.maxBodyBytes(), receipts, conversations, settings.webhooks(), publicUrl, java.time.Clock.systemUTC());
+            system,
+            http.maxBodyBytes(),
+            receipts,
+            conversations,
+            settings.webhooks(),
+            publicUrl,
+            java.time.Clock.systemUTC());
     var routes =
-        new java.util.ArrayList<>(List.of(
-            // No two route groups share a path prefix.
-            new OpsRoutes(system, registry, checks).route(),
-            new TenantRoutes(system, auth, http.maxBodyBytes(), http.askTimeout()).route(),
-            new AuditRoutes(system, auth, new AuditRepository(database.tenantJdbc())).route(),
-            new ImportRoutes(
-                    system, auth, http.askTimeout(), ledger, uploads,
-                    settings.intake().maxUploadBytes(), settings.intake().defaultRegion())
-                .route(),
-            new LeadRoutes(system, auth, new LeadRepository(database.tenantJdbc())).route(),
-            new KillSwitchRoutes(system, auth, http.maxBodyBytes(), http.askTimeout()).route(),
-            new ConversationRoutes(
-                    system, auth, new ConversationReadModel(database.tenantJdbc()), settings.intake().defaultRegion())
-                .route(),
-            new CampaignRoutes(
-                    system, auth, http.maxBodyBytes(), http.askTimeout(), work,
-                    campaignReads, sandboxProviders, wiring,
-                    pricing(system.settings().config()))
-                .route(),
-            new DncRoutes(
-                    system, auth, http.maxBodyBytes(),
-                    dnc,
-                    settings.intake().defaultRegion(), settings.intake().maxUploadBytes())
-                .route()));
+        new java.util.ArrayList<>(
+            List.of(
+                // No two route groups share a path prefix.
+                new OpsRoutes(system, registry, checks).route(),
+                new TenantRoutes(system, auth, http.maxBodyBytes(), http.askTimeout()).route(),
+                new AuditRoutes(system, auth, new AuditRepository(database.tenantJdbc())).route(),
+                new ImportRoutes(
+                        system,
+                        auth,
+                        http.askTimeout(),
+                        ledger,
+                        uploads,
+                        settings.intake().maxUploadBytes(),
+                        settings.intake().defaultRegion())
+                    .route(),
+                new LeadRoutes(system, auth, new LeadRepository(database.tenantJdbc())).route(),
+                new KillSwitchRoutes(system, auth, http.maxBodyBytes(), http.askTimeout()).route(),
+                new ConversationRoutes(
+                        system,
+                        auth,
+                        new ConversationReadModel(database.tenantJdbc()),
+                        settings.intake().defaultRegion())
+                    .route(),
+                new CampaignRoutes(
+                        system,
+                        auth,
+                        http.maxBodyBytes(),
+                        http.askTimeout(),
+                        work,
+                        campaignReads,
+                        sandboxProviders,
+                        wiring,
+                        pricing(system.settings().config()))
+                    .route(),
+                new DncRoutes(
+                        system,
+                        auth,
+                        http.maxBodyBytes(),
+                        dnc,
+                        settings.intake().defaultRegion(),
+                        settings.intake().maxUploadBytes())
+                    .route()));
     if (settings.serveSandbox()) {
       routes.add(new SandboxRoutes(system, SandboxSettings.DEFAULTS, publicUrl).route());
     }
     ServerBinding binding =
         await(
-            new ApiServer(system, registry).bind(system, http.host(), http.port(), List.of(webhooks), routes),
+            new ApiServer(system, registry)
+                .bind(system, http.host(), http.port(), List.of(webhooks), routes),
             Duration.ofSeconds(30));
     boundUrl.set("http://127.0.0.1:" + binding.localAddress().getPort());
     if (settings.serveSandbox() || settings.sandboxUrl().isPresent()) {
@@ -357,13 +476,21 @@ public final class Engine implements AutoCloseable {
       SandboxSettings creds = SandboxSettings.DEFAULTS;
       // As many connections per provider host as a provider account may have calls open.
       ProviderHttp providerHttp =
-          new ProviderHttp(system, throttleLimits(system.settings().config()).maxConcurrent(), Duration.ofSeconds(10));
+          new ProviderHttp(
+              system,
+              throttleLimits(system.settings().config()).maxConcurrent(),
+              Duration.ofSeconds(10));
       providers.set(
           Map.of(
               "twilio",
-              new TwilioSmsAdapter(providerHttp, URI.create(sandbox + "/twilio"), creds.twilioAccountSid(), creds.twilioAuthToken()),
+              new TwilioSmsAdapter(
+                  providerHttp,
+                  URI.create(sandbox + "/twilio"),
+                  creds.twilioAccountSid(),
+                  creds.twilioAuthToken()),
               "signalhouse",
-              new SignalHouseSmsAdapter(providerHttp, URI.create(sandbox + "/signalhouse"), creds.signalHouseApiKey())));
+              new SignalHouseSmsAdapter(
+                  providerHttp, URI.create(sandbox + "/signalhouse"), creds.signalHouseApiKey())));
     }
     return binding;
   }
@@ -401,13 +528,18 @@ public final class Engine implements AutoCloseable {
       HikariPoolMXBean pool = hikari.getHikariPoolMXBean();
       String name = hikari.getPoolName();
       Gauge.builder("db.pool.connections.active", pool, HikariPoolMXBean::getActiveConnections)
-          .tag("pool", name).register(registry);
+          .tag("pool", name)
+          .register(registry);
       Gauge.builder("db.pool.connections.idle", pool, HikariPoolMXBean::getIdleConnections)
-          .tag("pool", name).register(registry);
-      Gauge.builder("db.pool.connections.pending", pool, HikariPoolMXBean::getThreadsAwaitingConnection)
-          .tag("pool", name).register(registry);
+          .tag("pool", name)
+          .register(registry);
+      Gauge.builder(
+              "db.pool.connections.pending", pool, HikariPoolMXBean::getThreadsAwaitingConnection)
+          .tag("pool", name)
+          .register(registry);
       Gauge.builder("db.pool.connections.max", hikari, HikariDataSource::getMaximumPoolSize)
-          .tag("pool", name).register(registry);
+          .tag("pool", name)
+          .register(registry);
     }
     return registry;
   }

@@ -42,8 +42,8 @@ import org.apache.pekko.stream.javadsl.StreamConverters;
 /**
  * Lead imports: {@code POST /v1/imports} streams a CSV body into tenant storage while hashing it
  * (never holding it in memory), checks the header before anything else, and starts an {@link
- * ImportJob}; the same content or {@code Idempotency-Key} answers with the existing import.
- * {@code GET /v1/imports/{id}} reports progress and outcome.
+ * ImportJob}; the same content or {@code Idempotency-Key} answers with the existing import. {@code
+ * GET /v1/imports/{id}} reports progress and outcome.
  */
 public final class ImportRoutes extends ApiDirectives {
   private static final Pattern IMPORT_ID = Pattern.compile("imp_[a-z0-9]{8,40}");
@@ -92,8 +92,16 @@ public final class ImportRoutes extends ApiDirectives {
       Instant finishedAt) {
     static ImportView of(ImportStatus s) {
       return new ImportView(
-          s.importId(), s.status().name().toLowerCase(Locale.ROOT), s.rows(), s.accepted(),
-          s.duplicates(), s.rejected(), s.errorCount(), s.errors(), s.failure(), s.receivedAt(),
+          s.importId(),
+          s.status().name().toLowerCase(Locale.ROOT),
+          s.rows(),
+          s.accepted(),
+          s.duplicates(),
+          s.rejected(),
+          s.errorCount(),
+          s.errors(),
+          s.failure(),
+          s.receivedAt(),
           s.finishedAt());
     }
   }
@@ -107,7 +115,10 @@ public final class ImportRoutes extends ApiDirectives {
                     () ->
                         endpoint(
                             "POST /v1/imports",
-                            () -> withRequestTimeout(UPLOAD_TIMEOUT, () -> authenticated(Role.OPERATOR, this::upload))))),
+                            () ->
+                                withRequestTimeout(
+                                    UPLOAD_TIMEOUT,
+                                    () -> authenticated(Role.OPERATOR, this::upload))))),
         path(
             segment("v1").slash("imports").slash(segment()),
             id ->
@@ -156,10 +167,12 @@ public final class ImportRoutes extends ApiDirectives {
                     tenant(p.tenantId()),
                     tenant ->
                         answer(
-                            blocking(() -> key.flatMap(k -> ledger.byIdempotencyKey(p.tenantId(), k))),
+                            blocking(
+                                () -> key.flatMap(k -> ledger.byIdempotencyKey(p.tenantId(), k))),
                             existing ->
                                 existing.isPresent()
-                                    ? discarding(entity, existingImport(p.tenantId(), existing.get()))
+                                    ? discarding(
+                                        entity, existingImport(p.tenantId(), existing.get()))
                                     : receive(p, tenant, entity, key)));
               });
         });
@@ -179,8 +192,13 @@ public final class ImportRoutes extends ApiDirectives {
           }
           ImportSpec spec =
               new ImportSpec(
-                  p.tenantId(), received.importId(), received.sha256(), received.bytes(),
-                  defaultRegion, tenant.timezone(), Instant.now());
+                  p.tenantId(),
+                  received.importId(),
+                  received.sha256(),
+                  received.bytes(),
+                  defaultRegion,
+                  tenant.timezone(),
+                  Instant.now());
           CompletionStage<ImportStatus> started =
               sharding
                   .entityRefFor(ImportJob.ENTITY_TYPE_KEY, spec.entityId())
@@ -208,7 +226,8 @@ public final class ImportRoutes extends ApiDirectives {
       Recording recording = new Recording(in, pending.output(), sha);
       // Not closed: closing would close the body; the reader only serves to read the header.
       @SuppressWarnings("resource")
-      CsvRecords records = CsvRecords.open(new InputStreamReader(recording, StandardCharsets.UTF_8));
+      CsvRecords records =
+          CsvRecords.open(new InputStreamReader(recording, StandardCharsets.UTF_8));
       Optional<String> headerProblem = LeadColumns.of(records.header()).headerProblem();
       if (headerProblem.isPresent()) {
         throw new ProblemException(Problem.Type.VALIDATION.with(headerProblem.get()));
@@ -228,7 +247,8 @@ public final class ImportRoutes extends ApiDirectives {
       pending.commit(importId);
       return new Received(importId, hex, recording.bytes, Optional.empty());
     } catch (CsvFormatException e) {
-      throw new ProblemException(Problem.Type.VALIDATION.with("the CSV header cannot be read: " + e.getMessage()));
+      throw new ProblemException(
+          Problem.Type.VALIDATION.with("the CSV header cannot be read: " + e.getMessage()));
     } catch (IOException e) {
       // The client's stream ended, stalled or exceeded the limit: the cause says which.
       Throwable cause = e.getCause() != null ? e.getCause() : e;

@@ -25,8 +25,8 @@ import java.util.UUID;
 
 /**
  * HS256 bearer tokens: verification for every {@code /v1} call and issuing for the {@code token}
- * subcommand. Only HS256 is accepted (never {@code alg: none} or another algorithm), {@code exp}
- * is required, and the tenant comes from the {@code tenant} claim and nowhere else.
+ * subcommand. Only HS256 is accepted (never {@code alg: none} or another algorithm), {@code exp} is
+ * required, and the tenant comes from the {@code tenant} claim and nowhere else.
  */
 public final class JwtAuth {
   private static final Set<String> REQUIRED = Set.of("sub", "tenant", "roles", "exp");
@@ -75,7 +75,8 @@ public final class JwtAuth {
       EnumSet<Role> roles = EnumSet.noneOf(Role.class);
       for (String r : roleClaims) {
         roles.add(
-            Role.fromClaim(r).orElseThrow(() -> new InvalidToken("the token names an unknown role")));
+            Role.fromClaim(r)
+                .orElseThrow(() -> new InvalidToken("the token names an unknown role")));
       }
       return new Principal(claims.getSubject(), tenant, Set.copyOf(roles));
     } catch (ParseException e) {

@@ -16,8 +16,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The token signing secret: {@code OUTREACH_JWT_SECRET} when set; otherwise a random secret
- * generated once and kept in {@code <data dir>/jwt-secret} (owner-readable only), so tokens
- * minted with the {@code token} subcommand keep working across restarts. Never in the source.
+ * generated once and kept in {@code <data dir>/jwt-secret} (owner-readable only), so tokens minted
+ * with the {@code token} subcommand keep working across restarts. Never in the source.
  */
 public final class JwtSecret {
   private static final Logger log = LoggerFactory.getLogger(JwtSecret.class);

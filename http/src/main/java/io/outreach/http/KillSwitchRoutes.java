@@ -29,7 +29,8 @@ public final class KillSwitchRoutes extends ApiDirectives {
   private final ClusterSharding sharding;
   private final Duration askTimeout;
 
-  public KillSwitchRoutes(ActorSystem<?> system, JwtAuth auth, long maxBodyBytes, Duration askTimeout) {
+  public KillSwitchRoutes(
+      ActorSystem<?> system, JwtAuth auth, long maxBodyBytes, Duration askTimeout) {
     super(system, auth, maxBodyBytes);
     this.sharding = ClusterSharding.get(system);
     this.askTimeout = askTimeout;
@@ -39,7 +40,8 @@ public final class KillSwitchRoutes extends ApiDirectives {
   public record EngageKillSwitch(String scope, String target) {}
 
   /** A kill switch as the API shows it. */
-  public record KillSwitchView(String id, String scope, String target, String engagedBy, Instant engagedAt) {
+  public record KillSwitchView(
+      String id, String scope, String target, String engagedBy, Instant engagedAt) {
     static KillSwitchView of(KillSwitch k) {
       return new KillSwitchView(k.id(), k.scope().code(), k.target(), k.engagedBy(), k.engagedAt());
     }
@@ -55,12 +57,16 @@ public final class KillSwitchRoutes extends ApiDirectives {
                         () ->
                             endpoint(
                                 "POST /v1/kill-switches",
-                                () -> authenticated(new Role[] {Role.OPERATOR, Role.PLATFORM}, this::engage))),
+                                () ->
+                                    authenticated(
+                                        new Role[] {Role.OPERATOR, Role.PLATFORM}, this::engage))),
                     get(
                         () ->
                             endpoint(
                                 "GET /v1/kill-switches",
-                                () -> authenticated(new Role[] {Role.VIEWER, Role.PLATFORM}, this::list))))),
+                                () ->
+                                    authenticated(
+                                        new Role[] {Role.VIEWER, Role.PLATFORM}, this::list))))),
         path(
             segment("v1").slash("kill-switches").slash(segment()),
             id ->
@@ -70,7 +76,8 @@ public final class KillSwitchRoutes extends ApiDirectives {
                             "DELETE /v1/kill-switches/{id}",
                             () ->
                                 authenticated(
-                                    new Role[] {Role.ADMIN, Role.PLATFORM}, p -> release(p, id))))));
+                                    new Role[] {Role.ADMIN, Role.PLATFORM},
+                                    p -> release(p, id))))));
   }
 
   private Route engage(Principal p) {
@@ -82,23 +89,34 @@ public final class KillSwitchRoutes extends ApiDirectives {
             scope = KillSwitch.Scope.valueOf(String.valueOf(body.scope()).toUpperCase(Locale.ROOT));
           } catch (IllegalArgumentException e) {
             return problem(
-                Problem.Type.VALIDATION.with("scope must be tenant, campaign, agent, channel or platform"));
+                Problem.Type.VALIDATION.with(
+                    "scope must be tenant, campaign, agent, channel or platform"));
           }
           CompletionStage<KillSwitch> engaged;
           if (scope == KillSwitch.Scope.PLATFORM) {
             if (!p.hasAny(Role.PLATFORM)) {
               return problem(Problem.Type.FORBIDDEN.with("scope platform needs the role platform"));
             }
-            String reason = body.target() == null || body.target().isBlank() ? "all" : body.target();
-            engaged = platform().askWithStatus(r -> new PlatformSwitchboard.Engage(reason, p.subject(), r), askTimeout);
+            String reason =
+                body.target() == null || body.target().isBlank() ? "all" : body.target();
+            engaged =
+                platform()
+                    .askWithStatus(
+                        r -> new PlatformSwitchboard.Engage(reason, p.subject(), r), askTimeout);
           } else {
             if (!p.hasAny(Role.OPERATOR)) {
-              return problem(Problem.Type.FORBIDDEN.with("tenant kill switches need the role operator"));
+              return problem(
+                  Problem.Type.FORBIDDEN.with("tenant kill switches need the role operator"));
             }
-            String target = scope == KillSwitch.Scope.TENANT && body.target() == null ? p.tenantId() : body.target();
+            String target =
+                scope == KillSwitch.Scope.TENANT && body.target() == null
+                    ? p.tenantId()
+                    : body.target();
             engaged =
                 tenant(p.tenantId())
-                    .askWithStatus(r -> new TenantEntity.EngageKillSwitch(scope, target, p.subject(), r), askTimeout);
+                    .askWithStatus(
+                        r -> new TenantEntity.EngageKillSwitch(scope, target, p.subject(), r),
+                        askTimeout);
           }
           return answer(engaged, k -> json(StatusCodes.CREATED, KillSwitchView.of(k)));
         });
@@ -107,10 +125,14 @@ public final class KillSwitchRoutes extends ApiDirectives {
   private Route release(Principal p, String id) {
     CompletionStage<KillSwitch> released;
     if (id.startsWith("ksp_") && p.hasAny(Role.PLATFORM)) {
-      released = platform().askWithStatus(r -> new PlatformSwitchboard.Release(id, p.subject(), r), askTimeout);
+      released =
+          platform()
+              .askWithStatus(r -> new PlatformSwitchboard.Release(id, p.subject(), r), askTimeout);
     } else if (id.startsWith("kst_") && p.hasAny(Role.ADMIN)) {
       released =
-          tenant(p.tenantId()).askWithStatus(r -> new TenantEntity.ReleaseKillSwitch(id, p.subject(), r), askTimeout);
+          tenant(p.tenantId())
+              .askWithStatus(
+                  r -> new TenantEntity.ReleaseKillSwitch(id, p.subject(), r), askTimeout);
     } else {
       return problem(Problem.Type.NOT_FOUND.with("kill switch " + id + " is not engaged"));
     }
@@ -129,7 +151,9 @@ public final class KillSwitchRoutes extends ApiDirectives {
                   // A platform token's tenant may not exist; it then sees platform switches only.
                   Throwable cause = e.getCause() != null ? e.getCause() : e;
                   if (cause instanceof StatusReply.ErrorMessage m
-                      && Rejection.parse(m.getMessage()).map(r -> r.kind() == Rejection.Kind.NOT_FOUND).orElse(false)) {
+                      && Rejection.parse(m.getMessage())
+                          .map(r -> r.kind() == Rejection.Kind.NOT_FOUND)
+                          .orElse(false)) {
                     return List.of();
                   }
                   throw e instanceof RuntimeException r ? r : new IllegalStateException(e);
@@ -146,11 +170,13 @@ public final class KillSwitchRoutes extends ApiDirectives {
         this::json);
   }
 
-  private org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef<PlatformSwitchboard.Command> platform() {
+  private org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef<PlatformSwitchboard.Command>
+      platform() {
     return sharding.entityRefFor(PlatformSwitchboard.ENTITY_TYPE_KEY, PlatformSwitchboard.ID);
   }
 
-  private org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef<TenantEntity.Command> tenant(String id) {
+  private org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef<TenantEntity.Command> tenant(
+      String id) {
     return sharding.entityRefFor(TenantEntity.ENTITY_TYPE_KEY, id);
   }
 }

@@ -14,9 +14,9 @@ import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.server.Route;
 
 /**
- * Leads: {@code GET /v1/leads} (cursor-paged, optionally one import's), {@code GET
- * /v1/leads/{id}}, and {@code DELETE /v1/leads/{id}}, the erasure of a lead's personal data for a
- * privacy request (its number stays suppressed).
+ * Leads: {@code GET /v1/leads} (cursor-paged, optionally one import's), {@code GET /v1/leads/{id}},
+ * and {@code DELETE /v1/leads/{id}}, the erasure of a lead's personal data for a privacy request
+ * (its number stays suppressed).
  */
 public final class LeadRoutes extends ApiDirectives {
   private final LeadRepository leads;
@@ -49,12 +49,17 @@ public final class LeadRoutes extends ApiDirectives {
     return concat(
         path(
             segment("v1").slash("leads"),
-            () -> get(() -> endpoint("GET /v1/leads", () -> authenticated(Role.VIEWER, this::list)))),
+            () ->
+                get(() -> endpoint("GET /v1/leads", () -> authenticated(Role.VIEWER, this::list)))),
         path(
             segment("v1").slash("leads").slash(segment()),
             id ->
                 concat(
-                    get(() -> endpoint("GET /v1/leads/{id}", () -> authenticated(Role.VIEWER, p -> show(p, id)))),
+                    get(
+                        () ->
+                            endpoint(
+                                "GET /v1/leads/{id}",
+                                () -> authenticated(Role.VIEWER, p -> show(p, id)))),
                     delete(
                         () ->
                             endpoint(
@@ -69,7 +74,8 @@ public final class LeadRoutes extends ApiDirectives {
             paged(
                 page ->
                     answer(
-                        blocking(() -> leads.page(p.tenantId(), importId, page.after(), page.limit())),
+                        blocking(
+                            () -> leads.page(p.tenantId(), importId, page.after(), page.limit())),
                         rows ->
                             json(
                                 new ListPage<>(
@@ -119,8 +125,21 @@ public final class LeadRoutes extends ApiDirectives {
       throw new UncheckedIOException(e);
     }
     return new LeadView(
-        l.id().toString(), l.phone(), l.email(), l.firstName(), l.lastName(), l.company(),
-        l.address(), l.city(), l.state(), l.zip(), l.timezones(), l.consentAt(),
-        l.consentSource(), attributes, l.importId(), l.createdAt());
+        l.id().toString(),
+        l.phone(),
+        l.email(),
+        l.firstName(),
+        l.lastName(),
+        l.company(),
+        l.address(),
+        l.city(),
+        l.state(),
+        l.zip(),
+        l.timezones(),
+        l.consentAt(),
+        l.consentSource(),
+        attributes,
+        l.importId(),
+        l.createdAt());
   }
 }

@@ -6,8 +6,8 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * A page of a list endpoint, {@code {"items": [...], "next": "<cursor or null>"}}, and the
- * parsing of {@code ?limit=} (default 50, at most 500) and the opaque {@code ?cursor=}.
+ * A page of a list endpoint, {@code {"items": [...], "next": "<cursor or null>"}}, and the parsing
+ * of {@code ?limit=} (default 50, at most 500) and the opaque {@code ?cursor=}.
  */
 public record ListPage<T>(List<T> items, String next) {
   static final int DEFAULT_LIMIT = 50;

@@ -19,12 +19,12 @@ import org.apache.pekko.http.javadsl.ServerBinding;
 import org.slf4j.LoggerFactory;
 
 /**
- * The engine jar's entry point. {@code java -jar outreach-engine.jar [serve]} runs a node;
- * {@code token --tenant ID --roles admin[,operator] [--ttl 1h] [--sub NAME]} prints a token
- * signed with the configured secret; {@code sandbox [--port 9090] [--host 127.0.0.1]
- * [--engine-url URL] [--receipt-concurrency 64]} serves only the provider twins, with no database
- * and no cluster, posting scripted replies to the engine at {@code --engine-url} (default
- * {@code OUTREACH_PUBLIC_URL}).
+ * The engine jar's entry point. {@code java -jar outreach-engine.jar [serve]} runs a node; {@code
+ * token --tenant ID --roles admin[,operator] [--ttl 1h] [--sub NAME]} prints a token signed with
+ * the configured secret; {@code sandbox [--port 9090] [--host 127.0.0.1] [--engine-url URL]
+ * [--receipt-concurrency 64]} serves only the provider twins, with no database and no cluster,
+ * posting scripted replies to the engine at {@code --engine-url} (default {@code
+ * OUTREACH_PUBLIC_URL}).
  */
 public final class Main {
   private Main() {}
@@ -41,7 +41,8 @@ public final class Main {
       switch (command) {
         case "serve" -> serve();
         case "sandbox" -> sandbox(options(Arrays.copyOfRange(args, 1, args.length)));
-        case "token" -> System.out.println(token(options(Arrays.copyOfRange(args, 1, args.length))));
+        case "token" ->
+            System.out.println(token(options(Arrays.copyOfRange(args, 1, args.length))));
         default -> usage("unknown command '" + command + "'");
       }
     } catch (SettingsException | IllegalArgumentException e) {
@@ -66,18 +67,26 @@ public final class Main {
   private static void sandbox(Map<String, String> opts) {
     int port = Integer.parseInt(opts.getOrDefault("port", "9090"));
     String host = opts.getOrDefault("host", "127.0.0.1");
-    String engineUrl = opts.getOrDefault("engine-url", System.getenv(SandboxServer.ENGINE_URL_VARIABLE));
-    if (engineUrl != null && !engineUrl.isBlank() && !engineUrl.matches("https?://[^/?#]+(/[^?#]*)?")) {
+    String engineUrl =
+        opts.getOrDefault("engine-url", System.getenv(SandboxServer.ENGINE_URL_VARIABLE));
+    if (engineUrl != null
+        && !engineUrl.isBlank()
+        && !engineUrl.matches("https?://[^/?#]+(/[^?#]*)?")) {
       throw new IllegalArgumentException(
-          "--engine-url (or " + SandboxServer.ENGINE_URL_VARIABLE + ") must be an http(s) URL, got '"
-              + engineUrl + "'");
+          "--engine-url (or "
+              + SandboxServer.ENGINE_URL_VARIABLE
+              + ") must be an http(s) URL, got '"
+              + engineUrl
+              + "'");
     }
     SandboxSettings settings =
         SandboxSettings.DEFAULTS.withReceiptConcurrency(
             Integer.parseInt(
                 opts.getOrDefault(
-                    "receipt-concurrency", Integer.toString(SandboxSettings.DEFAULT_RECEIPT_CONCURRENCY))));
-    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "outreach-sandbox", sandboxConfig());
+                    "receipt-concurrency",
+                    Integer.toString(SandboxSettings.DEFAULT_RECEIPT_CONCURRENCY))));
+    ActorSystem<Void> system =
+        ActorSystem.create(Behaviors.empty(), "outreach-sandbox", sandboxConfig());
     try {
       ServerBinding binding =
           SandboxServer.start(system, host, port, settings, () -> engineUrl)
@@ -85,7 +94,8 @@ public final class Main {
               .join();
       LoggerFactory.getLogger(Main.class)
           .info(
-              "sandbox providers listening on {}, replies to {}", binding.localAddress(),
+              "sandbox providers listening on {}, replies to {}",
+              binding.localAddress(),
               engineUrl == null || engineUrl.isBlank() ? "(no engine URL)" : engineUrl);
     } catch (RuntimeException e) {
       LoggerFactory.getLogger(Main.class).error("sandbox failed to start: {}", e.getMessage(), e);
@@ -146,15 +156,16 @@ public final class Main {
   }
 
   /**
-   * Pekko's asks answer with Scala's CompletableFuture, which runs every callback asynchronously
-   * on the common pool; with fewer than 3 cores that pool has parallelism 1, and the JDK then
-   * starts a new thread for every callback (measured: thousands per second under a campaign).
-   * A parallelism of at least 2 keeps them on a pool. Set before anything touches the pool.
+   * Pekko's asks answer with Scala's CompletableFuture, which runs every callback asynchronously on
+   * the common pool; with fewer than 3 cores that pool has parallelism 1, and the JDK then starts a
+   * new thread for every callback (measured: thousands per second under a campaign). A parallelism
+   * of at least 2 keeps them on a pool. Set before anything touches the pool.
    */
   static void useCommonPoolOnSmallMachines() {
     String key = "java.util.concurrent.ForkJoinPool.common.parallelism";
     if (System.getProperty(key) == null) {
-      System.setProperty(key, Integer.toString(Math.max(2, Runtime.getRuntime().availableProcessors())));
+      System.setProperty(
+          key, Integer.toString(Math.max(2, Runtime.getRuntime().availableProcessors())));
     }
   }
 

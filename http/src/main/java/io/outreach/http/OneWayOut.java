@@ -32,12 +32,12 @@ import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 
 /**
- * The one way out: every outbound contact, a campaign's or a conversation's reply, takes this
- * path and no other. A batch gets permits from its tenant's throttle (kill switches, suspension,
- * rates, concurrency, breaker); is reserved in the person ledger, where the ComplianceGate
- * decides each contact on the person's current facts under the person's lock; and the allowed
- * calls are dispatched there, paced at the sender's rate, while the permits' lease lasts. Every
- * permit ends at its throttle, with the call's outcome or unused.
+ * The one way out: every outbound contact, a campaign's or a conversation's reply, takes this path
+ * and no other. A batch gets permits from its tenant's throttle (kill switches, suspension, rates,
+ * concurrency, breaker); is reserved in the person ledger, where the ComplianceGate decides each
+ * contact on the person's current facts under the person's lock; and the allowed calls are
+ * dispatched there, paced at the sender's rate, while the permits' lease lasts. Every permit ends
+ * at its throttle, with the call's outcome or unused.
  */
 final class OneWayOut {
   private static final Duration ASK = Duration.ofSeconds(10);
@@ -45,7 +45,10 @@ final class OneWayOut {
   /** One contact to make: how the gate sees it, what to send, and its idempotency key. */
   record Outbound(Contact contact, String from, String body, String key) {}
 
-  /** What became of one outbound: the provider was called, it must wait for a permit, or the gate stopped it. */
+  /**
+   * What became of one outbound: the provider was called, it must wait for a permit, or the gate
+   * stopped it.
+   */
   sealed interface Result {
     /** The call started; {@code answer} completes with the provider's answer. */
     record Called(CompletionStage<SendResult> answer) implements Result {}
@@ -70,27 +73,41 @@ final class OneWayOut {
   private final Executor sends;
 
   OneWayOut(
-      ActorSystem<?> system, Supplier<Map<String, SmsProvider>> providers, Supplier<String> publicUrl,
-      ContactLedger ledger, Clock clock) {
+      ActorSystem<?> system,
+      Supplier<Map<String, SmsProvider>> providers,
+      Supplier<String> publicUrl,
+      ContactLedger ledger,
+      Clock clock) {
     this.sharding = ClusterSharding.get(system);
     this.providers = providers;
     this.publicUrl = publicUrl;
     this.ledger = ledger;
     this.clock = clock;
-    this.sends = system.dispatchers().lookup(DispatcherSelector.fromConfig("outreach.sends-dispatcher"));
+    this.sends =
+        system.dispatchers().lookup(DispatcherSelector.fromConfig("outreach.sends-dispatcher"));
   }
 
   /** Asks the tenant for up to {@code wanted} calls from {@code sender}. */
   CompletionStage<Permits> permits(
-      String tenantId, String provider, String sender, String campaignId, String agent, Channel channel, int wanted) {
+      String tenantId,
+      String provider,
+      String sender,
+      String campaignId,
+      String agent,
+      Channel channel,
+      int wanted) {
     return sharding
         .entityRefFor(TenantEntity.ENTITY_TYPE_KEY, tenantId)
-        .ask(r -> new TenantEntity.AcquirePermits(provider, sender, campaignId, agent, channel, wanted, r), ASK);
+        .ask(
+            r ->
+                new TenantEntity.AcquirePermits(
+                    provider, sender, campaignId, agent, channel, wanted, r),
+            ASK);
   }
 
   /**
-   * Reserves and dispatches a batch (one sender) on {@code permits}; the results are in batch
-   * order and complete once every dispatched call has started.
+   * Reserves and dispatches a batch (one sender) on {@code permits}; the results are in batch order
+   * and complete once every dispatched call has started.
    */
   CompletionStage<List<Result>> attempt(
       String tenantId, String provider, List<Outbound> batch, Permits permits, ContactRules rules) {
@@ -108,11 +125,18 @@ final class OneWayOut {
                 }
                 List<Decision> decisions =
                     ledger.reserve(
-                        tenantId, candidates, rules, List.of(), clock.instant(),
+                        tenantId,
+                        candidates,
+                        rules,
+                        List.of(),
+                        clock.instant(),
                         c -> {
                           DispatchPacer.Turn turn = paced(c.sender(), permits);
                           if (turn != null) {
-                            calls.put(c.key(), call(tenantId, provider, byKey.get(c.key()), permits.trial(), turn));
+                            calls.put(
+                                c.key(),
+                                call(
+                                    tenantId, provider, byKey.get(c.key()), permits.trial(), turn));
                           }
                         });
                 for (int i = 0; i < batch.size(); i++) {
@@ -121,7 +145,9 @@ final class OneWayOut {
                   results.add(
                       call != null
                           ? new Result.Called(call)
-                          : d instanceof Decision.Allow ? new Result.NotNow() : new Result.Stopped(d));
+                          : d instanceof Decision.Allow
+                              ? new Result.NotNow()
+                              : new Result.Stopped(d));
                 }
               } else {
                 batch.forEach(o -> results.add(new Result.NotNow()));
@@ -139,8 +165,8 @@ final class OneWayOut {
   }
 
   /**
-   * Waits for the sender's turn at its rate, while the permits' lease lasts; null when none came
-   * in time (or the lease ran out while waiting).
+   * Waits for the sender's turn at its rate, while the permits' lease lasts; null when none came in
+   * time (or the lease ran out while waiting).
    */
   private DispatchPacer.Turn paced(String sender, Permits permits) {
     Duration left = Duration.between(clock.instant(), permits.issuedAt().plus(Permits.LEASE));
@@ -163,12 +189,18 @@ final class OneWayOut {
   /** Gives {@code n} unused permits back to their throttle. */
   private void release(String tenantId, String provider, String sender, Permits permits, int n) {
     for (int i = 0; i < n; i++) {
-      callEnded(tenantId, provider, new ProviderThrottle.Ended(sender, ProviderThrottle.CallOutcome.UNUSED, null, permits.trial()));
+      callEnded(
+          tenantId,
+          provider,
+          new ProviderThrottle.Ended(
+              sender, ProviderThrottle.CallOutcome.UNUSED, null, permits.trial()));
     }
   }
 
   private void callEnded(String tenantId, String provider, ProviderThrottle.Ended ended) {
-    sharding.entityRefFor(TenantEntity.ENTITY_TYPE_KEY, tenantId).tell(new TenantEntity.CallEnded(provider, ended));
+    sharding
+        .entityRefFor(TenantEntity.ENTITY_TYPE_KEY, tenantId)
+        .tell(new TenantEntity.CallEnded(provider, ended));
   }
 
   /**
@@ -180,9 +212,13 @@ final class OneWayOut {
     SmsProvider provider = providers.get().get(providerName);
     if (provider == null) {
       turn.ended();
-      callEnded(tenantId, providerName, new ProviderThrottle.Ended(o.from(), ProviderThrottle.CallOutcome.UNUSED, null, trial));
+      callEnded(
+          tenantId,
+          providerName,
+          new ProviderThrottle.Ended(o.from(), ProviderThrottle.CallOutcome.UNUSED, null, trial));
       return CompletableFuture.completedFuture(
-          new SendResult.Rejected(0, "no " + providerName + " account is configured", false, Optional.empty()));
+          new SendResult.Rejected(
+              0, "no " + providerName + " account is configured", false, Optional.empty()));
     }
     String ref = "?ref=" + URLEncoder.encode(o.key(), StandardCharsets.UTF_8);
     String callback =
@@ -193,30 +229,32 @@ final class OneWayOut {
     CompletableFuture<Void> answered = new CompletableFuture<>();
     underWay(tenantId, o.contact().phone(), answered);
     try {
-      sent = provider.send(
-          new SmsRequest(tenantId, o.from(), o.contact().phone(), o.body(), o.key(), callback),
-          () -> {
-            answered.complete(null);
-            turn.ended();
-          });
+      sent =
+          provider.send(
+              new SmsRequest(tenantId, o.from(), o.contact().phone(), o.body(), o.key(), callback),
+              () -> {
+                answered.complete(null);
+                turn.ended();
+              });
     } catch (RuntimeException e) {
-      sent = CompletableFuture.failedFuture(e); // a failed call like any other: its turn and permit end
+      sent =
+          CompletableFuture.failedFuture(
+              e); // a failed call like any other: its turn and permit end
     }
     sent.whenComplete((ok, err) -> answered.complete(null));
-    return sent
-        .whenComplete(
-            (result, error) -> {
-              turn.ended(); // if the provider's answer did not already end it (a timeout)
-              callEnded(tenantId, providerName, ended(o.from(), result, error, trial));
-            });
+    return sent.whenComplete(
+        (result, error) -> {
+          turn.ended(); // if the provider's answer did not already end it (a timeout)
+          callEnded(tenantId, providerName, ended(o.from(), result, error, trial));
+        });
   }
 
   /**
    * Completes when every call to the person that has started has its provider's answer (the
    * provider has it), or after {@code atMost}. A call starts while the ledger holds the person's
-   * lock, so once a transaction that took that lock (an opt-out) has committed, every call the
-   * gate let past before it has started here. Node-local: calls started by another node are not
-   * seen (see docs/decisions.md, "STOP-to-silence").
+   * lock, so once a transaction that took that lock (an opt-out) has committed, every call the gate
+   * let past before it has started here. Node-local: calls started by another node are not seen
+   * (see docs/decisions.md, "STOP-to-silence").
    */
   CompletionStage<Void> quiet(String tenantId, String phone, Duration atMost) {
     Set<CompletableFuture<Void>> calls = underWay.get(tenantId + "|" + phone);
@@ -230,20 +268,26 @@ final class OneWayOut {
   /** Counts a call to the person as under way until {@code answered} completes. */
   private void underWay(String tenantId, String phone, CompletableFuture<Void> answered) {
     String key = tenantId + "|" + phone;
-    underWay.compute(key, (k, calls) -> {
-      Set<CompletableFuture<Void>> set = calls == null ? ConcurrentHashMap.newKeySet() : calls;
-      set.add(answered);
-      return set;
-    });
+    underWay.compute(
+        key,
+        (k, calls) -> {
+          Set<CompletableFuture<Void>> set = calls == null ? ConcurrentHashMap.newKeySet() : calls;
+          set.add(answered);
+          return set;
+        });
     answered.whenComplete(
-        (ok, err) -> underWay.computeIfPresent(key, (k, calls) -> {
-          calls.remove(answered);
-          return calls.isEmpty() ? null : calls;
-        }));
+        (ok, err) ->
+            underWay.computeIfPresent(
+                key,
+                (k, calls) -> {
+                  calls.remove(answered);
+                  return calls.isEmpty() ? null : calls;
+                }));
   }
 
   /** What a call's answer tells its throttle. */
-  static ProviderThrottle.Ended ended(String sender, SendResult result, Throwable error, boolean trial) {
+  static ProviderThrottle.Ended ended(
+      String sender, SendResult result, Throwable error, boolean trial) {
     if (error != null) {
       return new ProviderThrottle.Ended(sender, ProviderThrottle.CallOutcome.FAILED, null, trial);
     }
@@ -251,7 +295,9 @@ final class OneWayOut {
       ProviderThrottle.CallOutcome outcome =
           r.status() == 429
               ? ProviderThrottle.CallOutcome.THROTTLED
-              : r.retryable() ? ProviderThrottle.CallOutcome.FAILED : ProviderThrottle.CallOutcome.REFUSED;
+              : r.retryable()
+                  ? ProviderThrottle.CallOutcome.FAILED
+                  : ProviderThrottle.CallOutcome.REFUSED;
       return new ProviderThrottle.Ended(sender, outcome, r.retryAfter().orElse(null), trial);
     }
     return new ProviderThrottle.Ended(sender, ProviderThrottle.CallOutcome.SUCCEEDED, null, trial);

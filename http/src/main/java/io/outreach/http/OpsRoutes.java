@@ -17,9 +17,9 @@ import org.apache.pekko.http.javadsl.model.HttpEntities;
 import org.apache.pekko.http.javadsl.server.Route;
 
 /**
- * Operations endpoints without a token: {@code /health/alive}, {@code /health/ready} (every
- * {@link ReadinessCheck} must pass within its deadline), {@code /metrics} (Prometheus text) and
- * {@code /openapi.json}.
+ * Operations endpoints without a token: {@code /health/alive}, {@code /health/ready} (every {@link
+ * ReadinessCheck} must pass within its deadline), {@code /metrics} (Prometheus text) and {@code
+ * /openapi.json}.
  */
 public final class OpsRoutes extends ApiDirectives {
   private static final Duration CHECK_DEADLINE = Duration.ofSeconds(3);
@@ -42,7 +42,14 @@ public final class OpsRoutes extends ApiDirectives {
             "health",
             () ->
                 concat(
-                    path("alive", () -> get(() -> endpoint("GET /health/alive", () -> json(Map.of("status", "alive"))))),
+                    path(
+                        "alive",
+                        () ->
+                            get(
+                                () ->
+                                    endpoint(
+                                        "GET /health/alive",
+                                        () -> json(Map.of("status", "alive"))))),
                     path("ready", () -> get(() -> endpoint("GET /health/ready", this::ready))))),
         path(
             "metrics",
@@ -62,7 +69,10 @@ public final class OpsRoutes extends ApiDirectives {
                     () ->
                         endpoint(
                             "GET /openapi.json",
-                            () -> complete(HttpEntities.create(ContentTypes.APPLICATION_JSON, openApi))))));
+                            () ->
+                                complete(
+                                    HttpEntities.create(
+                                        ContentTypes.APPLICATION_JSON, openApi))))));
   }
 
   private Route ready() {

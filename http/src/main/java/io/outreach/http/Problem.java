@@ -11,7 +11,11 @@ import java.util.Map;
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record Problem(
-    String type, String title, int status, String detail, @JsonIgnore Map<String, Object> extensions) {
+    String type,
+    String title,
+    int status,
+    String detail,
+    @JsonIgnore Map<String, Object> extensions) {
 
   public static final String MEDIA_TYPE = "application/problem+json";
 

@@ -9,9 +9,9 @@ import org.apache.pekko.http.scaladsl.model.StatusCode;
 import org.apache.pekko.http.scaladsl.settings.ServerSettings;
 
 /**
- * Requests too malformed to route (oversized headers, bad request lines, a declared
- * Content-Length over the server limit) get problem+json too, never Pekko's plain text.
- * Configured as {@code pekko.http.server.parsing.error-handler}.
+ * Requests too malformed to route (oversized headers, bad request lines, a declared Content-Length
+ * over the server limit) get problem+json too, never Pekko's plain text. Configured as {@code
+ * pekko.http.server.parsing.error-handler}.
  */
 public final class ProblemParsingErrorHandler extends ParsingErrorHandler {
   private static final ObjectMapper MAPPER = new ObjectMapper();

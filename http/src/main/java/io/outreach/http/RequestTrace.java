@@ -8,7 +8,8 @@ import org.apache.pekko.http.javadsl.model.AttributeKey;
  * response leaves; route evaluation of a single request is sequential.
  */
 final class RequestTrace {
-  static final AttributeKey<RequestTrace> KEY = AttributeKey.create("outreach-trace", RequestTrace.class);
+  static final AttributeKey<RequestTrace> KEY =
+      AttributeKey.create("outreach-trace", RequestTrace.class);
 
   final String requestId;
   volatile String route = "unmatched";

@@ -4,8 +4,8 @@ import java.util.Locale;
 import java.util.Optional;
 
 /**
- * Roles carried in the token's {@code roles} claim. {@code admin} includes {@code operator},
- * which includes {@code viewer}; {@code platform} (operators of the whole engine) is separate and
+ * Roles carried in the token's {@code roles} claim. {@code admin} includes {@code operator}, which
+ * includes {@code viewer}; {@code platform} (operators of the whole engine) is separate and
  * includes none of them.
  */
 public enum Role {

@@ -62,11 +62,19 @@ public final class TenantRoutes extends ApiDirectives {
       Instant updatedAt) {
     static TenantView of(Tenant t) {
       return new TenantView(
-          t.id(), t.name(), t.timezone(), t.monthlyBudgetCents(),
-          t.status().name().toLowerCase(Locale.ROOT), t.suspendedReason(), t.agentPolicies(),
+          t.id(),
+          t.name(),
+          t.timezone(),
+          t.monthlyBudgetCents(),
+          t.status().name().toLowerCase(Locale.ROOT),
+          t.suspendedReason(),
+          t.agentPolicies(),
           t.flags(),
-          t.senders().stream().map(x -> new SenderView(x.provider(), x.from(), x.kind(), x.messagesPerSecond())).toList(),
-          t.createdAt(), t.updatedAt());
+          t.senders().stream()
+              .map(x -> new SenderView(x.provider(), x.from(), x.kind(), x.messagesPerSecond()))
+              .toList(),
+          t.createdAt(),
+          t.updatedAt());
     }
   }
 
@@ -162,7 +170,9 @@ public final class TenantRoutes extends ApiDirectives {
                 SettingsPatch.class,
                 patch ->
                     answer(
-                        ask(p.tenantId(), r -> new TenantEntity.UpdateSettings(patch, p.subject(), r)),
+                        ask(
+                            p.tenantId(),
+                            r -> new TenantEntity.UpdateSettings(patch, p.subject(), r)),
                         t -> json(TenantView.of(t)))));
   }
 
@@ -181,7 +191,10 @@ public final class TenantRoutes extends ApiDirectives {
   private Route resume(String id) {
     return authenticated(
         Role.PLATFORM,
-        p -> answer(ask(id, r -> new TenantEntity.Resume(p.subject(), r)), t -> json(TenantView.of(t))));
+        p ->
+            answer(
+                ask(id, r -> new TenantEntity.Resume(p.subject(), r)),
+                t -> json(TenantView.of(t))));
   }
 
   private CompletionStage<Tenant> ask(

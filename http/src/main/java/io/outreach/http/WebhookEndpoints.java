@@ -35,29 +35,33 @@ import org.slf4j.LoggerFactory;
 /**
  * Provider webhooks (no token: the provider's signature is the credential). Each delivery is
  * verified (constant-time), stored and deduplicated before the 2xx, and processed after; a forged,
- * missing or stale signature gets 403 and stores nothing; a repeat answers 200 and changes
- * nothing. Delivery receipts move their message forward; an inbound message's opt-out or opt-in
- * is applied in the transaction that stores it, before the answer, and the tenant's inbox
- * processes it after.
+ * missing or stale signature gets 403 and stores nothing; a repeat answers 200 and changes nothing.
+ * Delivery receipts move their message forward; an inbound message's opt-out or opt-in is applied
+ * in the transaction that stores it, before the answer, and the tenant's inbox processes it after.
  *
  * <p>Served ahead of the route tree ({@link ApiServer.DirectEndpoint}): these are the busiest
- * requests (two receipts per message sent, and every reply), and a flight recording put two
- * fifths of the engine's CPU under webhook load in the routing directives. The answers are the
- * same problem+json, access log, request id and timer as every route's, through {@link ApiServer}.
+ * requests (two receipts per message sent, and every reply), and a flight recording put two fifths
+ * of the engine's CPU under webhook load in the routing directives. The answers are the same
+ * problem+json, access log, request id and timer as every route's, through {@link ApiServer}.
  */
 public final class WebhookEndpoints implements ApiServer.DirectEndpoint {
   private static final Logger log = LoggerFactory.getLogger(WebhookEndpoints.class);
   static final String TWILIO_STATUS = "POST /webhooks/twilio/{tenantId}/status";
   static final String TWILIO_SMS = "POST /webhooks/twilio/{tenantId}/sms";
   static final String SIGNALHOUSE = "POST /webhooks/signalhouse/{tenantId}";
+
   /** How long a body that did not arrive with its headers may take to arrive. */
   private static final long BODY_TIMEOUT_MS = 10_000;
+
   /**
    * Twilio's answer to an inbound message: empty TwiML. Twilio sends a plain-text answer body to
    * the person as a reply, so "OK" would text everyone who writes, including after a STOP.
    */
   private static final HttpResponse EMPTY_TWIML =
-      HttpResponse.create().withEntity(ContentTypes.TEXT_XML_UTF8, "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response/>");
+      HttpResponse.create()
+          .withEntity(
+              ContentTypes.TEXT_XML_UTF8, "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response/>");
+
   private static final HttpResponse STORED = HttpResponse.create();
 
   private final ActorSystem<?> system;
@@ -106,53 +110,75 @@ public final class WebhookEndpoints implements ApiServer.DirectEndpoint {
   }
 
   @Override
-  public CompletionStage<HttpResponse> serve(String template, HttpRequest request, RequestTrace trace) {
+  public CompletionStage<HttpResponse> serve(
+      String template, HttpRequest request, RequestTrace trace) {
     if (!request.method().equals(HttpMethods.POST)) {
       request.discardEntityBytes(system);
       return done(
-          problem(Problem.Type.METHOD_NOT_ALLOWED.with("a webhook is a POST")).addHeader(Allow.create(HttpMethods.POST)));
+          problem(Problem.Type.METHOD_NOT_ALLOWED.with("a webhook is a POST"))
+              .addHeader(Allow.create(HttpMethods.POST)));
     }
     String tenant = request.getUri().path().split("/", -1)[3];
     if (TenantId.isValid(tenant)) {
       trace.tenant = tenant;
     }
-    return body(request).thenCompose(
-        raw -> switch (template) {
-          case TWILIO_STATUS -> twilio(tenant, request, raw, this::twilioStatus);
-          case TWILIO_SMS -> twilio(tenant, request, raw, this::twilioInbound);
-          default -> signalHouse(tenant, request, raw);
-        });
+    return body(request)
+        .thenCompose(
+            raw ->
+                switch (template) {
+                  case TWILIO_STATUS -> twilio(tenant, request, raw, this::twilioStatus);
+                  case TWILIO_SMS -> twilio(tenant, request, raw, this::twilioInbound);
+                  default -> signalHouse(tenant, request, raw);
+                });
   }
 
   /** The body as text, at most {@code maxBodyBytes}; a longer one fails with 413. */
   private CompletionStage<String> body(HttpRequest request) {
     HttpEntity entity = request.entity();
     Charset charset =
-        entity.getContentType().getCharsetOption().map(c -> c.nioCharset()).orElse(StandardCharsets.UTF_8);
+        entity
+            .getContentType()
+            .getCharsetOption()
+            .map(c -> c.nioCharset())
+            .orElse(StandardCharsets.UTF_8);
     if (entity.getContentLengthOption().orElse(0L) > maxBodyBytes) {
       request.discardEntityBytes(system);
-      return CompletableFuture.failedFuture(new ProblemException(Problem.Type.PAYLOAD_TOO_LARGE.with(
-          "the request body exceeds the limit of " + maxBodyBytes + " bytes")));
+      return CompletableFuture.failedFuture(
+          new ProblemException(
+              Problem.Type.PAYLOAD_TOO_LARGE.with(
+                  "the request body exceeds the limit of " + maxBodyBytes + " bytes")));
     }
     if (entity instanceof HttpEntity.Strict strict) {
       return done(strict.getData().decodeString(charset));
     }
     // A body of unknown length (chunked) past the limit fails with EntityStreamSizeException: 413.
-    return entity.withSizeLimit(maxBodyBytes).toStrict(BODY_TIMEOUT_MS, system).thenApply(s -> s.getData().decodeString(charset));
+    return entity
+        .withSizeLimit(maxBodyBytes)
+        .toStrict(BODY_TIMEOUT_MS, system)
+        .thenApply(s -> s.getData().decodeString(charset));
   }
 
   /** What a Twilio webhook of one kind stores, from its request and its (signed) params. */
   private interface TwilioReceipt {
-    Optional<WebhookReceipts.Receipt> of(String tenant, HttpRequest request, Map<String, String> params);
+    Optional<WebhookReceipts.Receipt> of(
+        String tenant, HttpRequest request, Map<String, String> params);
   }
 
   /**
-   * A Twilio webhook: form-encoded, signed over the public URL it called and its sorted params
-   * with the tenant's auth token; forged or unsigned ones get 403 and nothing is stored.
+   * A Twilio webhook: form-encoded, signed over the public URL it called and its sorted params with
+   * the tenant's auth token; forged or unsigned ones get 403 and nothing is stored.
    */
-  private CompletionStage<HttpResponse> twilio(String tenant, HttpRequest request, String raw, TwilioReceipt receipt) {
-    if (!request.entity().getContentType().mediaType().equals(MediaTypes.APPLICATION_X_WWW_FORM_URLENCODED)) {
-      return done(problem(Problem.Type.UNSUPPORTED_MEDIA_TYPE.with("a Twilio webhook is application/x-www-form-urlencoded")));
+  private CompletionStage<HttpResponse> twilio(
+      String tenant, HttpRequest request, String raw, TwilioReceipt receipt) {
+    if (!request
+        .entity()
+        .getContentType()
+        .mediaType()
+        .equals(MediaTypes.APPLICATION_X_WWW_FORM_URLENCODED)) {
+      return done(
+          problem(
+              Problem.Type.UNSUPPORTED_MEDIA_TYPE.with(
+                  "a Twilio webhook is application/x-www-form-urlencoded")));
     }
     Optional<Map<String, String>> form = formFields(raw);
     if (form.isEmpty()) {
@@ -161,7 +187,8 @@ public final class WebhookEndpoints implements ApiServer.DirectEndpoint {
     Map<String, String> params = form.get();
     Optional<String> signature = header(request, "X-Twilio-Signature");
     if (signature.isEmpty()
-        || !TwilioSignature.verify(settings.twilioAuthToken(tenant), signedUrl(request), params, signature.get())) {
+        || !TwilioSignature.verify(
+            settings.twilioAuthToken(tenant), signedUrl(request), params, signature.get())) {
       return done(forbidden());
     }
     if (!TenantId.isValid(tenant)) {
@@ -170,24 +197,38 @@ public final class WebhookEndpoints implements ApiServer.DirectEndpoint {
     return receipt
         .of(tenant, request, params)
         .map(r -> stored(r, r.inbound().isPresent() ? EMPTY_TWIML : STORED))
-        .orElseGet(() -> done(problem(Problem.Type.VALIDATION.with("an inbound message needs From and To"))));
+        .orElseGet(
+            () ->
+                done(
+                    problem(Problem.Type.VALIDATION.with("an inbound message needs From and To"))));
   }
 
-  private Optional<WebhookReceipts.Receipt> twilioStatus(String tenant, HttpRequest request, Map<String, String> params) {
+  private Optional<WebhookReceipts.Receipt> twilioStatus(
+      String tenant, HttpRequest request, Map<String, String> params) {
     String sid = params.getOrDefault("MessageSid", params.getOrDefault("SmsSid", ""));
     String status = params.getOrDefault("MessageStatus", params.getOrDefault("SmsStatus", ""));
     String key = header(request, "I-Twilio-Idempotency-Token").orElse(sid + ":" + status);
     return Optional.of(
         new WebhookReceipts.Receipt(
-            tenant, "twilio", "status", key, params.get("To"), sid, messageRef(request), MessageStatus.fromProvider(status),
-            Optional.empty(), toJson(params), toJson(Map.of("status", status))));
+            tenant,
+            "twilio",
+            "status",
+            key,
+            params.get("To"),
+            sid,
+            messageRef(request),
+            MessageStatus.fromProvider(status),
+            Optional.empty(),
+            toJson(params),
+            toJson(Map.of("status", status))));
   }
 
   /**
    * An inbound message: deduplicated on Twilio's idempotency token, else its MessageSid; one
    * without its numbers is refused (400) before anything is stored.
    */
-  private Optional<WebhookReceipts.Receipt> twilioInbound(String tenant, HttpRequest request, Map<String, String> params) {
+  private Optional<WebhookReceipts.Receipt> twilioInbound(
+      String tenant, HttpRequest request, Map<String, String> params) {
     String sid = params.getOrDefault("MessageSid", params.getOrDefault("SmsSid", ""));
     String key = header(request, "I-Twilio-Idempotency-Token").orElse(sid);
     String from = params.get("From");
@@ -195,10 +236,24 @@ public final class WebhookEndpoints implements ApiServer.DirectEndpoint {
     if (blank(from) || blank(params.get("To")) || blank(key)) {
       return Optional.empty();
     }
-    return Optional.of(new WebhookReceipts.Receipt(
-        tenant, "twilio", "inbound", key, from, sid, Optional.empty(), Optional.empty(),
-        Optional.of(new WebhookReceipts.Inbound(from, params.get("To"), body, InboundEffect.keyword(body, params.get("OptOutType")))),
-        toJson(params), toJson(Map.of("messageSid", sid))));
+    return Optional.of(
+        new WebhookReceipts.Receipt(
+            tenant,
+            "twilio",
+            "inbound",
+            key,
+            from,
+            sid,
+            Optional.empty(),
+            Optional.empty(),
+            Optional.of(
+                new WebhookReceipts.Inbound(
+                    from,
+                    params.get("To"),
+                    body,
+                    InboundEffect.keyword(body, params.get("OptOutType")))),
+            toJson(params),
+            toJson(Map.of("messageSid", sid))));
   }
 
   /**
@@ -215,8 +270,10 @@ public final class WebhookEndpoints implements ApiServer.DirectEndpoint {
           continue;
         }
         int eq = pair.indexOf('=');
-        String name = URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
-        fields.put(name, eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
+        String name =
+            URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
+        fields.put(
+            name, eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
       }
     } catch (IllegalArgumentException e) {
       return Optional.empty();
@@ -229,13 +286,18 @@ public final class WebhookEndpoints implements ApiServer.DirectEndpoint {
   }
 
   /** A SignalHouse webhook: JSON, signed with HMAC-SHA256 over its timestamp and raw body. */
-  private CompletionStage<HttpResponse> signalHouse(String tenant, HttpRequest request, String raw) {
+  private CompletionStage<HttpResponse> signalHouse(
+      String tenant, HttpRequest request, String raw) {
     Optional<String> signature = header(request, "X-SignalHouse-Signature");
     Optional<String> timestamp = header(request, "X-SignalHouse-Timestamp");
     if (signature.isEmpty()
         || timestamp.isEmpty()
         || !SignalHouseSignature.verify(
-            settings.signalHouseSecret(tenant), timestamp.get(), raw, signature.get(), clock.instant(),
+            settings.signalHouseSecret(tenant),
+            timestamp.get(),
+            raw,
+            signature.get(),
+            clock.instant(),
             SignalHouseSignature.MAX_AGE)) {
       return done(forbidden());
     }
@@ -257,31 +319,45 @@ public final class WebhookEndpoints implements ApiServer.DirectEndpoint {
     String phone = data.path(inbound ? "from" : "to").asText(null);
     String text = data.path("text").asText("");
     if (inbound && (blank(phone) || blank(data.path("to").asText(null)))) {
-      return done(problem(Problem.Type.VALIDATION.with("an inbound message needs data.from and data.to")));
+      return done(
+          problem(Problem.Type.VALIDATION.with("an inbound message needs data.from and data.to")));
     }
     return stored(
         new WebhookReceipts.Receipt(
-            tenant, "signalhouse", inbound ? "inbound" : "status", key, phone,
-            messageId, inbound ? Optional.empty() : messageRef(request),
+            tenant,
+            "signalhouse",
+            inbound ? "inbound" : "status",
+            key,
+            phone,
+            messageId,
+            inbound ? Optional.empty() : messageRef(request),
             inbound ? Optional.empty() : MessageStatus.fromProvider(status),
             inbound
-                ? Optional.of(new WebhookReceipts.Inbound(phone, data.path("to").asText(null), text, InboundEffect.keyword(text, null)))
+                ? Optional.of(
+                    new WebhookReceipts.Inbound(
+                        phone,
+                        data.path("to").asText(null),
+                        text,
+                        InboundEffect.keyword(text, null)))
                 : Optional.empty(),
-            raw, toJson(Map.of("event", event, "status", status))),
+            raw,
+            toJson(Map.of("event", event, "status", status))),
         STORED);
   }
 
   /**
-   * Answers {@code ok} once the delivery is stored (or was stored before), and for an opt-out
-   * once the calls to the person that started before it have reached their provider; 503 when the
-   * inbox is full or the store failed.
+   * Answers {@code ok} once the delivery is stored (or was stored before), and for an opt-out once
+   * the calls to the person that started before it have reached their provider; 503 when the inbox
+   * is full or the store failed.
    */
   private CompletionStage<HttpResponse> stored(WebhookReceipts.Receipt receipt, HttpResponse ok) {
-    return receipts.store(receipt)
+    return receipts
+        .store(receipt)
         .thenCompose(
-            st -> st.effect() == InboundEffect.OPTED_OUT
-                ? conversations.silenced(receipt.tenantId(), receipt.phone()).thenApply(x -> st)
-                : CompletableFuture.completedFuture(st))
+            st ->
+                st.effect() == InboundEffect.OPTED_OUT
+                    ? conversations.silenced(receipt.tenantId(), receipt.phone()).thenApply(x -> st)
+                    : CompletableFuture.completedFuture(st))
         .handle(
             (st, error) -> {
               if (error == null) {
@@ -291,8 +367,14 @@ public final class WebhookEndpoints implements ApiServer.DirectEndpoint {
                 }
                 return ok;
               }
-              log.warn("webhook from {} for tenant {} not stored: {}", receipt.provider(), receipt.tenantId(), error.toString());
-              return problem(Problem.Type.UNAVAILABLE.with("the delivery could not be stored; retry later"))
+              log.warn(
+                  "webhook from {} for tenant {} not stored: {}",
+                  receipt.provider(),
+                  receipt.tenantId(),
+                  error.toString());
+              return problem(
+                      Problem.Type.UNAVAILABLE.with(
+                          "the delivery could not be stored; retry later"))
                   .addHeader(RetryAfter.create(1L));
             });
   }

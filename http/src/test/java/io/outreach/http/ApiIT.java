@@ -17,7 +17,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.Date;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
@@ -49,7 +48,13 @@ class ApiIT {
             "POST",
             "/v1/tenants",
             platform,
-            "{\"id\":\"" + id + "\",\"name\":\"" + id + " Inc\",\"timezone\":\"" + tz + "\",\"monthlyBudgetCents\":100000}");
+            "{\"id\":\""
+                + id
+                + "\",\"name\":\""
+                + id
+                + " Inc\",\"timezone\":\""
+                + tz
+                + "\",\"monthlyBudgetCents\":100000}");
     assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
   }
 
@@ -103,27 +108,45 @@ class ApiIT {
     assertThat(t.get("monthlyBudgetCents").asLong()).isEqualTo(2500);
     assertThat(t.at("/agentPolicies/gianna/enabled").asBoolean()).isTrue();
     assertThat(t.at("/flags/voice").asBoolean()).isTrue();
-    assertThat(body(node.get("/v1/tenant", admin)).get("monthlyBudgetCents").asLong()).isEqualTo(2500);
+    assertThat(body(node.get("/v1/tenant", admin)).get("monthlyBudgetCents").asLong())
+        .isEqualTo(2500);
 
     JsonNode p =
         problem(
-            node.json("PATCH", "/v1/tenant", admin, "{\"timezone\":\"Mars/Base\",\"monthlyBudgetCents\":-1}"),
+            node.json(
+                "PATCH",
+                "/v1/tenant",
+                admin,
+                "{\"timezone\":\"Mars/Base\",\"monthlyBudgetCents\":-1}"),
             400,
             "validation");
     assertThat(p.get("detail").asText()).contains("Mars/Base").contains("monthlyBudgetCents");
     problem(node.json("PATCH", "/v1/tenant", admin, "{\"monthlyBudget\":5}"), 400, "validation");
-    problem(node.json("PATCH", "/v1/tenant", admin, "{\"monthlyBudgetCents\":\"lots\"}"), 400, "validation");
+    problem(
+        node.json("PATCH", "/v1/tenant", admin, "{\"monthlyBudgetCents\":\"lots\"}"),
+        400,
+        "validation");
     problem(node.json("PATCH", "/v1/tenant", admin, "{not json"), 400, "malformed-request");
-    assertThat(body(node.get("/v1/tenant", admin)).get("timezone").asText()).isEqualTo("Europe/Berlin");
+    assertThat(body(node.get("/v1/tenant", admin)).get("timezone").asText())
+        .isEqualTo("Europe/Berlin");
   }
 
   @Test
   void createValidatesAndRefusesDuplicates() {
     JsonNode p =
-        problem(node.json("POST", "/v1/tenants", platform, "{\"id\":\"X!\",\"name\":\"x\"}"), 400, "validation");
-    assertThat(p.get("detail").asText()).contains("id").contains("timezone").contains("monthlyBudgetCents");
+        problem(
+            node.json("POST", "/v1/tenants", platform, "{\"id\":\"X!\",\"name\":\"x\"}"),
+            400,
+            "validation");
+    assertThat(p.get("detail").asText())
+        .contains("id")
+        .contains("timezone")
+        .contains("monthlyBudgetCents");
     problem(
-        node.json("POST", "/v1/tenants", platform,
+        node.json(
+            "POST",
+            "/v1/tenants",
+            platform,
             "{\"id\":\"acme\",\"name\":\"Again\",\"timezone\":\"UTC\",\"monthlyBudgetCents\":0}"),
         409,
         "conflict");
@@ -132,12 +155,17 @@ class ApiIT {
   @Test
   void suspendAndResumeByPlatform() {
     createTenant("charlie", "UTC");
-    var s = node.json("POST", "/v1/tenants/charlie/suspend", platform, "{\"reason\":\"unpaid invoice\"}");
+    var s =
+        node.json(
+            "POST", "/v1/tenants/charlie/suspend", platform, "{\"reason\":\"unpaid invoice\"}");
     assertThat(s.statusCode()).as(s.body()).isEqualTo(200);
     assertThat(body(s).get("status").asText()).isEqualTo("suspended");
     var r = node.json("POST", "/v1/tenants/charlie/resume", platform, null);
     assertThat(body(r).get("status").asText()).isEqualTo("active");
-    problem(node.json("POST", "/v1/tenants/charlie/suspend", node.token("charlie", Role.ADMIN), "{}"), 403, "forbidden");
+    problem(
+        node.json("POST", "/v1/tenants/charlie/suspend", node.token("charlie", Role.ADMIN), "{}"),
+        403,
+        "forbidden");
   }
 
   // ---- audit ----
@@ -145,7 +173,8 @@ class ApiIT {
   @Test
   void auditTrailShowsOnlyTheCallersTenantNewestFirstAndPages() {
     String admin = node.token("acme", Role.ADMIN);
-    assertThat(node.json("PATCH", "/v1/tenant", admin, "{\"name\":\"Acme Audited\"}").statusCode()).isEqualTo(200);
+    assertThat(node.json("PATCH", "/v1/tenant", admin, "{\"name\":\"Acme Audited\"}").statusCode())
+        .isEqualTo(200);
     String viewer = node.token("acme", Role.VIEWER);
     org.awaitility.Awaitility.await()
         .atMost(Duration.ofSeconds(20))
@@ -158,10 +187,12 @@ class ApiIT {
             });
     JsonNode all = body(node.get("/v1/audit", viewer)).get("items");
     all.forEach(i -> assertThat(i.get("subject").asText()).isEqualTo("acme"));
-    assertThat(all.get(0).get("id").asLong()).isGreaterThan(all.get(all.size() - 1).get("id").asLong());
+    assertThat(all.get(0).get("id").asLong())
+        .isGreaterThan(all.get(all.size() - 1).get("id").asLong());
     assertThat(all.get(all.size() - 1).get("action").asText()).isEqualTo("tenant.created");
     assertThat(all.get(all.size() - 1).get("actor").asText()).isEqualTo("test");
-    assertThat(all.get(all.size() - 1).at("/detail/timezone").asText()).isEqualTo("America/New_York");
+    assertThat(all.get(all.size() - 1).at("/detail/timezone").asText())
+        .isEqualTo("America/New_York");
 
     JsonNode first = body(node.get("/v1/audit?limit=1", viewer));
     assertThat(first.get("items")).hasSize(1);
@@ -183,32 +214,69 @@ class ApiIT {
   @Test
   void killSwitchesEngageListAndRelease() {
     String op = node.token("bravo", Role.OPERATOR);
-    var engaged = node.json("POST", "/v1/kill-switches", op, "{\"scope\":\"campaign\",\"target\":\"cmp-9\"}");
+    var engaged =
+        node.json("POST", "/v1/kill-switches", op, "{\"scope\":\"campaign\",\"target\":\"cmp-9\"}");
     assertThat(engaged.statusCode()).as(engaged.body()).isEqualTo(201);
     String id = body(engaged).get("id").asText();
     assertThat(body(engaged).get("engagedBy").asText()).isEqualTo("test");
-    var again = node.json("POST", "/v1/kill-switches", op, "{\"scope\":\"campaign\",\"target\":\"cmp-9\"}");
+    var again =
+        node.json("POST", "/v1/kill-switches", op, "{\"scope\":\"campaign\",\"target\":\"cmp-9\"}");
     assertThat(body(again).get("id").asText()).as("engaging twice is idempotent").isEqualTo(id);
-    problem(node.json("POST", "/v1/kill-switches", op, "{\"scope\":\"channel\",\"target\":\"fax\"}"), 400, "validation");
-    problem(node.json("POST", "/v1/kill-switches", op, "{\"scope\":\"tenant\",\"target\":\"acme\"}"), 400, "validation");
-    problem(node.json("POST", "/v1/kill-switches", op, "{\"scope\":\"platform\"}"), 403, "forbidden");
-    problem(node.json("POST", "/v1/kill-switches", node.token("bravo", Role.VIEWER), "{\"scope\":\"tenant\"}"), 403, "forbidden");
+    problem(
+        node.json("POST", "/v1/kill-switches", op, "{\"scope\":\"channel\",\"target\":\"fax\"}"),
+        400,
+        "validation");
+    problem(
+        node.json("POST", "/v1/kill-switches", op, "{\"scope\":\"tenant\",\"target\":\"acme\"}"),
+        400,
+        "validation");
+    problem(
+        node.json("POST", "/v1/kill-switches", op, "{\"scope\":\"platform\"}"), 403, "forbidden");
+    problem(
+        node.json(
+            "POST",
+            "/v1/kill-switches",
+            node.token("bravo", Role.VIEWER),
+            "{\"scope\":\"tenant\"}"),
+        403,
+        "forbidden");
 
-    var platformSwitch = node.json("POST", "/v1/kill-switches", platform, "{\"scope\":\"platform\",\"target\":\"carrier incident\"}");
+    var platformSwitch =
+        node.json(
+            "POST",
+            "/v1/kill-switches",
+            platform,
+            "{\"scope\":\"platform\",\"target\":\"carrier incident\"}");
     assertThat(platformSwitch.statusCode()).as(platformSwitch.body()).isEqualTo(201);
     String platformId = body(platformSwitch).get("id").asText();
 
-    JsonNode listed = body(node.get("/v1/kill-switches", node.token("bravo", Role.VIEWER))).get("items");
+    JsonNode listed =
+        body(node.get("/v1/kill-switches", node.token("bravo", Role.VIEWER))).get("items");
     List<String> ids = new java.util.ArrayList<>();
     listed.forEach(k -> ids.add(k.get("id").asText()));
     assertThat(ids).contains(id, platformId);
-    JsonNode acmeListed = body(node.get("/v1/kill-switches", node.token("acme", Role.VIEWER))).get("items");
+    JsonNode acmeListed =
+        body(node.get("/v1/kill-switches", node.token("acme", Role.VIEWER))).get("items");
     acmeListed.forEach(k -> assertThat(k.get("id").asText()).isNotEqualTo(id));
 
     problem(node.send("DELETE", "/v1/kill-switches/" + id, op, null, null), 403, "forbidden");
-    problem(node.send("DELETE", "/v1/kill-switches/" + id, node.token("acme", Role.ADMIN), null, null), 404, "not-found");
-    assertThat(node.send("DELETE", "/v1/kill-switches/" + id, node.token("bravo", Role.ADMIN), null, null).statusCode()).isEqualTo(204);
-    assertThat(node.send("DELETE", "/v1/kill-switches/" + platformId, platform, null, null).statusCode()).isEqualTo(204);
+    problem(
+        node.send("DELETE", "/v1/kill-switches/" + id, node.token("acme", Role.ADMIN), null, null),
+        404,
+        "not-found");
+    assertThat(
+            node.send(
+                    "DELETE",
+                    "/v1/kill-switches/" + id,
+                    node.token("bravo", Role.ADMIN),
+                    null,
+                    null)
+                .statusCode())
+        .isEqualTo(204);
+    assertThat(
+            node.send("DELETE", "/v1/kill-switches/" + platformId, platform, null, null)
+                .statusCode())
+        .isEqualTo(204);
     assertThat(body(node.get("/v1/kill-switches", op)).get("items")).isEmpty();
 
     org.awaitility.Awaitility.await()
@@ -216,7 +284,9 @@ class ApiIT {
         .untilAsserted(
             () -> {
               List<String> actions = new java.util.ArrayList<>();
-              body(node.get("/v1/audit", op)).get("items").forEach(i -> actions.add(i.get("action").asText()));
+              body(node.get("/v1/audit", op))
+                  .get("items")
+                  .forEach(i -> actions.add(i.get("action").asText()));
               assertThat(actions).contains("kill-switch.engaged", "kill-switch.released");
             });
   }
@@ -227,11 +297,13 @@ class ApiIT {
   void missingOrBadTokensAre401() {
     var none = node.get("/v1/tenant", null);
     problem(none, 401, "unauthorized");
-    assertThat(none.headers().firstValue("WWW-Authenticate")).hasValueSatisfying(v -> assertThat(v).startsWith("Bearer"));
+    assertThat(none.headers().firstValue("WWW-Authenticate"))
+        .hasValueSatisfying(v -> assertThat(v).startsWith("Bearer"));
 
     Clock past = Clock.fixed(Instant.now().minus(Duration.ofHours(2)), ZoneOffset.UTC);
     String expired = node.auth.issue("t", "acme", Set.of(Role.ADMIN), Duration.ofHours(1), past);
-    assertThat(problem(node.get("/v1/tenant", expired), 401, "unauthorized").get("detail").asText()).contains("expired");
+    assertThat(problem(node.get("/v1/tenant", expired), 401, "unauthorized").get("detail").asText())
+        .contains("expired");
 
     String wrongKey =
         new JwtAuth("a-completely-different-secret-value!", Duration.ZERO)
@@ -250,7 +322,8 @@ class ApiIT {
     String valid = node.token("acme", Role.ADMIN);
     String[] parts = valid.split("\\.");
     String noneHeader =
-        java.util.Base64.getUrlEncoder().withoutPadding()
+        java.util.Base64.getUrlEncoder()
+            .withoutPadding()
             .encodeToString("{\"alg\":\"none\"}".getBytes(StandardCharsets.UTF_8));
     problem(node.get("/v1/tenant", noneHeader + "." + parts[1] + "."), 401, "unauthorized");
     problem(node.get("/v1/tenant", "not-a-jwt"), 401, "unauthorized");
@@ -261,7 +334,10 @@ class ApiIT {
     problem(node.get("/v1/tenant", node.token("acme", Role.VIEWER)), 403, "forbidden");
     problem(node.get("/v1/tenant", node.token("acme", Role.OPERATOR)), 403, "forbidden");
     problem(
-        node.json("POST", "/v1/tenants", node.token("acme", Role.ADMIN),
+        node.json(
+            "POST",
+            "/v1/tenants",
+            node.token("acme", Role.ADMIN),
             "{\"id\":\"evil\",\"name\":\"x\",\"timezone\":\"UTC\",\"monthlyBudgetCents\":0}"),
         403,
         "forbidden");
@@ -271,9 +347,14 @@ class ApiIT {
     SignedJWT hs512 =
         new SignedJWT(
             new JWSHeader(JWSAlgorithm.HS512),
-            new JWTClaimsSet.Builder().subject("t").claim("tenant", "acme").claim("roles", List.of("admin"))
-                .expirationTime(Date.from(Instant.now().plusSeconds(600))).build());
-    hs512.sign(new MACSigner((TestEngine.SECRET + TestEngine.SECRET).getBytes(StandardCharsets.UTF_8)));
+            new JWTClaimsSet.Builder()
+                .subject("t")
+                .claim("tenant", "acme")
+                .claim("roles", List.of("admin"))
+                .expirationTime(Date.from(Instant.now().plusSeconds(600)))
+                .build());
+    hs512.sign(
+        new MACSigner((TestEngine.SECRET + TestEngine.SECRET).getBytes(StandardCharsets.UTF_8)));
     problem(node.get("/v1/tenant", hs512.serialize()), 401, "unauthorized");
   }
 
@@ -299,7 +380,10 @@ class ApiIT {
     var del = node.send("DELETE", "/v1/tenant", admin, null, null);
     problem(del, 405, "method-not-allowed");
     assertThat(del.headers().firstValue("Allow")).isPresent();
-    problem(node.send("PATCH", "/v1/tenant", admin, "text/plain", "name=x"), 415, "unsupported-media-type");
+    problem(
+        node.send("PATCH", "/v1/tenant", admin, "text/plain", "name=x"),
+        415,
+        "unsupported-media-type");
     String big = "{\"name\":\"" + "x".repeat(10_000) + "\"}";
     problem(node.json("PATCH", "/v1/tenant", admin, big), 413, "payload-too-large");
     assertThat(node.get("/v1/tenant", admin).body()).isEqualTo(before);
@@ -319,7 +403,8 @@ class ApiIT {
     node.get("/v1/tenant", node.token("acme", Role.ADMIN));
     String metrics = node.get("/metrics", null).body();
     assertThat(metrics)
-        .contains("http_server_requests_seconds_count{method=\"GET\",route=\"GET /v1/tenant\",status=\"200\"}")
+        .contains(
+            "http_server_requests_seconds_count{method=\"GET\",route=\"GET /v1/tenant\",status=\"200\"}")
         .contains("jvm_memory_used_bytes")
         .contains("db_pool_connections_active");
 

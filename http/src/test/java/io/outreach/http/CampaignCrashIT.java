@@ -29,7 +29,10 @@ class CampaignCrashIT {
 
   private JsonNode sandboxLog(int port) throws Exception {
     HttpResponse<String> r =
-        http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/sandbox/log?tenant=crash")).build(),
+        http.send(
+            HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + port + "/sandbox/log?tenant=crash"))
+                .build(),
             HttpResponse.BodyHandlers.ofString());
     return JSON.readTree(r.body());
   }
@@ -48,44 +51,86 @@ class CampaignCrashIT {
           .jvm("-Doutreach.compliance.federal-hours.end=23:59:59.999999999");
       Process first = node.startEngine("crash-first");
       String platform = node.token("--tenant", "platform", "--roles", "platform");
-      assertThat(node.json("POST", "/v1/tenants", platform,
-          "{\"id\":\"crash\",\"name\":\"Crash\",\"timezone\":\"America/New_York\",\"monthlyBudgetCents\":0}").statusCode()).isEqualTo(201);
+      assertThat(
+              node.json(
+                      "POST",
+                      "/v1/tenants",
+                      platform,
+                      "{\"id\":\"crash\",\"name\":\"Crash\",\"timezone\":\"America/New_York\",\"monthlyBudgetCents\":0}")
+                  .statusCode())
+          .isEqualTo(201);
       String admin = node.token("--tenant", "crash", "--roles", "admin");
-      assertThat(node.json("PATCH", "/v1/tenant", admin,
-          "{\"senders\":[{\"provider\":\"twilio\",\"from\":\"+15550100001\",\"kind\":\"short_code\",\"mps\":1000}]}").statusCode()).isEqualTo(200);
+      assertThat(
+              node.json(
+                      "PATCH",
+                      "/v1/tenant",
+                      admin,
+                      "{\"senders\":[{\"provider\":\"twilio\",\"from\":\"+15550100001\",\"kind\":\"short_code\",\"mps\":1000}]}")
+                  .statusCode())
+          .isEqualTo(200);
 
       StringBuilder csv = new StringBuilder("first_name,phone\n");
       for (int i = 0; i < RECIPIENTS; i++) {
-        csv.append("R").append(i).append(",+1212").append(300 + i / 10_000).append(String.format("%04d", i % 10_000)).append('\n');
+        csv.append("R")
+            .append(i)
+            .append(",+1212")
+            .append(300 + i / 10_000)
+            .append(String.format("%04d", i % 10_000))
+            .append('\n');
       }
       var imported = node.send("POST", "/v1/imports", admin, "text/csv", csv.toString());
       assertThat(imported.statusCode()).as(imported.body()).isEqualTo(202);
       String importId = JSON.readTree(imported.body()).get("id").asText();
-      await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(200)).until(() ->
-          JSON.readTree(node.send("GET", "/v1/imports/" + importId, admin, null, null).body()).get("status").asText().equals("completed"));
-      var created = node.json("POST", "/v1/campaigns", admin,
-          "{\"name\":\"Crash\",\"channel\":\"sms\",\"audience\":{\"importId\":\"" + importId + "\"},\"message\":\"Hi {{first_name}}\"}");
+      await()
+          .atMost(Duration.ofSeconds(120))
+          .pollInterval(Duration.ofMillis(200))
+          .until(
+              () ->
+                  JSON.readTree(
+                          node.send("GET", "/v1/imports/" + importId, admin, null, null).body())
+                      .get("status")
+                      .asText()
+                      .equals("completed"));
+      var created =
+          node.json(
+              "POST",
+              "/v1/campaigns",
+              admin,
+              "{\"name\":\"Crash\",\"channel\":\"sms\",\"audience\":{\"importId\":\""
+                  + importId
+                  + "\"},\"message\":\"Hi {{first_name}}\"}");
       String id = JSON.readTree(created.body()).get("id").asText();
-      assertThat(node.json("POST", "/v1/campaigns/" + id + "/launch", admin, null).statusCode()).isEqualTo(202);
+      assertThat(node.json("POST", "/v1/campaigns/" + id + "/launch", admin, null).statusCode())
+          .isEqualTo(202);
 
-      await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(100)).until(() -> sandboxLog(sandboxPort).size() >= 2_000);
+      await()
+          .atMost(Duration.ofSeconds(120))
+          .pollInterval(Duration.ofMillis(100))
+          .until(() -> sandboxLog(sandboxPort).size() >= 2_000);
       first.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
       int atKill = sandboxLog(sandboxPort).size();
       assertThat(atKill).as("killed mid-campaign").isLessThan(RECIPIENTS);
 
       node.startEngine("crash-after-sigkill");
       JsonNode[] c = new JsonNode[1];
-      await().atMost(Duration.ofSeconds(240)).pollInterval(Duration.ofSeconds(1)).until(() -> {
-        c[0] = JSON.readTree(node.send("GET", "/v1/campaigns/" + id, admin, null, null).body());
-        return c[0].get("state").asText().equals("completed");
-      });
+      await()
+          .atMost(Duration.ofSeconds(240))
+          .pollInterval(Duration.ofSeconds(1))
+          .until(
+              () -> {
+                c[0] =
+                    JSON.readTree(
+                        node.send("GET", "/v1/campaigns/" + id, admin, null, null).body());
+                return c[0].get("state").asText().equals("completed");
+              });
       JsonNode counts = c[0].get("counts");
       long blocked = 0;
       for (JsonNode n : counts.get("blocked")) {
         blocked += n.asLong();
       }
       assertThat(counts.get("sent").asLong()).isEqualTo(RECIPIENTS);
-      assertThat(counts.get("recipients").asLong()).isEqualTo(counts.get("sent").asLong() + counts.get("failed").asLong() + blocked);
+      assertThat(counts.get("recipients").asLong())
+          .isEqualTo(counts.get("sent").asLong() + counts.get("failed").asLong() + blocked);
 
       Map<String, Integer> delivered = new HashMap<>();
       int repeats = 0;
@@ -98,7 +143,8 @@ class CampaignCrashIT {
       }
       assertThat(delivered).hasSize(RECIPIENTS);
       assertThat(delivered.values()).allMatch(n -> n == 1);
-      System.out.printf("CampaignCrashIT: killed at %d of %d delivered; %d repeats after the restart, all deduplicated%n",
+      System.out.printf(
+          "CampaignCrashIT: killed at %d of %d delivered; %d repeats after the restart, all deduplicated%n",
           atKill, RECIPIENTS, repeats);
     }
   }

@@ -26,8 +26,15 @@ class CampaignIT {
     node = TestEngine.start();
     for (String t : List.of("acme", "bravo")) {
       var r =
-          node.json("POST", "/v1/tenants", node.token("platform", Role.PLATFORM),
-              "{\"id\":\"" + t + "\",\"name\":\"" + t + "\",\"timezone\":\"America/New_York\",\"monthlyBudgetCents\":100000}");
+          node.json(
+              "POST",
+              "/v1/tenants",
+              node.token("platform", Role.PLATFORM),
+              "{\"id\":\""
+                  + t
+                  + "\",\"name\":\""
+                  + t
+                  + "\",\"timezone\":\"America/New_York\",\"monthlyBudgetCents\":100000}");
       assertThat(r.statusCode()).isEqualTo(201);
     }
   }
@@ -48,23 +55,45 @@ class CampaignIT {
     assertThat(engaged.statusCode()).isEqualTo(201);
     String id =
         IntakeIT.body(
-                node.json("POST", "/v1/campaigns", op,
-                    "{\"name\":\"Held\",\"channel\":\"sms\",\"audience\":{\"importId\":\"" + imp.get("id").asText()
+                node.json(
+                    "POST",
+                    "/v1/campaigns",
+                    op,
+                    "{\"name\":\"Held\",\"channel\":\"sms\",\"audience\":{\"importId\":\""
+                        + imp.get("id").asText()
                         + "\"},\"message\":\"Hi {{first_name}}\"}"))
             .get("id")
             .asText();
-    assertThat(node.json("POST", "/v1/campaigns/" + id + "/launch", op, null).statusCode()).isEqualTo(202);
-    await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(4)).until(() -> sandboxEntries("bravo") == 0);
-    assertThat(IntakeIT.body(node.get("/v1/campaigns/" + id, op)).get("state").asText()).isEqualTo("running");
+    assertThat(node.json("POST", "/v1/campaigns/" + id + "/launch", op, null).statusCode())
+        .isEqualTo(202);
+    await()
+        .during(Duration.ofSeconds(2))
+        .atMost(Duration.ofSeconds(4))
+        .until(() -> sandboxEntries("bravo") == 0);
+    assertThat(IntakeIT.body(node.get("/v1/campaigns/" + id, op)).get("state").asText())
+        .isEqualTo("running");
 
     String ks = IntakeIT.body(engaged).get("id").asText();
-    assertThat(node.send("DELETE", "/v1/kill-switches/" + ks, node.token("bravo", Role.ADMIN), null, null).statusCode())
+    assertThat(
+            node.send(
+                    "DELETE",
+                    "/v1/kill-switches/" + ks,
+                    node.token("bravo", Role.ADMIN),
+                    null,
+                    null)
+                .statusCode())
         .isEqualTo(204);
     await()
         .atMost(Duration.ofSeconds(30))
-        .until(() -> IntakeIT.body(node.get("/v1/campaigns/" + id, op)).get("state").asText().equals("completed"));
+        .until(
+            () ->
+                IntakeIT.body(node.get("/v1/campaigns/" + id, op))
+                    .get("state")
+                    .asText()
+                    .equals("completed"));
     assertThat(sandboxEntries("bravo")).isEqualTo(50);
-    assertThat(IntakeIT.body(node.get("/v1/campaigns/" + id, op)).at("/counts/sent").asLong()).isEqualTo(50);
+    assertThat(IntakeIT.body(node.get("/v1/campaigns/" + id, op)).at("/counts/sent").asLong())
+        .isEqualTo(50);
   }
 
   @AfterAll
@@ -87,16 +116,30 @@ class CampaignIT {
     JsonNode imp = IntakeIT.importAndWait(node, op, csv.toString());
     assertThat(imp.get("accepted").asLong()).isEqualTo(500);
 
-    assertThat(node.json("POST", "/v1/dnc", op, "{\"phones\":[\"" + phone(3) + "\",\"" + phone(77) + "\"]}").statusCode())
+    assertThat(
+            node.json(
+                    "POST",
+                    "/v1/dnc",
+                    op,
+                    "{\"phones\":[\"" + phone(3) + "\",\"" + phone(77) + "\"]}")
+                .statusCode())
         .isEqualTo(200);
     var national =
-        node.send("POST", "/v1/dnc/national?asOf=2026-11-20", node.token("platform", Role.PLATFORM), "text/csv",
+        node.send(
+            "POST",
+            "/v1/dnc/national?asOf=2026-11-20",
+            node.token("platform", Role.PLATFORM),
+            "text/csv",
             "phone\n" + phone(400) + "\n");
     assertThat(national.statusCode()).isEqualTo(200);
 
     var created =
-        node.json("POST", "/v1/campaigns", op,
-            "{\"name\":\"Winter\",\"channel\":\"sms\",\"audience\":{\"importId\":\"" + imp.get("id").asText()
+        node.json(
+            "POST",
+            "/v1/campaigns",
+            op,
+            "{\"name\":\"Winter\",\"channel\":\"sms\",\"audience\":{\"importId\":\""
+                + imp.get("id").asText()
                 + "\"},\"message\":\"Hi {{first_name}}, winter deals inside\"}");
     assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
     String id = IntakeIT.body(created).get("id").asText();

@@ -21,9 +21,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * A campaign's life over HTTP with the sandbox: receipts move its messages forward (and a
- * replayed or late receipt moves nothing back), the campaign list and its messages page, and a
- * kill switch engaged mid-campaign stops new provider calls once the call has answered.
+ * A campaign's life over HTTP with the sandbox: receipts move its messages forward (and a replayed
+ * or late receipt moves nothing back), the campaign list and its messages page, and a kill switch
+ * engaged mid-campaign stops new provider calls once the call has answered.
  */
 class CampaignLifecycleIT {
   private static final String TWILIO_TOKEN = "sandbox-twilio-auth-token";
@@ -51,21 +51,32 @@ class CampaignLifecycleIT {
     }
     JsonNode imp = IntakeIT.importAndWait(node, op, csv.toString());
     var created =
-        node.json("POST", "/v1/campaigns", op,
-            "{\"name\":\"Lifecycle\",\"channel\":\"sms\",\"audience\":{\"importId\":\"" + imp.get("id").asText()
-                + "\"},\"message\":\"Hi {{first_name}}\"" + extra + "}");
+        node.json(
+            "POST",
+            "/v1/campaigns",
+            op,
+            "{\"name\":\"Lifecycle\",\"channel\":\"sms\",\"audience\":{\"importId\":\""
+                + imp.get("id").asText()
+                + "\"},\"message\":\"Hi {{first_name}}\""
+                + extra
+                + "}");
     assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
     String id = IntakeIT.body(created).get("id").asText();
-    assertThat(node.json("POST", "/v1/campaigns/" + id + "/launch", op, null).statusCode()).isEqualTo(202);
+    assertThat(node.json("POST", "/v1/campaigns/" + id + "/launch", op, null).statusCode())
+        .isEqualTo(202);
     return id;
   }
 
   static JsonNode awaitState(TestEngine node, String op, String id, String state, Duration atMost) {
     JsonNode[] c = new JsonNode[1];
-    await().atMost(atMost).pollInterval(Duration.ofMillis(250)).until(() -> {
-      c[0] = IntakeIT.body(node.get("/v1/campaigns/" + id, op));
-      return c[0].get("state").asText().equals(state);
-    });
+    await()
+        .atMost(atMost)
+        .pollInterval(Duration.ofMillis(250))
+        .until(
+            () -> {
+              c[0] = IntakeIT.body(node.get("/v1/campaigns/" + id, op));
+              return c[0].get("state").asText().equals(state);
+            });
     return c[0];
   }
 
@@ -73,7 +84,15 @@ class CampaignLifecycleIT {
     List<JsonNode> all = new ArrayList<>();
     String cursor = null;
     do {
-      JsonNode page = IntakeIT.body(node.get("/v1/campaigns/" + id + "/messages?" + query + (cursor == null ? "" : "&cursor=" + cursor), op));
+      JsonNode page =
+          IntakeIT.body(
+              node.get(
+                  "/v1/campaigns/"
+                      + id
+                      + "/messages?"
+                      + query
+                      + (cursor == null ? "" : "&cursor=" + cursor),
+                  op));
       page.get("items").forEach(all::add);
       cursor = page.get("next").isNull() ? null : page.get("next").asText();
     } while (cursor != null);
@@ -81,15 +100,42 @@ class CampaignLifecycleIT {
   }
 
   private static int twilioStatus(String tenant, String ref, String sid, String status) {
-    String path = "/webhooks/twilio/" + tenant + "/status?ref=" + URLEncoder.encode(ref, StandardCharsets.UTF_8);
-    Map<String, String> params = new TreeMap<>(Map.of("MessageSid", sid, "MessageStatus", status, "To", "+12125550100",
-        "From", "+15550100001", "AccountSid", "AC" + "0".repeat(32)));
-    String form = params.entrySet().stream()
-        .map(e -> URLEncoder.encode(e.getKey(), StandardCharsets.UTF_8) + "=" + URLEncoder.encode(e.getValue(), StandardCharsets.UTF_8))
-        .collect(Collectors.joining("&"));
+    String path =
+        "/webhooks/twilio/"
+            + tenant
+            + "/status?ref="
+            + URLEncoder.encode(ref, StandardCharsets.UTF_8);
+    Map<String, String> params =
+        new TreeMap<>(
+            Map.of(
+                "MessageSid",
+                sid,
+                "MessageStatus",
+                status,
+                "To",
+                "+12125550100",
+                "From",
+                "+15550100001",
+                "AccountSid",
+                "AC" + "0".repeat(32)));
+    String form =
+        params.entrySet().stream()
+            .map(
+                e ->
+                    URLEncoder.encode(e.getKey(), StandardCharsets.UTF_8)
+                        + "="
+                        + URLEncoder.encode(e.getValue(), StandardCharsets.UTF_8))
+            .collect(Collectors.joining("&"));
     String url = "http://127.0.0.1:" + node.engine.httpPort() + path;
-    return node.send("POST", path, null, "application/x-www-form-urlencoded", HttpRequest.BodyPublishers.ofString(form),
-        "X-Twilio-Signature", TwilioSignature.sign(TWILIO_TOKEN, url, params)).statusCode();
+    return node.send(
+            "POST",
+            path,
+            null,
+            "application/x-www-form-urlencoded",
+            HttpRequest.BodyPublishers.ofString(form),
+            "X-Twilio-Signature",
+            TwilioSignature.sign(TWILIO_TOKEN, url, params))
+        .statusCode();
   }
 
   @Test
@@ -98,22 +144,29 @@ class CampaignLifecycleIT {
     String id = launch(node, op, 212, 20, "");
     awaitState(node, op, id, "completed", Duration.ofSeconds(60));
     JsonNode[] c = new JsonNode[1];
-    await().atMost(Duration.ofSeconds(30)).until(() -> {
-      c[0] = IntakeIT.body(node.get("/v1/campaigns/" + id, op));
-      return c[0].at("/counts/delivered").asLong() == 20;
-    });
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(
+            () -> {
+              c[0] = IntakeIT.body(node.get("/v1/campaigns/" + id, op));
+              return c[0].at("/counts/delivered").asLong() == 20;
+            });
     assertThat(c[0].at("/counts/sent").asLong()).isEqualTo(20);
 
-    await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
-      List<JsonNode> all = messages(op, id, "limit=7");
-      assertThat(all).hasSize(20);
-      assertThat(all).allMatch(m -> m.get("status").asText().equals("delivered"));
-      assertThat(all).allMatch(m -> m.get("providerMessageId").asText().startsWith("SM"));
-      assertThat(all).allMatch(m -> m.get("from").asText().equals("+15550100001"));
-      assertThat(all.stream().map(m -> m.get("recipient").asLong()).toList()).isSorted();
-    });
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(
+            () -> {
+              List<JsonNode> all = messages(op, id, "limit=7");
+              assertThat(all).hasSize(20);
+              assertThat(all).allMatch(m -> m.get("status").asText().equals("delivered"));
+              assertThat(all).allMatch(m -> m.get("providerMessageId").asText().startsWith("SM"));
+              assertThat(all).allMatch(m -> m.get("from").asText().equals("+15550100001"));
+              assertThat(all.stream().map(m -> m.get("recipient").asLong()).toList()).isSorted();
+            });
     assertThat(messages(op, id, "status=failed")).isEmpty();
-    assertThat(IntakeIT.body(node.get("/v1/campaigns", op)).get("items").get(0).get("id").asText()).isEqualTo(id);
+    assertThat(IntakeIT.body(node.get("/v1/campaigns", op)).get("items").get(0).get("id").asText())
+        .isEqualTo(id);
 
     // A replayed "sent" and a late "undelivered" for a delivered message change nothing.
     String ref = id + ":0:0";
@@ -123,8 +176,11 @@ class CampaignLifecycleIT {
     assertThat(twilioStatus("receipts", ref, "SMreplay", "undelivered")).isEqualTo(200);
     JsonNode first = messages(op, id, "limit=1").get(0);
     assertThat(first.get("status").asText()).isEqualTo("delivered");
-    assertThat(IntakeIT.body(node.get("/v1/campaigns/" + id, op)).at("/counts/delivered").asLong()).isEqualTo(20);
-    assertThat(IntakeIT.body(node.get("/v1/campaigns/" + id, op)).at("/counts/undelivered").asLong()).isZero();
+    assertThat(IntakeIT.body(node.get("/v1/campaigns/" + id, op)).at("/counts/delivered").asLong())
+        .isEqualTo(20);
+    assertThat(
+            IntakeIT.body(node.get("/v1/campaigns/" + id, op)).at("/counts/undelivered").asLong())
+        .isZero();
     // Another tenant's id answers 404, and so does an unknown one.
     String other = node.tenant("receipts-other");
     assertThat(node.get("/v1/campaigns/" + id + "/messages", other).statusCode()).isEqualTo(404);
@@ -144,15 +200,29 @@ class CampaignLifecycleIT {
       int atAnswer = sandboxCount("killed");
       // Calls that started before the answer may still arrive; none may start after it, so the
       // log stops growing (for good: 3 s without a new entry).
-      java.util.concurrent.atomic.AtomicInteger seen = new java.util.concurrent.atomic.AtomicInteger(-1);
-      await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(10)).until(() -> seen.getAndSet(sandboxCount("killed")) == seen.get());
+      java.util.concurrent.atomic.AtomicInteger seen =
+          new java.util.concurrent.atomic.AtomicInteger(-1);
+      await()
+          .during(Duration.ofSeconds(3))
+          .atMost(Duration.ofSeconds(10))
+          .until(() -> seen.getAndSet(sandboxCount("killed")) == seen.get());
       int settled = seen.get();
-      assertThat(settled - atAnswer).as("calls in flight when the switch answered").isLessThanOrEqualTo(100);
+      assertThat(settled - atAnswer)
+          .as("calls in flight when the switch answered")
+          .isLessThanOrEqualTo(100);
       assertThat(settled).isLessThan(1500);
-      assertThat(IntakeIT.body(node.get("/v1/campaigns/" + id, op)).get("state").asText()).isEqualTo("running");
+      assertThat(IntakeIT.body(node.get("/v1/campaigns/" + id, op)).get("state").asText())
+          .isEqualTo("running");
 
       String ks = IntakeIT.body(engaged).get("id").asText();
-      assertThat(node.send("DELETE", "/v1/kill-switches/" + ks, node.token("killed", Role.ADMIN), null, null).statusCode())
+      assertThat(
+              node.send(
+                      "DELETE",
+                      "/v1/kill-switches/" + ks,
+                      node.token("killed", Role.ADMIN),
+                      null,
+                      null)
+                  .statusCode())
           .isEqualTo(204);
       JsonNode done = awaitState(node, op, id, "completed", Duration.ofSeconds(90));
       assertThat(done.at("/counts/sent").asLong()).isEqualTo(1500);
@@ -171,7 +241,9 @@ class CampaignLifecycleIT {
   @Test
   void aHugeCampaignOfOneTenantDoesNotStarveAnotherTenant() {
     String big = node.tenant("big");
-    node.settings("big", "{\"senders\":[{\"provider\":\"twilio\",\"from\":\"+15550100011\",\"kind\":\"short_code\",\"mps\":200}]}");
+    node.settings(
+        "big",
+        "{\"senders\":[{\"provider\":\"twilio\",\"from\":\"+15550100011\",\"kind\":\"short_code\",\"mps\":200}]}");
     String small = node.tenant("small");
     String huge = launch(node, big, 213, 3000, "");
     await().atMost(Duration.ofSeconds(60)).until(() -> sandboxCount("big") >= 200);
@@ -181,7 +253,9 @@ class CampaignLifecycleIT {
     Duration took = Duration.ofNanos(System.nanoTime() - t0);
     JsonNode running = IntakeIT.body(node.get("/v1/campaigns/" + huge, big));
     assertThat(running.get("state").asText()).as("the big one is still at it").isEqualTo("running");
-    assertThat(took).as("the small tenant's campaign did not wait for the big one").isLessThan(Duration.ofSeconds(15));
+    assertThat(took)
+        .as("the small tenant's campaign did not wait for the big one")
+        .isLessThan(Duration.ofSeconds(15));
     node.json("POST", "/v1/campaigns/" + huge + "/cancel", big, null);
   }
 

@@ -30,13 +30,17 @@ class CampaignRecoveryIT {
   private final HttpClient http = HttpClient.newHttpClient();
 
   private JsonNode sandbox(String url, String path) throws Exception {
-    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(url + path)).build(), HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> r =
+        http.send(
+            HttpRequest.newBuilder(URI.create(url + path)).build(),
+            HttpResponse.BodyHandlers.ofString());
     return new ObjectMapper().readTree(r.body());
   }
 
   @Test
   void campaignCompletesAfterRestartAndEachRecipientIsDeliveredOnce() throws Exception {
-    ActorSystem<Void> sandboxSystem = ActorSystem.create(Behaviors.empty(), "sandbox-it", Main.sandboxConfig());
+    ActorSystem<Void> sandboxSystem =
+        ActorSystem.create(Behaviors.empty(), "sandbox-it", Main.sandboxConfig());
     try {
       ServerBinding binding =
           SandboxServer.start(sandboxSystem, "127.0.0.1", 0).toCompletableFuture().get();
@@ -50,27 +54,43 @@ class CampaignRecoveryIT {
           HttpResponse.BodyHandlers.ofString());
 
       Path dir = Files.createTempDirectory("outreach-campaign-recovery-");
-      Map<String, Object> extra = Map.of("outreach.sandbox.url", sandboxUrl, "outreach.sandbox.serve", false);
+      Map<String, Object> extra =
+          Map.of("outreach.sandbox.url", sandboxUrl, "outreach.sandbox.serve", false);
       String id;
       String token;
       try (TestEngine first = TestEngine.start(dir, extra)) {
-        first.json("POST", "/v1/tenants", first.token("platform", Role.PLATFORM),
+        first.json(
+            "POST",
+            "/v1/tenants",
+            first.token("platform", Role.PLATFORM),
             "{\"id\":\"acme\",\"name\":\"Acme\",\"timezone\":\"UTC\",\"monthlyBudgetCents\":0}");
         token = first.token("acme", Role.OPERATOR);
         StringBuilder csv = new StringBuilder("first_name,phone\n");
         for (int i = 0; i < RECIPIENTS; i++) {
-          csv.append("R").append(i).append(",+1212").append(300 + i / 10_000).append(String.format("%04d", i % 10_000)).append('\n');
+          csv.append("R")
+              .append(i)
+              .append(",+1212")
+              .append(300 + i / 10_000)
+              .append(String.format("%04d", i % 10_000))
+              .append('\n');
         }
         JsonNode imp = IntakeIT.importAndWait(first, token, csv.toString());
         id =
             IntakeIT.body(
-                    first.json("POST", "/v1/campaigns", token,
-                        "{\"name\":\"Recover\",\"channel\":\"sms\",\"audience\":{\"importId\":\"" + imp.get("id").asText()
+                    first.json(
+                        "POST",
+                        "/v1/campaigns",
+                        token,
+                        "{\"name\":\"Recover\",\"channel\":\"sms\",\"audience\":{\"importId\":\""
+                            + imp.get("id").asText()
                             + "\"},\"message\":\"Hello {{first_name}}\"}"))
                 .get("id")
                 .asText();
-        assertThat(first.json("POST", "/v1/campaigns/" + id + "/launch", token, null).statusCode()).isEqualTo(202);
-        await().atMost(Duration.ofSeconds(60)).until(() -> sandbox(sandboxUrl, "/sandbox/log?tenant=acme").size() > 300);
+        assertThat(first.json("POST", "/v1/campaigns/" + id + "/launch", token, null).statusCode())
+            .isEqualTo(202);
+        await()
+            .atMost(Duration.ofSeconds(60))
+            .until(() -> sandbox(sandboxUrl, "/sandbox/log?tenant=acme").size() > 300);
       }
       int atStop = sandbox(sandboxUrl, "/sandbox/log?tenant=acme").size();
       assertThat(atStop).as("stopped mid-campaign").isLessThan(RECIPIENTS);

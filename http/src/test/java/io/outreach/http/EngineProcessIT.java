@@ -12,8 +12,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The shaded jar as a real process on the embedded defaults: the token subcommand, a tenant that
- * survives a graceful stop and a SIGKILL (whose orphaned PostgreSQL the next start stops), and
- * the time from process start to {@code /health/ready} = 200.
+ * survives a graceful stop and a SIGKILL (whose orphaned PostgreSQL the next start stops), and the
+ * time from process start to {@code /health/ready} = 200.
  */
 class EngineProcessIT {
   private JarProcess node;
@@ -35,14 +35,18 @@ class EngineProcessIT {
     assertThat(token).matches("[\\w-]+\\.[\\w-]+\\.[\\w-]+");
     assertThat(Files.readString(dataDir.resolve("jwt-secret"))).isNotBlank();
     var created =
-        node.json("POST", "/v1/tenants", token,
+        node.json(
+            "POST",
+            "/v1/tenants",
+            token,
             "{\"id\":\"acme\",\"name\":\"Acme\",\"timezone\":\"America/New_York\",\"monthlyBudgetCents\":100000}");
     assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
     JarProcess.stopGracefully(first);
 
     node.env("OUTREACH_LOG_FORMAT", "json");
     Process second = node.startEngine("second");
-    assertThat(node.send("GET", "/v1/tenants/acme", token, null, null).body()).contains("\"name\":\"Acme\"");
+    assertThat(node.send("GET", "/v1/tenants/acme", token, null, null).body())
+        .contains("\"name\":\"Acme\"");
     assertJsonLogWithoutSecrets(Path.of("target", "engine-process-second.log"), token);
     node.env("OUTREACH_LOG_FORMAT", "plain");
     second.destroyForcibly().waitFor(30, TimeUnit.SECONDS);

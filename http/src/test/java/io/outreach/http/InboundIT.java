@@ -23,8 +23,8 @@ import org.junit.jupiter.api.Test;
  * Inbound messages through the sandbox's signed webhooks: a STOP mid-campaign takes effect before
  * its webhook is answered, for every campaign of the tenant, with one confirmation and nothing
  * after; START after STOP opts back in; HELP gets the tenant's help text; a replayed webhook
- * changes state once; a forged one is refused; a reply cancels pending follow-ups; the
- * conversation and the audit trail show it all.
+ * changes state once; a forged one is refused; a reply cancels pending follow-ups; the conversation
+ * and the audit trail show it all.
  */
 class InboundIT {
   private static final String SENDER = "+15550100007";
@@ -42,16 +42,36 @@ class InboundIT {
 
   private static String tenant(String id, int mps) {
     String op = node.tenant(id);
-    node.settings(id,
-        "{\"senders\":[{\"provider\":\"twilio\",\"from\":\"" + SENDER + "\",\"kind\":\"long_code\",\"mps\":" + mps + "}],"
+    node.settings(
+        id,
+        "{\"senders\":[{\"provider\":\"twilio\",\"from\":\""
+            + SENDER
+            + "\",\"kind\":\"long_code\",\"mps\":"
+            + mps
+            + "}],"
             + "\"programName\":\"Acme Deals\",\"helpContact\":\"help@acme.example\"}");
     return op;
   }
 
-  /** Posts an inbound message through the sandbox, as the provider would; answers when the engine has. */
+  /**
+   * Posts an inbound message through the sandbox, as the provider would; answers when the engine
+   * has.
+   */
   private static JsonNode reply(String tenant, String from, String body) {
-    var r = node.json("POST", "/sandbox/replies", null,
-        "{\"tenant\":\"" + tenant + "\",\"from\":\"" + from + "\",\"to\":\"" + SENDER + "\",\"body\":\"" + body + "\"}");
+    var r =
+        node.json(
+            "POST",
+            "/sandbox/replies",
+            null,
+            "{\"tenant\":\""
+                + tenant
+                + "\",\"from\":\""
+                + from
+                + "\",\"to\":\""
+                + SENDER
+                + "\",\"body\":\""
+                + body
+                + "\"}");
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
     return IntakeIT.body(r);
   }
@@ -59,7 +79,8 @@ class InboundIT {
   private static List<JsonNode> outboundTo(String tenant, String phone) {
     List<JsonNode> out = new ArrayList<>();
     for (JsonNode e : IntakeIT.body(node.get("/sandbox/log?tenant=" + tenant, null))) {
-      if (!e.path("direction").asText("outbound").equals("inbound") && e.get("to").asText().equals(phone)) {
+      if (!e.path("direction").asText("outbound").equals("inbound")
+          && e.get("to").asText().equals(phone)) {
         out.add(e);
       }
     }
@@ -68,7 +89,9 @@ class InboundIT {
 
   private static List<String> audit(String tenant, String action) {
     List<String> out = new ArrayList<>();
-    for (JsonNode i : IntakeIT.body(node.get("/v1/audit?limit=500", node.token(tenant, Role.VIEWER))).get("items")) {
+    for (JsonNode i :
+        IntakeIT.body(node.get("/v1/audit?limit=500", node.token(tenant, Role.VIEWER)))
+            .get("items")) {
       if (i.get("action").asText().equals(action)) {
         out.add(i.get("subject").asText());
       }
@@ -83,42 +106,66 @@ class InboundIT {
     node.settings("stopper", "{\"frequencyCaps\":[{\"max\":100,\"perHours\":1}]}");
     String x = CampaignLifecycleIT.phone(201, 150);
     String a = CampaignLifecycleIT.launch(node, op, 201, 200, "");
-    await().atMost(Duration.ofSeconds(30)).until(() -> IntakeIT.body(node.get("/sandbox/log?tenant=stopper", null)).size() >= 40);
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> IntakeIT.body(node.get("/sandbox/log?tenant=stopper", null)).size() >= 40);
     assertThat(outboundTo("stopper", x)).as("not reached yet").isEmpty();
 
     reply("stopper", x, "Stop.");
     Instant answered = Instant.now();
     // A second campaign to the same people after the opt-out.
     String b = launchAll(op, "Second");
-    JsonNode doneA = CampaignLifecycleIT.awaitState(node, op, a, "completed", Duration.ofSeconds(90));
-    JsonNode doneB = CampaignLifecycleIT.awaitState(node, op, b, "completed", Duration.ofSeconds(90));
+    JsonNode doneA =
+        CampaignLifecycleIT.awaitState(node, op, a, "completed", Duration.ofSeconds(90));
+    JsonNode doneB =
+        CampaignLifecycleIT.awaitState(node, op, b, "completed", Duration.ofSeconds(90));
     assertThat(doneA.at("/counts/blocked/optOut").asLong()).isEqualTo(1);
     assertThat(doneB.at("/counts/blocked/optOut").asLong()).isEqualTo(1);
 
     await().atMost(Duration.ofSeconds(10)).until(() -> !outboundTo("stopper", x).isEmpty());
     List<JsonNode> toX = outboundTo("stopper", x);
     assertThat(toX).as("one confirmation and nothing else").hasSize(1);
-    assertThat(toX.get(0).get("body").asText()).isEqualTo("Acme Deals: You are unsubscribed and will receive no more messages. Reply START to resubscribe.");
+    assertThat(toX.get(0).get("body").asText())
+        .isEqualTo(
+            "Acme Deals: You are unsubscribed and will receive no more messages. Reply START to resubscribe.");
     Instant confirmed = Instant.parse(toX.get(0).get("at").asText());
     assertThat(confirmed).isAfter(answered.minusSeconds(5));
     // The campaigns fill the sender's rate; the confirmation goes before them, not after them.
-    Instant lastCampaignCall = IntakeIT.body(node.get("/sandbox/log?tenant=stopper", null)).findValuesAsText("at").stream()
-        .map(Instant::parse).max(Instant::compareTo).orElseThrow();
+    Instant lastCampaignCall =
+        IntakeIT.body(node.get("/sandbox/log?tenant=stopper", null)).findValuesAsText("at").stream()
+            .map(Instant::parse)
+            .max(Instant::compareTo)
+            .orElseThrow();
     assertThat(confirmed).isBefore(lastCampaignCall.minusSeconds(5));
     // Two campaigns' sends are newer than the opt-out: look it up by its subject.
-    JsonNode trail = IntakeIT.body(node.get(
-        "/v1/audit?subject=" + URLEncoder.encode(x, StandardCharsets.UTF_8), node.token("stopper", Role.VIEWER)));
+    JsonNode trail =
+        IntakeIT.body(
+            node.get(
+                "/v1/audit?subject=" + URLEncoder.encode(x, StandardCharsets.UTF_8),
+                node.token("stopper", Role.VIEWER)));
     assertThat(trail.get("items").findValuesAsText("action")).containsOnlyOnce("opt-out");
 
     // The conversation shows the STOP and the confirmation; the opted-out count moved.
-    await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
-      JsonNode c = IntakeIT.body(node.get("/v1/conversations/" + x, op));
-      assertThat(c.at("/conversation/optedOut").asBoolean()).isTrue();
-      List<String> kinds = new ArrayList<>();
-      c.get("messages").forEach(m -> kinds.add(m.get("direction").asText() + ":" + m.get("kind").asText()));
-      assertThat(kinds).containsSubsequence("inbound:opted_out", "outbound:opt_out_confirmation");
-      assertThat(IntakeIT.body(node.get("/v1/conversations", op)).get("items").get(0).get("phone").asText()).isEqualTo(x);
-    });
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(
+            () -> {
+              JsonNode c = IntakeIT.body(node.get("/v1/conversations/" + x, op));
+              assertThat(c.at("/conversation/optedOut").asBoolean()).isTrue();
+              List<String> kinds = new ArrayList<>();
+              c.get("messages")
+                  .forEach(
+                      m -> kinds.add(m.get("direction").asText() + ":" + m.get("kind").asText()));
+              assertThat(kinds)
+                  .containsSubsequence("inbound:opted_out", "outbound:opt_out_confirmation");
+              assertThat(
+                      IntakeIT.body(node.get("/v1/conversations", op))
+                          .get("items")
+                          .get(0)
+                          .get("phone")
+                          .asText())
+                  .isEqualTo(x);
+            });
   }
 
   /**
@@ -133,16 +180,27 @@ class InboundIT {
     node.json("PUT", "/sandbox/faults", null, "{\"latencyMs\":3000}");
     try {
       CampaignLifecycleIT.launch(node, op, 203, 1, "");
-      await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(20))
-          .until(() -> IntakeIT.body(node.get("/sandbox/stats", null)).get("callsDelayed").asInt() >= 1);
-      assertThat(outboundTo("inflight", x)).as("the provider has not logged the call yet").isEmpty();
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .pollInterval(Duration.ofMillis(20))
+          .until(
+              () ->
+                  IntakeIT.body(node.get("/sandbox/stats", null)).get("callsDelayed").asInt() >= 1);
+      assertThat(outboundTo("inflight", x))
+          .as("the provider has not logged the call yet")
+          .isEmpty();
 
       reply("inflight", x, "STOP");
       Instant answered = Instant.now();
       List<JsonNode> campaignCalls =
-          outboundTo("inflight", x).stream().filter(e -> e.get("body").asText().startsWith("Hi ")).toList();
-      assertThat(campaignCalls).as("the call under way reached the provider before the STOP's answer").hasSize(1);
-      assertThat(Instant.parse(campaignCalls.get(0).get("at").asText())).isBeforeOrEqualTo(answered);
+          outboundTo("inflight", x).stream()
+              .filter(e -> e.get("body").asText().startsWith("Hi "))
+              .toList();
+      assertThat(campaignCalls)
+          .as("the call under way reached the provider before the STOP's answer")
+          .hasSize(1);
+      assertThat(Instant.parse(campaignCalls.get(0).get("at").asText()))
+          .isBeforeOrEqualTo(answered);
     } finally {
       node.json("PUT", "/sandbox/faults", null, "{}");
     }
@@ -158,26 +216,33 @@ class InboundIT {
     reply("toggler", y, "STOP");
     reply("toggler", y, "start");
     await().atMost(Duration.ofSeconds(20)).until(() -> outboundTo("toggler", y).size() == 3);
-    List<String> bodies = outboundTo("toggler", y).stream().map(e -> e.get("body").asText()).toList();
-    assertThat(bodies).containsExactly(
-        "Acme Deals: Help: help@acme.example. Msg & data rates may apply. Reply STOP to opt out.",
-        "Acme Deals: You are unsubscribed and will receive no more messages. Reply START to resubscribe.",
-        "Acme Deals: You are resubscribed. Msg & data rates may apply. Reply HELP for help, STOP to opt out.");
+    List<String> bodies =
+        outboundTo("toggler", y).stream().map(e -> e.get("body").asText()).toList();
+    assertThat(bodies)
+        .containsExactly(
+            "Acme Deals: Help: help@acme.example. Msg & data rates may apply. Reply STOP to opt out.",
+            "Acme Deals: You are unsubscribed and will receive no more messages. Reply START to resubscribe.",
+            "Acme Deals: You are resubscribed. Msg & data rates may apply. Reply HELP for help, STOP to opt out.");
     assertThat(audit("toggler", "opt-out")).as("the second STOP changed nothing").hasSize(1);
     assertThat(audit("toggler", "opt-in")).hasSize(1);
     assertThat(audit("toggler", "help-requested")).hasSize(1);
     await().atMost(Duration.ofSeconds(10)).until(() -> audit("toggler", "reply.help").size() == 1);
     // Opted in again, a campaign reaches them (the keyword answers count towards no cap).
     String c = launchAll(op, "After START");
-    JsonNode done = CampaignLifecycleIT.awaitState(node, op, c, "completed", Duration.ofSeconds(30));
+    JsonNode done =
+        CampaignLifecycleIT.awaitState(node, op, c, "completed", Duration.ofSeconds(30));
     assertThat(done.at("/counts/sent").asLong()).isEqualTo(1);
     assertThat(outboundTo("toggler", y)).hasSize(4);
     // A START from someone who never opted out is an ordinary reply.
     reply("toggler", "+12125550178", "YES");
-    await().atMost(Duration.ofSeconds(10)).until(() -> {
-      var r = node.get("/v1/conversations/+12125550178", op);
-      return r.statusCode() == 200 && !IntakeIT.body(r).at("/conversation/optedOut").asBoolean();
-    });
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(
+            () -> {
+              var r = node.get("/v1/conversations/+12125550178", op);
+              return r.statusCode() == 200
+                  && !IntakeIT.body(r).at("/conversation/optedOut").asBoolean();
+            });
     assertThat(outboundTo("toggler", "+12125550178")).isEmpty();
   }
 
@@ -186,9 +251,23 @@ class InboundIT {
     String op = tenant("replays", 100);
     String z = "+12125550188";
     String path = "/webhooks/twilio/replays/sms";
-    Map<String, String> params = new TreeMap<>(Map.of(
-        "MessageSid", "SMreplay1", "SmsSid", "SMreplay1", "AccountSid", "AC" + "0".repeat(32), "From", z, "To", SENDER,
-        "Body", "UNSUBSCRIBE", "NumMedia", "0"));
+    Map<String, String> params =
+        new TreeMap<>(
+            Map.of(
+                "MessageSid",
+                "SMreplay1",
+                "SmsSid",
+                "SMreplay1",
+                "AccountSid",
+                "AC" + "0".repeat(32),
+                "From",
+                z,
+                "To",
+                SENDER,
+                "Body",
+                "UNSUBSCRIBE",
+                "NumMedia",
+                "0"));
     String url = "http://127.0.0.1:" + node.engine.httpPort() + path;
     String signature = TwilioSignature.sign("sandbox-twilio-auth-token", url, params);
     for (int i = 0; i < 3; i++) {
@@ -203,7 +282,8 @@ class InboundIT {
     Map<String, String> noFrom = new TreeMap<>(params);
     noFrom.remove("From");
     noFrom.put("MessageSid", "SMnofrom");
-    assertThat(post(path, noFrom, TwilioSignature.sign("sandbox-twilio-auth-token", url, noFrom))).isEqualTo(400);
+    assertThat(post(path, noFrom, TwilioSignature.sign("sandbox-twilio-auth-token", url, noFrom)))
+        .isEqualTo(400);
     await().atMost(Duration.ofSeconds(20)).until(() -> outboundTo("replays", z).size() == 1);
     assertThat(audit("replays", "opt-out")).containsExactly(z);
     assertThat(node.get("/v1/conversations/+12125550189", op).statusCode()).isEqualTo(404);
@@ -215,34 +295,84 @@ class InboundIT {
   void aReplyCancelsThePendingFollowUpsOfEveryCampaign() {
     String op = tenant("replier", 100);
     String w = CampaignLifecycleIT.phone(332, 0);
-    String id = CampaignLifecycleIT.launch(node, op, 332, 3, ",\"steps\":[{\"afterHours\":24,\"message\":\"Again {{first_name}}\"}]");
-    await().atMost(Duration.ofSeconds(30)).until(() -> IntakeIT.body(node.get("/v1/campaigns/" + id + "/messages?status=scheduled", op)).get("items").size() == 3);
+    String id =
+        CampaignLifecycleIT.launch(
+            node,
+            op,
+            332,
+            3,
+            ",\"steps\":[{\"afterHours\":24,\"message\":\"Again {{first_name}}\"}]");
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(
+            () ->
+                IntakeIT.body(node.get("/v1/campaigns/" + id + "/messages?status=scheduled", op))
+                        .get("items")
+                        .size()
+                    == 3);
     reply("replier", w, "sounds good, call me");
-    await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
-      JsonNode cancelled = IntakeIT.body(node.get("/v1/campaigns/" + id + "/messages?status=cancelled", op)).get("items");
-      assertThat(cancelled).hasSize(1);
-      assertThat(cancelled.get(0).get("phone").asText()).isEqualTo(w);
-      assertThat(cancelled.get(0).get("step").asInt()).isEqualTo(1);
-      assertThat(IntakeIT.body(node.get("/v1/campaigns/" + id, op)).at("/counts/replied").asLong()).isEqualTo(1);
-    });
-    assertThat(IntakeIT.body(node.get("/v1/campaigns/" + id + "/messages?status=scheduled", op)).get("items")).hasSize(2);
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .untilAsserted(
+            () -> {
+              JsonNode cancelled =
+                  IntakeIT.body(node.get("/v1/campaigns/" + id + "/messages?status=cancelled", op))
+                      .get("items");
+              assertThat(cancelled).hasSize(1);
+              assertThat(cancelled.get(0).get("phone").asText()).isEqualTo(w);
+              assertThat(cancelled.get(0).get("step").asInt()).isEqualTo(1);
+              assertThat(
+                      IntakeIT.body(node.get("/v1/campaigns/" + id, op))
+                          .at("/counts/replied")
+                          .asLong())
+                  .isEqualTo(1);
+            });
+    assertThat(
+            IntakeIT.body(node.get("/v1/campaigns/" + id + "/messages?status=scheduled", op))
+                .get("items"))
+        .hasSize(2);
   }
 
   private static String launchAll(String op, String name) {
-    var created = node.json("POST", "/v1/campaigns", op,
-        "{\"name\":\"" + name + "\",\"channel\":\"sms\",\"audience\":{\"all\":true},\"message\":\"Hi {{first_name}}\"}");
+    var created =
+        node.json(
+            "POST",
+            "/v1/campaigns",
+            op,
+            "{\"name\":\""
+                + name
+                + "\",\"channel\":\"sms\",\"audience\":{\"all\":true},\"message\":\"Hi {{first_name}}\"}");
     String id = IntakeIT.body(created).get("id").asText();
-    assertThat(node.json("POST", "/v1/campaigns/" + id + "/launch", op, null).statusCode()).isEqualTo(202);
+    assertThat(node.json("POST", "/v1/campaigns/" + id + "/launch", op, null).statusCode())
+        .isEqualTo(202);
     return id;
   }
 
   private static int post(String path, Map<String, String> params, String signature) {
-    String form = params.entrySet().stream()
-        .map(e -> URLEncoder.encode(e.getKey(), StandardCharsets.UTF_8) + "=" + URLEncoder.encode(e.getValue(), StandardCharsets.UTF_8))
-        .collect(Collectors.joining("&"));
+    String form =
+        params.entrySet().stream()
+            .map(
+                e ->
+                    URLEncoder.encode(e.getKey(), StandardCharsets.UTF_8)
+                        + "="
+                        + URLEncoder.encode(e.getValue(), StandardCharsets.UTF_8))
+            .collect(Collectors.joining("&"));
     return signature == null
-        ? node.send("POST", path, null, "application/x-www-form-urlencoded", HttpRequest.BodyPublishers.ofString(form)).statusCode()
-        : node.send("POST", path, null, "application/x-www-form-urlencoded", HttpRequest.BodyPublishers.ofString(form),
-            "X-Twilio-Signature", signature).statusCode();
+        ? node.send(
+                "POST",
+                path,
+                null,
+                "application/x-www-form-urlencoded",
+                HttpRequest.BodyPublishers.ofString(form))
+            .statusCode()
+        : node.send(
+                "POST",
+                path,
+                null,
+                "application/x-www-form-urlencoded",
+                HttpRequest.BodyPublishers.ofString(form),
+                "X-Twilio-Signature",
+                signature)
+            .statusCode();
   }
 }

@@ -44,8 +44,14 @@ class IntakeIT {
     for (String t : List.of("acme", "bravo", "delta")) {
       var r =
           node.json(
-              "POST", "/v1/tenants", platform,
-              "{\"id\":\"" + t + "\",\"name\":\"" + t + "\",\"timezone\":\"America/New_York\",\"monthlyBudgetCents\":0}");
+              "POST",
+              "/v1/tenants",
+              platform,
+              "{\"id\":\""
+                  + t
+                  + "\",\"name\":\""
+                  + t
+                  + "\",\"timezone\":\"America/New_York\",\"monthlyBudgetCents\":0}");
       assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
     }
   }
@@ -88,7 +94,8 @@ class IntakeIT {
     Map<String, JsonNode> out = new HashMap<>();
     String cursor = null;
     do {
-      JsonNode page = body(node.get("/v1/leads?limit=2" + (cursor == null ? "" : "&cursor=" + cursor), token));
+      JsonNode page =
+          body(node.get("/v1/leads?limit=2" + (cursor == null ? "" : "&cursor=" + cursor), token));
       page.get("items").forEach(l -> out.put(l.get("firstName").asText(), l));
       cursor = page.get("next").isNull() ? null : page.get("next").asText();
     } while (cursor != null);
@@ -105,7 +112,8 @@ class IntakeIT {
     assertThat(imp.get("duplicates").asLong()).isEqualTo(3);
     assertThat(imp.get("rejected").asLong()).isEqualTo(3);
     List<String> errors = new ArrayList<>();
-    imp.get("errors").forEach(e -> errors.add(e.get("row").asLong() + ":" + e.get("field").asText()));
+    imp.get("errors")
+        .forEach(e -> errors.add(e.get("row").asLong() + ":" + e.get("field").asText()));
     assertThat(errors).containsExactly("4:phone", "5:email", "9:null");
 
     Map<String, JsonNode> leads = leadsByFirstName(node, node.token("acme", Role.VIEWER));
@@ -120,14 +128,19 @@ class IntakeIT {
     JsonNode bob = leads.get("Bob");
     assertThat(bob.get("state").asText()).isEqualTo("FL");
     assertThat(bob.get("timezones").toString()).isEqualTo("[\"America/Chicago\"]");
-    assertThat(leads.get("Ed").get("lastName").asText()).as("a later duplicate fills empty fields").isEqualTo("Ward");
+    assertThat(leads.get("Ed").get("lastName").asText())
+        .as("a later duplicate fills empty fields")
+        .isEqualTo("Ward");
     assertThat(leads.get("Ed").get("phone").isNull()).isTrue();
     JsonNode fay = leads.get("Fay, Jr");
-    assertThat(fay.get("timezones").size()).as("an area code spanning zones keeps them all").isGreaterThan(1);
+    assertThat(fay.get("timezones").size())
+        .as("an area code spanning zones keeps them all")
+        .isGreaterThan(1);
     assertThat(fay.at("/attributes/favorite_color").asText()).isEqualTo("green\nand gold");
 
     // A second file: one number already known (fills an empty field), one new.
-    JsonNode second = importAndWait(node, op, "phone,zip\n(212) 555-0100,10001\n(415) 867-5309,94103\n");
+    JsonNode second =
+        importAndWait(node, op, "phone,zip\n(212) 555-0100,10001\n(415) 867-5309,94103\n");
     assertThat(second.get("rows").asLong()).isEqualTo(2);
     assertThat(second.get("accepted").asLong()).isEqualTo(1);
     assertThat(second.get("duplicates").asLong()).isEqualTo(1);
@@ -148,7 +161,8 @@ class IntakeIT {
     var again = node.csv("/v1/imports", op, csv);
     assertThat(again.statusCode()).isEqualTo(200);
     assertThat(body(again).get("id").asText()).isEqualTo(id);
-    var sameKey = node.csv("/v1/imports", op, "phone\n(305) 555-0101\n", "Idempotency-Key", "batch-7");
+    var sameKey =
+        node.csv("/v1/imports", op, "phone\n(305) 555-0101\n", "Idempotency-Key", "batch-7");
     assertThat(sameKey.statusCode()).isEqualTo(200);
     assertThat(body(sameKey).get("id").asText()).isEqualTo(id);
     assertThat(body(node.get("/v1/leads", op)).get("items")).hasSize(1);
@@ -165,7 +179,8 @@ class IntakeIT {
     importAndWait(node, acme, MIXED);
     for (JsonNode lead : leadsByFirstName(node, acme).values()) {
       assertThat(bravoLeads.values()).noneMatch(b -> b.get("id").equals(lead.get("id")));
-      assertThat(node.get("/v1/leads/" + lead.get("id").asText(), bravo).statusCode()).isEqualTo(404);
+      assertThat(node.get("/v1/leads/" + lead.get("id").asText(), bravo).statusCode())
+          .isEqualTo(404);
     }
     assertThat(node.get("/v1/imports/" + imp.get("id").asText(), acme).statusCode()).isEqualTo(404);
   }
@@ -182,15 +197,20 @@ class IntakeIT {
     // 100-continue (as curl does for a large upload) gets the 413 without sending the body.
     java.util.List<String> answer =
         node.answerToHead(
-            "POST /v1/imports HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + op
+            "POST /v1/imports HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer "
+                + op
                 + "\r\nContent-Type: text/csv\r\nExpect: 100-continue\r\nContent-Length: "
-                + (TestEngine.MAX_UPLOAD_BYTES + 1) + "\r\n\r\n");
+                + (TestEngine.MAX_UPLOAD_BYTES + 1)
+                + "\r\n\r\n");
     assertThat(answer).first().asString().startsWith("HTTP/1.1 413 ");
-    assertThat(answer).anySatisfy(h -> assertThat(h).isEqualToIgnoringCase("Content-Type: application/problem+json"));
+    assertThat(answer)
+        .anySatisfy(
+            h -> assertThat(h).isEqualToIgnoringCase("Content-Type: application/problem+json"));
     var empty = node.csv("/v1/imports", op, "");
     assertThat(empty.statusCode()).isEqualTo(400);
     assertThat(node.get("/v1/imports/imp_doesnotexist", op).statusCode()).isEqualTo(404);
-    assertThat(node.csv("/v1/imports", node.token("bravo", Role.VIEWER), MIXED).statusCode()).isEqualTo(403);
+    assertThat(node.csv("/v1/imports", node.token("bravo", Role.VIEWER), MIXED).statusCode())
+        .isEqualTo(403);
   }
 
   @Test
@@ -199,19 +219,31 @@ class IntakeIT {
     var bad = node.json("POST", "/v1/dnc", admin, "{\"phones\":[\"(212) 555-0199\",\"bogus\"]}");
     assertThat(bad.statusCode()).isEqualTo(400);
     assertThat(body(bad).get("detail").asText()).contains("bogus");
-    var ok = node.json("POST", "/v1/dnc", admin, "{\"phones\":[\"(212) 555-0199\"],\"reason\":\"asked\"}");
+    var ok =
+        node.json(
+            "POST", "/v1/dnc", admin, "{\"phones\":[\"(212) 555-0199\"],\"reason\":\"asked\"}");
     assertThat(ok.statusCode()).as(ok.body()).isEqualTo(200);
     assertThat(body(ok).get("added").asInt()).isEqualTo(1);
-    assertThat(body(node.get("/v1/dnc/+12125550199", admin)).get("reason").asText()).isEqualTo("asked");
-    assertThat(node.get("/v1/dnc/+12125550199", node.token("acme", Role.ADMIN)).statusCode()).isEqualTo(404);
-    assertThat(node.send("DELETE", "/v1/dnc/+12125550199", admin, null, null).statusCode()).isEqualTo(204);
+    assertThat(body(node.get("/v1/dnc/+12125550199", admin)).get("reason").asText())
+        .isEqualTo("asked");
+    assertThat(node.get("/v1/dnc/+12125550199", node.token("acme", Role.ADMIN)).statusCode())
+        .isEqualTo(404);
+    assertThat(node.send("DELETE", "/v1/dnc/+12125550199", admin, null, null).statusCode())
+        .isEqualTo(204);
     assertThat(node.get("/v1/dnc/+12125550199", admin).statusCode()).isEqualTo(404);
 
     // The national copy is shared by every tenant and only platform may load it.
-    assertThat(node.send("POST", "/v1/dnc/national?asOf=2026-11-01", admin, "text/csv", "phone\n").statusCode())
+    assertThat(
+            node.send("POST", "/v1/dnc/national?asOf=2026-11-01", admin, "text/csv", "phone\n")
+                .statusCode())
         .isEqualTo(403);
     var national =
-        node.send("POST", "/v1/dnc/national?asOf=2026-11-01", platform, "text/csv", "phone\n(850) 555-1234\n12\n");
+        node.send(
+            "POST",
+            "/v1/dnc/national?asOf=2026-11-01",
+            platform,
+            "text/csv",
+            "phone\n(850) 555-1234\n12\n");
     assertThat(national.statusCode()).as(national.body()).isEqualTo(200);
     assertThat(body(national).get("numbers").asLong()).isEqualTo(1);
     assertThat(body(national).get("rejected").asLong()).isEqualTo(1);
@@ -223,9 +255,12 @@ class IntakeIT {
     importAndWait(node, op, "first_name,phone\nZed,(606) 555-1234\n");
     String zed = leadsByFirstName(node, op).get("Zed").get("id").asText();
     assertThat(node.send("DELETE", "/v1/leads/" + zed, op, null, null).statusCode()).isEqualTo(403);
-    assertThat(node.send("DELETE", "/v1/leads/" + zed, admin, null, null).statusCode()).isEqualTo(204);
+    assertThat(node.send("DELETE", "/v1/leads/" + zed, admin, null, null).statusCode())
+        .isEqualTo(204);
     assertThat(node.get("/v1/leads/" + zed, admin).statusCode()).isEqualTo(404);
-    assertThat(body(node.get("/v1/dnc/+16065551234", admin)).get("source").asText()).isEqualTo("erasure");
-    assertThat(node.send("DELETE", "/v1/dnc/+16065551234", admin, null, null).statusCode()).isEqualTo(409);
+    assertThat(body(node.get("/v1/dnc/+16065551234", admin)).get("source").asText())
+        .isEqualTo("erasure");
+    assertThat(node.send("DELETE", "/v1/dnc/+16065551234", admin, null, null).statusCode())
+        .isEqualTo(409);
   }
 }

@@ -23,14 +23,23 @@ class InterruptedImportIT {
     StringBuilder csv = new StringBuilder("first_name,phone\n");
     for (int i = 0; i < ROWS; i++) {
       // Unique valid numbers across many New York exchanges.
-      csv.append("n").append(i).append(",+1212").append(200 + i / 10_000).append(String.format("%04d", i % 10_000)).append('\n');
+      csv.append("n")
+          .append(i)
+          .append(",+1212")
+          .append(200 + i / 10_000)
+          .append(String.format("%04d", i % 10_000))
+          .append('\n');
     }
     String id;
     String token;
     try (TestEngine first = TestEngine.start(dir)) {
       String platform = first.token("platform", Role.PLATFORM);
       assertThat(
-              first.json("POST", "/v1/tenants", platform,
+              first
+                  .json(
+                      "POST",
+                      "/v1/tenants",
+                      platform,
                       "{\"id\":\"acme\",\"name\":\"Acme\",\"timezone\":\"UTC\",\"monthlyBudgetCents\":0}")
                   .statusCode())
           .isEqualTo(201);
@@ -42,9 +51,13 @@ class InterruptedImportIT {
       await()
           .atMost(Duration.ofSeconds(60))
           .pollInterval(Duration.ofMillis(20))
-          .until(() -> IntakeIT.body(first.get("/v1/imports/" + id, token)).get("rows").asLong() > 0);
-      assertThat(IntakeIT.body(first.get("/v1/imports/" + id, token)).get("status").asText()).isEqualTo("running");
-      assertThat(IntakeIT.body(first.get("/v1/leads?limit=1", token)).get("items")).as("nothing is visible mid-import").isEmpty();
+          .until(
+              () -> IntakeIT.body(first.get("/v1/imports/" + id, token)).get("rows").asLong() > 0);
+      assertThat(IntakeIT.body(first.get("/v1/imports/" + id, token)).get("status").asText())
+          .isEqualTo("running");
+      assertThat(IntakeIT.body(first.get("/v1/leads?limit=1", token)).get("items"))
+          .as("nothing is visible mid-import")
+          .isEmpty();
     }
     try (TestEngine second = TestEngine.start(dir)) {
       JsonNode done = IntakeIT.awaitImport(second, token, id);

@@ -19,8 +19,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The shaded engine jar run as real processes for integration tests: an engine node on a data
- * directory and a port (started, stopped, killed, started again), or the standalone sandbox;
- * with a small HTTP client for the node.
+ * directory and a port (started, stopped, killed, started again), or the standalone sandbox; with a
+ * small HTTP client for the node.
  */
 final class JarProcess implements AutoCloseable {
   static final Path JAR = Path.of("target", "outreach-engine.jar");
@@ -66,31 +66,60 @@ final class JarProcess implements AutoCloseable {
     await()
         .atMost(Duration.ofSeconds(90))
         .pollInterval(Duration.ofMillis(200))
-        .until(() -> {
-          assertThat(p.isAlive()).as("engine process exited; see target/engine-process-" + label + ".log").isTrue();
-          return ready();
-        });
-    System.out.printf("%s start to /health/ready=200 in %d ms%n", label, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+        .until(
+            () -> {
+              assertThat(p.isAlive())
+                  .as("engine process exited; see target/engine-process-" + label + ".log")
+                  .isTrue();
+              return ready();
+            });
+    System.out.printf(
+        "%s start to /health/ready=200 in %d ms%n",
+        label, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
     return p;
   }
 
   /** Starts the standalone sandbox on {@code port}, waiting until it answers. */
   Process startSandbox(int port) throws IOException {
-    Process p = start(List.of(javaBin(), "-Xmx512m", "-jar", JAR.toString(), "sandbox", "--port", Integer.toString(port)), "sandbox-process.log");
-    await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).until(() -> {
-      assertThat(p.isAlive()).as("sandbox process exited; see target/sandbox-process.log").isTrue();
-      try {
-        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/sandbox/faults")).build(),
-            HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
-      } catch (IOException e) {
-        return false;
-      }
-    });
+    Process p =
+        start(
+            List.of(
+                javaBin(),
+                "-Xmx512m",
+                "-jar",
+                JAR.toString(),
+                "sandbox",
+                "--port",
+                Integer.toString(port)),
+            "sandbox-process.log");
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .pollInterval(Duration.ofMillis(200))
+        .until(
+            () -> {
+              assertThat(p.isAlive())
+                  .as("sandbox process exited; see target/sandbox-process.log")
+                  .isTrue();
+              try {
+                return http.send(
+                            HttpRequest.newBuilder(
+                                    URI.create("http://127.0.0.1:" + port + "/sandbox/faults"))
+                                .build(),
+                            HttpResponse.BodyHandlers.discarding())
+                        .statusCode()
+                    == 200;
+              } catch (IOException e) {
+                return false;
+              }
+            });
     return p;
   }
 
   private Process start(List<String> cmd, String log) throws IOException {
-    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(Path.of("target", log).toFile());
+    ProcessBuilder pb =
+        new ProcessBuilder(cmd)
+            .redirectErrorStream(true)
+            .redirectOutput(Path.of("target", log).toFile());
     pb.environment().keySet().removeIf(k -> k.startsWith("OUTREACH_"));
     pb.environment().putAll(env);
     Process p = pb.start();
@@ -128,12 +157,17 @@ final class JarProcess implements AutoCloseable {
     }
   }
 
-  HttpResponse<String> send(String method, String path, String token, String contentType, String body)
+  HttpResponse<String> send(
+      String method, String path, String token, String contentType, String body)
       throws IOException, InterruptedException {
     HttpRequest.Builder b =
         HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + path))
             .timeout(Duration.ofSeconds(60))
-            .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+            .method(
+                method,
+                body == null
+                    ? HttpRequest.BodyPublishers.noBody()
+                    : HttpRequest.BodyPublishers.ofString(body));
     if (token != null) {
       b.header("Authorization", "Bearer " + token);
     }
@@ -143,7 +177,8 @@ final class JarProcess implements AutoCloseable {
     return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
   }
 
-  HttpResponse<String> json(String method, String path, String token, String body) throws IOException, InterruptedException {
+  HttpResponse<String> json(String method, String path, String token, String body)
+      throws IOException, InterruptedException {
     return send(method, path, token, body == null ? null : "application/json", body);
   }
 

@@ -25,7 +25,13 @@ class JwtAuthTest {
 
   @Test
   void issuedTokenVerifiesToItsClaims() throws Exception {
-    String token = auth.issue("ops", "acme", Set.of(Role.ADMIN, Role.OPERATOR), Duration.ofHours(1), Clock.systemUTC());
+    String token =
+        auth.issue(
+            "ops",
+            "acme",
+            Set.of(Role.ADMIN, Role.OPERATOR),
+            Duration.ofHours(1),
+            Clock.systemUTC());
     Principal p = auth.verify(token);
     assertThat(p).isEqualTo(new Principal("ops", "acme", Set.of(Role.ADMIN, Role.OPERATOR)));
   }
@@ -53,7 +59,8 @@ class JwtAuthTest {
 
     SignedJWT hs512 = new SignedJWT(new JWSHeader(JWSAlgorithm.HS512), claims);
     hs512.sign(new MACSigner((SECRET + SECRET).getBytes(StandardCharsets.UTF_8)));
-    assertThatThrownBy(() -> auth.verify(hs512.serialize())).isInstanceOf(JwtAuth.InvalidToken.class);
+    assertThatThrownBy(() -> auth.verify(hs512.serialize()))
+        .isInstanceOf(JwtAuth.InvalidToken.class);
   }
 
   @Test
@@ -62,7 +69,12 @@ class JwtAuthTest {
         .hasMessageContaining("tenant");
     assertThatThrownBy(() -> auth.verify(sign(claims("acme", List.of("root")))))
         .hasMessageContaining("role");
-    JWTClaimsSet noExp = new JWTClaimsSet.Builder().subject("x").claim("tenant", "acme").claim("roles", List.of("admin")).build();
+    JWTClaimsSet noExp =
+        new JWTClaimsSet.Builder()
+            .subject("x")
+            .claim("tenant", "acme")
+            .claim("roles", List.of("admin"))
+            .build();
     assertThatThrownBy(() -> auth.verify(sign(noExp))).isInstanceOf(JwtAuth.InvalidToken.class);
     assertThatThrownBy(() -> auth.verify("garbage")).isInstanceOf(JwtAuth.InvalidToken.class);
   }

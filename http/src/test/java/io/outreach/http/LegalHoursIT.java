@@ -24,16 +24,18 @@ import org.apache.pekko.http.javadsl.ServerBinding;
 import org.junit.jupiter.api.Test;
 
 /**
- * Legal hours with the real rules: recipients in New York reached before 08:00 local are
- * deferred to 08:00 by a durable timer; the engine is stopped and started again while they wait,
- * and each is sent at the opening, not a moment early (judged on the campaign clock).
+ * Legal hours with the real rules: recipients in New York reached before 08:00 local are deferred
+ * to 08:00 by a durable timer; the engine is stopped and started again while they wait, and each is
+ * sent at the opening, not a moment early (judged on the campaign clock).
  */
 class LegalHoursIT {
   private final HttpClient http = HttpClient.newHttpClient();
 
   private List<JsonNode> sandboxLog(String url) throws Exception {
     HttpResponse<String> r =
-        http.send(HttpRequest.newBuilder(URI.create(url + "/sandbox/log?tenant=hours")).build(), HttpResponse.BodyHandlers.ofString());
+        http.send(
+            HttpRequest.newBuilder(URI.create(url + "/sandbox/log?tenant=hours")).build(),
+            HttpResponse.BodyHandlers.ofString());
     List<JsonNode> out = new ArrayList<>();
     new ObjectMapper().readTree(r.body()).forEach(out::add);
     return out;
@@ -41,12 +43,16 @@ class LegalHoursIT {
 
   @Test
   void aDeferredRecipientIsSentAtTheOpeningAfterARestartInBetween() throws Exception {
-    ActorSystem<Void> sandboxSystem = ActorSystem.create(Behaviors.empty(), "sandbox-hours", Main.sandboxConfig());
+    ActorSystem<Void> sandboxSystem =
+        ActorSystem.create(Behaviors.empty(), "sandbox-hours", Main.sandboxConfig());
     try {
-      ServerBinding binding = SandboxServer.start(sandboxSystem, "127.0.0.1", 0).toCompletableFuture().get();
+      ServerBinding binding =
+          SandboxServer.start(sandboxSystem, "127.0.0.1", 0).toCompletableFuture().get();
       String sandboxUrl = "http://127.0.0.1:" + binding.localAddress().getPort();
       Path dir = Files.createTempDirectory("outreach-hours-");
-      Map<String, Object> config = new HashMap<>(Map.of("outreach.sandbox.url", sandboxUrl, "outreach.sandbox.serve", false));
+      Map<String, Object> config =
+          new HashMap<>(
+              Map.of("outreach.sandbox.url", sandboxUrl, "outreach.sandbox.serve", false));
       config.put("outreach.compliance.federal-hours.start", "08:00");
       config.put("outreach.compliance.federal-hours.end", "21:00");
       // 07:59:35 in New York on a weekday; the opening is 08:00:00 = 13:00:00Z.
@@ -55,26 +61,45 @@ class LegalHoursIT {
       String id;
       String op;
       try (TestEngine first = TestEngine.start(dir, config, clock)) {
-        first.json("POST", "/v1/tenants", first.token("platform", Role.PLATFORM),
+        first.json(
+            "POST",
+            "/v1/tenants",
+            first.token("platform", Role.PLATFORM),
             "{\"id\":\"hours\",\"name\":\"Hours\",\"timezone\":\"America/New_York\",\"monthlyBudgetCents\":0}");
         op = first.token("hours", Role.OPERATOR);
         id = CampaignLifecycleIT.launch(first, op, 212, 5, "");
         String campaign = id;
-        await().atMost(Duration.ofSeconds(20)).until(() ->
-            IntakeIT.body(first.get("/v1/campaigns/" + campaign, op)).at("/counts/deferred").asLong() == 5);
+        await()
+            .atMost(Duration.ofSeconds(20))
+            .until(
+                () ->
+                    IntakeIT.body(first.get("/v1/campaigns/" + campaign, op))
+                            .at("/counts/deferred")
+                            .asLong()
+                        == 5);
         // The messages read model follows the journal a moment later.
-        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
-          JsonNode deferred = IntakeIT.body(first.get("/v1/campaigns/" + campaign + "/messages?status=deferred", op)).get("items");
-          assertThat(deferred).hasSize(5);
-          assertThat(deferred).allMatch(m -> Instant.parse(m.get("dueAt").asText()).equals(opening));
-          assertThat(deferred).allMatch(m -> m.get("reason").asText().equals("hours:federal"));
-        });
+        await()
+            .atMost(Duration.ofSeconds(10))
+            .untilAsserted(
+                () -> {
+                  JsonNode deferred =
+                      IntakeIT.body(
+                              first.get(
+                                  "/v1/campaigns/" + campaign + "/messages?status=deferred", op))
+                          .get("items");
+                  assertThat(deferred).hasSize(5);
+                  assertThat(deferred)
+                      .allMatch(m -> Instant.parse(m.get("dueAt").asText()).equals(opening));
+                  assertThat(deferred)
+                      .allMatch(m -> m.get("reason").asText().equals("hours:federal"));
+                });
         assertThat(sandboxLog(sandboxUrl)).isEmpty();
       }
       assertThat(clock.instant()).as("restarted before the opening").isBefore(opening);
       try (TestEngine second = TestEngine.start(dir, config, clock)) {
         await().atMost(Duration.ofSeconds(60)).until(() -> sandboxLog(sandboxUrl).size() == 5);
-        JsonNode done = CampaignLifecycleIT.awaitState(second, op, id, "completed", Duration.ofSeconds(30));
+        JsonNode done =
+            CampaignLifecycleIT.awaitState(second, op, id, "completed", Duration.ofSeconds(30));
         assertThat(done.at("/counts/sent").asLong()).isEqualTo(5);
       }
       for (JsonNode e : sandboxLog(sandboxUrl)) {

@@ -43,10 +43,11 @@ class OpenApiTest {
     assertThat(declared).hasSizeGreaterThan(15);
     List<String> missing =
         declared.stream()
-            .filter(e -> {
-              String[] parts = e.split(" ", 2);
-              return !api.path("paths").path(parts[1]).has(parts[0].toLowerCase(Locale.ROOT));
-            })
+            .filter(
+                e -> {
+                  String[] parts = e.split(" ", 2);
+                  return !api.path("paths").path(parts[1]).has(parts[0].toLowerCase(Locale.ROOT));
+                })
             .toList();
     assertThat(missing).as("endpoints missing from openapi.json").isEmpty();
   }

@@ -13,15 +13,23 @@ class StartupIT {
   void brokenJournalRefusesToStart() throws Exception {
     Map<String, Object> overrides =
         Map.of(
-            "outreach.data-dir", Files.createTempDirectory("outreach-broken-").toString(),
-            "outreach.http.port", 0,
-            "outreach.management.enabled", false,
-            "outreach.auth.jwt-secret", TestEngine.SECRET,
-            "outreach.startup.journal-check-timeout", "3s",
-            "pekko.remote.artery.canonical.port", 0,
-            "jdbc-journal.tables.event_journal.tableName", "no_such_journal");
+            "outreach.data-dir",
+            Files.createTempDirectory("outreach-broken-").toString(),
+            "outreach.http.port",
+            0,
+            "outreach.management.enabled",
+            false,
+            "outreach.auth.jwt-secret",
+            TestEngine.SECRET,
+            "outreach.startup.journal-check-timeout",
+            "3s",
+            "pekko.remote.artery.canonical.port",
+            0,
+            "jdbc-journal.tables.event_journal.tableName",
+            "no_such_journal");
     assertThatThrownBy(
-            () -> Engine.start(ConfigFactory.parseMap(overrides).withFallback(ConfigFactory.load())))
+            () ->
+                Engine.start(ConfigFactory.parseMap(overrides).withFallback(ConfigFactory.load())))
         .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("event journal is not writable");
   }

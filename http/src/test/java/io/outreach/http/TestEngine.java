@@ -55,17 +55,27 @@ final class TestEngine implements AutoCloseable {
    */
   static TestEngine start(Path dir, Map<String, Object> extra, Clock campaignClock) {
     Map<String, Object> overrides =
-          Map.of(
-              "outreach.data-dir", dir.toString(),
-              "outreach.http.host", "127.0.0.1",
-              "outreach.http.port", 0,
-              "outreach.http.max-body-bytes", 4096,
-              "outreach.management.enabled", false,
-              "outreach.auth.jwt-secret", SECRET,
-              "outreach.intake.max-upload-bytes", MAX_UPLOAD_BYTES,
-              "pekko.remote.artery.canonical.port", 0,
-              "outreach.compliance.federal-hours.start", "00:00",
-              "outreach.compliance.federal-hours.end", "23:59:59.999999999");
+        Map.of(
+            "outreach.data-dir",
+            dir.toString(),
+            "outreach.http.host",
+            "127.0.0.1",
+            "outreach.http.port",
+            0,
+            "outreach.http.max-body-bytes",
+            4096,
+            "outreach.management.enabled",
+            false,
+            "outreach.auth.jwt-secret",
+            SECRET,
+            "outreach.intake.max-upload-bytes",
+            MAX_UPLOAD_BYTES,
+            "pekko.remote.artery.canonical.port",
+            0,
+            "outreach.compliance.federal-hours.start",
+            "00:00",
+            "outreach.compliance.federal-hours.end",
+            "23:59:59.999999999");
     return new TestEngine(
         Engine.start(
             ConfigFactory.parseMap(extra)
@@ -78,8 +88,15 @@ final class TestEngine implements AutoCloseable {
   /** Creates tenant {@code id} (New York time) as the platform; answers an operator token. */
   String tenant(String id) {
     var r =
-        json("POST", "/v1/tenants", token("platform", Role.PLATFORM),
-            "{\"id\":\"" + id + "\",\"name\":\"" + id + "\",\"timezone\":\"America/New_York\",\"monthlyBudgetCents\":0}");
+        json(
+            "POST",
+            "/v1/tenants",
+            token("platform", Role.PLATFORM),
+            "{\"id\":\""
+                + id
+                + "\",\"name\":\""
+                + id
+                + "\",\"timezone\":\"America/New_York\",\"monthlyBudgetCents\":0}");
     if (r.statusCode() != 201) {
       throw new AssertionError("tenant " + id + " not created: " + r.body());
     }
@@ -98,7 +115,8 @@ final class TestEngine implements AutoCloseable {
     return auth.issue("test", tenant, Set.of(roles), Duration.ofMinutes(5), Clock.systemUTC());
   }
 
-  HttpResponse<String> send(String method, String path, String token, String contentType, String body) {
+  HttpResponse<String> send(
+      String method, String path, String token, String contentType, String body) {
     HttpRequest.Builder b =
         HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + engine.httpPort() + path))
             .timeout(Duration.ofSeconds(30))
@@ -124,8 +142,8 @@ final class TestEngine implements AutoCloseable {
   }
 
   /**
-   * The status line and headers the engine answers to a request's head alone: what a client that sends
-   * {@code Expect: 100-continue} (curl, for a large upload) gets before it sends any body.
+   * The status line and headers the engine answers to a request's head alone: what a client that
+   * sends {@code Expect: 100-continue} (curl, for a large upload) gets before it sends any body.
    */
   java.util.List<String> answerToHead(String head) {
     try (java.net.Socket socket = new java.net.Socket("127.0.0.1", engine.httpPort())) {
@@ -134,7 +152,8 @@ final class TestEngine implements AutoCloseable {
       socket.getOutputStream().flush();
       var in =
           new java.io.BufferedReader(
-              new java.io.InputStreamReader(socket.getInputStream(), java.nio.charset.StandardCharsets.US_ASCII));
+              new java.io.InputStreamReader(
+                  socket.getInputStream(), java.nio.charset.StandardCharsets.US_ASCII));
       java.util.List<String> lines = new java.util.ArrayList<>(); // the status line and the headers
       for (String line = in.readLine(); line != null && !line.isEmpty(); line = in.readLine()) {
         lines.add(line);
@@ -147,7 +166,12 @@ final class TestEngine implements AutoCloseable {
 
   /** Sends a body and headers given as name/value pairs. */
   HttpResponse<String> send(
-      String method, String path, String token, String contentType, HttpRequest.BodyPublisher body, String... headers) {
+      String method,
+      String path,
+      String token,
+      String contentType,
+      HttpRequest.BodyPublisher body,
+      String... headers) {
     HttpRequest.Builder b =
         HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + engine.httpPort() + path))
             .timeout(Duration.ofSeconds(120))

@@ -32,8 +32,15 @@ class WebhookIT {
     PUBLIC = "http://127.0.0.1:" + node.engine.httpPort();
     String platform = node.token("platform", Role.PLATFORM);
     for (String t : List.of("acme", "bravo")) {
-      node.json("POST", "/v1/tenants", platform,
-          "{\"id\":\"" + t + "\",\"name\":\"" + t + "\",\"timezone\":\"UTC\",\"monthlyBudgetCents\":0}");
+      node.json(
+          "POST",
+          "/v1/tenants",
+          platform,
+          "{\"id\":\""
+              + t
+              + "\",\"name\":\""
+              + t
+              + "\",\"timezone\":\"UTC\",\"monthlyBudgetCents\":0}");
     }
   }
 
@@ -42,34 +49,61 @@ class WebhookIT {
     node.close();
   }
 
-  private static HttpResponse<String> twilio(String path, Map<String, String> params, String signature) {
+  private static HttpResponse<String> twilio(
+      String path, Map<String, String> params, String signature) {
     String form =
         params.entrySet().stream()
-            .map(e -> URLEncoder.encode(e.getKey(), StandardCharsets.UTF_8) + "=" + URLEncoder.encode(e.getValue(), StandardCharsets.UTF_8))
+            .map(
+                e ->
+                    URLEncoder.encode(e.getKey(), StandardCharsets.UTF_8)
+                        + "="
+                        + URLEncoder.encode(e.getValue(), StandardCharsets.UTF_8))
             .collect(Collectors.joining("&"));
     return signature == null
-        ? node.send("POST", path, null, "application/x-www-form-urlencoded", HttpRequest.BodyPublishers.ofString(form))
-        : node.send("POST", path, null, "application/x-www-form-urlencoded", HttpRequest.BodyPublishers.ofString(form),
-            "X-Twilio-Signature", signature);
+        ? node.send(
+            "POST",
+            path,
+            null,
+            "application/x-www-form-urlencoded",
+            HttpRequest.BodyPublishers.ofString(form))
+        : node.send(
+            "POST",
+            path,
+            null,
+            "application/x-www-form-urlencoded",
+            HttpRequest.BodyPublishers.ofString(form),
+            "X-Twilio-Signature",
+            signature);
   }
 
   private static List<JsonNode> receipts(String tenant) {
     List<JsonNode> out = new ArrayList<>();
     IntakeIT.body(node.get("/v1/audit", node.token(tenant, Role.VIEWER)))
         .get("items")
-        .forEach(i -> {
-          if (i.get("action").asText().startsWith("receipt.")) {
-            out.add(i);
-          }
-        });
+        .forEach(
+            i -> {
+              if (i.get("action").asText().startsWith("receipt.")) {
+                out.add(i);
+              }
+            });
     return out;
   }
 
   @Test
   void twilioStatusCallbacksAreVerifiedStoredOnceAndAudited() {
-    Map<String, String> params = new TreeMap<>(Map.of(
-        "MessageSid", "SM0001", "MessageStatus", "delivered", "To", "+12125550100",
-        "From", "+15550100001", "AccountSid", "AC123"));
+    Map<String, String> params =
+        new TreeMap<>(
+            Map.of(
+                "MessageSid",
+                "SM0001",
+                "MessageStatus",
+                "delivered",
+                "To",
+                "+12125550100",
+                "From",
+                "+15550100001",
+                "AccountSid",
+                "AC123"));
     String path = "/webhooks/twilio/acme/status";
     String signature = TwilioSignature.sign(TWILIO_TOKEN, PUBLIC + path, params);
     for (int i = 0; i < 4; i++) {
@@ -85,15 +119,21 @@ class WebhookIT {
     sent.put("MessageStatus", "sent");
     assertThat(twilio(path, sent, signature).statusCode()).isEqualTo(403);
     assertThat(twilio(path, sent, null).statusCode()).isEqualTo(403);
-    String forBravo = TwilioSignature.sign(TWILIO_TOKEN, PUBLIC + "/webhooks/twilio/bravo/status", sent);
+    String forBravo =
+        TwilioSignature.sign(TWILIO_TOKEN, PUBLIC + "/webhooks/twilio/bravo/status", sent);
     assertThat(twilio(path, sent, forBravo).statusCode()).isEqualTo(403);
-    assertThat(twilio(path, sent, TwilioSignature.sign("wrong-token", PUBLIC + path, sent)).statusCode()).isEqualTo(403);
+    assertThat(
+            twilio(path, sent, TwilioSignature.sign("wrong-token", PUBLIC + path, sent))
+                .statusCode())
+        .isEqualTo(403);
     assertThat(receipts("acme")).hasSize(1);
     assertThat(receipts("bravo")).isEmpty();
 
     // The signed URL includes the query string.
     String withQuery = path + "?attempt=2&b=1";
-    assertThat(twilio(withQuery, sent, TwilioSignature.sign(TWILIO_TOKEN, PUBLIC + withQuery, sent)).statusCode())
+    assertThat(
+            twilio(withQuery, sent, TwilioSignature.sign(TWILIO_TOKEN, PUBLIC + withQuery, sent))
+                .statusCode())
         .isEqualTo(200);
     assertThat(receipts("acme")).hasSize(2);
   }
@@ -101,34 +141,91 @@ class WebhookIT {
   @Test
   void anInboundMessageIsAnsweredWithEmptyTwimlAndProtocolErrorsAreProblems() {
     String path = "/webhooks/twilio/acme/sms";
-    Map<String, String> params = new TreeMap<>(Map.of(
-        "MessageSid", "SM-in-1", "From", "+12125550177", "To", "+15550100001", "Body", "sounds good"));
-    // Twilio texts a plain-text answer body back to the person: the answer is TwiML with no message.
+    Map<String, String> params =
+        new TreeMap<>(
+            Map.of(
+                "MessageSid",
+                "SM-in-1",
+                "From",
+                "+12125550177",
+                "To",
+                "+15550100001",
+                "Body",
+                "sounds good"));
+    // Twilio texts a plain-text answer body back to the person: the answer is TwiML with no
+    // message.
     var answer = twilio(path, params, TwilioSignature.sign(TWILIO_TOKEN, PUBLIC + path, params));
     assertThat(answer.statusCode()).isEqualTo(200);
-    assertThat(answer.headers().firstValue("Content-Type")).hasValueSatisfying(ct -> assertThat(ct).startsWith("text/xml"));
+    assertThat(answer.headers().firstValue("Content-Type"))
+        .hasValueSatisfying(ct -> assertThat(ct).startsWith("text/xml"));
     assertThat(answer.body()).endsWith("<Response/>");
     assertThat(answer.headers().firstValue("X-Request-Id")).isPresent();
     int stored = receipts("acme").size();
 
     problem(node.send("GET", path, null, null, null), 405, "method-not-allowed")
-        .headers().firstValue("Allow").ifPresentOrElse(a -> assertThat(a).isEqualTo("POST"), () -> {
-          throw new AssertionError("405 without Allow");
-        });
-    problem(node.send("POST", path, null, "application/json", HttpRequest.BodyPublishers.ofString("{}"),
-        "X-Twilio-Signature", TwilioSignature.sign(TWILIO_TOKEN, PUBLIC + path, Map.of())), 415, "unsupported-media-type");
+        .headers()
+        .firstValue("Allow")
+        .ifPresentOrElse(
+            a -> assertThat(a).isEqualTo("POST"),
+            () -> {
+              throw new AssertionError("405 without Allow");
+            });
+    problem(
+        node.send(
+            "POST",
+            path,
+            null,
+            "application/json",
+            HttpRequest.BodyPublishers.ofString("{}"),
+            "X-Twilio-Signature",
+            TwilioSignature.sign(TWILIO_TOKEN, PUBLIC + path, Map.of())),
+        415,
+        "unsupported-media-type");
     Map<String, String> big = new TreeMap<>(params);
     big.put("Body", "x".repeat(5_000));
     big.put("MessageSid", "SM-in-big");
-    problem(twilio(path, big, TwilioSignature.sign(TWILIO_TOKEN, PUBLIC + path, big)), 413, "payload-too-large");
+    problem(
+        twilio(path, big, TwilioSignature.sign(TWILIO_TOKEN, PUBLIC + path, big)),
+        413,
+        "payload-too-large");
     byte[] chunked = ("Body=" + "x".repeat(5_000)).getBytes(StandardCharsets.UTF_8);
-    problem(node.send("POST", path, null, "application/x-www-form-urlencoded",
-        HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(chunked)),
-        "X-Twilio-Signature", "x"), 413, "payload-too-large");
-    problem(node.send("POST", path, null, "application/x-www-form-urlencoded", HttpRequest.BodyPublishers.ofString("Body=100%"),
-        "X-Twilio-Signature", "x"), 400, "malformed-request");
-    problem(node.send("POST", "/webhooks/twilio/acme/other", null, "application/x-www-form-urlencoded", "a=b"), 404, "not-found");
-    problem(node.send("POST", "/webhooks/twilio/acme/sms/", null, "application/x-www-form-urlencoded", "a=b"), 404, "not-found");
+    problem(
+        node.send(
+            "POST",
+            path,
+            null,
+            "application/x-www-form-urlencoded",
+            HttpRequest.BodyPublishers.ofInputStream(
+                () -> new java.io.ByteArrayInputStream(chunked)),
+            "X-Twilio-Signature",
+            "x"),
+        413,
+        "payload-too-large");
+    problem(
+        node.send(
+            "POST",
+            path,
+            null,
+            "application/x-www-form-urlencoded",
+            HttpRequest.BodyPublishers.ofString("Body=100%"),
+            "X-Twilio-Signature",
+            "x"),
+        400,
+        "malformed-request");
+    problem(
+        node.send(
+            "POST",
+            "/webhooks/twilio/acme/other",
+            null,
+            "application/x-www-form-urlencoded",
+            "a=b"),
+        404,
+        "not-found");
+    problem(
+        node.send(
+            "POST", "/webhooks/twilio/acme/sms/", null, "application/x-www-form-urlencoded", "a=b"),
+        404,
+        "not-found");
     assertThat(receipts("acme")).hasSize(stored);
   }
 
@@ -144,26 +241,59 @@ class WebhookIT {
   @Test
   void signalHouseWebhooksAreVerifiedDedupedAndStaleOnesRefused() {
     String path = "/webhooks/signalhouse/bravo";
-    String body = "{\"event\":\"message.status\",\"data\":{\"messageId\":\"sh-77\",\"status\":\"delivered\",\"to\":\"+12125550100\",\"from\":\"+15550100001\"}}";
+    String body =
+        "{\"event\":\"message.status\",\"data\":{\"messageId\":\"sh-77\",\"status\":\"delivered\",\"to\":\"+12125550100\",\"from\":\"+15550100001\"}}";
     String ts = Long.toString(Instant.now().toEpochMilli());
     String sig = SignalHouseSignature.sign(SH_SECRET, ts, body);
     for (int i = 0; i < 4; i++) {
-      var r = node.send("POST", path, null, "application/json", HttpRequest.BodyPublishers.ofString(body),
-          "X-SignalHouse-Signature", sig, "X-SignalHouse-Timestamp", ts, "X-SignalHouse-Delivery-Id", "dlv-1");
+      var r =
+          node.send(
+              "POST",
+              path,
+              null,
+              "application/json",
+              HttpRequest.BodyPublishers.ofString(body),
+              "X-SignalHouse-Signature",
+              sig,
+              "X-SignalHouse-Timestamp",
+              ts,
+              "X-SignalHouse-Delivery-Id",
+              "dlv-1");
       assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
     }
     assertThat(receipts("bravo")).hasSize(1);
     assertThat(receipts("bravo").get(0).get("subject").asText()).isEqualTo("sh-77");
 
     String stale = Long.toString(Instant.now().minusSeconds(600).toEpochMilli());
-    var staleReply = node.send("POST", path, null, "application/json", HttpRequest.BodyPublishers.ofString(body),
-        "X-SignalHouse-Signature", SignalHouseSignature.sign(SH_SECRET, stale, body),
-        "X-SignalHouse-Timestamp", stale, "X-SignalHouse-Delivery-Id", "dlv-2");
+    var staleReply =
+        node.send(
+            "POST",
+            path,
+            null,
+            "application/json",
+            HttpRequest.BodyPublishers.ofString(body),
+            "X-SignalHouse-Signature",
+            SignalHouseSignature.sign(SH_SECRET, stale, body),
+            "X-SignalHouse-Timestamp",
+            stale,
+            "X-SignalHouse-Delivery-Id",
+            "dlv-2");
     assertThat(staleReply.statusCode()).isEqualTo(403);
-    assertThat(staleReply.headers().firstValue("Content-Type")).hasValue("application/problem+json");
-    var tampered = node.send("POST", path, null, "application/json",
-        HttpRequest.BodyPublishers.ofString(body.replace("delivered", "failed")),
-        "X-SignalHouse-Signature", sig, "X-SignalHouse-Timestamp", ts, "X-SignalHouse-Delivery-Id", "dlv-3");
+    assertThat(staleReply.headers().firstValue("Content-Type"))
+        .hasValue("application/problem+json");
+    var tampered =
+        node.send(
+            "POST",
+            path,
+            null,
+            "application/json",
+            HttpRequest.BodyPublishers.ofString(body.replace("delivered", "failed")),
+            "X-SignalHouse-Signature",
+            sig,
+            "X-SignalHouse-Timestamp",
+            ts,
+            "X-SignalHouse-Delivery-Id",
+            "dlv-3");
     assertThat(tampered.statusCode()).isEqualTo(403);
     assertThat(receipts("bravo")).hasSize(1);
   }

@@ -20,9 +20,9 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * An engine jar started as its own JVM on a fresh data directory, with a fixed token secret, and
- * a small HTTP client for it. Its heap is read from its GC log (free for the engine, unlike
- * sampling {@code /metrics}).
+ * An engine jar started as its own JVM on a fresh data directory, with a fixed token secret, and a
+ * small HTTP client for it. Its heap is read from its GC log (free for the engine, unlike sampling
+ * {@code /metrics}).
  */
 final class EngineProcess implements AutoCloseable {
   static final ObjectMapper JSON = new ObjectMapper();
@@ -50,7 +50,8 @@ final class EngineProcess implements AutoCloseable {
     Path dataDir = Files.createTempDirectory("outreach-bench-");
     int port = freePort();
     List<String> command =
-        new ArrayList<>(List.of(java(), "-Xmx" + heap, "-Xlog:gc,gc+phases:file=" + dataDir.resolve("gc.log")));
+        new ArrayList<>(
+            List.of(java(), "-Xmx" + heap, "-Xlog:gc,gc+phases:file=" + dataDir.resolve("gc.log")));
     // Extra JVM options for the engine, e.g. a flight recording of the whole run.
     String extra = System.getenv().getOrDefault("ENGINE_JAVA_OPTS", "").trim();
     if (!extra.isEmpty()) {
@@ -67,12 +68,14 @@ final class EngineProcess implements AutoCloseable {
     EngineProcess e = new EngineProcess(jar, dataDir, port, pb.start());
     while (!e.ready()) {
       if (!e.process.isAlive() || System.nanoTime() - t0 > TimeUnit.SECONDS.toNanos(120)) {
-        throw new IllegalStateException("engine did not start; see " + dataDir.resolve("engine.log"));
+        throw new IllegalStateException(
+            "engine did not start; see " + dataDir.resolve("engine.log"));
       }
       Thread.sleep(200);
     }
-    System.out.printf("engine ready in %d ms (-Xmx%s%s, data %s)%n", (System.nanoTime() - t0) / 1_000_000, heap,
-        extra.isEmpty() ? "" : " " + extra, dataDir);
+    System.out.printf(
+        "engine ready in %d ms (-Xmx%s%s, data %s)%n",
+        (System.nanoTime() - t0) / 1_000_000, heap, extra.isEmpty() ? "" : " " + extra, dataDir);
     return e;
   }
 
@@ -90,7 +93,8 @@ final class EngineProcess implements AutoCloseable {
   /** A token minted by the engine jar's own {@code token} subcommand. */
   String token(String tenant, String roles) throws Exception {
     ProcessBuilder pb =
-        new ProcessBuilder(java(), "-jar", jar.toString(), "token", "--tenant", tenant, "--roles", roles)
+        new ProcessBuilder(
+                java(), "-jar", jar.toString(), "token", "--tenant", tenant, "--roles", roles)
             .redirectError(ProcessBuilder.Redirect.DISCARD);
     env(pb.environment(), dataDir, port);
     Process p = pb.start();
@@ -101,7 +105,8 @@ final class EngineProcess implements AutoCloseable {
     return token;
   }
 
-  HttpResponse<String> send(String method, String path, String token, String type, HttpRequest.BodyPublisher body)
+  HttpResponse<String> send(
+      String method, String path, String token, String type, HttpRequest.BodyPublisher body)
       throws IOException, InterruptedException {
     HttpRequest.Builder b =
         HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
@@ -117,12 +122,15 @@ final class EngineProcess implements AutoCloseable {
   }
 
   JsonNode getJson(String path, String token) throws IOException, InterruptedException {
-    return JSON.readTree(send("GET", path, token, null, HttpRequest.BodyPublishers.noBody()).body());
+    return JSON.readTree(
+        send("GET", path, token, null, HttpRequest.BodyPublishers.noBody()).body());
   }
 
   private boolean ready() {
     try {
-      return send("GET", "/health/ready", null, null, HttpRequest.BodyPublishers.noBody()).statusCode() == 200;
+      return send("GET", "/health/ready", null, null, HttpRequest.BodyPublishers.noBody())
+              .statusCode()
+          == 200;
     } catch (IOException e) {
       return false;
     } catch (InterruptedException e) {
@@ -131,11 +139,18 @@ final class EngineProcess implements AutoCloseable {
     }
   }
 
-  /** Heap before -> after a collection: G1 {@code 105M->59M(135M)}, ZGC {@code 84M(33%)->30M(12%)}. */
+  /**
+   * Heap before -> after a collection: G1 {@code 105M->59M(135M)}, ZGC {@code 84M(33%)->30M(12%)}.
+   */
   private static final java.util.regex.Pattern HEAP =
       java.util.regex.Pattern.compile("(\\d+)([KMG])(?:\\(\\d+%\\))?->\\d+[KMG]");
-  /** A pause and its length: G1 {@code Pause Young (...) ... 32.7ms}, ZGC {@code Pause Mark Start 0.010ms}. */
-  private static final java.util.regex.Pattern PAUSE = java.util.regex.Pattern.compile(" Pause .* ([\\d.]+)ms$");
+
+  /**
+   * A pause and its length: G1 {@code Pause Young (...) ... 32.7ms}, ZGC {@code Pause Mark Start
+   * 0.010ms}.
+   */
+  private static final java.util.regex.Pattern PAUSE =
+      java.util.regex.Pattern.compile(" Pause .* ([\\d.]+)ms$");
 
   /** What the GC log says so far: the most heap in use (before a collection), the longest pause. */
   record GcFigures(long peakHeapBytes, double maxPauseMillis, int pauses) {}
@@ -177,9 +192,11 @@ final class EngineProcess implements AutoCloseable {
 
   /** A superuser connection to the engine's embedded PostgreSQL (trust auth on localhost). */
   Connection superuserConnection() throws IOException, SQLException {
-    List<String> pid = new ArrayList<>(Files.readAllLines(dataDir.resolve("pg").resolve("postmaster.pid")));
+    List<String> pid =
+        new ArrayList<>(Files.readAllLines(dataDir.resolve("pg").resolve("postmaster.pid")));
     String pgPort = pid.get(3).trim();
-    return DriverManager.getConnection("jdbc:postgresql://localhost:" + pgPort + "/outreach", "postgres", "");
+    return DriverManager.getConnection(
+        "jdbc:postgresql://localhost:" + pgPort + "/outreach", "postgres", "");
   }
 
   @Override
@@ -201,7 +218,8 @@ final class EngineProcess implements AutoCloseable {
 
   /** The engine jar's standalone sandbox on a free port; answers its base URL. */
   static Process startSandbox(Path jar, Path log, int port) throws IOException {
-    return new ProcessBuilder(java(), "-Xmx512m", "-jar", jar.toString(), "sandbox", "--port", Integer.toString(port))
+    return new ProcessBuilder(
+            java(), "-Xmx512m", "-jar", jar.toString(), "sandbox", "--port", Integer.toString(port))
         .redirectErrorStream(true)
         .redirectOutput(log.toFile())
         .start();

@@ -30,9 +30,9 @@ import org.HdrHistogram.Recorder;
  * Signed inbound webhooks against a running engine: at fixed rates (open loop, latency from each
  * request's scheduled time, so a stall is not hidden), req/s and p50/p99 with persist-before-2xx;
  * the highest throughput of the engine and, in the same run, of a trivial Pekko HTTP endpoint on
- * the same machine (ratio); and STOP-to-silence: STOPs sent for numbers a running campaign is
- * about to reach, and for each the time from the STOP's 200 to the last provider call to that
- * number (it must be before the 200).
+ * the same machine (ratio); and STOP-to-silence: STOPs sent for numbers a running campaign is about
+ * to reach, and for each the time from the STOP's 200 to the last provider call to that number (it
+ * must be before the 200).
  */
 final class InboundBenchmark {
   /** The sandbox's public test auth token, which the engine's defaults verify with. */
@@ -43,6 +43,7 @@ final class InboundBenchmark {
    * highest throughput is its best of them. The open loop may use as many (its most in flight).
    */
   private static final String CONNECTIONS = "64,256";
+
   private static final int WARM_UP_SECONDS = 60;
 
   private InboundBenchmark() {}
@@ -63,13 +64,25 @@ final class InboundBenchmark {
     int trivialPort = EngineProcess.freePort();
     Path logs = Files.createTempDirectory("outreach-inbound-bench-");
     Process trivial =
-        new ProcessBuilder(EngineProcess.java(), "-Xmx256m", "-cp", loadtestJar.toString(), TrivialServer.class.getName(),
+        new ProcessBuilder(
+                EngineProcess.java(),
+                "-Xmx256m",
+                "-cp",
+                loadtestJar.toString(),
+                TrivialServer.class.getName(),
                 Integer.toString(trivialPort))
-            .redirectErrorStream(true).redirectOutput(logs.resolve("trivial.log").toFile()).start();
+            .redirectErrorStream(true)
+            .redirectOutput(logs.resolve("trivial.log").toFile())
+            .start();
     try (EngineProcess engine = EngineProcess.start(jar, o.get("heap", "256m"))) {
       String platform = engine.token("platform", "platform");
-      engine.send("POST", "/v1/tenants", platform, "application/json", HttpRequest.BodyPublishers.ofString(
-          "{\"id\":\"bench\",\"name\":\"Bench\",\"timezone\":\"UTC\",\"monthlyBudgetCents\":0}"));
+      engine.send(
+          "POST",
+          "/v1/tenants",
+          platform,
+          "application/json",
+          HttpRequest.BodyPublishers.ofString(
+              "{\"id\":\"bench\",\"name\":\"Bench\",\"timezone\":\"UTC\",\"monthlyBudgetCents\":0}"));
       String engineUrl = "http://127.0.0.1:" + engine.port;
       String trivialUrl = "http://127.0.0.1:" + trivialPort;
       HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
@@ -87,20 +100,26 @@ final class InboundBenchmark {
 
       System.out.println();
       System.out.println("signed inbound webhooks (Twilio form, persist-before-2xx), open loop:");
-      System.out.println("  (trivial: the same load on the trivial endpoint, this client's and machine's floor)");
-      System.out.println("  offered req/s   achieved req/s   p50 ms   p99 ms   max ms   non-2xx   trivial p50 ms   trivial p99 ms");
+      System.out.println(
+          "  (trivial: the same load on the trivial endpoint, this client's and machine's floor)");
+      System.out.println(
+          "  offered req/s   achieved req/s   p50 ms   p99 ms   max ms   non-2xx   trivial p50 ms   trivial p99 ms");
       long seq = 1_000_000;
       for (int rate : rates) {
         Result r = openLoop(toEngine, path, rate, seconds, seq);
         seq += r.requests();
         Result t = openLoop(toTrivial, path, rate, seconds, seq);
         seq += t.requests();
-        System.out.printf("  %13d   %14.0f   %6.1f   %6.1f   %6.1f   %7d   %14.1f   %14.1f%n",
+        System.out.printf(
+            "  %13d   %14.0f   %6.1f   %6.1f   %6.1f   %7d   %14.1f   %14.1f%n",
             rate, r.achieved, r.p50, r.p99, r.max, r.failed, t.p50, t.p99);
       }
       System.out.println();
-      System.out.printf("highest throughput, closed loop (each connection always has a request open), %d s each:%n", seconds);
-      System.out.println("  connections   engine req/s   engine p99 ms   trivial req/s   trivial p99 ms");
+      System.out.printf(
+          "highest throughput, closed loop (each connection always has a request open), %d s each:%n",
+          seconds);
+      System.out.println(
+          "  connections   engine req/s   engine p99 ms   trivial req/s   trivial p99 ms");
       double engineBest = 0;
       double trivialBest = 0;
       for (int n : connectionCounts) {
@@ -108,15 +127,20 @@ final class InboundBenchmark {
         seq += e.requests();
         Result t = closedLoop(toTrivial, path, n, seconds, seq);
         seq += t.requests();
-        System.out.printf("  %11d   %12.0f   %13.1f   %13.0f   %14.1f%n", n, e.achieved(), e.p99(), t.achieved(), t.p99());
+        System.out.printf(
+            "  %11d   %12.0f   %13.1f   %13.0f   %14.1f%n",
+            n, e.achieved(), e.p99(), t.achieved(), t.p99());
         engineBest = Math.max(engineBest, e.achieved());
         trivialBest = Math.max(trivialBest, t.achieved());
       }
       toEngine.close();
       toTrivial.close();
-      System.out.printf("  engine (verify, store in a group commit, answer): best %.0f req/s%n", engineBest);
-      System.out.printf("  trivial Pekko HTTP endpoint (parse, answer):      best %.0f req/s%n", trivialBest);
-      System.out.printf("  ratio engine / trivial = %.2f   (target >= 0.25)%n", engineBest / trivialBest);
+      System.out.printf(
+          "  engine (verify, store in a group commit, answer): best %.0f req/s%n", engineBest);
+      System.out.printf(
+          "  trivial Pekko HTTP endpoint (parse, answer):      best %.0f req/s%n", trivialBest);
+      System.out.printf(
+          "  ratio engine / trivial = %.2f   (target >= 0.25)%n", engineBest / trivialBest);
 
       stopToSilence(engine, http, engineUrl);
       System.out.println(engine.gcLine(o.get("heap", "256m")));
@@ -129,7 +153,8 @@ final class InboundBenchmark {
   record Result(double achieved, double p50, double p99, double max, long failed, long requests) {}
 
   /** {@code rate} requests per second for {@code seconds}, each timed from when it was due. */
-  static Result openLoop(LoadClient client, String path, int rate, int seconds, long firstSid) throws Exception {
+  static Result openLoop(LoadClient client, String path, int rate, int seconds, long firstSid)
+      throws Exception {
     Recorder recorder = new Recorder(3);
     AtomicLong failed = new AtomicLong();
     long total = (long) rate * seconds;
@@ -143,31 +168,44 @@ final class InboundBenchmark {
           long due = (System.nanoTime() - t0) / periodNanos;
           while (next.get() <= due && next.get() < total) {
             long i = next.getAndIncrement();
-            client.submit(request(client, path, firstSid + i), t0 + i * periodNanos, (nanos, status) -> {
-              recorder.recordValue(Math.max(1, nanos / 1000));
-              if (status / 100 != 2) {
-                failed.incrementAndGet();
-              }
-              done.countDown();
-            });
+            client.submit(
+                request(client, path, firstSid + i),
+                t0 + i * periodNanos,
+                (nanos, status) -> {
+                  recorder.recordValue(Math.max(1, nanos / 1000));
+                  if (status / 100 != 2) {
+                    failed.incrementAndGet();
+                  }
+                  done.countDown();
+                });
           }
         },
-        0, 1, TimeUnit.MILLISECONDS);
+        0,
+        1,
+        TimeUnit.MILLISECONDS);
     boolean all = done.await(seconds + 120L, TimeUnit.SECONDS);
     tick.shutdown();
     double elapsed = (System.nanoTime() - t0) / 1e9;
     Histogram h = recorder.getIntervalHistogram();
-    return new Result((total - done.getCount()) / elapsed, h.getValueAtPercentile(50) / 1000.0,
-        h.getValueAtPercentile(99) / 1000.0, h.getMaxValue() / 1000.0, failed.get() + (all ? 0 : done.getCount()), total);
+    return new Result(
+        (total - done.getCount()) / elapsed,
+        h.getValueAtPercentile(50) / 1000.0,
+        h.getValueAtPercentile(99) / 1000.0,
+        h.getMaxValue() / 1000.0,
+        failed.get() + (all ? 0 : done.getCount()),
+        total);
   }
 
   /** {@code connections} requests always open, for {@code seconds}: the highest throughput. */
-  static Result closedLoop(LoadClient client, String path, int connections, int seconds, long firstSid) throws Exception {
+  static Result closedLoop(
+      LoadClient client, String path, int connections, int seconds, long firstSid)
+      throws Exception {
     Recorder recorder = new Recorder(3);
     AtomicLong sid = new AtomicLong(firstSid);
     AtomicLong done = new AtomicLong();
     AtomicLong failed = new AtomicLong();
-    java.util.concurrent.CountDownLatch chains = new java.util.concurrent.CountDownLatch(connections);
+    java.util.concurrent.CountDownLatch chains =
+        new java.util.concurrent.CountDownLatch(connections);
     long t0 = System.nanoTime();
     long end = t0 + TimeUnit.SECONDS.toNanos(seconds);
     for (int c = 0; c < connections; c++) {
@@ -176,34 +214,53 @@ final class InboundBenchmark {
     chains.await(seconds + 60L, TimeUnit.SECONDS);
     double elapsed = (System.nanoTime() - t0) / 1e9;
     Histogram h = recorder.getIntervalHistogram();
-    return new Result(done.get() / elapsed, h.getValueAtPercentile(50) / 1000.0, h.getValueAtPercentile(99) / 1000.0,
-        h.getMaxValue() / 1000.0, failed.get(), sid.get() - firstSid);
+    return new Result(
+        done.get() / elapsed,
+        h.getValueAtPercentile(50) / 1000.0,
+        h.getValueAtPercentile(99) / 1000.0,
+        h.getMaxValue() / 1000.0,
+        failed.get(),
+        sid.get() - firstSid);
   }
 
   /** One request of a closed loop; its answer sends the next until {@code end}. */
-  private static void next(LoadClient client, String path, AtomicLong sid, long end, Recorder recorder, AtomicLong done,
-      AtomicLong failed, java.util.concurrent.CountDownLatch chains) {
+  private static void next(
+      LoadClient client,
+      String path,
+      AtomicLong sid,
+      long end,
+      Recorder recorder,
+      AtomicLong done,
+      AtomicLong failed,
+      java.util.concurrent.CountDownLatch chains) {
     long now = System.nanoTime();
     if (now >= end) {
       chains.countDown();
       return;
     }
-    client.submit(request(client, path, sid.getAndIncrement()), now, (nanos, status) -> {
-      recorder.recordValue(Math.max(1, nanos / 1000));
-      done.incrementAndGet();
-      if (status / 100 != 2) {
-        failed.incrementAndGet();
-      }
-      next(client, path, sid, end, recorder, done, failed, chains);
-    });
+    client.submit(
+        request(client, path, sid.getAndIncrement()),
+        now,
+        (nanos, status) -> {
+          recorder.recordValue(Math.max(1, nanos / 1000));
+          done.incrementAndGet();
+          if (status / 100 != 2) {
+            failed.incrementAndGet();
+          }
+          next(client, path, sid, end, recorder, done, failed, chains);
+        });
   }
 
   /** The webhook for {@code sid} as the bytes {@code client} sends, signed for its server's URL. */
   static byte[] request(LoadClient client, String path, long sid) {
     String base = "http://" + client.address().getHostString() + ":" + client.address().getPort();
     Signed signed = signed(base + path, sid, from(sid), "thanks " + sid);
-    return LoadClient.post(client.address(), path, "application/x-www-form-urlencoded",
-        signed.form().getBytes(StandardCharsets.UTF_8), "X-Twilio-Signature: " + signed.signature());
+    return LoadClient.post(
+        client.address(),
+        path,
+        "application/x-www-form-urlencoded",
+        signed.form().getBytes(StandardCharsets.UTF_8),
+        "X-Twilio-Signature: " + signed.signature());
   }
 
   /** One of 2,000 numbers (people who write back, again and again). */
@@ -233,13 +290,20 @@ final class InboundBenchmark {
     try {
       Mac mac = Mac.getInstance("HmacSHA1");
       mac.init(new SecretKeySpec(TWILIO_TOKEN.getBytes(StandardCharsets.UTF_8), "HmacSHA1"));
-      signature = Base64.getEncoder().encodeToString(mac.doFinal(signed.toString().getBytes(StandardCharsets.UTF_8)));
+      signature =
+          Base64.getEncoder()
+              .encodeToString(mac.doFinal(signed.toString().getBytes(StandardCharsets.UTF_8)));
     } catch (Exception e) {
       throw new IllegalStateException(e);
     }
-    String form = params.entrySet().stream()
-        .map(e -> URLEncoder.encode(e.getKey(), StandardCharsets.UTF_8) + "=" + URLEncoder.encode(e.getValue(), StandardCharsets.UTF_8))
-        .collect(Collectors.joining("&"));
+    String form =
+        params.entrySet().stream()
+            .map(
+                e ->
+                    URLEncoder.encode(e.getKey(), StandardCharsets.UTF_8)
+                        + "="
+                        + URLEncoder.encode(e.getValue(), StandardCharsets.UTF_8))
+            .collect(Collectors.joining("&"));
     return new Signed(form, signature);
   }
 
@@ -259,15 +323,22 @@ final class InboundBenchmark {
    * Afterwards, from the sandbox's log: the last campaign call to each such number, against the
    * STOP's 200.
    */
-  static void stopToSilence(EngineProcess engine, HttpClient http, String engineUrl) throws Exception {
+  static void stopToSilence(EngineProcess engine, HttpClient http, String engineUrl)
+      throws Exception {
     String admin = engine.token("bench", "admin");
-    engine.send("PATCH", "/v1/tenant", admin, "application/json", HttpRequest.BodyPublishers.ofString(
-        "{\"senders\":[{\"provider\":\"twilio\",\"from\":\"+15550100001\",\"kind\":\"short_code\",\"mps\":200}]}"));
+    engine.send(
+        "PATCH",
+        "/v1/tenant",
+        admin,
+        "application/json",
+        HttpRequest.BodyPublishers.ofString(
+            "{\"senders\":[{\"provider\":\"twilio\",\"from\":\"+15550100001\",\"kind\":\"short_code\",\"mps\":200}]}"));
     // Legal hours are the recipients' (8:00-21:00 local): numbers of a zone where it is day now.
     String area = areaInDaytime(Instant.now());
     if (area == null) {
       System.out.println();
-      System.out.println("STOP-to-silence: skipped, no US zone of the list is inside legal hours now");
+      System.out.println(
+          "STOP-to-silence: skipped, no US zone of the list is inside legal hours now");
       return;
     }
     StringBuilder csv = new StringBuilder("first_name,phone\n");
@@ -277,23 +348,58 @@ final class InboundBenchmark {
       phones.add(p);
       csv.append("R").append(i).append(',').append(p).append('\n');
     }
-    var imported = engine.send("POST", "/v1/imports", admin, "text/csv", HttpRequest.BodyPublishers.ofString(csv.toString()));
+    var imported =
+        engine.send(
+            "POST",
+            "/v1/imports",
+            admin,
+            "text/csv",
+            HttpRequest.BodyPublishers.ofString(csv.toString()));
     String importId = EngineProcess.JSON.readTree(imported.body()).get("id").asText();
-    while (engine.getJson("/v1/imports/" + importId, admin).get("status").asText().equals("running")) {
+    while (engine
+        .getJson("/v1/imports/" + importId, admin)
+        .get("status")
+        .asText()
+        .equals("running")) {
       Thread.sleep(100);
     }
-    String id = EngineProcess.JSON.readTree(engine.send("POST", "/v1/campaigns", admin, "application/json",
-        HttpRequest.BodyPublishers.ofString("{\"name\":\"silence\",\"channel\":\"sms\",\"audience\":{\"importId\":\"" + importId
-            + "\"},\"message\":\"Hi {{first_name}}\"}")).body()).get("id").asText();
-    engine.send("POST", "/v1/campaigns/" + id + "/launch", admin, null, HttpRequest.BodyPublishers.noBody());
+    String id =
+        EngineProcess.JSON
+            .readTree(
+                engine
+                    .send(
+                        "POST",
+                        "/v1/campaigns",
+                        admin,
+                        "application/json",
+                        HttpRequest.BodyPublishers.ofString(
+                            "{\"name\":\"silence\",\"channel\":\"sms\",\"audience\":{\"importId\":\""
+                                + importId
+                                + "\"},\"message\":\"Hi {{first_name}}\"}"))
+                    .body())
+            .get("id")
+            .asText();
+    engine.send(
+        "POST",
+        "/v1/campaigns/" + id + "/launch",
+        admin,
+        null,
+        HttpRequest.BodyPublishers.noBody());
     Map<String, Instant> answeredAt = new java.util.LinkedHashMap<>();
     long sid = 9_000_000;
-    while (!engine.getJson("/v1/campaigns/" + id, admin).get("state").asText().equals("completed")) {
+    while (!engine
+        .getJson("/v1/campaigns/" + id, admin)
+        .get("state")
+        .asText()
+        .equals("completed")) {
       int sent = engine.getJson("/sandbox/log?tenant=bench", null).size();
       int next = Math.min(phones.size() - 1, sent + 2);
       String phone = phones.get(next);
       if (sent > 100 && !answeredAt.containsKey(phone) && answeredAt.size() < 10) {
-        HttpResponse<Void> r = http.send(request(engineUrl, "/webhooks/twilio/bench/sms", sid++, phone, "STOP"), HttpResponse.BodyHandlers.discarding());
+        HttpResponse<Void> r =
+            http.send(
+                request(engineUrl, "/webhooks/twilio/bench/sms", sid++, phone, "STOP"),
+                HttpResponse.BodyHandlers.discarding());
         if (r.statusCode() == 200) {
           answeredAt.put(phone, Instant.now());
         }
@@ -308,31 +414,44 @@ final class InboundBenchmark {
       }
     }
     System.out.println();
-    System.out.printf("STOP-to-silence: %d STOPs, each for the number the running campaign (200/s) was about to reach:%n", answeredAt.size());
+    System.out.printf(
+        "STOP-to-silence: %d STOPs, each for the number the running campaign (200/s) was about to reach:%n",
+        answeredAt.size());
     long after = 0;
     for (Map.Entry<String, Instant> e : answeredAt.entrySet()) {
       Instant last = lastCall.get(e.getKey());
       if (last == null) {
-        System.out.printf("  %s  no campaign call to it at all (the STOP came first)%n", e.getKey());
+        System.out.printf(
+            "  %s  no campaign call to it at all (the STOP came first)%n", e.getKey());
       } else {
         long ms = Duration.between(last, e.getValue()).toMillis();
         after += ms < 0 ? 1 : 0;
-        System.out.printf("  %s  last campaign call %d ms %s the STOP's 200%n", e.getKey(), Math.abs(ms), ms >= 0 ? "before" : "AFTER");
+        System.out.printf(
+            "  %s  last campaign call %d ms %s the STOP's 200%n",
+            e.getKey(), Math.abs(ms), ms >= 0 ? "before" : "AFTER");
       }
     }
     System.out.printf("  calls after a STOP's 200: %d (must be 0)%n", after);
   }
 
   /**
-   * Area codes of one zone each, east to west; Guam (NANP, a US territory, UTC+10) has legal
-   * hours while it is night in the 50 states, so the run does not depend on the time of day.
+   * Area codes of one zone each, east to west; Guam (NANP, a US territory, UTC+10) has legal hours
+   * while it is night in the 50 states, so the run does not depend on the time of day.
    */
-  private static final List<Map.Entry<String, String>> AREAS = List.of(
-      Map.entry("646", "America/New_York"), Map.entry("312", "America/Chicago"), Map.entry("303", "America/Denver"),
-      Map.entry("415", "America/Los_Angeles"), Map.entry("907", "America/Anchorage"), Map.entry("808", "Pacific/Honolulu"),
-      Map.entry("671", "Pacific/Guam"));
+  private static final List<Map.Entry<String, String>> AREAS =
+      List.of(
+          Map.entry("646", "America/New_York"),
+          Map.entry("312", "America/Chicago"),
+          Map.entry("303", "America/Denver"),
+          Map.entry("415", "America/Los_Angeles"),
+          Map.entry("907", "America/Anchorage"),
+          Map.entry("808", "Pacific/Honolulu"),
+          Map.entry("671", "Pacific/Guam"));
 
-  /** An area code whose local time is between 9:00 and 19:00 at {@code now} (room for a long run), or null. */
+  /**
+   * An area code whose local time is between 9:00 and 19:00 at {@code now} (room for a long run),
+   * or null.
+   */
   static String areaInDaytime(Instant now) {
     for (Map.Entry<String, String> e : AREAS) {
       int hour = now.atZone(java.time.ZoneId.of(e.getValue())).getHour();
@@ -346,7 +465,11 @@ final class InboundBenchmark {
   private static void awaitUp(HttpClient http, String url) throws Exception {
     for (int i = 0; i < 300; i++) {
       try {
-        http.send(HttpRequest.newBuilder(URI.create(url + "/")).POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.discarding());
+        http.send(
+            HttpRequest.newBuilder(URI.create(url + "/"))
+                .POST(HttpRequest.BodyPublishers.noBody())
+                .build(),
+            HttpResponse.BodyHandlers.discarding());
         return;
       } catch (java.io.IOException e) {
         Thread.sleep(200);

@@ -21,9 +21,9 @@ import java.util.UUID;
 import org.postgresql.PGConnection;
 
 /**
- * Lead intake at scale: a generated CSV of N rows (default 1,000,000) imported through {@code
- * POST /v1/imports} into an engine at {@code -Xmx256m}, from the first byte sent until the import
- * is completed. In the same run, what bounds it:
+ * Lead intake at scale: a generated CSV of N rows (default 1,000,000) imported through {@code POST
+ * /v1/imports} into an engine at {@code -Xmx256m}, from the first byte sent until the import is
+ * completed. In the same run, what bounds it:
  *
  * <ul>
  *   <li>a plain {@code COPY} of the same file into an unindexed scratch table of the same
@@ -42,7 +42,9 @@ final class IntakeBenchmark {
     "212", "305", "415", "312", "617", "713", "206", "404", "907", "702"
   };
   // What the import finds for those area codes: the state and, for the indexed COPY, one zone.
-  private static final String[] STATES = {"NY", "FL", "CA", "IL", "MA", "TX", "WA", "GA", "AK", "NV"};
+  private static final String[] STATES = {
+    "NY", "FL", "CA", "IL", "MA", "TX", "WA", "GA", "AK", "NV"
+  };
   private static final String[] ZONES = {
     "America/New_York", "America/New_York", "America/Los_Angeles", "America/Chicago",
     "America/New_York", "America/Chicago", "America/Los_Angeles", "America/New_York",
@@ -57,16 +59,22 @@ final class IntakeBenchmark {
     try (EngineProcess engine = EngineProcess.start(jar, o.get("heap", "256m"))) {
       String platform = engine.token("platform", "platform");
       engine.send(
-          "POST", "/v1/tenants", platform, "application/json",
+          "POST",
+          "/v1/tenants",
+          platform,
+          "application/json",
           HttpRequest.BodyPublishers.ofString(
               "{\"id\":\"bench\",\"name\":\"Bench\",\"timezone\":\"America/New_York\",\"monthlyBudgetCents\":0}"));
       String token = engine.token("bench", "operator");
 
       long t0 = System.nanoTime();
-      var accepted = engine.send("POST", "/v1/imports", token, "text/csv", HttpRequest.BodyPublishers.ofFile(csv));
+      var accepted =
+          engine.send(
+              "POST", "/v1/imports", token, "text/csv", HttpRequest.BodyPublishers.ofFile(csv));
       long uploaded = System.nanoTime();
       if (accepted.statusCode() != 202) {
-        throw new IllegalStateException("upload refused: " + accepted.statusCode() + " " + accepted.body());
+        throw new IllegalStateException(
+            "upload refused: " + accepted.statusCode() + " " + accepted.body());
       }
       String id = EngineProcess.JSON.readTree(accepted.body()).get("id").asText();
       JsonNode status;
@@ -89,19 +97,30 @@ final class IntakeBenchmark {
       System.out.println();
       System.out.println("== lead intake benchmark ==");
       System.out.printf("rows                      %,d%n", rows);
-      System.out.printf("import outcome            %s: rows=%d accepted=%d duplicates=%d rejected=%d%n",
-          status.get("status").asText(), status.get("rows").asLong(), status.get("accepted").asLong(),
-          status.get("duplicates").asLong(), status.get("rejected").asLong());
+      System.out.printf(
+          "import outcome            %s: rows=%d accepted=%d duplicates=%d rejected=%d%n",
+          status.get("status").asText(),
+          status.get("rows").asLong(),
+          status.get("accepted").asLong(),
+          status.get("duplicates").asLong(),
+          status.get("rejected").asLong());
       System.out.printf("upload (HTTP, streamed)   %.2f s%n", (uploaded - t0) / 1e9);
-      System.out.printf("import end to end         %.2f s  = %,.0f rows/s%n", importSeconds, importRate);
+      System.out.printf(
+          "import end to end         %.2f s  = %,.0f rows/s%n", importSeconds, importRate);
       phases.forEach(line -> System.out.println("  engine: " + line));
-      System.out.printf("plain COPY, same rows     %.2f s  = %,.0f rows/s%n", copySeconds, copyRate);
-      System.out.printf("ratio import / COPY       %.2f   (target >= 0.50)%n", importRate / copyRate);
-      System.out.printf("COPY of the rows as leads stores them into LIKE leads INCLUDING ALL (its indexes, no RLS):"
-          + " %.2f s = %,.0f rows/s; import / that = %.2f%n", indexedSeconds, indexedRate, importRate / indexedRate);
-      System.out.printf("parse+normalize only (1 thread, no database, best of 2): %.2f s = %,.0f rows/s%n",
+      System.out.printf(
+          "plain COPY, same rows     %.2f s  = %,.0f rows/s%n", copySeconds, copyRate);
+      System.out.printf(
+          "ratio import / COPY       %.2f   (target >= 0.50)%n", importRate / copyRate);
+      System.out.printf(
+          "COPY of the rows as leads stores them into LIKE leads INCLUDING ALL (its indexes, no RLS):"
+              + " %.2f s = %,.0f rows/s; import / that = %.2f%n",
+          indexedSeconds, indexedRate, importRate / indexedRate);
+      System.out.printf(
+          "parse+normalize only (1 thread, no database, best of 2): %.2f s = %,.0f rows/s%n",
           normalizeSeconds, normalizeRate);
-      System.out.printf("bounds on the ratio: indexed COPY / plain COPY = %.2f; normalize-only / plain COPY = %.2f%n",
+      System.out.printf(
+          "bounds on the ratio: indexed COPY / plain COPY = %.2f; normalize-only / plain COPY = %.2f%n",
           indexedRate / copyRate, normalizeRate / copyRate);
       System.out.println(engine.gcLine(o.get("heap", "256m")));
     } finally {
@@ -138,8 +157,8 @@ final class IntakeBenchmark {
   }
 
   /**
-   * The area codes of the list split by whether their zone's local time is inside the federal
-   * legal hours (8:00-21:00) at {@code now}: {@code [inside, outside]}.
+   * The area codes of the list split by whether their zone's local time is inside the federal legal
+   * hours (8:00-21:00) at {@code now}: {@code [inside, outside]}.
    */
   static String[][] areasByLegalHours(java.time.Instant now) {
     List<String> inside = new ArrayList<>();
@@ -153,6 +172,7 @@ final class IntakeBenchmark {
 
   /** Guam (NANP, a US territory, UTC+10): in daytime while it is night in the 50 states. */
   private static final String NIGHT_AREA = "671";
+
   private static final String NIGHT_ZONE = "Pacific/Guam";
 
   private static boolean daytime(java.time.Instant now, String zone) {
@@ -171,9 +191,24 @@ final class IntakeBenchmark {
         long n = i / areas.length;
         String exchange = Long.toString(200 + n / 10_000);
         String line = String.format("%04d", n % 10_000);
-        w.write("First" + i + ",Last" + random.nextInt(10_000) + ",(" + area + ") " + exchange + "-" + line
-            + ",person" + i + "@example.com,Company " + (i % 997) + ",City,,"
-            + String.format("%05d", random.nextInt(100_000)) + "\n");
+        w.write(
+            "First"
+                + i
+                + ",Last"
+                + random.nextInt(10_000)
+                + ",("
+                + area
+                + ") "
+                + exchange
+                + "-"
+                + line
+                + ",person"
+                + i
+                + "@example.com,Company "
+                + (i % 997)
+                + ",City,,"
+                + String.format("%05d", random.nextInt(100_000))
+                + "\n");
       }
     }
     return csv;
@@ -187,7 +222,9 @@ final class IntakeBenchmark {
         .toList();
   }
 
-  /** COPY of the same file into an unindexed scratch table, in one transaction, as the superuser. */
+  /**
+   * COPY of the same file into an unindexed scratch table, in one transaction, as the superuser.
+   */
   static double copyBaseline(EngineProcess engine, Path csv) throws Exception {
     try (Connection c = engine.superuserConnection()) {
       try (Statement st = c.createStatement()) {
@@ -217,10 +254,10 @@ final class IntakeBenchmark {
   }
 
   /**
-   * COPY of the generated rows in the form the import stores them (E.164 phones, time-ordered
-   * ids, state and zone from the area code, every column of leads) into a copy of {@code leads}
-   * with all its indexes and constraints, in one transaction, as the superuser (COPY is not
-   * allowed under row-level security; the import itself has to merge with INSERT).
+   * COPY of the generated rows in the form the import stores them (E.164 phones, time-ordered ids,
+   * state and zone from the area code, every column of leads) into a copy of {@code leads} with all
+   * its indexes and constraints, in one transaction, as the superuser (COPY is not allowed under
+   * row-level security; the import itself has to merge with INSERT).
    */
   static double indexedCopy(EngineProcess engine, long rows) throws Exception {
     try (Connection c = engine.superuserConnection()) {
@@ -245,13 +282,31 @@ final class IntakeBenchmark {
         int a = (int) (i % AREA_CODES.length);
         long n = i / AREA_CODES.length;
         row.setLength(0);
-        row.append("bench\t").append(timeOrderedId(millis + i / 300, random)).append("\t+1")
-            .append(AREA_CODES[a]).append(200 + n / 10_000).append(String.format("%04d", n % 10_000))
-            .append("\tperson").append(i).append("@example.com\tFirst").append(i)
-            .append("\tLast").append(random.nextInt(10_000)).append("\tCompany ").append(i % 997)
-            .append("\tCity\t").append(STATES[a]).append('\t')
-            .append(String.format("%05d", random.nextInt(100_000))).append("\t{").append(ZONES[a])
-            .append("}\t{}\timp_bench\t").append(now).append('\t').append(now).append('\n');
+        row.append("bench\t")
+            .append(timeOrderedId(millis + i / 300, random))
+            .append("\t+1")
+            .append(AREA_CODES[a])
+            .append(200 + n / 10_000)
+            .append(String.format("%04d", n % 10_000))
+            .append("\tperson")
+            .append(i)
+            .append("@example.com\tFirst")
+            .append(i)
+            .append("\tLast")
+            .append(random.nextInt(10_000))
+            .append("\tCompany ")
+            .append(i % 997)
+            .append("\tCity\t")
+            .append(STATES[a])
+            .append('\t')
+            .append(String.format("%05d", random.nextInt(100_000)))
+            .append("\t{")
+            .append(ZONES[a])
+            .append("}\t{}\timp_bench\t")
+            .append(now)
+            .append('\t')
+            .append(now)
+            .append('\n');
         byte[] bytes = row.toString().getBytes(StandardCharsets.UTF_8);
         copy.writeToCopy(bytes, 0, bytes.length);
       }
@@ -280,7 +335,8 @@ final class IntakeBenchmark {
    */
   static double normalizeOnly(Path engineJar, Path csv) throws Exception {
     try (URLClassLoader loader =
-        new URLClassLoader(new URL[] {engineJar.toUri().toURL()}, ClassLoader.getPlatformClassLoader())) {
+        new URLClassLoader(
+            new URL[] {engineJar.toUri().toURL()}, ClassLoader.getPlatformClassLoader())) {
       Class<?> records = loader.loadClass("io.outreach.engine.lead.CsvRecords");
       Class<?> record = loader.loadClass("io.outreach.engine.lead.CsvRecord");
       Class<?> columns = loader.loadClass("io.outreach.engine.lead.LeadColumns");
@@ -294,7 +350,9 @@ final class IntakeBenchmark {
       Method columnsOf = columns.getMethod("of", List.class);
       Method normalize = normalizer.getMethod("normalize", record, columns);
       Object leadNormalizer =
-          normalizer.getConstructor(String.class, ZoneId.class).newInstance("US", ZoneId.of("America/New_York"));
+          normalizer
+              .getConstructor(String.class, ZoneId.class)
+              .newInstance("US", ZoneId.of("America/New_York"));
       long t0 = System.nanoTime();
       long accepted = 0;
       try (BufferedReader in = Files.newBufferedReader(csv, StandardCharsets.UTF_8)) {
@@ -302,7 +360,8 @@ final class IntakeBenchmark {
         try {
           Object cols = columnsOf.invoke(null, header.invoke(rows));
           while ((Boolean) hasNext.invoke(rows)) {
-            if (acceptedType.isInstance(normalize.invoke(leadNormalizer, next.invoke(rows), cols))) {
+            if (acceptedType.isInstance(
+                normalize.invoke(leadNormalizer, next.invoke(rows), cols))) {
               accepted++;
             }
           }

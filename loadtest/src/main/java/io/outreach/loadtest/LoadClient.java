@@ -15,18 +15,21 @@ import java.util.concurrent.LinkedBlockingQueue;
 
 /**
  * A lean HTTP/1.1 load generator for one server: {@code connections} keep-alive connections on
- * blocking sockets, each with one request outstanding (no pipelining), all fed from one queue.
- * Each request is timed from the moment it was due, so time spent waiting for a free connection
- * counts as latency (no coordinated omission).
+ * blocking sockets, each with one request outstanding (no pipelining), all fed from one queue. Each
+ * request is timed from the moment it was due, so time spent waiting for a free connection counts
+ * as latency (no coordinated omission).
  *
  * <p>Why not the JDK's {@code HttpClient}: on this 2-core machine it took 0.6 to 0.9 of a core at
- * 500 req/s (measured from {@code /proc}), CPU the engine and PostgreSQL under test then lacked;
- * it also opens a new connection whenever all are busy, so an overload turned into thousands of
+ * 500 req/s (measured from {@code /proc}), CPU the engine and PostgreSQL under test then lacked; it
+ * also opens a new connection whenever all are busy, so an overload turned into thousands of
  * connections. This one took 0.16 of a core at 500 req/s (with 256 connections open) and never
  * opens more than it was given.
  */
 final class LoadClient implements AutoCloseable {
-  /** What happened to one request: nanoseconds from its due time to its answer, and the status (-1: I/O error). */
+  /**
+   * What happened to one request: nanoseconds from its due time to its answer, and the status (-1:
+   * I/O error).
+   */
   interface Done {
     void answered(long nanosSinceDue, int status);
   }
@@ -54,12 +57,24 @@ final class LoadClient implements AutoCloseable {
   }
 
   /** A POST of {@code body} to {@code path} with the given extra header lines ("Name: value"). */
-  static byte[] post(InetSocketAddress to, String path, String contentType, byte[] body, String... headers) {
-    StringBuilder head = new StringBuilder(256)
-        .append("POST ").append(path).append(" HTTP/1.1\r\n")
-        .append("Host: ").append(to.getHostString()).append(':').append(to.getPort()).append("\r\n")
-        .append("Content-Type: ").append(contentType).append("\r\n")
-        .append("Content-Length: ").append(body.length).append("\r\n");
+  static byte[] post(
+      InetSocketAddress to, String path, String contentType, byte[] body, String... headers) {
+    StringBuilder head =
+        new StringBuilder(256)
+            .append("POST ")
+            .append(path)
+            .append(" HTTP/1.1\r\n")
+            .append("Host: ")
+            .append(to.getHostString())
+            .append(':')
+            .append(to.getPort())
+            .append("\r\n")
+            .append("Content-Type: ")
+            .append(contentType)
+            .append("\r\n")
+            .append("Content-Length: ")
+            .append(body.length)
+            .append("\r\n");
     for (String h : headers) {
       head.append(h).append("\r\n");
     }
@@ -130,12 +145,15 @@ final class LoadClient implements AutoCloseable {
     }
   }
 
-  /** One keep-alive connection: writes a request, reads the status, headers and body of its answer. */
+  /**
+   * One keep-alive connection: writes a request, reads the status, headers and body of its answer.
+   */
   private static final class Connection {
     private final Socket socket;
     private final InputStream in;
     private final OutputStream out;
     boolean keepAlive = true;
+
     /** The current exchange has had a byte of its answer. */
     boolean answering;
 
@@ -175,7 +193,8 @@ final class LoadClient implements AutoCloseable {
         }
       }
       if (chunked) {
-        for (long size = Long.parseLong(line().split(";")[0].trim(), 16); size > 0;
+        for (long size = Long.parseLong(line().split(";")[0].trim(), 16);
+            size > 0;
             size = Long.parseLong(line().split(";")[0].trim(), 16)) {
           skip(size);
           line();

@@ -23,7 +23,8 @@ public final class LoadTests {
       case "campaign" -> CampaignBenchmark.run(Options.parse(rest));
       case "inbound" -> InboundBenchmark.run(Options.parse(rest));
       default -> {
-        System.err.println("usage: java -jar outreach-loadtest.jar intake|campaign|inbound [--rows N | --recipients N,M | --rates 100,500] [--heap 256m] [--engine-jar PATH]");
+        System.err.println(
+            "usage: java -jar outreach-loadtest.jar intake|campaign|inbound [--rows N | --recipients N,M | --rates 100,500] [--heap 256m] [--engine-jar PATH]");
         System.exit(2);
       }
     }

@@ -18,7 +18,11 @@ public final class TrivialServer extends AllDirectives {
   public static void main(String[] args) throws Exception {
     int port = Integer.parseInt(args[0]);
     ActorSystem<Void> system =
-        ActorSystem.create(Behaviors.empty(), "trivial", ConfigFactory.parseString("pekko.loglevel = WARNING").withFallback(ConfigFactory.load()));
+        ActorSystem.create(
+            Behaviors.empty(),
+            "trivial",
+            ConfigFactory.parseString("pekko.loglevel = WARNING")
+                .withFallback(ConfigFactory.load()));
     TrivialServer d = new TrivialServer();
     Route route = d.post(() -> d.formFieldMap(form -> d.complete("ok")));
     Http.get(system).newServerAt("127.0.0.1", port).bind(route).toCompletableFuture().get();

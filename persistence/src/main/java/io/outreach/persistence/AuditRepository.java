@@ -11,9 +11,8 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * The audit trail: every decision and change, newest first. Rows are written by projections
- * inside their own transactions; reads go through {@link TenantJdbc}, so a tenant sees only its
- * own trail.
+ * The audit trail: every decision and change, newest first. Rows are written by projections inside
+ * their own transactions; reads go through {@link TenantJdbc}, so a tenant sees only its own trail.
  */
 public final class AuditRepository {
   private final TenantJdbc tenantJdbc;
@@ -30,8 +29,8 @@ public final class AuditRepository {
   public record Page(List<AuditEntry> items, Optional<Long> nextBefore) {}
 
   /**
-   * Entries of {@code tenantId} newest first, optionally only those about {@code subject},
-   * starting before id {@code before} (exclusive) when given.
+   * Entries of {@code tenantId} newest first, optionally only those about {@code subject}, starting
+   * before id {@code before} (exclusive) when given.
    */
   public Page page(String tenantId, Optional<String> subject, Optional<Long> before, int limit) {
     return tenantJdbc.inTenant(

@@ -25,11 +25,21 @@ public final class BlockProjectionHandler
 
   /** One row to upsert. */
   record Row(
-      long recipient, int step, String phone, MessageStatus status, String reason, String sender,
-      String providerMessageId, Integer segments, Instant dueAt, String body, Instant sentAt) {}
+      long recipient,
+      int step,
+      String phone,
+      MessageStatus status,
+      String reason,
+      String sender,
+      String providerMessageId,
+      Integer segments,
+      Instant dueAt,
+      String body,
+      Instant sentAt) {}
 
   @Override
-  public void process(HikariJdbcSession session, EventEnvelope<BlockEntity.Event> envelope) throws Exception {
+  public void process(HikariJdbcSession session, EventEnvelope<BlockEntity.Event> envelope)
+      throws Exception {
     String campaignId = envelope.persistenceId().split(":")[1];
     List<Row> rows = new ArrayList<>(rows(envelope.event()));
     // Key order, as the receipt writer uses: concurrent upserts of the same rows cannot deadlock.
@@ -52,7 +62,8 @@ public final class BlockProjectionHandler
   }
 
   /** The follow-up of each sent message, shown as scheduled until it falls due. */
-  private static void scheduleNextSteps(Connection c, String campaignId, List<BlockEntity.Outcome> sent, Instant at)
+  private static void scheduleNextSteps(
+      Connection c, String campaignId, List<BlockEntity.Outcome> sent, Instant at)
       throws SQLException {
     if (sent.isEmpty()) {
       return;
@@ -66,9 +77,14 @@ public final class BlockProjectionHandler
                 + " join messages m on m.campaign_id = ? and m.recipient_no = t.rcp and m.step = t.stp - 1"
                 + " on conflict do nothing")) {
       ps.setTimestamp(1, Timestamp.from(at));
-      ps.setArray(2, c.createArrayOf("bigint", sent.stream().map(BlockEntity.Outcome::recipient).toArray()));
+      ps.setArray(
+          2,
+          c.createArrayOf("bigint", sent.stream().map(BlockEntity.Outcome::recipient).toArray()));
       ps.setArray(3, c.createArrayOf("integer", sent.stream().map(o -> o.step() + 1).toArray()));
-      ps.setArray(4, c.createArrayOf("timestamptz", sent.stream().map(o -> Timestamp.from(o.nextStepAt())).toArray()));
+      ps.setArray(
+          4,
+          c.createArrayOf(
+              "timestamptz", sent.stream().map(o -> Timestamp.from(o.nextStepAt())).toArray()));
       ps.setString(5, campaignId);
       ps.executeUpdate();
     }
@@ -77,7 +93,22 @@ public final class BlockProjectionHandler
   static List<Row> rows(BlockEntity.Event event) {
     List<Row> rows = new ArrayList<>();
     if (event instanceof BlockEntity.Planned p) {
-      p.blocked().forEach(b -> rows.add(new Row(b.recipient(), 0, null, MessageStatus.BLOCKED, b.rule(), null, null, null, null, null, null)));
+      p.blocked()
+          .forEach(
+              b ->
+                  rows.add(
+                      new Row(
+                          b.recipient(),
+                          0,
+                          null,
+                          MessageStatus.BLOCKED,
+                          b.rule(),
+                          null,
+                          null,
+                          null,
+                          null,
+                          null,
+                          null)));
       p.sends().forEach(x -> rows.add(pending(x)));
     } else if (event instanceof BlockEntity.StepPlanned p) {
       p.sends().forEach(x -> rows.add(pending(x)));
@@ -85,13 +116,60 @@ public final class BlockProjectionHandler
       for (BlockEntity.Outcome x : o.outcomes()) {
         rows.add(
             switch (x.kind()) {
-              case SENT -> new Row(x.recipient(), x.step(), null, MessageStatus.QUEUED, null, null, x.providerMessageId(), null, null, null, x.at());
-              case FAILED -> new Row(x.recipient(), x.step(), null, MessageStatus.FAILED, x.reason(), null, null, null, null, null, null);
-              case BLOCKED -> new Row(
-                  x.recipient(), x.step(), null,
-                  x.reason() != null && x.reason().equals("stop-on-reply") ? MessageStatus.CANCELLED : MessageStatus.BLOCKED,
-                  x.reason(), null, null, null, null, null, null);
-              case DEFERRED -> new Row(x.recipient(), x.step(), null, MessageStatus.DEFERRED, x.reason(), null, null, null, x.until(), null, null);
+              case SENT ->
+                  new Row(
+                      x.recipient(),
+                      x.step(),
+                      null,
+                      MessageStatus.QUEUED,
+                      null,
+                      null,
+                      x.providerMessageId(),
+                      null,
+                      null,
+                      null,
+                      x.at());
+              case FAILED ->
+                  new Row(
+                      x.recipient(),
+                      x.step(),
+                      null,
+                      MessageStatus.FAILED,
+                      x.reason(),
+                      null,
+                      null,
+                      null,
+                      null,
+                      null,
+                      null);
+              case BLOCKED ->
+                  new Row(
+                      x.recipient(),
+                      x.step(),
+                      null,
+                      x.reason() != null && x.reason().equals("stop-on-reply")
+                          ? MessageStatus.CANCELLED
+                          : MessageStatus.BLOCKED,
+                      x.reason(),
+                      null,
+                      null,
+                      null,
+                      null,
+                      null,
+                      null);
+              case DEFERRED ->
+                  new Row(
+                      x.recipient(),
+                      x.step(),
+                      null,
+                      MessageStatus.DEFERRED,
+                      x.reason(),
+                      null,
+                      null,
+                      null,
+                      x.until(),
+                      null,
+                      null);
             });
       }
     }
@@ -100,11 +178,21 @@ public final class BlockProjectionHandler
 
   private static Row pending(Send x) {
     return new Row(
-        x.recipient(), x.step(), x.to(), MessageStatus.PENDING, null, x.from(), null, Segments.count(x.body()).segments(), null,
-        x.body(), null);
+        x.recipient(),
+        x.step(),
+        x.to(),
+        MessageStatus.PENDING,
+        null,
+        x.from(),
+        null,
+        Segments.count(x.body()).segments(),
+        null,
+        x.body(),
+        null);
   }
 
-  private static void upsert(Connection c, String tenantId, String campaignId, List<Row> rows, Instant at)
+  private static void upsert(
+      Connection c, String tenantId, String campaignId, List<Row> rows, Instant at)
       throws SQLException {
     // Equal ranks replace each other only below "queued" (pending <-> deferred); from then on a
     // status moves only up, and the first terminal one stays.
@@ -138,7 +226,9 @@ public final class BlockProjectionHandler
       ps.setArray(5, c.createArrayOf("integer", rows.stream().map(Row::step).toArray()));
       ps.setArray(6, c.createArrayOf("text", rows.stream().map(Row::phone).toArray()));
       ps.setArray(7, c.createArrayOf("text", rows.stream().map(r -> r.status().code()).toArray()));
-      ps.setArray(8, c.createArrayOf("smallint", rows.stream().map(r -> (short) r.status().rank()).toArray()));
+      ps.setArray(
+          8,
+          c.createArrayOf("smallint", rows.stream().map(r -> (short) r.status().rank()).toArray()));
       ps.setArray(9, c.createArrayOf("text", rows.stream().map(Row::reason).toArray()));
       ps.setArray(10, c.createArrayOf("text", rows.stream().map(Row::sender).toArray()));
       ps.setArray(11, c.createArrayOf("text", rows.stream().map(Row::providerMessageId).toArray()));
@@ -146,12 +236,18 @@ public final class BlockProjectionHandler
       ps.setArray(
           13,
           c.createArrayOf(
-              "timestamptz", rows.stream().map(r -> r.dueAt() == null ? null : Timestamp.from(r.dueAt())).toArray()));
+              "timestamptz",
+              rows.stream()
+                  .map(r -> r.dueAt() == null ? null : Timestamp.from(r.dueAt()))
+                  .toArray()));
       ps.setArray(14, c.createArrayOf("text", rows.stream().map(Row::body).toArray()));
       ps.setArray(
           15,
           c.createArrayOf(
-              "timestamptz", rows.stream().map(r -> r.sentAt() == null ? null : Timestamp.from(r.sentAt())).toArray()));
+              "timestamptz",
+              rows.stream()
+                  .map(r -> r.sentAt() == null ? null : Timestamp.from(r.sentAt()))
+                  .toArray()));
       ps.executeUpdate();
     }
   }

@@ -21,14 +21,19 @@ public final class CampaignProjectionHandler
   private static final ObjectMapper JSON = new ObjectMapper();
 
   @Override
-  public void process(HikariJdbcSession session, EventEnvelope<CampaignEntity.Event> envelope) throws Exception {
-    String campaignId = envelope.persistenceId().substring(envelope.persistenceId().indexOf(':') + 1);
+  public void process(HikariJdbcSession session, EventEnvelope<CampaignEntity.Event> envelope)
+      throws Exception {
+    String campaignId =
+        envelope.persistenceId().substring(envelope.persistenceId().indexOf(':') + 1);
     Instant at = Instant.ofEpochMilli(envelope.timestamp());
     Projections.inTenantOf(
-        session, envelope.persistenceId(), (c, tenantId) -> apply(c, tenantId, campaignId, envelope.event(), at));
+        session,
+        envelope.persistenceId(),
+        (c, tenantId) -> apply(c, tenantId, campaignId, envelope.event(), at));
   }
 
-  private static void apply(Connection c, String tenantId, String campaignId, CampaignEntity.Event event, Instant at)
+  private static void apply(
+      Connection c, String tenantId, String campaignId, CampaignEntity.Event event, Instant at)
       throws SQLException {
     if (event instanceof CampaignEntity.Created e) {
       try (PreparedStatement ps =
@@ -40,11 +45,19 @@ public final class CampaignProjectionHandler
         ps.setString(3, e.definition().name());
         ps.setString(4, e.definition().channel().name().toLowerCase(Locale.ROOT));
         ps.setTimestamp(5, Timestamp.from(e.at()));
-        ps.setTimestamp(6, e.definition().startAt() == null ? null : Timestamp.from(e.definition().startAt()));
+        ps.setTimestamp(
+            6, e.definition().startAt() == null ? null : Timestamp.from(e.definition().startAt()));
         ps.setTimestamp(7, Timestamp.from(at));
         ps.executeUpdate();
       }
-      audit(c, tenantId, campaignId, e.actor(), "campaign.created", at, JSON.createObjectNode().put("name", e.definition().name()));
+      audit(
+          c,
+          tenantId,
+          campaignId,
+          e.actor(),
+          "campaign.created",
+          at,
+          JSON.createObjectNode().put("name", e.definition().name()));
       return;
     }
     String state = null;
@@ -62,7 +75,8 @@ public final class CampaignProjectionHandler
       action = "campaign.launched";
     } else if (event instanceof CampaignEntity.Planned e) {
       try (PreparedStatement ps =
-          c.prepareStatement("update campaigns set recipients = ?, updated_at = ? where campaign_id = ?")) {
+          c.prepareStatement(
+              "update campaigns set recipients = ?, updated_at = ? where campaign_id = ?")) {
         ps.setLong(1, e.recipients());
         ps.setTimestamp(2, Timestamp.from(at));
         ps.setString(3, campaignId);
@@ -90,7 +104,8 @@ public final class CampaignProjectionHandler
       return;
     }
     try (PreparedStatement ps =
-        c.prepareStatement("update campaigns set state = ?, updated_at = ? where campaign_id = ?")) {
+        c.prepareStatement(
+            "update campaigns set state = ?, updated_at = ? where campaign_id = ?")) {
       ps.setString(1, state);
       ps.setTimestamp(2, Timestamp.from(at));
       ps.setString(3, campaignId);
@@ -100,7 +115,13 @@ public final class CampaignProjectionHandler
   }
 
   private static void audit(
-      Connection c, String tenantId, String campaignId, String actor, String action, Instant at, ObjectNode detail)
+      Connection c,
+      String tenantId,
+      String campaignId,
+      String actor,
+      String action,
+      Instant at,
+      ObjectNode detail)
       throws SQLException {
     AuditRepository.insert(c, tenantId, at, actor, action, campaignId, detail.toString());
   }

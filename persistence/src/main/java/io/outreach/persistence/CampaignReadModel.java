@@ -21,13 +21,27 @@ public final class CampaignReadModel {
 
   /** A campaign in the list. */
   public record CampaignRow(
-      long seq, String id, String name, String channel, String state, long recipients, Instant createdAt,
+      long seq,
+      String id,
+      String name,
+      String channel,
+      String state,
+      long recipients,
+      Instant createdAt,
       Instant startAt) {}
 
   /** One recipient's step of a campaign. */
   public record MessageRow(
-      long recipient, int step, String phone, String status, String reason, String sender,
-      String providerMessageId, Integer segments, Instant dueAt, Instant updatedAt) {
+      long recipient,
+      int step,
+      String phone,
+      String status,
+      String reason,
+      String sender,
+      String providerMessageId,
+      Integer segments,
+      Instant dueAt,
+      Instant updatedAt) {
     /** The paging position of this row. */
     public long position() {
       return recipient * 16 + step;
@@ -38,7 +52,8 @@ public final class CampaignReadModel {
    * One scheduled execution: a campaign's start, or a number of its recipients' deferred sends or
    * follow-ups (step) due within an hour from {@code at}.
    */
-  public record CalendarEntry(String kind, String campaignId, String campaignName, Integer step, Instant at, long count) {}
+  public record CalendarEntry(
+      String kind, String campaignId, String campaignName, Integer step, Instant at, long count) {}
 
   /** Every scheduled execution of the tenant in [from, to), in time order. */
   public List<CalendarEntry> calendar(String tenantId, Instant from, Instant to) {
@@ -65,8 +80,12 @@ public final class CampaignReadModel {
               while (rs.next()) {
                 out.add(
                     new CalendarEntry(
-                        rs.getString(1), rs.getString(2), rs.getString(3), (Integer) rs.getObject(4),
-                        rs.getTimestamp(5).toInstant(), rs.getLong(6)));
+                        rs.getString(1),
+                        rs.getString(2),
+                        rs.getString(3),
+                        (Integer) rs.getObject(4),
+                        rs.getTimestamp(5).toInstant(),
+                        rs.getLong(6)));
               }
             }
             return out;
@@ -80,7 +99,8 @@ public final class CampaignReadModel {
         tenantId,
         c -> {
           try (PreparedStatement ps =
-              c.prepareStatement("select distinct phone from messages where phone = any(?) and sent_at is not null")) {
+              c.prepareStatement(
+                  "select distinct phone from messages where phone = any(?) and sent_at is not null")) {
             ps.setArray(1, c.createArrayOf("text", phones.toArray()));
             java.util.Set<String> out = new java.util.HashSet<>();
             try (ResultSet rs = ps.executeQuery()) {
@@ -98,7 +118,10 @@ public final class CampaignReadModel {
     public static final Stats NONE = new Stats(0, 0, 0, 0);
   }
 
-  /** Campaigns newest first, continuing below {@code beforeSeq}; one more than {@code limit} tells there is more. */
+  /**
+   * Campaigns newest first, continuing below {@code beforeSeq}; one more than {@code limit} tells
+   * there is more.
+   */
   public List<CampaignRow> campaigns(String tenantId, Optional<Long> beforeSeq, int limit) {
     return tenantJdbc.inTenant(
         tenantId,
@@ -115,8 +138,14 @@ public final class CampaignReadModel {
               while (rs.next()) {
                 rows.add(
                     new CampaignRow(
-                        rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
-                        rs.getLong(6), rs.getTimestamp(7).toInstant(), instant(rs.getTimestamp(8))));
+                        rs.getLong(1),
+                        rs.getString(2),
+                        rs.getString(3),
+                        rs.getString(4),
+                        rs.getString(5),
+                        rs.getLong(6),
+                        rs.getTimestamp(7).toInstant(),
+                        instant(rs.getTimestamp(8))));
               }
             }
             return rows;
@@ -129,7 +158,11 @@ public final class CampaignReadModel {
    * one status; one more than {@code limit} tells there is more.
    */
   public List<MessageRow> messages(
-      String tenantId, String campaignId, Optional<String> status, Optional<Long> after, int limit) {
+      String tenantId,
+      String campaignId,
+      Optional<String> status,
+      Optional<Long> after,
+      int limit) {
     return tenantJdbc.inTenant(
         tenantId,
         c -> {
@@ -151,8 +184,15 @@ public final class CampaignReadModel {
               while (rs.next()) {
                 rows.add(
                     new MessageRow(
-                        rs.getLong(1), rs.getInt(2), rs.getString(3), rs.getString(4), rs.getString(5),
-                        rs.getString(6), rs.getString(7), (Integer) rs.getObject(8), instant(rs.getTimestamp(9)),
+                        rs.getLong(1),
+                        rs.getInt(2),
+                        rs.getString(3),
+                        rs.getString(4),
+                        rs.getString(5),
+                        rs.getString(6),
+                        rs.getString(7),
+                        (Integer) rs.getObject(8),
+                        instant(rs.getTimestamp(9)),
                         rs.getTimestamp(10).toInstant()));
               }
             }
@@ -171,7 +211,9 @@ public final class CampaignReadModel {
                   "select delivered, undelivered, replied, opted_out from campaign_stats where campaign_id = ?")) {
             ps.setString(1, campaignId);
             try (ResultSet rs = ps.executeQuery()) {
-              return rs.next() ? new Stats(rs.getLong(1), rs.getLong(2), rs.getLong(3), rs.getLong(4)) : Stats.NONE;
+              return rs.next()
+                  ? new Stats(rs.getLong(1), rs.getLong(2), rs.getLong(3), rs.getLong(4))
+                  : Stats.NONE;
             }
           }
         });

@@ -28,9 +28,9 @@ import java.util.function.Consumer;
  * The contact ledger in PostgreSQL: one transaction per batch takes each person's advisory lock
  * ({@link PersonLocks}), reads their opt-out, do-not-contact listings, prior contacts within the
  * longest cap window (tenant-wide: every campaign and agent) and last inbound message, lets the
- * {@link ComplianceGate} decide, records the allowed contacts and starts their calls, then
- * commits. A contact's own earlier row (a resend after a crash, same key) does not count against
- * it, and is recorded once.
+ * {@link ComplianceGate} decide, records the allowed contacts and starts their calls, then commits.
+ * A contact's own earlier row (a resend after a crash, same key) does not count against it, and is
+ * recorded once.
  */
 public final class ContactLedgerRepository implements ContactLedger {
   /** Ledger rows are kept this long past the longest cap window, then purged. */
@@ -45,17 +45,25 @@ public final class ContactLedgerRepository implements ContactLedger {
 
   /** How far back contacts count: the longest tenant cap, and the states' 24 hours. */
   static Duration window(ContactRules rules) {
-    return rules.tenantCaps().stream().map(FrequencyCap::per).reduce(STATE_WINDOW, (a, b) -> a.compareTo(b) >= 0 ? a : b);
+    return rules.tenantCaps().stream()
+        .map(FrequencyCap::per)
+        .reduce(STATE_WINDOW, (a, b) -> a.compareTo(b) >= 0 ? a : b);
   }
 
   @Override
-  public GateFacts planFacts(String tenantId, List<String> phones, ContactRules rules, Instant now) {
+  public GateFacts planFacts(
+      String tenantId, List<String> phones, ContactRules rules, Instant now) {
     return tenantJdbc.inTenant(
         tenantId,
         c ->
             new GateFacts(
-                List.of(), false, DncRepository.listed(c, phones), optedOut(c, phones), rules,
-                DncRepository.nationalCopyAsOf(c), priorContacts(c, phones, now.minus(window(rules)), Set.of()),
+                List.of(),
+                false,
+                DncRepository.listed(c, phones),
+                optedOut(c, phones),
+                rules,
+                DncRepository.nationalCopyAsOf(c),
+                priorContacts(c, phones, now.minus(window(rules)), Set.of()),
                 lastInbound(c, phones)));
   }
 
@@ -67,19 +75,32 @@ public final class ContactLedgerRepository implements ContactLedger {
       List<KillSwitch> killSwitches,
       Instant now,
       Consumer<Candidate> dispatch) {
-    List<String> phones = candidates.stream().map(x -> x.contact().phone()).filter(Objects::nonNull).distinct().toList();
+    List<String> phones =
+        candidates.stream()
+            .map(x -> x.contact().phone())
+            .filter(Objects::nonNull)
+            .distinct()
+            .toList();
     Set<String> ownKeys = new HashSet<>();
     candidates.forEach(x -> ownKeys.add(x.key()));
-    boolean followUps = candidates.stream().anyMatch(x -> x.contact().purpose() == Purpose.FOLLOW_UP);
+    boolean followUps =
+        candidates.stream().anyMatch(x -> x.contact().purpose() == Purpose.FOLLOW_UP);
     return tenantJdbc.inTenant(
         tenantId,
         c -> {
           PersonLocks.lock(c, tenantId, phones);
-          Map<String, List<Instant>> prior = priorContacts(c, phones, now.minus(window(rules)), ownKeys);
+          Map<String, List<Instant>> prior =
+              priorContacts(c, phones, now.minus(window(rules)), ownKeys);
           GateFacts facts =
               new GateFacts(
-                  killSwitches, false, DncRepository.listed(c, phones), optedOut(c, phones), rules,
-                  DncRepository.nationalCopyAsOf(c), prior, followUps ? lastInbound(c, phones) : Map.of());
+                  killSwitches,
+                  false,
+                  DncRepository.listed(c, phones),
+                  optedOut(c, phones),
+                  rules,
+                  DncRepository.nationalCopyAsOf(c),
+                  prior,
+                  followUps ? lastInbound(c, phones) : Map.of());
           List<Decision> decisions = new ArrayList<>(candidates.size());
           List<Candidate> allowed = new ArrayList<>();
           for (Candidate x : candidates) {
@@ -112,7 +133,9 @@ public final class ContactLedgerRepository implements ContactLedger {
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
           if (!ownKeys.contains(rs.getString(2))) {
-            prior.computeIfAbsent(rs.getString(1), p -> new ArrayList<>()).add(rs.getTimestamp(3).toInstant());
+            prior
+                .computeIfAbsent(rs.getString(1), p -> new ArrayList<>())
+                .add(rs.getTimestamp(3).toInstant());
           }
         }
       }
@@ -122,7 +145,8 @@ public final class ContactLedgerRepository implements ContactLedger {
 
   static Set<String> optedOut(Connection c, List<String> phones) throws SQLException {
     Set<String> out = new HashSet<>();
-    try (PreparedStatement ps = c.prepareStatement("select phone from opt_outs where phone = any(?)")) {
+    try (PreparedStatement ps =
+        c.prepareStatement("select phone from opt_outs where phone = any(?)")) {
       ps.setArray(1, c.createArrayOf("text", phones.toArray()));
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
@@ -133,7 +157,8 @@ public final class ContactLedgerRepository implements ContactLedger {
     return out;
   }
 
-  private static Map<String, Instant> lastInbound(Connection c, List<String> phones) throws SQLException {
+  private static Map<String, Instant> lastInbound(Connection c, List<String> phones)
+      throws SQLException {
     Map<String, Instant> out = new HashMap<>();
     try (PreparedStatement ps =
         c.prepareStatement(
@@ -149,7 +174,8 @@ public final class ContactLedgerRepository implements ContactLedger {
     return out;
   }
 
-  private static void record(Connection c, String tenantId, List<Candidate> allowed, Instant now) throws SQLException {
+  private static void record(Connection c, String tenantId, List<Candidate> allowed, Instant now)
+      throws SQLException {
     if (allowed.isEmpty()) {
       return;
     }
@@ -160,11 +186,17 @@ public final class ContactLedgerRepository implements ContactLedger {
                 + " as t(ph, k, snd, pur) on conflict do nothing")) {
       ps.setString(1, tenantId);
       ps.setTimestamp(2, Timestamp.from(now));
-      ps.setArray(3, c.createArrayOf("text", allowed.stream().map(x -> x.contact().phone()).toArray()));
+      ps.setArray(
+          3, c.createArrayOf("text", allowed.stream().map(x -> x.contact().phone()).toArray()));
       ps.setArray(4, c.createArrayOf("text", allowed.stream().map(Candidate::key).toArray()));
       ps.setArray(5, c.createArrayOf("text", allowed.stream().map(Candidate::sender).toArray()));
       ps.setArray(
-          6, c.createArrayOf("text", allowed.stream().map(x -> x.contact().purpose().name().toLowerCase(java.util.Locale.ROOT)).toArray()));
+          6,
+          c.createArrayOf(
+              "text",
+              allowed.stream()
+                  .map(x -> x.contact().purpose().name().toLowerCase(java.util.Locale.ROOT))
+                  .toArray()));
       ps.executeUpdate();
     }
   }
@@ -174,7 +206,8 @@ public final class ContactLedgerRepository implements ContactLedger {
     return tenantJdbc.inTenant(
         tenantId,
         c -> {
-          try (PreparedStatement ps = c.prepareStatement("delete from contact_ledger where at < ?")) {
+          try (PreparedStatement ps =
+              c.prepareStatement("delete from contact_ledger where at < ?")) {
             ps.setTimestamp(1, Timestamp.from(now.minus(window(rules)).minus(Duration.ofDays(1))));
             return ps.executeUpdate();
           }

@@ -13,26 +13,41 @@ import org.apache.pekko.projection.jdbc.javadsl.JdbcHandler;
 
 /**
  * Writes the engine's replies from Conversation events into the thread {@code
- * conversation_messages}, and the replies sent into the audit trail (the opt-out confirmation,
- * the help answer). The inbound messages and the {@code conversations} rows are written by the
- * tenant's inbox as it processes them ({@link ConversationStore#processInbox}).
+ * conversation_messages}, and the replies sent into the audit trail (the opt-out confirmation, the
+ * help answer). The inbound messages and the {@code conversations} rows are written by the tenant's
+ * inbox as it processes them ({@link ConversationStore#processInbox}).
  */
 public final class ConversationProjectionHandler
     extends JdbcHandler<EventEnvelope<ConversationEntity.Event>, HikariJdbcSession> {
 
   @Override
-  public void process(HikariJdbcSession session, EventEnvelope<ConversationEntity.Event> envelope) throws Exception {
+  public void process(HikariJdbcSession session, EventEnvelope<ConversationEntity.Event> envelope)
+      throws Exception {
     String phone = envelope.persistenceId().substring(envelope.persistenceId().indexOf(':') + 1);
     Instant at = Instant.ofEpochMilli(envelope.timestamp());
-    Projections.inTenantOf(session, envelope.persistenceId(), (c, tenantId) -> apply(c, tenantId, phone, envelope.event(), at));
+    Projections.inTenantOf(
+        session,
+        envelope.persistenceId(),
+        (c, tenantId) -> apply(c, tenantId, phone, envelope.event(), at));
   }
 
-  private static void apply(Connection c, String tenantId, String phone, ConversationEntity.Event event, Instant at)
+  private static void apply(
+      Connection c, String tenantId, String phone, ConversationEntity.Event event, Instant at)
       throws SQLException {
-    // An inbound message's own rows (thread, conversation) are the inbox's, written as it processed it.
+    // An inbound message's own rows (thread, conversation) are the inbox's, written as it processed
+    // it.
     if (event instanceof ConversationEntity.ReplyPlanned e) {
       Reply r = e.reply();
-      thread(c, tenantId, phone, r.key(), at, "outbound", r.kind().name().toLowerCase(Locale.ROOT), r.body(), "pending");
+      thread(
+          c,
+          tenantId,
+          phone,
+          r.key(),
+          at,
+          "outbound",
+          r.kind().name().toLowerCase(Locale.ROOT),
+          r.body(),
+          "pending");
     } else if (event instanceof ConversationEntity.ReplyDone e) {
       try (PreparedStatement ps =
           c.prepareStatement(
@@ -43,7 +58,12 @@ public final class ConversationProjectionHandler
         try (var rs = ps.executeQuery()) {
           if (rs.next() && e.sent()) {
             AuditRepository.insert(
-                c, tenantId, e.at(), "engine", "reply." + rs.getString(1).replace('_', '-'), phone,
+                c,
+                tenantId,
+                e.at(),
+                "engine",
+                "reply." + rs.getString(1).replace('_', '-'),
+                phone,
                 "{\"key\":\"" + e.key() + "\"}");
           }
         }
@@ -52,7 +72,14 @@ public final class ConversationProjectionHandler
   }
 
   private static void thread(
-      Connection c, String tenantId, String phone, String key, Instant at, String direction, String kind, String body,
+      Connection c,
+      String tenantId,
+      String phone,
+      String key,
+      Instant at,
+      String direction,
+      String kind,
+      String body,
       String status)
       throws SQLException {
     try (PreparedStatement ps =

@@ -18,17 +18,33 @@ public final class ConversationReadModel {
 
   /** A conversation in the list. */
   public record ConversationRow(
-      long seq, String phone, boolean optedOut, Instant optedOutAt, long inboundCount, Instant lastInboundAt,
-      String lastBody, String lastClassification, Instant updatedAt) {}
+      long seq,
+      String phone,
+      boolean optedOut,
+      Instant optedOutAt,
+      long inboundCount,
+      Instant lastInboundAt,
+      String lastBody,
+      String lastClassification,
+      Instant updatedAt) {}
 
   /**
    * One message of a thread: inbound, a reply of the engine, or a campaign's message (with its
    * campaign and step).
    */
   public record ThreadMessage(
-      Instant at, String direction, String kind, String body, String status, String campaignId, Integer step) {}
+      Instant at,
+      String direction,
+      String kind,
+      String body,
+      String status,
+      String campaignId,
+      Integer step) {}
 
-  /** Conversations newest first, continuing below {@code beforeSeq}; one more than {@code limit} tells there is more. */
+  /**
+   * Conversations newest first, continuing below {@code beforeSeq}; one more than {@code limit}
+   * tells there is more.
+   */
   public List<ConversationRow> list(String tenantId, Optional<Long> beforeSeq, int limit) {
     return tenantJdbc.inTenant(
         tenantId,
@@ -89,8 +105,13 @@ public final class ConversationReadModel {
               while (rs.next()) {
                 out.add(
                     new ThreadMessage(
-                        rs.getTimestamp(1).toInstant(), rs.getString(2), rs.getString(3), rs.getString(4),
-                        rs.getString(5), rs.getString(6), (Integer) rs.getObject(7)));
+                        rs.getTimestamp(1).toInstant(),
+                        rs.getString(2),
+                        rs.getString(3),
+                        rs.getString(4),
+                        rs.getString(5),
+                        rs.getString(6),
+                        (Integer) rs.getObject(7)));
               }
             }
             return out;
@@ -100,8 +121,15 @@ public final class ConversationReadModel {
 
   private static ConversationRow row(ResultSet rs) throws java.sql.SQLException {
     return new ConversationRow(
-        rs.getLong(1), rs.getString(2), rs.getBoolean(3), instant(rs.getTimestamp(4)), rs.getLong(5),
-        instant(rs.getTimestamp(6)), rs.getString(7), rs.getString(8), rs.getTimestamp(9).toInstant());
+        rs.getLong(1),
+        rs.getString(2),
+        rs.getBoolean(3),
+        instant(rs.getTimestamp(4)),
+        rs.getLong(5),
+        instant(rs.getTimestamp(6)),
+        rs.getString(7),
+        rs.getString(8),
+        rs.getTimestamp(9).toInstant());
   }
 
   private static Instant instant(Timestamp t) {

@@ -28,18 +28,23 @@ import java.util.TreeSet;
 public final class ConversationStore {
   /** A reply counts for the campaigns whose first message reached the person this recently. */
   static final Duration ATTRIBUTION = Duration.ofDays(30);
+
   /** The inbox's marker in {@code resumable_work} (entity id: the tenant). */
   public static final String INBOX = "ConversationInbox";
+
   /** A person's Conversation marker in {@code resumable_work} (entity id: {@code tenant:phone}). */
   public static final String CONVERSATION = "Conversation";
+
   static final int BATCH = 1000;
 
   private static final String INBOX_WORK =
       "select 1 from webhook_receipts where tenant_id = ? and kind = 'inbound' and status = 'received'";
+
   /** An inbound message's columns, as {@link #message} reads them. */
   private static final String MESSAGE_COLUMNS =
       "select dedup_key, provider, phone, coalesce(payload->>'To', payload->'data'->>'to'),"
           + " coalesce(payload->>'Body', payload->'data'->>'text'), received_at, coalesce(effect, 'NONE')";
+
   private static final String ANSWER_WORK =
       "select 1 from webhook_receipts where kind = 'inbound' and phone = ? and status = 'answering'";
 
@@ -53,14 +58,13 @@ public final class ConversationStore {
 
   /**
    * Processes the tenant's oldest stored inbound messages (up to {@value #BATCH}) in one
-   * transaction: each is added to its person's thread and conversation row (opt-out state as
-   * {@code opt_outs} holds it: the webhook applied it before answering); the person's follow-ups
-   * not yet due are cancelled (stop on reply; the gate refuses them at send time too); each
-   * campaign whose first message reached the person within {@link #ATTRIBUTION} before the reply
-   * counts it once, and an opt-out once. A message that wants an answer (an opt-out's or opt-in's
-   * confirmation, the help text) is handed to the person's Conversation, marked for a restart;
-   * the others are done. Exactly once: the messages are taken and marked in the same
-   * transaction.
+   * transaction: each is added to its person's thread and conversation row (opt-out state as {@code
+   * opt_outs} holds it: the webhook applied it before answering); the person's follow-ups not yet
+   * due are cancelled (stop on reply; the gate refuses them at send time too); each campaign whose
+   * first message reached the person within {@link #ATTRIBUTION} before the reply counts it once,
+   * and an opt-out once. A message that wants an answer (an opt-out's or opt-in's confirmation, the
+   * help text) is handed to the person's Conversation, marked for a restart; the others are done.
+   * Exactly once: the messages are taken and marked in the same transaction.
    */
   public InboxBatch processInbox(String tenantId) {
     return tenantJdbc.inTenant(tenantId, c -> process(c, tenantId, clock.instant()));
@@ -71,7 +75,8 @@ public final class ConversationStore {
     WorkMarkers.removeIfDone(tenantJdbc, tenantId, INBOX, tenantId, INBOX_WORK, tenantId);
   }
 
-  private static InboxBatch process(Connection c, String tenantId, Instant now) throws SQLException {
+  private static InboxBatch process(Connection c, String tenantId, Instant now)
+      throws SQLException {
     List<InboundMessage> taken = new ArrayList<>();
     try (PreparedStatement ps =
         c.prepareStatement(
@@ -102,7 +107,8 @@ public final class ConversationStore {
         c.prepareStatement(
             "update webhook_receipts w set status = t.s from unnest(?::text[], ?::text[], ?::text[]) as t(p, k, s)"
                 + " where w.tenant_id = ? and w.provider = t.p and w.dedup_key = t.k")) {
-      ps.setArray(1, c.createArrayOf("text", taken.stream().map(InboundMessage::provider).toArray()));
+      ps.setArray(
+          1, c.createArrayOf("text", taken.stream().map(InboundMessage::provider).toArray()));
       ps.setArray(2, c.createArrayOf("text", taken.stream().map(InboundMessage::key).toArray()));
       ps.setArray(3, c.createArrayOf("text", statuses.toArray()));
       ps.setString(4, tenantId);
@@ -122,7 +128,8 @@ public final class ConversationStore {
     conversations(c, tenantId, last, count, now);
     cancelFollowUps(c, first);
     count(c, tenantId, taken, "replied_at", "replied");
-    List<InboundMessage> optOuts = taken.stream().filter(m -> m.effect() == InboundEffect.OPTED_OUT).toList();
+    List<InboundMessage> optOuts =
+        taken.stream().filter(m -> m.effect() == InboundEffect.OPTED_OUT).toList();
     if (!optOuts.isEmpty()) {
       count(c, tenantId, optOuts, "opted_out_at", "opted_out");
     }
@@ -132,10 +139,13 @@ public final class ConversationStore {
 
   /** An opt-out's or opt-in's confirmation and the help text are the Conversation's to send. */
   static boolean wantsAnswer(InboundEffect effect) {
-    return effect == InboundEffect.OPTED_OUT || effect == InboundEffect.OPTED_IN || effect == InboundEffect.HELP;
+    return effect == InboundEffect.OPTED_OUT
+        || effect == InboundEffect.OPTED_IN
+        || effect == InboundEffect.HELP;
   }
 
-  private static void thread(Connection c, String tenantId, List<InboundMessage> taken) throws SQLException {
+  private static void thread(Connection c, String tenantId, List<InboundMessage> taken)
+      throws SQLException {
     try (PreparedStatement ps =
         c.prepareStatement(
             "insert into conversation_messages (tenant_id, phone, message_key, at, direction, kind, body, status)"
@@ -145,19 +155,30 @@ public final class ConversationStore {
       ps.setString(1, tenantId);
       ps.setArray(2, c.createArrayOf("text", taken.stream().map(InboundMessage::from).toArray()));
       ps.setArray(3, c.createArrayOf("text", taken.stream().map(InboundMessage::key).toArray()));
-      ps.setArray(4, c.createArrayOf("timestamptz", taken.stream().map(m -> Timestamp.from(m.at())).toArray()));
-      ps.setArray(5, c.createArrayOf("text", taken.stream().map(m -> m.effect().name().toLowerCase(Locale.ROOT)).toArray()));
+      ps.setArray(
+          4,
+          c.createArrayOf(
+              "timestamptz", taken.stream().map(m -> Timestamp.from(m.at())).toArray()));
+      ps.setArray(
+          5,
+          c.createArrayOf(
+              "text",
+              taken.stream().map(m -> m.effect().name().toLowerCase(Locale.ROOT)).toArray()));
       ps.setArray(6, c.createArrayOf("text", taken.stream().map(InboundMessage::body).toArray()));
       ps.executeUpdate();
     }
   }
 
   /**
-   * One row per person: counts add up, the latest message wins (also against a batch processed
-   * out of order), and consent is what {@code opt_outs} holds now.
+   * One row per person: counts add up, the latest message wins (also against a batch processed out
+   * of order), and consent is what {@code opt_outs} holds now.
    */
   private static void conversations(
-      Connection c, String tenantId, Map<String, InboundMessage> last, Map<String, Long> count, Instant now)
+      Connection c,
+      String tenantId,
+      Map<String, InboundMessage> last,
+      Map<String, Long> count,
+      Instant now)
       throws SQLException {
     try (PreparedStatement ps =
         c.prepareStatement(
@@ -177,21 +198,29 @@ public final class ConversationStore {
       ps.setTimestamp(2, Timestamp.from(now));
       ps.setArray(3, c.createArrayOf("text", last.keySet().toArray()));
       ps.setArray(4, c.createArrayOf("bigint", last.keySet().stream().map(count::get).toArray()));
-      ps.setArray(5, c.createArrayOf("timestamptz", last.values().stream().map(m -> Timestamp.from(m.at())).toArray()));
-      ps.setArray(6, c.createArrayOf("text", last.values().stream().map(InboundMessage::body).toArray()));
+      ps.setArray(
+          5,
+          c.createArrayOf(
+              "timestamptz", last.values().stream().map(m -> Timestamp.from(m.at())).toArray()));
+      ps.setArray(
+          6, c.createArrayOf("text", last.values().stream().map(InboundMessage::body).toArray()));
       ps.setString(7, tenantId);
       ps.executeUpdate();
     }
   }
 
-  private static void cancelFollowUps(Connection c, Map<String, InboundMessage> first) throws SQLException {
+  private static void cancelFollowUps(Connection c, Map<String, InboundMessage> first)
+      throws SQLException {
     try (PreparedStatement ps =
         c.prepareStatement(
             "update messages m set status = 'cancelled', status_rank = 3, reason = 'stop-on-reply', updated_at = t.at"
                 + " from unnest(?::text[], ?::timestamptz[]) as t(ph, at)"
                 + " where m.phone = t.ph and m.status = 'scheduled'")) {
       ps.setArray(1, c.createArrayOf("text", first.keySet().toArray()));
-      ps.setArray(2, c.createArrayOf("timestamptz", first.values().stream().map(m -> Timestamp.from(m.at())).toArray()));
+      ps.setArray(
+          2,
+          c.createArrayOf(
+              "timestamptz", first.values().stream().map(m -> Timestamp.from(m.at())).toArray()));
       ps.executeUpdate();
     }
   }
@@ -201,23 +230,39 @@ public final class ConversationStore {
    * answers (sent within {@link #ATTRIBUTION} before it; the earliest such reply's time) and not
    * flagged before, and counts the flags per campaign in {@code counter}.
    */
-  private static void count(Connection c, String tenantId, List<InboundMessage> replies, String flag, String counter)
+  private static void count(
+      Connection c, String tenantId, List<InboundMessage> replies, String flag, String counter)
       throws SQLException {
     try (PreparedStatement ps =
         c.prepareStatement(
             "with r as (select * from unnest(?::text[], ?::timestamptz[]) as t(ph, at)),"
                 + " hit as (select m.campaign_id, m.recipient_no, min(r.at) at from messages m join r on m.phone = r.ph"
-                + "   where m.step = 0 and m." + flag + " is null and m.sent_at is not null"
+                + "   where m.step = 0 and m."
+                + flag
+                + " is null and m.sent_at is not null"
                 + "   and m.sent_at > r.at - ?::interval and m.sent_at <= r.at group by 1, 2),"
-                + " marked as (update messages m set " + flag + " = hit.at from hit"
+                + " marked as (update messages m set "
+                + flag
+                + " = hit.at from hit"
                 + "   where m.campaign_id = hit.campaign_id and m.recipient_no = hit.recipient_no and m.step = 0"
-                + "   and m." + flag + " is null returning m.campaign_id)"
-                + " insert into campaign_stats (tenant_id, campaign_id, " + counter + ")"
+                + "   and m."
+                + flag
+                + " is null returning m.campaign_id)"
+                + " insert into campaign_stats (tenant_id, campaign_id, "
+                + counter
+                + ")"
                 + " select ?, campaign_id, count(*) from marked group by campaign_id"
-                + " on conflict (tenant_id, campaign_id) do update set " + counter + " = campaign_stats." + counter
-                + " + excluded." + counter)) {
+                + " on conflict (tenant_id, campaign_id) do update set "
+                + counter
+                + " = campaign_stats."
+                + counter
+                + " + excluded."
+                + counter)) {
       ps.setArray(1, c.createArrayOf("text", replies.stream().map(InboundMessage::from).toArray()));
-      ps.setArray(2, c.createArrayOf("timestamptz", replies.stream().map(m -> Timestamp.from(m.at())).toArray()));
+      ps.setArray(
+          2,
+          c.createArrayOf(
+              "timestamptz", replies.stream().map(m -> Timestamp.from(m.at())).toArray()));
       ps.setString(3, ATTRIBUTION.toDays() + " days");
       ps.setString(4, tenantId);
       ps.executeUpdate();
@@ -259,17 +304,24 @@ public final class ConversationStore {
                   "update webhook_receipts set status = 'processed' where kind = 'inbound' and phone = ?"
                       + " and dedup_key = any(?) and status = 'answering'")) {
             ps.setString(1, phone);
-            ps.setArray(2, c.createArrayOf("text", messages.stream().map(InboundMessage::key).toArray()));
+            ps.setArray(
+                2, c.createArrayOf("text", messages.stream().map(InboundMessage::key).toArray()));
             ps.executeUpdate();
           }
           return null;
         });
-    WorkMarkers.removeIfDone(tenantJdbc, tenantId, CONVERSATION, tenantId + ":" + phone, ANSWER_WORK, phone);
+    WorkMarkers.removeIfDone(
+        tenantJdbc, tenantId, CONVERSATION, tenantId + ":" + phone, ANSWER_WORK, phone);
   }
 
   private static InboundMessage message(ResultSet rs) throws SQLException {
     return new InboundMessage(
-        rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
-        rs.getTimestamp(6).toInstant(), InboundEffect.valueOf(rs.getString(7)));
+        rs.getString(1),
+        rs.getString(2),
+        rs.getString(3),
+        rs.getString(4),
+        rs.getString(5),
+        rs.getTimestamp(6).toInstant(),
+        InboundEffect.valueOf(rs.getString(7)));
   }
 }

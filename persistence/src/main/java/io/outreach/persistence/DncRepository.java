@@ -152,14 +152,17 @@ public final class DncRepository implements DncRegistry {
       return rs.next()
           ? Optional.of(
               new Entry(
-                  rs.getString(1), rs.getString(2), rs.getString(3), rs.getTimestamp(4).toInstant()))
+                  rs.getString(1),
+                  rs.getString(2),
+                  rs.getString(3),
+                  rs.getTimestamp(4).toInstant()))
           : Optional.empty();
     }
   }
 
   /**
-   * Replaces the national copy with {@code numbers} (E.164, one per line, already validated) in
-   * one transaction: lookups see the old copy or the new one, never a mix.
+   * Replaces the national copy with {@code numbers} (E.164, one per line, already validated) in one
+   * transaction: lookups see the old copy or the new one, never a mix.
    */
   public NationalCopy replaceNational(Reader numbers, LocalDate asOf) {
     try (Connection c = dataSource.getConnection()) {
@@ -174,7 +177,8 @@ public final class DncRepository implements DncRegistry {
         long count;
         try (Statement st = c.createStatement()) {
           st.execute("delete from national_dnc");
-          count = st.executeUpdate("insert into national_dnc select distinct phone from national_load");
+          count =
+              st.executeUpdate("insert into national_dnc select distinct phone from national_load");
         }
         Instant now = Instant.now();
         try (PreparedStatement ps =

@@ -3,12 +3,11 @@ package io.outreach.persistence;
 import io.outreach.engine.intake.ImportJob;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
-import java.sql.SQLException;
 import java.util.Optional;
 
 /**
- * The {@code imports} table: which upload became which import, so the same content (SHA-256) or
- * the same {@code Idempotency-Key} answers with the existing import. A failed import releases its
+ * The {@code imports} table: which upload became which import, so the same content (SHA-256) or the
+ * same {@code Idempotency-Key} answers with the existing import. A failed import releases its
  * content and key, so they may be uploaded again.
  */
 public final class ImportLedger {
@@ -34,7 +33,9 @@ public final class ImportLedger {
         c -> {
           try (PreparedStatement ps =
               c.prepareStatement(
-                  "select import_id from imports where " + column + " = ? and status <> 'failed'")) {
+                  "select import_id from imports where "
+                      + column
+                      + " = ? and status <> 'failed'")) {
             ps.setString(1, value);
             try (ResultSet rs = ps.executeQuery()) {
               return rs.next() ? Optional.of(rs.getString(1)) : Optional.empty();
@@ -44,8 +45,8 @@ public final class ImportLedger {
   }
 
   /**
-   * Records a new running import and marks it as work to resume after a crash. Answers the
-   * existing import's id instead when the same content or key won a race.
+   * Records a new running import and marks it as work to resume after a crash. Answers the existing
+   * import's id instead when the same content or key won a race.
    */
   public Optional<String> register(
       String tenantId, String importId, String sha256, Optional<String> idempotencyKey) {
@@ -73,7 +74,9 @@ public final class ImportLedger {
         throw e;
       }
       Optional<String> existing =
-          idempotencyKey.flatMap(k -> byIdempotencyKey(tenantId, k)).or(() -> bySha256(tenantId, sha256));
+          idempotencyKey
+              .flatMap(k -> byIdempotencyKey(tenantId, k))
+              .or(() -> bySha256(tenantId, sha256));
       return Optional.of(existing.orElseThrow(() -> e));
     }
   }

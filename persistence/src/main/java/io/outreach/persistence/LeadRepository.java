@@ -45,7 +45,8 @@ public final class LeadRepository {
       Instant createdAt) {}
 
   /** Leads in the order they were created, after position {@code afterSeq}. */
-  public List<Lead> page(String tenantId, Optional<String> importId, Optional<Long> afterSeq, int limit) {
+  public List<Lead> page(
+      String tenantId, Optional<String> importId, Optional<Long> afterSeq, int limit) {
     return tenantJdbc.inTenant(
         tenantId,
         c -> {
@@ -100,7 +101,12 @@ public final class LeadRepository {
             DncRepository.add(c, tenantId, phone, "lead erased on request", "erasure");
           }
           AuditRepository.insert(
-              c, tenantId, Instant.now(), actor, "lead.erased", id.toString(),
+              c,
+              tenantId,
+              Instant.now(),
+              actor,
+              "lead.erased",
+              id.toString(),
               "{\"suppressed\":" + (phone != null) + "}");
           return true;
         });

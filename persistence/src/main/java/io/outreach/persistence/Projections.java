@@ -18,9 +18,9 @@ import org.apache.pekko.projection.jdbc.javadsl.JdbcHandler;
 import org.apache.pekko.projection.jdbc.javadsl.JdbcProjection;
 
 /**
- * Starts an exactly-once JDBC projection of one entity type's events: one projection per tag
- * slice ({@code <prefix>-0 ..}), spread over the cluster as a sharded daemon process, writing in
- * the same transaction as its offset.
+ * Starts an exactly-once JDBC projection of one entity type's events: one projection per tag slice
+ * ({@code <prefix>-0 ..}), spread over the cluster as a sharded daemon process, writing in the same
+ * transaction as its offset.
  */
 public final class Projections {
   private Projections() {}
@@ -32,7 +32,9 @@ public final class Projections {
     return colon < 0 ? entityId : entityId.substring(0, colon);
   }
 
-  /** A handler's writes for one event, on the projection's connection bound to the event's tenant. */
+  /**
+   * A handler's writes for one event, on the projection's connection bound to the event's tenant.
+   */
   @FunctionalInterface
   interface TenantWrite {
     void apply(java.sql.Connection c, String tenantId) throws java.sql.SQLException;
@@ -42,7 +44,8 @@ public final class Projections {
    * Runs {@code write} in the projection's transaction, bound to the tenant of the event's
    * persistence id, so row-level security checks a projection's writes too.
    */
-  static void inTenantOf(HikariJdbcSession session, String persistenceId, TenantWrite write) throws Exception {
+  static void inTenantOf(HikariJdbcSession session, String persistenceId, TenantWrite write)
+      throws Exception {
     String tenantId = tenantOf(persistenceId);
     session.withConnection(
         c -> {
@@ -65,7 +68,9 @@ public final class Projections {
             ProjectionBehavior.Command.class,
             name + "-projection",
             slices,
-            i -> ProjectionBehavior.create(projection(system, sessions, name, Tags.slice(tagPrefix, i), handler)),
+            i ->
+                ProjectionBehavior.create(
+                    projection(system, sessions, name, Tags.slice(tagPrefix, i), handler)),
             ShardedDaemonProcessSettings.create(system),
             Optional.of(ProjectionBehavior.stopMessage()));
   }

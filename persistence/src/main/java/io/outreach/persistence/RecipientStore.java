@@ -33,8 +33,8 @@ public final class RecipientStore {
           + " from jsonb_each_text(attributes) a(k, v))";
 
   /**
-   * Copies the audience's leads into recipients, numbered in lead order, in one statement; a
-   * second call finds the snapshot and answers its size without copying again.
+   * Copies the audience's leads into recipients, numbered in lead order, in one statement; a second
+   * call finds the snapshot and answers its size without copying again.
    */
   public long snapshot(String tenantId, String campaignId, CampaignDefinition.Audience audience) {
     return tenantJdbc.inTenant(
@@ -54,7 +54,8 @@ public final class RecipientStore {
               c.prepareStatement(
                   "insert into recipients (tenant_id, campaign_id, recipient_no, lead_id, phone, timezones,"
                       + " state, fields)"
-                      + " select tenant_id, ?, row_number() over (order by seq) - 1, " + RECIPIENT_OF_LEAD
+                      + " select tenant_id, ?, row_number() over (order by seq) - 1, "
+                      + RECIPIENT_OF_LEAD
                       + " from leads where (?::text is null or import_id = ?)")) {
             ps.setString(1, campaignId);
             ps.setString(2, audience.importId());
@@ -69,7 +70,9 @@ public final class RecipientStore {
     return tenantJdbc.inTenant(
         tenantId,
         c -> {
-          try (PreparedStatement ps = c.prepareStatement("select exists (select 1 from recipients where campaign_id = ?)")) {
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "select exists (select 1 from recipients where campaign_id = ?)")) {
             ps.setString(1, campaignId);
             try (ResultSet rs = ps.executeQuery()) {
               rs.next();
@@ -84,13 +87,20 @@ public final class RecipientStore {
    * leads in snapshot order after lead position {@code afterSeq}, numbered from {@code firstNo}.
    * Answers the page and the position to continue after.
    */
-  public Page audiencePage(String tenantId, CampaignDefinition.Audience audience, long afterSeq, long firstNo, int limit) {
+  public Page audiencePage(
+      String tenantId,
+      CampaignDefinition.Audience audience,
+      long afterSeq,
+      long firstNo,
+      int limit) {
     return tenantJdbc.inTenant(
         tenantId,
         c -> {
           try (PreparedStatement ps =
               c.prepareStatement(
-                  "select seq, " + RECIPIENT_OF_LEAD + "::text from leads"
+                  "select seq, "
+                      + RECIPIENT_OF_LEAD
+                      + "::text from leads"
                       + " where (?::text is null or import_id = ?) and seq > ? order by seq limit ?")) {
             ps.setString(1, audience.importId());
             ps.setString(2, audience.importId());
@@ -104,8 +114,11 @@ public final class RecipientStore {
                 java.sql.Array zones = rs.getArray(4);
                 out.add(
                     new Recipient(
-                        firstNo + out.size(), rs.getString(2), rs.getString(3),
-                        zones == null ? List.of() : List.of((String[]) zones.getArray()), rs.getString(5),
+                        firstNo + out.size(),
+                        rs.getString(2),
+                        rs.getString(3),
+                        zones == null ? List.of() : List.of((String[]) zones.getArray()),
+                        rs.getString(5),
                         JSON.readValue(rs.getString(6), FIELDS)));
               }
             } catch (IOException e) {
@@ -139,8 +152,11 @@ public final class RecipientStore {
                 java.sql.Array zones = rs.getArray(4);
                 out.add(
                     new Recipient(
-                        rs.getLong(1), rs.getString(2), rs.getString(3),
-                        zones == null ? List.of() : List.of((String[]) zones.getArray()), rs.getString(5),
+                        rs.getLong(1),
+                        rs.getString(2),
+                        rs.getString(3),
+                        zones == null ? List.of() : List.of((String[]) zones.getArray()),
+                        rs.getString(5),
                         JSON.readValue(rs.getString(6), FIELDS)));
               }
             } catch (IOException e) {

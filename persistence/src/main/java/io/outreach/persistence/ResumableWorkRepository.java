@@ -5,16 +5,16 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.util.ArrayList;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import javax.sql.DataSource;
 
 /**
- * The {@code resumable_work} table: entity ids with unfinished work. It is not a tenant table
- * (ids only, no RLS), so it is read without a tenant; rows are added and removed inside the
- * tenant transactions that start and finish the work.
+ * The {@code resumable_work} table: entity ids with unfinished work. It is not a tenant table (ids
+ * only, no RLS), so it is read without a tenant; rows are added and removed inside the tenant
+ * transactions that start and finish the work.
  */
 public final class ResumableWorkRepository implements ResumableWork {
   private final DataSource dataSource;
@@ -28,14 +28,16 @@ public final class ResumableWorkRepository implements ResumableWork {
     return ids(
         "select entity_id from resumable_work where entity_type = ?"
             + " and (wake_at is null or wake_at <= now()) order by since",
-        entityType, null);
+        entityType,
+        null);
   }
 
   @Override
   public List<String> dueIds(String entityType, Instant now) {
     return ids(
         "select entity_id from resumable_work where entity_type = ? and wake_at <= ? order by wake_at limit 10000",
-        entityType, now);
+        entityType,
+        now);
   }
 
   private List<String> ids(String sql, String entityType, Instant now) {

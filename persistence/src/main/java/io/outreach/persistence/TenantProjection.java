@@ -11,6 +11,11 @@ public final class TenantProjection {
   /** Starts the projection; {@code sessions} is the projections' own pool (auto-commit off). */
   public static void init(ActorSystem<?> system, HikariDataSource sessions, int tagSlices) {
     Projections.<TenantEntity.Event>start(
-        system, sessions, "tenants", TenantEntity.TAG_PREFIX, tagSlices, TenantProjectionHandler::new);
+        system,
+        sessions,
+        "tenants",
+        TenantEntity.TAG_PREFIX,
+        tagSlices,
+        TenantProjectionHandler::new);
   }
 }

@@ -110,6 +110,7 @@ public final class TenantProjectionHandler
     } else {
       throw new IllegalArgumentException("no audit entry for " + event.getClass().getSimpleName());
     }
-    AuditRepository.insert(c, tenantId, event.at(), event.actor(), action, tenantId, detail.toString());
+    AuditRepository.insert(
+        c, tenantId, event.at(), event.actor(), action, tenantId, detail.toString());
   }
 }

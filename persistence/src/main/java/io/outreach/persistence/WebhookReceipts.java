@@ -27,30 +27,31 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Stores provider webhooks before the engine answers them, in group commits: deliveries that
- * arrive while a transaction is being written wait for the next one, so a burst of receipts
- * costs one fsync per batch instead of one each. A delivery the provider repeats (same dedup key)
- * changes nothing. In the same transaction each new delivery is written to the audit trail and a
- * status receipt moves its message forward ({@link MessageStatus}) and counts the transition in
- * {@code campaign_stats}, so the counts are exact (a status receipt is stored processed; an
- * inbound message is stored received, for the tenant's inbox).
+ * Stores provider webhooks before the engine answers them, in group commits: deliveries that arrive
+ * while a transaction is being written wait for the next one, so a burst of receipts costs one
+ * fsync per batch instead of one each. A delivery the provider repeats (same dedup key) changes
+ * nothing. In the same transaction each new delivery is written to the audit trail and a status
+ * receipt moves its message forward ({@link MessageStatus}) and counts the transition in {@code
+ * campaign_stats}, so the counts are exact (a status receipt is stored processed; an inbound
+ * message is stored received, for the tenant's inbox).
  *
- * <p>Each tenant's deliveries go through one writer, in the order they arrived: a person's STOP
- * and START are applied, and numbered ({@code seq}) for the inbox, in that order; other tenants'
- * go through the other writers meanwhile.
+ * <p>Each tenant's deliveries go through one writer, in the order they arrived: a person's STOP and
+ * START are applied, and numbered ({@code seq}) for the inbox, in that order; other tenants' go
+ * through the other writers meanwhile.
  *
  * <p>The queues are bounded: when one is full, {@link #store} fails with {@link Overloaded} and the
  * route answers 503, which providers retry.
  */
 public final class WebhookReceipts implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(WebhookReceipts.class);
-  private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
+  private static final com.fasterxml.jackson.databind.ObjectMapper JSON =
+      new com.fasterxml.jackson.databind.ObjectMapper();
   static final int MAX_BATCH = 500;
   static final int MAX_QUEUED = 20_000;
 
   /**
-   * One verified webhook delivery. {@code ref} and {@code messageStatus} only for status
-   * receipts, {@code inbound} only for inbound messages.
+   * One verified webhook delivery. {@code ref} and {@code messageStatus} only for status receipts,
+   * {@code inbound} only for inbound messages.
    */
   public record Receipt(
       String tenantId,
@@ -66,14 +67,18 @@ public final class WebhookReceipts implements AutoCloseable {
       String auditDetailJson) {}
 
   /** An inbound message: the person's number, the tenant's number, the text and its keyword. */
-  public record Inbound(String from, String to, String body, Optional<OptOutKeywords.Keyword> keyword) {}
+  public record Inbound(
+      String from, String to, String body, Optional<OptOutKeywords.Keyword> keyword) {}
 
   /** How a delivery was stored: new or a repeat, and what a new inbound message did to consent. */
   public record Stored(boolean isNew, InboundEffect effect) {
     static final Stored REPEAT = new Stored(false, InboundEffect.NONE);
   }
 
-  /** The message a receipt is about, as our callback URL named it: {@code campaignId:recipient:step}. */
+  /**
+   * The message a receipt is about, as our callback URL named it: {@code
+   * campaignId:recipient:step}.
+   */
   public record MessageRef(String campaignId, long recipient, int step) {
     /** Parses a ref; empty when it is not one the engine issued. */
     public static Optional<MessageRef> parse(String ref) {
@@ -85,7 +90,8 @@ public final class WebhookReceipts implements AutoCloseable {
         return Optional.empty();
       }
       try {
-        return Optional.of(new MessageRef(parts[0], Long.parseLong(parts[1]), Integer.parseInt(parts[2])));
+        return Optional.of(
+            new MessageRef(parts[0], Long.parseLong(parts[1]), Integer.parseInt(parts[2])));
       } catch (NumberFormatException e) {
         return Optional.empty();
       }
@@ -129,7 +135,8 @@ public final class WebhookReceipts implements AutoCloseable {
   /** Stores {@code r}; completes with {@link Stored#isNew} false when it was stored before. */
   public CompletionStage<Stored> store(Receipt r) {
     CompletableFuture<Stored> stored = new CompletableFuture<>();
-    BlockingQueue<Pending> queue = queues.get(Math.floorMod(r.tenantId().hashCode(), queues.size()));
+    BlockingQueue<Pending> queue =
+        queues.get(Math.floorMod(r.tenantId().hashCode(), queues.size()));
     if (!open || !queue.offer(new Pending(r, stored))) {
       stored.completeExceptionally(new Overloaded());
     }
@@ -161,10 +168,12 @@ public final class WebhookReceipts implements AutoCloseable {
 
   private void write(List<Pending> batch) {
     Map<String, List<Pending>> byTenant = new LinkedHashMap<>();
-    batch.forEach(p -> byTenant.computeIfAbsent(p.receipt().tenantId(), t -> new ArrayList<>()).add(p));
+    batch.forEach(
+        p -> byTenant.computeIfAbsent(p.receipt().tenantId(), t -> new ArrayList<>()).add(p));
     Map<Pending, Stored> outcome = new java.util.IdentityHashMap<>();
     Instant now = clock.instant();
-    tenantJdbc.inTenants(byTenant, (c, tenant, items) -> writeTenant(c, tenant, items, now, outcome));
+    tenantJdbc.inTenants(
+        byTenant, (c, tenant, items) -> writeTenant(c, tenant, items, now, outcome));
     batch.forEach(p -> p.stored().complete(outcome.getOrDefault(p, Stored.REPEAT)));
   }
 
@@ -203,8 +212,18 @@ public final class WebhookReceipts implements AutoCloseable {
       ps.setArray(4, texts(c, distinct, r -> r.payloadJson()));
       ps.setArray(5, texts(c, distinct, r -> r.phone()));
       ps.setArray(6, texts(c, distinct, r -> r.ref().map(MessageRef::toString).orElse(null)));
-      ps.setArray(7, texts(c, distinct, r -> r.messageStatus().map(MessageStatus::code).orElse(null)));
-      ps.setArray(8, texts(c, distinct, r -> r.inbound().filter(i -> i.keyword().isEmpty()).map(i -> InboundEffect.NONE.name()).orElse(null)));
+      ps.setArray(
+          7, texts(c, distinct, r -> r.messageStatus().map(MessageStatus::code).orElse(null)));
+      ps.setArray(
+          8,
+          texts(
+              c,
+              distinct,
+              r ->
+                  r.inbound()
+                      .filter(i -> i.keyword().isEmpty())
+                      .map(i -> InboundEffect.NONE.name())
+                      .orElse(null)));
       ps.setArray(9, texts(c, distinct, r -> r.subject()));
       ps.setArray(10, texts(c, distinct, r -> r.auditDetailJson()));
       ps.setString(11, tenant);
@@ -245,13 +264,15 @@ public final class WebhookReceipts implements AutoCloseable {
 
   /**
    * Applies what new inbound messages say to consent, in arrival order, under each person's lock:
-   * an opt-out is stored here, before the webhook is answered, so no contact that starts after
-   * the answer reaches the person. Stores each message's effect and marks the tenant's inbox as
-   * work to process (also after a crash).
+   * an opt-out is stored here, before the webhook is answered, so no contact that starts after the
+   * answer reaches the person. Stores each message's effect and marks the tenant's inbox as work to
+   * process (also after a crash).
    */
-  private static void applyInbound(Connection c, String tenant, List<Pending> inbound, Instant now, Map<Pending, Stored> outcome)
+  private static void applyInbound(
+      Connection c, String tenant, List<Pending> inbound, Instant now, Map<Pending, Stored> outcome)
       throws SQLException {
-    List<Pending> keywords = inbound.stream().filter(p -> p.receipt().inbound().get().keyword().isPresent()).toList();
+    List<Pending> keywords =
+        inbound.stream().filter(p -> p.receipt().inbound().get().keyword().isPresent()).toList();
     if (!keywords.isEmpty()) {
       PersonLocks.lock(c, tenant, keywords.stream().map(p -> p.receipt().phone()).toList());
       List<String> providers = new ArrayList<>();
@@ -279,7 +300,8 @@ public final class WebhookReceipts implements AutoCloseable {
     WorkMarkers.add(c, ConversationStore.INBOX, List.of(tenant));
   }
 
-  private static InboundEffect apply(Connection c, String tenant, Receipt r, OptOutKeywords.Keyword keyword, Instant now) {
+  private static InboundEffect apply(
+      Connection c, String tenant, Receipt r, OptOutKeywords.Keyword keyword, Instant now) {
     try {
       switch (keyword) {
         case OPT_OUT -> {
@@ -295,7 +317,8 @@ public final class WebhookReceipts implements AutoCloseable {
               return InboundEffect.ALREADY_OPTED_OUT;
             }
           }
-          AuditRepository.insert(c, tenant, now, r.provider(), "opt-out", r.phone(), consentDetail(r));
+          AuditRepository.insert(
+              c, tenant, now, r.provider(), "opt-out", r.phone(), consentDetail(r));
           return InboundEffect.OPTED_OUT;
         }
         case OPT_IN -> {
@@ -306,11 +329,13 @@ public final class WebhookReceipts implements AutoCloseable {
               return InboundEffect.NONE;
             }
           }
-          AuditRepository.insert(c, tenant, now, r.provider(), "opt-in", r.phone(), consentDetail(r));
+          AuditRepository.insert(
+              c, tenant, now, r.provider(), "opt-in", r.phone(), consentDetail(r));
           return InboundEffect.OPTED_IN;
         }
         case HELP -> {
-          AuditRepository.insert(c, tenant, now, r.provider(), "help-requested", r.phone(), consentDetail(r));
+          AuditRepository.insert(
+              c, tenant, now, r.provider(), "help-requested", r.phone(), consentDetail(r));
           return InboundEffect.HELP;
         }
         default -> {
@@ -346,7 +371,8 @@ public final class WebhookReceipts implements AutoCloseable {
     List<Map.Entry<MessageRef, MessageStatus>> rows = new ArrayList<>(best.entrySet());
     // Key order, as the Block projection uses: concurrent upserts of the same rows cannot deadlock.
     rows.sort(
-        java.util.Comparator.comparing((Map.Entry<MessageRef, MessageStatus> e) -> e.getKey().campaignId())
+        java.util.Comparator.comparing(
+                (Map.Entry<MessageRef, MessageStatus> e) -> e.getKey().campaignId())
             .thenComparingLong(e -> e.getKey().recipient())
             .thenComparingInt(e -> e.getKey().step()));
     try (PreparedStatement ps =
@@ -367,17 +393,25 @@ public final class WebhookReceipts implements AutoCloseable {
                 + " undelivered = campaign_stats.undelivered + excluded.undelivered")) {
       ps.setString(1, tenant);
       ps.setTimestamp(2, Timestamp.from(now));
-      ps.setArray(3, c.createArrayOf("text", rows.stream().map(e -> e.getKey().campaignId()).toArray()));
-      ps.setArray(4, c.createArrayOf("bigint", rows.stream().map(e -> e.getKey().recipient()).toArray()));
-      ps.setArray(5, c.createArrayOf("integer", rows.stream().map(e -> e.getKey().step()).toArray()));
-      ps.setArray(6, c.createArrayOf("text", rows.stream().map(e -> e.getValue().code()).toArray()));
-      ps.setArray(7, c.createArrayOf("smallint", rows.stream().map(e -> (short) e.getValue().rank()).toArray()));
+      ps.setArray(
+          3, c.createArrayOf("text", rows.stream().map(e -> e.getKey().campaignId()).toArray()));
+      ps.setArray(
+          4, c.createArrayOf("bigint", rows.stream().map(e -> e.getKey().recipient()).toArray()));
+      ps.setArray(
+          5, c.createArrayOf("integer", rows.stream().map(e -> e.getKey().step()).toArray()));
+      ps.setArray(
+          6, c.createArrayOf("text", rows.stream().map(e -> e.getValue().code()).toArray()));
+      ps.setArray(
+          7,
+          c.createArrayOf(
+              "smallint", rows.stream().map(e -> (short) e.getValue().rank()).toArray()));
       ps.setString(8, tenant);
       ps.executeUpdate();
     }
   }
 
-  private static Array texts(Connection c, List<Pending> items, java.util.function.Function<Receipt, String> f)
+  private static Array texts(
+      Connection c, List<Pending> items, java.util.function.Function<Receipt, String> f)
       throws SQLException {
     return c.createArrayOf("text", items.stream().map(p -> f.apply(p.receipt())).toArray());
   }

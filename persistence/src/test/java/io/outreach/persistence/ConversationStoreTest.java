@@ -23,10 +23,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * A tenant's inbox on real PostgreSQL: stored inbound messages are processed once each, in
- * batches, into the thread, the conversation rows and the campaigns' counts; the ones that want
- * an answer are handed to their Conversation; the markers that make a crash resume the work are
- * there exactly while work is left.
+ * A tenant's inbox on real PostgreSQL: stored inbound messages are processed once each, in batches,
+ * into the thread, the conversation rows and the campaigns' counts; the ones that want an answer
+ * are handed to their Conversation; the markers that make a crash resume the work are there exactly
+ * while work is left.
  */
 class ConversationStoreTest {
   @RegisterExtension static final EmbeddedDatabaseExtension DB = new EmbeddedDatabaseExtension();
@@ -49,34 +49,53 @@ class ConversationStoreTest {
     return new ConversationStore(DB.database().tenantJdbc(), Clock.fixed(T0, ZoneOffset.UTC));
   }
 
-  /** Stores an inbound SMS from {@code from} as the webhook does, and returns what it did to consent. */
+  /**
+   * Stores an inbound SMS from {@code from} as the webhook does, and returns what it did to
+   * consent.
+   */
   private static InboundEffect inbound(String tenant, String from, String body) throws Exception {
     String key = "SM" + (++sid);
     Optional<OptOutKeywords.Keyword> keyword = InboundEffect.keyword(body, null);
-    var stored = receipts.store(new WebhookReceipts.Receipt(
-        tenant, "twilio", "inbound", key, from, key, Optional.empty(), Optional.empty(),
-        Optional.of(new WebhookReceipts.Inbound(from, "+15550100001", body, keyword)),
-        "{\"From\":\"" + from + "\",\"To\":\"+15550100001\",\"Body\":\"" + body + "\"}", "{}"));
+    var stored =
+        receipts.store(
+            new WebhookReceipts.Receipt(
+                tenant,
+                "twilio",
+                "inbound",
+                key,
+                from,
+                key,
+                Optional.empty(),
+                Optional.empty(),
+                Optional.of(new WebhookReceipts.Inbound(from, "+15550100001", body, keyword)),
+                "{\"From\":\"" + from + "\",\"To\":\"+15550100001\",\"Body\":\"" + body + "\"}",
+                "{}"));
     return stored.toCompletableFuture().get(10, TimeUnit.SECONDS).effect();
   }
 
   private static long count(String tenant, String sql, Object... params) {
-    return DB.database().tenantJdbc().inTenant(tenant, c -> {
-      try (PreparedStatement ps = c.prepareStatement(sql)) {
-        for (int i = 0; i < params.length; i++) {
-          ps.setObject(i + 1, params[i]);
-        }
-        try (ResultSet rs = ps.executeQuery()) {
-          rs.next();
-          return rs.getLong(1);
-        }
-      }
-    });
+    return DB.database()
+        .tenantJdbc()
+        .inTenant(
+            tenant,
+            c -> {
+              try (PreparedStatement ps = c.prepareStatement(sql)) {
+                for (int i = 0; i < params.length; i++) {
+                  ps.setObject(i + 1, params[i]);
+                }
+                try (ResultSet rs = ps.executeQuery()) {
+                  rs.next();
+                  return rs.getLong(1);
+                }
+              }
+            });
   }
 
   private static long markers(String type, String id) {
     try (var c = DB.database().dataSource().getConnection();
-        PreparedStatement ps = c.prepareStatement("select count(*) from resumable_work where entity_type = ? and entity_id = ?")) {
+        PreparedStatement ps =
+            c.prepareStatement(
+                "select count(*) from resumable_work where entity_type = ? and entity_id = ?")) {
       ps.setString(1, type);
       ps.setString(2, id);
       try (ResultSet rs = ps.executeQuery()) {
@@ -88,26 +107,45 @@ class ConversationStoreTest {
     }
   }
 
-  /** A campaign message to {@code phone}: a first message sent at {@code sentAt}, or a follow-up still scheduled. */
-  private static void message(String tenant, String campaign, long recipient, int step, String phone, String status, Instant sentAt) {
-    DB.database().tenantJdbc().inTenant(tenant, c -> {
-      try (PreparedStatement ps = c.prepareStatement(
-          "insert into messages (tenant_id, campaign_id, recipient_no, step, phone, status, status_rank, updated_at, sent_at, due_at)"
-              + " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
-        ps.setString(1, tenant);
-        ps.setString(2, campaign);
-        ps.setLong(3, recipient);
-        ps.setInt(4, step);
-        ps.setString(5, phone);
-        ps.setString(6, status);
-        ps.setShort(7, (short) (status.equals("scheduled") ? 0 : 2));
-        ps.setTimestamp(8, Timestamp.from(T0));
-        ps.setTimestamp(9, sentAt == null ? null : Timestamp.from(sentAt));
-        ps.setTimestamp(10, status.equals("scheduled") ? Timestamp.from(T0.plus(Duration.ofDays(2))) : null);
-        ps.executeUpdate();
-      }
-      return null;
-    });
+  /**
+   * A campaign message to {@code phone}: a first message sent at {@code sentAt}, or a follow-up
+   * still scheduled.
+   */
+  private static void message(
+      String tenant,
+      String campaign,
+      long recipient,
+      int step,
+      String phone,
+      String status,
+      Instant sentAt) {
+    DB.database()
+        .tenantJdbc()
+        .inTenant(
+            tenant,
+            c -> {
+              try (PreparedStatement ps =
+                  c.prepareStatement(
+                      "insert into messages (tenant_id, campaign_id, recipient_no, step, phone, status, status_rank, updated_at, sent_at, due_at)"
+                          + " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+                ps.setString(1, tenant);
+                ps.setString(2, campaign);
+                ps.setLong(3, recipient);
+                ps.setInt(4, step);
+                ps.setString(5, phone);
+                ps.setString(6, status);
+                ps.setShort(7, (short) (status.equals("scheduled") ? 0 : 2));
+                ps.setTimestamp(8, Timestamp.from(T0));
+                ps.setTimestamp(9, sentAt == null ? null : Timestamp.from(sentAt));
+                ps.setTimestamp(
+                    10,
+                    status.equals("scheduled")
+                        ? Timestamp.from(T0.plus(Duration.ofDays(2)))
+                        : null);
+                ps.executeUpdate();
+              }
+              return null;
+            });
   }
 
   @Test
@@ -139,29 +177,57 @@ class ConversationStoreTest {
     store().settleInbox(t);
     assertThat(markers(ConversationStore.INBOX, t)).isZero();
 
-    assertThat(count(t, "select count(*) from conversation_messages where phone = ? and direction = 'inbound'", alice)).isEqualTo(2);
-    assertThat(count(t, "select inbound_count from conversations where phone = ?", alice)).isEqualTo(2);
-    assertThat(count(t, "select count(*) from conversations where phone = ? and last_body = 'are you there' and not opted_out", alice))
+    assertThat(
+            count(
+                t,
+                "select count(*) from conversation_messages where phone = ? and direction = 'inbound'",
+                alice))
+        .isEqualTo(2);
+    assertThat(count(t, "select inbound_count from conversations where phone = ?", alice))
+        .isEqualTo(2);
+    assertThat(
+            count(
+                t,
+                "select count(*) from conversations where phone = ? and last_body = 'are you there' and not opted_out",
+                alice))
         .isEqualTo(1);
-    assertThat(count(t, "select count(*) from conversations where phone = ? and opted_out and opted_out_at is not null", bob))
+    assertThat(
+            count(
+                t,
+                "select count(*) from conversations where phone = ? and opted_out and opted_out_at is not null",
+                bob))
         .isEqualTo(1);
-    // Stop on reply; each campaign counts Alice's two replies once; Bob's STOP is a reply and an opt-out.
-    assertThat(count(t, "select count(*) from messages where phone = ? and step = 1 and status = 'cancelled'", alice)).isEqualTo(1);
-    assertThat(count(t, "select replied from campaign_stats where campaign_id = 'cmp_aaaaaaaa'")).isEqualTo(1);
-    assertThat(count(t, "select replied from campaign_stats where campaign_id = 'cmp_bbbbbbbb'")).isEqualTo(2);
-    assertThat(count(t, "select opted_out from campaign_stats where campaign_id = 'cmp_bbbbbbbb'")).isEqualTo(1);
-    assertThat(count(t, "select count(*) from campaign_stats where campaign_id = 'cmp_cccccccc'")).isZero();
+    // Stop on reply; each campaign counts Alice's two replies once; Bob's STOP is a reply and an
+    // opt-out.
+    assertThat(
+            count(
+                t,
+                "select count(*) from messages where phone = ? and step = 1 and status = 'cancelled'",
+                alice))
+        .isEqualTo(1);
+    assertThat(count(t, "select replied from campaign_stats where campaign_id = 'cmp_aaaaaaaa'"))
+        .isEqualTo(1);
+    assertThat(count(t, "select replied from campaign_stats where campaign_id = 'cmp_bbbbbbbb'"))
+        .isEqualTo(2);
+    assertThat(count(t, "select opted_out from campaign_stats where campaign_id = 'cmp_bbbbbbbb'"))
+        .isEqualTo(1);
+    assertThat(count(t, "select count(*) from campaign_stats where campaign_id = 'cmp_cccccccc'"))
+        .isZero();
 
     // Again: nothing left, nothing counted twice.
     assertThat(store().processInbox(t).processed()).isZero();
     inbound(t, alice, "one more");
     assertThat(store().processInbox(t).processed()).isEqualTo(1);
-    assertThat(count(t, "select inbound_count from conversations where phone = ?", alice)).isEqualTo(3);
-    assertThat(count(t, "select replied from campaign_stats where campaign_id = 'cmp_aaaaaaaa'")).isEqualTo(1);
+    assertThat(count(t, "select inbound_count from conversations where phone = ?", alice))
+        .isEqualTo(3);
+    assertThat(count(t, "select replied from campaign_stats where campaign_id = 'cmp_aaaaaaaa'"))
+        .isEqualTo(1);
 
     // The Conversation answers Bob once; then he needs no waking.
     List<InboundMessage> toAnswer = store().toAnswer(t, bob);
-    assertThat(toAnswer).extracting(InboundMessage::effect).containsExactly(InboundEffect.OPTED_OUT);
+    assertThat(toAnswer)
+        .extracting(InboundMessage::effect)
+        .containsExactly(InboundEffect.OPTED_OUT);
     store().answered(t, bob, toAnswer);
     assertThat(store().toAnswer(t, bob)).isEmpty();
     assertThat(markers(ConversationStore.CONVERSATION, t + ":" + bob)).isZero();
@@ -177,17 +243,38 @@ class ConversationStoreTest {
     List<java.util.concurrent.CompletableFuture<WebhookReceipts.Stored>> stored = new ArrayList<>();
     for (String body : List.of("STOP", "START", "HELP")) {
       String key = "SMO" + body;
-      stored.add(receipts.store(new WebhookReceipts.Receipt(
-          t, "twilio", "inbound", key, dan, key, Optional.empty(), Optional.empty(),
-          Optional.of(new WebhookReceipts.Inbound(dan, "+15550100001", body, InboundEffect.keyword(body, null))),
-          "{\"From\":\"" + dan + "\",\"To\":\"+15550100001\",\"Body\":\"" + body + "\"}", "{}")).toCompletableFuture());
+      stored.add(
+          receipts
+              .store(
+                  new WebhookReceipts.Receipt(
+                      t,
+                      "twilio",
+                      "inbound",
+                      key,
+                      dan,
+                      key,
+                      Optional.empty(),
+                      Optional.empty(),
+                      Optional.of(
+                          new WebhookReceipts.Inbound(
+                              dan, "+15550100001", body, InboundEffect.keyword(body, null))),
+                      "{\"From\":\""
+                          + dan
+                          + "\",\"To\":\"+15550100001\",\"Body\":\""
+                          + body
+                          + "\"}",
+                      "{}"))
+              .toCompletableFuture());
     }
     for (var f : stored) {
       f.get(10, TimeUnit.SECONDS);
     }
     assertThat(store().processInbox(t).toAnswer()).containsExactly(dan);
-    assertThat(store().toAnswer(t, dan)).extracting(InboundMessage::body).containsExactly("STOP", "START", "HELP");
-    assertThat(store().toAnswer(t, dan)).extracting(InboundMessage::effect)
+    assertThat(store().toAnswer(t, dan))
+        .extracting(InboundMessage::body)
+        .containsExactly("STOP", "START", "HELP");
+    assertThat(store().toAnswer(t, dan))
+        .extracting(InboundMessage::effect)
         .containsExactly(InboundEffect.OPTED_OUT, InboundEffect.OPTED_IN, InboundEffect.HELP);
   }
 
@@ -200,10 +287,24 @@ class ConversationStoreTest {
     for (int i = 0; i < n; i++) {
       String key = "SMB" + i;
       String from = i % 2 == 0 ? carol : "+1212556" + String.format("%04d", i);
-      all.add(receipts.store(new WebhookReceipts.Receipt(
-          t, "twilio", "inbound", key, from, key, Optional.empty(), Optional.empty(),
-          Optional.of(new WebhookReceipts.Inbound(from, "+15550100001", "m" + i, Optional.empty())),
-          "{\"From\":\"" + from + "\",\"To\":\"+15550100001\",\"Body\":\"m" + i + "\"}", "{}")).toCompletableFuture());
+      all.add(
+          receipts
+              .store(
+                  new WebhookReceipts.Receipt(
+                      t,
+                      "twilio",
+                      "inbound",
+                      key,
+                      from,
+                      key,
+                      Optional.empty(),
+                      Optional.empty(),
+                      Optional.of(
+                          new WebhookReceipts.Inbound(
+                              from, "+15550100001", "m" + i, Optional.empty())),
+                      "{\"From\":\"" + from + "\",\"To\":\"+15550100001\",\"Body\":\"m" + i + "\"}",
+                      "{}"))
+              .toCompletableFuture());
       // One at a time, so each arrives after the one before.
       all.get(i).get(10, TimeUnit.SECONDS);
     }
@@ -217,9 +318,19 @@ class ConversationStoreTest {
     assertThat(rest.processed()).isEqualTo(5);
     store().settleInbox(t);
     assertThat(markers(ConversationStore.INBOX, t)).isZero();
-    assertThat(count(t, "select inbound_count from conversations where phone = ?", carol)).isEqualTo((n + 1) / 2);
-    assertThat(count(t, "select count(*) from conversations where phone = ? and last_body = ?", carol, "m" + (n - 1 - (n - 1) % 2)))
+    assertThat(count(t, "select inbound_count from conversations where phone = ?", carol))
+        .isEqualTo((n + 1) / 2);
+    assertThat(
+            count(
+                t,
+                "select count(*) from conversations where phone = ? and last_body = ?",
+                carol,
+                "m" + (n - 1 - (n - 1) % 2)))
         .isEqualTo(1);
-    assertThat(count(t, "select count(*) from webhook_receipts where kind = 'inbound' and status = 'processed'")).isEqualTo(n);
+    assertThat(
+            count(
+                t,
+                "select count(*) from webhook_receipts where kind = 'inbound' and status = 'processed'"))
+        .isEqualTo(n);
   }
 }

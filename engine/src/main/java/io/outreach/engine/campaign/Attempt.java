@@ -21,7 +21,8 @@ public sealed interface Attempt {
   int step();
 
   /** The provider was called; {@code answer} completes with its answer. */
-  record Dispatched(long recipient, int step, CompletionStage<SendResult> answer) implements Attempt {}
+  record Dispatched(long recipient, int step, CompletionStage<SendResult> answer)
+      implements Attempt {}
 
   /** The gate decided not now ({@link Decision.Defer}) or not at all ({@link Decision.Block}). */
   record Stopped(long recipient, int step, Decision decision) implements Attempt {}

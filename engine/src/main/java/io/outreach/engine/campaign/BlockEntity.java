@@ -16,9 +16,9 @@ import io.outreach.engine.provider.Permits;
 import io.outreach.engine.provider.SendResult;
 import java.time.Clock;
 import java.time.DateTimeException;
-import java.time.ZoneId;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.ZoneId;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -53,20 +53,20 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
  * first message, then each follow-up). Every recipient is decided by the {@link ComplianceGate}
  * when the block plans; every intent to send is journaled in one batch before any provider call
  * ({@link Planned} for the first message, {@link StepPlanned} for follow-ups that fall due); each
- * batch of calls is permitted by the tenant's throttle and checked again by the gate at the
- * moment of sending; outcomes are journaled in batches as they arrive.
+ * batch of calls is permitted by the tenant's throttle and checked again by the gate at the moment
+ * of sending; outcomes are journaled in batches as they arrive.
  *
- * <p>A restart resends exactly the intents without an outcome, with the same idempotency keys,
- * so a provider that honours keys never delivers twice. Transient rejections are retried with
+ * <p>A restart resends exactly the intents without an outcome, with the same idempotency keys, so a
+ * provider that honours keys never delivers twice. Transient rejections are retried with
  * exponential backoff and full jitter up to {@link #MAX_ATTEMPTS}; then the recipient fails with
- * the provider's reason. A recipient outside its legal hours waits for them, and a follow-up
- * waits {@code afterHours} after the previous message; while only future work is left the block
- * asks for a durable wake-up and may be passivated.
+ * the provider's reason. A recipient outside its legal hours waits for them, and a follow-up waits
+ * {@code afterHours} after the previous message; while only future work is left the block asks for
+ * a durable wake-up and may be passivated.
  *
- * <p>A campaign slot bounds work being done, not waiting: once every first message left waits
- * for a later time ({@link Decision.Defer}), the block gives its slot back ({@link SlotReleased},
- * {@link BlockPorts#waiting}); when some fall due it asks for one ({@link BlockPorts#due}) and
- * sends them once it has it ({@link Grant}). Follow-ups need no slot.
+ * <p>A campaign slot bounds work being done, not waiting: once every first message left waits for a
+ * later time ({@link Decision.Defer}), the block gives its slot back ({@link SlotReleased}, {@link
+ * BlockPorts#waiting}); when some fall due it asks for one ({@link BlockPorts#due}) and sends them
+ * once it has it ({@link Grant}). Follow-ups need no slot.
  */
 public final class BlockEntity
     extends EventSourcedBehavior<BlockEntity.Command, BlockEntity.Event, BlockEntity.State> {
@@ -80,8 +80,10 @@ public final class BlockEntity
   static final Duration BACKOFF_BASE = Duration.ofMillis(500);
   static final Duration BACKOFF_CAP = Duration.ofSeconds(30);
   static final Duration STORE_RETRY = Duration.ofSeconds(1);
+
   /** How often sends held by a stale national do-not-call copy look again. */
   static final Duration STALE_COPY_RECHECK = Duration.ofSeconds(10);
+
   /** Provider calls one block has open at once; the throttle paces them per sender. */
   static final int MAX_IN_FLIGHT = 32;
 
@@ -119,7 +121,8 @@ public final class BlockEntity
   }
 
   /** Internal: recipients and facts are loaded. */
-  record Loaded(List<Recipient> recipients, GateFacts facts, Set<String> contactedBefore) implements Command {}
+  record Loaded(List<Recipient> recipients, GateFacts facts, Set<String> contactedBefore)
+      implements Command {}
 
   /** Internal: loading failed; try again. */
   record LoadFailed(String reason) implements Command {}
@@ -153,7 +156,8 @@ public final class BlockEntity
   public record Started(BlockSpec spec) implements Event {}
 
   /** A recipient the gate (or its template) blocked when the block planned, naming the rule. */
-  public record Blocked(long recipient, BlockReason reason, String rule) implements CborSerializable {}
+  public record Blocked(long recipient, BlockReason reason, String rule)
+      implements CborSerializable {}
 
   /** Every recipient's first message decided: those blocked, and the sends intended. */
   public record Planned(List<Blocked> blocked, List<Send> sends) implements Event {}
@@ -253,7 +257,8 @@ public final class BlockEntity
     }
 
     static State empty() {
-      return new State(null, Status.NEW, false, false, List.of(), Map.of(), Map.of(), Map.of(), Map.of());
+      return new State(
+          null, Status.NEW, false, false, List.of(), Map.of(), Map.of(), Map.of(), Map.of());
     }
 
     State with(Status s) {
@@ -261,7 +266,8 @@ public final class BlockEntity
     }
 
     State withFlags(boolean paused, boolean waiting) {
-      return new State(spec, status, paused, waiting, blocked, sends, outcomes, deferred, deferredRules);
+      return new State(
+          spec, status, paused, waiting, blocked, sends, outcomes, deferred, deferredRules);
     }
 
     boolean hasFinalOutcome(long slot) {
@@ -270,7 +276,9 @@ public final class BlockEntity
 
     /** Every first-step intent has a final outcome. */
     boolean firstStepDone() {
-      return sends.values().stream().filter(x -> x.step() == 0).allMatch(x -> outcomes.containsKey(x.slot()));
+      return sends.values().stream()
+          .filter(x -> x.step() == 0)
+          .allMatch(x -> outcomes.containsKey(x.slot()));
     }
 
     /** Intents without a final outcome whose time has come. */
@@ -286,20 +294,28 @@ public final class BlockEntity
     }
 
     /**
-     * The next step of each recipient whose last message was sent and that has one more step:
-     * due {@code afterHours} after that message, unless already planned.
+     * The next step of each recipient whose last message was sent and that has one more step: due
+     * {@code afterHours} after that message, unless already planned.
      */
     Map<Send, Instant> followUps() {
       Map<Send, Instant> next = new LinkedHashMap<>();
       for (Outcome o : outcomes.values()) {
         int step = o.step() + 1;
-        if (o.kind() == OutcomeKind.SENT && step < spec.stepCount() && !sends.containsKey(Send.slot(o.recipient(), step))) {
+        if (o.kind() == OutcomeKind.SENT
+            && step < spec.stepCount()
+            && !sends.containsKey(Send.slot(o.recipient(), step))) {
           Send prior = sends.get(o.slot());
           Instant at = o.at().plus(Duration.ofHours(spec.steps().get(step - 1).afterHours()));
           next.put(
               new Send(
-                  o.recipient(), step, prior.to(), prior.from(), null, spec.idempotencyKey(o.recipient(), step),
-                  prior.zones(), prior.state()),
+                  o.recipient(),
+                  step,
+                  prior.to(),
+                  prior.from(),
+                  null,
+                  spec.idempotencyKey(o.recipient(), step),
+                  prior.zones(),
+                  prior.state()),
               at);
         }
       }
@@ -307,20 +323,24 @@ public final class BlockEntity
     }
 
     /**
-     * The earliest instant at which something will be due, if any. A waiting block's first
-     * messages that are due already wait for a slot, not for a time, and are left out.
+     * The earliest instant at which something will be due, if any. A waiting block's first messages
+     * that are due already wait for a slot, not for a time, and are left out.
      */
     Optional<Instant> nextWake(Instant now) {
       Optional<Instant> deferredNext =
           deferred.entrySet().stream()
               .filter(e -> !outcomes.containsKey(e.getKey()))
-              .filter(e -> !(waiting && sends.get(e.getKey()).step() == 0 && !e.getValue().isAfter(now)))
+              .filter(
+                  e ->
+                      !(waiting && sends.get(e.getKey()).step() == 0 && !e.getValue().isAfter(now)))
               .map(Map.Entry::getValue)
               .min(Instant::compareTo);
       Optional<Instant> followUpNext = followUps().values().stream().min(Instant::compareTo);
       return deferredNext.isEmpty()
           ? followUpNext
-          : followUpNext.isEmpty() || deferredNext.get().isBefore(followUpNext.get()) ? deferredNext : followUpNext;
+          : followUpNext.isEmpty() || deferredNext.get().isBefore(followUpNext.get())
+              ? deferredNext
+              : followUpNext;
     }
 
     /** Nothing is left: every intent has a final outcome and no follow-up remains. */
@@ -372,7 +392,10 @@ public final class BlockEntity
         if (x.step() != 0 || outcomes.containsKey(slot)) {
           continue;
         }
-        String rule = held.containsKey(slot) ? held.get(slot) : deferred.containsKey(slot) ? deferredRules.get(slot) : null;
+        String rule =
+            held.containsKey(slot)
+                ? held.get(slot)
+                : deferred.containsKey(slot) ? deferredRules.get(slot) : null;
         if (rule == null) {
           continue;
         }
@@ -384,7 +407,15 @@ public final class BlockEntity
         }
       }
       return new BlockOutcome(
-          spec.block(), sent, failed, byReason, deferredNow, deferredBy, nextDueAt, followUpsSent, followUpsStopped);
+          spec.block(),
+          sent,
+          failed,
+          byReason,
+          deferredNow,
+          deferredBy,
+          nextDueAt,
+          followUpsSent,
+          followUpsStopped);
     }
   }
 
@@ -422,7 +453,11 @@ public final class BlockEntity
   private Optional<Instant> storedWake;
 
   private BlockEntity(
-      String entityId, ActorContext<Command> ctx, TimerScheduler<Command> timers, BlockPorts ports, Clock clock,
+      String entityId,
+      ActorContext<Command> ctx,
+      TimerScheduler<Command> timers,
+      BlockPorts ports,
+      Clock clock,
       int tagSlices) {
     super(
         PersistenceId.of(ENTITY_TYPE_KEY.name(), entityId),
@@ -434,9 +469,12 @@ public final class BlockEntity
     this.tag = Tags.slice(TAG_PREFIX, entityId, tagSlices);
   }
 
-  public static Behavior<Command> create(String entityId, BlockPorts ports, Clock clock, int tagSlices) {
+  public static Behavior<Command> create(
+      String entityId, BlockPorts ports, Clock clock, int tagSlices) {
     return Behaviors.setup(
-        ctx -> Behaviors.withTimers(timers -> new BlockEntity(entityId, ctx, timers, ports, clock, tagSlices)));
+        ctx ->
+            Behaviors.withTimers(
+                timers -> new BlockEntity(entityId, ctx, timers, ports, clock, tagSlices)));
   }
 
   @Override
@@ -469,8 +507,20 @@ public final class BlockEntity
         .forAnyState()
         .onCommand(Start.class, this::onStart)
         .onCommand(Wake.class, (s, c) -> proceed(s))
-        .onCommand(Pause.class, (s, c) -> s.paused() || s.status() == Status.DONE ? Effect().none() : Effect().persist(new Paused()))
-        .onCommand(Resume.class, (s, c) -> s.paused() ? Effect().persist(new Resumed()).thenRun(st -> ctx.getSelf().tell(Wake.INSTANCE)) : Effect().none())
+        .onCommand(
+            Pause.class,
+            (s, c) ->
+                s.paused() || s.status() == Status.DONE
+                    ? Effect().none()
+                    : Effect().persist(new Paused()))
+        .onCommand(
+            Resume.class,
+            (s, c) ->
+                s.paused()
+                    ? Effect()
+                        .persist(new Resumed())
+                        .thenRun(st -> ctx.getSelf().tell(Wake.INSTANCE))
+                    : Effect().none())
         .onCommand(Cancel.class, this::onCancel)
         .onCommand(Grant.class, this::onGrant)
         .onCommand(Loaded.class, this::onLoaded)
@@ -479,11 +529,13 @@ public final class BlockEntity
         .onCommand(Attempted.class, this::onAttempted)
         .onCommand(Answered.class, this::onAnswered)
         .onCommand(Retry.class, this::onRetry)
-        .onCommand(Rested.class, (s, c) -> {
-          resting.remove(c.sender());
-          pump(s);
-          return Effect().none();
-        })
+        .onCommand(
+            Rested.class,
+            (s, c) -> {
+              resting.remove(c.sender());
+              pump(s);
+              return Effect().none();
+            })
         .onCommand(Flush.class, (s, c) -> flush(s))
         .build();
   }
@@ -543,18 +595,29 @@ public final class BlockEntity
             .recipients(spec)
             .thenCompose(
                 list -> {
-                  List<String> phones = list.stream().map(Recipient::phone).filter(Objects::nonNull).toList();
-                  CompletableFuture<GateFacts> facts = ports.gateFacts(spec, phones).toCompletableFuture();
-                  CompletableFuture<Set<String>> contacted = ports.contactedBefore(spec, phones).toCompletableFuture();
+                  List<String> phones =
+                      list.stream().map(Recipient::phone).filter(Objects::nonNull).toList();
+                  CompletableFuture<GateFacts> facts =
+                      ports.gateFacts(spec, phones).toCompletableFuture();
+                  CompletableFuture<Set<String>> contacted =
+                      ports.contactedBefore(spec, phones).toCompletableFuture();
                   return facts.thenCombine(contacted, (f, before) -> new Loaded(list, f, before));
                 });
-    ctx.pipeToSelf(loaded, (ok, err) -> err == null ? ok : new LoadFailed(String.valueOf(err.getMessage())));
+    ctx.pipeToSelf(
+        loaded, (ok, err) -> err == null ? ok : new LoadFailed(String.valueOf(err.getMessage())));
   }
 
   private Effect<Event, State> onLoadFailed(State s, LoadFailed c) {
     loading = false;
-    ctx.getLog().warn("block {} could not load ({}); retrying", s.spec() == null ? "?" : s.spec().entityId(), c.reason());
-    timers.startSingleTimer("load", s.status() == Status.LOADING ? new Start(s.spec()) : Wake.INSTANCE, Duration.ofSeconds(2));
+    ctx.getLog()
+        .warn(
+            "block {} could not load ({}); retrying",
+            s.spec() == null ? "?" : s.spec().entityId(),
+            c.reason());
+    timers.startSingleTimer(
+        "load",
+        s.status() == Status.LOADING ? new Start(s.spec()) : Wake.INSTANCE,
+        Duration.ofSeconds(2));
     return Effect().none();
   }
 
@@ -569,7 +632,10 @@ public final class BlockEntity
     List<Blocked> blocked = new ArrayList<>();
     List<Send> sends = new ArrayList<>();
     for (Recipient r : c.recipients()) {
-      Decision d = gate.decide(new Contact(spec.tenantId(), spec.campaignId(), null, spec.channel(), r.phone()), c.facts());
+      Decision d =
+          gate.decide(
+              new Contact(spec.tenantId(), spec.campaignId(), null, spec.channel(), r.phone()),
+              c.facts());
       // Holds (kill switches, suspension) are the throttle's: checked before every call, and the
       // work resumes when they are released. Deferrals are decided at the moment of sending.
       if (d instanceof Decision.Block b && b.reason() != BlockReason.KILL_SWITCH) {
@@ -587,7 +653,13 @@ public final class BlockEntity
       }
       sends.add(
           new Send(
-              r.no(), 0, r.phone(), spec.senderFor(r.phone()), body, spec.idempotencyKey(r.no(), 0), r.timezones(),
+              r.no(),
+              0,
+              r.phone(),
+              spec.senderFor(r.phone()),
+              body,
+              spec.idempotencyKey(r.no(), 0),
+              r.timezones(),
               r.state()));
     }
     return Effect().persist(new Planned(blocked, sends)).thenRun(this::afterPersist);
@@ -607,7 +679,10 @@ public final class BlockEntity
     }
     Instant now = clock.instant();
     List<Send> dueFollowUps =
-        s.followUps().entrySet().stream().filter(e -> !e.getValue().isAfter(now)).map(Map.Entry::getKey).toList();
+        s.followUps().entrySet().stream()
+            .filter(e -> !e.getValue().isAfter(now))
+            .map(Map.Entry::getKey)
+            .toList();
     if (!dueFollowUps.isEmpty() && !s.paused()) {
       if (recipients.isEmpty()) {
         load(s.spec());
@@ -621,7 +696,10 @@ public final class BlockEntity
       long slot = x.slot();
       if (x.step() == 0 && s.waiting()) {
         firstDue = true; // waits for a slot
-      } else if (!inFlight.contains(slot) && !pending.containsKey(slot) && !queue.contains(slot) && !retrying.contains(slot)) {
+      } else if (!inFlight.contains(slot)
+          && !pending.containsKey(slot)
+          && !queue.contains(slot)
+          && !retrying.contains(slot)) {
         // Outside its hours a send waits without taking a permit (and the sender's rate) first.
         rules = rules != null ? rules : ports.rules(s.spec());
         Optional<Decision.Defer> later = gate.outsideHours(contact(s, x), rules, now);
@@ -654,7 +732,16 @@ public final class BlockEntity
   }
 
   private static Outcome deferral(Send x, Decision.Defer defer, Instant now) {
-    return new Outcome(x.recipient(), x.step(), OutcomeKind.DEFERRED, null, defer.rule(), null, defer.until(), now, null);
+    return new Outcome(
+        x.recipient(),
+        x.step(),
+        OutcomeKind.DEFERRED,
+        null,
+        defer.rule(),
+        null,
+        defer.until(),
+        now,
+        null);
   }
 
   /** Nothing is being done, and every first message left waits for a time: the slot is free. */
@@ -691,8 +778,16 @@ public final class BlockEntity
         sends.add(f.withBody(t.body()));
       } else {
         blocked.add(
-            new Outcome(f.recipient(), f.step(), OutcomeKind.BLOCKED, null, missingFieldRule((Rendered.Missing) rendered),
-                BlockReason.INVALID, null, now, null));
+            new Outcome(
+                f.recipient(),
+                f.step(),
+                OutcomeKind.BLOCKED,
+                null,
+                missingFieldRule((Rendered.Missing) rendered),
+                BlockReason.INVALID,
+                null,
+                now,
+                null));
       }
     }
     List<Event> events = new ArrayList<>();
@@ -740,7 +835,10 @@ public final class BlockEntity
     if (queue.isEmpty() || s.paused()) {
       return;
     }
-    int room = MAX_IN_FLIGHT - inFlight.size() - asking.values().stream().mapToInt(Integer::intValue).sum();
+    int room =
+        MAX_IN_FLIGHT
+            - inFlight.size()
+            - asking.values().stream().mapToInt(Integer::intValue).sum();
     Map<String, Integer> queued = new LinkedHashMap<>();
     for (long slot : queue) {
       queued.merge(s.sends().get(slot).from(), 1, Integer::sum);
@@ -758,7 +856,8 @@ public final class BlockEntity
       asking.put(sender, wanted);
       ctx.pipeToSelf(
           ports.permits(s.spec(), sender, wanted),
-          (p, err) -> new Permitted(sender, p, err == null ? null : String.valueOf(err.getMessage())));
+          (p, err) ->
+              new Permitted(sender, p, err == null ? null : String.valueOf(err.getMessage())));
     }
   }
 
@@ -771,7 +870,11 @@ public final class BlockEntity
   private Effect<Event, State> onPermitted(State s, Permitted c) {
     asking.remove(c.sender());
     if (c.error() != null || c.permits() == null) {
-      ctx.getLog().warn("block {}: no answer from the throttle ({}); asking again", s.spec().entityId(), c.error());
+      ctx.getLog()
+          .warn(
+              "block {}: no answer from the throttle ({}); asking again",
+              s.spec().entityId(),
+              c.error());
       rest(c.sender(), STORE_RETRY);
       return Effect().none();
     }
@@ -803,11 +906,13 @@ public final class BlockEntity
     if (p.trial()) {
       trials.addAll(slots);
     }
-    List<Attempt.Request> requests = batch.stream().map(x -> new Attempt.Request(x, contact(s, x))).toList();
+    List<Attempt.Request> requests =
+        batch.stream().map(x -> new Attempt.Request(x, contact(s, x))).toList();
     // Called with an empty batch too, so permits the queue no longer needs go back.
     ctx.pipeToSelf(
         ports.attempt(s.spec(), requests, p),
-        (attempts, err) -> new Attempted(slots, attempts, err == null ? null : String.valueOf(err.getMessage())));
+        (attempts, err) ->
+            new Attempted(slots, attempts, err == null ? null : String.valueOf(err.getMessage())));
     pump(s);
     return Effect().none();
   }
@@ -825,14 +930,23 @@ public final class BlockEntity
     Outcome first = s.outcomes().get(Send.slot(x.recipient(), 0));
     boolean followUp = x.step() > 0;
     return new Contact(
-        s.spec().tenantId(), s.spec().campaignId(), null, s.spec().channel(), x.to(), zones, x.state(),
-        s.spec().window(), followUp ? Purpose.FOLLOW_UP : Purpose.CAMPAIGN, followUp ? first.at() : null);
+        s.spec().tenantId(),
+        s.spec().campaignId(),
+        null,
+        s.spec().channel(),
+        x.to(),
+        zones,
+        x.state(),
+        s.spec().window(),
+        followUp ? Purpose.FOLLOW_UP : Purpose.CAMPAIGN,
+        followUp ? first.at() : null);
   }
 
   private Effect<Event, State> onAttempted(State s, Attempted c) {
     if (c.error() != null) {
       // The send-time checks could not run (the database): nothing was sent; try again soon.
-      ctx.getLog().warn("block {}: send-time checks failed ({}); retrying", s.spec().entityId(), c.error());
+      ctx.getLog()
+          .warn("block {}: send-time checks failed ({}); retrying", s.spec().entityId(), c.error());
       c.slots().forEach(inFlight::remove);
       c.slots().forEach(k -> retryIn(k, STORE_RETRY));
       return Effect().none();
@@ -841,7 +955,10 @@ public final class BlockEntity
     for (Attempt a : c.attempts()) {
       long slot = Send.slot(a.recipient(), a.step());
       if (a instanceof Attempt.Dispatched d) {
-        ctx.pipeToSelf(d.answer(), (r, err) -> new Answered(slot, r, err == null ? null : String.valueOf(err.getMessage())));
+        ctx.pipeToSelf(
+            d.answer(),
+            (r, err) ->
+                new Answered(slot, r, err == null ? null : String.valueOf(err.getMessage())));
         continue;
       }
       inFlight.remove(slot);
@@ -865,7 +982,18 @@ public final class BlockEntity
       if (decision instanceof Decision.Defer defer) {
         pending.put(slot, deferral(s.sends().get(slot), defer, now));
       } else if (decision instanceof Decision.Block b) {
-        pending.put(slot, new Outcome(a.recipient(), a.step(), OutcomeKind.BLOCKED, null, b.rule(), b.reason(), null, now, null));
+        pending.put(
+            slot,
+            new Outcome(
+                a.recipient(),
+                a.step(),
+                OutcomeKind.BLOCKED,
+                null,
+                b.rule(),
+                b.reason(),
+                null,
+                now,
+                null));
       }
     }
     pump(s);
@@ -887,12 +1015,25 @@ public final class BlockEntity
               ? now.plus(Duration.ofHours(s.spec().steps().get(x.step()).afterHours()))
               : null;
       pending.put(
-          a.slot(), new Outcome(x.recipient(), x.step(), OutcomeKind.SENT, ok.providerMessageId(), null, null, null, now, nextStepAt));
-    } else if (a.result() instanceof SendResult.Rejected r && r.status() == 429 || trial && retryable(a)) {
+          a.slot(),
+          new Outcome(
+              x.recipient(),
+              x.step(),
+              OutcomeKind.SENT,
+              ok.providerMessageId(),
+              null,
+              null,
+              null,
+              now,
+              nextStepAt));
+    } else if (a.result() instanceof SendResult.Rejected r && r.status() == 429
+        || trial && retryable(a)) {
       // "Slow down" (the throttle pauses the account) or a provider still down: wait, but keep
       // the message's attempts for real failures.
       Duration wait =
-          a.result() instanceof SendResult.Rejected r && r.retryAfter().isPresent() ? r.retryAfter().get() : fullJitter(1);
+          a.result() instanceof SendResult.Rejected r && r.retryAfter().isPresent()
+              ? r.retryAfter().get()
+              : fullJitter(1);
       retryIn(a.slot(), wait);
       pump(s);
       return Effect().none();
@@ -909,7 +1050,10 @@ public final class BlockEntity
         pump(s);
         return Effect().none();
       }
-      pending.put(a.slot(), new Outcome(x.recipient(), x.step(), OutcomeKind.FAILED, null, reason, null, null, now, null));
+      pending.put(
+          a.slot(),
+          new Outcome(
+              x.recipient(), x.step(), OutcomeKind.FAILED, null, reason, null, null, now, null));
     }
     pump(s);
     return afterOutcome(s);
@@ -921,7 +1065,8 @@ public final class BlockEntity
 
   /** Exponential backoff with full jitter: uniformly random in [0, min(cap, base * 2^attempt)). */
   static Duration fullJitter(int attempt) {
-    long ceiling = Math.min(BACKOFF_CAP.toMillis(), BACKOFF_BASE.toMillis() << Math.min(attempt, 16));
+    long ceiling =
+        Math.min(BACKOFF_CAP.toMillis(), BACKOFF_BASE.toMillis() << Math.min(attempt, 16));
     return Duration.ofMillis(ThreadLocalRandom.current().nextLong(Math.max(1, ceiling)));
   }
 
@@ -955,8 +1100,8 @@ public final class BlockEntity
   }
 
   /**
-   * Journals collected outcomes in one event; the batch that completes the first step also
-   * finishes the block for its campaign, and the one that completes every step marks it done.
+   * Journals collected outcomes in one event; the batch that completes the first step also finishes
+   * the block for its campaign, and the one that completes every step marks it done.
    */
   private Effect<Event, State> flush(State s) {
     if (s.status() != Status.SENDING && s.status() != Status.FOLLOWING) {
@@ -1011,7 +1156,16 @@ public final class BlockEntity
         rules.remove(o.slot());
       }
     }
-    return new State(s.spec(), s.status(), s.paused(), s.waiting(), s.blocked(), s.sends(), outcomes, deferred, rules);
+    return new State(
+        s.spec(),
+        s.status(),
+        s.paused(),
+        s.waiting(),
+        s.blocked(),
+        s.sends(),
+        outcomes,
+        deferred,
+        rules);
   }
 
   private static Map<Long, Send> bySlot(Map<Long, Send> before, List<Send> sends) {
@@ -1024,13 +1178,45 @@ public final class BlockEntity
   public EventHandler<State, Event> eventHandler() {
     return newEventHandlerBuilder()
         .forAnyState()
-        .onEvent(Started.class, (s, e) -> new State(e.spec(), Status.LOADING, s.paused(), false, List.of(), Map.of(), Map.of(), Map.of(), Map.of()))
+        .onEvent(
+            Started.class,
+            (s, e) ->
+                new State(
+                    e.spec(),
+                    Status.LOADING,
+                    s.paused(),
+                    false,
+                    List.of(),
+                    Map.of(),
+                    Map.of(),
+                    Map.of(),
+                    Map.of()))
         .onEvent(
             Planned.class,
-            (s, e) -> new State(s.spec(), Status.SENDING, s.paused(), false, e.blocked(), bySlot(Map.of(), e.sends()), Map.of(), Map.of(), Map.of()))
+            (s, e) ->
+                new State(
+                    s.spec(),
+                    Status.SENDING,
+                    s.paused(),
+                    false,
+                    e.blocked(),
+                    bySlot(Map.of(), e.sends()),
+                    Map.of(),
+                    Map.of(),
+                    Map.of()))
         .onEvent(
             StepPlanned.class,
-            (s, e) -> new State(s.spec(), s.status(), s.paused(), s.waiting(), s.blocked(), bySlot(s.sends(), e.sends()), s.outcomes(), s.deferred(), s.deferredRules()))
+            (s, e) ->
+                new State(
+                    s.spec(),
+                    s.status(),
+                    s.paused(),
+                    s.waiting(),
+                    s.blocked(),
+                    bySlot(s.sends(), e.sends()),
+                    s.outcomes(),
+                    s.deferred(),
+                    s.deferredRules()))
         .onEvent(Outcomes.class, BlockEntity::applyOutcomes)
         .onEvent(Finished.class, (s, e) -> s.with(Status.FOLLOWING).withFlags(s.paused(), false))
         .onEvent(Done.class, (s, e) -> s.with(Status.DONE))

@@ -6,11 +6,11 @@ import java.time.Instant;
 import java.util.Map;
 
 /**
- * What one block of at most 500 recipients has come to: for the first message, how many were
- * sent, failed or blocked (by reason) and how many wait for a later time ({@code deferred}, by
- * the kind of rule that defers them in {@code deferredBy}: {@code hours}, {@code frequency},
- * {@code dncStale}, and the earliest of their times, {@code nextDueAt}); and how many follow-ups
- * were sent or stopped (a reply, a rule).
+ * What one block of at most 500 recipients has come to: for the first message, how many were sent,
+ * failed or blocked (by reason) and how many wait for a later time ({@code deferred}, by the kind
+ * of rule that defers them in {@code deferredBy}: {@code hours}, {@code frequency}, {@code
+ * dncStale}, and the earliest of their times, {@code nextDueAt}); and how many follow-ups were sent
+ * or stopped (a reply, a rule).
  */
 public record BlockOutcome(
     int block,
@@ -31,11 +31,19 @@ public record BlockOutcome(
 
   /** An outcome with no deferral. */
   public static BlockOutcome of(
-      int block, long sent, long failed, Map<BlockReason, Long> blocked, long followUpsSent, long followUpsStopped) {
-    return new BlockOutcome(block, sent, failed, blocked, 0, Map.of(), null, followUpsSent, followUpsStopped);
+      int block,
+      long sent,
+      long failed,
+      Map<BlockReason, Long> blocked,
+      long followUpsSent,
+      long followUpsStopped) {
+    return new BlockOutcome(
+        block, sent, failed, blocked, 0, Map.of(), null, followUpsSent, followUpsStopped);
   }
 
-  /** The kind of rule a deferral names, as counts report it: {@code hours:federal} is {@code hours}. */
+  /**
+   * The kind of rule a deferral names, as counts report it: {@code hours:federal} is {@code hours}.
+   */
   public static String deferralKind(String rule) {
     if (rule == null) {
       return "other";

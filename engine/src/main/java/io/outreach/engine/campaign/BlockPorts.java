@@ -32,12 +32,13 @@ public interface BlockPorts {
   CompletionStage<Permits> permits(BlockSpec spec, String sender, int wanted);
 
   /**
-   * Sends a batch on {@code permits}: each passes the ComplianceGate's send-time checks against
-   * the person's ledger and is dispatched to the provider (within the permits' lease), or
-   * stopped; permits the batch does not use go back to the throttle. Completes once every
-   * dispatched call has started.
+   * Sends a batch on {@code permits}: each passes the ComplianceGate's send-time checks against the
+   * person's ledger and is dispatched to the provider (within the permits' lease), or stopped;
+   * permits the batch does not use go back to the throttle. Completes once every dispatched call
+   * has started.
    */
-  CompletionStage<List<Attempt>> attempt(BlockSpec spec, List<Attempt.Request> batch, Permits permits);
+  CompletionStage<List<Attempt>> attempt(
+      BlockSpec spec, List<Attempt.Request> batch, Permits permits);
 
   /** The block's counts so far (told after each journaled batch of outcomes). */
   void progress(BlockSpec spec, BlockOutcome outcome);
@@ -48,19 +49,25 @@ public interface BlockPorts {
    */
   void waiting(BlockSpec spec, BlockOutcome outcome);
 
-  /** A waiting block has first messages due and asks its campaign for a slot ({@link BlockEntity.Grant}). */
+  /**
+   * A waiting block has first messages due and asks its campaign for a slot ({@link
+   * BlockEntity.Grant}).
+   */
   void due(BlockSpec spec);
 
   /** Every recipient's first message has an outcome (repeating it is harmless). */
   void finished(BlockSpec spec, BlockOutcome outcome);
 
-  /** Every step of every recipient is done; the block needs no more waking (repeating it is harmless). */
+  /**
+   * Every step of every recipient is done; the block needs no more waking (repeating it is
+   * harmless).
+   */
   void completed(BlockSpec spec, BlockOutcome outcome);
 
   /**
-   * Wake the block at {@code at} even after a restart (a durable timer), called when the block
-   * goes idle with only future work left; empty: the block is busy again, wake it at the next
-   * start only.
+   * Wake the block at {@code at} even after a restart (a durable timer), called when the block goes
+   * idle with only future work left; empty: the block is busy again, wake it at the next start
+   * only.
    */
   void wakeAt(BlockSpec spec, Optional<Instant> at);
 }

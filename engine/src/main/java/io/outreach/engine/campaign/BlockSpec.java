@@ -6,9 +6,9 @@ import io.outreach.engine.compliance.FrequencyCap;
 import java.util.List;
 
 /**
- * What a block needs to run, handed over by its campaign: whose recipients (block {@code block}
- * of the campaign's snapshot), which messages (step 0 and the follow-ups), through which provider
- * and from which sender numbers, in which local window, and under the tenant's own frequency caps
+ * What a block needs to run, handed over by its campaign: whose recipients (block {@code block} of
+ * the campaign's snapshot), which messages (step 0 and the follow-ups), through which provider and
+ * from which sender numbers, in which local window, and under the tenant's own frequency caps
  * (empty: the engine's defaults).
  */
 public record BlockSpec(
@@ -43,7 +43,8 @@ public record BlockSpec(
   }
 
   /** The rules this block's contacts are decided by: {@code rules} with the tenant's own caps. */
-  public io.outreach.engine.compliance.ContactRules rules(io.outreach.engine.compliance.ContactRules rules) {
+  public io.outreach.engine.compliance.ContactRules rules(
+      io.outreach.engine.compliance.ContactRules rules) {
     return frequencyCaps.isEmpty() ? rules : rules.withTenantCaps(frequencyCaps);
   }
 
@@ -58,8 +59,8 @@ public record BlockSpec(
   }
 
   /**
-   * The sender of a number: the same for a number every time (rendezvous hashing over the
-   * senders, so adding a sender moves only the numbers it wins and removing one only its own).
+   * The sender of a number: the same for a number every time (rendezvous hashing over the senders,
+   * so adding a sender moves only the numbers it wins and removing one only its own).
    */
   public String senderFor(String phone) {
     return StickySender.choose(senders, phone);

@@ -10,8 +10,8 @@ import java.util.TreeMap;
  * A campaign's counters of recipients (their first message) as the API reports them, and of the
  * follow-ups sent or stopped. For a finished campaign {@code recipients = sent + failed +
  * sum(blocked)}; {@code deferred} recipients wait for a later time, {@code deferredBy} the kind of
- * rule ({@link BlockOutcome#deferralKind}). {@code delivered}, {@code replied} and {@code optedOut} come from receipts and
- * replies (the read model), not from the entity.
+ * rule ({@link BlockOutcome#deferralKind}). {@code delivered}, {@code replied} and {@code optedOut}
+ * come from receipts and replies (the read model), not from the entity.
  */
 public record CampaignCounts(
     long recipients,
@@ -33,7 +33,8 @@ public record CampaignCounts(
   }
 
   public static CampaignCounts of(long recipients) {
-    return new CampaignCounts(recipients, 0, 0, 0, 0, 0, new EnumMap<>(BlockReason.class), 0, Map.of(), 0, 0);
+    return new CampaignCounts(
+        recipients, 0, 0, 0, 0, 0, new EnumMap<>(BlockReason.class), 0, Map.of(), 0, 0);
   }
 
   public long blockedTotal() {
@@ -53,14 +54,32 @@ public record CampaignCounts(
     Map<String, Long> waiting = new TreeMap<>(deferredBy);
     b.deferredBy().forEach((kind, n) -> waiting.merge(kind, n, Long::sum));
     return new CampaignCounts(
-        recipients, sent + b.sent(), delivered, failed + b.failed(), replied, optedOut, merged,
-        deferred + b.deferred(), waiting, followUpsSent, followUpsStopped);
+        recipients,
+        sent + b.sent(),
+        delivered,
+        failed + b.failed(),
+        replied,
+        optedOut,
+        merged,
+        deferred + b.deferred(),
+        waiting,
+        followUpsSent,
+        followUpsStopped);
   }
 
   /** These counts plus the follow-ups of a block that is done. */
   public CampaignCounts withFollowUps(BlockOutcome b) {
     return new CampaignCounts(
-        recipients, sent, delivered, failed, replied, optedOut, blocked, deferred, deferredBy,
-        followUpsSent + b.followUpsSent(), followUpsStopped + b.followUpsStopped());
+        recipients,
+        sent,
+        delivered,
+        failed,
+        replied,
+        optedOut,
+        blocked,
+        deferred,
+        deferredBy,
+        followUpsSent + b.followUpsSent(),
+        followUpsStopped + b.followUpsStopped());
   }
 }

@@ -12,9 +12,9 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * What a campaign sends, to whom and when, as created through {@code POST /v1/campaigns}.
- * {@code provider}, {@code budgetCents} and {@code startAt} may be null: the tenant's first
- * sender, the tenant budget, and "at launch".
+ * What a campaign sends, to whom and when, as created through {@code POST /v1/campaigns}. {@code
+ * provider}, {@code budgetCents} and {@code startAt} may be null: the tenant's first sender, the
+ * tenant budget, and "at launch".
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record CampaignDefinition(
@@ -36,7 +36,9 @@ public record CampaignDefinition(
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public record Audience(String importId, Boolean all) implements CborSerializable {}
 
-  /** A follow-up sent {@code afterHours} after the previous message to recipients who did not reply. */
+  /**
+   * A follow-up sent {@code afterHours} after the previous message to recipients who did not reply.
+   */
   public record FollowUpStep(int afterHours, String message) implements CborSerializable {}
 
   /** Local hours (in each recipient's zone) the campaign may send in; only narrows legal hours. */
@@ -56,8 +58,7 @@ public record CampaignDefinition(
     if (provider != null && !PROVIDERS.contains(provider)) {
       problems.add("provider must be twilio or signalhouse");
     }
-    if (audience == null
-        || (audience.importId() == null) == !Boolean.TRUE.equals(audience.all())) {
+    if (audience == null || (audience.importId() == null) == !Boolean.TRUE.equals(audience.all())) {
       problems.add("audience must be either {\"importId\": \"...\"} or {\"all\": true}");
     }
     templateProblem("message", message, problems);
@@ -74,7 +75,9 @@ public record CampaignDefinition(
       }
     }
     if (window != null
-        && (window.start() == null || window.end() == null || !window.start().isBefore(window.end()))) {
+        && (window.start() == null
+            || window.end() == null
+            || !window.start().isBefore(window.end()))) {
       problems.add("window.start must be before window.end (HH:mm, recipient's local time)");
     }
     if (budgetCents != null && budgetCents < 0) {

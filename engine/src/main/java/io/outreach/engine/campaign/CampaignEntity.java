@@ -33,13 +33,13 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
  * One campaign: its definition, lifecycle (draft -> scheduled -> running <-> paused -> completed |
  * cancelled), block plan and counters. At launch the audience is snapshotted into recipients and
  * split into blocks of at most {@link #BLOCK_SIZE}; at most {@code maxBlocksInFlight} blocks run at
- * once, so memory depends on blocks in flight, never on campaign size. The blocks report back
- * with their outcome; the campaign completes when every block has.
+ * once, so memory depends on blocks in flight, never on campaign size. The blocks report back with
+ * their outcome; the campaign completes when every block has.
  *
  * <p>A slot bounds work being done, not work waiting for a time: a block whose remaining first
  * messages all wait (legal hours, a frequency cap) gives its slot back ({@link BlockWaiting}) and
- * the next block starts. When its time comes the block asks for a slot again ({@link BlockDue});
- * a due block gets the next free slot before any block not yet started.
+ * the next block starts. When its time comes the block asks for a slot again ({@link BlockDue}); a
+ * due block gets the next free slot before any block not yet started.
  */
 public final class CampaignEntity
     extends EventSourcedBehaviorWithEnforcedReplies<
@@ -72,26 +72,32 @@ public final class CampaignEntity
   public sealed interface Command extends CborSerializable {}
 
   /** Create the campaign as a draft. */
-  public record Create(CampaignDefinition definition, String actor, ActorRef<StatusReply<CampaignView>> replyTo)
+  public record Create(
+      CampaignDefinition definition, String actor, ActorRef<StatusReply<CampaignView>> replyTo)
       implements Command {}
 
   /** Report the campaign. */
   public record Get(ActorRef<StatusReply<CampaignView>> replyTo) implements Command {}
 
   /** Report the campaign's definition (for a preview). */
-  public record GetDefinition(ActorRef<StatusReply<CampaignDefinition>> replyTo) implements Command {}
+  public record GetDefinition(ActorRef<StatusReply<CampaignDefinition>> replyTo)
+      implements Command {}
 
   /** Launch now, or schedule for {@code startAt}. */
-  public record Launch(String actor, ActorRef<StatusReply<CampaignView>> replyTo) implements Command {}
+  public record Launch(String actor, ActorRef<StatusReply<CampaignView>> replyTo)
+      implements Command {}
 
   /** Stop starting new blocks (blocks in flight finish their current sends). */
-  public record Pause(String actor, ActorRef<StatusReply<CampaignView>> replyTo) implements Command {}
+  public record Pause(String actor, ActorRef<StatusReply<CampaignView>> replyTo)
+      implements Command {}
 
   /** Continue a paused campaign. */
-  public record Resume(String actor, ActorRef<StatusReply<CampaignView>> replyTo) implements Command {}
+  public record Resume(String actor, ActorRef<StatusReply<CampaignView>> replyTo)
+      implements Command {}
 
   /** Stop for good; recipients not yet sent stay unsent. */
-  public record Cancel(String actor, ActorRef<StatusReply<CampaignView>> replyTo) implements Command {}
+  public record Cancel(String actor, ActorRef<StatusReply<CampaignView>> replyTo)
+      implements Command {}
 
   /**
    * A block's first messages all have an outcome (its slot is free). Sent by the block; repeated
@@ -106,8 +112,8 @@ public final class CampaignEntity
   public record BlockProgress(BlockOutcome outcome) implements Command {}
 
   /**
-   * A block's remaining first messages all wait for a later time ({@code outcome.nextDueAt()}):
-   * its slot is free. Repeats change nothing.
+   * A block's remaining first messages all wait for a later time ({@code outcome.nextDueAt()}): its
+   * slot is free. Repeats change nothing.
    */
   public record BlockWaiting(BlockOutcome outcome) implements Command {}
 
@@ -131,7 +137,8 @@ public final class CampaignEntity
   public sealed interface Event extends CborSerializable {}
 
   /** The campaign was created as a draft. */
-  public record Created(String campaignId, CampaignDefinition definition, String actor, Instant at) implements Event {}
+  public record Created(String campaignId, CampaignDefinition definition, String actor, Instant at)
+      implements Event {}
 
   /** Launch was asked for a future start. */
   public record Scheduled(Instant startAt, String actor) implements Event {}
@@ -192,15 +199,48 @@ public final class CampaignEntity
     }
 
     static State empty() {
-      return new State(null, null, Status.NEW, null, null, 0, 0, new TreeSet<>(), new TreeSet<>(), Map.of(), CampaignCounts.of(0));
+      return new State(
+          null,
+          null,
+          Status.NEW,
+          null,
+          null,
+          0,
+          0,
+          new TreeSet<>(),
+          new TreeSet<>(),
+          Map.of(),
+          CampaignCounts.of(0));
     }
 
     State with(Status s) {
-      return new State(campaignId, definition, s, createdAt, startAt, blocks, nextBlock, finished, settled, waiting, counts);
+      return new State(
+          campaignId,
+          definition,
+          s,
+          createdAt,
+          startAt,
+          blocks,
+          nextBlock,
+          finished,
+          settled,
+          waiting,
+          counts);
     }
 
     State withWaiting(Map<Integer, BlockOutcome> w) {
-      return new State(campaignId, definition, status, createdAt, startAt, blocks, nextBlock, finished, settled, w, counts);
+      return new State(
+          campaignId,
+          definition,
+          status,
+          createdAt,
+          startAt,
+          blocks,
+          nextBlock,
+          finished,
+          settled,
+          w,
+          counts);
     }
 
     /** Blocks holding a slot: started, first step not finished, not waiting. */
@@ -227,7 +267,12 @@ public final class CampaignEntity
   private final Set<Integer> due = new LinkedHashSet<>();
 
   private CampaignEntity(
-      String entityId, ActorContext<Command> ctx, CampaignPorts ports, Clock clock, int maxBlocksInFlight, int tagSlices) {
+      String entityId,
+      ActorContext<Command> ctx,
+      CampaignPorts ports,
+      Clock clock,
+      int maxBlocksInFlight,
+      int tagSlices) {
     super(
         PersistenceId.of(ENTITY_TYPE_KEY.name(), entityId),
         SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(5), 0.1));
@@ -241,7 +286,8 @@ public final class CampaignEntity
 
   public static Behavior<Command> create(
       String entityId, CampaignPorts ports, Clock clock, int maxBlocksInFlight, int tagSlices) {
-    return Behaviors.setup(ctx -> new CampaignEntity(entityId, ctx, ports, clock, maxBlocksInFlight, tagSlices));
+    return Behaviors.setup(
+        ctx -> new CampaignEntity(entityId, ctx, ports, clock, maxBlocksInFlight, tagSlices));
   }
 
   private String tenantId() {
@@ -278,12 +324,20 @@ public final class CampaignEntity
   public CommandHandlerWithReply<Command, Event, State> commandHandler() {
     var b = newCommandHandlerWithReplyBuilder();
     b.forAnyState()
-        .onCommand(Get.class, (s, c) -> s.status() == Status.NEW ? notFound(c.replyTo()) : Effect().reply(c.replyTo(), StatusReply.success(view(s))))
+        .onCommand(
+            Get.class,
+            (s, c) ->
+                s.status() == Status.NEW
+                    ? notFound(c.replyTo())
+                    : Effect().reply(c.replyTo(), StatusReply.success(view(s))))
         .onCommand(
             GetDefinition.class,
             (s, c) ->
                 s.status() == Status.NEW
-                    ? Effect().reply(c.replyTo(), Rejection.notFound("campaign " + campaignId() + " does not exist"))
+                    ? Effect()
+                        .reply(
+                            c.replyTo(),
+                            Rejection.notFound("campaign " + campaignId() + " does not exist"))
                     : Effect().reply(c.replyTo(), StatusReply.success(s.definition())))
         .onCommand(Create.class, this::onCreate)
         .onCommand(Launch.class, this::onLaunch)
@@ -303,12 +357,14 @@ public final class CampaignEntity
   }
 
   private ReplyEffect<Event, State> notFound(ActorRef<StatusReply<CampaignView>> replyTo) {
-    return Effect().reply(replyTo, Rejection.notFound("campaign " + campaignId() + " does not exist"));
+    return Effect()
+        .reply(replyTo, Rejection.notFound("campaign " + campaignId() + " does not exist"));
   }
 
   private ReplyEffect<Event, State> onCreate(State s, Create c) {
     if (s.status() != Status.NEW) {
-      return Effect().reply(c.replyTo(), Rejection.conflict("campaign " + campaignId() + " exists"));
+      return Effect()
+          .reply(c.replyTo(), Rejection.conflict("campaign " + campaignId() + " exists"));
     }
     List<String> problems = c.definition().problems(clock.instant());
     if (!problems.isEmpty()) {
@@ -324,7 +380,12 @@ public final class CampaignEntity
       return notFound(c.replyTo());
     }
     if (s.status() != Status.DRAFT) {
-      return Effect().reply(c.replyTo(), Rejection.conflict("only a draft can be launched; the campaign is " + s.status().name().toLowerCase()));
+      return Effect()
+          .reply(
+              c.replyTo(),
+              Rejection.conflict(
+                  "only a draft can be launched; the campaign is "
+                      + s.status().name().toLowerCase()));
     }
     Instant now = clock.instant();
     Instant startAt = s.definition().startAt();
@@ -390,7 +451,11 @@ public final class CampaignEntity
     if (s.status() == Status.NEW) {
       return notFound(replyTo);
     }
-    return Effect().reply(replyTo, Rejection.conflict("a " + s.status().name().toLowerCase() + " campaign cannot be " + verb));
+    return Effect()
+        .reply(
+            replyTo,
+            Rejection.conflict(
+                "a " + s.status().name().toLowerCase() + " campaign cannot be " + verb));
   }
 
   private ReplyEffect<Event, State> onBlockFinished(State s, BlockFinished c) {
@@ -399,7 +464,10 @@ public final class CampaignEntity
     if (block < 0 || block >= s.blocks() || s.finished().contains(block)) {
       return Effect().noReply();
     }
-    return Effect().persist(new BlockCompleted(c.outcome())).thenRun(this::continueRunning).thenNoReply();
+    return Effect()
+        .persist(new BlockCompleted(c.outcome()))
+        .thenRun(this::continueRunning)
+        .thenNoReply();
   }
 
   private ReplyEffect<Event, State> onBlockDone(State s, BlockDone c) {
@@ -445,7 +513,10 @@ public final class CampaignEntity
       return Effect().noReply();
     }
     running.put(block, c.outcome());
-    return Effect().persist(new BlockParked(c.outcome())).thenRun(this::continueRunning).thenNoReply();
+    return Effect()
+        .persist(new BlockParked(c.outcome()))
+        .thenRun(this::continueRunning)
+        .thenNoReply();
   }
 
   private ReplyEffect<Event, State> onBlockDue(State s, BlockDue c) {
@@ -460,8 +531,8 @@ public final class CampaignEntity
   }
 
   /**
-   * The view with the live counts of blocks still sending their first messages (or waiting to),
-   * and the earliest time a deferred first message falls due.
+   * The view with the live counts of blocks still sending their first messages (or waiting to), and
+   * the earliest time a deferred first message falls due.
    */
   private CampaignView view(State s) {
     CampaignCounts counts = s.counts();
@@ -524,7 +595,10 @@ public final class CampaignEntity
     switch (s.status()) {
       case SCHEDULED -> {
         if (!s.startAt().isAfter(clock.instant())) {
-          return Effect().persist(new LaunchStarted("schedule", clock.instant())).thenRun(this::snapshot).thenNoReply();
+          return Effect()
+              .persist(new LaunchStarted("schedule", clock.instant()))
+              .thenRun(this::snapshot)
+              .thenNoReply();
         }
         scheduleWake(s.startAt());
       }
@@ -557,7 +631,10 @@ public final class CampaignEntity
           .thenRun(st -> ports.settled(tenantId(), campaignId()))
           .thenNoReply();
     }
-    return Effect().persist(new Planned(c.recipients(), blocks, clock.instant())).thenRun(this::continueRunning).thenNoReply();
+    return Effect()
+        .persist(new Planned(c.recipients(), blocks, clock.instant()))
+        .thenRun(this::continueRunning)
+        .thenNoReply();
   }
 
   private ReplyEffect<Event, State> onAudienceFailed(State s, AudienceFailed c) {
@@ -586,7 +663,10 @@ public final class CampaignEntity
     snapshotting = true;
     ctx.pipeToSelf(
         ports.snapshotAudience(tenantId(), campaignId(), s.definition().audience()),
-        (n, err) -> err == null ? new AudienceReady(n) : new AudienceFailed(String.valueOf(err.getMessage())));
+        (n, err) ->
+            err == null
+                ? new AudienceReady(n)
+                : new AudienceFailed(String.valueOf(err.getMessage())));
   }
 
   private void scheduleWake(Instant at) {
@@ -597,42 +677,131 @@ public final class CampaignEntity
     ctx.scheduleOnce(d.isNegative() ? Duration.ZERO : d, ctx.getSelf(), Wake.INSTANCE);
   }
 
-  /** Internal: give a slot to a due block, or start the next block, if the in-flight limit allows. */
+  /**
+   * Internal: give a slot to a due block, or start the next block, if the in-flight limit allows.
+   */
   record StartNext() implements Command {}
 
   @Override
   public EventHandler<State, Event> eventHandler() {
     return newEventHandlerBuilder()
         .forAnyState()
-        .onEvent(Created.class, (s, e) -> new State(e.campaignId(), e.definition(), Status.DRAFT, e.at(), null, 0, 0, new TreeSet<>(), new TreeSet<>(), Map.of(), CampaignCounts.of(0)))
-        .onEvent(Scheduled.class, (s, e) -> new State(s.campaignId(), s.definition(), Status.SCHEDULED, s.createdAt(), e.startAt(), 0, 0, s.finished(), s.settled(), s.waiting(), s.counts()))
+        .onEvent(
+            Created.class,
+            (s, e) ->
+                new State(
+                    e.campaignId(),
+                    e.definition(),
+                    Status.DRAFT,
+                    e.at(),
+                    null,
+                    0,
+                    0,
+                    new TreeSet<>(),
+                    new TreeSet<>(),
+                    Map.of(),
+                    CampaignCounts.of(0)))
+        .onEvent(
+            Scheduled.class,
+            (s, e) ->
+                new State(
+                    s.campaignId(),
+                    s.definition(),
+                    Status.SCHEDULED,
+                    s.createdAt(),
+                    e.startAt(),
+                    0,
+                    0,
+                    s.finished(),
+                    s.settled(),
+                    s.waiting(),
+                    s.counts()))
         .onEvent(LaunchStarted.class, (s, e) -> s.with(Status.LAUNCHING))
-        .onEvent(Planned.class, (s, e) -> new State(s.campaignId(), s.definition(), s.status() == Status.PAUSED ? Status.PAUSED : Status.RUNNING, s.createdAt(), s.startAt(), e.blocks(), 0, new TreeSet<>(), new TreeSet<>(), Map.of(), CampaignCounts.of(e.recipients())))
-        .onEvent(BlockStarted.class, (s, e) -> new State(s.campaignId(), s.definition(), s.status(), s.createdAt(), s.startAt(), s.blocks(), e.block() + 1, s.finished(), s.settled(), s.waiting(), s.counts()))
-        .onEvent(BlockCompleted.class, (s, e) -> {
-          TreeSet<Integer> finished = new TreeSet<>(s.finished());
-          finished.add(e.outcome().block());
-          Map<Integer, BlockOutcome> waiting = new TreeMap<>(s.waiting());
-          waiting.remove(e.outcome().block());
-          return new State(s.campaignId(), s.definition(), s.status(), s.createdAt(), s.startAt(), s.blocks(), s.nextBlock(), finished, s.settled(), waiting, s.counts().plus(e.outcome()));
-        })
-        .onEvent(BlockSettled.class, (s, e) -> {
-          TreeSet<Integer> settled = new TreeSet<>(s.settled());
-          settled.add(e.outcome().block());
-          return new State(s.campaignId(), s.definition(), s.status(), s.createdAt(), s.startAt(), s.blocks(), s.nextBlock(), s.finished(), settled, s.waiting(), s.counts().withFollowUps(e.outcome()));
-        })
-        .onEvent(BlockParked.class, (s, e) -> {
-          Map<Integer, BlockOutcome> waiting = new TreeMap<>(s.waiting());
-          waiting.put(e.outcome().block(), e.outcome());
-          return s.withWaiting(waiting);
-        })
-        .onEvent(BlockResumed.class, (s, e) -> {
-          Map<Integer, BlockOutcome> waiting = new TreeMap<>(s.waiting());
-          waiting.remove(e.block());
-          return s.withWaiting(waiting);
-        })
+        .onEvent(
+            Planned.class,
+            (s, e) ->
+                new State(
+                    s.campaignId(),
+                    s.definition(),
+                    s.status() == Status.PAUSED ? Status.PAUSED : Status.RUNNING,
+                    s.createdAt(),
+                    s.startAt(),
+                    e.blocks(),
+                    0,
+                    new TreeSet<>(),
+                    new TreeSet<>(),
+                    Map.of(),
+                    CampaignCounts.of(e.recipients())))
+        .onEvent(
+            BlockStarted.class,
+            (s, e) ->
+                new State(
+                    s.campaignId(),
+                    s.definition(),
+                    s.status(),
+                    s.createdAt(),
+                    s.startAt(),
+                    s.blocks(),
+                    e.block() + 1,
+                    s.finished(),
+                    s.settled(),
+                    s.waiting(),
+                    s.counts()))
+        .onEvent(
+            BlockCompleted.class,
+            (s, e) -> {
+              TreeSet<Integer> finished = new TreeSet<>(s.finished());
+              finished.add(e.outcome().block());
+              Map<Integer, BlockOutcome> waiting = new TreeMap<>(s.waiting());
+              waiting.remove(e.outcome().block());
+              return new State(
+                  s.campaignId(),
+                  s.definition(),
+                  s.status(),
+                  s.createdAt(),
+                  s.startAt(),
+                  s.blocks(),
+                  s.nextBlock(),
+                  finished,
+                  s.settled(),
+                  waiting,
+                  s.counts().plus(e.outcome()));
+            })
+        .onEvent(
+            BlockSettled.class,
+            (s, e) -> {
+              TreeSet<Integer> settled = new TreeSet<>(s.settled());
+              settled.add(e.outcome().block());
+              return new State(
+                  s.campaignId(),
+                  s.definition(),
+                  s.status(),
+                  s.createdAt(),
+                  s.startAt(),
+                  s.blocks(),
+                  s.nextBlock(),
+                  s.finished(),
+                  settled,
+                  s.waiting(),
+                  s.counts().withFollowUps(e.outcome()));
+            })
+        .onEvent(
+            BlockParked.class,
+            (s, e) -> {
+              Map<Integer, BlockOutcome> waiting = new TreeMap<>(s.waiting());
+              waiting.put(e.outcome().block(), e.outcome());
+              return s.withWaiting(waiting);
+            })
+        .onEvent(
+            BlockResumed.class,
+            (s, e) -> {
+              Map<Integer, BlockOutcome> waiting = new TreeMap<>(s.waiting());
+              waiting.remove(e.block());
+              return s.withWaiting(waiting);
+            })
         .onEvent(Paused.class, (s, e) -> s.with(Status.PAUSED))
-        .onEvent(Resumed.class, (s, e) -> s.with(s.blocks() == 0 ? Status.LAUNCHING : Status.RUNNING))
+        .onEvent(
+            Resumed.class, (s, e) -> s.with(s.blocks() == 0 ? Status.LAUNCHING : Status.RUNNING))
         .onEvent(Cancelled.class, (s, e) -> s.with(Status.CANCELLED))
         .onEvent(Completed.class, (s, e) -> s.with(Status.COMPLETED))
         .build();

@@ -7,8 +7,8 @@ public interface CampaignPorts {
 
   /**
    * Copies the audience into the campaign's recipients (numbered 0..n-1 in a stable order) and
-   * answers how many there are. Idempotent: a second call for the same campaign answers the
-   * same count without copying again.
+   * answers how many there are. Idempotent: a second call for the same campaign answers the same
+   * count without copying again.
    */
   CompletionStage<Long> snapshotAudience(
       String tenantId, String campaignId, CampaignDefinition.Audience audience);

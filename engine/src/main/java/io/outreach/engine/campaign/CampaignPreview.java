@@ -25,10 +25,10 @@ import java.util.TreeMap;
 
 /**
  * A campaign's dry run, with no side effects: what launching it now would do, decided by the same
- * {@link ComplianceGate} on the same facts the send path reads, at the moment each recipient
- * would be sent. Recipients are taken in order at the senders' combined rate from the start;
- * those outside their legal hours are deferred to their opening. Fed a page of recipients at a
- * time, so memory does not grow with the audience.
+ * {@link ComplianceGate} on the same facts the send path reads, at the moment each recipient would
+ * be sent. Recipients are taken in order at the senders' combined rate from the start; those
+ * outside their legal hours are deferred to their opening. Fed a page of recipients at a time, so
+ * memory does not grow with the audience.
  */
 public final class CampaignPreview {
   /** The schedule is bucketed by minute, or by hour when it would have more entries than this. */
@@ -69,7 +69,11 @@ public final class CampaignPreview {
    * @param centsPerSegment what one SMS segment costs through the campaign's provider
    */
   public CampaignPreview(
-      String tenantId, String campaignId, CampaignDefinition definition, Instant start, double messagesPerSecond,
+      String tenantId,
+      String campaignId,
+      CampaignDefinition definition,
+      Instant start,
+      double messagesPerSecond,
       BigDecimal centsPerSegment) {
     this.tenantId = tenantId;
     this.campaignId = campaignId;
@@ -92,7 +96,15 @@ public final class CampaignPreview {
       }
     }
     return new Contact(
-        tenantId, campaignId, null, definition.channel(), r.phone(), zones, r.state(), definition.window(), Purpose.CAMPAIGN,
+        tenantId,
+        campaignId,
+        null,
+        definition.channel(),
+        r.phone(),
+        zones,
+        r.state(),
+        definition.window(),
+        Purpose.CAMPAIGN,
         null);
   }
 
@@ -131,13 +143,26 @@ public final class CampaignPreview {
       eligible++;
       byMinute.merge(at.truncatedTo(ChronoUnit.MINUTES), 1L, Long::sum);
       // The first message a person gets carries the disclosure; counted as if all were first.
-      segments += Segments.count(OptOutDisclosure.withDisclosure(((Rendered.Text) rendered).body())).segments();
+      segments +=
+          Segments.count(OptOutDisclosure.withDisclosure(((Rendered.Text) rendered).body()))
+              .segments();
     }
   }
 
   public Result result() {
-    long cents = new BigDecimal(segments).multiply(centsPerSegment).setScale(0, RoundingMode.CEILING).longValueExact();
-    return new Result(recipients, eligible, Map.copyOf(blocked), deferred, slots(deferredUntil), cents, slots(byMinute));
+    long cents =
+        new BigDecimal(segments)
+            .multiply(centsPerSegment)
+            .setScale(0, RoundingMode.CEILING)
+            .longValueExact();
+    return new Result(
+        recipients,
+        eligible,
+        Map.copyOf(blocked),
+        deferred,
+        slots(deferredUntil),
+        cents,
+        slots(byMinute));
   }
 
   private static List<Slot> slots(TreeMap<Instant, Long> byMinute) {

@@ -23,11 +23,19 @@ public record CampaignView(
     implements CborSerializable {
 
   static CampaignView of(CampaignEntity.State s, CampaignCounts counts, Instant nextDueAt) {
-    CampaignEntity.Status status = s.status() == CampaignEntity.Status.LAUNCHING
-        ? CampaignEntity.Status.RUNNING
-        : s.status();
+    CampaignEntity.Status status =
+        s.status() == CampaignEntity.Status.LAUNCHING ? CampaignEntity.Status.RUNNING : s.status();
     return new CampaignView(
-        s.campaignId(), s.definition().name(), status.name().toLowerCase(Locale.ROOT), counts,
-        counts.pending(), s.blocks(), s.finished().size(), s.waiting().size(), nextDueAt, s.createdAt(), s.startAt());
+        s.campaignId(),
+        s.definition().name(),
+        status.name().toLowerCase(Locale.ROOT),
+        counts,
+        counts.pending(),
+        s.blocks(),
+        s.finished().size(),
+        s.waiting().size(),
+        nextDueAt,
+        s.createdAt(),
+        s.startAt());
   }
 }

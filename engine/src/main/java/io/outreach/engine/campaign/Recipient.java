@@ -10,7 +10,12 @@ import java.util.Map;
  * message template may use ({@code first_name}, ...).
  */
 public record Recipient(
-    long no, String leadId, String phone, List<String> timezones, String state, Map<String, String> fields)
+    long no,
+    String leadId,
+    String phone,
+    List<String> timezones,
+    String state,
+    Map<String, String> fields)
     implements CborSerializable {
 
   public Recipient {

@@ -4,12 +4,18 @@ import io.outreach.engine.CborSerializable;
 import java.util.List;
 
 /**
- * A message to send: one recipient's step, from its sticky sender, with its idempotency key
- * {@code campaignId:recipient:step}, and the time zones and US state the recipient's legal hours
- * are judged in. Journaled before the provider is called.
+ * A message to send: one recipient's step, from its sticky sender, with its idempotency key {@code
+ * campaignId:recipient:step}, and the time zones and US state the recipient's legal hours are
+ * judged in. Journaled before the provider is called.
  */
 public record Send(
-    long recipient, int step, String to, String from, String body, String idempotencyKey, List<String> zones,
+    long recipient,
+    int step,
+    String to,
+    String from,
+    String body,
+    String idempotencyKey,
+    List<String> zones,
     String state)
     implements CborSerializable {
 

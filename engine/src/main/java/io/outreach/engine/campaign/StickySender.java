@@ -5,8 +5,8 @@ import java.util.List;
 
 /**
  * Sticky senders by rendezvous (highest-random-weight) hashing: a number always gets the sender
- * that scores highest for it, so a person keeps hearing from one number across campaigns; adding
- * a sender moves only the numbers the new one wins, removing one moves only its own numbers.
+ * that scores highest for it, so a person keeps hearing from one number across campaigns; adding a
+ * sender moves only the numbers the new one wins, removing one moves only its own numbers.
  */
 final class StickySender {
   private StickySender() {}

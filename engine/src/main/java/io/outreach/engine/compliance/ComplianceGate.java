@@ -35,9 +35,9 @@ import java.util.Optional;
  *       hours:no-common-window} when the zones share no allowed instant within {@link
  *       LegalHours#HORIZON};
  *   <li>{@code frequency:tenant:<max>/<per>}, then {@code frequency:state:<code>}: the person had
- *       as many contacts in the cap's window as it allows, counted across every campaign and
- *       agent: {@link Decision.Defer} to the first instant inside the legal hours at which every
- *       reached cap has room again (a cap spaces contacts out; it does not drop the person).
+ *       as many contacts in the cap's window as it allows, counted across every campaign and agent:
+ *       {@link Decision.Defer} to the first instant inside the legal hours at which every reached
+ *       cap has room again (a cap spaces contacts out; it does not drop the person).
  * </ol>
  *
  * Transactional replies ({@link Purpose#transactional()}) answer the person's own message, so only
@@ -141,8 +141,8 @@ public final class ComplianceGate {
 
   /**
    * The legal-hours deferral of a marketing contact at {@code now}, if the hours defer it: a
-   * decision that needs no person's facts, so a sender can wait without asking for a permit or
-   * the ledger. Whatever it leaves, the full decision at the moment of sending still takes.
+   * decision that needs no person's facts, so a sender can wait without asking for a permit or the
+   * ledger. Whatever it leaves, the full decision at the moment of sending still takes.
    */
   public Optional<Decision.Defer> outsideHours(Contact contact, ContactRules rules, Instant now) {
     if (contact.purpose().transactional()) {
@@ -183,8 +183,8 @@ public final class ComplianceGate {
   }
 
   /**
-   * The caps the person reached, as a deferral to the first instant inside the legal hours at
-   * which every cap has room, naming the first cap reached (tenant caps before the state's).
+   * The caps the person reached, as a deferral to the first instant inside the legal hours at which
+   * every cap has room, naming the first cap reached (tenant caps before the state's).
    */
   private static Optional<Decision> frequency(
       Contact contact, ContactRules rules, Map<String, List<Instant>> prior, Instant now) {

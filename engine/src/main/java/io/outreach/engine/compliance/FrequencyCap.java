@@ -10,8 +10,8 @@ import java.util.Objects;
 /**
  * At most {@code max} contacts per person in any window of length {@code per}. The window ending at
  * {@code now} is {@code (now - per, now]}: a contact exactly {@code per} ago no longer counts. A
- * cap times contacts rather than excludes people: a contact it does not allow now waits for
- * {@link #nextRoom}.
+ * cap times contacts rather than excludes people: a contact it does not allow now waits for {@link
+ * #nextRoom}.
  */
 public record FrequencyCap(int max, Duration per) implements CborSerializable {
 

@@ -6,8 +6,8 @@ import java.util.Locale;
 
 /**
  * An engaged stop: while it exists, no contact it covers starts. {@code target} names what is
- * stopped within the scope: a tenant id, a campaign id, an agent name or a channel name; a
- * platform switch covers everything.
+ * stopped within the scope: a tenant id, a campaign id, an agent name or a channel name; a platform
+ * switch covers everything.
  */
 public record KillSwitch(String id, Scope scope, String target, String engagedBy, Instant engagedAt)
     implements CborSerializable {

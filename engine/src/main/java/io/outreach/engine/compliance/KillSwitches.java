@@ -57,7 +57,8 @@ public record KillSwitches(SortedMap<String, KillSwitch> engaged) implements Cbo
     }
     return switch (scope) {
       case PLATFORM -> null;
-      case TENANT -> target.equals(tenantId) ? null : "a tenant kill switch targets the caller's own tenant";
+      case TENANT ->
+          target.equals(tenantId) ? null : "a tenant kill switch targets the caller's own tenant";
       case CAMPAIGN -> target.length() <= 100 ? null : "target is not a campaign id";
       case AGENT -> AGENTS.contains(target) ? null : "agent must be one of gianna, cathy, luci";
       case CHANNEL -> CHANNELS.contains(target) ? null : "channel must be sms or voice";

@@ -3,8 +3,6 @@ package io.outreach.engine.compliance;
 import io.outreach.engine.CborSerializable;
 import io.outreach.engine.Rejection;
 import io.outreach.engine.provider.Permits;
-import org.apache.pekko.actor.typed.javadsl.ActorContext;
-import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -12,6 +10,8 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
@@ -23,8 +23,8 @@ import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforc
 import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
 
 /**
- * The platform's kill switches (scope {@code platform}): one entity for the whole engine,
- * engaged and released by platform operators; a platform switch stops every tenant's contacts.
+ * The platform's kill switches (scope {@code platform}): one entity for the whole engine, engaged
+ * and released by platform operators; a platform switch stops every tenant's contacts.
  * Tenant-scoped switches live in each Tenant entity.
  */
 public final class PlatformSwitchboard
@@ -76,8 +76,7 @@ public final class PlatformSwitchboard
   }
 
   public static void init(ActorSystem<?> system) {
-    ClusterSharding.get(system)
-        .init(Entity.of(ENTITY_TYPE_KEY, ctx -> create(Clock.systemUTC())));
+    ClusterSharding.get(system).init(Entity.of(ENTITY_TYPE_KEY, ctx -> create(Clock.systemUTC())));
   }
 
   @Override
@@ -105,19 +104,23 @@ public final class PlatformSwitchboard
       return Effect().reply(c.replyTo(), StatusReply.success(existing.get()));
     }
     KillSwitch k =
-        KillSwitches.engage("ksp_", KillSwitch.Scope.PLATFORM, c.target(), c.actor(), clock.instant());
+        KillSwitches.engage(
+            "ksp_", KillSwitch.Scope.PLATFORM, c.target(), c.actor(), clock.instant());
     // Tenants date their grants before they ask this board; answering after a lease means no
     // call started on a grant that could not see this switch starts after the answer.
     return Effect()
         .persist(new Engaged(k))
-        .thenRun(s -> ctx.scheduleOnce(Permits.LEASE.plusMillis(50), c.replyTo(), StatusReply.success(k)))
+        .thenRun(
+            s ->
+                ctx.scheduleOnce(Permits.LEASE.plusMillis(50), c.replyTo(), StatusReply.success(k)))
         .thenNoReply();
   }
 
   private ReplyEffect<Event, KillSwitches> onRelease(KillSwitches state, Release c) {
     var k = state.get(c.id());
     if (k.isEmpty()) {
-      return Effect().reply(c.replyTo(), Rejection.notFound("kill switch " + c.id() + " is not engaged"));
+      return Effect()
+          .reply(c.replyTo(), Rejection.notFound("kill switch " + c.id() + " is not engaged"));
     }
     return Effect()
         .persist(new Released(c.id(), c.actor(), clock.instant()))

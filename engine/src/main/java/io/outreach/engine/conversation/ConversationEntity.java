@@ -36,24 +36,24 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 
 /**
  * One person a tenant talks to (entity id {@code tenant:phone}): their consent as their keywords
- * left it, the last classification of their replies, and the engine's answers. Inbound messages
- * are stored (and an opt-out applied) before their webhook is answered, and the tenant's {@link
+ * left it, the last classification of their replies, and the engine's answers. Inbound messages are
+ * stored (and an opt-out applied) before their webhook is answered, and the tenant's {@link
  * ConversationInbox} processes them in batches after (thread, conversation row, the campaigns'
  * reactions). The messages that want an answer come on to this entity, woken at once or, after a
- * crash, at the next start: it journals each (once) with its reply, and sends the one
- * confirmation of an opt-out or opt-in or the help text through the one way out (again after a
- * crash, with the same key).
+ * crash, at the next start: it journals each (once) with its reply, and sends the one confirmation
+ * of an opt-out or opt-in or the help text through the one way out (again after a crash, with the
+ * same key).
  *
- * <p>The stored inbound messages (the webhook receipts, written before the 2xx) and the
- * campaigns' messages (the messages read model) are the thread; journaling them here again would
- * double the durable writes of every reply and every send. The journal holds what this entity
- * decides.
+ * <p>The stored inbound messages (the webhook receipts, written before the 2xx) and the campaigns'
+ * messages (the messages read model) are the thread; journaling them here again would double the
+ * durable writes of every reply and every send. The journal holds what this entity decides.
  */
 public final class ConversationEntity
     extends EventSourcedBehaviorWithEnforcedReplies<
         ConversationEntity.Command, ConversationEntity.Event, ConversationEntity.State> {
 
-  public static final EntityTypeKey<Command> ENTITY_TYPE_KEY = EntityTypeKey.create(Command.class, "Conversation");
+  public static final EntityTypeKey<Command> ENTITY_TYPE_KEY =
+      EntityTypeKey.create(Command.class, "Conversation");
   public static final String TAG_PREFIX = "conversation";
   static final int MAX_REPLY_ATTEMPTS = 5;
   static final int REMEMBERED_KEYS = 500;
@@ -80,7 +80,8 @@ public final class ConversationEntity
   record Loaded(List<InboundMessage> messages, ReplyTexts texts, String error) implements Command {}
 
   /** Internal: a reply went (or did not). */
-  record Answered(String key, ConversationPorts.ReplyResult result, String error) implements Command {}
+  record Answered(String key, ConversationPorts.ReplyResult result, String error)
+      implements Command {}
 
   /** Internal: try a reply again. */
   record RetryReply(String key) implements Command {}
@@ -102,9 +103,9 @@ public final class ConversationEntity
   // ---- state ----
 
   /**
-   * The person's conversation as this entity decides it: consent, the last classification,
-   * replies not yet done, and the keys of recent messages answered (so one handed over twice is
-   * answered once).
+   * The person's conversation as this entity decides it: consent, the last classification, replies
+   * not yet done, and the keys of recent messages answered (so one handed over twice is answered
+   * once).
    */
   public record State(
       String phone,
@@ -126,7 +127,8 @@ public final class ConversationEntity
         keys.remove(keys.iterator().next());
       }
       boolean out =
-          m.effect() == InboundEffect.OPTED_OUT || m.effect() == InboundEffect.ALREADY_OPTED_OUT
+          m.effect() == InboundEffect.OPTED_OUT
+              || m.effect() == InboundEffect.ALREADY_OPTED_OUT
               || (optedOut && m.effect() != InboundEffect.OPTED_IN);
       Instant outAt = m.effect() == InboundEffect.OPTED_OUT ? m.at() : out ? optedOutAt : null;
       return new State(phone, out, outAt, lastClassification, pendingReplies, keys);
@@ -151,7 +153,11 @@ public final class ConversationEntity
   private final Map<String, Integer> attempts = new HashMap<>();
 
   private ConversationEntity(
-      String entityId, ActorContext<Command> ctx, TimerScheduler<Command> timers, ConversationPorts ports, Clock clock,
+      String entityId,
+      ActorContext<Command> ctx,
+      TimerScheduler<Command> timers,
+      ConversationPorts ports,
+      Clock clock,
       int tagSlices) {
     super(
         PersistenceId.of(ENTITY_TYPE_KEY.name(), entityId),
@@ -165,9 +171,12 @@ public final class ConversationEntity
     this.tag = Tags.slice(TAG_PREFIX, entityId, tagSlices);
   }
 
-  public static Behavior<Command> create(String entityId, ConversationPorts ports, Clock clock, int tagSlices) {
+  public static Behavior<Command> create(
+      String entityId, ConversationPorts ports, Clock clock, int tagSlices) {
     return Behaviors.setup(
-        ctx -> Behaviors.withTimers(timers -> new ConversationEntity(entityId, ctx, timers, ports, clock, tagSlices)));
+        ctx ->
+            Behaviors.withTimers(
+                timers -> new ConversationEntity(entityId, ctx, timers, ports, clock, tagSlices)));
   }
 
   @Override
@@ -203,18 +212,26 @@ public final class ConversationEntity
     return newCommandHandlerWithReplyBuilder()
         .forAnyState()
         .onCommand(Wake.class, (s, c) -> onWake())
-        .onCommand(Get.class, (s, c) -> Effect().reply(c.replyTo(), s.seen().isEmpty() && s.pendingReplies().isEmpty()
-            ? Rejection.notFound("no conversation with " + phone)
-            : StatusReply.success(s)))
+        .onCommand(
+            Get.class,
+            (s, c) ->
+                Effect()
+                    .reply(
+                        c.replyTo(),
+                        s.seen().isEmpty() && s.pendingReplies().isEmpty()
+                            ? Rejection.notFound("no conversation with " + phone)
+                            : StatusReply.success(s)))
         .onCommand(Loaded.class, this::onLoaded)
         .onCommand(Answered.class, this::onAnswered)
-        .onCommand(RetryReply.class, (s, c) -> {
-          Reply r = s.pendingReplies().get(c.key());
-          if (r != null) {
-            send(r);
-          }
-          return Effect().noReply();
-        })
+        .onCommand(
+            RetryReply.class,
+            (s, c) -> {
+              Reply r = s.pendingReplies().get(c.key());
+              if (r != null) {
+                send(r);
+              }
+              return Effect().noReply();
+            })
         .build();
   }
 
@@ -225,15 +242,22 @@ public final class ConversationEntity
     }
     loading = true;
     ctx.pipeToSelf(
-        ports.toAnswer(tenantId, phone).thenCombine(ports.texts(tenantId), (list, texts) -> new Loaded(list, texts, null)),
-        (ok, err) -> err == null ? ok : new Loaded(List.of(), null, String.valueOf(err.getMessage())));
+        ports
+            .toAnswer(tenantId, phone)
+            .thenCombine(ports.texts(tenantId), (list, texts) -> new Loaded(list, texts, null)),
+        (ok, err) ->
+            err == null ? ok : new Loaded(List.of(), null, String.valueOf(err.getMessage())));
     return Effect().noReply();
   }
 
   private ReplyEffect<Event, State> onLoaded(State s, Loaded c) {
     loading = false;
     if (c.error() != null) {
-      ctx.getLog().warn("conversation {}: could not load the messages to answer ({}); retrying", phone, c.error());
+      ctx.getLog()
+          .warn(
+              "conversation {}: could not load the messages to answer ({}); retrying",
+              phone,
+              c.error());
       timers.startSingleTimer("wake", Wake.INSTANCE, RETRY);
       return Effect().noReply();
     }
@@ -253,7 +277,14 @@ public final class ConversationEntity
       if (kind != null) {
         events.add(
             new ReplyPlanned(
-                new Reply(replyKey(m.key()), kind, m.provider(), m.to(), phone, c.texts().text(kind), m.key())));
+                new Reply(
+                    replyKey(m.key()),
+                    kind,
+                    m.provider(),
+                    m.to(),
+                    phone,
+                    c.texts().text(kind),
+                    m.key())));
       }
     }
     if (events.isEmpty()) {
@@ -292,7 +323,8 @@ public final class ConversationEntity
     }
     ctx.pipeToSelf(
         ports.reply(tenantId, r),
-        (result, err) -> new Answered(r.key(), result, err == null ? null : String.valueOf(err.getMessage())));
+        (result, err) ->
+            new Answered(r.key(), result, err == null ? null : String.valueOf(err.getMessage())));
   }
 
   private ReplyEffect<Event, State> onAnswered(State s, Answered c) {
@@ -301,15 +333,21 @@ public final class ConversationEntity
       return Effect().noReply();
     }
     if (c.result() instanceof ConversationPorts.ReplyResult.Sent sent) {
-      return Effect().persist(new ReplyDone(c.key(), true, sent.providerMessageId(), clock.instant())).thenNoReply();
+      return Effect()
+          .persist(new ReplyDone(c.key(), true, sent.providerMessageId(), clock.instant()))
+          .thenNoReply();
     }
     if (c.result() instanceof ConversationPorts.ReplyResult.Refused refused) {
       ctx.getLog().warn("conversation {}: reply {} refused ({})", phone, c.key(), refused.why());
-      return Effect().persist(new ReplyDone(c.key(), false, refused.why(), clock.instant())).thenNoReply();
+      return Effect()
+          .persist(new ReplyDone(c.key(), false, refused.why(), clock.instant()))
+          .thenNoReply();
     }
     // Not now (held, rate, provider down) waits without limit; an error counts.
     if (c.error() != null && attempts.merge(c.key(), 1, Integer::sum) >= MAX_REPLY_ATTEMPTS) {
-      return Effect().persist(new ReplyDone(c.key(), false, c.error(), clock.instant())).thenNoReply();
+      return Effect()
+          .persist(new ReplyDone(c.key(), false, c.error(), clock.instant()))
+          .thenNoReply();
     }
     timers.startSingleTimer("reply-" + c.key(), new RetryReply(c.key()), RETRY);
     return Effect().noReply();
@@ -318,7 +356,8 @@ public final class ConversationEntity
   /** A reply's idempotency key, stable for its inbound message: {@code r_<32 hex>}. */
   static String replyKey(String inboundKey) {
     try {
-      byte[] d = MessageDigest.getInstance("SHA-256").digest(inboundKey.getBytes(StandardCharsets.UTF_8));
+      byte[] d =
+          MessageDigest.getInstance("SHA-256").digest(inboundKey.getBytes(StandardCharsets.UTF_8));
       return "r_" + HexFormat.of().formatHex(d, 0, 16);
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
@@ -330,16 +369,20 @@ public final class ConversationEntity
     return newEventHandlerBuilder()
         .forAnyState()
         .onEvent(InboundReceived.class, (s, e) -> s.received(e.message()))
-        .onEvent(ReplyPlanned.class, (s, e) -> {
-          Map<String, Reply> replies = new LinkedHashMap<>(s.pendingReplies());
-          replies.put(e.reply().key(), e.reply());
-          return s.withReplies(replies);
-        })
-        .onEvent(ReplyDone.class, (s, e) -> {
-          Map<String, Reply> replies = new LinkedHashMap<>(s.pendingReplies());
-          replies.remove(e.key());
-          return s.withReplies(replies);
-        })
+        .onEvent(
+            ReplyPlanned.class,
+            (s, e) -> {
+              Map<String, Reply> replies = new LinkedHashMap<>(s.pendingReplies());
+              replies.put(e.reply().key(), e.reply());
+              return s.withReplies(replies);
+            })
+        .onEvent(
+            ReplyDone.class,
+            (s, e) -> {
+              Map<String, Reply> replies = new LinkedHashMap<>(s.pendingReplies());
+              replies.remove(e.key());
+              return s.withReplies(replies);
+            })
         .build();
   }
 }

@@ -9,18 +9,19 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 
 /**
- * A tenant's inbox (entity id: the tenant): processes the inbound messages its webhooks stored,
- * a batch per transaction, one batch at a time. Wakes that arrive while a batch is being written
- * make the next batch, so a burst of replies costs a few transactions, not one per message, and
- * the messages of a person are processed in the order they arrived. The state is the stored
- * messages themselves (nothing is journaled here): after a crash the tenant's marker wakes it at
- * start. Messages that want an answer (a confirmation, the help text) go on to the person's
- * {@link ConversationEntity}. The marker is removed once the inbox has been idle for {@link
- * #SETTLE} (not after every batch: under a steady stream of replies that would be a transaction
- * per batch, and the writers would add it again at once).
+ * A tenant's inbox (entity id: the tenant): processes the inbound messages its webhooks stored, a
+ * batch per transaction, one batch at a time. Wakes that arrive while a batch is being written make
+ * the next batch, so a burst of replies costs a few transactions, not one per message, and the
+ * messages of a person are processed in the order they arrived. The state is the stored messages
+ * themselves (nothing is journaled here): after a crash the tenant's marker wakes it at start.
+ * Messages that want an answer (a confirmation, the help text) go on to the person's {@link
+ * ConversationEntity}. The marker is removed once the inbox has been idle for {@link #SETTLE} (not
+ * after every batch: under a steady stream of replies that would be a transaction per batch, and
+ * the writers would add it again at once).
  */
 public final class ConversationInbox {
-  public static final EntityTypeKey<Command> ENTITY_TYPE_KEY = EntityTypeKey.create(Command.class, "ConversationInbox");
+  public static final EntityTypeKey<Command> ENTITY_TYPE_KEY =
+      EntityTypeKey.create(Command.class, "ConversationInbox");
   static final Duration RETRY = Duration.ofSeconds(2);
   static final Duration SETTLE = Duration.ofSeconds(2);
 
@@ -43,7 +44,8 @@ public final class ConversationInbox {
   }
 
   public static Behavior<Command> create(String tenantId, InboxPorts ports) {
-    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new Run(tenantId, ports, ctx, timers).idle()));
+    return Behaviors.setup(
+        ctx -> Behaviors.withTimers(timers -> new Run(tenantId, ports, ctx, timers).idle()));
   }
 
   private static final class Run {
@@ -52,7 +54,11 @@ public final class ConversationInbox {
     private final ActorContext<Command> ctx;
     private final TimerScheduler<Command> timers;
 
-    Run(String tenantId, InboxPorts ports, ActorContext<Command> ctx, TimerScheduler<Command> timers) {
+    Run(
+        String tenantId,
+        InboxPorts ports,
+        ActorContext<Command> ctx,
+        TimerScheduler<Command> timers) {
       this.tenantId = tenantId;
       this.ports = ports;
       this.ctx = ctx;
@@ -67,12 +73,16 @@ public final class ConversationInbox {
     }
 
     private Behavior<Command> settle() {
-      ports.settle(tenantId).whenComplete((ok, err) -> {
-        if (err != null) {
-          // The marker stays: the inbox is woken at the next start and finds nothing to do.
-          ctx.getLog().debug("inbox of {}: marker not settled ({})", tenantId, err.toString());
-        }
-      });
+      ports
+          .settle(tenantId)
+          .whenComplete(
+              (ok, err) -> {
+                if (err != null) {
+                  // The marker stays: the inbox is woken at the next start and finds nothing to do.
+                  ctx.getLog()
+                      .debug("inbox of {}: marker not settled ({})", tenantId, err.toString());
+                }
+              });
       return Behaviors.same();
     }
 
@@ -80,7 +90,8 @@ public final class ConversationInbox {
       timers.cancel(Settle.INSTANCE);
       ctx.pipeToSelf(
           ports.processNext(tenantId),
-          (batch, err) -> new Processed(batch, err == null ? null : String.valueOf(err.getMessage())));
+          (batch, err) ->
+              new Processed(batch, err == null ? null : String.valueOf(err.getMessage())));
       return busy(false);
     }
 
@@ -94,7 +105,11 @@ public final class ConversationInbox {
 
     private Behavior<Command> done(Processed p, boolean woken) {
       if (p.error() != null) {
-        ctx.getLog().warn("inbox of {}: could not process inbound messages ({}); retrying", tenantId, p.error());
+        ctx.getLog()
+            .warn(
+                "inbox of {}: could not process inbound messages ({}); retrying",
+                tenantId,
+                p.error());
         timers.startSingleTimer(Wake.INSTANCE, RETRY);
         return idle();
       }

@@ -8,14 +8,14 @@ import java.util.concurrent.CompletionStage;
 public interface ConversationPorts {
 
   /**
-   * The person's inbound messages that the tenant's inbox handed over to answer (their opt-out
-   * or opt-in to confirm, their HELP), oldest first.
+   * The person's inbound messages that the tenant's inbox handed over to answer (their opt-out or
+   * opt-in to confirm, their HELP), oldest first.
    */
   CompletionStage<List<InboundMessage>> toAnswer(String tenantId, String phone);
 
   /**
-   * These messages are answered (journaled with their replies); when none is left, the person
-   * needs no waking at the next start.
+   * These messages are answered (journaled with their replies); when none is left, the person needs
+   * no waking at the next start.
    */
   CompletionStage<Void> answered(String tenantId, String phone, List<InboundMessage> messages);
 

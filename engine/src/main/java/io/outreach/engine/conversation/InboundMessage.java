@@ -9,5 +9,11 @@ import java.time.Instant;
  * it did to consent.
  */
 public record InboundMessage(
-    String key, String provider, String from, String to, String body, Instant at, InboundEffect effect)
+    String key,
+    String provider,
+    String from,
+    String to,
+    String body,
+    Instant at,
+    InboundEffect effect)
     implements CborSerializable {}

@@ -6,8 +6,8 @@ import java.util.concurrent.CompletionStage;
 public interface InboxPorts {
 
   /**
-   * Processes the tenant's oldest stored inbound messages, a batch in one transaction, exactly
-   * once each (see {@code ConversationStore.processInbox}).
+   * Processes the tenant's oldest stored inbound messages, a batch in one transaction, exactly once
+   * each (see {@code ConversationStore.processInbox}).
    */
   CompletionStage<InboxBatch> processNext(String tenantId);
 
@@ -15,8 +15,8 @@ public interface InboxPorts {
   void answer(String tenantId, String phone);
 
   /**
-   * The inbox has been idle a while: its marker for a restart is removed if no message is left
-   * (see {@code ConversationStore.settleInbox}).
+   * The inbox has been idle a while: its marker for a restart is removed if no message is left (see
+   * {@code ConversationStore.settleInbox}).
    */
   CompletionStage<Void> settle(String tenantId);
 }

@@ -3,21 +3,24 @@ package io.outreach.engine.conversation;
 import io.outreach.engine.CborSerializable;
 
 /**
- * A tenant's keyword answers, from its program name and help contact (carriers require HELP to
- * name the program, a contact, that message and data rates may apply, and how to stop).
+ * A tenant's keyword answers, from its program name and help contact (carriers require HELP to name
+ * the program, a contact, that message and data rates may apply, and how to stop).
  */
 public record ReplyTexts(String programName, String helpContact) implements CborSerializable {
 
   public String optOutConfirmation() {
-    return programName + ": You are unsubscribed and will receive no more messages. Reply START to resubscribe.";
+    return programName
+        + ": You are unsubscribed and will receive no more messages. Reply START to resubscribe.";
   }
 
   public String optInConfirmation() {
-    return programName + ": You are resubscribed. Msg & data rates may apply. Reply HELP for help, STOP to opt out.";
+    return programName
+        + ": You are resubscribed. Msg & data rates may apply. Reply HELP for help, STOP to opt out.";
   }
 
   public String help() {
-    String contact = helpContact == null || helpContact.isBlank() ? "" : " Help: " + helpContact + ".";
+    String contact =
+        helpContact == null || helpContact.isBlank() ? "" : " Help: " + helpContact + ".";
     return programName + ":" + contact + " Msg & data rates may apply. Reply STOP to opt out.";
   }
 

@@ -6,8 +6,8 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * Do-not-contact lookups the campaign pipeline uses (through the ComplianceGate): a tenant's
- * own list and the national registry copy shared by all tenants. Numbers are E.164.
+ * Do-not-contact lookups the campaign pipeline uses (through the ComplianceGate): a tenant's own
+ * list and the national registry copy shared by all tenants. Numbers are E.164.
  */
 public interface DncRegistry {
 

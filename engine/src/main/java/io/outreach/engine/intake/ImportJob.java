@@ -32,7 +32,8 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
  * at most once, so the resumed import ends with exactly the counts of an uninterrupted one.
  */
 public final class ImportJob
-    extends EventSourcedBehaviorWithEnforcedReplies<ImportJob.Command, ImportJob.Event, ImportJob.State> {
+    extends EventSourcedBehaviorWithEnforcedReplies<
+        ImportJob.Command, ImportJob.Event, ImportJob.State> {
 
   public static final EntityTypeKey<Command> ENTITY_TYPE_KEY =
       EntityTypeKey.create(Command.class, "ImportJob");
@@ -58,7 +59,8 @@ public final class ImportJob
   public sealed interface Command extends CborSerializable {}
 
   /** Start processing a stored upload; answers the running import. */
-  public record Start(ImportSpec spec, ActorRef<StatusReply<ImportStatus>> replyTo) implements Command {}
+  public record Start(ImportSpec spec, ActorRef<StatusReply<ImportStatus>> replyTo)
+      implements Command {}
 
   /** Report the import. */
   public record Get(ActorRef<StatusReply<ImportStatus>> replyTo) implements Command {}
@@ -143,8 +145,7 @@ public final class ImportJob
     ClusterSharding.get(system)
         .init(
             Entity.of(
-                ENTITY_TYPE_KEY,
-                ctx -> create(ctx.getEntityId(), intake, Clock.systemUTC())));
+                ENTITY_TYPE_KEY, ctx -> create(ctx.getEntityId(), intake, Clock.systemUTC())));
   }
 
   @Override
@@ -172,10 +173,14 @@ public final class ImportJob
         .onCommand(Start.class, this::onStart)
         .onCommand(
             Get.class,
-            (s, c) -> Effect().reply(c.replyTo(), Rejection.notFound("import " + importId + " does not exist")))
+            (s, c) ->
+                Effect()
+                    .reply(
+                        c.replyTo(), Rejection.notFound("import " + importId + " does not exist")))
         .onAnyCommand(c -> Effect().noReply());
     b.forState(s -> s.status() == Status.RUNNING)
-        .onCommand(Start.class, (s, c) -> Effect().reply(c.replyTo(), StatusReply.success(status(s))))
+        .onCommand(
+            Start.class, (s, c) -> Effect().reply(c.replyTo(), StatusReply.success(status(s))))
         .onCommand(Get.class, (s, c) -> Effect().reply(c.replyTo(), StatusReply.success(status(s))))
         .onCommand(Progress.class, this::onProgress)
         .onCommand(Finished.class, this::onFinished)
@@ -183,7 +188,8 @@ public final class ImportJob
         .onCommand(Resume.class, (s, c) -> resumeIfIdle(s))
         .onCommand(Retry.class, (s, c) -> resumeIfIdle(s));
     b.forState(s -> s.status() == Status.COMPLETED || s.status() == Status.FAILED)
-        .onCommand(Start.class, (s, c) -> Effect().reply(c.replyTo(), StatusReply.success(status(s))))
+        .onCommand(
+            Start.class, (s, c) -> Effect().reply(c.replyTo(), StatusReply.success(status(s))))
         .onCommand(Get.class, (s, c) -> Effect().reply(c.replyTo(), StatusReply.success(status(s))))
         .onAnyCommand(c -> Effect().noReply());
     return b.build();
@@ -203,9 +209,14 @@ public final class ImportJob
 
   private ReplyEffect<Event, State> onFinished(State state, Finished f) {
     processing = false;
-    ctx.getLog().info(
-        "import {} completed: {} rows, {} accepted, {} duplicates, {} rejected",
-        importId, f.outcome().rows(), f.outcome().accepted(), f.outcome().duplicates(), f.outcome().rejected());
+    ctx.getLog()
+        .info(
+            "import {} completed: {} rows, {} accepted, {} duplicates, {} rejected",
+            importId,
+            f.outcome().rows(),
+            f.outcome().accepted(),
+            f.outcome().duplicates(),
+            f.outcome().rejected());
     return Effect().persist(new Completed(f.outcome(), clock.instant())).thenNoReply();
   }
 
@@ -214,7 +225,13 @@ public final class ImportJob
     attempts++;
     if (!c.permanent() && attempts < MAX_ATTEMPTS) {
       Duration backoff = Duration.ofSeconds(2L << attempts);
-      ctx.getLog().warn("import {} attempt {} failed ({}); retrying in {}", importId, attempts, c.reason(), backoff);
+      ctx.getLog()
+          .warn(
+              "import {} attempt {} failed ({}); retrying in {}",
+              importId,
+              attempts,
+              c.reason(),
+              backoff);
       timers.startSingleTimer(Retry.INSTANCE, backoff);
       return Effect().noReply();
     }
@@ -228,7 +245,8 @@ public final class ImportJob
                     .whenComplete(
                         (ok, err) -> {
                           if (err != null) {
-                            ctx.getLog().error("could not record import {} as failed", importId, err);
+                            ctx.getLog()
+                                .error("could not record import {} as failed", importId, err);
                           }
                         }))
         .thenNoReply();
@@ -251,7 +269,10 @@ public final class ImportJob
           if (error == null) {
             return new Finished(outcome);
           }
-          Throwable cause = error.getCause() != null && !(error instanceof LeadIntake.PermanentFailure) ? error.getCause() : error;
+          Throwable cause =
+              error.getCause() != null && !(error instanceof LeadIntake.PermanentFailure)
+                  ? error.getCause()
+                  : error;
           boolean permanent = cause instanceof LeadIntake.PermanentFailure;
           return new Crashed(String.valueOf(cause.getMessage()), permanent);
         });
@@ -261,11 +282,30 @@ public final class ImportJob
     ImportOutcome o = s.outcome();
     if (o == null) {
       return new ImportStatus(
-          importId, s.status(), rowsRead, 0, 0, 0, 0, List.of(), s.failure(), s.spec().receivedAt(), s.finishedAt());
+          importId,
+          s.status(),
+          rowsRead,
+          0,
+          0,
+          0,
+          0,
+          List.of(),
+          s.failure(),
+          s.spec().receivedAt(),
+          s.finishedAt());
     }
     return new ImportStatus(
-        importId, s.status(), o.rows(), o.accepted(), o.duplicates(), o.rejected(), o.errorCount(),
-        o.errors(), null, s.spec().receivedAt(), s.finishedAt());
+        importId,
+        s.status(),
+        o.rows(),
+        o.accepted(),
+        o.duplicates(),
+        o.rejected(),
+        o.errorCount(),
+        o.errors(),
+        null,
+        s.spec().receivedAt(),
+        s.finishedAt());
   }
 
   @Override
@@ -273,8 +313,11 @@ public final class ImportJob
     return newEventHandlerBuilder()
         .forAnyState()
         .onEvent(Started.class, (s, e) -> new State(e.spec(), Status.RUNNING, null, null, null))
-        .onEvent(Completed.class, (s, e) -> new State(s.spec(), Status.COMPLETED, e.outcome(), null, e.at()))
-        .onEvent(Failed.class, (s, e) -> new State(s.spec(), Status.FAILED, null, e.reason(), e.at()))
+        .onEvent(
+            Completed.class,
+            (s, e) -> new State(s.spec(), Status.COMPLETED, e.outcome(), null, e.at()))
+        .onEvent(
+            Failed.class, (s, e) -> new State(s.spec(), Status.FAILED, null, e.reason(), e.at()))
         .build();
   }
 }

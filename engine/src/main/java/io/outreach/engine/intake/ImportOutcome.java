@@ -11,7 +11,12 @@ import java.util.List;
  * them all.
  */
 public record ImportOutcome(
-    long rows, long accepted, long duplicates, long rejected, long errorCount, List<RowError> errors)
+    long rows,
+    long accepted,
+    long duplicates,
+    long rejected,
+    long errorCount,
+    List<RowError> errors)
     implements CborSerializable {
   public static final int MAX_ERRORS = 1000;
 }

@@ -4,9 +4,9 @@ import io.outreach.engine.CborSerializable;
 import java.time.Instant;
 
 /**
- * What an import processes: the stored upload of one tenant, and how to read its numbers
- * ({@code region} for numbers without a country code, {@code tenantTimezone} when a lead's zone
- * cannot be told otherwise).
+ * What an import processes: the stored upload of one tenant, and how to read its numbers ({@code
+ * region} for numbers without a country code, {@code tenantTimezone} when a lead's zone cannot be
+ * told otherwise).
  */
 public record ImportSpec(
     String tenantId,

@@ -4,10 +4,10 @@ import java.util.concurrent.CompletionStage;
 import java.util.function.LongConsumer;
 
 /**
- * The port an {@link ImportJob} processes its upload through (implemented with PostgreSQL in
- * {@code persistence}). Processing is atomic: either every accepted row of the file becomes a
- * lead, or none does; and it runs at most once per import, so a re-run after a crash answers the
- * stored outcome.
+ * The port an {@link ImportJob} processes its upload through (implemented with PostgreSQL in {@code
+ * persistence}). Processing is atomic: either every accepted row of the file becomes a lead, or
+ * none does; and it runs at most once per import, so a re-run after a crash answers the stored
+ * outcome.
  */
 public interface LeadIntake {
 

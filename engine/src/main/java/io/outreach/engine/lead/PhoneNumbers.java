@@ -6,8 +6,8 @@ import com.google.i18n.phonenumbers.Phonenumber.PhoneNumber;
 import java.util.Optional;
 
 /**
- * Phone numbers as the engine stores them: E.164, and only numbers libphonenumber considers
- * valid (not merely possible) for their region.
+ * Phone numbers as the engine stores them: E.164, and only numbers libphonenumber considers valid
+ * (not merely possible) for their region.
  */
 public final class PhoneNumbers {
   private static final PhoneNumberUtil UTIL = PhoneNumberUtil.getInstance();

@@ -4,10 +4,10 @@ import java.util.Locale;
 import java.util.Optional;
 
 /**
- * Where one message of a campaign stands. Statuses only move forward: a write with a lower or
- * equal {@link #rank()} than the stored one changes nothing, so receipts that arrive late, twice
- * or out of order (delivered before sent) cannot move a message back, and the first terminal
- * status (rank 3) sticks.
+ * Where one message of a campaign stands. Statuses only move forward: a write with a lower or equal
+ * {@link #rank()} than the stored one changes nothing, so receipts that arrive late, twice or out
+ * of order (delivered before sent) cannot move a message back, and the first terminal status (rank
+ * 3) sticks.
  */
 public enum MessageStatus {
   /** The intent is journaled; no provider answer yet. */
@@ -47,9 +47,9 @@ public enum MessageStatus {
   }
 
   /**
-   * The status a provider's callback reports, from Twilio's and SignalHouse's status words
-   * ({@code accepted, scheduled, queued, sending, sent, delivered, read, undelivered, failed,
-   * canceled}); empty for words that are not about an outbound message's delivery.
+   * The status a provider's callback reports, from Twilio's and SignalHouse's status words ({@code
+   * accepted, scheduled, queued, sending, sent, delivered, read, undelivered, failed, canceled});
+   * empty for words that are not about an outbound message's delivery.
    */
   public static Optional<MessageStatus> fromProvider(String word) {
     return switch (word == null ? "" : word.trim().toLowerCase(Locale.ROOT)) {

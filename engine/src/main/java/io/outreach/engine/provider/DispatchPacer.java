@@ -27,11 +27,12 @@ import java.util.function.LongSupplier;
  * 1.15}) — the one way to keep a limit measured at the other end without that end's clock.
  *
  * <p>Waits are precise ({@link Condition#awaitNanos}, no timer ticks) and bounded by the caller's
- * deadline; a turn not given within it is not given at all (the call must then not be made).
- * Per node: a sender's calls are made by the node that holds its tenant's throttle.
+ * deadline; a turn not given within it is not given at all (the call must then not be made). Per
+ * node: a sender's calls are made by the node that holds its tenant's throttle.
  */
 public final class DispatchPacer {
   private static final long SECOND = TimeUnit.SECONDS.toNanos(1);
+
   /** How far a sender that fell behind its schedule may catch up (at twice its rate at most). */
   private static final long CREDIT = TimeUnit.MILLISECONDS.toNanos(100);
 
@@ -54,15 +55,16 @@ public final class DispatchPacer {
   }
 
   /**
-   * Waits (blocking the calling thread) until {@code sender} may make one more call at {@code
-   * mps}; null if that would take longer than {@code maxWait}. A sender without a rate ({@code mps
-   * <= 0}) is not paced.
+   * Waits (blocking the calling thread) until {@code sender} may make one more call at {@code mps};
+   * null if that would take longer than {@code maxWait}. A sender without a rate ({@code mps <= 0})
+   * is not paced.
    */
   public Turn await(String sender, int mps, Duration maxWait) throws InterruptedException {
     if (mps <= 0) {
       return () -> {};
     }
-    Sender s = senders.compute(sender, (k, old) -> old != null && old.mps == mps ? old : new Sender(mps));
+    Sender s =
+        senders.compute(sender, (k, old) -> old != null && old.mps == mps ? old : new Sender(mps));
     return s.take(nanoTime.getAsLong() + Math.max(0, maxWait.toNanos()));
   }
 
@@ -80,10 +82,13 @@ public final class DispatchPacer {
     final ReentrantLock lock = new ReentrantLock();
     final Condition changed = lock.newCondition();
     int underWay;
+
     /** When each answered call stops counting (its answer plus a second), oldest first. */
     final ArrayDeque<Long> counting = new ArrayDeque<>();
+
     /** The schedule: when the next call is due. */
     long nextAt;
+
     long lastLeft;
 
     Sender(int mps) {

@@ -6,17 +6,22 @@ import java.time.Instant;
 import java.util.Optional;
 
 /**
- * A throttle's answer to a request for provider calls: how many may start ({@code granted}), to
- * be used at once: each call must start before {@code issuedAt + }{@link #LEASE}, or not at all
- * (engaging a kill switch answers only after the leases it could not see have run out). Or why
- * none may ({@code heldBy}: a kill switch, a suspension, an open circuit breaker) and when to ask
- * again. A {@code trial} grant is the one call a half-open circuit breaker lets through: its
- * failure says the provider is still down and does not count as an attempt of the message.
- * {@code mps} is the sender's rate, which the caller also keeps when it dispatches (calls may
- * wait a little between grant and dispatch, and must not reach the provider in a bunch).
+ * A throttle's answer to a request for provider calls: how many may start ({@code granted}), to be
+ * used at once: each call must start before {@code issuedAt + }{@link #LEASE}, or not at all
+ * (engaging a kill switch answers only after the leases it could not see have run out). Or why none
+ * may ({@code heldBy}: a kill switch, a suspension, an open circuit breaker) and when to ask again.
+ * A {@code trial} grant is the one call a half-open circuit breaker lets through: its failure says
+ * the provider is still down and does not count as an attempt of the message. {@code mps} is the
+ * sender's rate, which the caller also keeps when it dispatches (calls may wait a little between
+ * grant and dispatch, and must not reach the provider in a bunch).
  */
 public record Permits(
-    int granted, Optional<String> heldBy, Duration askAgainIn, boolean trial, Instant issuedAt, int mps)
+    int granted,
+    Optional<String> heldBy,
+    Duration askAgainIn,
+    boolean trial,
+    Instant issuedAt,
+    int mps)
     implements CborSerializable {
 
   /** How long a grant stays usable. */

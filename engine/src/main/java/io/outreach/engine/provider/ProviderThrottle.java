@@ -23,11 +23,11 @@ import org.apache.pekko.pattern.CircuitBreaker;
  *   <li>Each sender number gets at most its {@code mps} calls in any one second: a Bucket4j token
  *       bucket refilled at {@code mps} per second bounds bursts to a fifth of a second's worth
  *       (requesters are told to come back when a tenth of a second's worth has accrued, so tokens
- *       keep accruing while they are on their way and the long-run rate is the configured one),
- *       and a sliding window of the grants of the last second makes the per-second limit of grants
+ *       keep accruing while they are on their way and the long-run rate is the configured one), and
+ *       a sliding window of the grants of the last second makes the per-second limit of grants
  *       exact, which a bucket alone cannot (it allows its capacity plus a second's refill in one
- *       window). The {@link DispatchPacer} then makes the limit hold where the provider counts:
- *       a call counts from when it leaves until a second after its answer.
+ *       window). The {@link DispatchPacer} then makes the limit hold where the provider counts: a
+ *       call counts from when it leaves until a second after its answer.
  *   <li>At most {@code maxConcurrent} calls of the account are open at once.
  *   <li>A 429 pauses the whole account for its {@code Retry-After}.
  *   <li>A Pekko {@link CircuitBreaker} opens after consecutive failures (5xx, timeouts), with
@@ -49,10 +49,16 @@ public final class ProviderThrottle {
    * Up to {@code wanted} calls from {@code sender} (at most {@code mps} per second), to be dated
    * {@code issuedAt} (when the kill switches were checked). A {@code priority} request (the
    * engine's own answer to a person: an opt-out's confirmation, the help text) that finds no room
-   * claims the next grant of the sender: campaigns leave it free until the request comes back
-   * for it (within {@link #CLAIM}), so a campaign that fills the sender's rate cannot starve it.
+   * claims the next grant of the sender: campaigns leave it free until the request comes back for
+   * it (within {@link #CLAIM}), so a campaign that fills the sender's rate cannot starve it.
    */
-  public record Acquire(String sender, int mps, int wanted, Instant issuedAt, boolean priority, ActorRef<Permits> replyTo)
+  public record Acquire(
+      String sender,
+      int mps,
+      int wanted,
+      Instant issuedAt,
+      boolean priority,
+      ActorRef<Permits> replyTo)
       implements Command {}
 
   /** How long a priority request's claim on a grant waits for it to come back. */
@@ -73,12 +79,15 @@ public final class ProviderThrottle {
   }
 
   /** A permitted call ended (or was not made); {@code retryAfter} for THROTTLED, may be null. */
-  public record Ended(String sender, CallOutcome outcome, Duration retryAfter, boolean trial) implements Command {}
+  public record Ended(String sender, CallOutcome outcome, Duration retryAfter, boolean trial)
+      implements Command {}
 
   /** Per-account limits: concurrent calls and the breaker. */
-  public record Limits(int maxConcurrent, int breakerMaxFailures, Duration breakerReset, Duration breakerMaxReset)
+  public record Limits(
+      int maxConcurrent, int breakerMaxFailures, Duration breakerReset, Duration breakerMaxReset)
       implements CborSerializable {
-    public static final Limits DEFAULTS = new Limits(100, 5, Duration.ofSeconds(5), Duration.ofMinutes(1));
+    public static final Limits DEFAULTS =
+        new Limits(100, 5, Duration.ofSeconds(5), Duration.ofMinutes(1));
   }
 
   public static Behavior<Command> create(String provider, Limits limits) {
@@ -94,7 +103,8 @@ public final class ProviderThrottle {
                       Duration.ofSeconds(10), limits.breakerReset())
                   .withExponentialBackoff(limits.breakerMaxReset())
                   .addOnOpenListener(() -> ctx.getLog().warn("{} circuit breaker open", provider))
-                  .addOnCloseListener(() -> ctx.getLog().info("{} circuit breaker closed", provider));
+                  .addOnCloseListener(
+                      () -> ctx.getLog().info("{} circuit breaker closed", provider));
           return new Account(provider, limits, breaker, nanos).behavior();
         });
   }
@@ -120,14 +130,18 @@ public final class ProviderThrottle {
 
     Behavior<Command> behavior() {
       return Behaviors.receive(Command.class)
-          .onMessage(Acquire.class, a -> {
-            a.replyTo().tell(acquire(a));
-            return Behaviors.same();
-          })
-          .onMessage(Ended.class, e -> {
-            ended(e);
-            return Behaviors.same();
-          })
+          .onMessage(
+              Acquire.class,
+              a -> {
+                a.replyTo().tell(acquire(a));
+                return Behaviors.same();
+              })
+          .onMessage(
+              Ended.class,
+              e -> {
+                ended(e);
+                return Behaviors.same();
+              })
           .build();
     }
 
@@ -143,7 +157,10 @@ public final class ProviderThrottle {
       if (room <= 0) {
         return Permits.later(Duration.ofMillis(20));
       }
-      SenderRate rate = rates.compute(a.sender(), (s, r) -> r == null || r.mps != a.mps() ? new SenderRate(a.mps(), nanos) : r);
+      SenderRate rate =
+          rates.compute(
+              a.sender(),
+              (s, r) -> r == null || r.mps != a.mps() ? new SenderRate(a.mps(), nanos) : r);
       if (breaker.isHalfOpen()) {
         if (trialOut || rate.take(1, now) == 0) {
           return Permits.held("circuit-half-open:" + provider, Duration.ofMillis(100));
@@ -169,7 +186,10 @@ public final class ProviderThrottle {
         case SUCCEEDED, REFUSED -> breaker.succeed();
         case FAILED -> breaker.fail();
         case THROTTLED -> {
-          Duration wait = e.retryAfter() == null || e.retryAfter().isNegative() ? Duration.ofSeconds(1) : e.retryAfter();
+          Duration wait =
+              e.retryAfter() == null || e.retryAfter().isNegative()
+                  ? Duration.ofSeconds(1)
+                  : e.retryAfter();
           pausedUntil = Math.max(pausedUntil, nanos.getAsLong() + wait.toNanos());
         }
         case UNUSED -> {
@@ -223,8 +243,8 @@ public final class ProviderThrottle {
     }
 
     /**
-     * Takes up to {@code wanted} grants at {@code now}; answers how many. Others leave the
-     * claimed grants free; a priority request takes one of them, or claims one when there is none.
+     * Takes up to {@code wanted} grants at {@code now}; answers how many. Others leave the claimed
+     * grants free; a priority request takes one of them, or claims one when there is none.
      */
     int take(int wanted, long now, boolean priority) {
       while (!window.isEmpty() && window.peekFirst() <= now - windowNanos) {
@@ -236,7 +256,10 @@ public final class ProviderThrottle {
       int reserved = priority ? 0 : claims;
       int room = mps - window.size() - reserved;
       long tokens = bucket.getAvailableTokens() - reserved;
-      int n = room <= 0 || wanted <= 0 || tokens <= 0 ? 0 : (int) bucket.tryConsumeAsMuchAsPossible(Math.min(Math.min(wanted, room), tokens));
+      int n =
+          room <= 0 || wanted <= 0 || tokens <= 0
+              ? 0
+              : (int) bucket.tryConsumeAsMuchAsPossible(Math.min(Math.min(wanted, room), tokens));
       for (int i = 0; i < n; i++) {
         window.addLast(now);
       }
@@ -259,9 +282,14 @@ public final class ProviderThrottle {
       }
     }
 
-    /** When a useful batch of grants (a tenth of a second's worth, or what is wanted) can be had. */
+    /**
+     * When a useful batch of grants (a tenth of a second's worth, or what is wanted) can be had.
+     */
     Duration nextIn(int wanted, long now) {
-      long bucketWait = bucket.estimateAbilityToConsume(Math.max(1, Math.min(wanted, step))).getNanosToWaitForRefill();
+      long bucketWait =
+          bucket
+              .estimateAbilityToConsume(Math.max(1, Math.min(wanted, step)))
+              .getNanosToWaitForRefill();
       long windowWait = window.size() >= mps ? window.peekFirst() + windowNanos - now : 0;
       return Duration.ofNanos(Math.max(1_000_000, Math.max(bucketWait, windowWait)));
     }

@@ -12,10 +12,10 @@ import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
 /**
- * SignalHouse's webhook signature ({@code X-SignalHouse-Signature}): lowercase hex of
- * HMAC-SHA256 keyed with the webhook secret over {@code timestamp + "." + rawBody}, where the
- * timestamp ({@code X-SignalHouse-Timestamp}) is epoch milliseconds. Verification also refuses
- * old timestamps so a captured delivery cannot be replayed later.
+ * SignalHouse's webhook signature ({@code X-SignalHouse-Signature}): lowercase hex of HMAC-SHA256
+ * keyed with the webhook secret over {@code timestamp + "." + rawBody}, where the timestamp ({@code
+ * X-SignalHouse-Timestamp}) is epoch milliseconds. Verification also refuses old timestamps so a
+ * captured delivery cannot be replayed later.
  */
 public final class SignalHouseSignature {
   /** The replay window API.md sets for SignalHouse webhooks. */

@@ -13,8 +13,8 @@ import javax.crypto.spec.SecretKeySpec;
 /**
  * Twilio's request signature ({@code X-Twilio-Signature}): base64 of HMAC-SHA1 keyed with the
  * account's auth token over the full URL followed by every POST parameter's name and value,
- * parameters sorted by name. Used both to check inbound webhooks and, by the sandbox twin, to
- * sign the callbacks it posts.
+ * parameters sorted by name. Used both to check inbound webhooks and, by the sandbox twin, to sign
+ * the callbacks it posts.
  */
 public final class TwilioSignature {
   private TwilioSignature() {}

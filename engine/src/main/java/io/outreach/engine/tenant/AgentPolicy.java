@@ -6,15 +6,12 @@ import java.util.Set;
 
 /**
  * What one agent (Gianna, Cathy, Luci) may do for a tenant: whether it runs at all, whether its
- * actions wait for a human, the classification confidence below which it defers to a human, and
- * the spend it may approve on its own.
+ * actions wait for a human, the classification confidence below which it defers to a human, and the
+ * spend it may approve on its own.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record AgentPolicy(
-    boolean enabled,
-    boolean humanReview,
-    Double confidenceThreshold,
-    Long spendApprovalCents)
+    boolean enabled, boolean humanReview, Double confidenceThreshold, Long spendApprovalCents)
     implements CborSerializable {
 
   /** The agents a policy can name. */

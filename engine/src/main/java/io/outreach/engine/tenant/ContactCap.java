@@ -5,8 +5,8 @@ import io.outreach.engine.compliance.FrequencyCap;
 import java.time.Duration;
 
 /**
- * A tenant's own frequency cap as settings hold it: at most {@code max} contacts of a person in
- * any {@code perHours} hours, across all campaigns and agents.
+ * A tenant's own frequency cap as settings hold it: at most {@code max} contacts of a person in any
+ * {@code perHours} hours, across all campaigns and agents.
  */
 public record ContactCap(int max, int perHours) implements CborSerializable {
   static final int MAX_HOURS = 24 * 31;

@@ -7,13 +7,15 @@ import java.util.Map;
 import java.util.regex.Pattern;
 
 /**
- * A number the tenant sends from: its provider, the number (E.164), what kind of number it is,
- * and the messages per second its carrier allows ({@code mps}; defaults by kind: long code 1,
- * toll-free 3, short code 100).
+ * A number the tenant sends from: its provider, the number (E.164), what kind of number it is, and
+ * the messages per second its carrier allows ({@code mps}; defaults by kind: long code 1, toll-free
+ * 3, short code 100).
  */
-public record Sender(String provider, String from, String kind, Integer mps) implements CborSerializable {
+public record Sender(String provider, String from, String kind, Integer mps)
+    implements CborSerializable {
   static final List<String> PROVIDERS = List.of("twilio", "signalhouse");
-  static final Map<String, Integer> DEFAULT_MPS = Map.of("long_code", 1, "toll_free", 3, "short_code", 100);
+  static final Map<String, Integer> DEFAULT_MPS =
+      Map.of("long_code", 1, "toll_free", 3, "short_code", 100);
   static final int MAX_MPS = 10_000;
   private static final Pattern E164 = Pattern.compile("\\+[1-9][0-9]{6,14}");
 

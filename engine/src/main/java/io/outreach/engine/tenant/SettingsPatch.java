@@ -9,12 +9,11 @@ import java.util.Map;
 import java.util.regex.Pattern;
 
 /**
- * A change to a tenant's settings: null fields stay as they are; {@code agentPolicies} replaces
- * the named agents' policies; {@code flags} sets the named flags (null removes one); {@code
- * senders} replaces the sender numbers; {@code frequencyCaps} replaces the tenant's caps (an empty
- * list restores the engine's defaults); {@code programName} and {@code helpContact} go into the
- * answers to HELP and to opt-outs (an empty string restores the default: the tenant's name, no
- * contact).
+ * A change to a tenant's settings: null fields stay as they are; {@code agentPolicies} replaces the
+ * named agents' policies; {@code flags} sets the named flags (null removes one); {@code senders}
+ * replaces the sender numbers; {@code frequencyCaps} replaces the tenant's caps (an empty list
+ * restores the engine's defaults); {@code programName} and {@code helpContact} go into the answers
+ * to HELP and to opt-outs (an empty string restores the default: the tenant's name, no contact).
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record SettingsPatch(
@@ -58,7 +57,10 @@ public record SettingsPatch(
     if (agentPolicies != null) {
       agentPolicies.forEach(
           (agent, policy) -> {
-            String p = policy == null ? "agentPolicies." + agent + " must be an object" : policy.problem(agent);
+            String p =
+                policy == null
+                    ? "agentPolicies." + agent + " must be an object"
+                    : policy.problem(agent);
             if (p != null) {
               problems.add(p);
             }

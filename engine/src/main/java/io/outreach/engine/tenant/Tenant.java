@@ -52,8 +52,21 @@ public record Tenant(
     SortedMap<String, AgentPolicy> policies = new TreeMap<>();
     AgentPolicy.AGENTS.forEach(a -> policies.put(a, AgentPolicy.initial()));
     return new Tenant(
-        e.tenantId(), e.name(), e.timezone(), e.monthlyBudgetCents(), Status.ACTIVE, null,
-        policies, new TreeMap<>(), KillSwitches.none(), List.of(), List.of(), null, null, e.at(), e.at());
+        e.tenantId(),
+        e.name(),
+        e.timezone(),
+        e.monthlyBudgetCents(),
+        Status.ACTIVE,
+        null,
+        policies,
+        new TreeMap<>(),
+        KillSwitches.none(),
+        List.of(),
+        List.of(),
+        null,
+        null,
+        e.at(),
+        e.at());
   }
 
   Tenant apply(SettingsPatch p, Instant at) {
@@ -77,29 +90,74 @@ public record Tenant(
         p.name() != null ? p.name().trim() : name,
         p.timezone() != null ? p.timezone() : timezone,
         p.monthlyBudgetCents() != null ? p.monthlyBudgetCents() : monthlyBudgetCents,
-        status, suspendedReason, policies, newFlags, killSwitches,
+        status,
+        suspendedReason,
+        policies,
+        newFlags,
+        killSwitches,
         p.senders() != null ? p.senders() : senders,
         p.frequencyCaps() != null ? p.frequencyCaps() : frequencyCaps,
         p.programName() != null ? blankToNull(p.programName()) : programName,
-        p.helpContact() != null ? blankToNull(p.helpContact()) : helpContact, createdAt, at);
+        p.helpContact() != null ? blankToNull(p.helpContact()) : helpContact,
+        createdAt,
+        at);
   }
 
   Tenant suspend(String reason, Instant at) {
     return new Tenant(
-        id, name, timezone, monthlyBudgetCents, Status.SUSPENDED, reason, agentPolicies, flags,
-        killSwitches, senders, frequencyCaps, programName, helpContact, createdAt, at);
+        id,
+        name,
+        timezone,
+        monthlyBudgetCents,
+        Status.SUSPENDED,
+        reason,
+        agentPolicies,
+        flags,
+        killSwitches,
+        senders,
+        frequencyCaps,
+        programName,
+        helpContact,
+        createdAt,
+        at);
   }
 
   Tenant resume(Instant at) {
     return new Tenant(
-        id, name, timezone, monthlyBudgetCents, Status.ACTIVE, null, agentPolicies, flags,
-        killSwitches, senders, frequencyCaps, programName, helpContact, createdAt, at);
+        id,
+        name,
+        timezone,
+        monthlyBudgetCents,
+        Status.ACTIVE,
+        null,
+        agentPolicies,
+        flags,
+        killSwitches,
+        senders,
+        frequencyCaps,
+        programName,
+        helpContact,
+        createdAt,
+        at);
   }
 
   Tenant withKillSwitches(KillSwitches next) {
     return new Tenant(
-        id, name, timezone, monthlyBudgetCents, status, suspendedReason, agentPolicies, flags,
-        next, senders, frequencyCaps, programName, helpContact, createdAt, updatedAt);
+        id,
+        name,
+        timezone,
+        monthlyBudgetCents,
+        status,
+        suspendedReason,
+        agentPolicies,
+        flags,
+        next,
+        senders,
+        frequencyCaps,
+        programName,
+        helpContact,
+        createdAt,
+        updatedAt);
   }
 
   private static String blankToNull(String s) {

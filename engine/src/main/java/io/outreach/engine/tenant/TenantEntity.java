@@ -85,7 +85,10 @@ public final class TenantEntity
 
   /** Engage a kill switch of a tenant scope (tenant, campaign, agent, channel). */
   public record EngageKillSwitch(
-      KillSwitch.Scope scope, String target, String actor, ActorRef<StatusReply<KillSwitch>> replyTo)
+      KillSwitch.Scope scope,
+      String target,
+      String actor,
+      ActorRef<StatusReply<KillSwitch>> replyTo)
       implements Command {}
 
   /** Release an engaged kill switch. */
@@ -99,7 +102,12 @@ public final class TenantEntity
    * suspended; otherwise paced by the provider account's throttle.
    */
   public record AcquirePermits(
-      String provider, String sender, String campaignId, String agent, Channel channel, int wanted,
+      String provider,
+      String sender,
+      String campaignId,
+      String agent,
+      Channel channel,
+      int wanted,
       ActorRef<Permits> replyTo)
       implements Command {}
 
@@ -183,7 +191,11 @@ public final class TenantEntity
   private Instant lastGrantAt = Instant.EPOCH;
 
   private TenantEntity(
-      String tenantId, int tagSlices, Clock clock, ActorContext<Command> ctx, PlatformSwitches platform,
+      String tenantId,
+      int tagSlices,
+      Clock clock,
+      ActorContext<Command> ctx,
+      PlatformSwitches platform,
       ProviderThrottle.Limits limits) {
     super(
         PersistenceId.of(ENTITY_TYPE_KEY.name(), tenantId),
@@ -199,13 +211,21 @@ public final class TenantEntity
   /** A tenant with no platform switches and default throttle limits (entity tests). */
   public static Behavior<Command> create(String tenantId, int tagSlices, Clock clock) {
     return create(
-        tenantId, tagSlices, clock, () -> CompletableFuture.completedFuture(KillSwitches.none()),
+        tenantId,
+        tagSlices,
+        clock,
+        () -> CompletableFuture.completedFuture(KillSwitches.none()),
         ProviderThrottle.Limits.DEFAULTS);
   }
 
   public static Behavior<Command> create(
-      String tenantId, int tagSlices, Clock clock, PlatformSwitches platform, ProviderThrottle.Limits limits) {
-    return Behaviors.setup(ctx -> new TenantEntity(tenantId, tagSlices, clock, ctx, platform, limits));
+      String tenantId,
+      int tagSlices,
+      Clock clock,
+      PlatformSwitches platform,
+      ProviderThrottle.Limits limits) {
+    return Behaviors.setup(
+        ctx -> new TenantEntity(tenantId, tagSlices, clock, ctx, platform, limits));
   }
 
   /** Registers the sharded Tenant entity on this node. */
@@ -249,17 +269,21 @@ public final class TenantEntity
         .onCommand(Resume.class, (s, c) -> notFound(c.replyTo()))
         .onCommand(EngageKillSwitch.class, (s, c) -> notFound(c.replyTo()))
         .onCommand(ReleaseKillSwitch.class, (s, c) -> notFound(c.replyTo()))
-        .onCommand(AcquirePermits.class, (s, c) -> {
-          c.replyTo().tell(Permits.held("tenant-unknown", Duration.ofSeconds(1)));
-          return Effect().noReply();
-        })
+        .onCommand(
+            AcquirePermits.class,
+            (s, c) -> {
+              c.replyTo().tell(Permits.held("tenant-unknown", Duration.ofSeconds(1)));
+              return Effect().noReply();
+            })
         .onCommand(CallEnded.class, (s, c) -> Effect().noReply())
         .onCommand(PlatformChecked.class, (s, c) -> Effect().noReply());
     b.forState(State::exists)
         .onCommand(
             Create.class,
-            (s, c) -> Effect().reply(c.replyTo(), Rejection.conflict("tenant " + tenantId + " exists")))
-        .onCommand(Get.class, (s, c) -> Effect().reply(c.replyTo(), StatusReply.success(s.tenant())))
+            (s, c) ->
+                Effect().reply(c.replyTo(), Rejection.conflict("tenant " + tenantId + " exists")))
+        .onCommand(
+            Get.class, (s, c) -> Effect().reply(c.replyTo(), StatusReply.success(s.tenant())))
         .onCommand(UpdateSettings.class, this::onUpdateSettings)
         .onCommand(Suspend.class, this::onSuspend)
         .onCommand(Resume.class, this::onResume)
@@ -267,10 +291,12 @@ public final class TenantEntity
         .onCommand(ReleaseKillSwitch.class, this::onReleaseKillSwitch)
         .onCommand(AcquirePermits.class, this::onAcquirePermits)
         .onCommand(PlatformChecked.class, this::onPlatformChecked)
-        .onCommand(CallEnded.class, (s, c) -> {
-          throttle(c.provider()).tell(c.ended());
-          return Effect().noReply();
-        });
+        .onCommand(
+            CallEnded.class,
+            (s, c) -> {
+              throttle(c.provider()).tell(c.ended());
+              return Effect().noReply();
+            });
     return b.build();
   }
 
@@ -297,9 +323,7 @@ public final class TenantEntity
             c.monthlyBudgetCents(),
             c.actor(),
             clock.instant());
-    return Effect()
-        .persist(created)
-        .thenReply(c.replyTo(), s -> StatusReply.success(s.tenant()));
+    return Effect().persist(created).thenReply(c.replyTo(), s -> StatusReply.success(s.tenant()));
   }
 
   private ReplyEffect<Event, State> onUpdateSettings(State state, UpdateSettings c) {
@@ -336,7 +360,9 @@ public final class TenantEntity
 
   private ReplyEffect<Event, State> onEngageKillSwitch(State state, EngageKillSwitch c) {
     if (c.scope() == null || c.scope() == KillSwitch.Scope.PLATFORM) {
-      return Effect().reply(c.replyTo(), Rejection.invalid("scope must be tenant, campaign, agent or channel"));
+      return Effect()
+          .reply(
+              c.replyTo(), Rejection.invalid("scope must be tenant, campaign, agent or channel"));
     }
     String problem = KillSwitches.problem(c.scope(), c.target(), tenantId);
     if (problem != null) {
@@ -358,7 +384,8 @@ public final class TenantEntity
    * state no new grant is dated, so answering after this means no call starts after the answer.
    */
   private Duration leaseWait() {
-    Duration d = Duration.between(clock.instant(), lastGrantAt.plus(Permits.LEASE).plus(LEASE_MARGIN));
+    Duration d =
+        Duration.between(clock.instant(), lastGrantAt.plus(Permits.LEASE).plus(LEASE_MARGIN));
     return d.isNegative() ? Duration.ZERO : d;
   }
 
@@ -367,7 +394,9 @@ public final class TenantEntity
     Instant askedAt = clock.instant();
     ctx.pipeToSelf(
         platform.current(),
-        (p, err) -> new PlatformChecked(c, p, askedAt, err == null ? null : String.valueOf(err.getMessage())));
+        (p, err) ->
+            new PlatformChecked(
+                c, p, askedAt, err == null ? null : String.valueOf(err.getMessage())));
     return Effect().noReply();
   }
 
@@ -379,7 +408,8 @@ public final class TenantEntity
     }
     Contact contact = new Contact(tenantId, a.campaignId(), a.agent(), a.channel(), null);
     Optional<String> hold =
-        java.util.stream.Stream.concat(c.platform().all().stream(), state.tenant().killSwitches().all().stream())
+        java.util.stream.Stream.concat(
+                c.platform().all().stream(), state.tenant().killSwitches().all().stream())
             .filter(k -> k.covers(contact))
             .map(k -> "kill-switch:" + k.scope().code())
             .findFirst();
@@ -399,8 +429,14 @@ public final class TenantEntity
     // help text) go before campaigns on the sender.
     boolean priority = a.campaignId() == null && a.agent() == null;
     throttle(a.provider())
-        .tell(new ProviderThrottle.Acquire(
-            a.sender(), mps(state.tenant(), a.provider(), a.sender()), a.wanted(), c.at(), priority, a.replyTo()));
+        .tell(
+            new ProviderThrottle.Acquire(
+                a.sender(),
+                mps(state.tenant(), a.provider(), a.sender()),
+                a.wanted(),
+                c.at(),
+                priority,
+                a.replyTo()));
     return Effect().noReply();
   }
 
@@ -419,14 +455,16 @@ public final class TenantEntity
         provider,
         p ->
             ctx.spawn(
-                Behaviors.supervise(ProviderThrottle.create(p, limits)).onFailure(SupervisorStrategy.restart()),
+                Behaviors.supervise(ProviderThrottle.create(p, limits))
+                    .onFailure(SupervisorStrategy.restart()),
                 "throttle-" + p));
   }
 
   private ReplyEffect<Event, State> onReleaseKillSwitch(State state, ReleaseKillSwitch c) {
     var k = state.tenant().killSwitches().get(c.id());
     if (k.isEmpty()) {
-      return Effect().reply(c.replyTo(), Rejection.notFound("kill switch " + c.id() + " is not engaged"));
+      return Effect()
+          .reply(c.replyTo(), Rejection.notFound("kill switch " + c.id() + " is not engaged"));
     }
     return Effect()
         .persist(new KillSwitchReleased(c.id(), c.actor(), clock.instant()))
@@ -443,10 +481,13 @@ public final class TenantEntity
         .onEvent(Resumed.class, (s, e) -> new State(s.tenant().resume(e.at())))
         .onEvent(
             KillSwitchEngaged.class,
-            (s, e) -> new State(s.tenant().withKillSwitches(s.tenant().killSwitches().with(e.killSwitch()))))
+            (s, e) ->
+                new State(
+                    s.tenant().withKillSwitches(s.tenant().killSwitches().with(e.killSwitch()))))
         .onEvent(
             KillSwitchReleased.class,
-            (s, e) -> new State(s.tenant().withKillSwitches(s.tenant().killSwitches().without(e.id()))))
+            (s, e) ->
+                new State(s.tenant().withKillSwitches(s.tenant().killSwitches().without(e.id()))))
         .build();
   }
 }

@@ -9,9 +9,9 @@ import io.outreach.engine.compliance.Channel;
 import io.outreach.engine.compliance.Contact;
 import io.outreach.engine.compliance.ContactRules;
 import io.outreach.engine.compliance.DailyHours;
-import io.outreach.engine.compliance.Purpose;
 import io.outreach.engine.compliance.Decision;
 import io.outreach.engine.compliance.GateFacts;
+import io.outreach.engine.compliance.Purpose;
 import io.outreach.engine.dnc.DncRegistry.Listing;
 import io.outreach.engine.provider.Permits;
 import io.outreach.engine.provider.SendResult;
@@ -40,7 +40,17 @@ import org.junit.jupiter.api.Test;
 class BlockEntityTest {
   private static final Instant T0 = Instant.parse("2026-11-25T15:00:00Z");
   private static final BlockSpec SPEC =
-      new BlockSpec("acme", "cmp_1", 0, Channel.SMS, "twilio", List.of("+15550100001"), "Hi {{first_name}}", List.of(), null, List.of());
+      new BlockSpec(
+          "acme",
+          "cmp_1",
+          0,
+          Channel.SMS,
+          "twilio",
+          List.of("+15550100001"),
+          "Hi {{first_name}}",
+          List.of(),
+          null,
+          List.of());
   private static ActorTestKit testKit;
 
   /** A clock the test moves. */
@@ -84,11 +94,15 @@ class BlockEntityTest {
     final List<BlockOutcome> completed = new CopyOnWriteArrayList<>();
     final List<Optional<Instant>> wakes = new CopyOnWriteArrayList<>();
     final List<BlockOutcome> waiting = new CopyOnWriteArrayList<>();
-    final java.util.concurrent.atomic.AtomicInteger dueAsks = new java.util.concurrent.atomic.AtomicInteger();
+    final java.util.concurrent.atomic.AtomicInteger dueAsks =
+        new java.util.concurrent.atomic.AtomicInteger();
     // Hours all day unless a test sets the legal ones: the ports' gate decides the hours here.
     ContactRules rules =
         new ContactRules(
-            new DailyHours(java.time.LocalTime.MIN, java.time.LocalTime.MAX), Map.of(), List.of(), Duration.ofDays(31),
+            new DailyHours(java.time.LocalTime.MIN, java.time.LocalTime.MAX),
+            Map.of(),
+            List.of(),
+            Duration.ofDays(31),
             ContactRules.Requirement.AUTO);
 
     @Override
@@ -114,11 +128,13 @@ class BlockEntityTest {
     @Override
     public CompletionStage<Permits> permits(BlockSpec spec, String sender, int wanted) {
       Permits p = permits;
-      return CompletableFuture.completedFuture(p == null ? Permits.granted(wanted, Instant.now(), 100) : p);
+      return CompletableFuture.completedFuture(
+          p == null ? Permits.granted(wanted, Instant.now(), 100) : p);
     }
 
     @Override
-    public CompletionStage<List<Attempt>> attempt(BlockSpec spec, List<Attempt.Request> batch, Permits granted) {
+    public CompletionStage<List<Attempt>> attempt(
+        BlockSpec spec, List<Attempt.Request> batch, Permits granted) {
       grants.add(granted);
       if (storeDown) {
         return CompletableFuture.failedFuture(new IllegalStateException("database down"));
@@ -181,7 +197,8 @@ class BlockEntityTest {
     }
 
     void acceptAll() {
-      dispatched.forEach(x -> answer(x.idempotencyKey(), new SendResult.Accepted("SM-" + x.idempotencyKey())));
+      dispatched.forEach(
+          x -> answer(x.idempotencyKey(), new SendResult.Accepted("SM-" + x.idempotencyKey())));
     }
 
     List<String> keys() {
@@ -191,7 +208,8 @@ class BlockEntityTest {
 
   private ScriptedPorts ports;
   private TestClock clock;
-  private EventSourcedBehaviorTestKit<BlockEntity.Command, BlockEntity.Event, BlockEntity.State> kit;
+  private EventSourcedBehaviorTestKit<BlockEntity.Command, BlockEntity.Event, BlockEntity.State>
+      kit;
 
   @BeforeAll
   static void start() {
@@ -210,16 +228,24 @@ class BlockEntityTest {
     kit = kitFor(SPEC);
   }
 
-  private EventSourcedBehaviorTestKit<BlockEntity.Command, BlockEntity.Event, BlockEntity.State> kitFor(BlockSpec spec) {
-    var k = EventSourcedBehaviorTestKit.<BlockEntity.Command, BlockEntity.Event, BlockEntity.State>create(
-        testKit.system(), BlockEntity.create(spec.entityId(), ports, clock, 4));
+  private EventSourcedBehaviorTestKit<BlockEntity.Command, BlockEntity.Event, BlockEntity.State>
+      kitFor(BlockSpec spec) {
+    var k =
+        EventSourcedBehaviorTestKit
+            .<BlockEntity.Command, BlockEntity.Event, BlockEntity.State>create(
+                testKit.system(), BlockEntity.create(spec.entityId(), ports, clock, 4));
     k.clear();
     return k;
   }
 
   private static Recipient r(long no, String phone, String firstName) {
     return new Recipient(
-        no, "lead-" + no, phone, List.of("America/New_York"), "NY", firstName == null ? Map.of() : Map.of("first_name", firstName));
+        no,
+        "lead-" + no,
+        phone,
+        List.of("America/New_York"),
+        "NY",
+        firstName == null ? Map.of() : Map.of("first_name", firstName));
   }
 
   private void tenRecipients() {
@@ -234,7 +260,11 @@ class BlockEntityTest {
     ports.recipients.add(r(8, "+12125550108", "Hal"));
     ports.recipients.add(r(9, "+12125550109", "Ida"));
     ports.facts =
-        new GateFacts(List.of(), false, Map.of("+12125550101", Listing.TENANT, "+12125550102", Listing.NATIONAL), Set.of());
+        new GateFacts(
+            List.of(),
+            false,
+            Map.of("+12125550101", Listing.TENANT, "+12125550102", Listing.NATIONAL),
+            Set.of());
     ports.contacted = Set.of("+12125550105");
   }
 
@@ -245,16 +275,29 @@ class BlockEntityTest {
     await().until(() -> ports.dispatched.size() == 6);
     BlockEntity.State s = kit.getState();
     assertThat(s.status()).isEqualTo(BlockEntity.Status.SENDING);
-    assertThat(s.blocked()).extracting(BlockEntity.Blocked::rule)
-        .containsExactly("dnc:tenant", "dnc:national", "invalid:missing-field:first_name", "invalid:no-phone");
+    assertThat(s.blocked())
+        .extracting(BlockEntity.Blocked::rule)
+        .containsExactly(
+            "dnc:tenant", "dnc:national", "invalid:missing-field:first_name", "invalid:no-phone");
     assertThat(s.sends()).hasSize(6);
     assertThat(ports.keys())
-        .containsExactlyInAnyOrder("cmp_1:0:0", "cmp_1:5:0", "cmp_1:6:0", "cmp_1:7:0", "cmp_1:8:0", "cmp_1:9:0");
-    Send ann = ports.dispatched.stream().filter(q -> q.to().equals("+12125550100")).findFirst().orElseThrow();
+        .containsExactlyInAnyOrder(
+            "cmp_1:0:0", "cmp_1:5:0", "cmp_1:6:0", "cmp_1:7:0", "cmp_1:8:0", "cmp_1:9:0");
+    Send ann =
+        ports.dispatched.stream()
+            .filter(q -> q.to().equals("+12125550100"))
+            .findFirst()
+            .orElseThrow();
     assertThat(ann.body()).isEqualTo("Hi Ann\nReply STOP to opt out");
     assertThat(ann.from()).isEqualTo("+15550100001");
-    Send ed = ports.dispatched.stream().filter(q -> q.to().equals("+12125550105")).findFirst().orElseThrow();
-    assertThat(ed.body()).as("a number contacted before gets no second disclosure").isEqualTo("Hi Ed");
+    Send ed =
+        ports.dispatched.stream()
+            .filter(q -> q.to().equals("+12125550105"))
+            .findFirst()
+            .orElseThrow();
+    assertThat(ed.body())
+        .as("a number contacted before gets no second disclosure")
+        .isEqualTo("Hi Ed");
 
     ports.acceptAll();
     await().untilAsserted(() -> assertThat(ports.completed).hasSize(1));
@@ -262,8 +305,12 @@ class BlockEntityTest {
     BlockOutcome o = ports.finished.get(0);
     assertThat(o.sent()).isEqualTo(6);
     assertThat(o.failed()).isZero();
-    assertThat(o.blocked()).containsEntry(BlockReason.DNC, 2L).containsEntry(BlockReason.INVALID, 2L);
-    assertThat(o.sent() + o.failed() + o.blocked().values().stream().mapToLong(Long::longValue).sum()).isEqualTo(10);
+    assertThat(o.blocked())
+        .containsEntry(BlockReason.DNC, 2L)
+        .containsEntry(BlockReason.INVALID, 2L);
+    assertThat(
+            o.sent() + o.failed() + o.blocked().values().stream().mapToLong(Long::longValue).sum())
+        .isEqualTo(10);
     assertThat(ports.progress).as("the plan is reported before any outcome").isNotEmpty();
     assertThat(ports.progress.get(0).blocked()).containsEntry(BlockReason.DNC, 2L);
     assertThat(kit.getState().status()).isEqualTo(BlockEntity.Status.DONE);
@@ -287,7 +334,8 @@ class BlockEntityTest {
     kit.restart();
     await().until(() -> ports.dispatched.size() == 3);
     assertThat(ports.keys())
-        .containsExactlyInAnyOrderElementsOf(first.subList(3, 6).stream().map(Send::idempotencyKey).toList());
+        .containsExactlyInAnyOrderElementsOf(
+            first.subList(3, 6).stream().map(Send::idempotencyKey).toList());
   }
 
   @Test
@@ -296,14 +344,19 @@ class BlockEntityTest {
     ports.recipients.add(r(1, "+12125550101", "Bob"));
     kit.runCommand(new BlockEntity.Start(SPEC));
     await().until(() -> ports.dispatched.size() == 2);
-    ports.answer("cmp_1:0:0", new SendResult.Rejected(429, "too many requests", true, Optional.of(Duration.ofMillis(10))));
-    ports.answer("cmp_1:1:0", new SendResult.Rejected(400, "invalid To number", false, Optional.empty()));
+    ports.answer(
+        "cmp_1:0:0",
+        new SendResult.Rejected(
+            429, "too many requests", true, Optional.of(Duration.ofMillis(10))));
+    ports.answer(
+        "cmp_1:1:0", new SendResult.Rejected(400, "invalid To number", false, Optional.empty()));
     await().until(() -> ports.dispatched.size() == 3);
     ports.answer("cmp_1:0:0", new SendResult.Accepted("SM-1"));
     await().untilAsserted(() -> assertThat(ports.finished).hasSize(1));
     assertThat(ports.finished.get(0).sent()).isEqualTo(1);
     assertThat(ports.finished.get(0).failed()).isEqualTo(1);
-    assertThat(kit.getState().outcomes().get(Send.slot(1, 0)).reason()).isEqualTo("invalid To number");
+    assertThat(kit.getState().outcomes().get(Send.slot(1, 0)).reason())
+        .isEqualTo("invalid To number");
   }
 
   @Test
@@ -313,7 +366,10 @@ class BlockEntityTest {
     for (int i = 1; i <= BlockEntity.MAX_ATTEMPTS + 3; i++) {
       int n = i;
       await().until(() -> ports.dispatched.size() == n);
-      ports.answer("cmp_1:0:0", new SendResult.Rejected(429, "too many requests", true, Optional.of(Duration.ofMillis(5))));
+      ports.answer(
+          "cmp_1:0:0",
+          new SendResult.Rejected(
+              429, "too many requests", true, Optional.of(Duration.ofMillis(5))));
     }
     // The provider is down: calls on a half-open breaker's trial permit fail.
     ports.permits = Permits.trial(Instant.now(), 100);
@@ -321,20 +377,25 @@ class BlockEntityTest {
       int n = BlockEntity.MAX_ATTEMPTS + 3 + i;
       await().until(() -> ports.dispatched.size() == n);
       ports.permits = Permits.trial(Instant.now(), 100);
-      ports.answer("cmp_1:0:0", new SendResult.Rejected(503, "service unavailable", true, Optional.empty()));
+      ports.answer(
+          "cmp_1:0:0", new SendResult.Rejected(503, "service unavailable", true, Optional.empty()));
     }
     int before = ports.dispatched.size();
     ports.permits = null;
     await().atMost(Duration.ofSeconds(10)).until(() -> ports.dispatched.size() == before + 1);
     ports.acceptAll();
     await().untilAsserted(() -> assertThat(ports.finished).hasSize(1));
-    assertThat(ports.finished.get(0).sent()).as("no failure after %d throttled and failed trial calls", before).isEqualTo(1);
+    assertThat(ports.finished.get(0).sent())
+        .as("no failure after %d throttled and failed trial calls", before)
+        .isEqualTo(1);
   }
 
   @Test
   void backoffHasFullJitterWithinItsCeiling() {
     for (int attempt = 1; attempt <= 8; attempt++) {
-      long ceiling = Math.min(BlockEntity.BACKOFF_CAP.toMillis(), BlockEntity.BACKOFF_BASE.toMillis() << attempt);
+      long ceiling =
+          Math.min(
+              BlockEntity.BACKOFF_CAP.toMillis(), BlockEntity.BACKOFF_BASE.toMillis() << attempt);
       for (int i = 0; i < 200; i++) {
         assertThat(BlockEntity.fullJitter(attempt).toMillis()).isBetween(0L, ceiling - 1);
       }
@@ -347,7 +408,10 @@ class BlockEntityTest {
     ports.recipients.add(r(1, "+12125550101", "Bob"));
     ports.permits = Permits.held("kill-switch:tenant", Duration.ofMillis(100));
     kit.runCommand(new BlockEntity.Start(SPEC));
-    await().during(Duration.ofMillis(800)).atMost(Duration.ofSeconds(3)).until(() -> ports.dispatched.isEmpty());
+    await()
+        .during(Duration.ofMillis(800))
+        .atMost(Duration.ofSeconds(3))
+        .until(() -> ports.dispatched.isEmpty());
     assertThat(kit.getState().status()).isEqualTo(BlockEntity.Status.SENDING);
     ports.permits = null;
     await().atMost(Duration.ofSeconds(5)).until(() -> ports.dispatched.size() == 2);
@@ -405,7 +469,9 @@ class BlockEntityTest {
     kit.runCommand(BlockEntity.Grant.INSTANCE);
     await().until(() -> ports.dispatched.size() == 2);
     assertThat(kit.getState().waiting()).isFalse();
-    assertThat(ports.dispatched.get(1).idempotencyKey()).as("the same key as planned").isEqualTo("cmp_1:0:0");
+    assertThat(ports.dispatched.get(1).idempotencyKey())
+        .as("the same key as planned")
+        .isEqualTo("cmp_1:0:0");
     ports.acceptAll();
     await().untilAsserted(() -> assertThat(ports.completed).hasSize(1));
     BlockOutcome o = ports.finished.get(0);
@@ -428,7 +494,8 @@ class BlockEntityTest {
     await().until(() -> ports.dispatched.size() == 1);
     // Cy's call is under way: the slot stays.
     await().during(Duration.ofMillis(300)).until(() -> ports.waiting.isEmpty());
-    ports.answer("cmp_1:2:0", new SendResult.Rejected(503, "service unavailable", true, Optional.empty()));
+    ports.answer(
+        "cmp_1:2:0", new SendResult.Rejected(503, "service unavailable", true, Optional.empty()));
     // A retry is work being done too; once it is accepted only deferred sends are left.
     await().until(() -> ports.dispatched.size() == 2);
     assertThat(ports.waiting).isEmpty();
@@ -462,20 +529,29 @@ class BlockEntityTest {
     ports.answer("cmp_1:1:0", new SendResult.Accepted("SM-1"));
     await().untilAsserted(() -> assertThat(ports.completed).hasSize(1));
     assertThat(ports.finished.get(0).sent()).isEqualTo(3);
-    assertThat(ports.keys()).as("each sent once").containsExactly("cmp_1:2:0", "cmp_1:2:0", "cmp_1:0:0", "cmp_1:1:0");
+    assertThat(ports.keys())
+        .as("each sent once")
+        .containsExactly("cmp_1:2:0", "cmp_1:2:0", "cmp_1:0:0", "cmp_1:1:0");
   }
 
   @Test
   void sendsHeldByAStaleNationalCopyKeepTheSlotAndCountAsDeferred() {
     ports.recipients.add(r(0, "+12125550100", "Ann"));
     ports.recipients.add(r(1, "+12125550101", "Bob"));
-    ports.stopAtSend.put("cmp_1:0:0", new Decision.Block(BlockReason.DNC_STALE, "dnc:national-copy-stale"));
+    ports.stopAtSend.put(
+        "cmp_1:0:0", new Decision.Block(BlockReason.DNC_STALE, "dnc:national-copy-stale"));
     kit.runCommand(new BlockEntity.Start(SPEC));
     await().until(() -> ports.dispatched.size() == 1);
     ports.acceptAll();
     // Every campaign contact waits for a fresh copy, so holding the slot holds back no one.
-    await().untilAsserted(
-        () -> assertThat(ports.progress).last().satisfies(p -> assertThat(p.deferredBy()).containsExactly(Map.entry("dncStale", 1L))));
+    await()
+        .untilAsserted(
+            () ->
+                assertThat(ports.progress)
+                    .last()
+                    .satisfies(
+                        p ->
+                            assertThat(p.deferredBy()).containsExactly(Map.entry("dncStale", 1L))));
     assertThat(ports.progress).last().satisfies(p -> assertThat(p.nextDueAt()).isNull());
     assertThat(ports.waiting).isEmpty();
     // Checked again after STALE_COPY_RECHECK: a fresh copy lets it go.
@@ -493,7 +569,8 @@ class BlockEntityTest {
     kit.runCommand(new BlockEntity.Start(SPEC));
     await().untilAsserted(() -> assertThat(ports.waiting).hasSize(1));
     assertThat(ports.grants).as("no permit, no ledger for a send that must wait").isEmpty();
-    assertThat(kit.getState().deferred()).containsOnly(Map.entry(Send.slot(0, 0), opening), Map.entry(Send.slot(1, 0), opening));
+    assertThat(kit.getState().deferred())
+        .containsOnly(Map.entry(Send.slot(0, 0), opening), Map.entry(Send.slot(1, 0), opening));
     assertThat(ports.waiting.get(0).deferredBy()).containsExactly(Map.entry("hours", 2L));
     clock.advance(Duration.between(clock.instant(), opening));
     kit.runCommand(BlockEntity.Wake.INSTANCE);
@@ -522,19 +599,30 @@ class BlockEntityTest {
   void followUpsGoAfterTheirDelayOnlyToRecipientsWhoseMessageWasSent() {
     BlockSpec withSteps =
         new BlockSpec(
-            "acme", "cmp_2", 0, Channel.SMS, "twilio", List.of("+15550100001", "+15550100002"), "Hi {{first_name}}",
-            List.of(new CampaignDefinition.FollowUpStep(48, "Still keen, {{first_name}}?")), null, List.of());
+            "acme",
+            "cmp_2",
+            0,
+            Channel.SMS,
+            "twilio",
+            List.of("+15550100001", "+15550100002"),
+            "Hi {{first_name}}",
+            List.of(new CampaignDefinition.FollowUpStep(48, "Still keen, {{first_name}}?")),
+            null,
+            List.of());
     kit = kitFor(withSteps);
     ports.recipients.add(r(0, "+12125550100", "Ann"));
     ports.recipients.add(r(1, "+12125550101", "Bob"));
     kit.runCommand(new BlockEntity.Start(withSteps));
     await().until(() -> ports.dispatched.size() == 2);
     ports.answer("cmp_2:0:0", new SendResult.Accepted("SM-A"));
-    ports.answer("cmp_2:1:0", new SendResult.Rejected(400, "invalid To number", false, Optional.empty()));
+    ports.answer(
+        "cmp_2:1:0", new SendResult.Rejected(400, "invalid To number", false, Optional.empty()));
     await().untilAsserted(() -> assertThat(ports.finished).hasSize(1));
     assertThat(kit.getState().status()).isEqualTo(BlockEntity.Status.FOLLOWING);
     assertThat(ports.completed).isEmpty();
-    await().untilAsserted(() -> assertThat(ports.wakes).contains(Optional.of(T0.plus(Duration.ofHours(48)))));
+    await()
+        .untilAsserted(
+            () -> assertThat(ports.wakes).contains(Optional.of(T0.plus(Duration.ofHours(48)))));
 
     clock.advance(Duration.ofHours(47));
     kit.runCommand(BlockEntity.Wake.INSTANCE);
@@ -545,7 +633,9 @@ class BlockEntityTest {
     Send followUp = ports.dispatched.get(2);
     assertThat(followUp.idempotencyKey()).isEqualTo("cmp_2:0:1");
     assertThat(followUp.body()).isEqualTo("Still keen, Ann?");
-    assertThat(followUp.from()).as("the sticky sender of the first message").isEqualTo(ports.dispatched.get(0).from());
+    assertThat(followUp.from())
+        .as("the sticky sender of the first message")
+        .isEqualTo(ports.dispatched.get(0).from());
     Contact asGated = ports.contacts.get(ports.contacts.size() - 1);
     assertThat(asGated.purpose()).isEqualTo(Purpose.FOLLOW_UP);
     assertThat(asGated.firstMessageAt()).isEqualTo(T0);
@@ -562,8 +652,16 @@ class BlockEntityTest {
   void aReplyStopsTheFollowUpAtSendTime() {
     BlockSpec withSteps =
         new BlockSpec(
-            "acme", "cmp_3", 0, Channel.SMS, "twilio", List.of("+15550100001"), "Hi {{first_name}}",
-            List.of(new CampaignDefinition.FollowUpStep(24, "Again, {{first_name}}")), null, List.of());
+            "acme",
+            "cmp_3",
+            0,
+            Channel.SMS,
+            "twilio",
+            List.of("+15550100001"),
+            "Hi {{first_name}}",
+            List.of(new CampaignDefinition.FollowUpStep(24, "Again, {{first_name}}")),
+            null,
+            List.of());
     kit = kitFor(withSteps);
     ports.recipients.add(r(0, "+12125550100", "Ann"));
     kit.runCommand(new BlockEntity.Start(withSteps));
@@ -585,14 +683,19 @@ class BlockEntityTest {
     }
     kit.runCommand(BlockEntity.Pause.INSTANCE);
     kit.runCommand(new BlockEntity.Start(SPEC));
-    await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(2)).until(() -> ports.dispatched.isEmpty());
+    await()
+        .during(Duration.ofMillis(500))
+        .atMost(Duration.ofSeconds(2))
+        .until(() -> ports.dispatched.isEmpty());
     kit.runCommand(BlockEntity.Resume.INSTANCE);
     await().until(() -> ports.dispatched.size() == BlockEntity.MAX_IN_FLIGHT);
     kit.runCommand(BlockEntity.Cancel.INSTANCE);
     assertThat(kit.getState().status()).isEqualTo(BlockEntity.Status.DONE);
     ports.acceptAll();
     await().untilAsserted(() -> assertThat(ports.completed).hasSize(1));
-    assertThat(ports.dispatched).as("nothing new starts after the cancel").hasSize(BlockEntity.MAX_IN_FLIGHT);
+    assertThat(ports.dispatched)
+        .as("nothing new starts after the cancel")
+        .hasSize(BlockEntity.MAX_IN_FLIGHT);
   }
 
   @Test
@@ -600,7 +703,10 @@ class BlockEntityTest {
     ports.recipients.add(r(0, "+12125550100", "Ann"));
     ports.storeDown = true;
     kit.runCommand(new BlockEntity.Start(SPEC));
-    await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(2)).until(() -> ports.dispatched.isEmpty());
+    await()
+        .during(Duration.ofMillis(500))
+        .atMost(Duration.ofSeconds(2))
+        .until(() -> ports.dispatched.isEmpty());
     ports.storeDown = false;
     await().atMost(Duration.ofSeconds(5)).until(() -> ports.dispatched.size() == 1);
     ports.acceptAll();
@@ -611,7 +717,9 @@ class BlockEntityTest {
   @Test
   void stickySendersAreStableAndSpreadAcrossNumbers() {
     List<String> senders = List.of("+15550100001", "+15550100002", "+15550100003");
-    BlockSpec spec = new BlockSpec("acme", "cmp_4", 0, Channel.SMS, "twilio", senders, "Hi", List.of(), null, List.of());
+    BlockSpec spec =
+        new BlockSpec(
+            "acme", "cmp_4", 0, Channel.SMS, "twilio", senders, "Hi", List.of(), null, List.of());
     Map<String, Integer> use = new java.util.HashMap<>();
     for (int i = 0; i < 3000; i++) {
       String phone = "+1212555" + String.format("%04d", i);
@@ -619,7 +727,9 @@ class BlockEntityTest {
       assertThat(spec.senderFor(phone)).isEqualTo(s);
       use.merge(s, 1, Integer::sum);
       // Adding a sender moves a number only to the new sender.
-      String after = StickySender.choose(List.of(senders.get(0), senders.get(1), senders.get(2), "+15550100009"), phone);
+      String after =
+          StickySender.choose(
+              List.of(senders.get(0), senders.get(1), senders.get(2), "+15550100009"), phone);
       assertThat(after).isIn(s, "+15550100009");
     }
     assertThat(use.values()).allMatch(n -> n > 800);

@@ -1,9 +1,9 @@
 package io.outreach.engine.campaign;
 
-import io.outreach.engine.EntityTestKits;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.outreach.engine.EntityTestKits;
 import io.outreach.engine.compliance.BlockReason;
 import io.outreach.engine.compliance.Channel;
 import java.time.Clock;
@@ -34,7 +34,8 @@ class CampaignEntityTest {
     final List<String> told = new CopyOnWriteArrayList<>();
 
     @Override
-    public void tellBlock(String tenantId, String campaignId, int block, BlockEntity.Command command) {
+    public void tellBlock(
+        String tenantId, String campaignId, int block, BlockEntity.Command command) {
       told.add(block + ":" + command);
     }
 
@@ -44,20 +45,24 @@ class CampaignEntityTest {
     }
 
     @Override
-    public CompletionStage<Long> snapshotAudience(String tenantId, String campaignId, CampaignDefinition.Audience audience) {
+    public CompletionStage<Long> snapshotAudience(
+        String tenantId, String campaignId, CampaignDefinition.Audience audience) {
       CompletableFuture<Long> f = new CompletableFuture<>();
       snapshots.add(f);
       return f;
     }
 
     @Override
-    public void startBlock(String tenantId, String campaignId, int block, CampaignDefinition definition) {
+    public void startBlock(
+        String tenantId, String campaignId, int block, CampaignDefinition definition) {
       started.add(block);
     }
   }
 
   private ScriptedPorts ports;
-  private EventSourcedBehaviorTestKit<CampaignEntity.Command, CampaignEntity.Event, CampaignEntity.State> kit;
+  private EventSourcedBehaviorTestKit<
+          CampaignEntity.Command, CampaignEntity.Event, CampaignEntity.State>
+      kit;
 
   @BeforeAll
   static void start() {
@@ -81,17 +86,26 @@ class CampaignEntityTest {
 
   static CampaignDefinition definition(Instant startAt) {
     return new CampaignDefinition(
-        "Winter", Channel.SMS, null, new CampaignDefinition.Audience("imp_1", null),
-        "Hi {{#first_name}}{{first_name}}{{/first_name}}{{^first_name}}there{{/first_name}}", List.of(),
-        null, null, startAt);
+        "Winter",
+        Channel.SMS,
+        null,
+        new CampaignDefinition.Audience("imp_1", null),
+        "Hi {{#first_name}}{{first_name}}{{/first_name}}{{^first_name}}there{{/first_name}}",
+        List.of(),
+        null,
+        null,
+        startAt);
   }
 
   private CampaignView create(CampaignDefinition d) {
-    return kit.<StatusReply<CampaignView>>runCommand(r -> new CampaignEntity.Create(d, "ops", r)).reply().getValue();
+    return kit.<StatusReply<CampaignView>>runCommand(r -> new CampaignEntity.Create(d, "ops", r))
+        .reply()
+        .getValue();
   }
 
   private StatusReply<CampaignView> launch() {
-    return kit.<StatusReply<CampaignView>>runCommand(r -> new CampaignEntity.Launch("ops", r)).reply();
+    return kit.<StatusReply<CampaignView>>runCommand(r -> new CampaignEntity.Launch("ops", r))
+        .reply();
   }
 
   private static BlockOutcome outcome(int block, long sent, long dnc) {
@@ -102,13 +116,30 @@ class CampaignEntityTest {
   void invalidDefinitionsAreRefusedNamingEveryProblem() {
     var bad =
         new CampaignDefinition(
-            "", Channel.VOICE, "carrier-pigeon", new CampaignDefinition.Audience(null, null), "Hi {{first_name",
-            List.of(new CampaignDefinition.FollowUpStep(0, "")), null, -1L, T0.minusSeconds(3600));
-    var reply = kit.<StatusReply<CampaignView>>runCommand(r -> new CampaignEntity.Create(bad, "ops", r)).reply();
+            "",
+            Channel.VOICE,
+            "carrier-pigeon",
+            new CampaignDefinition.Audience(null, null),
+            "Hi {{first_name",
+            List.of(new CampaignDefinition.FollowUpStep(0, "")),
+            null,
+            -1L,
+            T0.minusSeconds(3600));
+    var reply =
+        kit.<StatusReply<CampaignView>>runCommand(r -> new CampaignEntity.Create(bad, "ops", r))
+            .reply();
     assertThat(reply.isError()).isTrue();
     assertThat(reply.getError().getMessage())
         .startsWith("invalid:")
-        .contains("name", "voice", "provider", "audience", "message", "steps[0].afterHours", "budgetCents", "startAt");
+        .contains(
+            "name",
+            "voice",
+            "provider",
+            "audience",
+            "message",
+            "steps[0].afterHours",
+            "budgetCents",
+            "startAt");
     assertThat(kit.getState().status()).isEqualTo(CampaignEntity.Status.NEW);
   }
 
@@ -124,7 +155,8 @@ class CampaignEntityTest {
     // Running blocks' progress shows in the counts before they finish.
     kit.runCommand(new CampaignEntity.BlockProgress(outcome(0, 100, 3)));
     kit.runCommand(new CampaignEntity.BlockProgress(outcome(1, 50, 0)));
-    CampaignView live = kit.<StatusReply<CampaignView>>runCommand(CampaignEntity.Get::new).reply().getValue();
+    CampaignView live =
+        kit.<StatusReply<CampaignView>>runCommand(CampaignEntity.Get::new).reply().getValue();
     assertThat(live.counts().sent()).isEqualTo(150);
     assertThat(live.counts().blocked()).containsEntry(BlockReason.DNC, 3L);
 
@@ -133,9 +165,14 @@ class CampaignEntityTest {
     kit.runCommand(new CampaignEntity.BlockFinished(outcome(0, 490, 10)));
     kit.runCommand(new CampaignEntity.BlockFinished(outcome(1, 500, 0)));
     kit.runCommand(new CampaignEntity.BlockFinished(outcome(2, 248, 2)));
-    assertThat(kit.getState().status()).as("follow-ups may still be due").isEqualTo(CampaignEntity.Status.RUNNING);
-    CampaignView finished = kit.<StatusReply<CampaignView>>runCommand(CampaignEntity.Get::new).reply().getValue();
-    assertThat(finished.counts().sent()).as("a finished block's progress is not counted twice").isEqualTo(1238);
+    assertThat(kit.getState().status())
+        .as("follow-ups may still be due")
+        .isEqualTo(CampaignEntity.Status.RUNNING);
+    CampaignView finished =
+        kit.<StatusReply<CampaignView>>runCommand(CampaignEntity.Get::new).reply().getValue();
+    assertThat(finished.counts().sent())
+        .as("a finished block's progress is not counted twice")
+        .isEqualTo(1238);
     for (int b = 0; b < 3; b++) {
       kit.runCommand(new CampaignEntity.BlockDone(BlockOutcome.of(b, 0, 0, Map.of(), 7, 1)));
     }
@@ -153,7 +190,8 @@ class CampaignEntityTest {
   }
 
   private static BlockOutcome waiting(int block, long sent, long hours, Instant nextDueAt) {
-    return new BlockOutcome(block, sent, 0, Map.of(), hours, Map.of("hours", hours), nextDueAt, 0, 0);
+    return new BlockOutcome(
+        block, sent, 0, Map.of(), hours, Map.of("hours", hours), nextDueAt, 0, 0);
   }
 
   private CampaignView view() {
@@ -173,7 +211,8 @@ class CampaignEntityTest {
     kit.runCommand(new CampaignEntity.BlockWaiting(waiting(0, 400, 100, opening)));
     await().untilAsserted(() -> assertThat(ports.started).containsExactly(0, 1, 2));
     kit.runCommand(new CampaignEntity.BlockWaiting(waiting(0, 400, 100, opening)));
-    kit.runCommand(new CampaignEntity.BlockWaiting(waiting(1, 300, 200, opening.plusSeconds(3600))));
+    kit.runCommand(
+        new CampaignEntity.BlockWaiting(waiting(1, 300, 200, opening.plusSeconds(3600))));
     await().untilAsserted(() -> assertThat(ports.started).containsExactly(0, 1, 2, 3));
     assertThat(kit.getState().inFlight()).isEqualTo(2);
     CampaignView v = view();
@@ -214,7 +253,11 @@ class CampaignEntityTest {
     await().until(() -> ports.snapshots.size() == 1);
     ports.snapshots.get(0).complete(1500L);
     await().untilAsserted(() -> assertThat(ports.started).containsExactly(0, 1));
-    assertThat(kit.<StatusReply<CampaignView>>runCommand(r -> new CampaignEntity.Pause("ops", r)).reply().getValue().state())
+    assertThat(
+            kit.<StatusReply<CampaignView>>runCommand(r -> new CampaignEntity.Pause("ops", r))
+                .reply()
+                .getValue()
+                .state())
         .isEqualTo("paused");
     assertThat(ports.told).containsExactly("0:INSTANCE", "1:INSTANCE");
     kit.runCommand(new CampaignEntity.BlockFinished(outcome(0, 500, 0)));
@@ -251,15 +294,27 @@ class CampaignEntityTest {
     assertThat(v.startAt()).isEqualTo(later);
     assertThat(ports.snapshots).isEmpty();
     assertThat(launch().getError().getMessage()).startsWith("conflict:");
-    assertThat(kit.<StatusReply<CampaignView>>runCommand(r -> new CampaignEntity.Cancel("ops", r)).reply().getValue().state())
+    assertThat(
+            kit.<StatusReply<CampaignView>>runCommand(r -> new CampaignEntity.Cancel("ops", r))
+                .reply()
+                .getValue()
+                .state())
         .isEqualTo("cancelled");
-    assertThat(kit.<StatusReply<CampaignView>>runCommand(r -> new CampaignEntity.Resume("ops", r)).reply().getError().getMessage())
+    assertThat(
+            kit.<StatusReply<CampaignView>>runCommand(r -> new CampaignEntity.Resume("ops", r))
+                .reply()
+                .getError()
+                .getMessage())
         .startsWith("conflict:");
   }
 
   @Test
   void unknownCampaignIsNotFound() {
-    assertThat(kit.<StatusReply<CampaignView>>runCommand(CampaignEntity.Get::new).reply().getError().getMessage())
+    assertThat(
+            kit.<StatusReply<CampaignView>>runCommand(CampaignEntity.Get::new)
+                .reply()
+                .getError()
+                .getMessage())
         .startsWith("not-found:");
     assertThat(launch().getError().getMessage()).startsWith("not-found:");
   }

@@ -92,8 +92,8 @@ class ComplianceGateHoursTest {
 
   /**
    * A deferral for the hours is never a minute early: {@code until > now}, the same contact with
-   * the same history is not held back by the hours at {@code until} (only a frequency cap may
-   * still defer it), and no instant in [now, until) is inside the hours in every zone.
+   * the same history is not held back by the hours at {@code until} (only a frequency cap may still
+   * defer it), and no instant in [now, until) is inside the hours in every zone.
    */
   @Property(tries = 500)
   void aDeferralLandsOnTheFirstAllowedInstant(
@@ -113,7 +113,8 @@ class ComplianceGateHoursTest {
       Decision atUntil = gate.decide(c, f, until);
       assertThat(
               atUntil instanceof Decision.Allow
-                  || atUntil instanceof Decision.Defer later && later.rule().startsWith("frequency:"))
+                  || atUntil instanceof Decision.Defer later
+                      && later.rule().startsWith("frequency:"))
           .as("at %s: %s", until, atUntil)
           .isTrue();
       assertThat(allowedByEveryRule(until, c)).isTrue();

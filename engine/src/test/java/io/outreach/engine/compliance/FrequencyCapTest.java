@@ -107,7 +107,8 @@ class FrequencyCapTest {
             List.of(), false, Map.of(), Set.of(), LOOSE_TENANT, Optional.empty(), ledger, Map.of());
     // Room at 11:00Z (the oldest of the three leaves the window), 07:00 in Miami: the first
     // instant of Florida's hours after it.
-    assertThat(line(gate.decide(third, f, NOON))).isEqualTo("DEFER 2026-06-11T12:00:00Z frequency:state:FL");
+    assertThat(line(gate.decide(third, f, NOON)))
+        .isEqualTo("DEFER 2026-06-11T12:00:00Z frequency:state:FL");
     // The number next to it, with no history, is not affected.
     assertThat(gate.decide(inFlorida("cmp-c", "+13055550100"), f, NOON)).isEqualTo(Decision.ALLOW);
   }

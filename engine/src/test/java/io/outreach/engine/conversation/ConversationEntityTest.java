@@ -24,15 +24,17 @@ import org.junit.jupiter.api.Test;
 
 /**
  * A person's Conversation: a message handed over to answer is journaled once with its reply, the
- * reply goes once with a key of its own, and one not done before a restart goes again with the
- * same key; consent follows the keywords.
+ * reply goes once with a key of its own, and one not done before a restart goes again with the same
+ * key; consent follows the keywords.
  */
 class ConversationEntityTest {
   private static final Instant T0 = Instant.parse("2026-11-25T16:00:00Z");
   private static final String PHONE = "+12125550101";
   private static ActorTestKit testKit;
   private ScriptedPorts ports;
-  private EventSourcedBehaviorTestKit<ConversationEntity.Command, ConversationEntity.Event, ConversationEntity.State> kit;
+  private EventSourcedBehaviorTestKit<
+          ConversationEntity.Command, ConversationEntity.Event, ConversationEntity.State>
+      kit;
 
   @BeforeAll
   static void start() {
@@ -57,7 +59,8 @@ class ConversationEntityTest {
     }
 
     @Override
-    public CompletionStage<Void> answered(String tenantId, String phone, List<InboundMessage> messages) {
+    public CompletionStage<Void> answered(
+        String tenantId, String phone, List<InboundMessage> messages) {
       answered.add(messages);
       toAnswer = toAnswer.stream().filter(m -> !messages.contains(m)).toList();
       return CompletableFuture.completedFuture(null);
@@ -89,13 +92,17 @@ class ConversationEntityTest {
   @BeforeEach
   void fresh() {
     ports = new ScriptedPorts();
-    kit = EventSourcedBehaviorTestKit.create(
-        testKit.system(), ConversationEntity.create("acme:" + PHONE, ports, Clock.fixed(T0, ZoneOffset.UTC), 4));
+    kit =
+        EventSourcedBehaviorTestKit.create(
+            testKit.system(),
+            ConversationEntity.create("acme:" + PHONE, ports, Clock.fixed(T0, ZoneOffset.UTC), 4));
     kit.clear();
   }
 
   private ConversationEntity.State state() {
-    return kit.<StatusReply<ConversationEntity.State>>runCommand(ConversationEntity.Get::new).reply().getValue();
+    return kit.<StatusReply<ConversationEntity.State>>runCommand(ConversationEntity.Get::new)
+        .reply()
+        .getValue();
   }
 
   @Test
@@ -129,7 +136,9 @@ class ConversationEntityTest {
     kit.runCommand(ConversationEntity.Wake.INSTANCE);
     await().atMost(Duration.ofSeconds(5)).until(() -> ports.replies.size() == 1);
     String key = ports.replies.get(0).key();
-    assertThat(ports.replies.get(0).body()).contains("help@acme.example").contains("Msg & data rates may apply");
+    assertThat(ports.replies.get(0).body())
+        .contains("help@acme.example")
+        .contains("Msg & data rates may apply");
 
     kit.restart();
     await().atMost(Duration.ofSeconds(5)).until(() -> ports.replies.size() == 2);
@@ -141,13 +150,20 @@ class ConversationEntityTest {
 
   @Test
   void startAfterStopOptsBackInAndARefusedReplyIsDoneForGood() {
-    ports.toAnswer = List.of(inbound("SM3", "STOP", InboundEffect.OPTED_OUT), inbound("SM4", "START", InboundEffect.OPTED_IN));
+    ports.toAnswer =
+        List.of(
+            inbound("SM3", "STOP", InboundEffect.OPTED_OUT),
+            inbound("SM4", "START", InboundEffect.OPTED_IN));
     kit.runCommand(ConversationEntity.Wake.INSTANCE);
     await().atMost(Duration.ofSeconds(5)).until(() -> ports.replies.size() == 2);
-    assertThat(ports.replies).extracting(Reply::kind)
+    assertThat(ports.replies)
+        .extracting(Reply::kind)
         .containsExactly(Reply.Kind.OPT_OUT_CONFIRMATION, Reply.Kind.OPT_IN_CONFIRMATION);
     assertThat(kit.getState().optedOut()).isFalse();
-    ports.calls.values().forEach(f -> f.complete(new ConversationPorts.ReplyResult.Refused("blocked")));
+    ports
+        .calls
+        .values()
+        .forEach(f -> f.complete(new ConversationPorts.ReplyResult.Refused("blocked")));
     await().atMost(Duration.ofSeconds(5)).until(() -> kit.getState().pendingReplies().isEmpty());
     assertThat(ports.replies).hasSize(2);
   }

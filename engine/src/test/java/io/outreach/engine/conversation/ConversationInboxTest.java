@@ -21,9 +21,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The tenant's inbox: one batch at a time; wakes during a batch make one more batch, not one
- * each; a full batch is followed by another; a failed one is retried; the people with messages to
- * answer are handed on.
+ * The tenant's inbox: one batch at a time; wakes during a batch make one more batch, not one each;
+ * a full batch is followed by another; a failed one is retried; the people with messages to answer
+ * are handed on.
  */
 class ConversationInboxTest {
   private static ActorTestKit testKit;
@@ -76,7 +76,8 @@ class ConversationInboxTest {
   @Test
   void wakesDuringABatchMakeOneMoreBatchAndAFullBatchIsFollowedByAnother() throws Exception {
     ScriptedInbox ports = new ScriptedInbox();
-    ActorRef<ConversationInbox.Command> inbox = testKit.spawn(ConversationInbox.create("acme", ports));
+    ActorRef<ConversationInbox.Command> inbox =
+        testKit.spawn(ConversationInbox.create("acme", ports));
     inbox.tell(ConversationInbox.Wake.INSTANCE);
     CompletableFuture<InboxBatch> first = ports.next();
     for (int i = 0; i < 50; i++) {
@@ -88,7 +89,9 @@ class ConversationInboxTest {
     second.complete(new InboxBatch(1000, true, List.of()));
     // A full batch: more may wait, so another without a wake.
     ports.next().complete(new InboxBatch(2, false, List.of("+12125550102")));
-    await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(2))
+    await()
+        .during(Duration.ofMillis(300))
+        .atMost(Duration.ofSeconds(2))
         .untilAsserted(() -> assertThat(ports.batches).as("no batch without a wake").isEmpty());
     assertThat(ports.maxConcurrent.get()).isEqualTo(1);
     assertThat(ports.answered).containsExactly("acme:+12125550101", "acme:+12125550102");
@@ -97,7 +100,8 @@ class ConversationInboxTest {
   @Test
   void theInboxSettlesItsMarkerOnlyAfterBeingIdle() throws Exception {
     ScriptedInbox ports = new ScriptedInbox();
-    ActorRef<ConversationInbox.Command> inbox = testKit.spawn(ConversationInbox.create("acme", ports));
+    ActorRef<ConversationInbox.Command> inbox =
+        testKit.spawn(ConversationInbox.create("acme", ports));
     inbox.tell(ConversationInbox.Wake.INSTANCE);
     ports.next().complete(new InboxBatch(1, false, List.of()));
     // Replies keep coming, closer together than SETTLE: no settling meanwhile.
@@ -114,28 +118,41 @@ class ConversationInboxTest {
             Thread.currentThread().interrupt();
           }
         },
-        0, ConversationInbox.SETTLE.toMillis() / 4, TimeUnit.MILLISECONDS);
-    await().during(ConversationInbox.SETTLE.multipliedBy(2)).atMost(ConversationInbox.SETTLE.multipliedBy(2).plusSeconds(1))
+        0,
+        ConversationInbox.SETTLE.toMillis() / 4,
+        TimeUnit.MILLISECONDS);
+    await()
+        .during(ConversationInbox.SETTLE.multipliedBy(2))
+        .atMost(ConversationInbox.SETTLE.multipliedBy(2).plusSeconds(1))
         .untilAsserted(() -> assertThat(ports.settledAt).as("settled while busy").isEmpty());
     replies.shutdown();
     assertThat(replies.awaitTermination(5, TimeUnit.SECONDS)).isTrue();
     ports.batches.forEach(b -> b.complete(new InboxBatch(1, false, List.of())));
     long idleFrom = System.nanoTime();
-    await().atMost(ConversationInbox.SETTLE.plusSeconds(5)).until(() -> ports.settledAt.size() == 1);
-    assertThat(Duration.ofNanos(ports.settledAt.get(0) - idleFrom)).isGreaterThanOrEqualTo(ConversationInbox.SETTLE.minusMillis(500));
-    await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(2)).until(() -> ports.settledAt.size() == 1);
+    await()
+        .atMost(ConversationInbox.SETTLE.plusSeconds(5))
+        .until(() -> ports.settledAt.size() == 1);
+    assertThat(Duration.ofNanos(ports.settledAt.get(0) - idleFrom))
+        .isGreaterThanOrEqualTo(ConversationInbox.SETTLE.minusMillis(500));
+    await()
+        .during(Duration.ofMillis(500))
+        .atMost(Duration.ofSeconds(2))
+        .until(() -> ports.settledAt.size() == 1);
   }
 
   @Test
   void aFailedBatchIsRetried() throws Exception {
     ScriptedInbox ports = new ScriptedInbox();
-    ActorRef<ConversationInbox.Command> inbox = testKit.spawn(ConversationInbox.create("acme", ports));
+    ActorRef<ConversationInbox.Command> inbox =
+        testKit.spawn(ConversationInbox.create("acme", ports));
     inbox.tell(ConversationInbox.Wake.INSTANCE);
     ports.next().completeExceptionally(new IllegalStateException("database down"));
     long failedAt = System.nanoTime();
-    CompletableFuture<InboxBatch> retry = ports.batches.poll(ConversationInbox.RETRY.toMillis() + 5000, TimeUnit.MILLISECONDS);
+    CompletableFuture<InboxBatch> retry =
+        ports.batches.poll(ConversationInbox.RETRY.toMillis() + 5000, TimeUnit.MILLISECONDS);
     assertThat(retry).as("retried without a wake").isNotNull();
-    assertThat(Duration.ofNanos(System.nanoTime() - failedAt)).isGreaterThanOrEqualTo(ConversationInbox.RETRY.minusMillis(100));
+    assertThat(Duration.ofNanos(System.nanoTime() - failedAt))
+        .isGreaterThanOrEqualTo(ConversationInbox.RETRY.minusMillis(100));
     retry.complete(new InboxBatch(1, false, List.of("+12125550103")));
     await().atMost(Duration.ofSeconds(5)).until(() -> ports.answered.contains("acme:+12125550103"));
   }

@@ -1,9 +1,9 @@
 package io.outreach.engine.intake;
 
-import io.outreach.engine.EntityTestKits;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.outreach.engine.EntityTestKits;
 import io.outreach.engine.lead.RowError;
 import java.time.Clock;
 import java.time.Duration;
@@ -77,7 +77,8 @@ class ImportJobTest {
 
   @Test
   void unknownImportIsNotFound() {
-    StatusReply<ImportStatus> r = kit.<StatusReply<ImportStatus>>runCommand(ImportJob.Get::new).reply();
+    StatusReply<ImportStatus> r =
+        kit.<StatusReply<ImportStatus>>runCommand(ImportJob.Get::new).reply();
     assertThat(r.isError()).isTrue();
     assertThat(r.getError().getMessage()).startsWith("not-found:");
   }
@@ -90,7 +91,8 @@ class ImportJobTest {
     await().until(() -> intake.calls.size() == 1);
     await().untilAsserted(() -> assertThat(get().rows()).isEqualTo(7));
 
-    ImportOutcome outcome = new ImportOutcome(10, 6, 2, 2, 2, List.of(new RowError(3, "phone", "bad")));
+    ImportOutcome outcome =
+        new ImportOutcome(10, 6, 2, 2, 2, List.of(new RowError(3, "phone", "bad")));
     intake.calls.get(0).complete(outcome);
     await().untilAsserted(() -> assertThat(get().status()).isEqualTo(ImportJob.Status.COMPLETED));
     ImportStatus s = get();
@@ -107,7 +109,10 @@ class ImportJobTest {
   void permanentFailureFailsAtOnceAndReleasesTheUpload() {
     kit.<StatusReply<ImportStatus>>runCommand(r -> new ImportJob.Start(SPEC, r));
     await().until(() -> intake.calls.size() == 1);
-    intake.calls.get(0).completeExceptionally(new LeadIntake.PermanentFailure("row 3: unterminated quote"));
+    intake
+        .calls
+        .get(0)
+        .completeExceptionally(new LeadIntake.PermanentFailure("row 3: unterminated quote"));
     await().untilAsserted(() -> assertThat(get().status()).isEqualTo(ImportJob.Status.FAILED));
     assertThat(get().failure()).contains("unterminated quote");
     await().untilAsserted(() -> assertThat(intake.failed).containsExactly("acme/imp_0123456789"));

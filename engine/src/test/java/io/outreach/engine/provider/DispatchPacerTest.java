@@ -13,7 +13,9 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
-/** The pacer's guarantees: they are lower bounds on time (never early), so they hold on any machine. */
+/**
+ * The pacer's guarantees: they are lower bounds on time (never early), so they hold on any machine.
+ */
 class DispatchPacerTest {
   private static final long MS = 1_000_000;
 
@@ -62,7 +64,9 @@ class DispatchPacerTest {
     DispatchPacer.Turn second = pacer.await("+15550100004", 1, Duration.ofSeconds(3));
     assertThat(second).isNotNull();
     first.ended();
-    assertThat(pacer.await("+15550100004", 1, Duration.ofMillis(1_300))).as("the second call is still open").isNull();
+    assertThat(pacer.await("+15550100004", 1, Duration.ofMillis(1_300)))
+        .as("the second call is still open")
+        .isNull();
   }
 
   @Test
@@ -100,9 +104,11 @@ class DispatchPacerTest {
               network.schedule(
                   () -> {
                     arrivals.add(System.nanoTime());
-                    network.schedule(turn::ended, back, TimeUnit.NANOSECONDS); // answered after it arrived
+                    network.schedule(
+                        turn::ended, back, TimeUnit.NANOSECONDS); // answered after it arrived
                   },
-                  travel, TimeUnit.NANOSECONDS);
+                  travel,
+                  TimeUnit.NANOSECONDS);
             }
             return null;
           });

@@ -45,11 +45,13 @@ class ProviderThrottleTest {
     }
 
     Permits acquire(String sender, int mps, int wanted, boolean priority) {
-      throttle.tell(new ProviderThrottle.Acquire(sender, mps, wanted, Instant.now(), priority, probe.ref()));
+      throttle.tell(
+          new ProviderThrottle.Acquire(sender, mps, wanted, Instant.now(), priority, probe.ref()));
       return probe.receiveMessage();
     }
 
-    void end(String sender, ProviderThrottle.CallOutcome outcome, Duration retryAfter, boolean trial) {
+    void end(
+        String sender, ProviderThrottle.CallOutcome outcome, Duration retryAfter, boolean trial) {
       throttle.tell(new ProviderThrottle.Ended(sender, outcome, retryAfter, trial));
     }
   }
@@ -62,7 +64,9 @@ class ProviderThrottleTest {
    */
   @Test
   void aPriorityRequestIsNotStarvedByACampaignThatFillsTheRate() {
-    Fixture f = new Fixture(new ProviderThrottle.Limits(1000, 5, Duration.ofSeconds(5), Duration.ofMinutes(1)));
+    Fixture f =
+        new Fixture(
+            new ProviderThrottle.Limits(1000, 5, Duration.ofSeconds(5), Duration.ofMinutes(1)));
     String sender = "+15550100001";
     List<Long> grants = new ArrayList<>();
     long start = f.nanos.get();
@@ -99,15 +103,20 @@ class ProviderThrottleTest {
       f.nanos.set(campaignNext);
     }
     assertThat(priorityGranted).as("the priority request got a grant").isPositive();
-    assertThat(Duration.ofNanos(priorityGranted - priorityAsked)).isLessThanOrEqualTo(Duration.ofMillis(250));
+    assertThat(Duration.ofNanos(priorityGranted - priorityAsked))
+        .isLessThanOrEqualTo(Duration.ofMillis(250));
     for (int i = 0; i + 20 < grants.size(); i++) {
-      assertThat(grants.get(i + 20) - grants.get(i)).as("21 grants span a second").isGreaterThanOrEqualTo(Duration.ofSeconds(1).toNanos());
+      assertThat(grants.get(i + 20) - grants.get(i))
+          .as("21 grants span a second")
+          .isGreaterThanOrEqualTo(Duration.ofSeconds(1).toNanos());
     }
   }
 
   @Test
   void aSenderGetsItsRateAndNoOneSecondWindowExceedsIt() {
-    Fixture f = new Fixture(new ProviderThrottle.Limits(1000, 5, Duration.ofSeconds(5), Duration.ofMinutes(1)));
+    Fixture f =
+        new Fixture(
+            new ProviderThrottle.Limits(1000, 5, Duration.ofSeconds(5), Duration.ofMinutes(1)));
     List<Long> grants = new ArrayList<>();
     long start = f.nanos.get();
     long end = start + Duration.ofSeconds(20).toNanos();
@@ -147,7 +156,9 @@ class ProviderThrottleTest {
 
   @Test
   void theAccountsConcurrencyLimitHoldsUntilCallsEnd() {
-    Fixture f = new Fixture(new ProviderThrottle.Limits(3, 5, Duration.ofSeconds(5), Duration.ofMinutes(1)));
+    Fixture f =
+        new Fixture(
+            new ProviderThrottle.Limits(3, 5, Duration.ofSeconds(5), Duration.ofMinutes(1)));
     assertThat(f.acquire("+15550100001", 1000, 10).granted()).isEqualTo(3);
     assertThat(f.acquire("+15550100002", 1000, 10).granted()).isZero();
     f.end("+15550100001", ProviderThrottle.CallOutcome.SUCCEEDED, null, false);
@@ -169,7 +180,9 @@ class ProviderThrottleTest {
 
   @Test
   void failuresOpenTheBreakerAndOneTrialClosesIt() {
-    Fixture f = new Fixture(new ProviderThrottle.Limits(100, 3, Duration.ofMillis(300), Duration.ofSeconds(5)));
+    Fixture f =
+        new Fixture(
+            new ProviderThrottle.Limits(100, 3, Duration.ofMillis(300), Duration.ofSeconds(5)));
     assertThat(f.acquire("+15550100001", 1000, 3).granted()).isEqualTo(3);
     for (int i = 0; i < 3; i++) {
       f.end("+15550100001", ProviderThrottle.CallOutcome.FAILED, null, false);
@@ -180,14 +193,17 @@ class ProviderThrottleTest {
     await().atMost(Duration.ofSeconds(3)).until(() -> f.acquire("+15550100001", 1000, 5).trial());
     assertThat(f.acquire("+15550100001", 1000, 5).heldBy()).hasValue("circuit-half-open:twilio");
     f.end("+15550100001", ProviderThrottle.CallOutcome.SUCCEEDED, null, true);
-    await().atMost(Duration.ofSeconds(1)).until(() -> f.acquire("+15550100001", 1000, 5).granted() > 0);
+    await()
+        .atMost(Duration.ofSeconds(1))
+        .until(() -> f.acquire("+15550100001", 1000, 5).granted() > 0);
   }
 
   @Test
   void grantsCarryTheirDateAndLapseAfterTheLease() {
     Instant checked = Instant.parse("2026-11-25T15:00:00Z");
     Fixture f = new Fixture(ProviderThrottle.Limits.DEFAULTS);
-    f.throttle.tell(new ProviderThrottle.Acquire("+15550100001", 10, 1, checked, false, f.probe.ref()));
+    f.throttle.tell(
+        new ProviderThrottle.Acquire("+15550100001", 10, 1, checked, false, f.probe.ref()));
     Permits p = f.probe.receiveMessage();
     assertThat(p.issuedAt()).isEqualTo(checked);
     assertThat(p.usableAt(checked.plus(Permits.LEASE).minusMillis(1))).isTrue();

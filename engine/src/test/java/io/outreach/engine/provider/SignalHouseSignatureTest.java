@@ -29,20 +29,30 @@ class SignalHouseSignatureTest {
         .isTrue();
     assertThat(
             SignalHouseSignature.verify(
-                SECRET, TIMESTAMP, BODY, SIGNATURE.toUpperCase(java.util.Locale.ROOT), now, FIVE_MINUTES))
+                SECRET,
+                TIMESTAMP,
+                BODY,
+                SIGNATURE.toUpperCase(java.util.Locale.ROOT),
+                now,
+                FIVE_MINUTES))
         .isTrue();
   }
 
   @Test
   void refusesAnotherBodySecretOrTimestamp() {
     Instant now = SENT.plusSeconds(1);
-    assertThat(SignalHouseSignature.verify(SECRET, TIMESTAMP, BODY.replace("STOP", "stop"), SIGNATURE, now, FIVE_MINUTES))
+    assertThat(
+            SignalHouseSignature.verify(
+                SECRET, TIMESTAMP, BODY.replace("STOP", "stop"), SIGNATURE, now, FIVE_MINUTES))
         .isFalse();
     assertThat(SignalHouseSignature.verify("other", TIMESTAMP, BODY, SIGNATURE, now, FIVE_MINUTES))
         .isFalse();
-    assertThat(SignalHouseSignature.verify(SECRET, "1764086400001", BODY, SIGNATURE, now, FIVE_MINUTES))
+    assertThat(
+            SignalHouseSignature.verify(
+                SECRET, "1764086400001", BODY, SIGNATURE, now, FIVE_MINUTES))
         .isFalse();
-    assertThat(SignalHouseSignature.verify(SECRET, TIMESTAMP, BODY, null, now, FIVE_MINUTES)).isFalse();
+    assertThat(SignalHouseSignature.verify(SECRET, TIMESTAMP, BODY, null, now, FIVE_MINUTES))
+        .isFalse();
   }
 
   @Test
@@ -53,18 +63,29 @@ class SignalHouseSignatureTest {
         .isTrue();
     assertThat(
             SignalHouseSignature.verify(
-                SECRET, TIMESTAMP, BODY, SIGNATURE, SENT.plus(FIVE_MINUTES).plusMillis(1), FIVE_MINUTES))
+                SECRET,
+                TIMESTAMP,
+                BODY,
+                SIGNATURE,
+                SENT.plus(FIVE_MINUTES).plusMillis(1),
+                FIVE_MINUTES))
         .isFalse();
     assertThat(
             SignalHouseSignature.verify(
-                SECRET, TIMESTAMP, BODY, SIGNATURE, SENT.minus(Duration.ofMinutes(6)), FIVE_MINUTES))
+                SECRET,
+                TIMESTAMP,
+                BODY,
+                SIGNATURE,
+                SENT.minus(Duration.ofMinutes(6)),
+                FIVE_MINUTES))
         .as("a timestamp far in the future")
         .isFalse();
   }
 
   @Test
   void refusesAnUnparsableTimestamp() {
-    for (String ts : new String[] {"", "yesterday", "1764086400.000", "2025-11-25T16:00:00Z", null}) {
+    for (String ts :
+        new String[] {"", "yesterday", "1764086400.000", "2025-11-25T16:00:00Z", null}) {
       assertThat(SignalHouseSignature.verify(SECRET, ts, BODY, SIGNATURE, SENT, FIVE_MINUTES))
           .as(String.valueOf(ts))
           .isFalse();

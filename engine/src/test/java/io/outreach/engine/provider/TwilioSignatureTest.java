@@ -29,7 +29,9 @@ class TwilioSignatureTest {
   void signsTwiliosFirstDocumentedVector() {
     assertThat(TwilioSignature.sign(TOKEN, URL, params("+14158675309")))
         .isEqualTo("RSOYDt4T1cUTdK1PDd93/VVr8B8=");
-    assertThat(TwilioSignature.verify(TOKEN, URL, params("+14158675309"), "RSOYDt4T1cUTdK1PDd93/VVr8B8="))
+    assertThat(
+            TwilioSignature.verify(
+                TOKEN, URL, params("+14158675309"), "RSOYDt4T1cUTdK1PDd93/VVr8B8="))
         .isTrue();
   }
 
@@ -37,7 +39,9 @@ class TwilioSignatureTest {
   void signsTwiliosSecondDocumentedVector() {
     assertThat(TwilioSignature.sign(TOKEN, URL, params("+12349013030")))
         .isEqualTo("0/KCTR6DLpKmkAf8muzZqo1nDgQ=");
-    assertThat(TwilioSignature.verify(TOKEN, URL, params("+12349013030"), "0/KCTR6DLpKmkAf8muzZqo1nDgQ="))
+    assertThat(
+            TwilioSignature.verify(
+                TOKEN, URL, params("+12349013030"), "0/KCTR6DLpKmkAf8muzZqo1nDgQ="))
         .isTrue();
   }
 
@@ -56,7 +60,9 @@ class TwilioSignatureTest {
           "https://mycompany.com/myapp.php?foo=1&bar=3",
           "https://mycompany.com/myapp.php"
         }) {
-      assertThat(TwilioSignature.verify(TOKEN, url, params("+14158675309"), good)).as(url).isFalse();
+      assertThat(TwilioSignature.verify(TOKEN, url, params("+14158675309"), good))
+          .as(url)
+          .isFalse();
     }
   }
 
@@ -64,7 +70,9 @@ class TwilioSignatureTest {
   void missingOrMangledHeaderFails() {
     assertThat(TwilioSignature.verify(TOKEN, URL, params("+14158675309"), null)).isFalse();
     assertThat(TwilioSignature.verify(TOKEN, URL, params("+14158675309"), "")).isFalse();
-    assertThat(TwilioSignature.verify(TOKEN, URL, params("+14158675309"), "RSOYDt4T1cUTdK1PDd93/VVr8B8"))
+    assertThat(
+            TwilioSignature.verify(
+                TOKEN, URL, params("+14158675309"), "RSOYDt4T1cUTdK1PDd93/VVr8B8"))
         .isFalse();
   }
 
@@ -81,8 +89,17 @@ class TwilioSignatureTest {
     String expected =
         hmacSha1Base64(
             "tok",
-            url + "AccountSid" + "AC00" + "Body" + "Hi & bye=1" + "To" + "+15550100001"
-                + "ToCountry" + "US" + "body" + "lower");
+            url
+                + "AccountSid"
+                + "AC00"
+                + "Body"
+                + "Hi & bye=1"
+                + "To"
+                + "+15550100001"
+                + "ToCountry"
+                + "US"
+                + "body"
+                + "lower");
 
     assertThat(TwilioSignature.sign("tok", url, unordered)).isEqualTo(expected);
     assertThat(TwilioSignature.verify("tok", url, new HashMap<>(unordered), expected)).isTrue();

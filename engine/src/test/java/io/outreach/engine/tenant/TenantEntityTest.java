@@ -1,8 +1,8 @@
 package io.outreach.engine.tenant;
 
-import io.outreach.engine.EntityTestKits;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.outreach.engine.EntityTestKits;
 import io.outreach.engine.Rejection;
 import java.time.Clock;
 import java.time.Instant;
@@ -37,8 +37,7 @@ class TenantEntityTest {
   void fresh() {
     kit =
         EventSourcedBehaviorTestKit.create(
-            testKit.system(),
-            TenantEntity.create("acme", 4, Clock.fixed(T0, ZoneOffset.UTC)));
+            testKit.system(), TenantEntity.create("acme", 4, Clock.fixed(T0, ZoneOffset.UTC)));
     kit.clear();
   }
 
@@ -51,7 +50,9 @@ class TenantEntityTest {
   @Test
   void createsAndAnswersGet() {
     var result = create("Acme", "America/New_York", 100_000);
-    assertThat(result.event()).isEqualTo(new TenantEntity.Created("acme", "Acme", "America/New_York", 100_000, "ops", T0));
+    assertThat(result.event())
+        .isEqualTo(
+            new TenantEntity.Created("acme", "Acme", "America/New_York", 100_000, "ops", T0));
     Tenant t = result.reply().getValue();
     assertThat(t.id()).isEqualTo("acme");
     assertThat(t.status()).isEqualTo(Tenant.Status.ACTIVE);
@@ -69,11 +70,24 @@ class TenantEntityTest {
     assertThat(rejection(get.reply()).kind()).isEqualTo(Rejection.Kind.NOT_FOUND);
     var upd =
         kit.<StatusReply<Tenant>>runCommand(
-            r -> new TenantEntity.UpdateSettings(new SettingsPatch("X", null, null, null, null, null, null, null, null), "ops", r));
+            r ->
+                new TenantEntity.UpdateSettings(
+                    new SettingsPatch("X", null, null, null, null, null, null, null, null),
+                    "ops",
+                    r));
     assertThat(rejection(upd.reply()).kind()).isEqualTo(Rejection.Kind.NOT_FOUND);
-    assertThat(rejection(kit.<StatusReply<Tenant>>runCommand(r -> new TenantEntity.Suspend("x", "ops", r)).reply()).kind())
+    assertThat(
+            rejection(
+                    kit.<StatusReply<Tenant>>runCommand(
+                            r -> new TenantEntity.Suspend("x", "ops", r))
+                        .reply())
+                .kind())
         .isEqualTo(Rejection.Kind.NOT_FOUND);
-    assertThat(rejection(kit.<StatusReply<Tenant>>runCommand(r -> new TenantEntity.Resume("ops", r)).reply()).kind())
+    assertThat(
+            rejection(
+                    kit.<StatusReply<Tenant>>runCommand(r -> new TenantEntity.Resume("ops", r))
+                        .reply())
+                .kind())
         .isEqualTo(Rejection.Kind.NOT_FOUND);
   }
 
@@ -130,7 +144,12 @@ class TenantEntityTest {
     removeFlag.put("beta-console", null);
     Tenant t2 =
         kit.<StatusReply<Tenant>>runCommand(
-                r -> new TenantEntity.UpdateSettings(new SettingsPatch(null, null, null, null, removeFlag, null, null, null, null), "ops", r))
+                r ->
+                    new TenantEntity.UpdateSettings(
+                        new SettingsPatch(
+                            null, null, null, null, removeFlag, null, null, null, null),
+                        "ops",
+                        r))
             .reply()
             .getValue();
     assertThat(t2.flags()).isEmpty();
@@ -142,7 +161,11 @@ class TenantEntityTest {
     create("Acme", "UTC", 0);
     var bad =
         new SettingsPatch(
-            null, "Nowhere/City", -5L, Map.of("hal", new AgentPolicy(true, true, 2.0, null)), Map.of("Bad Flag", true),
+            null,
+            "Nowhere/City",
+            -5L,
+            Map.of("hal", new AgentPolicy(true, true, 2.0, null)),
+            Map.of("Bad Flag", true),
             java.util.List.of(
                 new Sender("carrier-pigeon", "+15550100002", "long_code", null),
                 new Sender("twilio", "555-0100", "long_code", null),
@@ -151,11 +174,22 @@ class TenantEntityTest {
             java.util.List.of(new ContactCap(0, 24), new ContactCap(1, 0)),
             "x".repeat(41),
             null);
-    var result = kit.<StatusReply<Tenant>>runCommand(r -> new TenantEntity.UpdateSettings(bad, "ops", r));
+    var result =
+        kit.<StatusReply<Tenant>>runCommand(r -> new TenantEntity.UpdateSettings(bad, "ops", r));
     assertThat(result.hasNoEvents()).isTrue();
     assertThat(rejection(result.reply()).detail())
-        .contains("Nowhere/City", "monthlyBudgetCents", "hal", "Bad Flag", "senders[0].provider", "senders[1].from",
-            "senders[2].kind", "senders[3].mps", "frequencyCaps[0].max", "frequencyCaps[1].perHours", "programName");
+        .contains(
+            "Nowhere/City",
+            "monthlyBudgetCents",
+            "hal",
+            "Bad Flag",
+            "senders[0].provider",
+            "senders[1].from",
+            "senders[2].kind",
+            "senders[3].mps",
+            "frequencyCaps[0].max",
+            "frequencyCaps[1].perHours",
+            "programName");
   }
 
   @Test
@@ -164,18 +198,28 @@ class TenantEntityTest {
     var s1 = kit.<StatusReply<Tenant>>runCommand(r -> new TenantEntity.Suspend("unpaid", "ops", r));
     assertThat(s1.reply().getValue().status()).isEqualTo(Tenant.Status.SUSPENDED);
     assertThat(s1.reply().getValue().suspendedReason()).isEqualTo("unpaid");
-    assertThat(kit.<StatusReply<Tenant>>runCommand(r -> new TenantEntity.Suspend("again", "ops", r)).hasNoEvents()).isTrue();
+    assertThat(
+            kit.<StatusReply<Tenant>>runCommand(r -> new TenantEntity.Suspend("again", "ops", r))
+                .hasNoEvents())
+        .isTrue();
     var r1 = kit.<StatusReply<Tenant>>runCommand(r -> new TenantEntity.Resume("ops", r));
     assertThat(r1.reply().getValue().status()).isEqualTo(Tenant.Status.ACTIVE);
     assertThat(r1.reply().getValue().suspendedReason()).isNull();
-    assertThat(kit.<StatusReply<Tenant>>runCommand(r -> new TenantEntity.Resume("ops", r)).hasNoEvents()).isTrue();
+    assertThat(
+            kit.<StatusReply<Tenant>>runCommand(r -> new TenantEntity.Resume("ops", r))
+                .hasNoEvents())
+        .isTrue();
   }
 
   @Test
   void recoversStateAfterRestart() {
     create("Acme", "Europe/Berlin", 42);
     kit.<StatusReply<Tenant>>runCommand(
-        r -> new TenantEntity.UpdateSettings(new SettingsPatch(null, null, 43L, null, Map.of("x", true), null, null, null, null), "ops", r));
+        r ->
+            new TenantEntity.UpdateSettings(
+                new SettingsPatch(null, null, 43L, null, Map.of("x", true), null, null, null, null),
+                "ops",
+                r));
     kit.<StatusReply<Tenant>>runCommand(r -> new TenantEntity.Suspend("audit", "ops", r));
     Tenant before = kit.getState().tenant();
 
@@ -190,18 +234,24 @@ class TenantEntityTest {
     create("Acme", "UTC", 0);
     var engaged =
         kit.<StatusReply<io.outreach.engine.compliance.KillSwitch>>runCommand(
-            r -> new TenantEntity.EngageKillSwitch(io.outreach.engine.compliance.KillSwitch.Scope.CAMPAIGN, "cmp-1", "ops", r));
+            r ->
+                new TenantEntity.EngageKillSwitch(
+                    io.outreach.engine.compliance.KillSwitch.Scope.CAMPAIGN, "cmp-1", "ops", r));
     var k = engaged.reply().getValue();
     assertThat(k.id()).startsWith("kst_");
     assertThat(k.engagedAt()).isEqualTo(T0);
     var again =
         kit.<StatusReply<io.outreach.engine.compliance.KillSwitch>>runCommand(
-            r -> new TenantEntity.EngageKillSwitch(io.outreach.engine.compliance.KillSwitch.Scope.CAMPAIGN, "cmp-1", "ops", r));
+            r ->
+                new TenantEntity.EngageKillSwitch(
+                    io.outreach.engine.compliance.KillSwitch.Scope.CAMPAIGN, "cmp-1", "ops", r));
     assertThat(again.hasNoEvents()).isTrue();
     assertThat(again.reply().getValue()).isEqualTo(k);
     var platform =
         kit.<StatusReply<io.outreach.engine.compliance.KillSwitch>>runCommand(
-            r -> new TenantEntity.EngageKillSwitch(io.outreach.engine.compliance.KillSwitch.Scope.PLATFORM, "x", "ops", r));
+            r ->
+                new TenantEntity.EngageKillSwitch(
+                    io.outreach.engine.compliance.KillSwitch.Scope.PLATFORM, "x", "ops", r));
     assertThat(rejection(platform.reply()).kind()).isEqualTo(Rejection.Kind.INVALID);
 
     assertThat(kit.restart().state().tenant().killSwitches().all()).containsExactly(k);

@@ -23,9 +23,9 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * Permits through the Tenant entity: kill switches (tenant and platform) and suspension hold
- * them; engaging a switch answers only after the lease of the last grant has run out, so no call
- * starts after the answer.
+ * Permits through the Tenant entity: kill switches (tenant and platform) and suspension hold them;
+ * engaging a switch answers only after the lease of the last grant has run out, so no call starts
+ * after the answer.
  */
 class TenantPermitsTest {
   private static ActorTestKit testKit;
@@ -49,7 +49,10 @@ class TenantPermitsTest {
     tenant =
         testKit.spawn(
             TenantEntity.create(
-                id, 4, Clock.systemUTC(), () -> CompletableFuture.completedFuture(platform.get()),
+                id,
+                4,
+                Clock.systemUTC(),
+                () -> CompletableFuture.completedFuture(platform.get()),
                 ProviderThrottle.Limits.DEFAULTS));
     TestProbe<StatusReply<Tenant>> created = testKit.createTestProbe();
     tenant.tell(new TenantEntity.Create("Acme", "UTC", 0, "ops", created.ref()));
@@ -58,7 +61,9 @@ class TenantPermitsTest {
   }
 
   private Permits acquire(String campaign, int wanted) {
-    tenant.tell(new TenantEntity.AcquirePermits("twilio", "+15550100001", campaign, null, Channel.SMS, wanted, permits.ref()));
+    tenant.tell(
+        new TenantEntity.AcquirePermits(
+            "twilio", "+15550100001", campaign, null, Channel.SMS, wanted, permits.ref()));
     return permits.receiveMessage();
   }
 
@@ -75,16 +80,24 @@ class TenantPermitsTest {
     assertThat(acquire("cmp_a", 1).granted()).isEqualTo(1);
     TestProbe<StatusReply<KillSwitch>> engaged = testKit.createTestProbe();
     long t0 = System.nanoTime();
-    tenant.tell(new TenantEntity.EngageKillSwitch(KillSwitch.Scope.CAMPAIGN, "cmp_a", "ops", engaged.ref()));
+    tenant.tell(
+        new TenantEntity.EngageKillSwitch(
+            KillSwitch.Scope.CAMPAIGN, "cmp_a", "ops", engaged.ref()));
     assertThat(engaged.receiveMessage(Duration.ofSeconds(3)).isSuccess()).isTrue();
-    assertThat(Duration.ofNanos(System.nanoTime() - t0)).as("waited out the grant's lease").isGreaterThanOrEqualTo(Duration.ofMillis(400));
+    assertThat(Duration.ofNanos(System.nanoTime() - t0))
+        .as("waited out the grant's lease")
+        .isGreaterThanOrEqualTo(Duration.ofMillis(400));
     assertThat(acquire("cmp_a", 1).heldBy()).hasValue("kill-switch:campaign");
     assertThat(acquire("cmp_b", 1).granted()).as("another campaign goes on").isEqualTo(1);
   }
 
   @Test
   void platformSwitchesAndSuspensionHoldEveryContact() {
-    platform.set(KillSwitches.none().with(new KillSwitch("ksp_1", KillSwitch.Scope.PLATFORM, "carrier incident", "ops", Instant.now())));
+    platform.set(
+        KillSwitches.none()
+            .with(
+                new KillSwitch(
+                    "ksp_1", KillSwitch.Scope.PLATFORM, "carrier incident", "ops", Instant.now())));
     assertThat(acquire("cmp_a", 1).heldBy()).hasValue("kill-switch:platform");
     platform.set(KillSwitches.none());
     assertThat(acquire("cmp_a", 1).granted()).isEqualTo(1);

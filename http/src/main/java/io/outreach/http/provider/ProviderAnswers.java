@@ -11,8 +11,8 @@ import java.time.format.DateTimeParseException;
 import java.util.Optional;
 
 /**
- * Turns a provider's HTTP answer into a {@link SendResult}: 2xx with an id is accepted; 429 and
- * 5xx are retryable refusals (429 with its {@code Retry-After}); any other status is final.
+ * Turns a provider's HTTP answer into a {@link SendResult}: 2xx with an id is accepted; 429 and 5xx
+ * are retryable refusals (429 with its {@code Retry-After}); any other status is final.
  */
 final class ProviderAnswers {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -31,7 +31,8 @@ final class ProviderAnswers {
         }
       }
       // A 2xx without an id leaves nothing to match receipts to: treat it as a provider fault.
-      return new SendResult.Rejected(status, "answer carried no message id", true, Optional.empty());
+      return new SendResult.Rejected(
+          status, "answer carried no message id", true, Optional.empty());
     }
     String reason = reason(body, response.body());
     Optional<Duration> retryAfter = response.retryAfter().flatMap(ProviderAnswers::retryAfter);

@@ -57,11 +57,14 @@ public final class ProviderHttp {
         .whenComplete((response, error) -> answered.run())
         .thenCompose(
             response ->
-                response.entity().toStrict(timeout.toMillis(), system)
+                response
+                    .entity()
+                    .toStrict(timeout.toMillis(), system)
                     .thenApply(
                         strict ->
                             new Response(
-                                response.status().intValue(), strict.getData().utf8String(),
+                                response.status().intValue(),
+                                strict.getData().utf8String(),
                                 response.getHeader("Retry-After").map(h -> h.value()))))
         .toCompletableFuture()
         // Behind the connection's idle timeout, which normally fires first and frees the socket.

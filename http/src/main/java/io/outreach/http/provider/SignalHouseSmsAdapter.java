@@ -15,11 +15,10 @@ import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 
 /**
- * Sends SMS through SignalHouse: {@code POST {base}/message/sms} with a JSON body
- * {@code {"from","to","message","statusCallback"}}, {@code Authorization: Bearer <apiKey>} and
- * {@code Idempotency-Key}; the answer names the message in {@code messageId} (or {@code id}).
- * The body shape is ours, modelled on SignalHouse's public API; the sandbox twin accepts
- * exactly this shape.
+ * Sends SMS through SignalHouse: {@code POST {base}/message/sms} with a JSON body {@code
+ * {"from","to","message","statusCallback"}}, {@code Authorization: Bearer <apiKey>} and {@code
+ * Idempotency-Key}; the answer names the message in {@code messageId} (or {@code id}). The body
+ * shape is ours, modelled on SignalHouse's public API; the sandbox twin accepts exactly this shape.
  */
 public final class SignalHouseSmsAdapter implements SmsProvider {
   private final String sendUri;
@@ -41,12 +40,16 @@ public final class SignalHouseSmsAdapter implements SmsProvider {
     if (request.statusCallbackUrl() != null) {
       body.put("statusCallback", request.statusCallbackUrl());
     }
-    List<HttpHeader> headers = new ArrayList<>(List.of(authorization, RawHeader.create("Accept", "application/json")));
+    List<HttpHeader> headers =
+        new ArrayList<>(List.of(authorization, RawHeader.create("Accept", "application/json")));
     if (request.idempotencyKey() != null) {
       headers.add(RawHeader.create("Idempotency-Key", request.idempotencyKey()));
     }
     HttpRequest post =
-        HttpRequest.POST(sendUri).withHeaders(headers).withEntity(ContentTypes.APPLICATION_JSON, ProviderAnswers.json(body));
-    return http.send(post, answered).thenApply(response -> ProviderAnswers.toResult(response, "messageId", "id"));
+        HttpRequest.POST(sendUri)
+            .withHeaders(headers)
+            .withEntity(ContentTypes.APPLICATION_JSON, ProviderAnswers.json(body));
+    return http.send(post, answered)
+        .thenApply(response -> ProviderAnswers.toResult(response, "messageId", "id"));
   }
 }

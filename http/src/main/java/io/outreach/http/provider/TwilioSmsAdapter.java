@@ -20,10 +20,11 @@ import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 
 /**
- * Sends SMS through Twilio's Messages API ({@code POST {base}/2010-04-01/Accounts/{sid}/Messages.json},
- * form-encoded, HTTP basic auth {@code sid:token}). The base is {@code https://api.twilio.com}
- * in production and {@code {sandbox}/sandbox/twilio} against the twin. The idempotency key
- * travels in {@code I-Twilio-Idempotency-Token} so a retried send is not delivered twice.
+ * Sends SMS through Twilio's Messages API ({@code POST
+ * {base}/2010-04-01/Accounts/{sid}/Messages.json}, form-encoded, HTTP basic auth {@code
+ * sid:token}). The base is {@code https://api.twilio.com} in production and {@code
+ * {sandbox}/sandbox/twilio} against the twin. The idempotency key travels in {@code
+ * I-Twilio-Idempotency-Token} so a retried send is not delivered twice.
  */
 public final class TwilioSmsAdapter implements SmsProvider {
   static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(10);
@@ -42,7 +43,10 @@ public final class TwilioSmsAdapter implements SmsProvider {
     this.authorization =
         RawHeader.create(
             "Authorization",
-            "Basic " + Base64.getEncoder().encodeToString((accountSid + ":" + authToken).getBytes(StandardCharsets.UTF_8)));
+            "Basic "
+                + Base64.getEncoder()
+                    .encodeToString(
+                        (accountSid + ":" + authToken).getBytes(StandardCharsets.UTF_8)));
   }
 
   @Override
@@ -54,7 +58,8 @@ public final class TwilioSmsAdapter implements SmsProvider {
     if (request.statusCallbackUrl() != null) {
       form.put("StatusCallback", request.statusCallbackUrl());
     }
-    List<HttpHeader> headers = new ArrayList<>(List.of(authorization, RawHeader.create("Accept", "application/json")));
+    List<HttpHeader> headers =
+        new ArrayList<>(List.of(authorization, RawHeader.create("Accept", "application/json")));
     if (request.idempotencyKey() != null) {
       headers.add(RawHeader.create("I-Twilio-Idempotency-Token", request.idempotencyKey()));
     }
@@ -62,7 +67,8 @@ public final class TwilioSmsAdapter implements SmsProvider {
         HttpRequest.POST(messagesUri)
             .withHeaders(headers)
             .withEntity(ContentTypes.APPLICATION_X_WWW_FORM_URLENCODED, formEncode(form));
-    return http.send(post, answered).thenApply(response -> ProviderAnswers.toResult(response, "sid"));
+    return http.send(post, answered)
+        .thenApply(response -> ProviderAnswers.toResult(response, "sid"));
   }
 
   static String formEncode(Map<String, String> form) {

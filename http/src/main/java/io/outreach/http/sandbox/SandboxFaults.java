@@ -1,16 +1,16 @@
 package io.outreach.http.sandbox;
 
 /**
- * Faults the twins inject, set with {@code PUT /sandbox/faults}. A missing member takes its
- * default (0, false, and {@code receipts} true), so {@code {}} clears every fault.
+ * Faults the twins inject, set with {@code PUT /sandbox/faults}. A missing member takes its default
+ * (0, false, and {@code receipts} true), so {@code {}} clears every fault.
  *
  * @param latencyMs added before each provider answer
  * @param errorRate the share (0..1) of provider calls answered with a random 500
  * @param rateLimitPerSecond provider calls allowed per second (token bucket); 0 is unlimited,
  *     excess calls get 429 with {@code Retry-After: 1}
  * @param outage every provider call gets 503
- * @param undeliveredRate the share (0..1) of accepted messages whose last receipt, after
- *     {@code sent}, is {@code undelivered} (Twilio ErrorCode 30003) instead of {@code delivered}
+ * @param undeliveredRate the share (0..1) of accepted messages whose last receipt, after {@code
+ *     sent}, is {@code undelivered} (Twilio ErrorCode 30003) instead of {@code delivered}
  * @param receipts whether accepted messages get receipts at all; false accepts them and posts
  *     nothing, as when a provider loses its callbacks
  */

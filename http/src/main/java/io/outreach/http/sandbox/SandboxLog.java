@@ -11,9 +11,9 @@ import java.util.Map;
 import java.util.function.Supplier;
 
 /**
- * The twins' memory: every message request and scripted reply in arrival order, and the
- * idempotency keys seen per provider. Both are bounded (oldest dropped first) because the
- * standalone sandbox runs through whole load tests; one lock is plenty for a test twin.
+ * The twins' memory: every message request and scripted reply in arrival order, and the idempotency
+ * keys seen per provider. Both are bounded (oldest dropped first) because the standalone sandbox
+ * runs through whole load tests; one lock is plenty for a test twin.
  */
 final class SandboxLog {
   static final int DEFAULT_CAPACITY = 1_000_000;
@@ -37,8 +37,8 @@ final class SandboxLog {
   }
 
   /**
-   * Logs an outbound request; a repeated (provider, idempotency key) gets the first message id and is
-   * marked duplicate, otherwise {@code newMessageId} names a new message.
+   * Logs an outbound request; a repeated (provider, idempotency key) gets the first message id and
+   * is marked duplicate, otherwise {@code newMessageId} names a new message.
    */
   synchronized SandboxLogEntry record(
       String provider,
@@ -56,8 +56,17 @@ final class SandboxLog {
     }
     SandboxLogEntry entry =
         new SandboxLogEntry(
-            ++lastId, provider, SandboxLogEntry.OUTBOUND, tenant, to, from, body, idempotencyKey,
-            clock.instant(), earlier != null, messageId);
+            ++lastId,
+            provider,
+            SandboxLogEntry.OUTBOUND,
+            tenant,
+            to,
+            from,
+            body,
+            idempotencyKey,
+            clock.instant(),
+            earlier != null,
+            messageId);
     append(entry);
     return entry;
   }
@@ -67,8 +76,17 @@ final class SandboxLog {
       String provider, String tenant, String to, String from, String body, String messageId) {
     SandboxLogEntry entry =
         new SandboxLogEntry(
-            ++lastId, provider, SandboxLogEntry.INBOUND, tenant, to, from, body, null,
-            clock.instant(), false, messageId);
+            ++lastId,
+            provider,
+            SandboxLogEntry.INBOUND,
+            tenant,
+            to,
+            from,
+            body,
+            null,
+            clock.instant(),
+            false,
+            messageId);
     append(entry);
     return entry;
   }

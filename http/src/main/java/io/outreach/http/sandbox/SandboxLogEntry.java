@@ -5,10 +5,10 @@ import java.time.Instant;
 
 /**
  * One message a twin handled: an {@code outbound} request the engine sent, or an {@code inbound}
- * reply the twin posted to the engine ({@code POST /sandbox/replies}). A {@code duplicate}
- * repeats an earlier idempotency key: it was answered with the earlier {@code messageId} and not
- * delivered again. {@code at} always carries milliseconds ({@code 2025-11-25T16:00:00.000Z}), so
- * rates per second can be computed from it.
+ * reply the twin posted to the engine ({@code POST /sandbox/replies}). A {@code duplicate} repeats
+ * an earlier idempotency key: it was answered with the earlier {@code messageId} and not delivered
+ * again. {@code at} always carries milliseconds ({@code 2025-11-25T16:00:00.000Z}), so rates per
+ * second can be computed from it.
  */
 public record SandboxLogEntry(
     long id,

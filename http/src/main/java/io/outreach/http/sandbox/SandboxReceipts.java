@@ -26,10 +26,10 @@ import org.slf4j.LoggerFactory;
  * backoff. A retry waits off the slots and goes ahead of new messages when due. A receipt given up
  * is logged at WARN and counted ({@link #stats()}).
  *
- * <p>A queued message costs one small object (its log entry is kept by the log anyway, and
- * callback URLs are shared per distinct URL), so a backlog of hundreds of thousands of receipts
- * while the engine is down fits in a small heap; the queue refuses messages beyond
- * {@link #MAX_QUEUED_MESSAGES}, giving their receipts up.
+ * <p>A queued message costs one small object (its log entry is kept by the log anyway, and callback
+ * URLs are shared per distinct URL), so a backlog of hundreds of thousands of receipts while the
+ * engine is down fits in a small heap; the queue refuses messages beyond {@link
+ * #MAX_QUEUED_MESSAGES}, giving their receipts up.
  */
 final class SandboxReceipts {
   private static final Logger log = LoggerFactory.getLogger(SandboxReceipts.class);
@@ -51,8 +51,7 @@ final class SandboxReceipts {
     static final Policy TWILIO = new Policy(2, Duration.ofSeconds(15), Duration.ofSeconds(1));
 
     /** SignalHouse makes three attempts of 3 s each, a short backoff between them. */
-    static final Policy SIGNALHOUSE =
-        new Policy(3, Duration.ofSeconds(3), Duration.ofMillis(500));
+    static final Policy SIGNALHOUSE = new Policy(3, Duration.ofSeconds(3), Duration.ofMillis(500));
   }
 
   /**
@@ -80,8 +79,10 @@ final class SandboxReceipts {
     final SandboxLogEntry message;
     final String callbackUrl;
     final boolean undelivered;
+
     /** 0 while posting {@code sent}, 1 while posting the last receipt. */
     byte step;
+
     /** The number of the attempt under way, from 1. */
     byte attempt = 1;
 
@@ -117,13 +118,18 @@ final class SandboxReceipts {
 
   SandboxReceipts(ActorSystem<?> system, SandboxWebhooks webhooks, int concurrency) {
     this(
-        system, webhooks, concurrency,
+        system,
+        webhooks,
+        concurrency,
         Map.of("twilio", Policy.TWILIO, "signalhouse", Policy.SIGNALHOUSE));
   }
 
   /** With other retry policies per provider, for tests that cannot wait for real timeouts. */
   SandboxReceipts(
-      ActorSystem<?> system, SandboxWebhooks webhooks, int concurrency, Map<String, Policy> policies) {
+      ActorSystem<?> system,
+      SandboxWebhooks webhooks,
+      int concurrency,
+      Map<String, Policy> policies) {
     this.system = system;
     this.webhooks = webhooks;
     this.concurrency = concurrency;
@@ -136,8 +142,8 @@ final class SandboxReceipts {
   }
 
   /**
-   * Queues the receipts of {@code message}: {@code sent}, then {@code delivered}, or
-   * {@code undelivered} when {@code undelivered} is set.
+   * Queues the receipts of {@code message}: {@code sent}, then {@code delivered}, or {@code
+   * undelivered} when {@code undelivered} is set.
    */
   void deliver(SandboxLogEntry message, String callbackUrl, boolean undelivered) {
     boolean queuedNow = false;
@@ -152,7 +158,10 @@ final class SandboxReceipts {
       givenUp.addAndGet(2);
       log.warn(
           "gave up the receipts of {} message {} to {}: {} messages are already waiting",
-          message.provider(), message.messageId(), callbackUrl, MAX_QUEUED_MESSAGES);
+          message.provider(),
+          message.messageId(),
+          callbackUrl,
+          MAX_QUEUED_MESSAGES);
       return;
     }
     pump();
@@ -164,7 +173,12 @@ final class SandboxReceipts {
       busy = inFlight;
     }
     return new Stats(
-        concurrency, queued.get(), busy, posted.get(), attempts.get(), retried.get(),
+        concurrency,
+        queued.get(),
+        busy,
+        posted.get(),
+        attempts.get(),
+        retried.get(),
         givenUp.get());
   }
 
@@ -233,7 +247,11 @@ final class SandboxReceipts {
     givenUp.incrementAndGet();
     log.warn(
         "gave up the {} receipt of {} message {} to {} after {} attempts: {}",
-        p.status(), p.message.provider(), p.message.messageId(), p.callbackUrl, p.attempt,
+        p.status(),
+        p.message.provider(),
+        p.message.messageId(),
+        p.callbackUrl,
+        p.attempt,
         error == null ? "the engine answered " + status : reason(error, policy));
     next(p);
   }

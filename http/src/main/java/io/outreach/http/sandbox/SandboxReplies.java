@@ -16,12 +16,11 @@ import java.util.function.Supplier;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 
 /**
- * Scripted replies ({@code POST /sandbox/replies}): a person answers a text, and the twin posts
- * the provider's signed inbound-message webhook to the engine, once, as the provider would, and
- * reports what the engine answered. Twilio's webhook carries Advanced Opt-Out's
- * {@code OptOutType} when the reply is one of its keywords. Each reply is logged with direction
- * {@code inbound}. Replies have their own small connection pools, so a backlog of receipts never
- * delays them.
+ * Scripted replies ({@code POST /sandbox/replies}): a person answers a text, and the twin posts the
+ * provider's signed inbound-message webhook to the engine, once, as the provider would, and reports
+ * what the engine answered. Twilio's webhook carries Advanced Opt-Out's {@code OptOutType} when the
+ * reply is one of its keywords. Each reply is logged with direction {@code inbound}. Replies have
+ * their own small connection pools, so a backlog of receipts never delays them.
  */
 final class SandboxReplies {
   private static final int MAX_CONNECTIONS = 32;
@@ -119,13 +118,18 @@ final class SandboxReplies {
       failed.incrementAndGet();
       return CompletableFuture.completedFuture(
           new Outcome(
-              provider, messageId, null,
+              provider,
+              messageId,
+              null,
               "no engine URL: start the sandbox with --engine-url or OUTREACH_PUBLIC_URL"));
     }
     base = base.endsWith("/") ? base.substring(0, base.length() - 1) : base;
     HttpRequest request;
     try {
-      request = provider.equals("twilio") ? twilio(base, reply, messageId) : signalHouse(base, reply, messageId);
+      request =
+          provider.equals("twilio")
+              ? twilio(base, reply, messageId)
+              : signalHouse(base, reply, messageId);
     } catch (RuntimeException e) {
       failed.incrementAndGet();
       return CompletableFuture.completedFuture(
@@ -137,7 +141,12 @@ final class SandboxReplies {
             (status, error) -> {
               Outcome outcome;
               if (error != null) {
-                outcome = new Outcome(provider, messageId, null, "the engine could not be reached: " + reason(error));
+                outcome =
+                    new Outcome(
+                        provider,
+                        messageId,
+                        null,
+                        "the engine could not be reached: " + reason(error));
               } else if (status / 100 != 2) {
                 outcome = new Outcome(provider, messageId, status, "the engine answered " + status);
               } else {
@@ -170,13 +179,21 @@ final class SandboxReplies {
                     })
             .orElse(null);
     return webhooks.twilioInbound(
-        base + "/webhooks/twilio/" + reply.tenant() + "/sms", messageSid, reply.from(), reply.to(),
-        reply.body(), Segments.count(reply.body()).segments(), optOutType);
+        base + "/webhooks/twilio/" + reply.tenant() + "/sms",
+        messageSid,
+        reply.from(),
+        reply.to(),
+        reply.body(),
+        Segments.count(reply.body()).segments(),
+        optOutType);
   }
 
   private HttpRequest signalHouse(String base, Body reply, String messageId) {
     return webhooks.signalHouseInbound(
-        base + "/webhooks/signalhouse/" + reply.tenant(), messageId, reply.from(), reply.to(),
+        base + "/webhooks/signalhouse/" + reply.tenant(),
+        messageId,
+        reply.from(),
+        reply.to(),
         reply.body());
   }
 

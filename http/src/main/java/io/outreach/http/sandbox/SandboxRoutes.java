@@ -29,13 +29,13 @@ import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
 
 /**
- * The provider twins under {@code /sandbox}: Twilio's Messages API and SignalHouse's send API
- * with their real request shapes and credentials checks, an inspectable request log
- * ({@code GET /sandbox/log}), injectable faults ({@code PUT /sandbox/faults}), signed delivery
- * receipts through a bounded queue (counted in {@code GET /sandbox/stats}) and scripted inbound
- * replies ({@code POST /sandbox/replies}). The tenant of a message is taken from its
- * status-callback URL ({@code /webhooks/{provider}/{tenantId}/...}), or else from a
- * {@code tenant} field, since real providers know nothing of tenants.
+ * The provider twins under {@code /sandbox}: Twilio's Messages API and SignalHouse's send API with
+ * their real request shapes and credentials checks, an inspectable request log ({@code GET
+ * /sandbox/log}), injectable faults ({@code PUT /sandbox/faults}), signed delivery receipts through
+ * a bounded queue (counted in {@code GET /sandbox/stats}) and scripted inbound replies ({@code POST
+ * /sandbox/replies}). The tenant of a message is taken from its status-callback URL ({@code
+ * /webhooks/{provider}/{tenantId}/...}), or else from a {@code tenant} field, since real providers
+ * know nothing of tenants.
  */
 public final class SandboxRoutes extends ApiDirectives {
   /** The most entries one {@code GET /sandbox/log} returns; page on with {@code since}. */
@@ -50,14 +50,16 @@ public final class SandboxRoutes extends ApiDirectives {
   private final AtomicReference<SandboxFaults> faults = new AtomicReference<>(SandboxFaults.NONE);
   private final AtomicReference<TokenBucket> bucket = new AtomicReference<>();
   // Provider calls held by the latency fault, not answered (nor logged) yet.
-  private final java.util.concurrent.atomic.AtomicInteger delayed = new java.util.concurrent.atomic.AtomicInteger();
+  private final java.util.concurrent.atomic.AtomicInteger delayed =
+      new java.util.concurrent.atomic.AtomicInteger();
 
   /**
    * @param engineUrl the engine's public base URL ({@code http://127.0.0.1:8080}), where replies
    *     are posted; asked at each reply, since an engine knows its port only once bound, and null
    *     or blank when none is known (replies then fail with 502)
    */
-  public SandboxRoutes(ActorSystem<?> system, SandboxSettings settings, Supplier<String> engineUrl) {
+  public SandboxRoutes(
+      ActorSystem<?> system, SandboxSettings settings, Supplier<String> engineUrl) {
     super(system, null, 1024 * 1024);
     this.settings = settings;
     this.log = new SandboxLog(SandboxLog.DEFAULT_CAPACITY, Clock.systemUTC());
@@ -125,8 +127,7 @@ public final class SandboxRoutes extends ApiDirectives {
           if (!sid.equals(settings.twilioAccountSid())
               || !authorization
                   .map(SandboxRoutes::basicCredentials)
-                  .filter(
-                      (settings.twilioAccountSid() + ":" + settings.twilioAuthToken())::equals)
+                  .filter((settings.twilioAccountSid() + ":" + settings.twilioAuthToken())::equals)
                   .isPresent()) {
             return providerError("twilio", 401, "Authenticate", Optional.empty());
           }
@@ -145,8 +146,13 @@ public final class SandboxRoutes extends ApiDirectives {
                         String callback = form.get("StatusCallback");
                         SandboxLogEntry entry =
                             accept(
-                                "twilio", tenantOf(callback, form.get("tenant")), to, from, body,
-                                key.orElse(null), callback,
+                                "twilio",
+                                tenantOf(callback, form.get("tenant")),
+                                to,
+                                from,
+                                body,
+                                key.orElse(null),
+                                callback,
                                 () -> "SM" + UUID.randomUUID().toString().replace("-", ""));
                         Map<String, Object> answer = new LinkedHashMap<>();
                         answer.put("sid", entry.messageId());
@@ -160,7 +166,11 @@ public final class SandboxRoutes extends ApiDirectives {
                         answer.put("api_version", "2010-04-01");
                         answer.put(
                             "uri",
-                            "/2010-04-01/Accounts/" + sid + "/Messages/" + entry.messageId() + ".json");
+                            "/2010-04-01/Accounts/"
+                                + sid
+                                + "/Messages/"
+                                + entry.messageId()
+                                + ".json");
                         return raw(201, answer, Optional.empty());
                       }));
         });
@@ -171,7 +181,8 @@ public final class SandboxRoutes extends ApiDirectives {
       return "";
     }
     try {
-      return new String(Base64.getDecoder().decode(header.substring(6).trim()), StandardCharsets.UTF_8);
+      return new String(
+          Base64.getDecoder().decode(header.substring(6).trim()), StandardCharsets.UTF_8);
     } catch (IllegalArgumentException e) {
       return "";
     }
@@ -200,20 +211,31 @@ public final class SandboxRoutes extends ApiDirectives {
                         }
                         if (body == null || !body.isObject()) {
                           return providerError(
-                              "signalhouse", 400, "the body must be a JSON object", Optional.empty());
+                              "signalhouse",
+                              400,
+                              "the body must be a JSON object",
+                              Optional.empty());
                         }
                         String to = text(body, "to");
                         String from = text(body, "from");
                         String message = text(body, "message");
                         if (blank(to) || blank(from) || blank(message)) {
                           return providerError(
-                              "signalhouse", 400, "from, to and message are required", Optional.empty());
+                              "signalhouse",
+                              400,
+                              "from, to and message are required",
+                              Optional.empty());
                         }
                         String callback = text(body, "statusCallback");
                         SandboxLogEntry entry =
                             accept(
-                                "signalhouse", tenantOf(callback, text(body, "tenant")), to, from,
-                                message, key.orElse(null), callback,
+                                "signalhouse",
+                                tenantOf(callback, text(body, "tenant")),
+                                to,
+                                from,
+                                message,
+                                key.orElse(null),
+                                callback,
                                 () -> UUID.randomUUID().toString());
                         Map<String, Object> answer = new LinkedHashMap<>();
                         answer.put("messageId", entry.messageId());
@@ -231,8 +253,8 @@ public final class SandboxRoutes extends ApiDirectives {
   // ---- shared ----
 
   /**
-   * Logs the request and, unless it repeats an idempotency key or receipts are switched off,
-   * queues its receipts (ending {@code undelivered} for the faults' share of messages).
+   * Logs the request and, unless it repeats an idempotency key or receipts are switched off, queues
+   * its receipts (ending {@code undelivered} for the faults' share of messages).
    */
   private SandboxLogEntry accept(
       String provider,
@@ -337,15 +359,19 @@ public final class SandboxRoutes extends ApiDirectives {
                   } catch (NumberFormatException e) {
                     return problem(Problem.Type.VALIDATION.with("since must be a log entry id"));
                   }
-                  return json(log.since(after, tenant.filter(t -> !t.isBlank()).orElse(null), LOG_PAGE_LIMIT));
+                  return json(
+                      log.since(
+                          after, tenant.filter(t -> !t.isBlank()).orElse(null), LOG_PAGE_LIMIT));
                 }));
   }
 
   /** An error in the provider's own shape (Twilio: code/message/status; SignalHouse: error). */
-  private Route providerError(String provider, int status, String message, Optional<String> retryAfter) {
+  private Route providerError(
+      String provider, int status, String message, Optional<String> retryAfter) {
     Map<String, Object> body = new LinkedHashMap<>();
     if (provider.equals("twilio")) {
-      body.put("code", status == 401 ? 20003 : status == 429 ? 20429 : status == 400 ? 21602 : 20500);
+      body.put(
+          "code", status == 401 ? 20003 : status == 429 ? 20429 : status == 400 ? 21602 : 20500);
       body.put("message", message);
       body.put("more_info", "https://www.twilio.com/docs/errors");
       body.put("status", status);
@@ -376,5 +402,4 @@ public final class SandboxRoutes extends ApiDirectives {
   private static boolean blank(String s) {
     return s == null || s.isBlank();
   }
-
 }

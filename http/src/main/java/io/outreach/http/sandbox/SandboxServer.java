@@ -20,11 +20,12 @@ public final class SandboxServer {
   private SandboxServer() {}
 
   /**
-   * Binds the twins with the default sandbox settings, posting replies to
-   * {@value #ENGINE_URL_VARIABLE}; unbinds on coordinated shutdown.
+   * Binds the twins with the default sandbox settings, posting replies to {@value
+   * #ENGINE_URL_VARIABLE}; unbinds on coordinated shutdown.
    */
   public static CompletionStage<ServerBinding> start(ActorSystem<?> system, String host, int port) {
-    return start(system, host, port, SandboxSettings.DEFAULTS, () -> System.getenv(ENGINE_URL_VARIABLE));
+    return start(
+        system, host, port, SandboxSettings.DEFAULTS, () -> System.getenv(ENGINE_URL_VARIABLE));
   }
 
   /**

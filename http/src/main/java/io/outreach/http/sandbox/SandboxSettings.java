@@ -1,17 +1,17 @@
 package io.outreach.http.sandbox;
 
 /**
- * The credentials the sandbox twins accept and sign with, and how hard they may push on the
- * engine. The credentials are fixed, public test values: they protect nothing and must never be
- * used against a real provider.
+ * The credentials the sandbox twins accept and sign with, and how hard they may push on the engine.
+ * The credentials are fixed, public test values: they protect nothing and must never be used
+ * against a real provider.
  *
  * @param twilioAccountSid the account sid the Twilio twin accepts (basic auth user and path)
- * @param twilioAuthToken the Twilio twin's auth token (basic auth password and the key of
- *     {@code X-Twilio-Signature} on its callbacks)
+ * @param twilioAuthToken the Twilio twin's auth token (basic auth password and the key of {@code
+ *     X-Twilio-Signature} on its callbacks)
  * @param signalHouseApiKey the bearer token the SignalHouse twin accepts
  * @param signalHouseWebhookSecret the key of {@code X-SignalHouse-Signature} on its callbacks
- * @param receiptConcurrency the most delivery receipts in flight to the engine at once (and so
- *     the most connections the receipts keep open per provider)
+ * @param receiptConcurrency the most delivery receipts in flight to the engine at once (and so the
+ *     most connections the receipts keep open per provider)
  */
 public record SandboxSettings(
     String twilioAccountSid,
@@ -40,6 +40,10 @@ public record SandboxSettings(
 
   public SandboxSettings withReceiptConcurrency(int concurrency) {
     return new SandboxSettings(
-        twilioAccountSid, twilioAuthToken, signalHouseApiKey, signalHouseWebhookSecret, concurrency);
+        twilioAccountSid,
+        twilioAuthToken,
+        signalHouseApiKey,
+        signalHouseWebhookSecret,
+        concurrency);
   }
 }

@@ -10,8 +10,8 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -28,22 +28,24 @@ import org.apache.pekko.http.javadsl.settings.ConnectionPoolSettings;
 
 /**
  * The webhooks the twins post to the engine, shaped and signed as each provider does it, and the
- * HTTP client that posts them: Twilio form posts with {@code X-Twilio-Signature} (and
- * {@code I-Twilio-Idempotency-Token}), SignalHouse JSON with
- * {@code X-SignalHouse-Timestamp/-Signature/-Delivery-Id}.
+ * HTTP client that posts them: Twilio form posts with {@code X-Twilio-Signature} (and {@code
+ * I-Twilio-Idempotency-Token}), SignalHouse JSON with {@code
+ * X-SignalHouse-Timestamp/-Signature/-Delivery-Id}.
  *
- * <p>Posts go through Pekko HTTP host connection pools (keep-alive, at most
- * {@link Pool#maxConnections} sockets each) on the actor system's own dispatcher: measured on 2
- * cores it costs about half the CPU per request of {@code java.net.http.HttpClient}, whose
- * default executor also grows a thread per concurrent request. A pool has no per-request
- * timeout, so each pool's connection idle timeout is its provider's request timeout (a request
- * with no answer for that long closes its connection and fails), with a future timeout behind it.
+ * <p>Posts go through Pekko HTTP host connection pools (keep-alive, at most {@link
+ * Pool#maxConnections} sockets each) on the actor system's own dispatcher: measured on 2 cores it
+ * costs about half the CPU per request of {@code java.net.http.HttpClient}, whose default executor
+ * also grows a thread per concurrent request. A pool has no per-request timeout, so each pool's
+ * connection idle timeout is its provider's request timeout (a request with no answer for that long
+ * closes its connection and fails), with a future timeout behind it.
  */
 final class SandboxWebhooks {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final String TWILIO_API_VERSION = "2010-04-01";
+
   /** Twilio's "Unreachable destination handset", the commonest cause of {@code undelivered}. */
   static final String TWILIO_UNDELIVERED_ERROR = "30003";
+
   private static final int MAX_PARSED_URLS = 10_000;
 
   /**
@@ -58,6 +60,7 @@ final class SandboxWebhooks {
   private final SandboxSettings credentials;
   private final Http http;
   private final LoggingAdapter log;
+
   /** Callback URLs parsed once: the engine uses one per tenant and provider. */
   private final Map<String, Uri> uris = new ConcurrentHashMap<>();
 
@@ -69,8 +72,8 @@ final class SandboxWebhooks {
   }
 
   /**
-   * A pool of up to {@code maxConnections} kept-alive connections whose requests fail after
-   * {@code timeout} without an answer. Settings that are equal share one pool per host.
+   * A pool of up to {@code maxConnections} kept-alive connections whose requests fail after {@code
+   * timeout} without an answer. Settings that are equal share one pool per host.
    */
   Pool pool(int maxConnections, Duration timeout) {
     ConnectionPoolSettings settings =
@@ -126,8 +129,8 @@ final class SandboxWebhooks {
   }
 
   /**
-   * SignalHouse's status event for {@code message}: the delivery id is the same on every attempt
-   * at this (message, status), and each attempt is signed afresh with its own timestamp.
+   * SignalHouse's status event for {@code message}: the delivery id is the same on every attempt at
+   * this (message, status), and each attempt is signed afresh with its own timestamp.
    */
   HttpRequest signalHouseStatus(SandboxLogEntry message, String url, String status) {
     Map<String, String> data = new LinkedHashMap<>();
@@ -146,7 +149,12 @@ final class SandboxWebhooks {
    * ({@code STOP}, {@code START}, {@code HELP}), or null when the body is no keyword.
    */
   HttpRequest twilioInbound(
-      String url, String messageSid, String from, String to, String body, int segments,
+      String url,
+      String messageSid,
+      String from,
+      String to,
+      String body,
+      int segments,
       String optOutType) {
     Map<String, String> form = new LinkedHashMap<>();
     form.put("MessageSid", messageSid);
@@ -167,7 +175,8 @@ final class SandboxWebhooks {
   }
 
   /** SignalHouse's {@code message.received} event, with a fresh delivery id. */
-  HttpRequest signalHouseInbound(String url, String messageId, String from, String to, String text) {
+  HttpRequest signalHouseInbound(
+      String url, String messageId, String from, String to, String text) {
     Map<String, String> data = new LinkedHashMap<>();
     data.put("messageId", messageId);
     data.put("from", from);

@@ -28,7 +28,9 @@ final class SandboxClient {
             .header("Content-Type", "application/json")
             .method(
                 method,
-                json == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(json))
+                json == null
+                    ? HttpRequest.BodyPublishers.noBody()
+                    : HttpRequest.BodyPublishers.ofString(json))
             .build();
     try {
       return client.send(request, HttpResponse.BodyHandlers.ofString());
@@ -44,7 +46,8 @@ final class SandboxClient {
   void faults(String json) {
     HttpResponse<String> r = call("PUT", "/sandbox/faults", json);
     if (r.statusCode() != 200) {
-      throw new AssertionError("PUT /sandbox/faults " + json + " -> " + r.statusCode() + " " + r.body());
+      throw new AssertionError(
+          "PUT /sandbox/faults " + json + " -> " + r.statusCode() + " " + r.body());
     }
   }
 

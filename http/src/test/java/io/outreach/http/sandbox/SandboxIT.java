@@ -41,9 +41,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The sandbox twins over real HTTP, driven through the real adapters: acceptance, the request
- * log, idempotency, signed delivery receipts (checked by a receiver with the production
- * signature code) and injected faults.
+ * The sandbox twins over real HTTP, driven through the real adapters: acceptance, the request log,
+ * idempotency, signed delivery receipts (checked by a receiver with the production signature code)
+ * and injected faults.
  */
 class SandboxIT {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -64,15 +64,21 @@ class SandboxIT {
   @BeforeAll
   static void start() throws IOException {
     system = ActorSystem.create(Behaviors.empty(), "sandbox-it", Main.sandboxConfig());
-    var binding =
-        SandboxServer.start(system, "127.0.0.1", 0).toCompletableFuture().join();
+    var binding = SandboxServer.start(system, "127.0.0.1", 0).toCompletableFuture().join();
     sandbox = "http://127.0.0.1:" + binding.localAddress().getPort();
     twilio =
-        new TwilioSmsAdapter(new io.outreach.http.provider.ProviderHttp(system, 64, java.time.Duration.ofSeconds(10)), URI.create(sandbox + "/sandbox/twilio"),
+        new TwilioSmsAdapter(
+            new io.outreach.http.provider.ProviderHttp(
+                system, 64, java.time.Duration.ofSeconds(10)),
+            URI.create(sandbox + "/sandbox/twilio"),
             CREDENTIALS.twilioAccountSid(),
             CREDENTIALS.twilioAuthToken());
     signalHouse =
-        new SignalHouseSmsAdapter(new io.outreach.http.provider.ProviderHttp(system, 64, java.time.Duration.ofSeconds(10)), URI.create(sandbox + "/sandbox/signalhouse/"), CREDENTIALS.signalHouseApiKey());
+        new SignalHouseSmsAdapter(
+            new io.outreach.http.provider.ProviderHttp(
+                system, 64, java.time.Duration.ofSeconds(10)),
+            URI.create(sandbox + "/sandbox/signalhouse/"),
+            CREDENTIALS.signalHouseApiKey());
 
     receiver = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
     receiver.createContext(
@@ -80,7 +86,8 @@ class SandboxIT {
         exchange -> {
           Map<String, String> headers = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
           exchange.getRequestHeaders().forEach((k, v) -> headers.put(k, v.get(0)));
-          String body = new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
+          String body =
+              new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
           callbacks.add(new Callback(exchange.getRequestURI().getPath(), headers, body));
           exchange.sendResponseHeaders(200, -1);
           exchange.close();
@@ -108,7 +115,8 @@ class SandboxIT {
     String tenant = "tw-" + UUID.randomUUID().toString().substring(0, 8);
     String callbackUrl = receiverBase + "/webhooks/twilio/" + tenant + "/status";
     SmsRequest request =
-        new SmsRequest(tenant, "+15550100001", "+12125550123", "Hi & welcome = 1", "key-1", callbackUrl);
+        new SmsRequest(
+            tenant, "+15550100001", "+12125550123", "Hi & welcome = 1", "key-1", callbackUrl);
 
     String sid = accepted(twilio.send(request));
     assertThat(sid).matches("SM[0-9a-f]{32}");
@@ -124,7 +132,9 @@ class SandboxIT {
     assertThat(first.get("duplicate").asBoolean()).isFalse();
     assertThat(first.get("at").asText()).isNotBlank();
 
-    assertThat(accepted(twilio.send(request))).as("a retry answers the original sid").isEqualTo(sid);
+    assertThat(accepted(twilio.send(request)))
+        .as("a retry answers the original sid")
+        .isEqualTo(sid);
     JsonNode again = log(tenant, first.get("id").asLong());
     assertThat(again).hasSize(1);
     assertThat(again.get(0).get("duplicate").asBoolean()).isTrue();
@@ -139,11 +149,17 @@ class SandboxIT {
     List<String> statuses = new ArrayList<>();
     for (Callback c : received(path)) {
       Map<String, String> form = formDecode(c.body());
-      assertThat(TwilioSignature.verify(
-              CREDENTIALS.twilioAuthToken(), callbackUrl, form, c.headers().get("X-Twilio-Signature")))
+      assertThat(
+              TwilioSignature.verify(
+                  CREDENTIALS.twilioAuthToken(),
+                  callbackUrl,
+                  form,
+                  c.headers().get("X-Twilio-Signature")))
           .as(c.toString())
           .isTrue();
-      assertThat(TwilioSignature.verify("another-token", callbackUrl, form, c.headers().get("X-Twilio-Signature")))
+      assertThat(
+              TwilioSignature.verify(
+                  "another-token", callbackUrl, form, c.headers().get("X-Twilio-Signature")))
           .isFalse();
       assertThat(form)
           .containsEntry("MessageSid", sid)
@@ -158,13 +174,22 @@ class SandboxIT {
   @Test
   void twilioRefusesWrongCredentialsAsFinal() {
     SmsProvider wrong =
-        new TwilioSmsAdapter(new io.outreach.http.provider.ProviderHttp(system, 64, java.time.Duration.ofSeconds(10)), URI.create(sandbox + "/sandbox/twilio"), CREDENTIALS.twilioAccountSid(), "nope");
-    SendResult r = join(wrong.send(new SmsRequest("x", "+15550100001", "+12125550123", "hi", "k", null)));
-    assertThat(r).isInstanceOfSatisfying(SendResult.Rejected.class, rej -> {
-      assertThat(rej.status()).isEqualTo(401);
-      assertThat(rej.retryable()).isFalse();
-      assertThat(rej.reason()).isEqualTo("Authenticate");
-    });
+        new TwilioSmsAdapter(
+            new io.outreach.http.provider.ProviderHttp(
+                system, 64, java.time.Duration.ofSeconds(10)),
+            URI.create(sandbox + "/sandbox/twilio"),
+            CREDENTIALS.twilioAccountSid(),
+            "nope");
+    SendResult r =
+        join(wrong.send(new SmsRequest("x", "+15550100001", "+12125550123", "hi", "k", null)));
+    assertThat(r)
+        .isInstanceOfSatisfying(
+            SendResult.Rejected.class,
+            rej -> {
+              assertThat(rej.status()).isEqualTo(401);
+              assertThat(rej.retryable()).isFalse();
+              assertThat(rej.reason()).isEqualTo("Authenticate");
+            });
   }
 
   // ---- SignalHouse ----
@@ -174,7 +199,8 @@ class SandboxIT {
     String tenant = "sh-" + UUID.randomUUID().toString().substring(0, 8);
     String callbackUrl = receiverBase + "/webhooks/signalhouse/" + tenant;
     SmsRequest request =
-        new SmsRequest(tenant, "+15550100002", "+12125550199", "Quick question", "sh-key-1", callbackUrl);
+        new SmsRequest(
+            tenant, "+15550100002", "+12125550199", "Quick question", "sh-key-1", callbackUrl);
 
     String id = accepted(signalHouse.send(request));
     JsonNode log = log(tenant, 0);
@@ -199,9 +225,14 @@ class SandboxIT {
     for (Callback c : received(path)) {
       String timestamp = c.headers().get("X-SignalHouse-Timestamp");
       String signature = c.headers().get("X-SignalHouse-Signature");
-      assertThat(SignalHouseSignature.verify(
-              CREDENTIALS.signalHouseWebhookSecret(), timestamp, c.body(), signature, Instant.now(),
-              SignalHouseSignature.MAX_AGE))
+      assertThat(
+              SignalHouseSignature.verify(
+                  CREDENTIALS.signalHouseWebhookSecret(),
+                  timestamp,
+                  c.body(),
+                  signature,
+                  Instant.now(),
+                  SignalHouseSignature.MAX_AGE))
           .as(c.toString())
           .isTrue();
       JsonNode event = parse(c.body());
@@ -223,8 +254,11 @@ class SandboxIT {
         client(
             "POST",
             "/sandbox/signalhouse/message/sms",
-            "{\"from\":\"+15550100002\",\"to\":\"+12125550100\",\"message\":\"hi\",\"tenant\":\"" + tenant + "\"}",
-            "Authorization", "Bearer " + CREDENTIALS.signalHouseApiKey());
+            "{\"from\":\"+15550100002\",\"to\":\"+12125550100\",\"message\":\"hi\",\"tenant\":\""
+                + tenant
+                + "\"}",
+            "Authorization",
+            "Bearer " + CREDENTIALS.signalHouseApiKey());
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
     assertThat(parse(r.body()).get("status").asText()).isEqualTo("queued");
     assertThat(log(tenant, 0)).hasSize(1);
@@ -234,10 +268,20 @@ class SandboxIT {
 
   @Test
   void rateLimitAnswers429WithRetryAfterThatTheAdapterReportsAsRetryable() {
-    assertThat(call("PUT", "/sandbox/faults", "{\"rateLimitPerSecond\":1}").statusCode()).isEqualTo(200);
+    assertThat(call("PUT", "/sandbox/faults", "{\"rateLimitPerSecond\":1}").statusCode())
+        .isEqualTo(200);
     List<SendResult> results = new ArrayList<>();
     for (int i = 0; i < 3; i++) {
-      results.add(join(twilio.send(new SmsRequest("rl", "+15550100001", "+12125550123", "hi", "rl-" + UUID.randomUUID(), null))));
+      results.add(
+          join(
+              twilio.send(
+                  new SmsRequest(
+                      "rl",
+                      "+15550100001",
+                      "+12125550123",
+                      "hi",
+                      "rl-" + UUID.randomUUID(),
+                      null))));
     }
     assertThat(results.get(0)).isInstanceOf(SendResult.Accepted.class);
     assertThat(results)
@@ -250,12 +294,27 @@ class SandboxIT {
     // A slow machine may refill a token between calls: of a few calls at once, one is refused.
     List<SendResult> sh = new ArrayList<>();
     for (int i = 0; i < 3; i++) {
-      sh.add(join(signalHouse.send(new SmsRequest("rl", "+15550100001", "+12125550123", "hi", "rl-sh-" + UUID.randomUUID(), null))));
+      sh.add(
+          join(
+              signalHouse.send(
+                  new SmsRequest(
+                      "rl",
+                      "+15550100001",
+                      "+12125550123",
+                      "hi",
+                      "rl-sh-" + UUID.randomUUID(),
+                      null))));
     }
-    assertThat(sh).anySatisfy(result -> assertThat(result).isInstanceOfSatisfying(SendResult.Rejected.class, r -> {
-      assertThat(r.status()).isEqualTo(429);
-      assertThat(r.retryAfter()).contains(Duration.ofSeconds(1));
-    }));
+    assertThat(sh)
+        .anySatisfy(
+            result ->
+                assertThat(result)
+                    .isInstanceOfSatisfying(
+                        SendResult.Rejected.class,
+                        r -> {
+                          assertThat(r.status()).isEqualTo(429);
+                          assertThat(r.retryAfter()).contains(Duration.ofSeconds(1));
+                        }));
   }
 
   @Test
@@ -263,11 +322,23 @@ class SandboxIT {
     long before = lastLogId();
     assertThat(call("PUT", "/sandbox/faults", "{\"outage\":true}").statusCode()).isEqualTo(200);
     for (SmsProvider p : List.of(twilio, signalHouse)) {
-      SendResult r = join(p.send(new SmsRequest("out", "+15550100001", "+12125550123", "hi", "o-" + UUID.randomUUID(), null)));
-      assertThat(r).isInstanceOfSatisfying(SendResult.Rejected.class, rej -> {
-        assertThat(rej.status()).isEqualTo(503);
-        assertThat(rej.retryable()).isTrue();
-      });
+      SendResult r =
+          join(
+              p.send(
+                  new SmsRequest(
+                      "out",
+                      "+15550100001",
+                      "+12125550123",
+                      "hi",
+                      "o-" + UUID.randomUUID(),
+                      null)));
+      assertThat(r)
+          .isInstanceOfSatisfying(
+              SendResult.Rejected.class,
+              rej -> {
+                assertThat(rej.status()).isEqualTo(503);
+                assertThat(rej.retryable()).isTrue();
+              });
     }
     assertThat(lastLogId()).as("refused calls are not messages").isEqualTo(before);
   }
@@ -275,11 +346,17 @@ class SandboxIT {
   @Test
   void errorRateOneAnswers500Retryable() {
     assertThat(call("PUT", "/sandbox/faults", "{\"errorRate\":1.0}").statusCode()).isEqualTo(200);
-    SendResult r = join(signalHouse.send(new SmsRequest("err", "+15550100001", "+12125550123", "hi", null, null)));
-    assertThat(r).isInstanceOfSatisfying(SendResult.Rejected.class, rej -> {
-      assertThat(rej.status()).isEqualTo(500);
-      assertThat(rej.retryable()).isTrue();
-    });
+    SendResult r =
+        join(
+            signalHouse.send(
+                new SmsRequest("err", "+15550100001", "+12125550123", "hi", null, null)));
+    assertThat(r)
+        .isInstanceOfSatisfying(
+            SendResult.Rejected.class,
+            rej -> {
+              assertThat(rej.status()).isEqualTo(500);
+              assertThat(rej.retryable()).isTrue();
+            });
   }
 
   @Test
@@ -297,9 +374,16 @@ class SandboxIT {
       closedPort = s.getLocalPort();
     }
     SmsProvider unreachable =
-        new TwilioSmsAdapter(new io.outreach.http.provider.ProviderHttp(system, 64, java.time.Duration.ofSeconds(10)), URI.create("http://127.0.0.1:" + closedPort), "AC1", "t");
+        new TwilioSmsAdapter(
+            new io.outreach.http.provider.ProviderHttp(
+                system, 64, java.time.Duration.ofSeconds(10)),
+            URI.create("http://127.0.0.1:" + closedPort),
+            "AC1",
+            "t");
     var stage =
-        unreachable.send(new SmsRequest("x", "+15550100001", "+12125550123", "hi", "k", null)).toCompletableFuture();
+        unreachable
+            .send(new SmsRequest("x", "+15550100001", "+12125550123", "hi", "k", null))
+            .toCompletableFuture();
     assertThat(stage).failsWithin(Duration.ofSeconds(10));
   }
 
@@ -338,11 +422,16 @@ class SandboxIT {
     return client(method, path, json, "Content-Type", "application/json");
   }
 
-  private static HttpResponse<String> client(String method, String path, String body, String... headers) {
+  private static HttpResponse<String> client(
+      String method, String path, String body, String... headers) {
     HttpRequest.Builder b =
         HttpRequest.newBuilder(URI.create(sandbox + path))
             .timeout(Duration.ofSeconds(10))
-            .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+            .method(
+                method,
+                body == null
+                    ? HttpRequest.BodyPublishers.noBody()
+                    : HttpRequest.BodyPublishers.ofString(body));
     for (int i = 0; i < headers.length; i += 2) {
       b.header(headers[i], headers[i + 1]);
     }

@@ -16,7 +16,14 @@ class SandboxLogTest {
   private final AtomicInteger ids = new AtomicInteger();
 
   private SandboxLogEntry record(SandboxLog log, String provider, String tenant, String key) {
-    return log.record(provider, tenant, "+12125550123", "+15550100001", "hi", key, () -> "m" + ids.incrementAndGet());
+    return log.record(
+        provider,
+        tenant,
+        "+12125550123",
+        "+15550100001",
+        "hi",
+        key,
+        () -> "m" + ids.incrementAndGet());
   }
 
   @Test
@@ -43,7 +50,8 @@ class SandboxLogTest {
   void repliesAreLoggedAsInboundBesideOutboundRequests() {
     SandboxLog log = new SandboxLog(100, clock);
     SandboxLogEntry sent = record(log, "twilio", "acme", "k1");
-    SandboxLogEntry reply = log.recordInbound("twilio", "acme", "+15550100001", "+12125550123", "STOP", "SM1");
+    SandboxLogEntry reply =
+        log.recordInbound("twilio", "acme", "+15550100001", "+12125550123", "STOP", "SM1");
 
     assertThat(sent.direction()).isEqualTo(SandboxLogEntry.OUTBOUND);
     assertThat(reply.direction()).isEqualTo(SandboxLogEntry.INBOUND);
@@ -57,11 +65,17 @@ class SandboxLogTest {
   void atAlwaysCarriesMilliseconds() throws Exception {
     ObjectMapper json = new ObjectMapper().registerModule(new JavaTimeModule());
     SandboxLog whole = new SandboxLog(10, clock);
-    assertThat(json.readTree(json.writeValueAsString(record(whole, "twilio", "acme", null))).get("at").asText())
+    assertThat(
+            json.readTree(json.writeValueAsString(record(whole, "twilio", "acme", null)))
+                .get("at")
+                .asText())
         .isEqualTo("2025-11-25T16:00:00.000Z");
     Clock micros = Clock.fixed(Instant.parse("2025-11-25T16:00:01.234567Z"), ZoneOffset.UTC);
     SandboxLog fine = new SandboxLog(10, micros);
-    assertThat(json.readTree(json.writeValueAsString(record(fine, "twilio", "acme", null))).get("at").asText())
+    assertThat(
+            json.readTree(json.writeValueAsString(record(fine, "twilio", "acme", null)))
+                .get("at")
+                .asText())
         .isEqualTo("2025-11-25T16:00:01.234Z");
   }
 
@@ -71,7 +85,9 @@ class SandboxLogTest {
     for (int i = 0; i < 6; i++) {
       record(log, "twilio", i % 2 == 0 ? "acme" : "bravo", "k" + i);
     }
-    assertThat(log.since(0, null, 100)).extracting(SandboxLogEntry::id).containsExactly(1L, 2L, 3L, 4L, 5L, 6L);
+    assertThat(log.since(0, null, 100))
+        .extracting(SandboxLogEntry::id)
+        .containsExactly(1L, 2L, 3L, 4L, 5L, 6L);
     assertThat(log.since(2, "acme", 100)).extracting(SandboxLogEntry::id).containsExactly(3L, 5L);
     assertThat(log.since(6, null, 100)).isEmpty();
     assertThat(log.since(0, null, 2)).extracting(SandboxLogEntry::id).containsExactly(1L, 2L);
@@ -90,7 +106,8 @@ class SandboxLogTest {
   void tenantComesFromTheCallbackPathElseTheField() {
     assertThat(SandboxRoutes.tenantOf("https://e.example/webhooks/twilio/acme/status?x=1", "other"))
         .isEqualTo("acme");
-    assertThat(SandboxRoutes.tenantOf("https://e.example/webhooks/signalhouse/bravo", null)).isEqualTo("bravo");
+    assertThat(SandboxRoutes.tenantOf("https://e.example/webhooks/signalhouse/bravo", null))
+        .isEqualTo("bravo");
     assertThat(SandboxRoutes.tenantOf(null, "charlie")).isEqualTo("charlie");
     assertThat(SandboxRoutes.tenantOf("https://e.example/other", null)).isNull();
   }

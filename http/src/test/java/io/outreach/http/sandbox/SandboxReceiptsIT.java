@@ -43,12 +43,13 @@ import org.junit.jupiter.api.Test;
 import org.slf4j.LoggerFactory;
 
 /**
- * Delivery receipts through the bounded queue, over real HTTP to a Pekko HTTP receiver standing
- * in for the engine: order per message, retries until every receipt lands exactly once, bounded
+ * Delivery receipts through the bounded queue, over real HTTP to a Pekko HTTP receiver standing in
+ * for the engine: order per message, retries until every receipt lands exactly once, bounded
  * concurrency and connections, receipts given up (counted and logged), and the receipt faults.
  */
 class SandboxReceiptsIT {
-  private static final SandboxSettings CREDENTIALS = SandboxSettings.DEFAULTS.withReceiptConcurrency(16);
+  private static final SandboxSettings CREDENTIALS =
+      SandboxSettings.DEFAULTS.withReceiptConcurrency(16);
 
   private static ActorSystem<Void> system;
   private static WebhookReceiver engine;
@@ -83,13 +84,24 @@ class SandboxReceiptsIT {
                 .withFallback(Main.sandboxConfig()));
     engine = new WebhookReceiver(system);
     var binding =
-        SandboxServer.start(system, "127.0.0.1", 0, CREDENTIALS, engine::base).toCompletableFuture().join();
+        SandboxServer.start(system, "127.0.0.1", 0, CREDENTIALS, engine::base)
+            .toCompletableFuture()
+            .join();
     String base = "http://127.0.0.1:" + binding.localAddress().getPort();
     sandbox = new SandboxClient(base);
     twilio =
-        new TwilioSmsAdapter(new io.outreach.http.provider.ProviderHttp(system, 64, java.time.Duration.ofSeconds(10)), URI.create(base + "/sandbox/twilio"), CREDENTIALS.twilioAccountSid(), CREDENTIALS.twilioAuthToken());
+        new TwilioSmsAdapter(
+            new io.outreach.http.provider.ProviderHttp(
+                system, 64, java.time.Duration.ofSeconds(10)),
+            URI.create(base + "/sandbox/twilio"),
+            CREDENTIALS.twilioAccountSid(),
+            CREDENTIALS.twilioAuthToken());
     signalHouse =
-        new SignalHouseSmsAdapter(new io.outreach.http.provider.ProviderHttp(system, 64, java.time.Duration.ofSeconds(10)), URI.create(base + "/sandbox/signalhouse/"), CREDENTIALS.signalHouseApiKey());
+        new SignalHouseSmsAdapter(
+            new io.outreach.http.provider.ProviderHttp(
+                system, 64, java.time.Duration.ofSeconds(10)),
+            URI.create(base + "/sandbox/signalhouse/"),
+            CREDENTIALS.signalHouseApiKey());
     warnings.start();
     ((Logger) LoggerFactory.getLogger(SandboxReceipts.class)).addAppender(warnings);
   }
@@ -124,32 +136,49 @@ class SandboxReceiptsIT {
     for (WebhookReceiver.Call c : engine.calls()) {
       if (c.path().startsWith("/webhooks/twilio/")) {
         Map<String, String> form = c.form();
-        assertThat(TwilioSignature.verify(CREDENTIALS.twilioAuthToken(), twilioUrl, form, c.header("X-Twilio-Signature")))
+        assertThat(
+                TwilioSignature.verify(
+                    CREDENTIALS.twilioAuthToken(), twilioUrl, form, c.header("X-Twilio-Signature")))
             .as(c.toString())
             .isTrue();
-        assertThat(form).containsEntry("AccountSid", CREDENTIALS.twilioAccountSid()).doesNotContainKey("ErrorCode");
+        assertThat(form)
+            .containsEntry("AccountSid", CREDENTIALS.twilioAccountSid())
+            .doesNotContainKey("ErrorCode");
         assertThat(c.header("I-Twilio-Idempotency-Token")).isNotBlank();
-        statuses.computeIfAbsent(form.get("MessageSid"), k -> new ArrayList<>()).add(form.get("MessageStatus"));
+        statuses
+            .computeIfAbsent(form.get("MessageSid"), k -> new ArrayList<>())
+            .add(form.get("MessageStatus"));
       } else {
-        assertThat(SignalHouseSignature.verify(
-                CREDENTIALS.signalHouseWebhookSecret(), c.header("X-SignalHouse-Timestamp"), c.body(),
-                c.header("X-SignalHouse-Signature"), Instant.now(), SignalHouseSignature.MAX_AGE))
+        assertThat(
+                SignalHouseSignature.verify(
+                    CREDENTIALS.signalHouseWebhookSecret(),
+                    c.header("X-SignalHouse-Timestamp"),
+                    c.body(),
+                    c.header("X-SignalHouse-Signature"),
+                    Instant.now(),
+                    SignalHouseSignature.MAX_AGE))
             .as(c.toString())
             .isTrue();
-        assertThat(deliveryIds.add(c.header("X-SignalHouse-Delivery-Id"))).as("one delivery id per receipt").isTrue();
+        assertThat(deliveryIds.add(c.header("X-SignalHouse-Delivery-Id")))
+            .as("one delivery id per receipt")
+            .isTrue();
         JsonNode event = parse(c.body());
-        statuses.computeIfAbsent(event.at("/data/messageId").asText(), k -> new ArrayList<>())
+        statuses
+            .computeIfAbsent(event.at("/data/messageId").asText(), k -> new ArrayList<>())
             .add(event.at("/data/status").asText());
       }
     }
     assertThat(statuses.keySet()).containsExactlyInAnyOrderElementsOf(concat(twilioIds, shIds));
-    assertThat(statuses.values()).allSatisfy(s -> assertThat(s).containsExactly("sent", "delivered"));
+    assertThat(statuses.values())
+        .allSatisfy(s -> assertThat(s).containsExactly("sent", "delivered"));
 
     JsonNode log = sandbox.get("/sandbox/log?tenant=" + tenant);
     assertThat(log).hasSize(100);
     for (JsonNode e : log) {
       assertThat(e.get("direction").asText()).isEqualTo("outbound");
-      assertThat(e.get("at").asText()).as("millisecond precision").matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z");
+      assertThat(e.get("at").asText())
+          .as("millisecond precision")
+          .matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z");
     }
   }
 
@@ -157,7 +186,8 @@ class SandboxReceiptsIT {
   void aBurstWithFailingFirstAttemptsDeliversEveryReceiptOnceInOrderOverFewConnections() {
     // The queue on its own, with the providers' real retry policies: 5,000 messages accepted at
     // once (the twins' HTTP side is covered above and costs more than the receipts themselves).
-    SandboxReceipts receipts = new SandboxReceipts(system, new SandboxWebhooks(system, CREDENTIALS), 16);
+    SandboxReceipts receipts =
+        new SandboxReceipts(system, new SandboxWebhooks(system, CREDENTIALS), 16);
     String tenant = tenant();
     String twilioUrl = engine.base() + "/webhooks/twilio/" + tenant + "/status";
     String shUrl = engine.base() + "/webhooks/signalhouse/" + tenant;
@@ -179,12 +209,24 @@ class SandboxReceiptsIT {
     List<String> ids = new ArrayList<>();
     for (int i = 0; i < 5_000; i++) {
       boolean viaTwilio = i % 2 == 0;
-      String id = viaTwilio ? "SM" + UUID.randomUUID().toString().replace("-", "") : UUID.randomUUID().toString();
+      String id =
+          viaTwilio
+              ? "SM" + UUID.randomUUID().toString().replace("-", "")
+              : UUID.randomUUID().toString();
       ids.add(id);
       receipts.deliver(
           new SandboxLogEntry(
-              i, viaTwilio ? "twilio" : "signalhouse", SandboxLogEntry.OUTBOUND, tenant, "+12125550123",
-              "+15550100001", "hi", null, Instant.now(), false, id),
+              i,
+              viaTwilio ? "twilio" : "signalhouse",
+              SandboxLogEntry.OUTBOUND,
+              tenant,
+              "+12125550123",
+              "+15550100001",
+              "hi",
+              null,
+              Instant.now(),
+              false,
+              id),
           viaTwilio ? twilioUrl : shUrl,
           false);
     }
@@ -217,7 +259,8 @@ class SandboxReceiptsIT {
     assertThat(accepted.values()).as("and landed once").containsOnly(1);
     assertThat(ids)
         .as("delivered is posted only after sent was answered 2xx")
-        .allSatisfy(id -> assertThat(firstDeliveredAttempt.get(id)).isGreaterThan(sentAccepted.get(id)));
+        .allSatisfy(
+            id -> assertThat(firstDeliveredAttempt.get(id)).isGreaterThan(sentAccepted.get(id)));
     assertThat(refused.get()).isGreaterThan(1_000);
     assertThat(engine.calls()).hasSize(10_000 + refused.get());
 
@@ -230,7 +273,9 @@ class SandboxReceiptsIT {
         .untilAsserted(
             () ->
                 assertThat(receipts.stats())
-                    .isEqualTo(new SandboxReceipts.Stats(16, 0, 0, 10_000, 10_000 + refused.get(), refused.get(), 0)));
+                    .isEqualTo(
+                        new SandboxReceipts.Stats(
+                            16, 0, 0, 10_000, 10_000 + refused.get(), refused.get(), 0)));
   }
 
   @Test
@@ -249,24 +294,41 @@ class SandboxReceiptsIT {
 
     // Twilio: two attempts per receipt; delivered only once sent was given up.
     List<String> twilioStatuses =
-        engine.calls(URI.create(twilioUrl).getPath()).stream().map(c -> c.form().get("MessageStatus")).toList();
+        engine.calls(URI.create(twilioUrl).getPath()).stream()
+            .map(c -> c.form().get("MessageStatus"))
+            .toList();
     assertThat(twilioStatuses).containsExactly("sent", "sent", "delivered", "delivered");
     // SignalHouse: three attempts per receipt, one delivery id each, every attempt signed afresh.
     var shCalls = engine.calls(URI.create(shUrl).getPath());
     assertThat(shCalls).hasSize(6);
     for (int receipt = 0; receipt < 2; receipt++) {
       var attempts = shCalls.subList(receipt * 3, receipt * 3 + 3);
-      assertThat(attempts.stream().map(c -> c.header("X-SignalHouse-Delivery-Id")).distinct()).hasSize(1);
-      assertThat(attempts.stream().map(c -> c.header("X-SignalHouse-Timestamp")).distinct()).hasSize(3);
-      assertThat(attempts).allSatisfy(c -> assertThat(SignalHouseSignature.verify(
-              CREDENTIALS.signalHouseWebhookSecret(), c.header("X-SignalHouse-Timestamp"), c.body(),
-              c.header("X-SignalHouse-Signature"), Instant.now(), SignalHouseSignature.MAX_AGE)).isTrue());
+      assertThat(attempts.stream().map(c -> c.header("X-SignalHouse-Delivery-Id")).distinct())
+          .hasSize(1);
+      assertThat(attempts.stream().map(c -> c.header("X-SignalHouse-Timestamp")).distinct())
+          .hasSize(3);
+      assertThat(attempts)
+          .allSatisfy(
+              c ->
+                  assertThat(
+                          SignalHouseSignature.verify(
+                              CREDENTIALS.signalHouseWebhookSecret(),
+                              c.header("X-SignalHouse-Timestamp"),
+                              c.body(),
+                              c.header("X-SignalHouse-Signature"),
+                              Instant.now(),
+                              SignalHouseSignature.MAX_AGE))
+                      .isTrue());
     }
     assertThat(shCalls.get(0).header("X-SignalHouse-Delivery-Id"))
         .isNotEqualTo(shCalls.get(3).header("X-SignalHouse-Delivery-Id"));
 
-    assertThat(warnings.mentioning(twilioId)).hasSize(2).allMatch(l -> l.contains("after 2 attempts") && l.contains("500"));
-    assertThat(warnings.mentioning(shId)).hasSize(2).allMatch(l -> l.contains("after 3 attempts") && l.contains("500"));
+    assertThat(warnings.mentioning(twilioId))
+        .hasSize(2)
+        .allMatch(l -> l.contains("after 2 attempts") && l.contains("500"));
+    assertThat(warnings.mentioning(shId))
+        .hasSize(2)
+        .allMatch(l -> l.contains("after 3 attempts") && l.contains("500"));
     JsonNode after = stats();
     assertThat(after.get("retried").asLong() - before.get("retried").asLong()).isEqualTo(2 + 4);
     assertThat(after.get("posted").asLong()).isEqualTo(before.get("posted").asLong());
@@ -278,20 +340,35 @@ class SandboxReceiptsIT {
     var policy = new SandboxReceipts.Policy(3, Duration.ofMillis(300), Duration.ofMillis(100));
     SandboxReceipts receipts =
         new SandboxReceipts(
-            system, new SandboxWebhooks(system, CREDENTIALS), 4, Map.of("twilio", policy, "signalhouse", policy));
+            system,
+            new SandboxWebhooks(system, CREDENTIALS),
+            4,
+            Map.of("twilio", policy, "signalhouse", policy));
     String tenant = tenant();
     String url = engine.base() + "/webhooks/signalhouse/" + tenant;
     engine.answer = request -> null;
     SandboxLogEntry message =
-        new SandboxLogEntry(1, "signalhouse", SandboxLogEntry.OUTBOUND, tenant, "+12125550123", "+15550100002", "hi",
-            null, Instant.now(), false, UUID.randomUUID().toString());
+        new SandboxLogEntry(
+            1,
+            "signalhouse",
+            SandboxLogEntry.OUTBOUND,
+            tenant,
+            "+12125550123",
+            "+15550100002",
+            "hi",
+            null,
+            Instant.now(),
+            false,
+            UUID.randomUUID().toString());
 
     receipts.deliver(message, url, false);
 
     await().atMost(Duration.ofSeconds(15)).until(() -> receipts.stats().givenUp() == 2);
     assertThat(engine.calls(URI.create(url).getPath())).hasSize(6);
     assertThat(receipts.stats()).isEqualTo(new SandboxReceipts.Stats(4, 0, 0, 0, 6, 4, 2));
-    assertThat(warnings.mentioning(message.messageId())).hasSize(2).allMatch(l -> l.contains("after 3 attempts"));
+    assertThat(warnings.mentioning(message.messageId()))
+        .hasSize(2)
+        .allMatch(l -> l.contains("after 3 attempts"));
   }
 
   @Test
@@ -305,13 +382,20 @@ class SandboxReceiptsIT {
     await().atMost(Duration.ofSeconds(10)).until(() -> engine.calls().size() == 4);
 
     var twilioCalls = engine.calls(URI.create(twilioUrl).getPath());
-    assertThat(twilioCalls.stream().map(c -> c.form().get("MessageStatus"))).containsExactly("sent", "undelivered");
+    assertThat(twilioCalls.stream().map(c -> c.form().get("MessageStatus")))
+        .containsExactly("sent", "undelivered");
     assertThat(twilioCalls.get(0).form()).doesNotContainKey("ErrorCode");
     assertThat(twilioCalls.get(1).form()).containsEntry("ErrorCode", "30003");
-    assertThat(TwilioSignature.verify(CREDENTIALS.twilioAuthToken(), twilioUrl, twilioCalls.get(1).form(),
-            twilioCalls.get(1).header("X-Twilio-Signature")))
+    assertThat(
+            TwilioSignature.verify(
+                CREDENTIALS.twilioAuthToken(),
+                twilioUrl,
+                twilioCalls.get(1).form(),
+                twilioCalls.get(1).header("X-Twilio-Signature")))
         .isTrue();
-    assertThat(engine.calls(URI.create(shUrl).getPath()).stream().map(c -> parse(c.body()).at("/data/status").asText()))
+    assertThat(
+            engine.calls(URI.create(shUrl).getPath()).stream()
+                .map(c -> parse(c.body()).at("/data/status").asText()))
         .containsExactly("sent", "undelivered");
 
     // A share: about half of 200 messages.
@@ -320,7 +404,9 @@ class SandboxReceiptsIT {
     sendAll(twilio, tenant, twilioUrl, 200);
     await().atMost(Duration.ofSeconds(20)).until(() -> engine.calls().size() == 400);
     Map<String, Long> byStatus =
-        engine.calls().stream().collect(Collectors.groupingBy(c -> c.form().get("MessageStatus"), Collectors.counting()));
+        engine.calls().stream()
+            .collect(
+                Collectors.groupingBy(c -> c.form().get("MessageStatus"), Collectors.counting()));
     assertThat(byStatus.get("sent")).isEqualTo(200);
     assertThat(byStatus.get("undelivered")).isBetween(60L, 140L);
     assertThat(byStatus.get("undelivered") + byStatus.get("delivered")).isEqualTo(200);
@@ -329,15 +415,17 @@ class SandboxReceiptsIT {
   @Test
   void receiptsOffAcceptsMessagesButPostsNoReceipts() {
     sandbox.faults("{\"receipts\":false}");
-    assertThat(sandbox.get("/sandbox/faults").get("receipts").asBoolean())
-        .isFalse();
+    assertThat(sandbox.get("/sandbox/faults").get("receipts").asBoolean()).isFalse();
     String tenant = tenant();
     JsonNode before = stats();
     sendAll(twilio, tenant, engine.base() + "/webhooks/twilio/" + tenant + "/status", 3);
     sendAll(signalHouse, tenant, engine.base() + "/webhooks/signalhouse/" + tenant, 3);
 
     assertThat(sandbox.get("/sandbox/log?tenant=" + tenant)).hasSize(6);
-    await().during(Duration.ofMillis(700)).atMost(Duration.ofSeconds(5)).until(() -> engine.calls().isEmpty());
+    await()
+        .during(Duration.ofMillis(700))
+        .atMost(Duration.ofSeconds(5))
+        .until(() -> engine.calls().isEmpty());
     assertThat(stats().get("attempts").asLong()).isEqualTo(before.get("attempts").asLong());
 
     // Cleared faults post receipts again.
@@ -348,11 +436,12 @@ class SandboxReceiptsIT {
 
   @Test
   void invalidReceiptFaultsAreProblemsNamingTheField() {
-    for (var body : Map.of(
-            "{\"undeliveredRate\":1.5}", "undeliveredRate",
-            "{\"undeliveredRate\":-0.1}", "undeliveredRate",
-            "{\"receipts\":\"sometimes\"}", "receipts")
-        .entrySet()) {
+    for (var body :
+        Map.of(
+                "{\"undeliveredRate\":1.5}", "undeliveredRate",
+                "{\"undeliveredRate\":-0.1}", "undeliveredRate",
+                "{\"receipts\":\"sometimes\"}", "receipts")
+            .entrySet()) {
       var r = sandbox.call("PUT", "/sandbox/faults", body.getKey());
       assertThat(r.statusCode()).as(body.getKey()).isEqualTo(400);
       assertThat(r.headers().firstValue("Content-Type")).hasValue("application/problem+json");
@@ -370,14 +459,20 @@ class SandboxReceiptsIT {
   }
 
   /** Sends {@code count} messages through {@code provider}, 64 at a time; their message ids. */
-  private static List<String> sendAll(SmsProvider provider, String tenant, String callbackUrl, int count) {
+  private static List<String> sendAll(
+      SmsProvider provider, String tenant, String callbackUrl, int count) {
     Semaphore window = new Semaphore(64);
     List<CompletableFuture<String>> sends = new ArrayList<>();
     for (int i = 0; i < count; i++) {
       window.acquireUninterruptibly();
       SmsRequest request =
-          new SmsRequest(tenant, "+15550100001", "+1212555" + String.format("%04d", i % 10_000), "Hi " + i,
-              "key-" + UUID.randomUUID(), callbackUrl);
+          new SmsRequest(
+              tenant,
+              "+15550100001",
+              "+1212555" + String.format("%04d", i % 10_000),
+              "Hi " + i,
+              "key-" + UUID.randomUUID(),
+              callbackUrl);
       sends.add(
           provider
               .send(request)

@@ -67,7 +67,11 @@ class SandboxRepliesIT {
   @Test
   void aTwilioReplyIsASignedInboundWebhookWithOptOutTypeForAKeyword() {
     String tenant = tenant();
-    var r = reply("{\"tenant\":\"" + tenant + "\",\"from\":\"+12125550123\",\"to\":\"+15550100001\",\"body\":\" stop!\"}");
+    var r =
+        reply(
+            "{\"tenant\":\""
+                + tenant
+                + "\",\"from\":\"+12125550123\",\"to\":\"+15550100001\",\"body\":\" stop!\"}");
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
     JsonNode answer = parse(r.body());
     assertThat(answer.get("provider").asText()).isEqualTo("twilio");
@@ -80,10 +84,14 @@ class SandboxRepliesIT {
     WebhookReceiver.Call call = engine.calls(path).get(0);
     Map<String, String> form = call.form();
     String url = engine.base() + path;
-    assertThat(TwilioSignature.verify(CREDENTIALS.twilioAuthToken(), url, form, call.header("X-Twilio-Signature")))
+    assertThat(
+            TwilioSignature.verify(
+                CREDENTIALS.twilioAuthToken(), url, form, call.header("X-Twilio-Signature")))
         .as("signed over the full URL and every parameter")
         .isTrue();
-    assertThat(TwilioSignature.verify("another-token", url, form, call.header("X-Twilio-Signature"))).isFalse();
+    assertThat(
+            TwilioSignature.verify("another-token", url, form, call.header("X-Twilio-Signature")))
+        .isFalse();
     assertThat(call.header("Content-Type")).startsWith("application/x-www-form-urlencoded");
     assertThat(form)
         .containsEntry("MessageSid", sid)
@@ -110,16 +118,29 @@ class SandboxRepliesIT {
     String tenant = tenant();
     String path = "/webhooks/twilio/" + tenant + "/sms";
     for (String body : new String[] {"stop texting me", "Start", "info."}) {
-      var r = reply("{\"tenant\":\"" + tenant + "\",\"from\":\"+12125550123\",\"to\":\"+15550100001\",\"body\":\"" + body + "\"}");
+      var r =
+          reply(
+              "{\"tenant\":\""
+                  + tenant
+                  + "\",\"from\":\"+12125550123\",\"to\":\"+15550100001\",\"body\":\""
+                  + body
+                  + "\"}");
       assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
     }
     var calls = engine.calls(path);
     assertThat(calls).hasSize(3);
     for (WebhookReceiver.Call c : calls) {
-      assertThat(TwilioSignature.verify(CREDENTIALS.twilioAuthToken(), engine.base() + path, c.form(), c.header("X-Twilio-Signature")))
+      assertThat(
+              TwilioSignature.verify(
+                  CREDENTIALS.twilioAuthToken(),
+                  engine.base() + path,
+                  c.form(),
+                  c.header("X-Twilio-Signature")))
           .isTrue();
     }
-    assertThat(calls.get(0).form()).doesNotContainKey("OptOutType").containsEntry("Body", "stop texting me");
+    assertThat(calls.get(0).form())
+        .doesNotContainKey("OptOutType")
+        .containsEntry("Body", "stop texting me");
     assertThat(calls.get(1).form()).containsEntry("OptOutType", "START");
     assertThat(calls.get(2).form()).containsEntry("OptOutType", "HELP");
   }
@@ -129,7 +150,9 @@ class SandboxRepliesIT {
     String tenant = tenant();
     var r =
         reply(
-            "{\"tenant\":\"" + tenant + "\",\"from\":\"+12125550123\",\"to\":\"+15550100002\","
+            "{\"tenant\":\""
+                + tenant
+                + "\",\"from\":\"+12125550123\",\"to\":\"+15550100002\","
                 + "\"body\":\"Sure, call me\",\"provider\":\"signalhouse\"}");
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
     JsonNode answer = parse(r.body());
@@ -140,13 +163,23 @@ class SandboxRepliesIT {
     var calls = engine.calls("/webhooks/signalhouse/" + tenant);
     assertThat(calls).hasSize(1);
     WebhookReceiver.Call call = calls.get(0);
-    assertThat(SignalHouseSignature.verify(
-            CREDENTIALS.signalHouseWebhookSecret(), call.header("X-SignalHouse-Timestamp"), call.body(),
-            call.header("X-SignalHouse-Signature"), Instant.now(), SignalHouseSignature.MAX_AGE))
+    assertThat(
+            SignalHouseSignature.verify(
+                CREDENTIALS.signalHouseWebhookSecret(),
+                call.header("X-SignalHouse-Timestamp"),
+                call.body(),
+                call.header("X-SignalHouse-Signature"),
+                Instant.now(),
+                SignalHouseSignature.MAX_AGE))
         .isTrue();
-    assertThat(SignalHouseSignature.verify(
-            "another-secret", call.header("X-SignalHouse-Timestamp"), call.body(),
-            call.header("X-SignalHouse-Signature"), Instant.now(), SignalHouseSignature.MAX_AGE))
+    assertThat(
+            SignalHouseSignature.verify(
+                "another-secret",
+                call.header("X-SignalHouse-Timestamp"),
+                call.body(),
+                call.header("X-SignalHouse-Signature"),
+                Instant.now(),
+                SignalHouseSignature.MAX_AGE))
         .isFalse();
     assertThat(call.header("X-SignalHouse-Delivery-Id")).isNotBlank();
     assertThat(call.header("Content-Type")).startsWith("application/json");
@@ -166,7 +199,11 @@ class SandboxRepliesIT {
   @Test
   void anEngineThatRefusesTheReplyIs502WithItsStatus() {
     engine.answer = request -> 403;
-    var r = reply("{\"tenant\":\"" + tenant() + "\",\"from\":\"+12125550123\",\"to\":\"+15550100001\",\"body\":\"hi\"}");
+    var r =
+        reply(
+            "{\"tenant\":\""
+                + tenant()
+                + "\",\"from\":\"+12125550123\",\"to\":\"+15550100001\",\"body\":\"hi\"}");
     assertThat(r.statusCode()).isEqualTo(502);
     JsonNode answer = parse(r.body());
     assertThat(answer.get("status").asInt()).isEqualTo(403);
@@ -181,8 +218,12 @@ class SandboxRepliesIT {
     for (String provider : new String[] {"twilio", "signalhouse"}) {
       var r =
           reply(
-              "{\"tenant\":\"" + tenant() + "\",\"from\":\"+12125550123\",\"to\":\"+15550100001\","
-                  + "\"body\":\"hi\",\"provider\":\"" + provider + "\"}");
+              "{\"tenant\":\""
+                  + tenant()
+                  + "\",\"from\":\"+12125550123\",\"to\":\"+15550100001\","
+                  + "\"body\":\"hi\",\"provider\":\""
+                  + provider
+                  + "\"}");
       assertThat(r.statusCode()).as(r.body()).isEqualTo(502);
       JsonNode answer = parse(r.body());
       assertThat(answer.get("provider").asText()).isEqualTo(provider);
@@ -190,7 +231,11 @@ class SandboxRepliesIT {
       assertThat(answer.get("error").asText()).contains("could not be reached");
     }
     engineUrl.set(null);
-    var r = reply("{\"tenant\":\"" + tenant() + "\",\"from\":\"+12125550123\",\"to\":\"+15550100001\",\"body\":\"hi\"}");
+    var r =
+        reply(
+            "{\"tenant\":\""
+                + tenant()
+                + "\",\"from\":\"+12125550123\",\"to\":\"+15550100001\",\"body\":\"hi\"}");
     assertThat(r.statusCode()).isEqualTo(502);
     assertThat(parse(r.body()).get("error").asText()).contains("--engine-url");
   }
@@ -200,13 +245,24 @@ class SandboxRepliesIT {
     String tenant = tenant();
     Map<String, String> bodies =
         Map.of(
-            "{\"from\":\"+12125550123\",\"to\":\"+15550100001\",\"body\":\"hi\"}", "tenant",
-            "{\"tenant\":\"Not A Tenant\",\"from\":\"+12125550123\",\"to\":\"+15550100001\",\"body\":\"hi\"}", "tenant",
-            "{\"tenant\":\"" + tenant + "\",\"to\":\"+15550100001\",\"body\":\"hi\"}", "from",
-            "{\"tenant\":\"" + tenant + "\",\"from\":\"+12125550123\",\"body\":\"hi\"}", "to",
-            "{\"tenant\":\"" + tenant + "\",\"from\":\"+12125550123\",\"to\":\"+15550100001\"}", "body",
-            "{\"tenant\":\"" + tenant + "\",\"from\":\"+1\",\"to\":\"+1\",\"body\":\"hi\",\"provider\":\"apollo\"}", "provider",
-            "{\"tenant\":\"" + tenant + "\",\"from\":\"+1\",\"to\":\"+1\",\"body\":\"hi\",\"media\":1}", "media");
+            "{\"from\":\"+12125550123\",\"to\":\"+15550100001\",\"body\":\"hi\"}",
+            "tenant",
+            "{\"tenant\":\"Not A Tenant\",\"from\":\"+12125550123\",\"to\":\"+15550100001\",\"body\":\"hi\"}",
+            "tenant",
+            "{\"tenant\":\"" + tenant + "\",\"to\":\"+15550100001\",\"body\":\"hi\"}",
+            "from",
+            "{\"tenant\":\"" + tenant + "\",\"from\":\"+12125550123\",\"body\":\"hi\"}",
+            "to",
+            "{\"tenant\":\"" + tenant + "\",\"from\":\"+12125550123\",\"to\":\"+15550100001\"}",
+            "body",
+            "{\"tenant\":\""
+                + tenant
+                + "\",\"from\":\"+1\",\"to\":\"+1\",\"body\":\"hi\",\"provider\":\"apollo\"}",
+            "provider",
+            "{\"tenant\":\""
+                + tenant
+                + "\",\"from\":\"+1\",\"to\":\"+1\",\"body\":\"hi\",\"media\":1}",
+            "media");
     bodies.forEach(
         (body, field) -> {
           var r = reply(body);

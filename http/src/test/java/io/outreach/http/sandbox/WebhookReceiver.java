@@ -25,8 +25,8 @@ import org.apache.pekko.http.javadsl.model.HttpResponse;
 /**
  * The engine's side of the webhooks in tests: a Pekko HTTP server on port 0 that records every
  * request it gets (in arrival order, with its connection), answers what {@link #answer} says, and
- * counts the requests in flight at once. Bind with {@code remote-address-attribute = on} for
- * {@link Call#connection}.
+ * counts the requests in flight at once. Bind with {@code remote-address-attribute = on} for {@link
+ * Call#connection}.
  */
 final class WebhookReceiver {
   /** One request as the receiver saw it, and what it answered. */
@@ -68,8 +68,10 @@ final class WebhookReceiver {
   private final AtomicInteger inFlight = new AtomicInteger();
   private final AtomicInteger maxInFlight = new AtomicInteger();
   private final Set<String> connections = ConcurrentHashMap.newKeySet();
+
   /** The status for a request; null answers never (the caller times out). */
   volatile Function<Request, Integer> answer = r -> 200;
+
   /** How long each answer is held back, so that concurrent requests overlap. */
   volatile Duration delay = Duration.ZERO;
 
@@ -91,7 +93,10 @@ final class WebhookReceiver {
     int now = inFlight.incrementAndGet();
     maxInFlight.accumulateAndGet(now, Math::max);
     String connection =
-        request.getAttribute(AttributeKeys.remoteAddress).map(a -> a + ":" + a.getPort()).orElse("?");
+        request
+            .getAttribute(AttributeKeys.remoteAddress)
+            .map(a -> a + ":" + a.getPort())
+            .orElse("?");
     connections.add(connection);
     Map<String, String> headers = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
     request.getHeaders().forEach(h -> headers.put(h.name(), h.value()));
@@ -116,7 +121,8 @@ final class WebhookReceiver {
                       () -> HttpResponse.create().withStatus(status),
                       delay.isZero()
                           ? Runnable::run
-                          : CompletableFuture.delayedExecutor(delay.toNanos(), TimeUnit.NANOSECONDS));
+                          : CompletableFuture.delayedExecutor(
+                              delay.toNanos(), TimeUnit.NANOSECONDS));
               return response.whenComplete((r, e) -> inFlight.decrementAndGet());
             });
   }
