@@ -26,7 +26,16 @@ public record Settings(
     Webhooks webhooks,
     boolean serveSandbox,
     Optional<String> sandboxUrl,
-    int campaignBlocksInFlight) {
+    int campaignBlocksInFlight,
+    Duration entityAskTimeout,
+    Pools pools) {
+
+  /**
+   * Connection pools and the threads that use them, one connection per thread: the send path's
+   * (send-time checks and dispatch, {@code outreach.sends-dispatcher}), the webhook writers', and
+   * the projections' ({@code pekko.projection.jdbc.blocking-jdbc-dispatcher}).
+   */
+  public record Pools(int sends, int webhookWriters, int projections) {}
 
   /**
    * Inbound webhooks: the engine's public base URL (providers sign the URL they called), whether to
@@ -124,7 +133,17 @@ public record Settings(
                   positive(
                       c,
                       "campaigns.max-blocks-in-flight",
-                      c.getInt("campaigns.max-blocks-in-flight")));
+                      c.getInt("campaigns.max-blocks-in-flight")),
+              c.getDuration("entity-ask-timeout"),
+              new Pools(
+                  (int)
+                      positive(
+                          c,
+                          "sends-dispatcher.thread-pool-executor.fixed-pool-size",
+                          c.getInt("sends-dispatcher.thread-pool-executor.fixed-pool-size")),
+                  (int) positive(c, "webhooks.writers", c.getInt("webhooks.writers")),
+                  root.getInt(
+                      "pekko.projection.jdbc.blocking-jdbc-dispatcher.thread-pool-executor.fixed-pool-size")));
       if (s.db.url.isPresent() && s.db.user.isEmpty()) {
         throw new SettingsException(
             "outreach.db.user", "is required when outreach.db.url (OUTREACH_DB_URL) is set");

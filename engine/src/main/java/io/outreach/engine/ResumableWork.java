@@ -20,6 +20,18 @@ public interface ResumableWork {
   /** Entity ids of {@code entityType} whose wake-up time has come by {@code now}. */
   List<String> dueIds(String entityType, java.time.Instant now);
 
+  /** Marks {@code entityId} as having work to resume after a crash (idempotent). */
+  void register(String entityType, String entityId);
+
+  /**
+   * Marks {@code entityId} to be woken at {@code at} (a durable timer), or at the next start when
+   * empty; replaces an earlier mark.
+   */
+  void wakeAt(String entityType, String entityId, java.util.Optional<java.time.Instant> at);
+
+  /** The work of {@code entityId} is done (idempotent). */
+  void done(String entityType, String entityId);
+
   /** Sends {@code wake} to every entity of {@code key} with unfinished work. */
   static <M> int wake(
       ActorSystem<?> system, ResumableWork work, EntityTypeKey<M> key, Function<String, M> wake) {

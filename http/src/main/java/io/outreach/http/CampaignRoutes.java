@@ -5,6 +5,8 @@ import static org.apache.pekko.http.javadsl.server.PathMatchers.segment;
 import io.outreach.engine.campaign.CampaignDefinition;
 import io.outreach.engine.campaign.CampaignEntity;
 import io.outreach.engine.campaign.CampaignPreview;
+import io.outreach.engine.campaign.CampaignPreviews;
+import io.outreach.engine.campaign.CampaignSenders;
 import io.outreach.engine.campaign.CampaignView;
 import io.outreach.engine.compliance.BlockReason;
 import io.outreach.engine.compliance.Channel;
@@ -48,7 +50,7 @@ public final class CampaignRoutes extends ApiDirectives {
   private final ResumableWorkRepository work;
   private final CampaignReadModel readModel;
   private final boolean sandbox;
-  private final CampaignWiring wiring;
+  private final CampaignPreviews previews;
   private final Map<String, java.math.BigDecimal> centsPerSegment;
 
   public CampaignRoutes(
@@ -59,10 +61,10 @@ public final class CampaignRoutes extends ApiDirectives {
       ResumableWorkRepository work,
       CampaignReadModel readModel,
       boolean sandbox,
-      CampaignWiring wiring,
+      CampaignPreviews previews,
       Map<String, java.math.BigDecimal> centsPerSegment) {
     super(system, auth, maxBodyBytes);
-    this.wiring = wiring;
+    this.previews = previews;
     this.centsPerSegment = Map.copyOf(centsPerSegment);
     this.sharding = ClusterSharding.get(system);
     this.askTimeout = askTimeout;
@@ -394,11 +396,11 @@ public final class CampaignRoutes extends ApiDirectives {
             .thenCombine(tenant, (d, t) -> java.util.Map.entry(d, t))
             .thenCompose(
                 dt -> {
-                  String provider = CampaignWiring.provider(dt.getKey(), dt.getValue());
+                  String provider = CampaignSenders.provider(dt.getKey(), dt.getValue());
                   return blocking(
                       () ->
                           PreviewBody.of(
-                              wiring.preview(
+                              previews.preview(
                                   p.tenantId(),
                                   id,
                                   dt.getKey(),

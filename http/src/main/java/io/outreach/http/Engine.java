@@ -2,16 +2,6 @@ package io.outreach.http;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
-import com.zaxxer.hikari.HikariDataSource;
-import com.zaxxer.hikari.HikariPoolMXBean;
-import io.micrometer.core.instrument.Gauge;
-import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
-import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
-import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
-import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
-import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
-import io.micrometer.core.instrument.binder.system.UptimeMetrics;
-import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.outreach.config.Settings;
 import io.outreach.engine.JournalProbe;
@@ -19,15 +9,18 @@ import io.outreach.engine.ResumableWork;
 import io.outreach.engine.WakeUps;
 import io.outreach.engine.campaign.BlockEntity;
 import io.outreach.engine.campaign.CampaignEntity;
+import io.outreach.engine.campaign.CampaignPreviews;
+import io.outreach.engine.campaign.CampaignSenders;
 import io.outreach.engine.compliance.ContactRules;
 import io.outreach.engine.compliance.PlatformSwitchboard;
 import io.outreach.engine.conversation.ConversationEntity;
 import io.outreach.engine.conversation.ConversationInbox;
 import io.outreach.engine.intake.ImportJob;
-import io.outreach.engine.intake.UploadStore;
-import io.outreach.engine.provider.ProviderThrottle;
-import io.outreach.engine.provider.SmsProvider;
+import io.outreach.engine.outbound.CampaignOutbound;
+import io.outreach.engine.outbound.ConversationOutbound;
+import io.outreach.engine.outbound.OneWayOut;
 import io.outreach.engine.tenant.TenantEntity;
+import io.outreach.http.provider.ProviderAdapters;
 import io.outreach.http.provider.ProviderHttp;
 import io.outreach.http.provider.SignalHouseSmsAdapter;
 import io.outreach.http.provider.TwilioSmsAdapter;
@@ -36,26 +29,19 @@ import io.outreach.http.sandbox.SandboxSettings;
 import io.outreach.persistence.AuditRepository;
 import io.outreach.persistence.BlockProjectionHandler;
 import io.outreach.persistence.CampaignProjectionHandler;
-import io.outreach.persistence.CampaignReadModel;
-import io.outreach.persistence.ContactLedgerRepository;
 import io.outreach.persistence.ConversationProjectionHandler;
 import io.outreach.persistence.ConversationReadModel;
 import io.outreach.persistence.ConversationStore;
 import io.outreach.persistence.Database;
 import io.outreach.persistence.DatabaseConfig;
-import io.outreach.persistence.DncRepository;
-import io.outreach.persistence.FileUploadStore;
-import io.outreach.persistence.ImportLedger;
 import io.outreach.persistence.LeadImportProcessor;
 import io.outreach.persistence.LeadRepository;
 import io.outreach.persistence.Projections;
 import io.outreach.persistence.RecipientStore;
-import io.outreach.persistence.ResumableWorkRepository;
-import io.outreach.persistence.TenantJdbc;
 import io.outreach.persistence.TenantProjection;
-import io.outreach.persistence.WebhookReceipts;
 import java.lang.management.ManagementFactory;
 import java.net.URI;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -74,6 +60,8 @@ import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.MemberStatus;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Join;
 import org.apache.pekko.http.javadsl.ServerBinding;
@@ -105,14 +93,14 @@ public final class Engine implements AutoCloseable {
 
   /** Starts a node from {@code config} (application.conf over the reference defaults). */
   public static Engine start(Config config) {
-    return start(config, java.time.Clock.systemUTC());
+    return start(config, Clock.systemUTC());
   }
 
   /**
    * Starts a node whose campaigns decide by {@code campaignClock} (legal hours, frequency caps,
    * follow-up and deferral times); tests move it. Signatures and logs keep the system clock.
    */
-  public static Engine start(Config config, java.time.Clock campaignClock) {
+  public static Engine start(Config config, Clock campaignClock) {
     long jvmStart = ManagementFactory.getRuntimeMXBean().getStartTime();
     Settings settings = Settings.from(config);
     Database database = Database.open(databaseConfig(settings));
@@ -157,60 +145,6 @@ public final class Engine implements AutoCloseable {
     }
   }
 
-  /**
-   * The national do-not-call copy's age as a metric ({@code outreach_dnc_national_copy_age_days},
-   * -1 with no copy) and, while it is too old (or missing where one is required), an ERROR every
-   * hour: campaign sends are held until a fresh copy is loaded.
-   */
-  private static void watchNationalCopy(
-      ActorSystem<?> system,
-      DncRepository dnc,
-      ContactRules rules,
-      PrometheusMeterRegistry registry) {
-    Gauge.builder(
-            "outreach.dnc.national.copy.age.days",
-            dnc,
-            d ->
-                d.nationalCopyAsOf()
-                    .map(
-                        asOf ->
-                            (double)
-                                java.time.temporal.ChronoUnit.DAYS.between(
-                                    asOf, java.time.LocalDate.now(java.time.ZoneOffset.UTC)))
-                    .orElse(-1.0))
-        .register(registry);
-    Executor blocking = system.dispatchers().lookup(DispatcherSelector.blocking());
-    system
-        .scheduler()
-        .scheduleAtFixedRate(
-            Duration.ofSeconds(10),
-            Duration.ofHours(1),
-            () ->
-                CompletableFuture.runAsync(
-                    () -> {
-                      var asOf = dnc.nationalCopyAsOf();
-                      boolean required =
-                          rules.nationalCopyRequired() == ContactRules.Requirement.ON;
-                      boolean stale =
-                          asOf.map(
-                                  d ->
-                                      d.atStartOfDay(java.time.ZoneOffset.UTC)
-                                          .toInstant()
-                                          .plus(rules.nationalCopyMaxAge())
-                                          .isBefore(java.time.Instant.now()))
-                              .orElse(required);
-                      if (stale) {
-                        log.error(
-                            "the national do-not-call copy is {} (at most {} days old is allowed): every campaign send is held"
-                                + " until a fresh copy is loaded (POST /v1/dnc/national)",
-                            asOf.map(d -> "dated " + d).orElse("missing"),
-                            rules.nationalCopyMaxAge().toDays());
-                      }
-                    },
-                    blocking),
-            system.executionContext());
-  }
-
   /** Cents per SMS segment by provider, {@code outreach.pricing} (see reference.conf). */
   static Map<String, java.math.BigDecimal> pricing(Config config) {
     Config p = config.getConfig("outreach.pricing");
@@ -219,16 +153,6 @@ public final class Engine implements AutoCloseable {
       cents.put(provider, new java.math.BigDecimal(p.getString(provider + ".sms-segment-cents")));
     }
     return cents;
-  }
-
-  /** The per-account throttle limits, {@code outreach.throttle} (see reference.conf). */
-  static ProviderThrottle.Limits throttleLimits(Config config) {
-    Config t = config.getConfig("outreach.throttle");
-    return new ProviderThrottle.Limits(
-        t.getInt("max-concurrent"),
-        t.getInt("breaker.max-failures"),
-        t.getDuration("breaker.reset-timeout"),
-        t.getDuration("breaker.max-reset-timeout"));
   }
 
   static DatabaseConfig databaseConfig(Settings s) {
@@ -243,11 +167,28 @@ public final class Engine implements AutoCloseable {
   }
 
   /**
-   * Starts this node's parts in order: management, cluster membership, entities, the journal check
-   * (a broken journal refuses to start), then HTTP.
+   * Starts this node's parts in order, each a step below: cluster membership, storage, the journal
+   * check (a broken journal refuses to start), entities and the outbound path, projections, the
+   * work a crash interrupted, HTTP, and the providers (their sandbox twins are served on the node's
+   * own address unless one runs standalone).
    */
   public static ServerBinding init(
-      ActorSystem<?> system, Settings settings, Database database, java.time.Clock campaignClock) {
+      ActorSystem<?> system, Settings settings, Database database, Clock campaignClock) {
+    Cluster cluster = joinCluster(system, settings);
+    Storage storage = Storage.open(system, settings, database);
+    ActorRef<JournalProbe.Probe> probe = checkJournal(system, settings, cluster);
+    Outbound outbound = startEntities(system, settings, storage, campaignClock);
+    startProjections(system, settings, storage);
+    resumeWork(system, storage.work(), campaignClock);
+    ServerBinding binding =
+        serveHttp(system, settings, database, storage, outbound, probe, cluster);
+    outbound.bound(binding);
+    connectProviders(system, settings, outbound);
+    return binding;
+  }
+
+  /** Management (probes), then membership: bootstrap, or a single node joining itself. */
+  private static Cluster joinCluster(ActorSystem<?> system, Settings settings) {
     if (settings.managementEnabled()) {
       await(PekkoManagement.get(system).start(), Duration.ofSeconds(30));
     }
@@ -258,30 +199,12 @@ public final class Engine implements AutoCloseable {
         && system.settings().config().getStringList("pekko.cluster.seed-nodes").isEmpty()) {
       cluster.manager().tell(Join.create(cluster.selfMember().address()));
     }
+    return cluster;
+  }
 
-    TenantEntity.init(
-        system, settings.tenantTagSlices(), throttleLimits(system.settings().config()));
-    PlatformSwitchboard.init(system);
-    UploadStore uploads = new FileUploadStore(settings.dataDir().resolve("uploads"));
-    ImportLedger ledger = new ImportLedger(database.tenantJdbc());
-    ImportJob.init(
-        system,
-        new LeadImportProcessor(
-            database.tenantJdbc(),
-            uploads,
-            ledger,
-            system.dispatchers().lookup(DispatcherSelector.blocking())));
-    int projectionSessions =
-        system
-            .settings()
-            .config()
-            .getInt(
-                "pekko.projection.jdbc.blocking-jdbc-dispatcher.thread-pool-executor.fixed-pool-size");
-    // Every projection writes through this pool, one connection per thread of its dispatcher.
-    HikariDataSource projectionPool =
-        database.newPool("outreach-projections", projectionSessions, false);
-    TenantProjection.init(system, projectionPool, settings.tenantTagSlices());
-
+  /** Writes a first event through the journal: a broken journal refuses to start. */
+  private static ActorRef<JournalProbe.Probe> checkJournal(
+      ActorSystem<?> system, Settings settings, Cluster cluster) {
     String nodeId = cluster.selfMember().address().hostPort().replaceAll("[^A-Za-z0-9]+", "-");
     ActorRef<JournalProbe.Probe> probe =
         system.systemActorOf(JournalProbe.create(nodeId), "journal-probe", Props.empty());
@@ -294,85 +217,144 @@ public final class Engine implements AutoCloseable {
               + " settings); refusing to start",
           e);
     }
+    return probe;
+  }
 
-    // The node's own URL is known once HTTP is bound; providers call back and the sandbox runs
-    // there unless a public URL or a standalone sandbox is configured.
+  /**
+   * The outbound path as this node wires it: the providers' adapters (set once HTTP is bound), the
+   * node's public URL, the one way out, and the campaign and conversation sides of it.
+   */
+  private record Outbound(
+      AtomicReference<String> boundUrl,
+      Supplier<String> publicUrl,
+      ProviderAdapters providers,
+      boolean sandboxProviders,
+      ContactRules rules,
+      CampaignPreviews previews,
+      ConversationOutbound conversations) {
+
+    /** HTTP is bound: the node's own address is known (its default public URL). */
+    void bound(ServerBinding binding) {
+      boundUrl.set("http://127.0.0.1:" + binding.localAddress().getPort());
+    }
+  }
+
+  /** The sharded entities, and the outbound path they send through. */
+  private static Outbound startEntities(
+      ActorSystem<?> system, Settings settings, Storage storage, Clock campaignClock) {
+    Config config = system.settings().config();
+    TenantEntity.init(system, settings.tenantTagSlices(), settings.entityAskTimeout());
+    PlatformSwitchboard.init(system);
+    ImportJob.init(
+        system,
+        new LeadImportProcessor(
+            storage.tenantJdbc(),
+            storage.uploads(),
+            storage.imports(),
+            system.dispatchers().lookup(DispatcherSelector.blocking())));
+    TenantProjection.init(system, storage.projectionPool(), settings.tenantTagSlices());
+
+    boolean sandboxProviders = settings.serveSandbox() || settings.sandboxUrl().isPresent();
+    ContactRules rules = ContactRules.from(config).forProviders(!sandboxProviders);
+    CampaignSenders senders = new CampaignSenders(sandboxProviders);
+    Executor blocking = system.dispatchers().lookup(DispatcherSelector.blocking());
+    ClusterSharding sharding = ClusterSharding.get(system);
+    Duration ask = settings.entityAskTimeout();
+    // The node's own URL is known once HTTP is bound; providers call back there unless a public
+    // URL is configured.
     AtomicReference<String> boundUrl = new AtomicReference<>();
     Supplier<String> publicUrl = () -> settings.webhooks().publicUrl().orElseGet(boundUrl::get);
-    AtomicReference<Map<String, SmsProvider>> providers = new AtomicReference<>(Map.of());
-    DncRepository dnc = new DncRepository(database.tenantJdbc(), database.dataSource());
-    ResumableWorkRepository work = new ResumableWorkRepository(database.dataSource());
-    // Connections of their own (one per writer): persist-before-2xx never waits behind other work.
-    WebhookReceipts receipts =
-        new WebhookReceipts(
-            new TenantJdbc(database.newPool("outreach-webhooks", 2, false)),
-            java.time.Clock.systemUTC(),
-            2);
-    // Deliveries accepted before the HTTP server stopped are written before the database stops.
-    CoordinatedShutdown.get(system)
-        .addTask(
-            CoordinatedShutdown.PhaseServiceStop(),
-            "webhook-receipts",
-            () ->
-                CompletableFuture.supplyAsync(
-                    () -> {
-                      receipts.close();
-                      return Done.getInstance();
-                    }));
-    boolean sandboxProviders = settings.serveSandbox() || settings.sandboxUrl().isPresent();
-    ContactRules rules =
-        ContactRules.from(system.settings().config()).forProviders(!sandboxProviders);
-    // The send path's own connections, one per thread of its dispatcher.
-    ContactLedgerRepository contacts =
-        new ContactLedgerRepository(new TenantJdbc(database.newPool("outreach-sends", 16, false)));
-    OneWayOut out = new OneWayOut(system, providers::get, publicUrl, contacts, campaignClock);
-    CampaignReadModel campaignReads = new CampaignReadModel(database.tenantJdbc());
-    CampaignWiring wiring =
-        CampaignWiring.init(
-            system,
-            new RecipientStore(database.tenantJdbc()),
-            providers::get,
-            publicUrl,
-            work,
-            sandboxProviders,
-            contacts,
+    ProviderAdapters providers = new ProviderAdapters();
+    OneWayOut out =
+        OneWayOut.of(
+            system, providers, new WebhookUrls(publicUrl), storage.contacts(), campaignClock, ask);
+    RecipientStore recipients = new RecipientStore(storage.tenantJdbc());
+    CampaignOutbound campaigns =
+        new CampaignOutbound(
+            sharding,
+            recipients,
+            storage.campaigns(),
+            storage.work(),
+            storage.contacts(),
             rules,
-            campaignClock,
+            senders,
             out,
-            campaignReads,
-            settings.campaignBlocksInFlight(),
-            settings.tenantTagSlices());
-    ConversationWiring conversations =
-        ConversationWiring.init(
-            system,
-            new ConversationStore(database.tenantJdbc(), java.time.Clock.systemUTC()),
+            campaignClock,
+            ask,
+            blocking);
+    sharding.init(
+        Entity.of(
+            CampaignEntity.ENTITY_TYPE_KEY,
+            ctx ->
+                CampaignEntity.create(
+                    ctx.getEntityId(),
+                    campaigns,
+                    campaignClock,
+                    settings.campaignBlocksInFlight(),
+                    settings.tenantTagSlices())));
+    sharding.init(
+        Entity.of(
+            BlockEntity.ENTITY_TYPE_KEY,
+            ctx ->
+                BlockEntity.create(
+                    ctx.getEntityId(), campaigns, campaignClock, settings.tenantTagSlices())));
+    ConversationOutbound conversations =
+        new ConversationOutbound(
+            sharding,
+            new ConversationStore(storage.tenantJdbc(), Clock.systemUTC()),
             out,
             rules,
-            campaignClock,
-            settings.tenantTagSlices());
+            ask,
+            system
+                .dispatchers()
+                .lookup(DispatcherSelector.fromConfig(ConversationOutbound.DISPATCHER)));
+    sharding.init(
+        Entity.of(
+            ConversationEntity.ENTITY_TYPE_KEY,
+            ctx ->
+                ConversationEntity.create(
+                    ctx.getEntityId(), conversations, campaignClock, settings.tenantTagSlices())));
+    sharding.init(
+        Entity.of(
+            ConversationInbox.ENTITY_TYPE_KEY,
+            ctx -> ConversationInbox.create(ctx.getEntityId(), conversations)));
+    return new Outbound(
+        boundUrl,
+        publicUrl,
+        providers,
+        sandboxProviders,
+        rules,
+        new CampaignPreviews(recipients, storage.contacts(), rules, senders, campaignClock),
+        conversations);
+  }
+
+  /** The read models the projections keep: conversations, campaigns, messages. */
+  private static void startProjections(ActorSystem<?> system, Settings settings, Storage storage) {
     Projections.<ConversationEntity.Event>start(
         system,
-        projectionPool,
+        storage.projectionPool(),
         "conversations",
         ConversationEntity.TAG_PREFIX,
         settings.tenantTagSlices(),
         ConversationProjectionHandler::new);
     Projections.<CampaignEntity.Event>start(
         system,
-        projectionPool,
+        storage.projectionPool(),
         "campaigns",
         CampaignEntity.TAG_PREFIX,
         settings.tenantTagSlices(),
         CampaignProjectionHandler::new);
     Projections.<BlockEntity.Event>start(
         system,
-        projectionPool,
+        storage.projectionPool(),
         "messages",
         BlockEntity.TAG_PREFIX,
         settings.tenantTagSlices(),
         BlockProjectionHandler::new);
+  }
 
-    // Work a crash interrupted resumes by itself; waits for a time resume when it comes.
+  /** Work a crash interrupted resumes by itself; waits for a time resume when it comes. */
+  private static void resumeWork(ActorSystem<?> system, ResumableWork work, Clock campaignClock) {
     ResumableWork.wake(system, work, ImportJob.ENTITY_TYPE_KEY, id -> ImportJob.Resume.INSTANCE);
     ResumableWork.wake(
         system, work, CampaignEntity.ENTITY_TYPE_KEY, id -> CampaignEntity.Wake.INSTANCE);
@@ -390,158 +372,131 @@ public final class Engine implements AutoCloseable {
             new WakeUps.Waker<>(BlockEntity.ENTITY_TYPE_KEY, id -> BlockEntity.Wake.INSTANCE),
             new WakeUps.Waker<>(
                 CampaignEntity.ENTITY_TYPE_KEY, id -> CampaignEntity.Wake.INSTANCE)));
+  }
 
-    PrometheusMeterRegistry registry = metrics(database);
-    watchNationalCopy(system, dnc, rules, registry);
+  /** The API, the webhooks ahead of it, operations and (in sandbox mode) the provider twins. */
+  private static ServerBinding serveHttp(
+      ActorSystem<?> system,
+      Settings settings,
+      Database database,
+      Storage storage,
+      Outbound outbound,
+      ActorRef<JournalProbe.Probe> probe,
+      Cluster cluster) {
+    PrometheusMeterRegistry registry = Operations.metrics(database);
+    Operations.watchNationalCopy(system, storage.dnc(), outbound.rules(), registry);
     Executor blocking = system.dispatchers().lookup(DispatcherSelector.blocking());
     List<ReadinessCheck> checks =
         List.of(
-            check("database", () -> CompletableFuture.supplyAsync(database::ping, blocking)),
-            check(
+            ReadinessCheck.of(
+                "database", () -> CompletableFuture.supplyAsync(database::ping, blocking)),
+            ReadinessCheck.of(
                 "journal",
                 () -> probeJournal(system, probe, Duration.ofSeconds(3)).thenApply(n -> true)),
-            check(
+            ReadinessCheck.of(
                 "cluster",
                 () ->
                     CompletableFuture.completedFuture(
                         cluster.selfMember().status() == MemberStatus.up())));
-
     JwtAuth auth = new JwtAuth(JwtSecret.resolve(settings), settings.auth().clockSkew());
     var http = settings.http();
-    // The busiest requests (two receipts per message sent, every reply): served ahead of the
-    // routes.
+    // The busiest requests (two receipts per message sent, every reply): ahead of the routes.
     var webhooks =
         new WebhookEndpoints(
             system,
             http.maxBodyBytes(),
-            receipts,
-            conversations,
+            storage.receipts(),
+            outbound.conversations(),
             settings.webhooks(),
-            publicUrl,
-            java.time.Clock.systemUTC());
+            outbound.publicUrl(),
+            Clock.systemUTC());
+    String region = settings.intake().defaultRegion();
     var routes =
         new java.util.ArrayList<>(
             List.of(
                 // No two route groups share a path prefix.
                 new OpsRoutes(system, registry, checks).route(),
                 new TenantRoutes(system, auth, http.maxBodyBytes(), http.askTimeout()).route(),
-                new AuditRoutes(system, auth, new AuditRepository(database.tenantJdbc())).route(),
+                new AuditRoutes(system, auth, new AuditRepository(storage.tenantJdbc())).route(),
                 new ImportRoutes(
                         system,
                         auth,
                         http.askTimeout(),
-                        ledger,
-                        uploads,
+                        storage.imports(),
+                        storage.uploads(),
                         settings.intake().maxUploadBytes(),
-                        settings.intake().defaultRegion())
+                        region)
                     .route(),
-                new LeadRoutes(system, auth, new LeadRepository(database.tenantJdbc())).route(),
+                new LeadRoutes(system, auth, new LeadRepository(storage.tenantJdbc())).route(),
                 new KillSwitchRoutes(system, auth, http.maxBodyBytes(), http.askTimeout()).route(),
                 new ConversationRoutes(
-                        system,
-                        auth,
-                        new ConversationReadModel(database.tenantJdbc()),
-                        settings.intake().defaultRegion())
+                        system, auth, new ConversationReadModel(storage.tenantJdbc()), region)
                     .route(),
                 new CampaignRoutes(
                         system,
                         auth,
                         http.maxBodyBytes(),
                         http.askTimeout(),
-                        work,
-                        campaignReads,
-                        sandboxProviders,
-                        wiring,
+                        storage.work(),
+                        storage.campaigns(),
+                        outbound.sandboxProviders(),
+                        outbound.previews(),
                         pricing(system.settings().config()))
                     .route(),
                 new DncRoutes(
                         system,
                         auth,
                         http.maxBodyBytes(),
-                        dnc,
-                        settings.intake().defaultRegion(),
+                        storage.dnc(),
+                        region,
                         settings.intake().maxUploadBytes())
                     .route()));
     if (settings.serveSandbox()) {
-      routes.add(new SandboxRoutes(system, SandboxSettings.DEFAULTS, publicUrl).route());
+      routes.add(new SandboxRoutes(system, SandboxSettings.DEFAULTS, outbound.publicUrl()).route());
     }
-    ServerBinding binding =
-        await(
-            new ApiServer(system, registry)
-                .bind(system, http.host(), http.port(), List.of(webhooks), routes),
-            Duration.ofSeconds(30));
-    boundUrl.set("http://127.0.0.1:" + binding.localAddress().getPort());
-    if (settings.serveSandbox() || settings.sandboxUrl().isPresent()) {
-      String sandbox = settings.sandboxUrl().orElseGet(boundUrl::get) + "/sandbox";
-      SandboxSettings creds = SandboxSettings.DEFAULTS;
-      // As many connections per provider host as a provider account may have calls open.
-      ProviderHttp providerHttp =
-          new ProviderHttp(
-              system,
-              throttleLimits(system.settings().config()).maxConcurrent(),
-              Duration.ofSeconds(10));
-      providers.set(
-          Map.of(
-              "twilio",
-              new TwilioSmsAdapter(
-                  providerHttp,
-                  URI.create(sandbox + "/twilio"),
-                  creds.twilioAccountSid(),
-                  creds.twilioAuthToken()),
-              "signalhouse",
-              new SignalHouseSmsAdapter(
-                  providerHttp, URI.create(sandbox + "/signalhouse"), creds.signalHouseApiKey())));
+    return await(
+        new ApiServer(system, registry)
+            .bind(system, http.host(), http.port(), List.of(webhooks), routes),
+        Duration.ofSeconds(30));
+  }
+
+  /**
+   * The provider adapters: with the sandbox (served here or standalone), its twins with their test
+   * credentials.
+   */
+  private static void connectProviders(
+      ActorSystem<?> system, Settings settings, Outbound outbound) {
+    if (!outbound.sandboxProviders()) {
+      return;
     }
-    return binding;
+    String sandbox = settings.sandboxUrl().orElseGet(outbound.boundUrl()::get) + "/sandbox";
+    SandboxSettings creds = SandboxSettings.DEFAULTS;
+    // As many connections per provider host as a provider account may have calls open.
+    ProviderHttp providerHttp =
+        new ProviderHttp(
+            system,
+            system.settings().config().getInt("outreach.throttle.max-concurrent"),
+            Duration.ofSeconds(10));
+    outbound
+        .providers()
+        .use(
+            Map.of(
+                "twilio",
+                new TwilioSmsAdapter(
+                    providerHttp,
+                    URI.create(sandbox + "/twilio"),
+                    creds.twilioAccountSid(),
+                    creds.twilioAuthToken()),
+                "signalhouse",
+                new SignalHouseSmsAdapter(
+                    providerHttp,
+                    URI.create(sandbox + "/signalhouse"),
+                    creds.signalHouseApiKey())));
   }
 
   private static CompletionStage<Long> probeJournal(
       ActorSystem<?> system, ActorRef<JournalProbe.Probe> probe, Duration timeout) {
     return AskPattern.askWithStatus(probe, JournalProbe.Probe::new, timeout, system.scheduler());
-  }
-
-  private static ReadinessCheck check(
-      String name, java.util.function.Supplier<CompletionStage<Boolean>> check) {
-    return new ReadinessCheck() {
-      @Override
-      public String name() {
-        return name;
-      }
-
-      @Override
-      public CompletionStage<Boolean> check() {
-        return check.get();
-      }
-    };
-  }
-
-  @SuppressWarnings("resource")
-  private static PrometheusMeterRegistry metrics(Database database) {
-    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    new ClassLoaderMetrics().bindTo(registry);
-    new JvmMemoryMetrics().bindTo(registry);
-    new JvmGcMetrics().bindTo(registry);
-    new JvmThreadMetrics().bindTo(registry);
-    new ProcessorMetrics().bindTo(registry);
-    new UptimeMetrics().bindTo(registry);
-    if (database.dataSource() instanceof HikariDataSource hikari) {
-      HikariPoolMXBean pool = hikari.getHikariPoolMXBean();
-      String name = hikari.getPoolName();
-      Gauge.builder("db.pool.connections.active", pool, HikariPoolMXBean::getActiveConnections)
-          .tag("pool", name)
-          .register(registry);
-      Gauge.builder("db.pool.connections.idle", pool, HikariPoolMXBean::getIdleConnections)
-          .tag("pool", name)
-          .register(registry);
-      Gauge.builder(
-              "db.pool.connections.pending", pool, HikariPoolMXBean::getThreadsAwaitingConnection)
-          .tag("pool", name)
-          .register(registry);
-      Gauge.builder("db.pool.connections.max", hikari, HikariDataSource::getMaximumPoolSize)
-          .tag("pool", name)
-          .register(registry);
-    }
-    return registry;
   }
 
   static <T> T await(CompletionStage<T> stage, Duration timeout) {

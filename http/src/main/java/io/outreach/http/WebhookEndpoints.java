@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.outreach.config.Settings;
 import io.outreach.engine.conversation.InboundEffect;
 import io.outreach.engine.message.MessageStatus;
+import io.outreach.engine.outbound.ConversationOutbound;
 import io.outreach.engine.provider.SignalHouseSignature;
 import io.outreach.engine.provider.TwilioSignature;
 import io.outreach.engine.tenant.TenantId;
@@ -68,7 +69,7 @@ public final class WebhookEndpoints implements ApiServer.DirectEndpoint {
   private final ObjectMapper mapper;
   private final long maxBodyBytes;
   private final WebhookReceipts receipts;
-  private final ConversationWiring conversations;
+  private final ConversationOutbound conversations;
   private final Settings.Webhooks settings;
   private final Supplier<String> publicUrl;
   private final Clock clock;
@@ -77,7 +78,7 @@ public final class WebhookEndpoints implements ApiServer.DirectEndpoint {
       ActorSystem<?> system,
       long maxBodyBytes,
       WebhookReceipts receipts,
-      ConversationWiring conversations,
+      ConversationOutbound conversations,
       Settings.Webhooks settings,
       Supplier<String> publicUrl,
       Clock clock) {

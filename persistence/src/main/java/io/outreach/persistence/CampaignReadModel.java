@@ -1,5 +1,6 @@
 package io.outreach.persistence;
 
+import io.outreach.engine.campaign.ContactHistory;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.Timestamp;
@@ -12,7 +13,7 @@ import java.util.Optional;
  * Reads of the campaign read models: the campaign list, a campaign's messages (one per recipient
  * and step, with status and reason), and the counts receipts and replies move.
  */
-public final class CampaignReadModel {
+public final class CampaignReadModel implements ContactHistory {
   private final TenantJdbc tenantJdbc;
 
   public CampaignReadModel(TenantJdbc tenantJdbc) {
@@ -94,6 +95,7 @@ public final class CampaignReadModel {
   }
 
   /** Which of these numbers the tenant has sent a campaign message to before. */
+  @Override
   public java.util.Set<String> contacted(String tenantId, List<String> phones) {
     return tenantJdbc.inTenant(
         tenantId,

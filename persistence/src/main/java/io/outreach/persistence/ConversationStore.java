@@ -1,5 +1,6 @@
 package io.outreach.persistence;
 
+import io.outreach.engine.conversation.ConversationStorage;
 import io.outreach.engine.conversation.InboundEffect;
 import io.outreach.engine.conversation.InboundMessage;
 import io.outreach.engine.conversation.InboxBatch;
@@ -25,7 +26,7 @@ import java.util.TreeSet;
  * answers: the messages handed to their Conversation entity, marked done once it has journaled
  * them.
  */
-public final class ConversationStore {
+public final class ConversationStore implements ConversationStorage {
   /** A reply counts for the campaigns whose first message reached the person this recently. */
   static final Duration ATTRIBUTION = Duration.ofDays(30);
 
@@ -66,11 +67,13 @@ public final class ConversationStore {
    * help text) is handed to the person's Conversation, marked for a restart; the others are done.
    * Exactly once: the messages are taken and marked in the same transaction.
    */
+  @Override
   public InboxBatch processInbox(String tenantId) {
     return tenantJdbc.inTenant(tenantId, c -> process(c, tenantId, clock.instant()));
   }
 
   /** Removes the inbox's marker for a restart if no stored message is left to process. */
+  @Override
   public void settleInbox(String tenantId) {
     WorkMarkers.removeIfDone(tenantJdbc, tenantId, INBOX, tenantId, INBOX_WORK, tenantId);
   }
@@ -270,6 +273,7 @@ public final class ConversationStore {
   }
 
   /** The person's inbound messages handed to their Conversation to answer, oldest first. */
+  @Override
   public List<InboundMessage> toAnswer(String tenantId, String phone) {
     return tenantJdbc.inTenant(
         tenantId,
@@ -295,6 +299,7 @@ public final class ConversationStore {
    * These messages are answered (their replies journaled by the Conversation); with none left to
    * answer, the person needs no waking at the next start.
    */
+  @Override
   public void answered(String tenantId, String phone, List<InboundMessage> messages) {
     tenantJdbc.inTenant(
         tenantId,

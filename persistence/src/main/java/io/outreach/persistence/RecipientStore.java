@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.outreach.engine.campaign.CampaignDefinition;
 import io.outreach.engine.campaign.CampaignEntity;
 import io.outreach.engine.campaign.Recipient;
+import io.outreach.engine.campaign.Recipients;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.sql.PreparedStatement;
@@ -14,7 +15,7 @@ import java.util.List;
 import java.util.Map;
 
 /** Campaign recipients: the audience snapshot taken at launch, read back one block at a time. */
-public final class RecipientStore {
+public final class RecipientStore implements Recipients {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final TypeReference<Map<String, String>> FIELDS = new TypeReference<>() {};
 
@@ -36,6 +37,7 @@ public final class RecipientStore {
    * Copies the audience's leads into recipients, numbered in lead order, in one statement; a second
    * call finds the snapshot and answers its size without copying again.
    */
+  @Override
   public long snapshot(String tenantId, String campaignId, CampaignDefinition.Audience audience) {
     return tenantJdbc.inTenant(
         tenantId,
@@ -66,6 +68,7 @@ public final class RecipientStore {
   }
 
   /** Whether the campaign's audience has been snapshotted (it was launched). */
+  @Override
   public boolean snapshotted(String tenantId, String campaignId) {
     return tenantJdbc.inTenant(
         tenantId,
@@ -87,6 +90,7 @@ public final class RecipientStore {
    * leads in snapshot order after lead position {@code afterSeq}, numbered from {@code firstNo}.
    * Answers the page and the position to continue after.
    */
+  @Override
   public Page audiencePage(
       String tenantId,
       CampaignDefinition.Audience audience,
@@ -129,10 +133,8 @@ public final class RecipientStore {
         });
   }
 
-  /** A page of recipients and the position to continue after. */
-  public record Page(List<Recipient> recipients, long last) {}
-
   /** Block {@code block}'s recipients, in recipient order. */
+  @Override
   public List<Recipient> block(String tenantId, String campaignId, int block) {
     long from = (long) block * CampaignEntity.BLOCK_SIZE;
     return tenantJdbc.inTenant(

@@ -63,6 +63,7 @@ public final class ResumableWorkRepository implements ResumableWork {
    * Marks {@code entityId} to be woken at {@code at} (a durable timer), or at the next start when
    * empty; replaces an earlier mark.
    */
+  @Override
   public void wakeAt(String entityType, String entityId, Optional<Instant> at) {
     run(
         c -> {
@@ -79,11 +80,13 @@ public final class ResumableWorkRepository implements ResumableWork {
   }
 
   /** Marks {@code entityId} as having work to resume after a crash (idempotent). */
+  @Override
   public void register(String entityType, String entityId) {
     run(c -> add(c, entityType, entityId));
   }
 
   /** The work of {@code entityId} is done (idempotent). */
+  @Override
   public void done(String entityType, String entityId) {
     run(c -> remove(c, entityType, entityId));
   }

@@ -33,8 +33,14 @@ public record BlockSpec(
     }
   }
 
+  /** The id of this block's entity. */
   public String entityId() {
-    return tenantId + ":" + campaignId + ":" + block;
+    return entityId(tenantId, campaignId, block);
+  }
+
+  /** The id of block {@code block}'s entity of the campaign: {@code tenant:campaign:block}. */
+  public static String entityId(String tenantId, String campaignId, int block) {
+    return CampaignEntity.entityId(tenantId, campaignId) + ":" + block;
   }
 
   /** The provider idempotency key of a recipient's step: {@code campaignId:recipient:step}. */

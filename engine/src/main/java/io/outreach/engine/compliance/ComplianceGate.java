@@ -6,6 +6,7 @@ import java.time.LocalDate;
 import java.time.LocalTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -83,14 +84,23 @@ public final class ComplianceGate {
   }
 
   private static Optional<Decision> stopped(Contact contact, GateFacts facts) {
-    for (KillSwitch k : facts.killSwitches()) {
+    return hold(contact, facts.killSwitches(), facts.tenantSuspended())
+        .map(rule -> new Decision.Block(BlockReason.KILL_SWITCH, rule));
+  }
+
+  /**
+   * The rule that holds back everything it covers, whatever its purpose: the first engaged kill
+   * switch that covers the contact ({@code kill-switch:<scope>}), then the tenant's suspension
+   * ({@code tenant-suspended}). The gate blocks on it; the tenant holds its permits on it.
+   */
+  public static Optional<String> hold(
+      Contact contact, Collection<KillSwitch> switches, boolean tenantSuspended) {
+    for (KillSwitch k : switches) {
       if (k.covers(contact)) {
-        return block(BlockReason.KILL_SWITCH, "kill-switch:" + k.scope().code());
+        return Optional.of("kill-switch:" + k.scope().code());
       }
     }
-    return facts.tenantSuspended()
-        ? block(BlockReason.KILL_SWITCH, "tenant-suspended")
-        : Optional.empty();
+    return tenantSuspended ? Optional.of("tenant-suspended") : Optional.empty();
   }
 
   private static Optional<Decision> noPhone(Contact contact) {

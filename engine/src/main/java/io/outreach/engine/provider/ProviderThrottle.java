@@ -88,6 +88,16 @@ public final class ProviderThrottle {
       implements CborSerializable {
     public static final Limits DEFAULTS =
         new Limits(100, 5, Duration.ofSeconds(5), Duration.ofMinutes(1));
+
+    /** The limits of {@code outreach.throttle} (see reference.conf). */
+    public static Limits from(com.typesafe.config.Config root) {
+      com.typesafe.config.Config t = root.getConfig("outreach.throttle");
+      return new Limits(
+          t.getInt("max-concurrent"),
+          t.getInt("breaker.max-failures"),
+          t.getDuration("breaker.reset-timeout"),
+          t.getDuration("breaker.max-reset-timeout"));
+    }
   }
 
   public static Behavior<Command> create(String provider, Limits limits) {

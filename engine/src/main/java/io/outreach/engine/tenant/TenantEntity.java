@@ -4,6 +4,7 @@ import io.outreach.engine.CborSerializable;
 import io.outreach.engine.Rejection;
 import io.outreach.engine.Tags;
 import io.outreach.engine.compliance.Channel;
+import io.outreach.engine.compliance.ComplianceGate;
 import io.outreach.engine.compliance.Contact;
 import io.outreach.engine.compliance.KillSwitch;
 import io.outreach.engine.compliance.KillSwitches;
@@ -229,9 +230,14 @@ public final class TenantEntity
   }
 
   /** Registers the sharded Tenant entity on this node. */
-  public static void init(ActorSystem<?> system, int tagSlices, ProviderThrottle.Limits limits) {
+  /**
+   * Registers the Tenant entity; its provider throttles take their limits from {@code
+   * outreach.throttle}, and it asks the platform switchboard within {@code askTimeout}.
+   */
+  public static void init(ActorSystem<?> system, int tagSlices, Duration askTimeout) {
     ClusterSharding sharding = ClusterSharding.get(system);
-    Duration ask = Duration.ofSeconds(5);
+    ProviderThrottle.Limits limits = ProviderThrottle.Limits.from(system.settings().config());
+    Duration ask = askTimeout;
     PlatformSwitches platform =
         () ->
             sharding
@@ -407,15 +413,10 @@ public final class TenantEntity
       return Effect().noReply();
     }
     Contact contact = new Contact(tenantId, a.campaignId(), a.agent(), a.channel(), null);
+    List<KillSwitch> switches = new ArrayList<>(c.platform().all());
+    switches.addAll(state.tenant().killSwitches().all());
     Optional<String> hold =
-        java.util.stream.Stream.concat(
-                c.platform().all().stream(), state.tenant().killSwitches().all().stream())
-            .filter(k -> k.covers(contact))
-            .map(k -> "kill-switch:" + k.scope().code())
-            .findFirst();
-    if (hold.isEmpty() && state.tenant().status() == Tenant.Status.SUSPENDED) {
-      hold = Optional.of("tenant-suspended");
-    }
+        ComplianceGate.hold(contact, switches, state.tenant().status() == Tenant.Status.SUSPENDED);
     if (hold.isPresent()) {
       a.replyTo().tell(Permits.held(hold.get(), Duration.ofSeconds(1)));
       return Effect().noReply();

@@ -1,4 +1,4 @@
-package io.outreach.http;
+package io.outreach.engine.outbound;
 
 import io.outreach.engine.compliance.Channel;
 import io.outreach.engine.compliance.Contact;
@@ -8,6 +8,7 @@ import io.outreach.engine.compliance.Purpose;
 import io.outreach.engine.conversation.ConversationEntity;
 import io.outreach.engine.conversation.ConversationInbox;
 import io.outreach.engine.conversation.ConversationPorts;
+import io.outreach.engine.conversation.ConversationStorage;
 import io.outreach.engine.conversation.InboundMessage;
 import io.outreach.engine.conversation.InboxBatch;
 import io.outreach.engine.conversation.InboxPorts;
@@ -17,28 +18,24 @@ import io.outreach.engine.provider.Permits;
 import io.outreach.engine.provider.SendResult;
 import io.outreach.engine.tenant.Tenant;
 import io.outreach.engine.tenant.TenantEntity;
-import io.outreach.persistence.ConversationStore;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
-import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
-import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 
 /**
- * Connects the tenants' inboxes and the Conversation entities to the world: the inbound messages
- * the webhooks stored (processed on a dispatcher of their own, so answering webhooks keeps
- * priority), the tenant's keyword answers, and the one way out for the replies (transactional
- * contacts: the gate lets them past opt-outs and legal hours, never past a kill switch). Registers
- * both sharded entity types.
+ * The conversation side of the outbound path: what the tenants' inboxes and the Conversation
+ * entities need from outside. The inbound messages the webhooks stored (processed on a dispatcher
+ * of their own, so answering webhooks keeps priority), the tenant's keyword answers, and the one
+ * way out for the replies (transactional contacts: the gate lets them past opt-outs and legal
+ * hours, never past a kill switch).
  */
-final class ConversationWiring implements ConversationPorts, InboxPorts {
-  private static final Duration ASK = Duration.ofSeconds(10);
+public final class ConversationOutbound implements ConversationPorts, InboxPorts {
+  /** The dispatcher of the conversations' database work (a few threads: see reference.conf). */
+  public static final String DISPATCHER = "outreach.conversations-dispatcher";
 
   /** How long an opt-out's answer waits for calls to the person already under way. */
   static final Duration QUIET = Duration.ofSeconds(5);
@@ -47,52 +44,41 @@ final class ConversationWiring implements ConversationPorts, InboxPorts {
   static final Duration PERMIT_WAIT = Duration.ofSeconds(3);
 
   private final ClusterSharding sharding;
-  private final ConversationStore store;
+  private final ConversationStorage store;
   private final OneWayOut out;
   private final ContactRules rules;
+  private final Duration askTimeout;
   private final Executor blocking;
 
-  private ConversationWiring(
-      ActorSystem<?> system, ConversationStore store, OneWayOut out, ContactRules rules) {
-    this.sharding = ClusterSharding.get(system);
+  /**
+   * @param blocking where the storage's blocking calls run (the {@link #DISPATCHER})
+   * @param askTimeout how long to wait for the tenant's answer
+   */
+  public ConversationOutbound(
+      ClusterSharding sharding,
+      ConversationStorage store,
+      OneWayOut out,
+      ContactRules rules,
+      Duration askTimeout,
+      Executor blocking) {
+    this.sharding = sharding;
     this.store = store;
     this.out = out;
     this.rules = rules;
-    this.blocking =
-        system
-            .dispatchers()
-            .lookup(DispatcherSelector.fromConfig("outreach.conversations-dispatcher"));
-  }
-
-  static ConversationWiring init(
-      ActorSystem<?> system,
-      ConversationStore store,
-      OneWayOut out,
-      ContactRules rules,
-      Clock clock,
-      int tagSlices) {
-    ConversationWiring w = new ConversationWiring(system, store, out, rules);
-    w.sharding.init(
-        Entity.of(
-            ConversationEntity.ENTITY_TYPE_KEY,
-            ctx -> ConversationEntity.create(ctx.getEntityId(), w, clock, tagSlices)));
-    w.sharding.init(
-        Entity.of(
-            ConversationInbox.ENTITY_TYPE_KEY,
-            ctx -> ConversationInbox.create(ctx.getEntityId(), w)));
-    return w;
+    this.askTimeout = askTimeout;
+    this.blocking = blocking;
   }
 
   /**
    * The person's opt-out is stored: completes once every call to them that started before it has
    * reached its provider (at most {@link #QUIET}), so none reaches them after the webhook's answer.
    */
-  CompletionStage<Void> silenced(String tenantId, String phone) {
+  public CompletionStage<Void> silenced(String tenantId, String phone) {
     return out.quiet(tenantId, phone, QUIET);
   }
 
   /** Wakes the tenant's inbox: an inbound message was stored. */
-  void wakeInbox(String tenantId) {
+  public void wakeInbox(String tenantId) {
     sharding
         .entityRefFor(ConversationInbox.ENTITY_TYPE_KEY, tenantId)
         .tell(ConversationInbox.Wake.INSTANCE);
@@ -131,7 +117,7 @@ final class ConversationWiring implements ConversationPorts, InboxPorts {
   public CompletionStage<ReplyTexts> texts(String tenantId) {
     return sharding
         .entityRefFor(TenantEntity.ENTITY_TYPE_KEY, tenantId)
-        .askWithStatus(TenantEntity.Get::new, ASK)
+        .askWithStatus(TenantEntity.Get::new, askTimeout)
         .thenApply((Tenant t) -> new ReplyTexts(t.program(), t.helpContact()));
   }
 

@@ -1,4 +1,4 @@
-package io.outreach.http;
+package io.outreach.engine.outbound;
 
 import io.outreach.engine.compliance.Channel;
 import io.outreach.engine.compliance.Contact;
@@ -11,9 +11,6 @@ import io.outreach.engine.provider.ProviderThrottle;
 import io.outreach.engine.provider.SendResult;
 import io.outreach.engine.provider.SmsProvider;
 import io.outreach.engine.provider.SmsRequest;
-import io.outreach.engine.tenant.TenantEntity;
-import java.net.URLEncoder;
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -26,10 +23,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
-import java.util.function.Supplier;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.DispatcherSelector;
-import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 
 /**
  * The one way out: every outbound contact, a campaign's or a conversation's reply, takes this path
@@ -39,17 +34,20 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
  * dispatched there, paced at the sender's rate, while the permits' lease lasts. Every permit ends
  * at its throttle, with the call's outcome or unused.
  */
-final class OneWayOut {
-  private static final Duration ASK = Duration.ofSeconds(10);
+public final class OneWayOut {
+  /**
+   * The dispatcher of the send-time checks and dispatch (config: as many threads as connections).
+   */
+  public static final String DISPATCHER = "outreach.sends-dispatcher";
 
   /** One contact to make: how the gate sees it, what to send, and its idempotency key. */
-  record Outbound(Contact contact, String from, String body, String key) {}
+  public record Outbound(Contact contact, String from, String body, String key) {}
 
   /**
    * What became of one outbound: the provider was called, it must wait for a permit, or the gate
    * stopped it.
    */
-  sealed interface Result {
+  public sealed interface Result {
     /** The call started; {@code answer} completes with the provider's answer. */
     record Called(CompletionStage<SendResult> answer) implements Result {}
 
@@ -60,9 +58,9 @@ final class OneWayOut {
     record Stopped(Decision decision) implements Result {}
   }
 
-  private final ClusterSharding sharding;
-  private final Supplier<Map<String, SmsProvider>> providers;
-  private final Supplier<String> publicUrl;
+  private final Throttles throttles;
+  private final ProviderAccounts providers;
+  private final CallbackUrls callbacks;
   private final ContactLedger ledger;
   private final Clock clock;
   private final DispatchPacer pacer = new DispatchPacer();
@@ -72,23 +70,44 @@ final class OneWayOut {
   // (reads, loads) would hold permitted calls back and release them in a bunch.
   private final Executor sends;
 
-  OneWayOut(
-      ActorSystem<?> system,
-      Supplier<Map<String, SmsProvider>> providers,
-      Supplier<String> publicUrl,
+  /**
+   * @param sends the threads of the send-time checks and dispatch (the {@link #DISPATCHER}), as
+   *     many as the ledger has connections
+   */
+  public OneWayOut(
+      Throttles throttles,
+      ProviderAccounts providers,
+      CallbackUrls callbacks,
       ContactLedger ledger,
-      Clock clock) {
-    this.sharding = ClusterSharding.get(system);
+      Clock clock,
+      Executor sends) {
+    this.throttles = throttles;
     this.providers = providers;
-    this.publicUrl = publicUrl;
+    this.callbacks = callbacks;
     this.ledger = ledger;
     this.clock = clock;
-    this.sends =
-        system.dispatchers().lookup(DispatcherSelector.fromConfig("outreach.sends-dispatcher"));
+    this.sends = sends;
+  }
+
+  /** The one way out of this node: its throttles through sharding, its own send threads. */
+  public static OneWayOut of(
+      ActorSystem<?> system,
+      ProviderAccounts providers,
+      CallbackUrls callbacks,
+      ContactLedger ledger,
+      Clock clock,
+      Duration askTimeout) {
+    return new OneWayOut(
+        Throttles.of(system, askTimeout),
+        providers,
+        callbacks,
+        ledger,
+        clock,
+        system.dispatchers().lookup(DispatcherSelector.fromConfig(DISPATCHER)));
   }
 
   /** Asks the tenant for up to {@code wanted} calls from {@code sender}. */
-  CompletionStage<Permits> permits(
+  public CompletionStage<Permits> permits(
       String tenantId,
       String provider,
       String sender,
@@ -96,20 +115,14 @@ final class OneWayOut {
       String agent,
       Channel channel,
       int wanted) {
-    return sharding
-        .entityRefFor(TenantEntity.ENTITY_TYPE_KEY, tenantId)
-        .ask(
-            r ->
-                new TenantEntity.AcquirePermits(
-                    provider, sender, campaignId, agent, channel, wanted, r),
-            ASK);
+    return throttles.acquire(tenantId, provider, sender, campaignId, agent, channel, wanted);
   }
 
   /**
    * Reserves and dispatches a batch (one sender) on {@code permits}; the results are in batch order
    * and complete once every dispatched call has started.
    */
-  CompletionStage<List<Result>> attempt(
+  public CompletionStage<List<Result>> attempt(
       String tenantId, String provider, List<Outbound> batch, Permits permits, ContactRules rules) {
     String sender = batch.isEmpty() ? null : batch.get(0).from();
     return CompletableFuture.supplyAsync(
@@ -198,18 +211,16 @@ final class OneWayOut {
   }
 
   private void callEnded(String tenantId, String provider, ProviderThrottle.Ended ended) {
-    sharding
-        .entityRefFor(TenantEntity.ENTITY_TYPE_KEY, tenantId)
-        .tell(new TenantEntity.CallEnded(provider, ended));
+    throttles.ended(tenantId, provider, ended);
   }
 
   /**
-   * One provider call. The status callback carries the message's key ({@code ?ref=}), so its
-   * receipts find the message at once.
+   * One provider call. The status callback carries the message's key, so its receipts find the
+   * message at once.
    */
   private CompletionStage<SendResult> call(
       String tenantId, String providerName, Outbound o, boolean trial, DispatchPacer.Turn turn) {
-    SmsProvider provider = providers.get().get(providerName);
+    SmsProvider provider = providers.sms(tenantId, providerName).orElse(null);
     if (provider == null) {
       turn.ended();
       callEnded(
@@ -220,11 +231,7 @@ final class OneWayOut {
           new SendResult.Rejected(
               0, "no " + providerName + " account is configured", false, Optional.empty()));
     }
-    String ref = "?ref=" + URLEncoder.encode(o.key(), StandardCharsets.UTF_8);
-    String callback =
-        providerName.equals("twilio")
-            ? publicUrl.get() + "/webhooks/twilio/" + tenantId + "/status" + ref
-            : publicUrl.get() + "/webhooks/signalhouse/" + tenantId + ref;
+    String callback = callbacks.messageStatus(tenantId, providerName, o.key());
     CompletionStage<SendResult> sent;
     CompletableFuture<Void> answered = new CompletableFuture<>();
     underWay(tenantId, o.contact().phone(), answered);
@@ -256,7 +263,7 @@ final class OneWayOut {
    * let past before it has started here. Node-local: calls started by another node are not seen
    * (see docs/decisions.md, "STOP-to-silence").
    */
-  CompletionStage<Void> quiet(String tenantId, String phone, Duration atMost) {
+  public CompletionStage<Void> quiet(String tenantId, String phone, Duration atMost) {
     Set<CompletableFuture<Void>> calls = underWay.get(tenantId + "|" + phone);
     if (calls == null || calls.isEmpty()) {
       return CompletableFuture.completedFuture(null);

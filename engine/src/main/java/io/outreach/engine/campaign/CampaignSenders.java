@@ -1,0 +1,74 @@
+package io.outreach.engine.campaign;
+
+import io.outreach.engine.compliance.FrequencyCap;
+import io.outreach.engine.tenant.ContactCap;
+import io.outreach.engine.tenant.Sender;
+import io.outreach.engine.tenant.Tenant;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Which provider and sender numbers a campaign of a tenant sends through, and under which of the
+ * tenant's own caps: decided when each block starts (from the tenant's settings then) and for a
+ * preview.
+ *
+ * @param sandbox the providers are the sandbox twins: a tenant without senders of the provider
+ *     sends from the sandbox short code
+ */
+public record CampaignSenders(boolean sandbox) {
+
+  /**
+   * The provider a campaign uses: its own choice, else the tenant's first sender's, else Twilio.
+   */
+  public static String provider(CampaignDefinition d, Tenant tenant) {
+    if (d.provider() != null) {
+      return d.provider();
+    }
+    return tenant.senders().isEmpty() ? "twilio" : tenant.senders().get(0).provider();
+  }
+
+  /** The sender numbers a tenant's campaign on {@code provider} uses; empty when it has none. */
+  public List<Sender> senders(Tenant tenant, String provider) {
+    List<Sender> own = tenant.senders(provider);
+    if (own.isEmpty() && sandbox && Sender.SANDBOX.provider().equals(provider)) {
+      return List.of(Sender.SANDBOX);
+    }
+    return own;
+  }
+
+  /** The senders' combined rate (messages per second) for a campaign on {@code provider}. */
+  public double messagesPerSecond(Tenant tenant, String provider) {
+    return senders(tenant, provider).stream().mapToDouble(Sender::messagesPerSecond).sum();
+  }
+
+  /** The tenant's own frequency caps (empty: the engine's defaults hold). */
+  public static List<FrequencyCap> caps(Tenant tenant) {
+    return tenant.frequencyCaps().stream().map(ContactCap::toCap).toList();
+  }
+
+  /**
+   * What block {@code block} of the campaign runs with, from the tenant's settings now; empty when
+   * the tenant has no sender for the campaign's provider (launch refuses such a campaign; one that
+   * lost its senders since waits).
+   */
+  public Optional<BlockSpec> spec(
+      String tenantId, String campaignId, int block, CampaignDefinition d, Tenant tenant) {
+    String provider = provider(d, tenant);
+    List<String> numbers = senders(tenant, provider).stream().map(Sender::from).toList();
+    if (numbers.isEmpty()) {
+      return Optional.empty();
+    }
+    return Optional.of(
+        new BlockSpec(
+            tenantId,
+            campaignId,
+            block,
+            d.channel(),
+            provider,
+            numbers,
+            d.message(),
+            d.steps(),
+            d.window(),
+            caps(tenant)));
+  }
+}

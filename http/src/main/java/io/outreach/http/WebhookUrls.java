@@ -1,0 +1,28 @@
+package io.outreach.http;
+
+import io.outreach.engine.outbound.CallbackUrls;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.util.function.Supplier;
+
+/**
+ * The webhook URLs providers call this engine at, under its public base URL: Twilio's status
+ * callbacks at {@code /webhooks/twilio/{tenant}/status}, SignalHouse's at {@code
+ * /webhooks/signalhouse/{tenant}} (see {@link WebhookEndpoints}). A message's key rides along as
+ * {@code ?ref=}.
+ */
+final class WebhookUrls implements CallbackUrls {
+  private final Supplier<String> publicUrl;
+
+  WebhookUrls(Supplier<String> publicUrl) {
+    this.publicUrl = publicUrl;
+  }
+
+  @Override
+  public String messageStatus(String tenantId, String provider, String idempotencyKey) {
+    String ref = "?ref=" + URLEncoder.encode(idempotencyKey, StandardCharsets.UTF_8);
+    return provider.equals("twilio")
+        ? publicUrl.get() + "/webhooks/twilio/" + tenantId + "/status" + ref
+        : publicUrl.get() + "/webhooks/signalhouse/" + tenantId + ref;
+  }
+}
