@@ -74,7 +74,8 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
               // A lead import stages 65,536 rows at a time in a temporary table (about 13 MB);
               // with the default 8 MB of temporary buffers each chunk's pages are written out
               // and read back. A per-session maximum, allocated only when used. Other WAL and
-              // checkpoint settings were measured and left at their defaults: docs/decisions.md,
+              // checkpoint settings were measured and left at their defaults:
+              // docs/decisions/043-server-settings-at-defaults.md,
               // "Intake throughput".
               .setServerConfig("temp_buffers", "32MB")
               // The engine stops PostgreSQL after its actors (Database.close in coordinated

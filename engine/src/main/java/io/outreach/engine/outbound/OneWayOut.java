@@ -261,7 +261,7 @@ public final class OneWayOut {
    * provider has it), or after {@code atMost}. A call starts while the ledger holds the person's
    * lock, so once a transaction that took that lock (an opt-out) has committed, every call the gate
    * let past before it has started here. Node-local: calls started by another node are not seen
-   * (see docs/decisions.md, "STOP-to-silence").
+   * (see docs/decisions/093-stop-to-silence.md, "STOP-to-silence").
    */
   public CompletionStage<Void> quiet(String tenantId, String phone, Duration atMost) {
     Set<CompletableFuture<Void>> calls = underWay.get(tenantId + "|" + phone);
