@@ -14,6 +14,7 @@ import java.util.Optional;
  * deployment stops at start instead of failing later at first use.
  */
 public record Settings(
+    Mode mode,
     Path dataDir,
     Http http,
     Db db,
@@ -28,7 +29,42 @@ public record Settings(
     Optional<String> sandboxUrl,
     int campaignBlocksInFlight,
     Duration entityAskTimeout,
-    Pools pools) {
+    Pools pools,
+    Secrets secrets,
+    ProviderUrls providerUrls) {
+
+  /**
+   * {@code sandbox} (the default run: the engine serves its provider twins, sends through them and
+   * accepts their test credentials) or {@code production} (no twins, no test credential accepted,
+   * every required setting present or the engine refuses to start).
+   */
+  public enum Mode {
+    SANDBOX,
+    PRODUCTION
+  }
+
+  /**
+   * The key that encrypts provider account secrets at rest ({@code OUTREACH_SECRETS_KEY}: 32 random
+   * bytes, base64), and earlier keys still accepted for reading while a rotation re-encrypts under
+   * the current one ({@code OUTREACH_SECRETS_PREVIOUS_KEYS}, comma-separated). Empty key: in
+   * sandbox mode one is generated into the data directory.
+   */
+  public record Secrets(Optional<byte[]> key, java.util.List<byte[]> previousKeys) {}
+
+  /**
+   * Where each provider's API is ({@code OUTREACH_TWILIO_BASE_URL} and the like); empty: the real
+   * service in production mode, the engine's own twin in sandbox mode.
+   */
+  public record ProviderUrls(
+      Optional<String> twilio,
+      Optional<String> signalHouse,
+      Optional<String> apollo,
+      Optional<String> anthropic) {}
+
+  /** Whether the providers are the sandbox twins (served here, or standalone). */
+  public boolean sandboxProviders() {
+    return mode == Mode.SANDBOX;
+  }
 
   /**
    * Connection pools and the threads that use them, one connection per thread: the send path's
@@ -38,34 +74,11 @@ public record Settings(
   public record Pools(int sends, int webhookWriters, int projections) {}
 
   /**
-   * Inbound webhooks: the engine's public base URL (providers sign the URL they called), whether to
-   * believe {@code X-Forwarded-Proto/Host} from a trusted proxy, and the provider secrets that sign
-   * them (sandbox defaults when no provider account is configured).
+   * Inbound webhooks: the engine's public base URL (providers sign the URL they called), and
+   * whether to believe {@code X-Forwarded-Proto/Host} from a trusted proxy. The secrets that sign
+   * them are each tenant's provider accounts'.
    */
-  public record Webhooks(
-      Optional<String> publicUrl,
-      boolean trustForwardedHeaders,
-      String twilioAuthToken,
-      String signalHouseSecret,
-      java.util.Map<String, String> tenantTwilioAuthTokens,
-      java.util.Map<String, String> tenantSignalHouseSecrets) {
-
-    /**
-     * The Twilio auth token that signs {@code tenantId}'s webhooks: its own account's, else the
-     * engine's.
-     */
-    public String twilioAuthToken(String tenantId) {
-      return tenantTwilioAuthTokens.getOrDefault(tenantId, twilioAuthToken);
-    }
-
-    /**
-     * The SignalHouse secret that signs {@code tenantId}'s webhooks: its own account's, else the
-     * engine's.
-     */
-    public String signalHouseSecret(String tenantId) {
-      return tenantSignalHouseSecrets.getOrDefault(tenantId, signalHouseSecret);
-    }
-  }
+  public record Webhooks(Optional<String> publicUrl, boolean trustForwardedHeaders) {}
 
   /** Lead intake: the largest CSV upload, and the region for numbers without a country code. */
   public record Intake(long maxUploadBytes, String defaultRegion) {}
@@ -97,11 +110,14 @@ public record Settings(
   public static Settings from(Config root) {
     try {
       Config c = root.getConfig("outreach");
+      Mode mode = mode(c);
       Settings s =
           new Settings(
+              mode,
               Path.of(c.getString("data-dir")),
               new Http(
-                  c.getString("http.host"),
+                  optional(c, "http.host")
+                      .orElse(mode == Mode.PRODUCTION ? "0.0.0.0" : "127.0.0.1"),
                   port(c, "http.port"),
                   positive(c, "http.max-body-bytes", c.getBytes("http.max-body-bytes")),
                   c.getDuration("http.ask-timeout")),
@@ -122,12 +138,8 @@ public record Settings(
                   region(c, "intake.default-region")),
               new Webhooks(
                   optional(c, "public-url").map(u -> u.replaceAll("/+$", "")),
-                  c.getBoolean("webhooks.trust-forwarded-headers"),
-                  c.getString("providers.twilio.auth-token"),
-                  c.getString("providers.signalhouse.webhook-secret"),
-                  perTenant(c, "twilio.auth-token"),
-                  perTenant(c, "signalhouse.webhook-secret")),
-              c.getBoolean("sandbox.serve"),
+                  c.getBoolean("webhooks.trust-forwarded-headers")),
+              serve(c, mode),
               optional(c, "sandbox.url").map(u -> u.replaceAll("/+$", "")),
               (int)
                   positive(
@@ -143,7 +155,22 @@ public record Settings(
                           c.getInt("sends-dispatcher.thread-pool-executor.fixed-pool-size")),
                   (int) positive(c, "webhooks.writers", c.getInt("webhooks.writers")),
                   root.getInt(
-                      "pekko.projection.jdbc.blocking-jdbc-dispatcher.thread-pool-executor.fixed-pool-size")));
+                      "pekko.projection.jdbc.blocking-jdbc-dispatcher.thread-pool-executor.fixed-pool-size")),
+              new Secrets(
+                  optional(c, "secrets.key").map(k -> key(k, "outreach.secrets.key")),
+                  java.util.Arrays.stream(c.getString("secrets.previous-keys").split(","))
+                      .map(String::trim)
+                      .filter(k -> !k.isEmpty())
+                      .map(k -> key(k, "outreach.secrets.previous-keys"))
+                      .toList()),
+              new ProviderUrls(
+                  url(c, "providers.twilio.base-url"),
+                  url(c, "providers.signalhouse.base-url"),
+                  url(c, "providers.apollo.base-url"),
+                  url(c, "providers.anthropic.base-url")));
+      if (mode == Mode.PRODUCTION) {
+        production(c, s);
+      }
       if (s.db.url.isPresent() && s.db.user.isEmpty()) {
         throw new SettingsException(
             "outreach.db.user", "is required when outreach.db.url (OUTREACH_DB_URL) is set");
@@ -159,21 +186,90 @@ public record Settings(
     return db.url.isEmpty();
   }
 
+  private static Mode mode(Config c) {
+    String mode = c.getString("mode").trim().toLowerCase(java.util.Locale.ROOT);
+    return switch (mode) {
+      case "sandbox" -> Mode.SANDBOX;
+      case "production" -> Mode.PRODUCTION;
+      default ->
+          throw new SettingsException(
+              "outreach.mode", "(OUTREACH_MODE) must be sandbox or production, was " + mode);
+    };
+  }
+
+  /** {@code sandbox.serve}: {@code auto} serves the twins in sandbox mode only. */
+  private static boolean serve(Config c, Mode mode) {
+    String serve = c.getString("sandbox.serve").trim().toLowerCase(java.util.Locale.ROOT);
+    return switch (serve) {
+      case "auto" -> mode == Mode.SANDBOX;
+      case "on", "true", "yes" -> true;
+      case "off", "false", "no" -> false;
+      default ->
+          throw new SettingsException(
+              "outreach.sandbox.serve", "(OUTREACH_SANDBOX_SERVE) must be auto, on or off");
+    };
+  }
+
   /**
-   * {@code outreach.providers.tenants.<tenant>.<key>}: a tenant's own provider account secrets
-   * (from a mounted secret in production), which sign that tenant's webhooks.
+   * Production trusts nothing public: every required setting must be present, and no part of the
+   * sandbox may be in use. Names every problem at once.
    */
-  private static java.util.Map<String, String> perTenant(Config c, String key) {
-    java.util.Map<String, String> out = new java.util.HashMap<>();
-    if (c.hasPath("providers.tenants")) {
-      Config tenants = c.getConfig("providers.tenants");
-      for (String tenant : tenants.root().keySet()) {
-        if (tenants.hasPath(tenant + "." + key)) {
-          out.put(tenant, tenants.getString(tenant + "." + key));
-        }
+  private static void production(Config c, Settings s) {
+    java.util.List<String> problems = new java.util.ArrayList<>();
+    if (s.webhooks.publicUrl().isEmpty()) {
+      problems.add("OUTREACH_PUBLIC_URL (outreach.public-url) is required");
+    }
+    if (s.secrets.key().isEmpty()) {
+      problems.add("OUTREACH_SECRETS_KEY (outreach.secrets.key) is required");
+    }
+    if (s.auth.jwtSecret().isEmpty()) {
+      problems.add("OUTREACH_JWT_SECRET (outreach.auth.jwt-secret) is required");
+    }
+    if (s.serveSandbox) {
+      problems.add("OUTREACH_SANDBOX_SERVE (outreach.sandbox.serve) must be off or auto");
+    }
+    if (s.sandboxUrl.isPresent()) {
+      problems.add("OUTREACH_SANDBOX_URL (outreach.sandbox.url) must be empty");
+    }
+    for (Optional<String> url :
+        java.util.List.of(
+            s.providerUrls.twilio(),
+            s.providerUrls.signalHouse(),
+            s.providerUrls.apollo(),
+            s.providerUrls.anthropic())) {
+      if (url.isPresent() && url.get().contains("/sandbox")) {
+        problems.add("a provider base URL points at a sandbox twin: " + url.get());
       }
     }
-    return java.util.Map.copyOf(out);
+    if (!problems.isEmpty()) {
+      throw new SettingsException(
+          "outreach.mode", "production refuses to start: " + String.join("; ", problems));
+    }
+  }
+
+  private static byte[] key(String base64, String key) {
+    byte[] bytes;
+    try {
+      bytes = java.util.Base64.getDecoder().decode(base64);
+    } catch (IllegalArgumentException e) {
+      throw new SettingsException(key, "must be base64 (32 random bytes), and is not base64");
+    }
+    if (bytes.length != 32) {
+      throw new SettingsException(
+          key, "must be 32 random bytes in base64 (AES-256), was " + bytes.length + " bytes");
+    }
+    return bytes;
+  }
+
+  private static Optional<String> url(Config c, String key) {
+    Optional<String> url = optional(c, key).map(u -> u.replaceAll("/+$", ""));
+    url.ifPresent(
+        u -> {
+          if (!u.startsWith("https://") && !u.startsWith("http://")) {
+            throw new SettingsException("outreach." + key, "must be an http(s) URL, was " + u);
+          }
+        });
+    return url;
   }
 
   private static Optional<String> optional(Config c, String key) {

@@ -12,6 +12,7 @@ import io.outreach.engine.compliance.BlockReason;
 import io.outreach.engine.compliance.Channel;
 import io.outreach.engine.tenant.Tenant;
 import io.outreach.engine.tenant.TenantEntity;
+import io.outreach.http.provider.TenantAccounts;
 import io.outreach.persistence.CampaignReadModel;
 import io.outreach.persistence.ResumableWorkRepository;
 import java.security.SecureRandom;
@@ -51,6 +52,7 @@ public final class CampaignRoutes extends ApiDirectives {
   private final CampaignReadModel readModel;
   private final boolean sandbox;
   private final CampaignPreviews previews;
+  private final TenantAccounts accounts;
   private final Map<String, java.math.BigDecimal> centsPerSegment;
 
   public CampaignRoutes(
@@ -62,9 +64,11 @@ public final class CampaignRoutes extends ApiDirectives {
       CampaignReadModel readModel,
       boolean sandbox,
       CampaignPreviews previews,
+      TenantAccounts accounts,
       Map<String, java.math.BigDecimal> centsPerSegment) {
     super(system, auth, maxBodyBytes);
     this.previews = previews;
+    this.accounts = accounts;
     this.centsPerSegment = Map.copyOf(centsPerSegment);
     this.sharding = ClusterSharding.get(system);
     this.askTimeout = askTimeout;
@@ -299,27 +303,45 @@ public final class CampaignRoutes extends ApiDirectives {
         sharding
             .entityRefFor(TenantEntity.ENTITY_TYPE_KEY, p.tenantId())
             .askWithStatus(TenantEntity.Get::new, askTimeout);
-    CompletionStage<CampaignView> campaign =
-        ref(p.tenantId(), id).askWithStatus(CampaignEntity.Get::new, askTimeout);
+    CompletionStage<CampaignDefinition> campaign =
+        ref(p.tenantId(), id).askWithStatus(CampaignEntity.GetDefinition::new, askTimeout);
     return answer(
-        tenant.thenCombine(campaign, (t, c) -> t),
-        t -> {
+        tenant.thenCombine(campaign, java.util.Map::entry),
+        td -> {
+          Tenant t = td.getKey();
           if (!sandbox && t.senders().isEmpty()) {
             return problem(
                 Problem.Type.CONFLICT.with(
                     "the tenant has no sender numbers: add them with PATCH /v1/tenant {\"senders\": [...]}"));
           }
+          String provider = CampaignSenders.provider(td.getValue(), t);
           return answer(
-              blocking(
-                  () -> {
-                    work.register(
-                        CampaignEntity.ENTITY_TYPE_KEY.name(),
-                        CampaignEntity.entityId(p.tenantId(), id));
-                    return id;
-                  }),
-              ignored ->
-                  ask(p, id, r -> new CampaignEntity.Launch(p.subject(), r), StatusCodes.ACCEPTED));
+              sandbox
+                  ? java.util.concurrent.CompletableFuture.completedFuture(true)
+                  : blocking(() -> accounts.own(p.tenantId(), provider).isPresent()),
+              hasAccount ->
+                  hasAccount
+                      ? launchNow(p, id)
+                      : problem(
+                          Problem.Type.ACCOUNT_MISSING.with(
+                              "the tenant has no "
+                                  + provider
+                                  + " account: set it with PUT /v1/tenant/providers/"
+                                  + provider)));
         });
+  }
+
+  /** Marks the campaign as work to resume after a crash, then launches it. */
+  private Route launchNow(Principal p, String id) {
+    return answer(
+        blocking(
+            () -> {
+              work.register(
+                  CampaignEntity.ENTITY_TYPE_KEY.name(), CampaignEntity.entityId(p.tenantId(), id));
+              return id;
+            }),
+        ignored ->
+            ask(p, id, r -> new CampaignEntity.Launch(p.subject(), r), StatusCodes.ACCEPTED));
   }
 
   private Route list(Principal p) {

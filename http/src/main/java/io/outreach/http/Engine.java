@@ -20,10 +20,9 @@ import io.outreach.engine.outbound.CampaignOutbound;
 import io.outreach.engine.outbound.ConversationOutbound;
 import io.outreach.engine.outbound.OneWayOut;
 import io.outreach.engine.tenant.TenantEntity;
-import io.outreach.http.provider.ProviderAdapters;
 import io.outreach.http.provider.ProviderHttp;
-import io.outreach.http.provider.SignalHouseSmsAdapter;
-import io.outreach.http.provider.TwilioSmsAdapter;
+import io.outreach.http.provider.TenantAccounts;
+import io.outreach.http.provider.TenantProviders;
 import io.outreach.http.sandbox.SandboxRoutes;
 import io.outreach.http.sandbox.SandboxSettings;
 import io.outreach.persistence.AuditRepository;
@@ -176,6 +175,7 @@ public final class Engine implements AutoCloseable {
       ActorSystem<?> system, Settings settings, Database database, Clock campaignClock) {
     Cluster cluster = joinCluster(system, settings);
     Storage storage = Storage.open(system, settings, database);
+    checkAccounts(settings, storage);
     ActorRef<JournalProbe.Probe> probe = checkJournal(system, settings, cluster);
     Outbound outbound = startEntities(system, settings, storage, campaignClock);
     startProjections(system, settings, storage);
@@ -183,7 +183,7 @@ public final class Engine implements AutoCloseable {
     ServerBinding binding =
         serveHttp(system, settings, database, storage, outbound, probe, cluster);
     outbound.bound(binding);
-    connectProviders(system, settings, outbound);
+    connectProviders(settings, outbound);
     return binding;
   }
 
@@ -227,7 +227,8 @@ public final class Engine implements AutoCloseable {
   private record Outbound(
       AtomicReference<String> boundUrl,
       Supplier<String> publicUrl,
-      ProviderAdapters providers,
+      Map<String, URI> providerUrls,
+      TenantAccounts accounts,
       boolean sandboxProviders,
       ContactRules rules,
       CampaignPreviews previews,
@@ -254,7 +255,7 @@ public final class Engine implements AutoCloseable {
             system.dispatchers().lookup(DispatcherSelector.blocking())));
     TenantProjection.init(system, storage.projectionPool(), settings.tenantTagSlices());
 
-    boolean sandboxProviders = settings.serveSandbox() || settings.sandboxUrl().isPresent();
+    boolean sandboxProviders = settings.sandboxProviders();
     ContactRules rules = ContactRules.from(config).forProviders(!sandboxProviders);
     CampaignSenders senders = new CampaignSenders(sandboxProviders);
     Executor blocking = system.dispatchers().lookup(DispatcherSelector.blocking());
@@ -264,7 +265,16 @@ public final class Engine implements AutoCloseable {
     // URL is configured.
     AtomicReference<String> boundUrl = new AtomicReference<>();
     Supplier<String> publicUrl = () -> settings.webhooks().publicUrl().orElseGet(boundUrl::get);
-    ProviderAdapters providers = new ProviderAdapters();
+    TenantAccounts accounts =
+        new TenantAccounts(
+            storage.accounts(), tenantExists(sharding, ask), sandboxProviders, blocking);
+    // Each provider's base URL, known once HTTP is bound (a twin may be served on this node).
+    Map<String, URI> providerUrls = new java.util.concurrent.ConcurrentHashMap<>();
+    // As many connections per provider host as a provider account may have calls open.
+    ProviderHttp providerHttp =
+        new ProviderHttp(
+            system, config.getInt("outreach.throttle.max-concurrent"), Duration.ofSeconds(10));
+    TenantProviders providers = new TenantProviders(accounts, providerHttp, providerUrls::get);
     OneWayOut out =
         OneWayOut.of(
             system, providers, new WebhookUrls(publicUrl), storage.contacts(), campaignClock, ask);
@@ -321,11 +331,41 @@ public final class Engine implements AutoCloseable {
     return new Outbound(
         boundUrl,
         publicUrl,
-        providers,
+        providerUrls,
+        accounts,
         sandboxProviders,
         rules,
         new CampaignPreviews(recipients, storage.contacts(), rules, senders, campaignClock),
         conversations);
+  }
+
+  /**
+   * Whether a tenant exists, asked of its entity (the read model lags its creation): a refusal as
+   * not found is false; no answer fails.
+   */
+  private static java.util.function.Function<String, CompletionStage<Boolean>> tenantExists(
+      ClusterSharding sharding, Duration ask) {
+    return tenantId ->
+        sharding
+            .entityRefFor(TenantEntity.ENTITY_TYPE_KEY, tenantId)
+            .askWithStatus(TenantEntity.Get::new, ask)
+            .handle(
+                (t, error) -> {
+                  if (error == null) {
+                    return true;
+                  }
+                  Throwable cause =
+                      error instanceof java.util.concurrent.CompletionException
+                          ? error.getCause()
+                          : error;
+                  if (cause instanceof org.apache.pekko.pattern.StatusReply.ErrorMessage m
+                      && io.outreach.engine.Rejection.parse(m.getMessage())
+                          .filter(r -> r.kind() == io.outreach.engine.Rejection.Kind.NOT_FOUND)
+                          .isPresent()) {
+                    return false;
+                  }
+                  throw new java.util.concurrent.CompletionException(cause);
+                });
   }
 
   /** The read models the projections keep: conversations, campaigns, messages. */
@@ -407,6 +447,7 @@ public final class Engine implements AutoCloseable {
             http.maxBodyBytes(),
             storage.receipts(),
             outbound.conversations(),
+            outbound.accounts(),
             settings.webhooks(),
             outbound.publicUrl(),
             Clock.systemUTC());
@@ -429,6 +470,13 @@ public final class Engine implements AutoCloseable {
                     .route(),
                 new LeadRoutes(system, auth, new LeadRepository(storage.tenantJdbc())).route(),
                 new KillSwitchRoutes(system, auth, http.maxBodyBytes(), http.askTimeout()).route(),
+                new ProviderRoutes(
+                        system,
+                        auth,
+                        http.maxBodyBytes(),
+                        outbound.accounts(),
+                        settings.mode() == Settings.Mode.PRODUCTION)
+                    .route(),
                 new ConversationRoutes(
                         system, auth, new ConversationReadModel(storage.tenantJdbc()), region)
                     .route(),
@@ -441,6 +489,7 @@ public final class Engine implements AutoCloseable {
                         storage.campaigns(),
                         outbound.sandboxProviders(),
                         outbound.previews(),
+                        outbound.accounts(),
                         pricing(system.settings().config()))
                     .route(),
                 new DncRoutes(
@@ -460,38 +509,71 @@ public final class Engine implements AutoCloseable {
         Duration.ofSeconds(30));
   }
 
+  /** The real services' APIs, where production mode sends unless a base URL is configured. */
+  private static final Map<String, String> PROVIDER_APIS =
+      Map.of(
+          "twilio", "https://api.twilio.com",
+          "signalhouse", "https://v2.signalhouse.io",
+          "apollo", "https://api.apollo.io/api/v1",
+          "anthropic", "https://api.anthropic.com");
+
   /**
-   * The provider adapters: with the sandbox (served here or standalone), its twins with their test
-   * credentials.
+   * Each provider's base URL: the configured one, else the real service (production) or its sandbox
+   * twin (served on this node, or standalone).
    */
-  private static void connectProviders(
-      ActorSystem<?> system, Settings settings, Outbound outbound) {
-    if (!outbound.sandboxProviders()) {
+  private static void connectProviders(Settings settings, Outbound outbound) {
+    Settings.ProviderUrls urls = settings.providerUrls();
+    Map<String, java.util.Optional<String>> configured =
+        Map.of(
+            "twilio", urls.twilio(),
+            "signalhouse", urls.signalHouse(),
+            "apollo", urls.apollo(),
+            "anthropic", urls.anthropic());
+    String sandbox = settings.sandboxUrl().orElseGet(outbound.boundUrl()::get) + "/sandbox/";
+    PROVIDER_APIS.forEach(
+        (provider, real) ->
+            outbound
+                .providerUrls()
+                .put(
+                    provider,
+                    URI.create(
+                        configured
+                            .get(provider)
+                            .orElse(outbound.sandboxProviders() ? sandbox + provider : real))));
+  }
+
+  /**
+   * Provider accounts at start: re-sealed under the current key when a rotation left some under a
+   * previous one; in production, the twins' public test credentials refuse the start.
+   */
+  private static void checkAccounts(Settings settings, Storage storage) {
+    if (!settings.secrets().previousKeys().isEmpty()) {
+      log.info(
+          "re-sealed {} provider accounts under the current secrets key",
+          storage.accounts().resealAll());
+    }
+    if (settings.mode() != Settings.Mode.PRODUCTION) {
       return;
     }
-    String sandbox = settings.sandboxUrl().orElseGet(outbound.boundUrl()::get) + "/sandbox";
-    SandboxSettings creds = SandboxSettings.DEFAULTS;
-    // As many connections per provider host as a provider account may have calls open.
-    ProviderHttp providerHttp =
-        new ProviderHttp(
-            system,
-            system.settings().config().getInt("outreach.throttle.max-concurrent"),
-            Duration.ofSeconds(10));
-    outbound
-        .providers()
-        .use(
-            Map.of(
-                "twilio",
-                new TwilioSmsAdapter(
-                    providerHttp,
-                    URI.create(sandbox + "/twilio"),
-                    creds.twilioAccountSid(),
-                    creds.twilioAuthToken()),
-                "signalhouse",
-                new SignalHouseSmsAdapter(
-                    providerHttp,
-                    URI.create(sandbox + "/signalhouse"),
-                    creds.signalHouseApiKey())));
+    storage
+        .accounts()
+        .all()
+        .forEach(
+            (tenant, accounts) ->
+                accounts.forEach(
+                    a -> {
+                      if (TenantAccounts.sandboxCredentials(a.provider(), a.fields())) {
+                        throw new IllegalStateException(
+                            "tenant "
+                                + tenant
+                                + " has the sandbox twins' test credentials as its "
+                                + a.provider()
+                                + " account; production refuses to start (replace them with PUT"
+                                + " /v1/tenant/providers/"
+                                + a.provider()
+                                + " in sandbox mode first)");
+                      }
+                    }));
   }
 
   private static CompletionStage<Long> probeJournal(

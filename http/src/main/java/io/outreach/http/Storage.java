@@ -9,7 +9,9 @@ import io.outreach.persistence.Database;
 import io.outreach.persistence.DncRepository;
 import io.outreach.persistence.FileUploadStore;
 import io.outreach.persistence.ImportLedger;
+import io.outreach.persistence.ProviderAccountRepository;
 import io.outreach.persistence.ResumableWorkRepository;
+import io.outreach.persistence.SecretBox;
 import io.outreach.persistence.TenantJdbc;
 import io.outreach.persistence.WebhookReceipts;
 import java.time.Clock;
@@ -31,6 +33,7 @@ record Storage(
     WebhookReceipts receipts,
     ContactLedgerRepository contacts,
     CampaignReadModel campaigns,
+    ProviderAccountRepository accounts,
     HikariDataSource projectionPool) {
 
   static Storage open(ActorSystem<?> system, Settings settings, Database database) {
@@ -63,6 +66,11 @@ record Storage(
         new ContactLedgerRepository(
             new TenantJdbc(database.newPool("outreach-sends", pools.sends(), false))),
         new CampaignReadModel(database.tenantJdbc()),
+        new ProviderAccountRepository(
+            database.tenantJdbc(),
+            database.dataSource(),
+            new SecretBox(SecretsKey.resolve(settings), settings.secrets().previousKeys()),
+            Clock.systemUTC()),
         // Every projection writes through this pool, one connection per thread of its dispatcher.
         database.newPool("outreach-projections", pools.projections(), false));
   }

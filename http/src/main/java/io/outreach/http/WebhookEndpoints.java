@@ -10,6 +10,7 @@ import io.outreach.engine.outbound.ConversationOutbound;
 import io.outreach.engine.provider.SignalHouseSignature;
 import io.outreach.engine.provider.TwilioSignature;
 import io.outreach.engine.tenant.TenantId;
+import io.outreach.http.provider.TenantAccounts;
 import io.outreach.persistence.WebhookReceipts;
 import java.net.URLDecoder;
 import java.nio.charset.Charset;
@@ -70,6 +71,7 @@ public final class WebhookEndpoints implements ApiServer.DirectEndpoint {
   private final long maxBodyBytes;
   private final WebhookReceipts receipts;
   private final ConversationOutbound conversations;
+  private final TenantAccounts accounts;
   private final Settings.Webhooks settings;
   private final Supplier<String> publicUrl;
   private final Clock clock;
@@ -79,6 +81,7 @@ public final class WebhookEndpoints implements ApiServer.DirectEndpoint {
       long maxBodyBytes,
       WebhookReceipts receipts,
       ConversationOutbound conversations,
+      TenantAccounts accounts,
       Settings.Webhooks settings,
       Supplier<String> publicUrl,
       Clock clock) {
@@ -87,6 +90,7 @@ public final class WebhookEndpoints implements ApiServer.DirectEndpoint {
     this.maxBodyBytes = maxBodyBytes;
     this.receipts = receipts;
     this.conversations = conversations;
+    this.accounts = accounts;
     this.settings = settings;
     this.publicUrl = publicUrl;
     this.clock = clock;
@@ -187,28 +191,60 @@ public final class WebhookEndpoints implements ApiServer.DirectEndpoint {
     }
     Map<String, String> params = form.get();
     Optional<String> signature = header(request, "X-Twilio-Signature");
-    if (signature.isEmpty()
-        || !TwilioSignature.verify(
-            settings.twilioAuthToken(tenant), signedUrl(request), params, signature.get())) {
-      return done(forbidden());
-    }
+    return verified(
+        tenant,
+        "twilio",
+        fields ->
+            signature.isPresent()
+                && fields.containsKey("authToken")
+                && TwilioSignature.verify(
+                    fields.get("authToken"), signedUrl(request), params, signature.get()),
+        () ->
+            receipt
+                .of(tenant, request, params)
+                .map(r -> stored(r, r.inbound().isPresent() ? EMPTY_TWIML : STORED))
+                .orElseGet(
+                    () ->
+                        done(
+                            problem(
+                                Problem.Type.VALIDATION.with(
+                                    "an inbound message needs From and To")))));
+  }
+
+  /**
+   * Runs {@code then} for a delivery to a tenant that exists and whose signature {@code signed}
+   * verifies with the tenant's account at {@code provider} (or, in sandbox mode, the twin's test
+   * account): an unknown tenant is 404, a forged or unsigned delivery 403; nothing is stored.
+   */
+  private CompletionStage<HttpResponse> verified(
+      String tenant,
+      String provider,
+      java.util.function.Predicate<Map<String, String>> signed,
+      Supplier<CompletionStage<HttpResponse>> then) {
     if (!TenantId.isValid(tenant)) {
       return done(problem(Problem.Type.NOT_FOUND.with("no such tenant")));
     }
-    return receipt
-        .of(tenant, request, params)
-        .map(r -> stored(r, r.inbound().isPresent() ? EMPTY_TWIML : STORED))
-        .orElseGet(
-            () ->
-                done(
-                    problem(Problem.Type.VALIDATION.with("an inbound message needs From and To"))));
+    return accounts
+        .exists(tenant)
+        .thenCompose(
+            exists ->
+                !exists
+                    ? done(problem(Problem.Type.NOT_FOUND.with("no such tenant")))
+                    : accounts
+                        .effectiveAsync(tenant, provider)
+                        .thenCompose(
+                            fields ->
+                                fields.isPresent() && signed.test(fields.get())
+                                    ? then.get()
+                                    : done(forbidden())));
   }
 
   private Optional<WebhookReceipts.Receipt> twilioStatus(
       String tenant, HttpRequest request, Map<String, String> params) {
     String sid = params.getOrDefault("MessageSid", params.getOrDefault("SmsSid", ""));
     String status = params.getOrDefault("MessageStatus", params.getOrDefault("SmsStatus", ""));
-    String key = header(request, "I-Twilio-Idempotency-Token").orElse(sid + ":" + status);
+    // The key of a receipt is signed content: a replay under a new unsigned header is the same.
+    String key = sid + ":" + status;
     return Optional.of(
         new WebhookReceipts.Receipt(
             tenant,
@@ -225,13 +261,13 @@ public final class WebhookEndpoints implements ApiServer.DirectEndpoint {
   }
 
   /**
-   * An inbound message: deduplicated on Twilio's idempotency token, else its MessageSid; one
-   * without its numbers is refused (400) before anything is stored.
+   * An inbound message: deduplicated on its (signed) MessageSid; one without its numbers is refused
+   * (400) before anything is stored.
    */
   private Optional<WebhookReceipts.Receipt> twilioInbound(
       String tenant, HttpRequest request, Map<String, String> params) {
     String sid = params.getOrDefault("MessageSid", params.getOrDefault("SmsSid", ""));
-    String key = header(request, "I-Twilio-Idempotency-Token").orElse(sid);
+    String key = sid;
     String from = params.get("From");
     String body = params.getOrDefault("Body", "");
     if (blank(from) || blank(params.get("To")) || blank(key)) {
@@ -286,64 +322,108 @@ public final class WebhookEndpoints implements ApiServer.DirectEndpoint {
     return s == null || s.isBlank();
   }
 
-  /** A SignalHouse webhook: JSON, signed with HMAC-SHA256 over its timestamp and raw body. */
+  /**
+   * A SignalHouse webhook: JSON in SignalHouse's envelope {@code {timestamp, event, identifier,
+   * metaData}}, signed with HMAC-SHA256 over its millisecond timestamp and raw body. {@code
+   * MESSAGE_RECEIVED} is an inbound message ({@code metaData.Message}: {@code senderPhoneNumber},
+   * {@code recipientPhoneNumber}, {@code messageBody}); {@code MESSAGE_DELIVERED} and {@code
+   * MESSAGE_FAILED} are receipts of the message {@code identifier} ({@code metaData}: the message
+   * document, its {@code status} and {@code successOrFailureReason}). Other events are acknowledged
+   * and not stored. Numbers come as digits only.
+   */
   private CompletionStage<HttpResponse> signalHouse(
       String tenant, HttpRequest request, String raw) {
     Optional<String> signature = header(request, "X-SignalHouse-Signature");
     Optional<String> timestamp = header(request, "X-SignalHouse-Timestamp");
-    if (signature.isEmpty()
-        || timestamp.isEmpty()
-        || !SignalHouseSignature.verify(
-            settings.signalHouseSecret(tenant),
-            timestamp.get(),
-            raw,
-            signature.get(),
-            clock.instant(),
-            SignalHouseSignature.MAX_AGE)) {
-      return done(forbidden());
-    }
-    if (!TenantId.isValid(tenant)) {
-      return done(problem(Problem.Type.NOT_FOUND.with("no such tenant")));
-    }
+    return verified(
+        tenant,
+        "signalhouse",
+        fields ->
+            signature.isPresent()
+                && timestamp.isPresent()
+                && fields.containsKey("webhookSecret")
+                && SignalHouseSignature.verify(
+                    fields.get("webhookSecret"),
+                    timestamp.get(),
+                    raw,
+                    signature.get(),
+                    clock.instant(),
+                    SignalHouseSignature.MAX_AGE),
+        () -> signalHouseEvent(tenant, request, raw));
+  }
+
+  private CompletionStage<HttpResponse> signalHouseEvent(
+      String tenant, HttpRequest request, String raw) {
     JsonNode body;
     try {
       body = mapper.readTree(raw);
     } catch (JsonProcessingException e) {
       return done(problem(Problem.Type.MALFORMED.with("the body is not JSON")));
     }
-    JsonNode data = body.path("data");
-    String messageId = data.path("messageId").asText("");
-    String status = data.path("status").asText("");
-    String key = header(request, "X-SignalHouse-Delivery-Id").orElse(messageId + ":" + status);
     String event = body.path("event").asText("");
-    boolean inbound = event.equals("message.received");
-    String phone = data.path(inbound ? "from" : "to").asText(null);
-    String text = data.path("text").asText("");
-    if (inbound && (blank(phone) || blank(data.path("to").asText(null)))) {
-      return done(
-          problem(Problem.Type.VALIDATION.with("an inbound message needs data.from and data.to")));
+    String identifier = body.path("identifier").asText("");
+    JsonNode meta = body.path("metaData");
+    boolean inbound = event.equals("MESSAGE_RECEIVED");
+    if (!inbound && !event.equals("MESSAGE_DELIVERED") && !event.equals("MESSAGE_FAILED")) {
+      return done(STORED); // an event the engine does not use: acknowledged, not stored
     }
+    if (blank(identifier)) {
+      return done(problem(Problem.Type.VALIDATION.with("a SignalHouse event needs identifier")));
+    }
+    // The key of a delivery is signed content: a replay under a new unsigned header is the same.
+    String key = event + ":" + identifier;
+    if (inbound) {
+      JsonNode message = meta.path("Message");
+      String from = e164(message.path("senderPhoneNumber").asText(null));
+      String to = e164(message.path("recipientPhoneNumber").asText(null));
+      String text = message.path("messageBody").asText("");
+      if (blank(from) || blank(to)) {
+        return done(
+            problem(
+                Problem.Type.VALIDATION.with(
+                    "an inbound message needs metaData.Message.senderPhoneNumber and"
+                        + " recipientPhoneNumber")));
+      }
+      return stored(
+          new WebhookReceipts.Receipt(
+              tenant,
+              "signalhouse",
+              "inbound",
+              key,
+              from,
+              identifier,
+              Optional.empty(),
+              Optional.empty(),
+              Optional.of(
+                  new WebhookReceipts.Inbound(from, to, text, InboundEffect.keyword(text, null))),
+              raw,
+              toJson(Map.of("event", event))),
+          STORED);
+    }
+    String status = event.equals("MESSAGE_DELIVERED") ? "delivered" : "failed";
     return stored(
         new WebhookReceipts.Receipt(
             tenant,
             "signalhouse",
-            inbound ? "inbound" : "status",
+            "status",
             key,
-            phone,
-            messageId,
-            inbound ? Optional.empty() : messageRef(request),
-            inbound ? Optional.empty() : MessageStatus.fromProvider(status),
-            inbound
-                ? Optional.of(
-                    new WebhookReceipts.Inbound(
-                        phone,
-                        data.path("to").asText(null),
-                        text,
-                        InboundEffect.keyword(text, null)))
-                : Optional.empty(),
+            e164(meta.path("recipientPhoneNumber").asText(null)),
+            identifier,
+            messageRef(request),
+            MessageStatus.fromProvider(status),
+            Optional.empty(),
             raw,
-            toJson(Map.of("event", event, "status", status))),
+            toJson(
+                Map.of("event", event, "reason", meta.path("successOrFailureReason").asText("")))),
         STORED);
+  }
+
+  /** A SignalHouse number (digits only) in E.164; null stays null. */
+  static String e164(String digits) {
+    if (digits == null || digits.isBlank()) {
+      return null;
+    }
+    return digits.startsWith("+") ? digits : "+" + digits;
   }
 
   /**
