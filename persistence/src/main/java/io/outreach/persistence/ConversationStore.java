@@ -1,5 +1,7 @@
 package io.outreach.persistence;
 
+import io.outreach.engine.conversation.ConversationEntity;
+import io.outreach.engine.conversation.ConversationInbox;
 import io.outreach.engine.conversation.ConversationStorage;
 import io.outreach.engine.conversation.InboundEffect;
 import io.outreach.engine.conversation.InboundMessage;
@@ -32,10 +34,10 @@ public final class ConversationStore implements ConversationStorage {
   static final Duration ATTRIBUTION = Duration.ofDays(30);
 
   /** The inbox's marker in {@code resumable_work} (entity id: the tenant). */
-  public static final String INBOX = "ConversationInbox";
+  public static final String INBOX = ConversationInbox.ENTITY_TYPE_KEY.name();
 
   /** A person's Conversation marker in {@code resumable_work} (entity id: {@code tenant:phone}). */
-  public static final String CONVERSATION = "Conversation";
+  public static final String CONVERSATION = ConversationEntity.ENTITY_TYPE_KEY.name();
 
   static final int BATCH = 1000;
 
@@ -137,7 +139,10 @@ public final class ConversationStore implements ConversationStorage {
     if (!optOuts.isEmpty()) {
       MessageRows.countReaction(c, tenantId, optOuts, MessageRows.Reaction.OPTED_OUT, ATTRIBUTION);
     }
-    WorkMarkers.add(c, CONVERSATION, answering.stream().map(p -> tenantId + ":" + p).toList());
+    WorkMarkers.add(
+        c,
+        CONVERSATION,
+        answering.stream().map(p -> ConversationEntity.entityId(tenantId, p)).toList());
     return new InboxBatch(taken.size(), taken.size() == BATCH, List.copyOf(answering));
   }
 
@@ -257,7 +262,12 @@ public final class ConversationStore implements ConversationStorage {
           return null;
         });
     WorkMarkers.removeIfDone(
-        tenantJdbc, tenantId, CONVERSATION, tenantId + ":" + phone, ANSWER_WORK, phone);
+        tenantJdbc,
+        tenantId,
+        CONVERSATION,
+        ConversationEntity.entityId(tenantId, phone),
+        ANSWER_WORK,
+        phone);
   }
 
   private static InboundMessage message(ResultSet rs) throws SQLException {
