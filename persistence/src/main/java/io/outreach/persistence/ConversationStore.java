@@ -1,5 +1,7 @@
 package io.outreach.persistence;
 
+import io.outreach.engine.conversation.ConversationEntity;
+import io.outreach.engine.conversation.ConversationInbox;
 import io.outreach.engine.conversation.ConversationStorage;
 import io.outreach.engine.conversation.InboundEffect;
 import io.outreach.engine.conversation.InboundMessage;
@@ -16,6 +18,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.TreeSet;
 
@@ -31,10 +34,10 @@ public final class ConversationStore implements ConversationStorage {
   static final Duration ATTRIBUTION = Duration.ofDays(30);
 
   /** The inbox's marker in {@code resumable_work} (entity id: the tenant). */
-  public static final String INBOX = "ConversationInbox";
+  public static final String INBOX = ConversationInbox.ENTITY_TYPE_KEY.name();
 
   /** A person's Conversation marker in {@code resumable_work} (entity id: {@code tenant:phone}). */
-  public static final String CONVERSATION = "Conversation";
+  public static final String CONVERSATION = ConversationEntity.ENTITY_TYPE_KEY.name();
 
   static final int BATCH = 1000;
 
@@ -120,23 +123,26 @@ public final class ConversationStore implements ConversationStorage {
     thread(c, tenantId, taken);
     // Per person, in key order (concurrent writers of the same rows cannot deadlock): the first
     // and the last message of the batch, and how many.
-    Map<String, InboundMessage> first = new TreeMap<>();
+    SortedMap<String, Instant> firstAt = new TreeMap<>();
     Map<String, InboundMessage> last = new TreeMap<>();
     Map<String, Long> count = new TreeMap<>();
     for (InboundMessage m : taken) {
-      first.putIfAbsent(m.from(), m);
+      firstAt.putIfAbsent(m.from(), m.at());
       last.put(m.from(), m);
       count.merge(m.from(), 1L, Long::sum);
     }
     conversations(c, tenantId, last, count, now);
-    cancelFollowUps(c, first);
-    count(c, tenantId, taken, "replied_at", "replied");
+    MessageRows.cancelFollowUps(c, firstAt);
+    MessageRows.countReaction(c, tenantId, taken, MessageRows.Reaction.REPLIED, ATTRIBUTION);
     List<InboundMessage> optOuts =
         taken.stream().filter(m -> m.effect() == InboundEffect.OPTED_OUT).toList();
     if (!optOuts.isEmpty()) {
-      count(c, tenantId, optOuts, "opted_out_at", "opted_out");
+      MessageRows.countReaction(c, tenantId, optOuts, MessageRows.Reaction.OPTED_OUT, ATTRIBUTION);
     }
-    WorkMarkers.add(c, CONVERSATION, answering.stream().map(p -> tenantId + ":" + p).toList());
+    WorkMarkers.add(
+        c,
+        CONVERSATION,
+        answering.stream().map(p -> ConversationEntity.entityId(tenantId, p)).toList());
     return new InboxBatch(taken.size(), taken.size() == BATCH, List.copyOf(answering));
   }
 
@@ -212,66 +218,6 @@ public final class ConversationStore implements ConversationStorage {
     }
   }
 
-  private static void cancelFollowUps(Connection c, Map<String, InboundMessage> first)
-      throws SQLException {
-    try (PreparedStatement ps =
-        c.prepareStatement(
-            "update messages m set status = 'cancelled', status_rank = 3, reason = 'stop-on-reply', updated_at = t.at"
-                + " from unnest(?::text[], ?::timestamptz[]) as t(ph, at)"
-                + " where m.phone = t.ph and m.status = 'scheduled'")) {
-      ps.setArray(1, c.createArrayOf("text", first.keySet().toArray()));
-      ps.setArray(
-          2,
-          c.createArrayOf(
-              "timestamptz", first.values().stream().map(m -> Timestamp.from(m.at())).toArray()));
-      ps.executeUpdate();
-    }
-  }
-
-  /**
-   * Sets {@code flag} on each campaign's first message to a person that one of {@code replies}
-   * answers (sent within {@link #ATTRIBUTION} before it; the earliest such reply's time) and not
-   * flagged before, and counts the flags per campaign in {@code counter}.
-   */
-  private static void count(
-      Connection c, String tenantId, List<InboundMessage> replies, String flag, String counter)
-      throws SQLException {
-    try (PreparedStatement ps =
-        c.prepareStatement(
-            "with r as (select * from unnest(?::text[], ?::timestamptz[]) as t(ph, at)),"
-                + " hit as (select m.campaign_id, m.recipient_no, min(r.at) at from messages m join r on m.phone = r.ph"
-                + "   where m.step = 0 and m."
-                + flag
-                + " is null and m.sent_at is not null"
-                + "   and m.sent_at > r.at - ?::interval and m.sent_at <= r.at group by 1, 2),"
-                + " marked as (update messages m set "
-                + flag
-                + " = hit.at from hit"
-                + "   where m.campaign_id = hit.campaign_id and m.recipient_no = hit.recipient_no and m.step = 0"
-                + "   and m."
-                + flag
-                + " is null returning m.campaign_id)"
-                + " insert into campaign_stats (tenant_id, campaign_id, "
-                + counter
-                + ")"
-                + " select ?, campaign_id, count(*) from marked group by campaign_id"
-                + " on conflict (tenant_id, campaign_id) do update set "
-                + counter
-                + " = campaign_stats."
-                + counter
-                + " + excluded."
-                + counter)) {
-      ps.setArray(1, c.createArrayOf("text", replies.stream().map(InboundMessage::from).toArray()));
-      ps.setArray(
-          2,
-          c.createArrayOf(
-              "timestamptz", replies.stream().map(m -> Timestamp.from(m.at())).toArray()));
-      ps.setString(3, ATTRIBUTION.toDays() + " days");
-      ps.setString(4, tenantId);
-      ps.executeUpdate();
-    }
-  }
-
   /** The person's inbound messages handed to their Conversation to answer, oldest first. */
   @Override
   public List<InboundMessage> toAnswer(String tenantId, String phone) {
@@ -316,7 +262,12 @@ public final class ConversationStore implements ConversationStorage {
           return null;
         });
     WorkMarkers.removeIfDone(
-        tenantJdbc, tenantId, CONVERSATION, tenantId + ":" + phone, ANSWER_WORK, phone);
+        tenantJdbc,
+        tenantId,
+        CONVERSATION,
+        ConversationEntity.entityId(tenantId, phone),
+        ANSWER_WORK,
+        phone);
   }
 
   private static InboundMessage message(ResultSet rs) throws SQLException {

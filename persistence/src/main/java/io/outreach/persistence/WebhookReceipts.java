@@ -31,7 +31,7 @@ import org.slf4j.LoggerFactory;
  * while a transaction is being written wait for the next one, so a burst of receipts costs one
  * fsync per batch instead of one each. A delivery the provider repeats (same dedup key) changes
  * nothing. In the same transaction each new delivery is written to the audit trail and a status
- * receipt moves its message forward ({@link MessageStatus}) and counts the transition in {@code
+ * receipt moves its message forward ({@link MessageRows}) and counts the transition in {@code
  * campaign_stats}, so the counts are exact (a status receipt is stored processed; an inbound
  * message is stored received, for the tenant's inbox).
  *
@@ -352,62 +352,18 @@ public final class WebhookReceipts implements AutoCloseable {
   }
 
   /**
-   * Moves each receipt's message forward and counts the transitions: a receipt may arrive before
-   * the projection has written its message, so this is an upsert, merged forward-only.
+   * Moves each status receipt's message forward, counting its transitions ({@link MessageRows}).
    */
   private static void advanceMessages(Connection c, String tenant, List<Pending> fresh, Instant now)
       throws SQLException {
-    // One row per message: the highest status of the batch (the first of equal rank).
-    Map<MessageRef, MessageStatus> best = new LinkedHashMap<>();
+    List<MessageRows.StatusReceipt> statuses = new ArrayList<>();
     for (Pending p : fresh) {
       Receipt r = p.receipt();
       if (r.ref().isPresent() && r.messageStatus().isPresent()) {
-        best.merge(r.ref().get(), r.messageStatus().get(), (a, b) -> b.rank() > a.rank() ? b : a);
+        statuses.add(new MessageRows.StatusReceipt(r.ref().get(), r.messageStatus().get()));
       }
     }
-    if (best.isEmpty()) {
-      return;
-    }
-    List<Map.Entry<MessageRef, MessageStatus>> rows = new ArrayList<>(best.entrySet());
-    // Key order, as the Block projection uses: concurrent upserts of the same rows cannot deadlock.
-    rows.sort(
-        java.util.Comparator.comparing(
-                (Map.Entry<MessageRef, MessageStatus> e) -> e.getKey().campaignId())
-            .thenComparingLong(e -> e.getKey().recipient())
-            .thenComparingInt(e -> e.getKey().step()));
-    try (PreparedStatement ps =
-        c.prepareStatement(
-            "with changed as ("
-                + " insert into messages (tenant_id, campaign_id, recipient_no, step, status, status_rank, updated_at)"
-                + " select ?, cmp, rcp, stp, st, rk, ? from unnest(?::text[], ?::bigint[], ?::int[], ?::text[], ?::smallint[])"
-                + " as t(cmp, rcp, stp, st, rk)"
-                + " on conflict (tenant_id, campaign_id, recipient_no, step) do update"
-                + " set status = excluded.status, status_rank = excluded.status_rank, updated_at = excluded.updated_at"
-                + " where messages.status_rank < excluded.status_rank"
-                + " returning campaign_id, status)"
-                + " insert into campaign_stats (tenant_id, campaign_id, delivered, undelivered)"
-                + " select ?, campaign_id, count(*) filter (where status = 'delivered'),"
-                + " count(*) filter (where status = 'undelivered') from changed group by campaign_id"
-                + " on conflict (tenant_id, campaign_id) do update"
-                + " set delivered = campaign_stats.delivered + excluded.delivered,"
-                + " undelivered = campaign_stats.undelivered + excluded.undelivered")) {
-      ps.setString(1, tenant);
-      ps.setTimestamp(2, Timestamp.from(now));
-      ps.setArray(
-          3, c.createArrayOf("text", rows.stream().map(e -> e.getKey().campaignId()).toArray()));
-      ps.setArray(
-          4, c.createArrayOf("bigint", rows.stream().map(e -> e.getKey().recipient()).toArray()));
-      ps.setArray(
-          5, c.createArrayOf("integer", rows.stream().map(e -> e.getKey().step()).toArray()));
-      ps.setArray(
-          6, c.createArrayOf("text", rows.stream().map(e -> e.getValue().code()).toArray()));
-      ps.setArray(
-          7,
-          c.createArrayOf(
-              "smallint", rows.stream().map(e -> (short) e.getValue().rank()).toArray()));
-      ps.setString(8, tenant);
-      ps.executeUpdate();
-    }
+    MessageRows.applyReceipts(c, tenant, statuses, now);
   }
 
   private static Array texts(
