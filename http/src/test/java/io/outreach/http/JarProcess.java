@@ -79,6 +79,14 @@ final class JarProcess implements AutoCloseable {
     return p;
   }
 
+  /** Starts the engine expecting it to refuse: no wait; its output goes to target/. */
+  Process startRefused(String label) throws IOException {
+    List<String> cmd = new ArrayList<>(List.of(javaBin(), "-Xmx256m"));
+    cmd.addAll(jvmOptions);
+    cmd.addAll(List.of("-jar", JAR.toString()));
+    return start(cmd, "engine-process-" + label + ".log");
+  }
+
   /** Starts the standalone sandbox on {@code port}, waiting until it answers. */
   Process startSandbox(int port) throws IOException {
     Process p =
