@@ -9,9 +9,6 @@ import io.outreach.engine.compliance.ContactRules;
 import io.outreach.engine.compliance.Decision;
 import io.outreach.engine.compliance.GateFacts;
 import io.outreach.engine.compliance.Purpose;
-import io.outreach.engine.message.MessageTemplate;
-import io.outreach.engine.message.OptOutDisclosure;
-import io.outreach.engine.message.Rendered;
 import io.outreach.engine.provider.Permits;
 import io.outreach.engine.provider.SendResult;
 import java.time.Clock;
@@ -627,46 +624,8 @@ public final class BlockEntity
     if (s.status() != Status.LOADING) {
       return proceed(s);
     }
-    BlockSpec spec = s.spec();
-    MessageTemplate template = MessageTemplate.parse(spec.message());
-    List<Blocked> blocked = new ArrayList<>();
-    List<Send> sends = new ArrayList<>();
-    for (Recipient r : c.recipients()) {
-      Decision d =
-          gate.decide(
-              new Contact(spec.tenantId(), spec.campaignId(), null, spec.channel(), r.phone()),
-              c.facts());
-      // Holds (kill switches, suspension) are the throttle's: checked before every call, and the
-      // work resumes when they are released. Deferrals are decided at the moment of sending.
-      if (d instanceof Decision.Block b && b.reason() != BlockReason.KILL_SWITCH) {
-        blocked.add(new Blocked(r.no(), b.reason(), b.rule()));
-        continue;
-      }
-      Rendered rendered = template.render(r.fields());
-      if (rendered instanceof Rendered.Missing m) {
-        blocked.add(new Blocked(r.no(), BlockReason.INVALID, missingFieldRule(m)));
-        continue;
-      }
-      String body = ((Rendered.Text) rendered).body();
-      if (!c.contactedBefore().contains(r.phone())) {
-        body = OptOutDisclosure.withDisclosure(body);
-      }
-      sends.add(
-          new Send(
-              r.no(),
-              0,
-              r.phone(),
-              spec.senderFor(r.phone()),
-              body,
-              spec.idempotencyKey(r.no(), 0),
-              r.timezones(),
-              r.state()));
-    }
-    return Effect().persist(new Planned(blocked, sends)).thenRun(this::afterPersist);
-  }
-
-  private static String missingFieldRule(Rendered.Missing m) {
-    return "invalid:missing-field:" + String.join(",", m.fieldNames());
+    Planned plan = BlockPlan.plan(s.spec(), c.recipients(), c.facts(), c.contactedBefore());
+    return Effect().persist(plan).thenRun(this::afterPersist);
   }
 
   /**
@@ -766,36 +725,8 @@ public final class BlockEntity
 
   /** Renders the due follow-ups and journals them (a missing field blocks that one). */
   private Effect<Event, State> planFollowUps(State s, List<Send> due, Instant now) {
-    List<Send> sends = new ArrayList<>();
-    List<Outcome> blocked = new ArrayList<>();
-    for (Send f : due) {
-      Recipient r = recipients.get(f.recipient());
-      Rendered rendered =
-          r == null
-              ? new Rendered.Missing(List.of("recipient"))
-              : MessageTemplate.parse(s.spec().message(f.step())).render(r.fields());
-      if (rendered instanceof Rendered.Text t) {
-        sends.add(f.withBody(t.body()));
-      } else {
-        blocked.add(
-            new Outcome(
-                f.recipient(),
-                f.step(),
-                OutcomeKind.BLOCKED,
-                null,
-                missingFieldRule((Rendered.Missing) rendered),
-                BlockReason.INVALID,
-                null,
-                now,
-                null));
-      }
-    }
-    List<Event> events = new ArrayList<>();
-    events.add(new StepPlanned(sends));
-    if (!blocked.isEmpty()) {
-      events.add(new Outcomes(blocked));
-    }
-    return Effect().persist(events).thenRun(this::afterPersist);
+    BlockPlan.FollowUps planned = BlockPlan.followUps(s.spec(), due, recipients, now);
+    return Effect().persist(planned.events()).thenRun(this::afterPersist);
   }
 
   /** After a journaled plan or batch: report, finish what is finished, and go on. */
