@@ -4,21 +4,16 @@ import io.outreach.engine.CborSerializable;
 import io.outreach.engine.Tags;
 import io.outreach.engine.compliance.BlockReason;
 import io.outreach.engine.compliance.ComplianceGate;
-import io.outreach.engine.compliance.Contact;
 import io.outreach.engine.compliance.ContactRules;
 import io.outreach.engine.compliance.Decision;
 import io.outreach.engine.compliance.GateFacts;
-import io.outreach.engine.compliance.Purpose;
 import io.outreach.engine.provider.Permits;
 import io.outreach.engine.provider.SendResult;
 import java.time.Clock;
-import java.time.DateTimeException;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Iterator;
@@ -66,7 +61,7 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
  * once it has it ({@link Grant}). Follow-ups need no slot.
  */
 public final class BlockEntity
-    extends EventSourcedBehavior<BlockEntity.Command, BlockEntity.Event, BlockEntity.State> {
+    extends EventSourcedBehavior<BlockEntity.Command, BlockEntity.Event, BlockState> {
 
   public static final EntityTypeKey<Command> ENTITY_TYPE_KEY =
       EntityTypeKey.create(Command.class, "Block");
@@ -231,191 +226,6 @@ public final class BlockEntity
     DONE
   }
 
-  /**
-   * The block's spec, plan and outcomes so far: intents and final outcomes by slot ({@link
-   * Send#slot}), the not-before instant of intents the gate deferred and the rule that deferred
-   * them, and whether the block gave its campaign slot back ({@code waiting}).
-   */
-  public record State(
-      BlockSpec spec,
-      Status status,
-      boolean paused,
-      boolean waiting,
-      List<Blocked> blocked,
-      Map<Long, Send> sends,
-      Map<Long, Outcome> outcomes,
-      Map<Long, Instant> deferred,
-      Map<Long, String> deferredRules)
-      implements CborSerializable {
-
-    public State {
-      // Snapshots taken before deferrals kept their rule have none.
-      deferredRules = deferredRules == null ? Map.of() : deferredRules;
-    }
-
-    static State empty() {
-      return new State(
-          null, Status.NEW, false, false, List.of(), Map.of(), Map.of(), Map.of(), Map.of());
-    }
-
-    State with(Status s) {
-      return new State(spec, s, paused, waiting, blocked, sends, outcomes, deferred, deferredRules);
-    }
-
-    State withFlags(boolean paused, boolean waiting) {
-      return new State(
-          spec, status, paused, waiting, blocked, sends, outcomes, deferred, deferredRules);
-    }
-
-    boolean hasFinalOutcome(long slot) {
-      return outcomes.containsKey(slot);
-    }
-
-    /** Every first-step intent has a final outcome. */
-    boolean firstStepDone() {
-      return sends.values().stream()
-          .filter(x -> x.step() == 0)
-          .allMatch(x -> outcomes.containsKey(x.slot()));
-    }
-
-    /** Intents without a final outcome whose time has come. */
-    List<Send> due(Instant now) {
-      List<Send> due = new ArrayList<>();
-      for (Send x : sends.values()) {
-        Instant notBefore = deferred.get(x.slot());
-        if (!outcomes.containsKey(x.slot()) && (notBefore == null || !notBefore.isAfter(now))) {
-          due.add(x);
-        }
-      }
-      return due;
-    }
-
-    /**
-     * The next step of each recipient whose last message was sent and that has one more step: due
-     * {@code afterHours} after that message, unless already planned.
-     */
-    Map<Send, Instant> followUps() {
-      Map<Send, Instant> next = new LinkedHashMap<>();
-      for (Outcome o : outcomes.values()) {
-        int step = o.step() + 1;
-        if (o.kind() == OutcomeKind.SENT
-            && step < spec.stepCount()
-            && !sends.containsKey(Send.slot(o.recipient(), step))) {
-          Send prior = sends.get(o.slot());
-          Instant at = o.at().plus(Duration.ofHours(spec.steps().get(step - 1).afterHours()));
-          next.put(
-              new Send(
-                  o.recipient(),
-                  step,
-                  prior.to(),
-                  prior.from(),
-                  null,
-                  spec.idempotencyKey(o.recipient(), step),
-                  prior.zones(),
-                  prior.state()),
-              at);
-        }
-      }
-      return next;
-    }
-
-    /**
-     * The earliest instant at which something will be due, if any. A waiting block's first messages
-     * that are due already wait for a slot, not for a time, and are left out.
-     */
-    Optional<Instant> nextWake(Instant now) {
-      Optional<Instant> deferredNext =
-          deferred.entrySet().stream()
-              .filter(e -> !outcomes.containsKey(e.getKey()))
-              .filter(
-                  e ->
-                      !(waiting && sends.get(e.getKey()).step() == 0 && !e.getValue().isAfter(now)))
-              .map(Map.Entry::getValue)
-              .min(Instant::compareTo);
-      Optional<Instant> followUpNext = followUps().values().stream().min(Instant::compareTo);
-      return deferredNext.isEmpty()
-          ? followUpNext
-          : followUpNext.isEmpty() || deferredNext.get().isBefore(followUpNext.get())
-              ? deferredNext
-              : followUpNext;
-    }
-
-    /** Nothing is left: every intent has a final outcome and no follow-up remains. */
-    boolean allDone() {
-      return sends.keySet().stream().allMatch(outcomes::containsKey) && followUps().isEmpty();
-    }
-
-    /** Some first message has no final outcome yet. */
-    boolean firstStepOpen() {
-      return !firstStepDone();
-    }
-
-    BlockOutcome outcome() {
-      return outcome(Map.of());
-    }
-
-    /**
-     * The block's counts; first messages {@code held} (slot to rule: a stale national copy holds
-     * them in memory) count as deferred by that rule.
-     */
-    BlockOutcome outcome(Map<Long, String> held) {
-      long sent = 0;
-      long failed = 0;
-      long deferredNow = 0;
-      long followUpsSent = 0;
-      long followUpsStopped = 0;
-      Map<BlockReason, Long> byReason = new EnumMap<>(BlockReason.class);
-      blocked.forEach(b -> byReason.merge(b.reason(), 1L, Long::sum));
-      for (Outcome o : outcomes.values()) {
-        if (o.step() > 0) {
-          if (o.kind() == OutcomeKind.SENT) {
-            followUpsSent++;
-          } else {
-            followUpsStopped++;
-          }
-          continue;
-        }
-        switch (o.kind()) {
-          case SENT -> sent++;
-          case FAILED -> failed++;
-          case BLOCKED -> byReason.merge(o.blockReason(), 1L, Long::sum);
-          default -> {}
-        }
-      }
-      Map<String, Long> deferredBy = new java.util.TreeMap<>();
-      Instant nextDueAt = null;
-      for (Send x : sends.values()) {
-        long slot = x.slot();
-        if (x.step() != 0 || outcomes.containsKey(slot)) {
-          continue;
-        }
-        String rule =
-            held.containsKey(slot)
-                ? held.get(slot)
-                : deferred.containsKey(slot) ? deferredRules.get(slot) : null;
-        if (rule == null) {
-          continue;
-        }
-        deferredNow++;
-        deferredBy.merge(BlockOutcome.deferralKind(rule), 1L, Long::sum);
-        Instant until = held.containsKey(slot) ? null : deferred.get(slot);
-        if (until != null && (nextDueAt == null || until.isBefore(nextDueAt))) {
-          nextDueAt = until;
-        }
-      }
-      return new BlockOutcome(
-          spec.block(),
-          sent,
-          failed,
-          byReason,
-          deferredNow,
-          deferredBy,
-          nextDueAt,
-          followUpsSent,
-          followUpsStopped);
-    }
-  }
-
   private final ActorContext<Command> ctx;
   private final TimerScheduler<Command> timers;
   private final BlockPorts ports;
@@ -475,8 +285,8 @@ public final class BlockEntity
   }
 
   @Override
-  public State emptyState() {
-    return State.empty();
+  public BlockState emptyState() {
+    return BlockState.empty();
   }
 
   @Override
@@ -485,12 +295,12 @@ public final class BlockEntity
   }
 
   @Override
-  public SignalHandler<State> signalHandler() {
+  public SignalHandler<BlockState> signalHandler() {
     return newSignalHandlerBuilder().onSignal(RecoveryCompleted.instance(), this::resume).build();
   }
 
   /** After a restart: reload, or continue what is due. */
-  private void resume(State s) {
+  private void resume(BlockState s) {
     switch (s.status()) {
       case LOADING -> load(s.spec());
       case SENDING, FOLLOWING -> ctx.getSelf().tell(Wake.INSTANCE);
@@ -499,7 +309,7 @@ public final class BlockEntity
   }
 
   @Override
-  public CommandHandler<Command, Event, State> commandHandler() {
+  public CommandHandler<Command, Event, BlockState> commandHandler() {
     return newCommandHandlerBuilder()
         .forAnyState()
         .onCommand(Start.class, this::onStart)
@@ -537,7 +347,7 @@ public final class BlockEntity
         .build();
   }
 
-  private Effect<Event, State> onStart(State s, Start c) {
+  private Effect<Event, BlockState> onStart(BlockState s, Start c) {
     return switch (s.status()) {
       case NEW -> Effect().persist(new Started(c.spec())).thenRun(st -> load(st.spec()));
       case LOADING -> {
@@ -564,7 +374,7 @@ public final class BlockEntity
     };
   }
 
-  private Effect<Event, State> onGrant(State s, Grant c) {
+  private Effect<Event, BlockState> onGrant(BlockState s, Grant c) {
     slotAsked = false;
     if (!s.waiting()) {
       return proceed(s);
@@ -572,7 +382,7 @@ public final class BlockEntity
     return Effect().persist(SlotRegained.INSTANCE).thenRun(st -> ctx.getSelf().tell(Wake.INSTANCE));
   }
 
-  private Effect<Event, State> onCancel(State s, Cancel c) {
+  private Effect<Event, BlockState> onCancel(BlockState s, Cancel c) {
     if (s.status() == Status.NEW || s.status() == Status.DONE) {
       return Effect().none();
     }
@@ -604,7 +414,7 @@ public final class BlockEntity
         loaded, (ok, err) -> err == null ? ok : new LoadFailed(String.valueOf(err.getMessage())));
   }
 
-  private Effect<Event, State> onLoadFailed(State s, LoadFailed c) {
+  private Effect<Event, BlockState> onLoadFailed(BlockState s, LoadFailed c) {
     loading = false;
     ctx.getLog()
         .warn(
@@ -618,7 +428,7 @@ public final class BlockEntity
     return Effect().none();
   }
 
-  private Effect<Event, State> onLoaded(State s, Loaded c) {
+  private Effect<Event, BlockState> onLoaded(BlockState s, Loaded c) {
     loading = false;
     c.recipients().forEach(r -> recipients.put(r.no(), r));
     if (s.status() != Status.LOADING) {
@@ -632,7 +442,7 @@ public final class BlockEntity
    * Continues whatever is due: plans follow-ups that fell due, queues due sends, asks for permits,
    * and sets the next wake-up (in memory, and durably when only future work is left).
    */
-  private Effect<Event, State> proceed(State s) {
+  private Effect<Event, BlockState> proceed(BlockState s) {
     if (s.status() != Status.SENDING && s.status() != Status.FOLLOWING) {
       return Effect().none();
     }
@@ -661,7 +471,7 @@ public final class BlockEntity
           && !retrying.contains(slot)) {
         // Outside its hours a send waits without taking a permit (and the sender's rate) first.
         rules = rules != null ? rules : ports.rules(s.spec());
-        Optional<Decision.Defer> later = gate.outsideHours(contact(s, x), rules, now);
+        Optional<Decision.Defer> later = gate.outsideHours(s.contact(x), rules, now);
         if (later.isPresent()) {
           pending.put(slot, deferral(x, later.get(), now));
         } else {
@@ -704,7 +514,7 @@ public final class BlockEntity
   }
 
   /** Nothing is being done, and every first message left waits for a time: the slot is free. */
-  private boolean mayGiveSlotBack(State s, boolean firstDue) {
+  private boolean mayGiveSlotBack(BlockState s, boolean firstDue) {
     return s.status() == Status.SENDING
         && !s.waiting()
         && !s.paused()
@@ -719,18 +529,18 @@ public final class BlockEntity
   }
 
   /** The block's counts, with first messages held by a stale national copy as deferred. */
-  private BlockOutcome report(State s) {
+  private BlockOutcome report(BlockState s) {
     return s.outcome(held);
   }
 
   /** Renders the due follow-ups and journals them (a missing field blocks that one). */
-  private Effect<Event, State> planFollowUps(State s, List<Send> due, Instant now) {
+  private Effect<Event, BlockState> planFollowUps(BlockState s, List<Send> due, Instant now) {
     BlockPlan.FollowUps planned = BlockPlan.followUps(s.spec(), due, recipients, now);
     return Effect().persist(planned.events()).thenRun(this::afterPersist);
   }
 
   /** After a journaled plan or batch: report, finish what is finished, and go on. */
-  private void afterPersist(State st) {
+  private void afterPersist(BlockState st) {
     ports.progress(st.spec(), report(st));
     if (st.status() == Status.SENDING && st.firstStepDone()) {
       ctx.getSelf().tell(Flush.INSTANCE);
@@ -741,7 +551,7 @@ public final class BlockEntity
     }
   }
 
-  private void scheduleWake(State s, Instant now) {
+  private void scheduleWake(BlockState s, Instant now) {
     Optional<Instant> next = s.nextWake(now);
     if (next.isPresent()) {
       Duration in = Duration.between(now, next.get());
@@ -762,7 +572,7 @@ public final class BlockEntity
    * Asks the throttle for permits for the queued sends, one request per sender at a time (in the
    * queue's order of senders), within the block's room for calls.
    */
-  private void pump(State s) {
+  private void pump(BlockState s) {
     if (queue.isEmpty() || s.paused()) {
       return;
     }
@@ -798,7 +608,7 @@ public final class BlockEntity
     timers.startSingleTimer("pump-" + sender, new Rested(sender), wait);
   }
 
-  private Effect<Event, State> onPermitted(State s, Permitted c) {
+  private Effect<Event, BlockState> onPermitted(BlockState s, Permitted c) {
     asking.remove(c.sender());
     if (c.error() != null || c.permits() == null) {
       ctx.getLog()
@@ -838,7 +648,7 @@ public final class BlockEntity
       trials.addAll(slots);
     }
     List<Attempt.Request> requests =
-        batch.stream().map(x -> new Attempt.Request(x, contact(s, x))).toList();
+        batch.stream().map(x -> new Attempt.Request(x, s.contact(x))).toList();
     // Called with an empty batch too, so permits the queue no longer needs go back.
     ctx.pipeToSelf(
         ports.attempt(s.spec(), requests, p),
@@ -848,32 +658,7 @@ public final class BlockEntity
     return Effect().none();
   }
 
-  /** How the gate sees a send: the recipient's zones and state, the window, first or follow-up. */
-  private static Contact contact(State s, Send x) {
-    List<ZoneId> zones = new ArrayList<>();
-    for (String z : x.zones()) {
-      try {
-        zones.add(ZoneId.of(z));
-      } catch (DateTimeException e) {
-        // An unknown zone id is skipped; with none left the gate blocks the send (hours:no-zone).
-      }
-    }
-    Outcome first = s.outcomes().get(Send.slot(x.recipient(), 0));
-    boolean followUp = x.step() > 0;
-    return new Contact(
-        s.spec().tenantId(),
-        s.spec().campaignId(),
-        null,
-        s.spec().channel(),
-        x.to(),
-        zones,
-        x.state(),
-        s.spec().window(),
-        followUp ? Purpose.FOLLOW_UP : Purpose.CAMPAIGN,
-        followUp ? first.at() : null);
-  }
-
-  private Effect<Event, State> onAttempted(State s, Attempted c) {
+  private Effect<Event, BlockState> onAttempted(BlockState s, Attempted c) {
     if (c.error() != null) {
       // The send-time checks could not run (the database): nothing was sent; try again soon.
       ctx.getLog()
@@ -931,7 +716,7 @@ public final class BlockEntity
     return afterOutcome(s);
   }
 
-  private Effect<Event, State> onAnswered(State s, Answered a) {
+  private Effect<Event, BlockState> onAnswered(BlockState s, Answered a) {
     inFlight.remove(a.slot());
     boolean trial = trials.remove(a.slot());
     Send x = s.sends().get(a.slot());
@@ -941,10 +726,7 @@ public final class BlockEntity
     }
     Instant now = clock.instant();
     if (a.result() instanceof SendResult.Accepted ok) {
-      Instant nextStepAt =
-          x.step() + 1 < s.spec().stepCount()
-              ? now.plus(Duration.ofHours(s.spec().steps().get(x.step()).afterHours()))
-              : null;
+      Instant nextStepAt = s.nextStepAt(x, now);
       pending.put(
           a.slot(),
           new Outcome(
@@ -1001,7 +783,7 @@ public final class BlockEntity
     return Duration.ofMillis(ThreadLocalRandom.current().nextLong(Math.max(1, ceiling)));
   }
 
-  private Effect<Event, State> afterOutcome(State s) {
+  private Effect<Event, BlockState> afterOutcome(BlockState s) {
     boolean nothingOpen = inFlight.isEmpty() && queue.isEmpty();
     if (pending.size() >= OUTCOME_BATCH || (nothingOpen && !pending.isEmpty())) {
       return flush(s);
@@ -1017,7 +799,7 @@ public final class BlockEntity
     timers.startSingleTimer("retry-" + slot, new Retry(slot), wait);
   }
 
-  private Effect<Event, State> onRetry(State s, Retry r) {
+  private Effect<Event, BlockState> onRetry(BlockState s, Retry r) {
     retrying.remove(r.slot());
     held.remove(r.slot());
     if ((s.status() == Status.SENDING || s.status() == Status.FOLLOWING)
@@ -1034,26 +816,13 @@ public final class BlockEntity
    * Journals collected outcomes in one event; the batch that completes the first step also finishes
    * the block for its campaign, and the one that completes every step marks it done.
    */
-  private Effect<Event, State> flush(State s) {
+  private Effect<Event, BlockState> flush(BlockState s) {
     if (s.status() != Status.SENDING && s.status() != Status.FOLLOWING) {
       return Effect().none();
     }
     List<Outcome> batch = List.copyOf(pending.values());
     pending.clear();
-    State after = s;
-    List<Event> events = new ArrayList<>();
-    if (!batch.isEmpty()) {
-      Outcomes outcomes = new Outcomes(batch);
-      events.add(outcomes);
-      after = applyOutcomes(s, outcomes);
-    }
-    if (after.status() == Status.SENDING && after.firstStepDone()) {
-      events.add(new Finished(after.outcome()));
-      after = after.with(Status.FOLLOWING);
-    }
-    if (after.status() == Status.FOLLOWING && after.allDone()) {
-      events.add(new Done(after.outcome()));
-    }
+    List<Event> events = s.eventsFor(batch);
     if (events.isEmpty()) {
       return proceed(s);
     }
@@ -1073,82 +842,14 @@ public final class BlockEntity
             });
   }
 
-  private static State applyOutcomes(State s, Outcomes e) {
-    Map<Long, Outcome> outcomes = new HashMap<>(s.outcomes());
-    Map<Long, Instant> deferred = new HashMap<>(s.deferred());
-    Map<Long, String> rules = new HashMap<>(s.deferredRules());
-    for (Outcome o : e.outcomes()) {
-      if (o.kind() == OutcomeKind.DEFERRED) {
-        deferred.put(o.slot(), o.until());
-        rules.put(o.slot(), o.reason());
-      } else {
-        outcomes.put(o.slot(), o);
-        deferred.remove(o.slot());
-        rules.remove(o.slot());
-      }
-    }
-    return new State(
-        s.spec(),
-        s.status(),
-        s.paused(),
-        s.waiting(),
-        s.blocked(),
-        s.sends(),
-        outcomes,
-        deferred,
-        rules);
-  }
-
-  private static Map<Long, Send> bySlot(Map<Long, Send> before, List<Send> sends) {
-    Map<Long, Send> all = new HashMap<>(before);
-    sends.forEach(x -> all.put(x.slot(), x));
-    return all;
-  }
-
   @Override
-  public EventHandler<State, Event> eventHandler() {
+  public EventHandler<BlockState, Event> eventHandler() {
     return newEventHandlerBuilder()
         .forAnyState()
-        .onEvent(
-            Started.class,
-            (s, e) ->
-                new State(
-                    e.spec(),
-                    Status.LOADING,
-                    s.paused(),
-                    false,
-                    List.of(),
-                    Map.of(),
-                    Map.of(),
-                    Map.of(),
-                    Map.of()))
-        .onEvent(
-            Planned.class,
-            (s, e) ->
-                new State(
-                    s.spec(),
-                    Status.SENDING,
-                    s.paused(),
-                    false,
-                    e.blocked(),
-                    bySlot(Map.of(), e.sends()),
-                    Map.of(),
-                    Map.of(),
-                    Map.of()))
-        .onEvent(
-            StepPlanned.class,
-            (s, e) ->
-                new State(
-                    s.spec(),
-                    s.status(),
-                    s.paused(),
-                    s.waiting(),
-                    s.blocked(),
-                    bySlot(s.sends(), e.sends()),
-                    s.outcomes(),
-                    s.deferred(),
-                    s.deferredRules()))
-        .onEvent(Outcomes.class, BlockEntity::applyOutcomes)
+        .onEvent(Started.class, (s, e) -> s.started(e.spec()))
+        .onEvent(Planned.class, BlockState::planned)
+        .onEvent(StepPlanned.class, (s, e) -> s.withSends(e.sends()))
+        .onEvent(Outcomes.class, (s, e) -> s.withOutcomes(e.outcomes()))
         .onEvent(Finished.class, (s, e) -> s.with(Status.FOLLOWING).withFlags(s.paused(), false))
         .onEvent(Done.class, (s, e) -> s.with(Status.DONE))
         .onEvent(Paused.class, (s, e) -> s.withFlags(true, s.waiting()))

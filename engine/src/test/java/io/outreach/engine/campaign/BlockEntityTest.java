@@ -208,8 +208,7 @@ class BlockEntityTest {
 
   private ScriptedPorts ports;
   private TestClock clock;
-  private EventSourcedBehaviorTestKit<BlockEntity.Command, BlockEntity.Event, BlockEntity.State>
-      kit;
+  private EventSourcedBehaviorTestKit<BlockEntity.Command, BlockEntity.Event, BlockState> kit;
 
   @BeforeAll
   static void start() {
@@ -228,12 +227,11 @@ class BlockEntityTest {
     kit = kitFor(SPEC);
   }
 
-  private EventSourcedBehaviorTestKit<BlockEntity.Command, BlockEntity.Event, BlockEntity.State>
-      kitFor(BlockSpec spec) {
+  private EventSourcedBehaviorTestKit<BlockEntity.Command, BlockEntity.Event, BlockState> kitFor(
+      BlockSpec spec) {
     var k =
-        EventSourcedBehaviorTestKit
-            .<BlockEntity.Command, BlockEntity.Event, BlockEntity.State>create(
-                testKit.system(), BlockEntity.create(spec.entityId(), ports, clock, 4));
+        EventSourcedBehaviorTestKit.<BlockEntity.Command, BlockEntity.Event, BlockState>create(
+            testKit.system(), BlockEntity.create(spec.entityId(), ports, clock, 4));
     k.clear();
     return k;
   }
@@ -273,7 +271,7 @@ class BlockEntityTest {
     tenRecipients();
     kit.runCommand(new BlockEntity.Start(SPEC));
     await().until(() -> ports.dispatched.size() == 6);
-    BlockEntity.State s = kit.getState();
+    BlockState s = kit.getState();
     assertThat(s.status()).isEqualTo(BlockEntity.Status.SENDING);
     assertThat(s.blocked())
         .extracting(BlockEntity.Blocked::rule)
