@@ -12,12 +12,7 @@ import io.outreach.engine.provider.SendResult;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -25,7 +20,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ThreadLocalRandom;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
@@ -66,18 +60,14 @@ public final class BlockEntity
   public static final EntityTypeKey<Command> ENTITY_TYPE_KEY =
       EntityTypeKey.create(Command.class, "Block");
   public static final String TAG_PREFIX = "block";
-  static final int MAX_ATTEMPTS = 5;
   static final int OUTCOME_BATCH = 100;
   static final Duration OUTCOME_FLUSH = Duration.ofMillis(200);
-  static final Duration BACKOFF_BASE = Duration.ofMillis(500);
-  static final Duration BACKOFF_CAP = Duration.ofSeconds(30);
   static final Duration STORE_RETRY = Duration.ofSeconds(1);
 
   /** How often sends held by a stale national do-not-call copy look again. */
   static final Duration STALE_COPY_RECHECK = Duration.ofSeconds(10);
 
-  /** Provider calls one block has open at once; the throttle paces them per sender. */
-  static final int MAX_IN_FLIGHT = 32;
+  private static final ComplianceGate GATE = new ComplianceGate();
 
   // ---- commands (none is asked: the campaign tells, the block reports back) ----
 
@@ -231,25 +221,9 @@ public final class BlockEntity
   private final BlockPorts ports;
   private final Clock clock;
   private final String tag;
-  private final ComplianceGate gate = new ComplianceGate();
   // Not state: what is on its way right now; rebuilt from the journal after a restart.
-  private final ArrayDeque<Long> queue = new ArrayDeque<>();
-  private final Set<Long> inFlight = new HashSet<>();
-  private final Map<Long, Outcome> pending = new LinkedHashMap<>();
-  private final Map<Long, Integer> attempts = new HashMap<>();
+  private final SendQueue queue = new SendQueue();
   private final Map<Long, Recipient> recipients = new HashMap<>();
-  // Sends dispatched on a half-open breaker's trial permit: a failure says the provider is still
-  // down, not that the message is bad, so it does not count as an attempt.
-  private final Set<Long> trials = new HashSet<>();
-  // Sends waiting on a timer to be tried again (a transient failure, a stale national copy).
-  private final Set<Long> retrying = new HashSet<>();
-  // First messages held by a stale national copy, with its rule (reported as deferred).
-  private final Map<Long, String> held = new HashMap<>();
-  // Senders with a request for permits open, and how many each asked for: one request per sender
-  // at a time, so one sender at its rate does not hold back the others.
-  private final Map<String, Integer> asking = new HashMap<>();
-  // Senders told to ask again later (their rate is used up, or a hold).
-  private final Set<String> resting = new HashSet<>();
   private boolean loading;
   // A waiting block asked its campaign for a slot and has not had an answer.
   private boolean slotAsked;
@@ -339,7 +313,7 @@ public final class BlockEntity
         .onCommand(
             Rested.class,
             (s, c) -> {
-              resting.remove(c.sender());
+              queue.rested(c.sender());
               pump(s);
               return Effect().none();
             })
@@ -386,7 +360,7 @@ public final class BlockEntity
     if (s.status() == Status.NEW || s.status() == Status.DONE) {
       return Effect().none();
     }
-    queue.clear();
+    queue.dropQueued();
     return Effect()
         .persist(new Done(s.outcome()))
         .thenRun(st -> ports.completed(st.spec(), st.outcome()));
@@ -459,24 +433,18 @@ public final class BlockEntity
       }
       return planFollowUps(s, dueFollowUps, now);
     }
-    boolean firstDue = false;
+    List<Send> due = s.due(now);
+    // First messages of a block that gave its slot back wait for a slot, not for a time.
+    boolean firstDue = s.waiting() && due.stream().anyMatch(x -> x.step() == 0);
     ContactRules rules = null;
-    for (Send x : s.due(now)) {
-      long slot = x.slot();
-      if (x.step() == 0 && s.waiting()) {
-        firstDue = true; // waits for a slot
-      } else if (!inFlight.contains(slot)
-          && !pending.containsKey(slot)
-          && !queue.contains(slot)
-          && !retrying.contains(slot)) {
-        // Outside its hours a send waits without taking a permit (and the sender's rate) first.
-        rules = rules != null ? rules : ports.rules(s.spec());
-        Optional<Decision.Defer> later = gate.outsideHours(s.contact(x), rules, now);
-        if (later.isPresent()) {
-          pending.put(slot, deferral(x, later.get(), now));
-        } else {
-          queue.add(slot);
-        }
+    for (Send x : queue.notUnderWay(due, s.waiting())) {
+      // Outside its hours a send waits without taking a permit (and the sender's rate) first.
+      rules = rules != null ? rules : ports.rules(s.spec());
+      Optional<Decision.Defer> later = GATE.outsideHours(s.contact(x), rules, now);
+      if (later.isPresent()) {
+        queue.defer(x, later.get(), now);
+      } else {
+        queue.add(x.slot());
       }
     }
     pump(s);
@@ -485,7 +453,7 @@ public final class BlockEntity
       ports.due(s.spec());
     }
     scheduleWake(s, now);
-    if (!pending.isEmpty()) {
+    if (queue.hasCollected()) {
       return afterOutcome(s); // journals the deferrals found here (then goes on)
     }
     if (mayGiveSlotBack(s, firstDue)) {
@@ -500,19 +468,6 @@ public final class BlockEntity
     return Effect().none();
   }
 
-  private static Outcome deferral(Send x, Decision.Defer defer, Instant now) {
-    return new Outcome(
-        x.recipient(),
-        x.step(),
-        OutcomeKind.DEFERRED,
-        null,
-        defer.rule(),
-        null,
-        defer.until(),
-        now,
-        null);
-  }
-
   /** Nothing is being done, and every first message left waits for a time: the slot is free. */
   private boolean mayGiveSlotBack(BlockState s, boolean firstDue) {
     return s.status() == Status.SENDING
@@ -520,17 +475,13 @@ public final class BlockEntity
         && !s.paused()
         && !firstDue
         && !loading
-        && asking.isEmpty()
-        && queue.isEmpty()
-        && inFlight.isEmpty()
-        && pending.isEmpty()
-        && retrying.isEmpty()
+        && queue.quiet()
         && s.firstStepOpen();
   }
 
   /** The block's counts, with first messages held by a stale national copy as deferred. */
   private BlockOutcome report(BlockState s) {
-    return s.outcome(held);
+    return s.outcome(queue.held());
   }
 
   /** Renders the due follow-ups and journals them (a missing field blocks that one). */
@@ -557,11 +508,10 @@ public final class BlockEntity
       Duration in = Duration.between(now, next.get());
       timers.startSingleTimer("wake", Wake.INSTANCE, in.isNegative() ? Duration.ZERO : in);
     }
-    boolean idle = queue.isEmpty() && inFlight.isEmpty() && pending.isEmpty() && retrying.isEmpty();
     // Only future work is left: a durable wake-up survives a restart or a passivation. Otherwise
     // the row says "wake at start" (work under way, or first messages waiting for a slot, which
     // the campaign grants).
-    Optional<Instant> durable = idle ? next : Optional.empty();
+    Optional<Instant> durable = queue.idle() ? next : Optional.empty();
     if (!durable.equals(storedWake)) {
       storedWake = durable;
       ports.wakeAt(s.spec(), durable);
@@ -573,43 +523,28 @@ public final class BlockEntity
    * queue's order of senders), within the block's room for calls.
    */
   private void pump(BlockState s) {
-    if (queue.isEmpty() || s.paused()) {
+    if (s.paused()) {
       return;
     }
-    int room =
-        MAX_IN_FLIGHT
-            - inFlight.size()
-            - asking.values().stream().mapToInt(Integer::intValue).sum();
-    Map<String, Integer> queued = new LinkedHashMap<>();
-    for (long slot : queue) {
-      queued.merge(s.sends().get(slot).from(), 1, Integer::sum);
-    }
-    for (Map.Entry<String, Integer> e : queued.entrySet()) {
-      String sender = e.getKey();
-      if (room <= 0) {
-        return;
-      }
-      if (asking.containsKey(sender) || resting.contains(sender)) {
-        continue;
-      }
-      int wanted = Math.min(room, e.getValue());
-      room -= wanted;
-      asking.put(sender, wanted);
-      ctx.pipeToSelf(
-          ports.permits(s.spec(), sender, wanted),
-          (p, err) ->
-              new Permitted(sender, p, err == null ? null : String.valueOf(err.getMessage())));
-    }
+    queue
+        .permitRequests(s.sends())
+        .forEach(
+            (sender, wanted) ->
+                ctx.pipeToSelf(
+                    ports.permits(s.spec(), sender, wanted),
+                    (p, err) ->
+                        new Permitted(
+                            sender, p, err == null ? null : String.valueOf(err.getMessage()))));
   }
 
   /** {@code sender} asks again after {@code wait}. */
   private void rest(String sender, Duration wait) {
-    resting.add(sender);
+    queue.rest(sender);
     timers.startSingleTimer("pump-" + sender, new Rested(sender), wait);
   }
 
   private Effect<Event, BlockState> onPermitted(BlockState s, Permitted c) {
-    asking.remove(c.sender());
+    queue.permitsAnswered(c.sender());
     if (c.error() != null || c.permits() == null) {
       ctx.getLog()
           .warn(
@@ -634,19 +569,8 @@ public final class BlockEntity
       pump(s);
       return Effect().none();
     }
-    List<Send> batch = new ArrayList<>();
-    for (Iterator<Long> it = queue.iterator(); it.hasNext() && batch.size() < p.granted(); ) {
-      Send x = s.sends().get(it.next());
-      if (x.from().equals(c.sender()) && !s.hasFinalOutcome(x.slot())) {
-        it.remove();
-        batch.add(x);
-      }
-    }
+    List<Send> batch = queue.take(c.sender(), p.granted(), p.trial(), s);
     List<Long> slots = batch.stream().map(Send::slot).toList();
-    inFlight.addAll(slots);
-    if (p.trial()) {
-      trials.addAll(slots);
-    }
     List<Attempt.Request> requests =
         batch.stream().map(x -> new Attempt.Request(x, s.contact(x))).toList();
     // Called with an empty batch too, so permits the queue no longer needs go back.
@@ -663,7 +587,7 @@ public final class BlockEntity
       // The send-time checks could not run (the database): nothing was sent; try again soon.
       ctx.getLog()
           .warn("block {}: send-time checks failed ({}); retrying", s.spec().entityId(), c.error());
-      c.slots().forEach(inFlight::remove);
+      c.slots().forEach(queue::notChecked);
       c.slots().forEach(k -> retryIn(k, STORE_RETRY));
       return Effect().none();
     }
@@ -675,41 +599,19 @@ public final class BlockEntity
             d.answer(),
             (r, err) ->
                 new Answered(slot, r, err == null ? null : String.valueOf(err.getMessage())));
-        continue;
-      }
-      inFlight.remove(slot);
-      trials.remove(slot);
-      if (a instanceof Attempt.Returned) {
-        queue.addFirst(slot);
-        continue;
-      }
-      Decision decision = ((Attempt.Stopped) a).decision();
-      if (decision instanceof Decision.Block b && b.reason() == BlockReason.DNC_STALE) {
-        // A platform condition, not the recipient's: like a kill switch it holds the send (no
-        // send goes out) and the work goes on by itself once a fresh copy is loaded.
-        if (!b.rule().equals(heldBy)) {
-          heldBy = b.rule();
-          ctx.getLog().warn("block {} held by {}", s.spec().entityId(), heldBy);
+      } else if (a instanceof Attempt.Returned) {
+        queue.returned(slot);
+      } else {
+        Decision decision = ((Attempt.Stopped) a).decision();
+        Optional<String> hold = queue.stopped(s.sends().get(slot), decision, now);
+        if (hold.isPresent()) {
+          // Like a kill switch a stale copy holds the send, and it goes by itself once fresh.
+          if (!hold.get().equals(heldBy)) {
+            heldBy = hold.get();
+            ctx.getLog().warn("block {} held by {}", s.spec().entityId(), heldBy);
+          }
+          retryIn(slot, STALE_COPY_RECHECK);
         }
-        held.put(slot, b.rule());
-        retryIn(slot, STALE_COPY_RECHECK);
-        continue;
-      }
-      if (decision instanceof Decision.Defer defer) {
-        pending.put(slot, deferral(s.sends().get(slot), defer, now));
-      } else if (decision instanceof Decision.Block b) {
-        pending.put(
-            slot,
-            new Outcome(
-                a.recipient(),
-                a.step(),
-                OutcomeKind.BLOCKED,
-                null,
-                b.rule(),
-                b.reason(),
-                null,
-                now,
-                null));
       }
     }
     pump(s);
@@ -717,96 +619,40 @@ public final class BlockEntity
   }
 
   private Effect<Event, BlockState> onAnswered(BlockState s, Answered a) {
-    inFlight.remove(a.slot());
-    boolean trial = trials.remove(a.slot());
+    boolean trial = queue.callEnded(a.slot());
     Send x = s.sends().get(a.slot());
-    if (x == null || s.hasFinalOutcome(a.slot()) || pending.containsKey(a.slot())) {
+    if (x == null || s.hasFinalOutcome(a.slot()) || queue.isCollected(a.slot())) {
       pump(s);
       return Effect().none();
     }
     Instant now = clock.instant();
-    if (a.result() instanceof SendResult.Accepted ok) {
-      Instant nextStepAt = s.nextStepAt(x, now);
-      pending.put(
-          a.slot(),
-          new Outcome(
-              x.recipient(),
-              x.step(),
-              OutcomeKind.SENT,
-              ok.providerMessageId(),
-              null,
-              null,
-              null,
-              now,
-              nextStepAt));
-    } else if (a.result() instanceof SendResult.Rejected r && r.status() == 429
-        || trial && retryable(a)) {
-      // "Slow down" (the throttle pauses the account) or a provider still down: wait, but keep
-      // the message's attempts for real failures.
-      Duration wait =
-          a.result() instanceof SendResult.Rejected r && r.retryAfter().isPresent()
-              ? r.retryAfter().get()
-              : fullJitter(1);
-      retryIn(a.slot(), wait);
-      pump(s);
-      return Effect().none();
-    } else {
-      boolean retryable = retryable(a);
-      int n = attempts.merge(a.slot(), 1, Integer::sum);
-      String reason = a.error() != null ? a.error() : ((SendResult.Rejected) a.result()).reason();
-      if (retryable && n < MAX_ATTEMPTS) {
-        Duration wait =
-            a.result() instanceof SendResult.Rejected r && r.retryAfter().isPresent()
-                ? r.retryAfter().get()
-                : fullJitter(n);
-        retryIn(a.slot(), wait);
-        pump(s);
-        return Effect().none();
-      }
-      pending.put(
-          a.slot(),
-          new Outcome(
-              x.recipient(), x.step(), OutcomeKind.FAILED, null, reason, null, null, now, null));
-    }
+    Optional<Duration> retry =
+        queue.answered(x, a.result(), a.error(), trial, now, s.nextStepAt(x, now));
     pump(s);
+    if (retry.isPresent()) {
+      retryIn(a.slot(), retry.get());
+      return Effect().none();
+    }
     return afterOutcome(s);
   }
 
-  private static boolean retryable(Answered a) {
-    return a.error() != null || (a.result() instanceof SendResult.Rejected r && r.retryable());
-  }
-
-  /** Exponential backoff with full jitter: uniformly random in [0, min(cap, base * 2^attempt)). */
-  static Duration fullJitter(int attempt) {
-    long ceiling =
-        Math.min(BACKOFF_CAP.toMillis(), BACKOFF_BASE.toMillis() << Math.min(attempt, 16));
-    return Duration.ofMillis(ThreadLocalRandom.current().nextLong(Math.max(1, ceiling)));
-  }
-
   private Effect<Event, BlockState> afterOutcome(BlockState s) {
-    boolean nothingOpen = inFlight.isEmpty() && queue.isEmpty();
-    if (pending.size() >= OUTCOME_BATCH || (nothingOpen && !pending.isEmpty())) {
+    if (queue.batchReady(OUTCOME_BATCH)) {
       return flush(s);
     }
-    if (!pending.isEmpty() && !timers.isTimerActive(Flush.INSTANCE)) {
+    if (queue.hasCollected() && !timers.isTimerActive(Flush.INSTANCE)) {
       timers.startSingleTimer(Flush.INSTANCE, OUTCOME_FLUSH);
     }
     return Effect().none();
   }
 
   private void retryIn(long slot, Duration wait) {
-    retrying.add(slot);
+    queue.retryLater(slot);
     timers.startSingleTimer("retry-" + slot, new Retry(slot), wait);
   }
 
   private Effect<Event, BlockState> onRetry(BlockState s, Retry r) {
-    retrying.remove(r.slot());
-    held.remove(r.slot());
-    if ((s.status() == Status.SENDING || s.status() == Status.FOLLOWING)
-        && !s.hasFinalOutcome(r.slot())
-        && !inFlight.contains(r.slot())
-        && !queue.contains(r.slot())) {
-      queue.addFirst(r.slot());
+    if (queue.retryDue(r.slot(), s.active() && !s.hasFinalOutcome(r.slot()))) {
       pump(s);
     }
     return Effect().none();
@@ -820,9 +666,7 @@ public final class BlockEntity
     if (s.status() != Status.SENDING && s.status() != Status.FOLLOWING) {
       return Effect().none();
     }
-    List<Outcome> batch = List.copyOf(pending.values());
-    pending.clear();
-    List<Event> events = s.eventsFor(batch);
+    List<Event> events = s.eventsFor(queue.drainCollected());
     if (events.isEmpty()) {
       return proceed(s);
     }

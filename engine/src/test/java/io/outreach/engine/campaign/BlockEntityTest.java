@@ -361,7 +361,7 @@ class BlockEntityTest {
   void aStormOf429sAndFailedTrialCallsDoNotUseUpAttempts() {
     ports.recipients.add(r(0, "+12125550100", "Ann"));
     kit.runCommand(new BlockEntity.Start(SPEC));
-    for (int i = 1; i <= BlockEntity.MAX_ATTEMPTS + 3; i++) {
+    for (int i = 1; i <= SendQueue.MAX_ATTEMPTS + 3; i++) {
       int n = i;
       await().until(() -> ports.dispatched.size() == n);
       ports.answer(
@@ -371,8 +371,8 @@ class BlockEntityTest {
     }
     // The provider is down: calls on a half-open breaker's trial permit fail.
     ports.permits = Permits.trial(Instant.now(), 100);
-    for (int i = 1; i <= BlockEntity.MAX_ATTEMPTS + 1; i++) {
-      int n = BlockEntity.MAX_ATTEMPTS + 3 + i;
+    for (int i = 1; i <= SendQueue.MAX_ATTEMPTS + 1; i++) {
+      int n = SendQueue.MAX_ATTEMPTS + 3 + i;
       await().until(() -> ports.dispatched.size() == n);
       ports.permits = Permits.trial(Instant.now(), 100);
       ports.answer(
@@ -386,18 +386,6 @@ class BlockEntityTest {
     assertThat(ports.finished.get(0).sent())
         .as("no failure after %d throttled and failed trial calls", before)
         .isEqualTo(1);
-  }
-
-  @Test
-  void backoffHasFullJitterWithinItsCeiling() {
-    for (int attempt = 1; attempt <= 8; attempt++) {
-      long ceiling =
-          Math.min(
-              BlockEntity.BACKOFF_CAP.toMillis(), BlockEntity.BACKOFF_BASE.toMillis() << attempt);
-      for (int i = 0; i < 200; i++) {
-        assertThat(BlockEntity.fullJitter(attempt).toMillis()).isBetween(0L, ceiling - 1);
-      }
-    }
   }
 
   @Test
@@ -686,14 +674,14 @@ class BlockEntityTest {
         .atMost(Duration.ofSeconds(2))
         .until(() -> ports.dispatched.isEmpty());
     kit.runCommand(BlockEntity.Resume.INSTANCE);
-    await().until(() -> ports.dispatched.size() == BlockEntity.MAX_IN_FLIGHT);
+    await().until(() -> ports.dispatched.size() == SendQueue.MAX_IN_FLIGHT);
     kit.runCommand(BlockEntity.Cancel.INSTANCE);
     assertThat(kit.getState().status()).isEqualTo(BlockEntity.Status.DONE);
     ports.acceptAll();
     await().untilAsserted(() -> assertThat(ports.completed).hasSize(1));
     assertThat(ports.dispatched)
         .as("nothing new starts after the cancel")
-        .hasSize(BlockEntity.MAX_IN_FLIGHT);
+        .hasSize(SendQueue.MAX_IN_FLIGHT);
   }
 
   @Test
