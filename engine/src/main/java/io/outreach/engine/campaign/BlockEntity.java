@@ -36,18 +36,17 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 
 /**
  * One block of a campaign: at most 500 recipients, a state machine per recipient and step (the
- * first message, then each follow-up). Every recipient is decided by the {@link ComplianceGate}
- * when the block plans; every intent to send is journaled in one batch before any provider call
- * ({@link Planned} for the first message, {@link StepPlanned} for follow-ups that fall due); each
- * batch of calls is permitted by the tenant's throttle and checked again by the gate at the moment
- * of sending; outcomes are journaled in batches as they arrive.
+ * first message, then each follow-up). Every intent to send is journaled in one batch before any
+ * provider call: {@link Planned} for the first messages, as {@link BlockPlan} decides them, and
+ * {@link StepPlanned} for follow-ups that fall due. Each batch of calls is permitted by the
+ * tenant's throttle and checked again by the gate at the moment of sending ({@link BlockCalls},
+ * with what is on its way in the {@link SendQueue}); outcomes are journaled in batches as they
+ * arrive ({@link BlockState} is what the journal adds up to).
  *
  * <p>A restart resends exactly the intents without an outcome, with the same idempotency keys, so a
- * provider that honours keys never delivers twice. Transient rejections are retried with
- * exponential backoff and full jitter up to {@link #MAX_ATTEMPTS}; then the recipient fails with
- * the provider's reason. A recipient outside its legal hours waits for them, and a follow-up waits
- * {@code afterHours} after the previous message; while only future work is left the block asks for
- * a durable wake-up and may be passivated.
+ * provider that honours keys never delivers twice. A recipient outside its legal hours waits for
+ * them, and a follow-up waits {@code afterHours} after the previous message; while only future work
+ * is left the block asks for a durable wake-up and may be passivated.
  *
  * <p>A campaign slot bounds work being done, not waiting: once every first message left waits for a
  * later time ({@link Decision.Defer}), the block gives its slot back ({@link SlotReleased}, {@link
@@ -62,10 +61,6 @@ public final class BlockEntity
   public static final String TAG_PREFIX = "block";
   static final int OUTCOME_BATCH = 100;
   static final Duration OUTCOME_FLUSH = Duration.ofMillis(200);
-  static final Duration STORE_RETRY = Duration.ofSeconds(1);
-
-  /** How often sends held by a stale national do-not-call copy look again. */
-  static final Duration STALE_COPY_RECHECK = Duration.ofSeconds(10);
 
   private static final ComplianceGate GATE = new ComplianceGate();
 
@@ -223,11 +218,11 @@ public final class BlockEntity
   private final String tag;
   // Not state: what is on its way right now; rebuilt from the journal after a restart.
   private final SendQueue queue = new SendQueue();
+  private final BlockCalls calls;
   private final Map<Long, Recipient> recipients = new HashMap<>();
   private boolean loading;
   // A waiting block asked its campaign for a slot and has not had an answer.
   private boolean slotAsked;
-  private String heldBy;
   // The wake-up last stored for this block: a time when only future work is left, empty while it
   // has work now or waits for a slot (its row then says "wake at start", so a crash in the middle
   // of sending still resumes); null until stored once by this incarnation.
@@ -248,6 +243,7 @@ public final class BlockEntity
     this.ports = ports;
     this.clock = clock;
     this.tag = Tags.slice(TAG_PREFIX, entityId, tagSlices);
+    this.calls = new BlockCalls(ctx, timers, ports, clock, queue);
   }
 
   public static Behavior<Command> create(
@@ -306,17 +302,11 @@ public final class BlockEntity
         .onCommand(Grant.class, this::onGrant)
         .onCommand(Loaded.class, this::onLoaded)
         .onCommand(LoadFailed.class, this::onLoadFailed)
-        .onCommand(Permitted.class, this::onPermitted)
-        .onCommand(Attempted.class, this::onAttempted)
-        .onCommand(Answered.class, this::onAnswered)
-        .onCommand(Retry.class, this::onRetry)
-        .onCommand(
-            Rested.class,
-            (s, c) -> {
-              queue.rested(c.sender());
-              pump(s);
-              return Effect().none();
-            })
+        .onCommand(Permitted.class, (s, c) -> none(() -> calls.permitted(s, c)))
+        .onCommand(Attempted.class, (s, c) -> calls.attempted(s, c) ? afterOutcome(s) : none())
+        .onCommand(Answered.class, (s, c) -> calls.answered(s, c) ? afterOutcome(s) : none())
+        .onCommand(Retry.class, (s, c) -> none(() -> calls.retryDue(s, c)))
+        .onCommand(Rested.class, (s, c) -> none(() -> calls.rested(s, c)))
         .onCommand(Flush.class, (s, c) -> flush(s))
         .build();
   }
@@ -417,7 +407,7 @@ public final class BlockEntity
    * and sets the next wake-up (in memory, and durably when only future work is left).
    */
   private Effect<Event, BlockState> proceed(BlockState s) {
-    if (s.status() != Status.SENDING && s.status() != Status.FOLLOWING) {
+    if (!s.active()) {
       return Effect().none();
     }
     Instant now = clock.instant();
@@ -447,7 +437,7 @@ public final class BlockEntity
         queue.add(x.slot());
       }
     }
-    pump(s);
+    calls.pump(s);
     if (firstDue && !slotAsked && !s.paused()) {
       slotAsked = true;
       ports.due(s.spec());
@@ -456,7 +446,7 @@ public final class BlockEntity
     if (queue.hasCollected()) {
       return afterOutcome(s); // journals the deferrals found here (then goes on)
     }
-    if (mayGiveSlotBack(s, firstDue)) {
+    if (!loading && queue.mayGiveSlotBack(s, firstDue)) {
       return Effect()
           .persist(SlotReleased.INSTANCE)
           .thenRun(
@@ -466,17 +456,6 @@ public final class BlockEntity
               });
     }
     return Effect().none();
-  }
-
-  /** Nothing is being done, and every first message left waits for a time: the slot is free. */
-  private boolean mayGiveSlotBack(BlockState s, boolean firstDue) {
-    return s.status() == Status.SENDING
-        && !s.waiting()
-        && !s.paused()
-        && !firstDue
-        && !loading
-        && queue.quiet()
-        && s.firstStepOpen();
   }
 
   /** The block's counts, with first messages held by a stale national copy as deferred. */
@@ -518,122 +497,14 @@ public final class BlockEntity
     }
   }
 
-  /**
-   * Asks the throttle for permits for the queued sends, one request per sender at a time (in the
-   * queue's order of senders), within the block's room for calls.
-   */
-  private void pump(BlockState s) {
-    if (s.paused()) {
-      return;
-    }
-    queue
-        .permitRequests(s.sends())
-        .forEach(
-            (sender, wanted) ->
-                ctx.pipeToSelf(
-                    ports.permits(s.spec(), sender, wanted),
-                    (p, err) ->
-                        new Permitted(
-                            sender, p, err == null ? null : String.valueOf(err.getMessage()))));
-  }
-
-  /** {@code sender} asks again after {@code wait}. */
-  private void rest(String sender, Duration wait) {
-    queue.rest(sender);
-    timers.startSingleTimer("pump-" + sender, new Rested(sender), wait);
-  }
-
-  private Effect<Event, BlockState> onPermitted(BlockState s, Permitted c) {
-    queue.permitsAnswered(c.sender());
-    if (c.error() != null || c.permits() == null) {
-      ctx.getLog()
-          .warn(
-              "block {}: no answer from the throttle ({}); asking again",
-              s.spec().entityId(),
-              c.error());
-      rest(c.sender(), STORE_RETRY);
-      return Effect().none();
-    }
-    Permits p = c.permits();
-    if (p.heldBy().isPresent()) {
-      if (!p.heldBy().get().equals(heldBy)) {
-        heldBy = p.heldBy().get();
-        ctx.getLog().info("block {} held by {}", s.spec().entityId(), heldBy);
-      }
-      rest(c.sender(), p.askAgainIn());
-      return Effect().none();
-    }
-    heldBy = null;
-    if (p.granted() == 0) {
-      rest(c.sender(), p.askAgainIn());
-      pump(s);
-      return Effect().none();
-    }
-    List<Send> batch = queue.take(c.sender(), p.granted(), p.trial(), s);
-    List<Long> slots = batch.stream().map(Send::slot).toList();
-    List<Attempt.Request> requests =
-        batch.stream().map(x -> new Attempt.Request(x, s.contact(x))).toList();
-    // Called with an empty batch too, so permits the queue no longer needs go back.
-    ctx.pipeToSelf(
-        ports.attempt(s.spec(), requests, p),
-        (attempts, err) ->
-            new Attempted(slots, attempts, err == null ? null : String.valueOf(err.getMessage())));
-    pump(s);
+  private Effect<Event, BlockState> none() {
     return Effect().none();
   }
 
-  private Effect<Event, BlockState> onAttempted(BlockState s, Attempted c) {
-    if (c.error() != null) {
-      // The send-time checks could not run (the database): nothing was sent; try again soon.
-      ctx.getLog()
-          .warn("block {}: send-time checks failed ({}); retrying", s.spec().entityId(), c.error());
-      c.slots().forEach(queue::notChecked);
-      c.slots().forEach(k -> retryIn(k, STORE_RETRY));
-      return Effect().none();
-    }
-    Instant now = clock.instant();
-    for (Attempt a : c.attempts()) {
-      long slot = Send.slot(a.recipient(), a.step());
-      if (a instanceof Attempt.Dispatched d) {
-        ctx.pipeToSelf(
-            d.answer(),
-            (r, err) ->
-                new Answered(slot, r, err == null ? null : String.valueOf(err.getMessage())));
-      } else if (a instanceof Attempt.Returned) {
-        queue.returned(slot);
-      } else {
-        Decision decision = ((Attempt.Stopped) a).decision();
-        Optional<String> hold = queue.stopped(s.sends().get(slot), decision, now);
-        if (hold.isPresent()) {
-          // Like a kill switch a stale copy holds the send, and it goes by itself once fresh.
-          if (!hold.get().equals(heldBy)) {
-            heldBy = hold.get();
-            ctx.getLog().warn("block {} held by {}", s.spec().entityId(), heldBy);
-          }
-          retryIn(slot, STALE_COPY_RECHECK);
-        }
-      }
-    }
-    pump(s);
-    return afterOutcome(s);
-  }
-
-  private Effect<Event, BlockState> onAnswered(BlockState s, Answered a) {
-    boolean trial = queue.callEnded(a.slot());
-    Send x = s.sends().get(a.slot());
-    if (x == null || s.hasFinalOutcome(a.slot()) || queue.isCollected(a.slot())) {
-      pump(s);
-      return Effect().none();
-    }
-    Instant now = clock.instant();
-    Optional<Duration> retry =
-        queue.answered(x, a.result(), a.error(), trial, now, s.nextStepAt(x, now));
-    pump(s);
-    if (retry.isPresent()) {
-      retryIn(a.slot(), retry.get());
-      return Effect().none();
-    }
-    return afterOutcome(s);
+  /** Runs {@code work}, which journals nothing. */
+  private Effect<Event, BlockState> none(Runnable work) {
+    work.run();
+    return Effect().none();
   }
 
   private Effect<Event, BlockState> afterOutcome(BlockState s) {
@@ -646,24 +517,12 @@ public final class BlockEntity
     return Effect().none();
   }
 
-  private void retryIn(long slot, Duration wait) {
-    queue.retryLater(slot);
-    timers.startSingleTimer("retry-" + slot, new Retry(slot), wait);
-  }
-
-  private Effect<Event, BlockState> onRetry(BlockState s, Retry r) {
-    if (queue.retryDue(r.slot(), s.active() && !s.hasFinalOutcome(r.slot()))) {
-      pump(s);
-    }
-    return Effect().none();
-  }
-
   /**
    * Journals collected outcomes in one event; the batch that completes the first step also finishes
    * the block for its campaign, and the one that completes every step marks it done.
    */
   private Effect<Event, BlockState> flush(BlockState s) {
-    if (s.status() != Status.SENDING && s.status() != Status.FOLLOWING) {
+    if (!s.active()) {
       return Effect().none();
     }
     List<Event> events = s.eventsFor(queue.drainCollected());

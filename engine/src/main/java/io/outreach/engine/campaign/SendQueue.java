@@ -323,4 +323,18 @@ final class SendQueue {
   boolean quiet() {
     return idle() && asking.isEmpty();
   }
+
+  /**
+   * Whether a block sending its first messages may give its campaign slot back: nothing is being
+   * done, and every first message it has left waits for a later time (none is due, {@code
+   * firstDue}, and none waits for a slot already or is held by a pause).
+   */
+  boolean mayGiveSlotBack(BlockState s, boolean firstDue) {
+    return s.status() == BlockEntity.Status.SENDING
+        && !s.waiting()
+        && !s.paused()
+        && !firstDue
+        && quiet()
+        && s.firstStepOpen();
+  }
 }

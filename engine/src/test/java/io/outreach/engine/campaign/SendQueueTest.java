@@ -293,6 +293,25 @@ class SendQueueTest {
   }
 
   @Test
+  void aBlockGivesItsSlotBackOnlyWhenNothingIsDoneAndItsFirstMessagesAllWait() {
+    Send ann = send(0, A);
+    Send bob = send(1, A);
+    BlockState open = planned(List.of(ann, bob), bob);
+    assertThat(queue.mayGiveSlotBack(open, false)).isTrue();
+
+    assertThat(queue.mayGiveSlotBack(open, true)).as("a first message is due").isFalse();
+    assertThat(queue.mayGiveSlotBack(open.withFlags(false, true), false))
+        .as("it gave it back already")
+        .isFalse();
+    assertThat(queue.mayGiveSlotBack(open.withFlags(true, false), false)).as("paused").isFalse();
+    assertThat(queue.mayGiveSlotBack(planned(List.of(ann, bob), ann, bob), false))
+        .as("every first message has an outcome: the block finishes instead")
+        .isFalse();
+    queue.retryLater(ann.slot());
+    assertThat(queue.mayGiveSlotBack(open, false)).as("a send waits to be tried again").isFalse();
+  }
+
+  @Test
   void backoffHasFullJitterWithinItsCeiling() {
     for (int attempt = 1; attempt <= 8; attempt++) {
       long ceiling =
