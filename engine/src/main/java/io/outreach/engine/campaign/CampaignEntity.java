@@ -6,12 +6,9 @@ import io.outreach.engine.Tags;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.HashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.TreeSet;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -39,7 +36,9 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
  * <p>A slot bounds work being done, not work waiting for a time: a block whose remaining first
  * messages all wait (legal hours, a frequency cap) gives its slot back ({@link BlockWaiting}) and
  * the next block starts. When its time comes the block asks for a slot again ({@link BlockDue}); a
- * due block gets the next free slot before any block not yet started.
+ * due block gets the next free slot before any block not yet started. What the blocks' reports
+ * journal and who gets a free slot is decided by {@link RunningBlocks}; what each event does to the
+ * state, by {@link CampaignEventHandler}.
  */
 public final class CampaignEntity
     extends EventSourcedBehaviorWithEnforcedReplies<
@@ -178,7 +177,7 @@ public final class CampaignEntity
 
   // ---- state ----
 
-  /** The campaign as the entity holds it. */
+  /** The campaign as the entity holds it; {@link CampaignEventHandler} applies its events. */
   public record State(
       String campaignId,
       CampaignDefinition definition,
@@ -213,36 +212,6 @@ public final class CampaignEntity
           CampaignCounts.of(0));
     }
 
-    State with(Status s) {
-      return new State(
-          campaignId,
-          definition,
-          s,
-          createdAt,
-          startAt,
-          blocks,
-          nextBlock,
-          finished,
-          settled,
-          waiting,
-          counts);
-    }
-
-    State withWaiting(Map<Integer, BlockOutcome> w) {
-      return new State(
-          campaignId,
-          definition,
-          status,
-          createdAt,
-          startAt,
-          blocks,
-          nextBlock,
-          finished,
-          settled,
-          w,
-          counts);
-    }
-
     /** Blocks holding a slot: started, first step not finished, not waiting. */
     int inFlight() {
       return nextBlock - finished.size() - waiting.size();
@@ -257,14 +226,9 @@ public final class CampaignEntity
   private final ActorContext<Command> ctx;
   private final CampaignPorts ports;
   private final Clock clock;
-  private final int maxBlocksInFlight;
   private final String tag;
   private boolean snapshotting;
-  // Not state: the latest counts of blocks still sending their first messages.
-  private final Map<Integer, BlockOutcome> running = new HashMap<>();
-  // Not state: waiting blocks that asked for a slot, in the order they asked (after a restart the
-  // blocks, told to start again, ask again).
-  private final Set<Integer> due = new LinkedHashSet<>();
+  private final RunningBlocks blocks;
 
   private CampaignEntity(
       String entityId,
@@ -280,7 +244,7 @@ public final class CampaignEntity
     this.ctx = ctx;
     this.ports = ports;
     this.clock = clock;
-    this.maxBlocksInFlight = maxBlocksInFlight;
+    this.blocks = new RunningBlocks(maxBlocksInFlight);
     this.tag = Tags.slice(TAG_PREFIX, entityId, tagSlices);
   }
 
@@ -344,13 +308,18 @@ public final class CampaignEntity
         .onCommand(Pause.class, this::onPause)
         .onCommand(Resume.class, this::onResume)
         .onCommand(Cancel.class, this::onCancel)
-        .onCommand(BlockFinished.class, this::onBlockFinished)
-        .onCommand(BlockDone.class, this::onBlockDone)
-        .onCommand(BlockProgress.class, this::onBlockProgress)
-        .onCommand(BlockWaiting.class, this::onBlockWaiting)
+        .onCommand(BlockFinished.class, (s, c) -> journal(blocks.finished(s, c.outcome())))
+        .onCommand(BlockDone.class, (s, c) -> journal(blocks.done(s, c.outcome(), clock.instant())))
+        .onCommand(
+            BlockProgress.class,
+            (s, c) -> {
+              blocks.progress(s, c.outcome());
+              return Effect().noReply();
+            })
+        .onCommand(BlockWaiting.class, (s, c) -> journal(blocks.waiting(s, c.outcome())))
         .onCommand(BlockDue.class, this::onBlockDue)
         .onCommand(Wake.class, (s, c) -> onWake(s))
-        .onCommand(StartNext.class, (s, c) -> onStartNext(s))
+        .onCommand(StartNext.class, (s, c) -> journal(blocks.next(s)))
         .onCommand(AudienceReady.class, this::onAudienceReady)
         .onCommand(AudienceFailed.class, this::onAudienceFailed);
     return b.build();
@@ -458,38 +427,26 @@ public final class CampaignEntity
                 "a " + s.status().name().toLowerCase() + " campaign cannot be " + verb));
   }
 
-  private ReplyEffect<Event, State> onBlockFinished(State s, BlockFinished c) {
-    int block = c.outcome().block();
-    running.remove(block);
-    if (block < 0 || block >= s.blocks() || s.finished().contains(block)) {
+  /**
+   * Journals what the blocks' reports and the free slots made of the plan, then acts on it: a block
+   * started or given a slot is told so; a completed campaign has nothing left to resume; otherwise
+   * free slots are filled.
+   */
+  private ReplyEffect<Event, State> journal(List<Event> events) {
+    if (events.isEmpty()) {
       return Effect().noReply();
-    }
-    return Effect()
-        .persist(new BlockCompleted(c.outcome()))
-        .thenRun(this::continueRunning)
-        .thenNoReply();
-  }
-
-  private ReplyEffect<Event, State> onBlockDone(State s, BlockDone c) {
-    int block = c.outcome().block();
-    if (block < 0 || block >= s.blocks() || s.settled().contains(block)) {
-      return Effect().noReply();
-    }
-    List<Event> events = new java.util.ArrayList<>();
-    if (!s.finished().contains(block)) {
-      // A block cancelled (or finished) before it reported its first step: count it now.
-      events.add(new BlockCompleted(c.outcome()));
-    }
-    events.add(new BlockSettled(c.outcome()));
-    boolean last = s.settled().size() + 1 == s.blocks();
-    if (last && s.status() != Status.CANCELLED) {
-      events.add(new Completed(clock.instant()));
     }
     return Effect()
         .persist(events)
         .thenRun(
             st -> {
-              running.remove(block);
+              for (Event e : events) {
+                if (e instanceof BlockStarted b) {
+                  ports.startBlock(tenantId(), campaignId(), b.block(), st.definition());
+                } else if (e instanceof BlockResumed r) {
+                  ports.tellBlock(tenantId(), campaignId(), r.block(), BlockEntity.Grant.INSTANCE);
+                }
+              }
               if (st.status() == Status.COMPLETED) {
                 ports.settled(tenantId(), campaignId());
               } else {
@@ -499,29 +456,9 @@ public final class CampaignEntity
         .thenNoReply();
   }
 
-  private ReplyEffect<Event, State> onBlockProgress(State s, BlockProgress c) {
-    int block = c.outcome().block();
-    if (s.started(block)) {
-      running.put(block, c.outcome());
-    }
-    return Effect().noReply();
-  }
-
-  private ReplyEffect<Event, State> onBlockWaiting(State s, BlockWaiting c) {
-    int block = c.outcome().block();
-    if (!s.started(block) || s.waiting().containsKey(block)) {
-      return Effect().noReply();
-    }
-    running.put(block, c.outcome());
-    return Effect()
-        .persist(new BlockParked(c.outcome()))
-        .thenRun(this::continueRunning)
-        .thenNoReply();
-  }
-
   private ReplyEffect<Event, State> onBlockDue(State s, BlockDue c) {
     if (s.waiting().containsKey(c.block())) {
-      due.add(c.block());
+      blocks.asked(c.block());
       continueRunning(s);
     } else if (s.started(c.block())) {
       // The block gave its slot back, but the campaign never heard (a crash): it still has one.
@@ -530,24 +467,8 @@ public final class CampaignEntity
     return Effect().noReply();
   }
 
-  /**
-   * The view with the live counts of blocks still sending their first messages (or waiting to), and
-   * the earliest time a deferred first message falls due.
-   */
   private CampaignView view(State s) {
-    CampaignCounts counts = s.counts();
-    Instant nextDueAt = null;
-    for (int b = 0; b < s.nextBlock(); b++) {
-      BlockOutcome live = running.getOrDefault(b, s.waiting().get(b));
-      if (live == null || s.finished().contains(b)) {
-        continue;
-      }
-      counts = counts.plus(live);
-      if (live.nextDueAt() != null && (nextDueAt == null || live.nextDueAt().isBefore(nextDueAt))) {
-        nextDueAt = live.nextDueAt();
-      }
-    }
-    return CampaignView.of(s, counts, nextDueAt);
+    return CampaignView.of(s, blocks.latest());
   }
 
   /** Tells every started block that is not done (pause, resume, cancel). */
@@ -557,38 +478,6 @@ public final class CampaignEntity
         ports.tellBlock(tenantId(), campaignId(), b, command);
       }
     }
-  }
-
-  private ReplyEffect<Event, State> onStartNext(State s) {
-    if (s.status() != Status.RUNNING || s.inFlight() >= maxBlocksInFlight) {
-      return Effect().noReply();
-    }
-    due.retainAll(s.waiting().keySet());
-    if (!due.isEmpty()) {
-      // A block whose time has come goes before blocks not yet started.
-      int block = due.iterator().next();
-      due.remove(block);
-      return Effect()
-          .persist(new BlockResumed(block))
-          .thenRun(
-              st -> {
-                ports.tellBlock(tenantId(), campaignId(), block, BlockEntity.Grant.INSTANCE);
-                continueRunning(st);
-              })
-          .thenNoReply();
-    }
-    if (s.nextBlock() >= s.blocks()) {
-      return Effect().noReply();
-    }
-    int block = s.nextBlock();
-    return Effect()
-        .persist(new BlockStarted(block))
-        .thenRun(
-            st -> {
-              ports.startBlock(tenantId(), campaignId(), block, st.definition());
-              continueRunning(st);
-            })
-        .thenNoReply();
   }
 
   private ReplyEffect<Event, State> onWake(State s) {
@@ -624,17 +513,11 @@ public final class CampaignEntity
     if (s.status() != Status.LAUNCHING) {
       return Effect().noReply();
     }
-    int blocks = (int) ((c.recipients() + BLOCK_SIZE - 1) / BLOCK_SIZE);
-    if (blocks == 0) {
-      return Effect()
-          .persist(List.of(new Planned(0, 0, clock.instant()), new Completed(clock.instant())))
-          .thenRun(st -> ports.settled(tenantId(), campaignId()))
-          .thenNoReply();
-    }
-    return Effect()
-        .persist(new Planned(c.recipients(), blocks, clock.instant()))
-        .thenRun(this::continueRunning)
-        .thenNoReply();
+    int count = (int) ((c.recipients() + BLOCK_SIZE - 1) / BLOCK_SIZE);
+    Planned planned = new Planned(c.recipients(), count, clock.instant());
+    // An empty audience completes at once.
+    return journal(
+        count == 0 ? List.of(planned, new Completed(clock.instant())) : List.of(planned));
   }
 
   private ReplyEffect<Event, State> onAudienceFailed(State s, AudienceFailed c) {
@@ -649,11 +532,9 @@ public final class CampaignEntity
    * each (so a restart knows which hold a slot).
    */
   private void continueRunning(State s) {
-    boolean work = s.nextBlock() < s.blocks() || due.stream().anyMatch(s.waiting()::containsKey);
-    if (s.status() != Status.RUNNING || s.inFlight() >= maxBlocksInFlight || !work) {
-      return;
+    if (blocks.wantSlot(s)) {
+      ctx.getSelf().tell(new StartNext());
     }
-    ctx.getSelf().tell(new StartNext());
   }
 
   private void snapshot(State s) {
@@ -684,126 +565,6 @@ public final class CampaignEntity
 
   @Override
   public EventHandler<State, Event> eventHandler() {
-    return newEventHandlerBuilder()
-        .forAnyState()
-        .onEvent(
-            Created.class,
-            (s, e) ->
-                new State(
-                    e.campaignId(),
-                    e.definition(),
-                    Status.DRAFT,
-                    e.at(),
-                    null,
-                    0,
-                    0,
-                    new TreeSet<>(),
-                    new TreeSet<>(),
-                    Map.of(),
-                    CampaignCounts.of(0)))
-        .onEvent(
-            Scheduled.class,
-            (s, e) ->
-                new State(
-                    s.campaignId(),
-                    s.definition(),
-                    Status.SCHEDULED,
-                    s.createdAt(),
-                    e.startAt(),
-                    0,
-                    0,
-                    s.finished(),
-                    s.settled(),
-                    s.waiting(),
-                    s.counts()))
-        .onEvent(LaunchStarted.class, (s, e) -> s.with(Status.LAUNCHING))
-        .onEvent(
-            Planned.class,
-            (s, e) ->
-                new State(
-                    s.campaignId(),
-                    s.definition(),
-                    s.status() == Status.PAUSED ? Status.PAUSED : Status.RUNNING,
-                    s.createdAt(),
-                    s.startAt(),
-                    e.blocks(),
-                    0,
-                    new TreeSet<>(),
-                    new TreeSet<>(),
-                    Map.of(),
-                    CampaignCounts.of(e.recipients())))
-        .onEvent(
-            BlockStarted.class,
-            (s, e) ->
-                new State(
-                    s.campaignId(),
-                    s.definition(),
-                    s.status(),
-                    s.createdAt(),
-                    s.startAt(),
-                    s.blocks(),
-                    e.block() + 1,
-                    s.finished(),
-                    s.settled(),
-                    s.waiting(),
-                    s.counts()))
-        .onEvent(
-            BlockCompleted.class,
-            (s, e) -> {
-              TreeSet<Integer> finished = new TreeSet<>(s.finished());
-              finished.add(e.outcome().block());
-              Map<Integer, BlockOutcome> waiting = new TreeMap<>(s.waiting());
-              waiting.remove(e.outcome().block());
-              return new State(
-                  s.campaignId(),
-                  s.definition(),
-                  s.status(),
-                  s.createdAt(),
-                  s.startAt(),
-                  s.blocks(),
-                  s.nextBlock(),
-                  finished,
-                  s.settled(),
-                  waiting,
-                  s.counts().plus(e.outcome()));
-            })
-        .onEvent(
-            BlockSettled.class,
-            (s, e) -> {
-              TreeSet<Integer> settled = new TreeSet<>(s.settled());
-              settled.add(e.outcome().block());
-              return new State(
-                  s.campaignId(),
-                  s.definition(),
-                  s.status(),
-                  s.createdAt(),
-                  s.startAt(),
-                  s.blocks(),
-                  s.nextBlock(),
-                  s.finished(),
-                  settled,
-                  s.waiting(),
-                  s.counts().withFollowUps(e.outcome()));
-            })
-        .onEvent(
-            BlockParked.class,
-            (s, e) -> {
-              Map<Integer, BlockOutcome> waiting = new TreeMap<>(s.waiting());
-              waiting.put(e.outcome().block(), e.outcome());
-              return s.withWaiting(waiting);
-            })
-        .onEvent(
-            BlockResumed.class,
-            (s, e) -> {
-              Map<Integer, BlockOutcome> waiting = new TreeMap<>(s.waiting());
-              waiting.remove(e.block());
-              return s.withWaiting(waiting);
-            })
-        .onEvent(Paused.class, (s, e) -> s.with(Status.PAUSED))
-        .onEvent(
-            Resumed.class, (s, e) -> s.with(s.blocks() == 0 ? Status.LAUNCHING : Status.RUNNING))
-        .onEvent(Cancelled.class, (s, e) -> s.with(Status.CANCELLED))
-        .onEvent(Completed.class, (s, e) -> s.with(Status.COMPLETED))
-        .build();
+    return CampaignEventHandler.create();
   }
 }
