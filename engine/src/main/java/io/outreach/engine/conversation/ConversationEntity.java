@@ -1,5 +1,6 @@
 package io.outreach.engine.conversation;
 
+import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
 import io.outreach.engine.CborSerializable;
 import io.outreach.engine.Rejection;
 import io.outreach.engine.Tags;
@@ -105,7 +106,7 @@ public final class ConversationEntity
   /**
    * The person's conversation as this entity decides it: consent, the last classification, replies
    * not yet done, and the keys of recent messages answered (so one handed over twice is answered
-   * once).
+   * once), oldest first: a snapshot keeps their order, so the oldest is still the one forgotten.
    */
   public record State(
       String phone,
@@ -113,7 +114,7 @@ public final class ConversationEntity
       Instant optedOutAt,
       String lastClassification,
       Map<String, Reply> pendingReplies,
-      Set<String> seen)
+      @JsonDeserialize(as = LinkedHashSet.class) Set<String> seen)
       implements CborSerializable {
 
     static State empty(String phone) {

@@ -582,6 +582,44 @@ class BlockEntityTest {
   }
 
   @Test
+  void aLongLivedBlockRecoversFromASnapshotAndGoesOn() {
+    ports.recipients.add(r(0, "+12125550100", "Ann"));
+    ports.recipients.add(r(1, "+12125550101", "Bob"));
+    ports.recipients.add(r(2, null, "Cy"));
+    Instant opening = T0.plus(Duration.ofHours(10));
+    ports.stopAtSend.put("cmp_1:0:0", new Decision.Defer(opening, "hours:federal"));
+    kit.runCommand(new BlockEntity.Start(SPEC));
+    await().until(() -> ports.dispatched.size() == 1);
+    ports.acceptAll();
+    await().untilAsserted(() -> assertThat(kit.getState().waiting()).isTrue());
+    // A long life: paused and resumed until its journal is past a snapshot's turn.
+    for (int i = 0; i < 50; i++) {
+      kit.runCommand(BlockEntity.Pause.INSTANCE);
+      kit.runCommand(BlockEntity.Resume.INSTANCE);
+    }
+    BlockState lived = kit.getState();
+    await()
+        .untilAsserted(
+            () ->
+                assertThat(
+                        kit.snapshotTestKit()
+                            .orElseThrow()
+                            .persistedInStorage("Block|" + SPEC.entityId()))
+                    .isNotEmpty());
+    assertThat(testKit.serializationTestKit().verifySerialization(lived, true)).isEqualTo(lived);
+
+    assertThat(kit.restart().state()).isEqualTo(lived);
+    clock.advance(Duration.ofHours(10));
+    kit.runCommand(BlockEntity.Wake.INSTANCE);
+    kit.runCommand(BlockEntity.Grant.INSTANCE);
+    await().until(() -> ports.dispatched.size() == 2);
+    ports.acceptAll();
+    await().untilAsserted(() -> assertThat(ports.completed).hasSize(1));
+    assertThat(ports.completed.get(0).sent()).isEqualTo(2);
+    assertThat(ports.completed.get(0).blocked()).containsEntry(BlockReason.INVALID, 1L);
+  }
+
+  @Test
   void followUpsGoAfterTheirDelayOnlyToRecipientsWhoseMessageWasSent() {
     BlockSpec withSteps =
         new BlockSpec(
