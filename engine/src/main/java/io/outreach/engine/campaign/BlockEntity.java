@@ -20,11 +20,15 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.RecoveryCompleted;
@@ -220,14 +224,11 @@ public final class BlockEntity
   // Not state: what is on its way right now; rebuilt from the journal after a restart.
   private final SendQueue queue = new SendQueue();
   private final BlockCalls calls;
+  private final BlockWakeUps wakeUps;
   private final Map<Long, Recipient> recipients = new HashMap<>();
   private boolean loading;
   // A waiting block asked its campaign for a slot and has not had an answer.
   private boolean slotAsked;
-  // The wake-up last stored for this block: a time when only future work is left, empty while it
-  // has work now or waits for a slot (its row then says "wake at start", so a crash in the middle
-  // of sending still resumes); null until stored once by this incarnation.
-  private Optional<Instant> storedWake;
 
   private BlockEntity(
       String entityId,
@@ -235,7 +236,8 @@ public final class BlockEntity
       TimerScheduler<Command> timers,
       BlockPorts ports,
       Clock clock,
-      int tagSlices) {
+      int tagSlices,
+      ActorRef<ClusterSharding.ShardCommand> shard) {
     super(
         PersistenceId.of(ENTITY_TYPE_KEY.name(), entityId),
         SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(5), 0.1));
@@ -245,14 +247,35 @@ public final class BlockEntity
     this.clock = clock;
     this.tag = Tags.slice(TAG_PREFIX, entityId, tagSlices);
     this.calls = new BlockCalls(ctx, timers, ports, clock, queue);
+    this.wakeUps = new BlockWakeUps(ctx, timers, ports, shard);
   }
 
+  /** A block that runs without sharding: it is never passivated. */
   public static Behavior<Command> create(
       String entityId, BlockPorts ports, Clock clock, int tagSlices) {
+    return create(entityId, ports, clock, tagSlices, null);
+  }
+
+  /** A block that asks {@code shard} to passivate it while it only waits, and once it is done. */
+  public static Behavior<Command> create(
+      String entityId,
+      BlockPorts ports,
+      Clock clock,
+      int tagSlices,
+      ActorRef<ClusterSharding.ShardCommand> shard) {
     return Behaviors.setup(
         ctx ->
             Behaviors.withTimers(
-                timers -> new BlockEntity(entityId, ctx, timers, ports, clock, tagSlices)));
+                timers -> new BlockEntity(entityId, ctx, timers, ports, clock, tagSlices, shard)));
+  }
+
+  /** Registers the sharded Block entity on this node. */
+  public static void init(ActorSystem<?> system, BlockPorts ports, Clock clock, int tagSlices) {
+    ClusterSharding.get(system)
+        .init(
+            Entity.of(
+                ENTITY_TYPE_KEY,
+                ctx -> create(ctx.getEntityId(), ports, clock, tagSlices, ctx.getShard())));
   }
 
   @Override
@@ -339,6 +362,7 @@ public final class BlockEntity
       case DONE -> {
         ports.finished(s.spec(), s.outcome());
         ports.completed(s.spec(), s.outcome());
+        wakeUps.passivate();
         yield Effect().none();
       }
     };
@@ -359,7 +383,11 @@ public final class BlockEntity
     queue.dropQueued();
     return Effect()
         .persist(new Done(s.outcome()))
-        .thenRun(st -> ports.completed(st.spec(), st.outcome()));
+        .thenRun(
+            st -> {
+              ports.completed(st.spec(), st.outcome());
+              wakeUps.passivate();
+            });
   }
 
   private void load(BlockSpec spec) {
@@ -413,6 +441,9 @@ public final class BlockEntity
    * and sets the next wake-up (in memory, and durably when only future work is left).
    */
   private Effect<Event, BlockState> proceed(BlockState s) {
+    if (s.status() == Status.DONE) {
+      wakeUps.passivate(); // it reported when it was done; whatever woke it needs nothing more
+    }
     if (!s.active()) {
       return Effect().none();
     }
@@ -448,7 +479,7 @@ public final class BlockEntity
       slotAsked = true;
       ports.due(s.spec());
     }
-    scheduleWake(s, now);
+    wakeUps.schedule(s, now, queue.idle());
     if (queue.hasCollected()) {
       return afterOutcome(s); // journals the deferrals found here (then goes on)
     }
@@ -457,10 +488,13 @@ public final class BlockEntity
           .persist(SlotReleased.INSTANCE)
           .thenRun(
               st -> {
+                Instant at = clock.instant();
                 ports.waiting(st.spec(), report(st));
-                scheduleWake(st, clock.instant());
+                wakeUps.schedule(st, at, queue.idle());
+                wakeUps.sleepIfIdle(st, at, !loading && queue.quiet());
               });
     }
+    wakeUps.sleepIfIdle(s, now, !loading && queue.quiet());
     return Effect().none();
   }
 
@@ -484,22 +518,6 @@ public final class BlockEntity
       ctx.getSelf().tell(Flush.INSTANCE);
     } else {
       ctx.getSelf().tell(Wake.INSTANCE);
-    }
-  }
-
-  private void scheduleWake(BlockState s, Instant now) {
-    Optional<Instant> next = s.nextWake(now);
-    if (next.isPresent()) {
-      Duration in = Duration.between(now, next.get());
-      timers.startSingleTimer("wake", Wake.INSTANCE, in.isNegative() ? Duration.ZERO : in);
-    }
-    // Only future work is left: a durable wake-up survives a restart or a passivation. Otherwise
-    // the row says "wake at start" (work under way, or first messages waiting for a slot, which
-    // the campaign grants).
-    Optional<Instant> durable = queue.idle() ? next : Optional.empty();
-    if (!durable.equals(storedWake)) {
-      storedWake = durable;
-      ports.wakeAt(s.spec(), durable);
     }
   }
 
@@ -544,6 +562,7 @@ public final class BlockEntity
               }
               if (st.status() == Status.DONE) {
                 ports.completed(st.spec(), st.outcome());
+                wakeUps.passivate();
               } else {
                 ports.progress(st.spec(), report(st));
                 ctx.getSelf().tell(Wake.INSTANCE);

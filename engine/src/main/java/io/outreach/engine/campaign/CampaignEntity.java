@@ -9,12 +9,15 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeSet;
+import java.util.stream.IntStream;
 import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.pattern.StatusReply;
 import org.apache.pekko.persistence.typed.PersistenceId;
@@ -98,10 +101,7 @@ public final class CampaignEntity
   public record Cancel(String actor, ActorRef<StatusReply<CampaignView>> replyTo)
       implements Command {}
 
-  /**
-   * A block's first messages all have an outcome (its slot is free). Sent by the block; repeated
-   * reports of the same block change nothing.
-   */
+  /** A block's first messages all have an outcome (its slot is free). Repeats change nothing. */
   public record BlockFinished(BlockOutcome outcome) implements Command {}
 
   /** A block is done with every step (follow-ups included). Repeats change nothing. */
@@ -197,21 +197,6 @@ public final class CampaignEntity
       waiting = waiting == null ? Map.of() : waiting;
     }
 
-    static State empty() {
-      return new State(
-          null,
-          null,
-          Status.NEW,
-          null,
-          null,
-          0,
-          0,
-          new TreeSet<>(),
-          new TreeSet<>(),
-          Map.of(),
-          CampaignCounts.of(0));
-    }
-
     /** Blocks holding a slot: started, first step not finished, not waiting. */
     int inFlight() {
       return nextBlock - finished.size() - waiting.size();
@@ -223,12 +208,15 @@ public final class CampaignEntity
   }
 
   private final String entityId;
+  private final String tenantId;
+  private final String campaignId;
   private final ActorContext<Command> ctx;
   private final CampaignPorts ports;
   private final Clock clock;
   private final String tag;
   private boolean snapshotting;
   private final RunningBlocks blocks;
+  private final ActorRef<ClusterSharding.ShardCommand> shard;
 
   private CampaignEntity(
       String entityId,
@@ -236,35 +224,65 @@ public final class CampaignEntity
       CampaignPorts ports,
       Clock clock,
       int maxBlocksInFlight,
-      int tagSlices) {
+      int tagSlices,
+      ActorRef<ClusterSharding.ShardCommand> shard) {
     super(
         PersistenceId.of(ENTITY_TYPE_KEY.name(), entityId),
         SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(5), 0.1));
     this.entityId = entityId;
+    this.tenantId = entityId.substring(0, entityId.indexOf(':'));
+    this.campaignId = entityId.substring(entityId.indexOf(':') + 1);
     this.ctx = ctx;
     this.ports = ports;
     this.clock = clock;
     this.blocks = new RunningBlocks(maxBlocksInFlight);
     this.tag = Tags.slice(TAG_PREFIX, entityId, tagSlices);
+    this.shard = shard;
   }
 
+  /** A campaign that runs without sharding: it is never passivated. */
   public static Behavior<Command> create(
       String entityId, CampaignPorts ports, Clock clock, int maxBlocksInFlight, int tagSlices) {
+    return create(entityId, ports, clock, maxBlocksInFlight, tagSlices, null);
+  }
+
+  /** A campaign that asks {@code shard} to passivate it once no block will report again. */
+  public static Behavior<Command> create(
+      String entityId,
+      CampaignPorts ports,
+      Clock clock,
+      int maxBlocksInFlight,
+      int tagSlices,
+      ActorRef<ClusterSharding.ShardCommand> shard) {
     return Behaviors.setup(
-        ctx -> new CampaignEntity(entityId, ctx, ports, clock, maxBlocksInFlight, tagSlices));
+        ctx ->
+            new CampaignEntity(entityId, ctx, ports, clock, maxBlocksInFlight, tagSlices, shard));
   }
 
-  private String tenantId() {
-    return entityId.substring(0, entityId.indexOf(':'));
-  }
-
-  private String campaignId() {
-    return entityId.substring(entityId.indexOf(':') + 1);
+  /** Registers the sharded Campaign entity on this node. */
+  public static void init(
+      ActorSystem<?> system,
+      CampaignPorts ports,
+      Clock clock,
+      int maxBlocksInFlight,
+      int tagSlices) {
+    ClusterSharding.get(system)
+        .init(
+            Entity.of(
+                ENTITY_TYPE_KEY,
+                ctx ->
+                    create(
+                        ctx.getEntityId(),
+                        ports,
+                        clock,
+                        maxBlocksInFlight,
+                        tagSlices,
+                        ctx.getShard())));
   }
 
   @Override
   public State emptyState() {
-    return State.empty();
+    return CampaignEventHandler.empty();
   }
 
   @Override
@@ -298,10 +316,7 @@ public final class CampaignEntity
             GetDefinition.class,
             (s, c) ->
                 s.status() == Status.NEW
-                    ? Effect()
-                        .reply(
-                            c.replyTo(),
-                            Rejection.notFound("campaign " + campaignId() + " does not exist"))
+                    ? notFound(c.replyTo())
                     : Effect().reply(c.replyTo(), StatusReply.success(s.definition())))
         .onCommand(Create.class, this::onCreate)
         .onCommand(Launch.class, this::onLaunch)
@@ -325,22 +340,21 @@ public final class CampaignEntity
     return b.build();
   }
 
-  private ReplyEffect<Event, State> notFound(ActorRef<StatusReply<CampaignView>> replyTo) {
+  private <T> ReplyEffect<Event, State> notFound(ActorRef<StatusReply<T>> replyTo) {
     return Effect()
-        .reply(replyTo, Rejection.notFound("campaign " + campaignId() + " does not exist"));
+        .reply(replyTo, Rejection.notFound("campaign " + campaignId + " does not exist"));
   }
 
   private ReplyEffect<Event, State> onCreate(State s, Create c) {
     if (s.status() != Status.NEW) {
-      return Effect()
-          .reply(c.replyTo(), Rejection.conflict("campaign " + campaignId() + " exists"));
+      return Effect().reply(c.replyTo(), Rejection.conflict("campaign " + campaignId + " exists"));
     }
     List<String> problems = c.definition().problems(clock.instant());
     if (!problems.isEmpty()) {
       return Effect().reply(c.replyTo(), Rejection.invalid(String.join("; ", problems)));
     }
     return Effect()
-        .persist(new Created(campaignId(), c.definition(), c.actor(), clock.instant()))
+        .persist(new Created(campaignId, c.definition(), c.actor(), clock.instant()))
         .thenReply(c.replyTo(), st -> StatusReply.success(view(st)));
   }
 
@@ -410,7 +424,8 @@ public final class CampaignEntity
         .thenRun(
             st -> {
               tellBlocks(st, BlockEntity.Cancel.INSTANCE);
-              ports.settled(tenantId(), campaignId());
+              ports.settled(tenantId, campaignId);
+              passivateIfOver(st);
             })
         .thenReply(c.replyTo(), st -> StatusReply.success(view(st)));
   }
@@ -442,16 +457,17 @@ public final class CampaignEntity
             st -> {
               for (Event e : events) {
                 if (e instanceof BlockStarted b) {
-                  ports.startBlock(tenantId(), campaignId(), b.block(), st.definition());
+                  ports.startBlock(tenantId, campaignId, b.block(), st.definition());
                 } else if (e instanceof BlockResumed r) {
-                  ports.tellBlock(tenantId(), campaignId(), r.block(), BlockEntity.Grant.INSTANCE);
+                  ports.tellBlock(tenantId, campaignId, r.block(), BlockEntity.Grant.INSTANCE);
                 }
               }
               if (st.status() == Status.COMPLETED) {
-                ports.settled(tenantId(), campaignId());
+                ports.settled(tenantId, campaignId);
               } else {
                 continueRunning(st);
               }
+              passivateIfOver(st);
             })
         .thenNoReply();
   }
@@ -462,7 +478,7 @@ public final class CampaignEntity
       continueRunning(s);
     } else if (s.started(c.block())) {
       // The block gave its slot back, but the campaign never heard (a crash): it still has one.
-      ports.tellBlock(tenantId(), campaignId(), c.block(), BlockEntity.Grant.INSTANCE);
+      ports.tellBlock(tenantId, campaignId, c.block(), BlockEntity.Grant.INSTANCE);
     }
     return Effect().noReply();
   }
@@ -473,11 +489,11 @@ public final class CampaignEntity
 
   /** Tells every started block that is not done (pause, resume, cancel). */
   private void tellBlocks(State s, BlockEntity.Command command) {
-    for (int b = 0; b < s.nextBlock(); b++) {
-      if (!s.settled().contains(b)) {
-        ports.tellBlock(tenantId(), campaignId(), b, command);
-      }
-    }
+    unsettled(s).forEach(b -> ports.tellBlock(tenantId, campaignId, b, command));
+  }
+
+  private static IntStream unsettled(State s) {
+    return IntStream.range(0, s.nextBlock()).filter(b -> !s.settled().contains(b));
   }
 
   private ReplyEffect<Event, State> onWake(State s) {
@@ -494,15 +510,15 @@ public final class CampaignEntity
       case LAUNCHING -> snapshot(s);
       case RUNNING -> {
         // Blocks started before a crash are told again: a block that is done answers at once.
-        for (int b = 0; b < s.nextBlock(); b++) {
-          if (!s.settled().contains(b)) {
-            ports.startBlock(tenantId(), campaignId(), b, s.definition());
-          }
-        }
+        unsettled(s).forEach(b -> ports.startBlock(tenantId, campaignId, b, s.definition()));
         continueRunning(s);
       }
       // Nothing to resume: clear a resume mark (a launch that never happened, or finished work).
-      case NEW, DRAFT, COMPLETED, CANCELLED -> ports.settled(tenantId(), campaignId());
+      case NEW, DRAFT -> ports.settled(tenantId, campaignId);
+      case COMPLETED, CANCELLED -> {
+        ports.settled(tenantId, campaignId);
+        passivateIfOver(s);
+      }
       default -> {}
     }
     return Effect().noReply();
@@ -537,13 +553,20 @@ public final class CampaignEntity
     }
   }
 
+  /** A campaign no block will report to again leaves memory (with sharding); a read restarts it. */
+  private void passivateIfOver(State s) {
+    if (shard != null && RunningBlocks.over(s)) {
+      shard.tell(new ClusterSharding.Passivate<>(ctx.getSelf()));
+    }
+  }
+
   private void snapshot(State s) {
     if (snapshotting) {
       return;
     }
     snapshotting = true;
     ctx.pipeToSelf(
-        ports.snapshotAudience(tenantId(), campaignId(), s.definition().audience()),
+        ports.snapshotAudience(tenantId, campaignId, s.definition().audience()),
         (n, err) ->
             err == null
                 ? new AudienceReady(n)

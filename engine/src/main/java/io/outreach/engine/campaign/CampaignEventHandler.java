@@ -32,6 +32,22 @@ import org.apache.pekko.persistence.typed.javadsl.EventHandlerBuilder;
 final class CampaignEventHandler {
   private CampaignEventHandler() {}
 
+  /** The state before any event: a campaign that does not exist. */
+  static State empty() {
+    return new State(
+        null,
+        null,
+        Status.NEW,
+        null,
+        null,
+        0,
+        0,
+        new TreeSet<>(),
+        new TreeSet<>(),
+        Map.of(),
+        CampaignCounts.of(0));
+  }
+
   static EventHandler<State, Event> create() {
     return EventHandlerBuilder.<State, Event>builder()
         .forAnyState()

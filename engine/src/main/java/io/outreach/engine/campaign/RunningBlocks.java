@@ -115,6 +115,15 @@ final class RunningBlocks {
     return s.nextBlock() < s.blocks() ? List.of(new BlockStarted(s.nextBlock())) : List.of();
   }
 
+  /**
+   * Whether no block will report again: the campaign completed, or it was cancelled and every block
+   * it started has settled.
+   */
+  static boolean over(State s) {
+    return s.status() == Status.COMPLETED
+        || s.status() == Status.CANCELLED && s.settled().size() >= s.nextBlock();
+  }
+
   /** The latest counts by block. */
   Map<Integer, BlockOutcome> latest() {
     return Collections.unmodifiableMap(latest);

@@ -31,6 +31,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -234,6 +236,21 @@ class BlockEntityTest {
             testKit.system(), BlockEntity.create(spec.entityId(), ports, clock, 4));
     k.clear();
     return k;
+  }
+
+  /** A block whose passivation requests go to {@code shard}. */
+  private EventSourcedBehaviorTestKit<BlockEntity.Command, BlockEntity.Event, BlockState>
+      kitWithShard(BlockSpec spec, TestProbe<ClusterSharding.ShardCommand> shard) {
+    var k =
+        EventSourcedBehaviorTestKit.<BlockEntity.Command, BlockEntity.Event, BlockState>create(
+            testKit.system(), BlockEntity.create(spec.entityId(), ports, clock, 4, shard.ref()));
+    k.clear();
+    return k;
+  }
+
+  private static void expectPassivate(TestProbe<ClusterSharding.ShardCommand> shard) {
+    assertThat(shard.receiveMessage(Duration.ofSeconds(5)))
+        .isInstanceOf(ClusterSharding.Passivate.class);
   }
 
   private static Recipient r(long no, String phone, String firstName) {
@@ -617,6 +634,104 @@ class BlockEntityTest {
     await().untilAsserted(() -> assertThat(ports.completed).hasSize(1));
     assertThat(ports.completed.get(0).sent()).isEqualTo(2);
     assertThat(ports.completed.get(0).blocked()).containsEntry(BlockReason.INVALID, 1L);
+  }
+
+  @Test
+  void aBlockThatOnlyWaitsAsksToBePassivatedOnceItsWakeUpIsStoredAndNotWhileItHasWork() {
+    TestProbe<ClusterSharding.ShardCommand> shard = testKit.createTestProbe();
+    kit = kitWithShard(SPEC, shard);
+    ports.recipients.add(r(0, "+12125550100", "Ann"));
+    ports.recipients.add(r(1, "+12125550101", "Bob"));
+    ports.recipients.add(r(2, "+12125550102", "Cy"));
+    Instant opening = T0.plus(Duration.ofHours(10));
+    Instant capRoom = T0.plus(Duration.ofHours(20));
+    ports.stopAtSend.put("cmp_1:0:0", new Decision.Defer(opening, "hours:federal"));
+    ports.stopAtSend.put("cmp_1:2:0", new Decision.Defer(capRoom, "frequency:tenant:1/24h"));
+    kit.runCommand(new BlockEntity.Start(SPEC));
+    await().until(() -> ports.dispatched.size() == 1);
+    // Bob's call is under way: the block is working.
+    shard.expectNoMessage(Duration.ofMillis(300));
+    kit.runCommand(BlockEntity.Wake.INSTANCE);
+    shard.expectNoMessage(Duration.ofMillis(100));
+
+    ports.acceptAll();
+    expectPassivate(shard);
+    assertThat(kit.getState().waiting()).isTrue();
+    assertThat(ports.waiting).hasSize(1);
+    assertThat(ports.wakes).as("stored before it asked").last().isEqualTo(Optional.of(opening));
+
+    // Started again early (its campaign restarting), it goes back to sleep.
+    kit.restart();
+    expectPassivate(shard);
+    // Started again at Ann's opening, it asks for a slot and waits for it in memory, though Cy's
+    // time is hours away.
+    clock.advance(Duration.ofHours(10));
+    kit.restart();
+    await().untilAsserted(() -> assertThat(ports.dueAsks).hasValue(1));
+    shard.expectNoMessage(Duration.ofMillis(300));
+    kit.runCommand(BlockEntity.Grant.INSTANCE);
+    await().until(() -> ports.dispatched.size() == 2);
+    shard.expectNoMessage(Duration.ofMillis(200));
+    ports.acceptAll();
+    await().untilAsserted(() -> assertThat(ports.waiting).hasSize(2));
+    expectPassivate(shard);
+    assertThat(ports.wakes).last().isEqualTo(Optional.of(capRoom));
+
+    // Done and reported: nothing is left to keep in memory.
+    clock.advance(Duration.ofHours(10));
+    kit.restart();
+    kit.runCommand(BlockEntity.Grant.INSTANCE);
+    await().until(() -> ports.dispatched.size() == 3);
+    ports.acceptAll();
+    await().untilAsserted(() -> assertThat(ports.completed).hasSize(1));
+    expectPassivate(shard);
+    assertThat(ports.completed.get(0).sent()).isEqualTo(3);
+  }
+
+  @Test
+  void aBlockWhoseWakeUpIsNearStaysInMemory() {
+    TestProbe<ClusterSharding.ShardCommand> shard = testKit.createTestProbe();
+    kit = kitWithShard(SPEC, shard);
+    ports.recipients.add(r(0, "+12125550100", "Ann"));
+    Instant soon = T0.plus(Duration.ofSeconds(50));
+    ports.stopAtSend.put("cmp_1:0:0", new Decision.Defer(soon, "frequency:tenant:1/24h"));
+    kit.runCommand(new BlockEntity.Start(SPEC));
+    await().untilAsserted(() -> assertThat(ports.waiting).hasSize(1));
+    assertThat(ports.wakes).last().isEqualTo(Optional.of(soon));
+    shard.expectNoMessage(Duration.ofMillis(300));
+  }
+
+  @Test
+  void aBlockWaitingDaysForItsFollowUpsIsPassivatedAndADoneOneAsSoonAsItIsWoken() {
+    BlockSpec withSteps =
+        new BlockSpec(
+            "acme",
+            "cmp_5",
+            0,
+            Channel.SMS,
+            "twilio",
+            List.of("+15550100001"),
+            "Hi {{first_name}}",
+            List.of(new CampaignDefinition.FollowUpStep(48, "Still keen, {{first_name}}?")),
+            null,
+            List.of());
+    TestProbe<ClusterSharding.ShardCommand> shard = testKit.createTestProbe();
+    kit = kitWithShard(withSteps, shard);
+    ports.recipients.add(r(0, "+12125550100", "Ann"));
+    kit.runCommand(new BlockEntity.Start(withSteps));
+    await().until(() -> ports.dispatched.size() == 1);
+    shard.expectNoMessage(Duration.ofMillis(200));
+    ports.acceptAll();
+    await().untilAsserted(() -> assertThat(ports.finished).hasSize(1));
+    expectPassivate(shard);
+    assertThat(ports.wakes).last().isEqualTo(Optional.of(T0.plus(Duration.ofHours(48))));
+
+    kit.runCommand(BlockEntity.Cancel.INSTANCE);
+    expectPassivate(shard);
+    kit.restart();
+    kit.runCommand(BlockEntity.Wake.INSTANCE);
+    expectPassivate(shard);
+    assertThat(ports.dispatched).hasSize(1);
   }
 
   @Test

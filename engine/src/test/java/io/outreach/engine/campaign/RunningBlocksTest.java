@@ -134,4 +134,22 @@ class RunningBlocksTest {
     State settled = campaign(Status.RUNNING, 2, 2, Set.of(0, 1), Set.of(0, 1), Map.of());
     assertThat(blocks.done(settled, outcome(1, 3), T0)).as("a repeat").isEmpty();
   }
+
+  @Test
+  void noBlockReportsAgainOnceTheCampaignCompletedOrEveryStartedBlockOfACancelledOneSettled() {
+    assertThat(
+            RunningBlocks.over(
+                campaign(Status.COMPLETED, 2, 2, Set.of(0, 1), Set.of(0, 1), Map.of())))
+        .isTrue();
+    assertThat(
+            RunningBlocks.over(campaign(Status.CANCELLED, 5, 2, Set.of(0), Set.of(0, 1), Map.of())))
+        .as("blocks never started never report")
+        .isTrue();
+    assertThat(RunningBlocks.over(campaign(Status.CANCELLED, 5, 2, Set.of(0), Set.of(0), Map.of())))
+        .isFalse();
+    assertThat(
+            RunningBlocks.over(
+                campaign(Status.RUNNING, 2, 2, Set.of(0, 1), Set.of(0, 1), Map.of())))
+        .isFalse();
+  }
 }
