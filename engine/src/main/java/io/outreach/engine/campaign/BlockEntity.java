@@ -51,7 +51,8 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
  * <p>A restart resends exactly the intents without an outcome, with the same idempotency keys, so a
  * provider that honours keys never delivers twice. A recipient outside its legal hours waits for
  * them, and a follow-up waits {@code afterHours} after the previous message; while only future work
- * is left the block asks for a durable wake-up and may be passivated.
+ * is left the block stores a durable wake-up, and with nothing to do for a while it leaves memory
+ * ({@link BlockWakeUps}).
  *
  * <p>A campaign slot bounds work being done, not waiting: once every first message left waits for a
  * later time ({@link Decision.Defer}), the block gives its slot back ({@link SlotReleased}, {@link

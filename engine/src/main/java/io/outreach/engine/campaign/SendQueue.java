@@ -29,15 +29,17 @@ import java.util.concurrent.ThreadLocalRandom;
  * open or asked for; each sender has at most one permit request open, so one sender at its rate
  * does not hold back the others; a 429 or a failed call on a half-open breaker's trial permit waits
  * without using up one of the message's {@link #MAX_ATTEMPTS}; other transient failures are tried
- * again after exponential backoff with full jitter. The block owns the timers and calls; this class
- * only says what they are for.
+ * again after exponential backoff with full jitter. The block's actor ({@link BlockCalls}) makes
+ * the calls and runs the timers; this class only keeps the books and says what they are for.
  */
 final class SendQueue {
 
   /** Provider calls one block has open at once; the throttle paces them per sender. */
   static final int MAX_IN_FLIGHT = 32;
 
+  /** Attempts a message gets before it fails (a rate limit or a failed trial call is none). */
   static final int MAX_ATTEMPTS = 5;
+
   static final Duration BACKOFF_BASE = Duration.ofMillis(500);
   static final Duration BACKOFF_CAP = Duration.ofSeconds(30);
 
