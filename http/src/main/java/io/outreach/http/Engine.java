@@ -60,7 +60,6 @@ import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
-import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Join;
 import org.apache.pekko.http.javadsl.ServerBinding;
@@ -292,22 +291,13 @@ public final class Engine implements AutoCloseable {
             campaignClock,
             ask,
             blocking);
-    sharding.init(
-        Entity.of(
-            CampaignEntity.ENTITY_TYPE_KEY,
-            ctx ->
-                CampaignEntity.create(
-                    ctx.getEntityId(),
-                    campaigns,
-                    campaignClock,
-                    settings.campaignBlocksInFlight(),
-                    settings.tenantTagSlices())));
-    sharding.init(
-        Entity.of(
-            BlockEntity.ENTITY_TYPE_KEY,
-            ctx ->
-                BlockEntity.create(
-                    ctx.getEntityId(), campaigns, campaignClock, settings.tenantTagSlices())));
+    CampaignEntity.init(
+        system,
+        campaigns,
+        campaignClock,
+        settings.campaignBlocksInFlight(),
+        settings.tenantTagSlices());
+    BlockEntity.init(system, campaigns, campaignClock, settings.tenantTagSlices());
     ConversationOutbound conversations =
         new ConversationOutbound(
             sharding,
@@ -318,16 +308,8 @@ public final class Engine implements AutoCloseable {
             system
                 .dispatchers()
                 .lookup(DispatcherSelector.fromConfig(ConversationOutbound.DISPATCHER)));
-    sharding.init(
-        Entity.of(
-            ConversationEntity.ENTITY_TYPE_KEY,
-            ctx ->
-                ConversationEntity.create(
-                    ctx.getEntityId(), conversations, campaignClock, settings.tenantTagSlices())));
-    sharding.init(
-        Entity.of(
-            ConversationInbox.ENTITY_TYPE_KEY,
-            ctx -> ConversationInbox.create(ctx.getEntityId(), conversations)));
+    ConversationEntity.init(system, conversations, campaignClock, settings.tenantTagSlices());
+    ConversationInbox.init(system, conversations);
     return new Outbound(
         boundUrl,
         publicUrl,

@@ -4,28 +4,15 @@ import io.outreach.engine.CborSerializable;
 import io.outreach.engine.Tags;
 import io.outreach.engine.compliance.BlockReason;
 import io.outreach.engine.compliance.ComplianceGate;
-import io.outreach.engine.compliance.Contact;
 import io.outreach.engine.compliance.ContactRules;
 import io.outreach.engine.compliance.Decision;
 import io.outreach.engine.compliance.GateFacts;
-import io.outreach.engine.compliance.Purpose;
-import io.outreach.engine.message.MessageTemplate;
-import io.outreach.engine.message.OptOutDisclosure;
-import io.outreach.engine.message.Rendered;
 import io.outreach.engine.provider.Permits;
 import io.outreach.engine.provider.SendResult;
 import java.time.Clock;
-import java.time.DateTimeException;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.EnumMap;
 import java.util.HashMap;
-import java.util.HashSet;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -33,12 +20,15 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ThreadLocalRandom;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.RecoveryCompleted;
@@ -46,22 +36,23 @@ import org.apache.pekko.persistence.typed.javadsl.CommandHandler;
 import org.apache.pekko.persistence.typed.javadsl.Effect;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehavior;
+import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
 import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 
 /**
  * One block of a campaign: at most 500 recipients, a state machine per recipient and step (the
- * first message, then each follow-up). Every recipient is decided by the {@link ComplianceGate}
- * when the block plans; every intent to send is journaled in one batch before any provider call
- * ({@link Planned} for the first message, {@link StepPlanned} for follow-ups that fall due); each
- * batch of calls is permitted by the tenant's throttle and checked again by the gate at the moment
- * of sending; outcomes are journaled in batches as they arrive.
+ * first message, then each follow-up). Every intent to send is journaled in one batch before any
+ * provider call: {@link Planned} for the first messages, as {@link BlockPlan} decides them, and
+ * {@link StepPlanned} for follow-ups that fall due. Each batch of calls is permitted by the
+ * tenant's throttle and checked again by the gate at the moment of sending ({@link BlockCalls},
+ * with what is on its way in the {@link SendQueue}); outcomes are journaled in batches as they
+ * arrive ({@link BlockState} is what the journal adds up to).
  *
  * <p>A restart resends exactly the intents without an outcome, with the same idempotency keys, so a
- * provider that honours keys never delivers twice. Transient rejections are retried with
- * exponential backoff and full jitter up to {@link #MAX_ATTEMPTS}; then the recipient fails with
- * the provider's reason. A recipient outside its legal hours waits for them, and a follow-up waits
- * {@code afterHours} after the previous message; while only future work is left the block asks for
- * a durable wake-up and may be passivated.
+ * provider that honours keys never delivers twice. A recipient outside its legal hours waits for
+ * them, and a follow-up waits {@code afterHours} after the previous message; while only future work
+ * is left the block stores a durable wake-up, and with nothing to do for a while it leaves memory
+ * ({@link BlockWakeUps}).
  *
  * <p>A campaign slot bounds work being done, not waiting: once every first message left waits for a
  * later time ({@link Decision.Defer}), the block gives its slot back ({@link SlotReleased}, {@link
@@ -69,23 +60,15 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
  * once it has it ({@link Grant}). Follow-ups need no slot.
  */
 public final class BlockEntity
-    extends EventSourcedBehavior<BlockEntity.Command, BlockEntity.Event, BlockEntity.State> {
+    extends EventSourcedBehavior<BlockEntity.Command, BlockEntity.Event, BlockState> {
 
   public static final EntityTypeKey<Command> ENTITY_TYPE_KEY =
       EntityTypeKey.create(Command.class, "Block");
   public static final String TAG_PREFIX = "block";
-  static final int MAX_ATTEMPTS = 5;
   static final int OUTCOME_BATCH = 100;
   static final Duration OUTCOME_FLUSH = Duration.ofMillis(200);
-  static final Duration BACKOFF_BASE = Duration.ofMillis(500);
-  static final Duration BACKOFF_CAP = Duration.ofSeconds(30);
-  static final Duration STORE_RETRY = Duration.ofSeconds(1);
 
-  /** How often sends held by a stale national do-not-call copy look again. */
-  static final Duration STALE_COPY_RECHECK = Duration.ofSeconds(10);
-
-  /** Provider calls one block has open at once; the throttle paces them per sender. */
-  static final int MAX_IN_FLIGHT = 32;
+  private static final ComplianceGate GATE = new ComplianceGate();
 
   // ---- commands (none is asked: the campaign tells, the block reports back) ----
 
@@ -234,223 +217,19 @@ public final class BlockEntity
     DONE
   }
 
-  /**
-   * The block's spec, plan and outcomes so far: intents and final outcomes by slot ({@link
-   * Send#slot}), the not-before instant of intents the gate deferred and the rule that deferred
-   * them, and whether the block gave its campaign slot back ({@code waiting}).
-   */
-  public record State(
-      BlockSpec spec,
-      Status status,
-      boolean paused,
-      boolean waiting,
-      List<Blocked> blocked,
-      Map<Long, Send> sends,
-      Map<Long, Outcome> outcomes,
-      Map<Long, Instant> deferred,
-      Map<Long, String> deferredRules)
-      implements CborSerializable {
-
-    public State {
-      // Snapshots taken before deferrals kept their rule have none.
-      deferredRules = deferredRules == null ? Map.of() : deferredRules;
-    }
-
-    static State empty() {
-      return new State(
-          null, Status.NEW, false, false, List.of(), Map.of(), Map.of(), Map.of(), Map.of());
-    }
-
-    State with(Status s) {
-      return new State(spec, s, paused, waiting, blocked, sends, outcomes, deferred, deferredRules);
-    }
-
-    State withFlags(boolean paused, boolean waiting) {
-      return new State(
-          spec, status, paused, waiting, blocked, sends, outcomes, deferred, deferredRules);
-    }
-
-    boolean hasFinalOutcome(long slot) {
-      return outcomes.containsKey(slot);
-    }
-
-    /** Every first-step intent has a final outcome. */
-    boolean firstStepDone() {
-      return sends.values().stream()
-          .filter(x -> x.step() == 0)
-          .allMatch(x -> outcomes.containsKey(x.slot()));
-    }
-
-    /** Intents without a final outcome whose time has come. */
-    List<Send> due(Instant now) {
-      List<Send> due = new ArrayList<>();
-      for (Send x : sends.values()) {
-        Instant notBefore = deferred.get(x.slot());
-        if (!outcomes.containsKey(x.slot()) && (notBefore == null || !notBefore.isAfter(now))) {
-          due.add(x);
-        }
-      }
-      return due;
-    }
-
-    /**
-     * The next step of each recipient whose last message was sent and that has one more step: due
-     * {@code afterHours} after that message, unless already planned.
-     */
-    Map<Send, Instant> followUps() {
-      Map<Send, Instant> next = new LinkedHashMap<>();
-      for (Outcome o : outcomes.values()) {
-        int step = o.step() + 1;
-        if (o.kind() == OutcomeKind.SENT
-            && step < spec.stepCount()
-            && !sends.containsKey(Send.slot(o.recipient(), step))) {
-          Send prior = sends.get(o.slot());
-          Instant at = o.at().plus(Duration.ofHours(spec.steps().get(step - 1).afterHours()));
-          next.put(
-              new Send(
-                  o.recipient(),
-                  step,
-                  prior.to(),
-                  prior.from(),
-                  null,
-                  spec.idempotencyKey(o.recipient(), step),
-                  prior.zones(),
-                  prior.state()),
-              at);
-        }
-      }
-      return next;
-    }
-
-    /**
-     * The earliest instant at which something will be due, if any. A waiting block's first messages
-     * that are due already wait for a slot, not for a time, and are left out.
-     */
-    Optional<Instant> nextWake(Instant now) {
-      Optional<Instant> deferredNext =
-          deferred.entrySet().stream()
-              .filter(e -> !outcomes.containsKey(e.getKey()))
-              .filter(
-                  e ->
-                      !(waiting && sends.get(e.getKey()).step() == 0 && !e.getValue().isAfter(now)))
-              .map(Map.Entry::getValue)
-              .min(Instant::compareTo);
-      Optional<Instant> followUpNext = followUps().values().stream().min(Instant::compareTo);
-      return deferredNext.isEmpty()
-          ? followUpNext
-          : followUpNext.isEmpty() || deferredNext.get().isBefore(followUpNext.get())
-              ? deferredNext
-              : followUpNext;
-    }
-
-    /** Nothing is left: every intent has a final outcome and no follow-up remains. */
-    boolean allDone() {
-      return sends.keySet().stream().allMatch(outcomes::containsKey) && followUps().isEmpty();
-    }
-
-    /** Some first message has no final outcome yet. */
-    boolean firstStepOpen() {
-      return !firstStepDone();
-    }
-
-    BlockOutcome outcome() {
-      return outcome(Map.of());
-    }
-
-    /**
-     * The block's counts; first messages {@code held} (slot to rule: a stale national copy holds
-     * them in memory) count as deferred by that rule.
-     */
-    BlockOutcome outcome(Map<Long, String> held) {
-      long sent = 0;
-      long failed = 0;
-      long deferredNow = 0;
-      long followUpsSent = 0;
-      long followUpsStopped = 0;
-      Map<BlockReason, Long> byReason = new EnumMap<>(BlockReason.class);
-      blocked.forEach(b -> byReason.merge(b.reason(), 1L, Long::sum));
-      for (Outcome o : outcomes.values()) {
-        if (o.step() > 0) {
-          if (o.kind() == OutcomeKind.SENT) {
-            followUpsSent++;
-          } else {
-            followUpsStopped++;
-          }
-          continue;
-        }
-        switch (o.kind()) {
-          case SENT -> sent++;
-          case FAILED -> failed++;
-          case BLOCKED -> byReason.merge(o.blockReason(), 1L, Long::sum);
-          default -> {}
-        }
-      }
-      Map<String, Long> deferredBy = new java.util.TreeMap<>();
-      Instant nextDueAt = null;
-      for (Send x : sends.values()) {
-        long slot = x.slot();
-        if (x.step() != 0 || outcomes.containsKey(slot)) {
-          continue;
-        }
-        String rule =
-            held.containsKey(slot)
-                ? held.get(slot)
-                : deferred.containsKey(slot) ? deferredRules.get(slot) : null;
-        if (rule == null) {
-          continue;
-        }
-        deferredNow++;
-        deferredBy.merge(BlockOutcome.deferralKind(rule), 1L, Long::sum);
-        Instant until = held.containsKey(slot) ? null : deferred.get(slot);
-        if (until != null && (nextDueAt == null || until.isBefore(nextDueAt))) {
-          nextDueAt = until;
-        }
-      }
-      return new BlockOutcome(
-          spec.block(),
-          sent,
-          failed,
-          byReason,
-          deferredNow,
-          deferredBy,
-          nextDueAt,
-          followUpsSent,
-          followUpsStopped);
-    }
-  }
-
   private final ActorContext<Command> ctx;
   private final TimerScheduler<Command> timers;
   private final BlockPorts ports;
   private final Clock clock;
   private final String tag;
-  private final ComplianceGate gate = new ComplianceGate();
   // Not state: what is on its way right now; rebuilt from the journal after a restart.
-  private final ArrayDeque<Long> queue = new ArrayDeque<>();
-  private final Set<Long> inFlight = new HashSet<>();
-  private final Map<Long, Outcome> pending = new LinkedHashMap<>();
-  private final Map<Long, Integer> attempts = new HashMap<>();
+  private final SendQueue queue = new SendQueue();
+  private final BlockCalls calls;
+  private final BlockWakeUps wakeUps;
   private final Map<Long, Recipient> recipients = new HashMap<>();
-  // Sends dispatched on a half-open breaker's trial permit: a failure says the provider is still
-  // down, not that the message is bad, so it does not count as an attempt.
-  private final Set<Long> trials = new HashSet<>();
-  // Sends waiting on a timer to be tried again (a transient failure, a stale national copy).
-  private final Set<Long> retrying = new HashSet<>();
-  // First messages held by a stale national copy, with its rule (reported as deferred).
-  private final Map<Long, String> held = new HashMap<>();
-  // Senders with a request for permits open, and how many each asked for: one request per sender
-  // at a time, so one sender at its rate does not hold back the others.
-  private final Map<String, Integer> asking = new HashMap<>();
-  // Senders told to ask again later (their rate is used up, or a hold).
-  private final Set<String> resting = new HashSet<>();
   private boolean loading;
   // A waiting block asked its campaign for a slot and has not had an answer.
   private boolean slotAsked;
-  private String heldBy;
-  // The wake-up last stored for this block: a time when only future work is left, empty while it
-  // has work now or waits for a slot (its row then says "wake at start", so a crash in the middle
-  // of sending still resumes); null until stored once by this incarnation.
-  private Optional<Instant> storedWake;
 
   private BlockEntity(
       String entityId,
@@ -458,7 +237,8 @@ public final class BlockEntity
       TimerScheduler<Command> timers,
       BlockPorts ports,
       Clock clock,
-      int tagSlices) {
+      int tagSlices,
+      ActorRef<ClusterSharding.ShardCommand> shard) {
     super(
         PersistenceId.of(ENTITY_TYPE_KEY.name(), entityId),
         SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(5), 0.1));
@@ -467,19 +247,41 @@ public final class BlockEntity
     this.ports = ports;
     this.clock = clock;
     this.tag = Tags.slice(TAG_PREFIX, entityId, tagSlices);
+    this.calls = new BlockCalls(ctx, timers, ports, clock, queue);
+    this.wakeUps = new BlockWakeUps(ctx, timers, ports, shard);
   }
 
+  /** A block that runs without sharding: it is never passivated. */
   public static Behavior<Command> create(
       String entityId, BlockPorts ports, Clock clock, int tagSlices) {
+    return create(entityId, ports, clock, tagSlices, null);
+  }
+
+  /** A block that asks {@code shard} to passivate it while it only waits, and once it is done. */
+  public static Behavior<Command> create(
+      String entityId,
+      BlockPorts ports,
+      Clock clock,
+      int tagSlices,
+      ActorRef<ClusterSharding.ShardCommand> shard) {
     return Behaviors.setup(
         ctx ->
             Behaviors.withTimers(
-                timers -> new BlockEntity(entityId, ctx, timers, ports, clock, tagSlices)));
+                timers -> new BlockEntity(entityId, ctx, timers, ports, clock, tagSlices, shard)));
+  }
+
+  /** Registers the sharded Block entity on this node. */
+  public static void init(ActorSystem<?> system, BlockPorts ports, Clock clock, int tagSlices) {
+    ClusterSharding.get(system)
+        .init(
+            Entity.of(
+                ENTITY_TYPE_KEY,
+                ctx -> create(ctx.getEntityId(), ports, clock, tagSlices, ctx.getShard())));
   }
 
   @Override
-  public State emptyState() {
-    return State.empty();
+  public BlockState emptyState() {
+    return BlockState.empty();
   }
 
   @Override
@@ -488,12 +290,17 @@ public final class BlockEntity
   }
 
   @Override
-  public SignalHandler<State> signalHandler() {
+  public RetentionCriteria retentionCriteria() {
+    return RetentionCriteria.snapshotEvery(100, 3);
+  }
+
+  @Override
+  public SignalHandler<BlockState> signalHandler() {
     return newSignalHandlerBuilder().onSignal(RecoveryCompleted.instance(), this::resume).build();
   }
 
   /** After a restart: reload, or continue what is due. */
-  private void resume(State s) {
+  private void resume(BlockState s) {
     switch (s.status()) {
       case LOADING -> load(s.spec());
       case SENDING, FOLLOWING -> ctx.getSelf().tell(Wake.INSTANCE);
@@ -502,7 +309,7 @@ public final class BlockEntity
   }
 
   @Override
-  public CommandHandler<Command, Event, State> commandHandler() {
+  public CommandHandler<Command, Event, BlockState> commandHandler() {
     return newCommandHandlerBuilder()
         .forAnyState()
         .onCommand(Start.class, this::onStart)
@@ -525,22 +332,16 @@ public final class BlockEntity
         .onCommand(Grant.class, this::onGrant)
         .onCommand(Loaded.class, this::onLoaded)
         .onCommand(LoadFailed.class, this::onLoadFailed)
-        .onCommand(Permitted.class, this::onPermitted)
-        .onCommand(Attempted.class, this::onAttempted)
-        .onCommand(Answered.class, this::onAnswered)
-        .onCommand(Retry.class, this::onRetry)
-        .onCommand(
-            Rested.class,
-            (s, c) -> {
-              resting.remove(c.sender());
-              pump(s);
-              return Effect().none();
-            })
+        .onCommand(Permitted.class, (s, c) -> none(() -> calls.permitted(s, c)))
+        .onCommand(Attempted.class, (s, c) -> calls.attempted(s, c) ? afterOutcome(s) : none())
+        .onCommand(Answered.class, (s, c) -> calls.answered(s, c) ? afterOutcome(s) : none())
+        .onCommand(Retry.class, (s, c) -> none(() -> calls.retryDue(s, c)))
+        .onCommand(Rested.class, (s, c) -> none(() -> calls.rested(s, c)))
         .onCommand(Flush.class, (s, c) -> flush(s))
         .build();
   }
 
-  private Effect<Event, State> onStart(State s, Start c) {
+  private Effect<Event, BlockState> onStart(BlockState s, Start c) {
     return switch (s.status()) {
       case NEW -> Effect().persist(new Started(c.spec())).thenRun(st -> load(st.spec()));
       case LOADING -> {
@@ -562,12 +363,13 @@ public final class BlockEntity
       case DONE -> {
         ports.finished(s.spec(), s.outcome());
         ports.completed(s.spec(), s.outcome());
+        wakeUps.passivate();
         yield Effect().none();
       }
     };
   }
 
-  private Effect<Event, State> onGrant(State s, Grant c) {
+  private Effect<Event, BlockState> onGrant(BlockState s, Grant c) {
     slotAsked = false;
     if (!s.waiting()) {
       return proceed(s);
@@ -575,14 +377,18 @@ public final class BlockEntity
     return Effect().persist(SlotRegained.INSTANCE).thenRun(st -> ctx.getSelf().tell(Wake.INSTANCE));
   }
 
-  private Effect<Event, State> onCancel(State s, Cancel c) {
+  private Effect<Event, BlockState> onCancel(BlockState s, Cancel c) {
     if (s.status() == Status.NEW || s.status() == Status.DONE) {
       return Effect().none();
     }
-    queue.clear();
+    queue.dropQueued();
     return Effect()
         .persist(new Done(s.outcome()))
-        .thenRun(st -> ports.completed(st.spec(), st.outcome()));
+        .thenRun(
+            st -> {
+              ports.completed(st.spec(), st.outcome());
+              wakeUps.passivate();
+            });
   }
 
   private void load(BlockSpec spec) {
@@ -607,7 +413,7 @@ public final class BlockEntity
         loaded, (ok, err) -> err == null ? ok : new LoadFailed(String.valueOf(err.getMessage())));
   }
 
-  private Effect<Event, State> onLoadFailed(State s, LoadFailed c) {
+  private Effect<Event, BlockState> onLoadFailed(BlockState s, LoadFailed c) {
     loading = false;
     ctx.getLog()
         .warn(
@@ -621,60 +427,25 @@ public final class BlockEntity
     return Effect().none();
   }
 
-  private Effect<Event, State> onLoaded(State s, Loaded c) {
+  private Effect<Event, BlockState> onLoaded(BlockState s, Loaded c) {
     loading = false;
     c.recipients().forEach(r -> recipients.put(r.no(), r));
     if (s.status() != Status.LOADING) {
       return proceed(s);
     }
-    BlockSpec spec = s.spec();
-    MessageTemplate template = MessageTemplate.parse(spec.message());
-    List<Blocked> blocked = new ArrayList<>();
-    List<Send> sends = new ArrayList<>();
-    for (Recipient r : c.recipients()) {
-      Decision d =
-          gate.decide(
-              new Contact(spec.tenantId(), spec.campaignId(), null, spec.channel(), r.phone()),
-              c.facts());
-      // Holds (kill switches, suspension) are the throttle's: checked before every call, and the
-      // work resumes when they are released. Deferrals are decided at the moment of sending.
-      if (d instanceof Decision.Block b && b.reason() != BlockReason.KILL_SWITCH) {
-        blocked.add(new Blocked(r.no(), b.reason(), b.rule()));
-        continue;
-      }
-      Rendered rendered = template.render(r.fields());
-      if (rendered instanceof Rendered.Missing m) {
-        blocked.add(new Blocked(r.no(), BlockReason.INVALID, missingFieldRule(m)));
-        continue;
-      }
-      String body = ((Rendered.Text) rendered).body();
-      if (!c.contactedBefore().contains(r.phone())) {
-        body = OptOutDisclosure.withDisclosure(body);
-      }
-      sends.add(
-          new Send(
-              r.no(),
-              0,
-              r.phone(),
-              spec.senderFor(r.phone()),
-              body,
-              spec.idempotencyKey(r.no(), 0),
-              r.timezones(),
-              r.state()));
-    }
-    return Effect().persist(new Planned(blocked, sends)).thenRun(this::afterPersist);
-  }
-
-  private static String missingFieldRule(Rendered.Missing m) {
-    return "invalid:missing-field:" + String.join(",", m.fieldNames());
+    Planned plan = BlockPlan.plan(s.spec(), c.recipients(), c.facts(), c.contactedBefore());
+    return Effect().persist(plan).thenRun(this::afterPersist);
   }
 
   /**
    * Continues whatever is due: plans follow-ups that fell due, queues due sends, asks for permits,
    * and sets the next wake-up (in memory, and durably when only future work is left).
    */
-  private Effect<Event, State> proceed(State s) {
-    if (s.status() != Status.SENDING && s.status() != Status.FOLLOWING) {
+  private Effect<Event, BlockState> proceed(BlockState s) {
+    if (s.status() == Status.DONE) {
+      wakeUps.passivate(); // it reported when it was done; whatever woke it needs nothing more
+    }
+    if (!s.active()) {
       return Effect().none();
     }
     Instant now = clock.instant();
@@ -690,116 +461,57 @@ public final class BlockEntity
       }
       return planFollowUps(s, dueFollowUps, now);
     }
-    boolean firstDue = false;
+    List<Send> due = s.due(now);
+    // First messages of a block that gave its slot back wait for a slot, not for a time.
+    boolean firstDue = s.waiting() && due.stream().anyMatch(x -> x.step() == 0);
     ContactRules rules = null;
-    for (Send x : s.due(now)) {
-      long slot = x.slot();
-      if (x.step() == 0 && s.waiting()) {
-        firstDue = true; // waits for a slot
-      } else if (!inFlight.contains(slot)
-          && !pending.containsKey(slot)
-          && !queue.contains(slot)
-          && !retrying.contains(slot)) {
-        // Outside its hours a send waits without taking a permit (and the sender's rate) first.
-        rules = rules != null ? rules : ports.rules(s.spec());
-        Optional<Decision.Defer> later = gate.outsideHours(contact(s, x), rules, now);
-        if (later.isPresent()) {
-          pending.put(slot, deferral(x, later.get(), now));
-        } else {
-          queue.add(slot);
-        }
+    for (Send x : queue.notUnderWay(due, s.waiting())) {
+      // Outside its hours a send waits without taking a permit (and the sender's rate) first.
+      rules = rules != null ? rules : ports.rules(s.spec());
+      Optional<Decision.Defer> later = GATE.outsideHours(s.contact(x), rules, now);
+      if (later.isPresent()) {
+        queue.defer(x, later.get(), now);
+      } else {
+        queue.add(x.slot());
       }
     }
-    pump(s);
+    calls.pump(s);
     if (firstDue && !slotAsked && !s.paused()) {
       slotAsked = true;
       ports.due(s.spec());
     }
-    scheduleWake(s, now);
-    if (!pending.isEmpty()) {
+    wakeUps.schedule(s, now, queue.idle());
+    if (queue.hasCollected()) {
       return afterOutcome(s); // journals the deferrals found here (then goes on)
     }
-    if (mayGiveSlotBack(s, firstDue)) {
+    if (!loading && queue.mayGiveSlotBack(s, firstDue)) {
       return Effect()
           .persist(SlotReleased.INSTANCE)
           .thenRun(
               st -> {
+                Instant at = clock.instant();
                 ports.waiting(st.spec(), report(st));
-                scheduleWake(st, clock.instant());
+                wakeUps.schedule(st, at, queue.idle());
+                wakeUps.sleepIfIdle(st, at, !loading && queue.quiet());
               });
     }
+    wakeUps.sleepIfIdle(s, now, !loading && queue.quiet());
     return Effect().none();
   }
 
-  private static Outcome deferral(Send x, Decision.Defer defer, Instant now) {
-    return new Outcome(
-        x.recipient(),
-        x.step(),
-        OutcomeKind.DEFERRED,
-        null,
-        defer.rule(),
-        null,
-        defer.until(),
-        now,
-        null);
-  }
-
-  /** Nothing is being done, and every first message left waits for a time: the slot is free. */
-  private boolean mayGiveSlotBack(State s, boolean firstDue) {
-    return s.status() == Status.SENDING
-        && !s.waiting()
-        && !s.paused()
-        && !firstDue
-        && !loading
-        && asking.isEmpty()
-        && queue.isEmpty()
-        && inFlight.isEmpty()
-        && pending.isEmpty()
-        && retrying.isEmpty()
-        && s.firstStepOpen();
-  }
-
   /** The block's counts, with first messages held by a stale national copy as deferred. */
-  private BlockOutcome report(State s) {
-    return s.outcome(held);
+  private BlockOutcome report(BlockState s) {
+    return s.outcome(queue.held());
   }
 
   /** Renders the due follow-ups and journals them (a missing field blocks that one). */
-  private Effect<Event, State> planFollowUps(State s, List<Send> due, Instant now) {
-    List<Send> sends = new ArrayList<>();
-    List<Outcome> blocked = new ArrayList<>();
-    for (Send f : due) {
-      Recipient r = recipients.get(f.recipient());
-      Rendered rendered =
-          r == null
-              ? new Rendered.Missing(List.of("recipient"))
-              : MessageTemplate.parse(s.spec().message(f.step())).render(r.fields());
-      if (rendered instanceof Rendered.Text t) {
-        sends.add(f.withBody(t.body()));
-      } else {
-        blocked.add(
-            new Outcome(
-                f.recipient(),
-                f.step(),
-                OutcomeKind.BLOCKED,
-                null,
-                missingFieldRule((Rendered.Missing) rendered),
-                BlockReason.INVALID,
-                null,
-                now,
-                null));
-      }
-    }
-    List<Event> events = new ArrayList<>();
-    events.add(new StepPlanned(sends));
-    if (!blocked.isEmpty()) {
-      events.add(new Outcomes(blocked));
-    }
-    return Effect().persist(events).thenRun(this::afterPersist);
+  private Effect<Event, BlockState> planFollowUps(BlockState s, List<Send> due, Instant now) {
+    BlockPlan.FollowUps planned = BlockPlan.followUps(s.spec(), due, recipients, now);
+    return Effect().persist(planned.events()).thenRun(this::afterPersist);
   }
 
   /** After a journaled plan or batch: report, finish what is finished, and go on. */
-  private void afterPersist(State st) {
+  private void afterPersist(BlockState st) {
     ports.progress(st.spec(), report(st));
     if (st.status() == Status.SENDING && st.firstStepDone()) {
       ctx.getSelf().tell(Flush.INSTANCE);
@@ -810,291 +522,22 @@ public final class BlockEntity
     }
   }
 
-  private void scheduleWake(State s, Instant now) {
-    Optional<Instant> next = s.nextWake(now);
-    if (next.isPresent()) {
-      Duration in = Duration.between(now, next.get());
-      timers.startSingleTimer("wake", Wake.INSTANCE, in.isNegative() ? Duration.ZERO : in);
-    }
-    boolean idle = queue.isEmpty() && inFlight.isEmpty() && pending.isEmpty() && retrying.isEmpty();
-    // Only future work is left: a durable wake-up survives a restart or a passivation. Otherwise
-    // the row says "wake at start" (work under way, or first messages waiting for a slot, which
-    // the campaign grants).
-    Optional<Instant> durable = idle ? next : Optional.empty();
-    if (!durable.equals(storedWake)) {
-      storedWake = durable;
-      ports.wakeAt(s.spec(), durable);
-    }
-  }
-
-  /**
-   * Asks the throttle for permits for the queued sends, one request per sender at a time (in the
-   * queue's order of senders), within the block's room for calls.
-   */
-  private void pump(State s) {
-    if (queue.isEmpty() || s.paused()) {
-      return;
-    }
-    int room =
-        MAX_IN_FLIGHT
-            - inFlight.size()
-            - asking.values().stream().mapToInt(Integer::intValue).sum();
-    Map<String, Integer> queued = new LinkedHashMap<>();
-    for (long slot : queue) {
-      queued.merge(s.sends().get(slot).from(), 1, Integer::sum);
-    }
-    for (Map.Entry<String, Integer> e : queued.entrySet()) {
-      String sender = e.getKey();
-      if (room <= 0) {
-        return;
-      }
-      if (asking.containsKey(sender) || resting.contains(sender)) {
-        continue;
-      }
-      int wanted = Math.min(room, e.getValue());
-      room -= wanted;
-      asking.put(sender, wanted);
-      ctx.pipeToSelf(
-          ports.permits(s.spec(), sender, wanted),
-          (p, err) ->
-              new Permitted(sender, p, err == null ? null : String.valueOf(err.getMessage())));
-    }
-  }
-
-  /** {@code sender} asks again after {@code wait}. */
-  private void rest(String sender, Duration wait) {
-    resting.add(sender);
-    timers.startSingleTimer("pump-" + sender, new Rested(sender), wait);
-  }
-
-  private Effect<Event, State> onPermitted(State s, Permitted c) {
-    asking.remove(c.sender());
-    if (c.error() != null || c.permits() == null) {
-      ctx.getLog()
-          .warn(
-              "block {}: no answer from the throttle ({}); asking again",
-              s.spec().entityId(),
-              c.error());
-      rest(c.sender(), STORE_RETRY);
-      return Effect().none();
-    }
-    Permits p = c.permits();
-    if (p.heldBy().isPresent()) {
-      if (!p.heldBy().get().equals(heldBy)) {
-        heldBy = p.heldBy().get();
-        ctx.getLog().info("block {} held by {}", s.spec().entityId(), heldBy);
-      }
-      rest(c.sender(), p.askAgainIn());
-      return Effect().none();
-    }
-    heldBy = null;
-    if (p.granted() == 0) {
-      rest(c.sender(), p.askAgainIn());
-      pump(s);
-      return Effect().none();
-    }
-    List<Send> batch = new ArrayList<>();
-    for (Iterator<Long> it = queue.iterator(); it.hasNext() && batch.size() < p.granted(); ) {
-      Send x = s.sends().get(it.next());
-      if (x.from().equals(c.sender()) && !s.hasFinalOutcome(x.slot())) {
-        it.remove();
-        batch.add(x);
-      }
-    }
-    List<Long> slots = batch.stream().map(Send::slot).toList();
-    inFlight.addAll(slots);
-    if (p.trial()) {
-      trials.addAll(slots);
-    }
-    List<Attempt.Request> requests =
-        batch.stream().map(x -> new Attempt.Request(x, contact(s, x))).toList();
-    // Called with an empty batch too, so permits the queue no longer needs go back.
-    ctx.pipeToSelf(
-        ports.attempt(s.spec(), requests, p),
-        (attempts, err) ->
-            new Attempted(slots, attempts, err == null ? null : String.valueOf(err.getMessage())));
-    pump(s);
+  private Effect<Event, BlockState> none() {
     return Effect().none();
   }
 
-  /** How the gate sees a send: the recipient's zones and state, the window, first or follow-up. */
-  private static Contact contact(State s, Send x) {
-    List<ZoneId> zones = new ArrayList<>();
-    for (String z : x.zones()) {
-      try {
-        zones.add(ZoneId.of(z));
-      } catch (DateTimeException e) {
-        // An unknown zone id is skipped; with none left the gate blocks the send (hours:no-zone).
-      }
-    }
-    Outcome first = s.outcomes().get(Send.slot(x.recipient(), 0));
-    boolean followUp = x.step() > 0;
-    return new Contact(
-        s.spec().tenantId(),
-        s.spec().campaignId(),
-        null,
-        s.spec().channel(),
-        x.to(),
-        zones,
-        x.state(),
-        s.spec().window(),
-        followUp ? Purpose.FOLLOW_UP : Purpose.CAMPAIGN,
-        followUp ? first.at() : null);
+  /** Runs {@code work}, which journals nothing. */
+  private Effect<Event, BlockState> none(Runnable work) {
+    work.run();
+    return Effect().none();
   }
 
-  private Effect<Event, State> onAttempted(State s, Attempted c) {
-    if (c.error() != null) {
-      // The send-time checks could not run (the database): nothing was sent; try again soon.
-      ctx.getLog()
-          .warn("block {}: send-time checks failed ({}); retrying", s.spec().entityId(), c.error());
-      c.slots().forEach(inFlight::remove);
-      c.slots().forEach(k -> retryIn(k, STORE_RETRY));
-      return Effect().none();
-    }
-    Instant now = clock.instant();
-    for (Attempt a : c.attempts()) {
-      long slot = Send.slot(a.recipient(), a.step());
-      if (a instanceof Attempt.Dispatched d) {
-        ctx.pipeToSelf(
-            d.answer(),
-            (r, err) ->
-                new Answered(slot, r, err == null ? null : String.valueOf(err.getMessage())));
-        continue;
-      }
-      inFlight.remove(slot);
-      trials.remove(slot);
-      if (a instanceof Attempt.Returned) {
-        queue.addFirst(slot);
-        continue;
-      }
-      Decision decision = ((Attempt.Stopped) a).decision();
-      if (decision instanceof Decision.Block b && b.reason() == BlockReason.DNC_STALE) {
-        // A platform condition, not the recipient's: like a kill switch it holds the send (no
-        // send goes out) and the work goes on by itself once a fresh copy is loaded.
-        if (!b.rule().equals(heldBy)) {
-          heldBy = b.rule();
-          ctx.getLog().warn("block {} held by {}", s.spec().entityId(), heldBy);
-        }
-        held.put(slot, b.rule());
-        retryIn(slot, STALE_COPY_RECHECK);
-        continue;
-      }
-      if (decision instanceof Decision.Defer defer) {
-        pending.put(slot, deferral(s.sends().get(slot), defer, now));
-      } else if (decision instanceof Decision.Block b) {
-        pending.put(
-            slot,
-            new Outcome(
-                a.recipient(),
-                a.step(),
-                OutcomeKind.BLOCKED,
-                null,
-                b.rule(),
-                b.reason(),
-                null,
-                now,
-                null));
-      }
-    }
-    pump(s);
-    return afterOutcome(s);
-  }
-
-  private Effect<Event, State> onAnswered(State s, Answered a) {
-    inFlight.remove(a.slot());
-    boolean trial = trials.remove(a.slot());
-    Send x = s.sends().get(a.slot());
-    if (x == null || s.hasFinalOutcome(a.slot()) || pending.containsKey(a.slot())) {
-      pump(s);
-      return Effect().none();
-    }
-    Instant now = clock.instant();
-    if (a.result() instanceof SendResult.Accepted ok) {
-      Instant nextStepAt =
-          x.step() + 1 < s.spec().stepCount()
-              ? now.plus(Duration.ofHours(s.spec().steps().get(x.step()).afterHours()))
-              : null;
-      pending.put(
-          a.slot(),
-          new Outcome(
-              x.recipient(),
-              x.step(),
-              OutcomeKind.SENT,
-              ok.providerMessageId(),
-              null,
-              null,
-              null,
-              now,
-              nextStepAt));
-    } else if (a.result() instanceof SendResult.Rejected r && r.status() == 429
-        || trial && retryable(a)) {
-      // "Slow down" (the throttle pauses the account) or a provider still down: wait, but keep
-      // the message's attempts for real failures.
-      Duration wait =
-          a.result() instanceof SendResult.Rejected r && r.retryAfter().isPresent()
-              ? r.retryAfter().get()
-              : fullJitter(1);
-      retryIn(a.slot(), wait);
-      pump(s);
-      return Effect().none();
-    } else {
-      boolean retryable = retryable(a);
-      int n = attempts.merge(a.slot(), 1, Integer::sum);
-      String reason = a.error() != null ? a.error() : ((SendResult.Rejected) a.result()).reason();
-      if (retryable && n < MAX_ATTEMPTS) {
-        Duration wait =
-            a.result() instanceof SendResult.Rejected r && r.retryAfter().isPresent()
-                ? r.retryAfter().get()
-                : fullJitter(n);
-        retryIn(a.slot(), wait);
-        pump(s);
-        return Effect().none();
-      }
-      pending.put(
-          a.slot(),
-          new Outcome(
-              x.recipient(), x.step(), OutcomeKind.FAILED, null, reason, null, null, now, null));
-    }
-    pump(s);
-    return afterOutcome(s);
-  }
-
-  private static boolean retryable(Answered a) {
-    return a.error() != null || (a.result() instanceof SendResult.Rejected r && r.retryable());
-  }
-
-  /** Exponential backoff with full jitter: uniformly random in [0, min(cap, base * 2^attempt)). */
-  static Duration fullJitter(int attempt) {
-    long ceiling =
-        Math.min(BACKOFF_CAP.toMillis(), BACKOFF_BASE.toMillis() << Math.min(attempt, 16));
-    return Duration.ofMillis(ThreadLocalRandom.current().nextLong(Math.max(1, ceiling)));
-  }
-
-  private Effect<Event, State> afterOutcome(State s) {
-    boolean nothingOpen = inFlight.isEmpty() && queue.isEmpty();
-    if (pending.size() >= OUTCOME_BATCH || (nothingOpen && !pending.isEmpty())) {
+  private Effect<Event, BlockState> afterOutcome(BlockState s) {
+    if (queue.batchReady(OUTCOME_BATCH)) {
       return flush(s);
     }
-    if (!pending.isEmpty() && !timers.isTimerActive(Flush.INSTANCE)) {
+    if (queue.hasCollected() && !timers.isTimerActive(Flush.INSTANCE)) {
       timers.startSingleTimer(Flush.INSTANCE, OUTCOME_FLUSH);
-    }
-    return Effect().none();
-  }
-
-  private void retryIn(long slot, Duration wait) {
-    retrying.add(slot);
-    timers.startSingleTimer("retry-" + slot, new Retry(slot), wait);
-  }
-
-  private Effect<Event, State> onRetry(State s, Retry r) {
-    retrying.remove(r.slot());
-    held.remove(r.slot());
-    if ((s.status() == Status.SENDING || s.status() == Status.FOLLOWING)
-        && !s.hasFinalOutcome(r.slot())
-        && !inFlight.contains(r.slot())
-        && !queue.contains(r.slot())) {
-      queue.addFirst(r.slot());
-      pump(s);
     }
     return Effect().none();
   }
@@ -1103,26 +546,11 @@ public final class BlockEntity
    * Journals collected outcomes in one event; the batch that completes the first step also finishes
    * the block for its campaign, and the one that completes every step marks it done.
    */
-  private Effect<Event, State> flush(State s) {
-    if (s.status() != Status.SENDING && s.status() != Status.FOLLOWING) {
+  private Effect<Event, BlockState> flush(BlockState s) {
+    if (!s.active()) {
       return Effect().none();
     }
-    List<Outcome> batch = List.copyOf(pending.values());
-    pending.clear();
-    State after = s;
-    List<Event> events = new ArrayList<>();
-    if (!batch.isEmpty()) {
-      Outcomes outcomes = new Outcomes(batch);
-      events.add(outcomes);
-      after = applyOutcomes(s, outcomes);
-    }
-    if (after.status() == Status.SENDING && after.firstStepDone()) {
-      events.add(new Finished(after.outcome()));
-      after = after.with(Status.FOLLOWING);
-    }
-    if (after.status() == Status.FOLLOWING && after.allDone()) {
-      events.add(new Done(after.outcome()));
-    }
+    List<Event> events = s.eventsFor(queue.drainCollected());
     if (events.isEmpty()) {
       return proceed(s);
     }
@@ -1135,6 +563,7 @@ public final class BlockEntity
               }
               if (st.status() == Status.DONE) {
                 ports.completed(st.spec(), st.outcome());
+                wakeUps.passivate();
               } else {
                 ports.progress(st.spec(), report(st));
                 ctx.getSelf().tell(Wake.INSTANCE);
@@ -1142,82 +571,14 @@ public final class BlockEntity
             });
   }
 
-  private static State applyOutcomes(State s, Outcomes e) {
-    Map<Long, Outcome> outcomes = new HashMap<>(s.outcomes());
-    Map<Long, Instant> deferred = new HashMap<>(s.deferred());
-    Map<Long, String> rules = new HashMap<>(s.deferredRules());
-    for (Outcome o : e.outcomes()) {
-      if (o.kind() == OutcomeKind.DEFERRED) {
-        deferred.put(o.slot(), o.until());
-        rules.put(o.slot(), o.reason());
-      } else {
-        outcomes.put(o.slot(), o);
-        deferred.remove(o.slot());
-        rules.remove(o.slot());
-      }
-    }
-    return new State(
-        s.spec(),
-        s.status(),
-        s.paused(),
-        s.waiting(),
-        s.blocked(),
-        s.sends(),
-        outcomes,
-        deferred,
-        rules);
-  }
-
-  private static Map<Long, Send> bySlot(Map<Long, Send> before, List<Send> sends) {
-    Map<Long, Send> all = new HashMap<>(before);
-    sends.forEach(x -> all.put(x.slot(), x));
-    return all;
-  }
-
   @Override
-  public EventHandler<State, Event> eventHandler() {
+  public EventHandler<BlockState, Event> eventHandler() {
     return newEventHandlerBuilder()
         .forAnyState()
-        .onEvent(
-            Started.class,
-            (s, e) ->
-                new State(
-                    e.spec(),
-                    Status.LOADING,
-                    s.paused(),
-                    false,
-                    List.of(),
-                    Map.of(),
-                    Map.of(),
-                    Map.of(),
-                    Map.of()))
-        .onEvent(
-            Planned.class,
-            (s, e) ->
-                new State(
-                    s.spec(),
-                    Status.SENDING,
-                    s.paused(),
-                    false,
-                    e.blocked(),
-                    bySlot(Map.of(), e.sends()),
-                    Map.of(),
-                    Map.of(),
-                    Map.of()))
-        .onEvent(
-            StepPlanned.class,
-            (s, e) ->
-                new State(
-                    s.spec(),
-                    s.status(),
-                    s.paused(),
-                    s.waiting(),
-                    s.blocked(),
-                    bySlot(s.sends(), e.sends()),
-                    s.outcomes(),
-                    s.deferred(),
-                    s.deferredRules()))
-        .onEvent(Outcomes.class, BlockEntity::applyOutcomes)
+        .onEvent(Started.class, (s, e) -> s.started(e.spec()))
+        .onEvent(Planned.class, BlockState::planned)
+        .onEvent(StepPlanned.class, (s, e) -> s.withSends(e.sends()))
+        .onEvent(Outcomes.class, (s, e) -> s.withOutcomes(e.outcomes()))
         .onEvent(Finished.class, (s, e) -> s.with(Status.FOLLOWING).withFlags(s.paused(), false))
         .onEvent(Done.class, (s, e) -> s.with(Status.DONE))
         .onEvent(Paused.class, (s, e) -> s.withFlags(true, s.waiting()))

@@ -6,18 +6,18 @@ import io.outreach.engine.Tags;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.HashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
-import java.util.TreeSet;
+import java.util.stream.IntStream;
 import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.pattern.StatusReply;
 import org.apache.pekko.persistence.typed.PersistenceId;
@@ -39,7 +39,9 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
  * <p>A slot bounds work being done, not work waiting for a time: a block whose remaining first
  * messages all wait (legal hours, a frequency cap) gives its slot back ({@link BlockWaiting}) and
  * the next block starts. When its time comes the block asks for a slot again ({@link BlockDue}); a
- * due block gets the next free slot before any block not yet started.
+ * due block gets the next free slot before any block not yet started. What the blocks' reports
+ * journal and who gets a free slot is decided by {@link RunningBlocks}; what each event does to the
+ * state, by {@link CampaignEventHandler}.
  */
 public final class CampaignEntity
     extends EventSourcedBehaviorWithEnforcedReplies<
@@ -99,10 +101,7 @@ public final class CampaignEntity
   public record Cancel(String actor, ActorRef<StatusReply<CampaignView>> replyTo)
       implements Command {}
 
-  /**
-   * A block's first messages all have an outcome (its slot is free). Sent by the block; repeated
-   * reports of the same block change nothing.
-   */
+  /** A block's first messages all have an outcome (its slot is free). Repeats change nothing. */
   public record BlockFinished(BlockOutcome outcome) implements Command {}
 
   /** A block is done with every step (follow-ups included). Repeats change nothing. */
@@ -178,7 +177,7 @@ public final class CampaignEntity
 
   // ---- state ----
 
-  /** The campaign as the entity holds it. */
+  /** The campaign as the entity holds it; {@link CampaignEventHandler} applies its events. */
   public record State(
       String campaignId,
       CampaignDefinition definition,
@@ -198,51 +197,6 @@ public final class CampaignEntity
       waiting = waiting == null ? Map.of() : waiting;
     }
 
-    static State empty() {
-      return new State(
-          null,
-          null,
-          Status.NEW,
-          null,
-          null,
-          0,
-          0,
-          new TreeSet<>(),
-          new TreeSet<>(),
-          Map.of(),
-          CampaignCounts.of(0));
-    }
-
-    State with(Status s) {
-      return new State(
-          campaignId,
-          definition,
-          s,
-          createdAt,
-          startAt,
-          blocks,
-          nextBlock,
-          finished,
-          settled,
-          waiting,
-          counts);
-    }
-
-    State withWaiting(Map<Integer, BlockOutcome> w) {
-      return new State(
-          campaignId,
-          definition,
-          status,
-          createdAt,
-          startAt,
-          blocks,
-          nextBlock,
-          finished,
-          settled,
-          w,
-          counts);
-    }
-
     /** Blocks holding a slot: started, first step not finished, not waiting. */
     int inFlight() {
       return nextBlock - finished.size() - waiting.size();
@@ -254,17 +208,15 @@ public final class CampaignEntity
   }
 
   private final String entityId;
+  private final String tenantId;
+  private final String campaignId;
   private final ActorContext<Command> ctx;
   private final CampaignPorts ports;
   private final Clock clock;
-  private final int maxBlocksInFlight;
   private final String tag;
   private boolean snapshotting;
-  // Not state: the latest counts of blocks still sending their first messages.
-  private final Map<Integer, BlockOutcome> running = new HashMap<>();
-  // Not state: waiting blocks that asked for a slot, in the order they asked (after a restart the
-  // blocks, told to start again, ask again).
-  private final Set<Integer> due = new LinkedHashSet<>();
+  private final RunningBlocks blocks;
+  private final ActorRef<ClusterSharding.ShardCommand> shard;
 
   private CampaignEntity(
       String entityId,
@@ -272,35 +224,65 @@ public final class CampaignEntity
       CampaignPorts ports,
       Clock clock,
       int maxBlocksInFlight,
-      int tagSlices) {
+      int tagSlices,
+      ActorRef<ClusterSharding.ShardCommand> shard) {
     super(
         PersistenceId.of(ENTITY_TYPE_KEY.name(), entityId),
         SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(5), 0.1));
     this.entityId = entityId;
+    this.tenantId = entityId.substring(0, entityId.indexOf(':'));
+    this.campaignId = entityId.substring(entityId.indexOf(':') + 1);
     this.ctx = ctx;
     this.ports = ports;
     this.clock = clock;
-    this.maxBlocksInFlight = maxBlocksInFlight;
+    this.blocks = new RunningBlocks(maxBlocksInFlight);
     this.tag = Tags.slice(TAG_PREFIX, entityId, tagSlices);
+    this.shard = shard;
   }
 
+  /** A campaign that runs without sharding: it is never passivated. */
   public static Behavior<Command> create(
       String entityId, CampaignPorts ports, Clock clock, int maxBlocksInFlight, int tagSlices) {
+    return create(entityId, ports, clock, maxBlocksInFlight, tagSlices, null);
+  }
+
+  /** A campaign that asks {@code shard} to passivate it once no block will report again. */
+  public static Behavior<Command> create(
+      String entityId,
+      CampaignPorts ports,
+      Clock clock,
+      int maxBlocksInFlight,
+      int tagSlices,
+      ActorRef<ClusterSharding.ShardCommand> shard) {
     return Behaviors.setup(
-        ctx -> new CampaignEntity(entityId, ctx, ports, clock, maxBlocksInFlight, tagSlices));
+        ctx ->
+            new CampaignEntity(entityId, ctx, ports, clock, maxBlocksInFlight, tagSlices, shard));
   }
 
-  private String tenantId() {
-    return entityId.substring(0, entityId.indexOf(':'));
-  }
-
-  private String campaignId() {
-    return entityId.substring(entityId.indexOf(':') + 1);
+  /** Registers the sharded Campaign entity on this node. */
+  public static void init(
+      ActorSystem<?> system,
+      CampaignPorts ports,
+      Clock clock,
+      int maxBlocksInFlight,
+      int tagSlices) {
+    ClusterSharding.get(system)
+        .init(
+            Entity.of(
+                ENTITY_TYPE_KEY,
+                ctx ->
+                    create(
+                        ctx.getEntityId(),
+                        ports,
+                        clock,
+                        maxBlocksInFlight,
+                        tagSlices,
+                        ctx.getShard())));
   }
 
   @Override
   public State emptyState() {
-    return State.empty();
+    return CampaignEventHandler.empty();
   }
 
   @Override
@@ -334,44 +316,45 @@ public final class CampaignEntity
             GetDefinition.class,
             (s, c) ->
                 s.status() == Status.NEW
-                    ? Effect()
-                        .reply(
-                            c.replyTo(),
-                            Rejection.notFound("campaign " + campaignId() + " does not exist"))
+                    ? notFound(c.replyTo())
                     : Effect().reply(c.replyTo(), StatusReply.success(s.definition())))
         .onCommand(Create.class, this::onCreate)
         .onCommand(Launch.class, this::onLaunch)
         .onCommand(Pause.class, this::onPause)
         .onCommand(Resume.class, this::onResume)
         .onCommand(Cancel.class, this::onCancel)
-        .onCommand(BlockFinished.class, this::onBlockFinished)
-        .onCommand(BlockDone.class, this::onBlockDone)
-        .onCommand(BlockProgress.class, this::onBlockProgress)
-        .onCommand(BlockWaiting.class, this::onBlockWaiting)
+        .onCommand(BlockFinished.class, (s, c) -> journal(blocks.finished(s, c.outcome())))
+        .onCommand(BlockDone.class, (s, c) -> journal(blocks.done(s, c.outcome(), clock.instant())))
+        .onCommand(
+            BlockProgress.class,
+            (s, c) -> {
+              blocks.progress(s, c.outcome());
+              return Effect().noReply();
+            })
+        .onCommand(BlockWaiting.class, (s, c) -> journal(blocks.waiting(s, c.outcome())))
         .onCommand(BlockDue.class, this::onBlockDue)
         .onCommand(Wake.class, (s, c) -> onWake(s))
-        .onCommand(StartNext.class, (s, c) -> onStartNext(s))
+        .onCommand(StartNext.class, (s, c) -> journal(blocks.next(s)))
         .onCommand(AudienceReady.class, this::onAudienceReady)
         .onCommand(AudienceFailed.class, this::onAudienceFailed);
     return b.build();
   }
 
-  private ReplyEffect<Event, State> notFound(ActorRef<StatusReply<CampaignView>> replyTo) {
+  private <T> ReplyEffect<Event, State> notFound(ActorRef<StatusReply<T>> replyTo) {
     return Effect()
-        .reply(replyTo, Rejection.notFound("campaign " + campaignId() + " does not exist"));
+        .reply(replyTo, Rejection.notFound("campaign " + campaignId + " does not exist"));
   }
 
   private ReplyEffect<Event, State> onCreate(State s, Create c) {
     if (s.status() != Status.NEW) {
-      return Effect()
-          .reply(c.replyTo(), Rejection.conflict("campaign " + campaignId() + " exists"));
+      return Effect().reply(c.replyTo(), Rejection.conflict("campaign " + campaignId + " exists"));
     }
     List<String> problems = c.definition().problems(clock.instant());
     if (!problems.isEmpty()) {
       return Effect().reply(c.replyTo(), Rejection.invalid(String.join("; ", problems)));
     }
     return Effect()
-        .persist(new Created(campaignId(), c.definition(), c.actor(), clock.instant()))
+        .persist(new Created(campaignId, c.definition(), c.actor(), clock.instant()))
         .thenReply(c.replyTo(), st -> StatusReply.success(view(st)));
   }
 
@@ -441,7 +424,8 @@ public final class CampaignEntity
         .thenRun(
             st -> {
               tellBlocks(st, BlockEntity.Cancel.INSTANCE);
-              ports.settled(tenantId(), campaignId());
+              ports.settled(tenantId, campaignId);
+              passivateIfOver(st);
             })
         .thenReply(c.replyTo(), st -> StatusReply.success(view(st)));
   }
@@ -458,137 +442,58 @@ public final class CampaignEntity
                 "a " + s.status().name().toLowerCase() + " campaign cannot be " + verb));
   }
 
-  private ReplyEffect<Event, State> onBlockFinished(State s, BlockFinished c) {
-    int block = c.outcome().block();
-    running.remove(block);
-    if (block < 0 || block >= s.blocks() || s.finished().contains(block)) {
+  /**
+   * Journals what the blocks' reports and the free slots made of the plan, then acts on it: a block
+   * started or given a slot is told so; a completed campaign has nothing left to resume; otherwise
+   * free slots are filled.
+   */
+  private ReplyEffect<Event, State> journal(List<Event> events) {
+    if (events.isEmpty()) {
       return Effect().noReply();
-    }
-    return Effect()
-        .persist(new BlockCompleted(c.outcome()))
-        .thenRun(this::continueRunning)
-        .thenNoReply();
-  }
-
-  private ReplyEffect<Event, State> onBlockDone(State s, BlockDone c) {
-    int block = c.outcome().block();
-    if (block < 0 || block >= s.blocks() || s.settled().contains(block)) {
-      return Effect().noReply();
-    }
-    List<Event> events = new java.util.ArrayList<>();
-    if (!s.finished().contains(block)) {
-      // A block cancelled (or finished) before it reported its first step: count it now.
-      events.add(new BlockCompleted(c.outcome()));
-    }
-    events.add(new BlockSettled(c.outcome()));
-    boolean last = s.settled().size() + 1 == s.blocks();
-    if (last && s.status() != Status.CANCELLED) {
-      events.add(new Completed(clock.instant()));
     }
     return Effect()
         .persist(events)
         .thenRun(
             st -> {
-              running.remove(block);
+              for (Event e : events) {
+                if (e instanceof BlockStarted b) {
+                  ports.startBlock(tenantId, campaignId, b.block(), st.definition());
+                } else if (e instanceof BlockResumed r) {
+                  ports.tellBlock(tenantId, campaignId, r.block(), BlockEntity.Grant.INSTANCE);
+                }
+              }
               if (st.status() == Status.COMPLETED) {
-                ports.settled(tenantId(), campaignId());
+                ports.settled(tenantId, campaignId);
               } else {
                 continueRunning(st);
               }
+              passivateIfOver(st);
             })
-        .thenNoReply();
-  }
-
-  private ReplyEffect<Event, State> onBlockProgress(State s, BlockProgress c) {
-    int block = c.outcome().block();
-    if (s.started(block)) {
-      running.put(block, c.outcome());
-    }
-    return Effect().noReply();
-  }
-
-  private ReplyEffect<Event, State> onBlockWaiting(State s, BlockWaiting c) {
-    int block = c.outcome().block();
-    if (!s.started(block) || s.waiting().containsKey(block)) {
-      return Effect().noReply();
-    }
-    running.put(block, c.outcome());
-    return Effect()
-        .persist(new BlockParked(c.outcome()))
-        .thenRun(this::continueRunning)
         .thenNoReply();
   }
 
   private ReplyEffect<Event, State> onBlockDue(State s, BlockDue c) {
     if (s.waiting().containsKey(c.block())) {
-      due.add(c.block());
+      blocks.asked(c.block());
       continueRunning(s);
     } else if (s.started(c.block())) {
       // The block gave its slot back, but the campaign never heard (a crash): it still has one.
-      ports.tellBlock(tenantId(), campaignId(), c.block(), BlockEntity.Grant.INSTANCE);
+      ports.tellBlock(tenantId, campaignId, c.block(), BlockEntity.Grant.INSTANCE);
     }
     return Effect().noReply();
   }
 
-  /**
-   * The view with the live counts of blocks still sending their first messages (or waiting to), and
-   * the earliest time a deferred first message falls due.
-   */
   private CampaignView view(State s) {
-    CampaignCounts counts = s.counts();
-    Instant nextDueAt = null;
-    for (int b = 0; b < s.nextBlock(); b++) {
-      BlockOutcome live = running.getOrDefault(b, s.waiting().get(b));
-      if (live == null || s.finished().contains(b)) {
-        continue;
-      }
-      counts = counts.plus(live);
-      if (live.nextDueAt() != null && (nextDueAt == null || live.nextDueAt().isBefore(nextDueAt))) {
-        nextDueAt = live.nextDueAt();
-      }
-    }
-    return CampaignView.of(s, counts, nextDueAt);
+    return CampaignView.of(s, blocks.latest());
   }
 
   /** Tells every started block that is not done (pause, resume, cancel). */
   private void tellBlocks(State s, BlockEntity.Command command) {
-    for (int b = 0; b < s.nextBlock(); b++) {
-      if (!s.settled().contains(b)) {
-        ports.tellBlock(tenantId(), campaignId(), b, command);
-      }
-    }
+    unsettled(s).forEach(b -> ports.tellBlock(tenantId, campaignId, b, command));
   }
 
-  private ReplyEffect<Event, State> onStartNext(State s) {
-    if (s.status() != Status.RUNNING || s.inFlight() >= maxBlocksInFlight) {
-      return Effect().noReply();
-    }
-    due.retainAll(s.waiting().keySet());
-    if (!due.isEmpty()) {
-      // A block whose time has come goes before blocks not yet started.
-      int block = due.iterator().next();
-      due.remove(block);
-      return Effect()
-          .persist(new BlockResumed(block))
-          .thenRun(
-              st -> {
-                ports.tellBlock(tenantId(), campaignId(), block, BlockEntity.Grant.INSTANCE);
-                continueRunning(st);
-              })
-          .thenNoReply();
-    }
-    if (s.nextBlock() >= s.blocks()) {
-      return Effect().noReply();
-    }
-    int block = s.nextBlock();
-    return Effect()
-        .persist(new BlockStarted(block))
-        .thenRun(
-            st -> {
-              ports.startBlock(tenantId(), campaignId(), block, st.definition());
-              continueRunning(st);
-            })
-        .thenNoReply();
+  private static IntStream unsettled(State s) {
+    return IntStream.range(0, s.nextBlock()).filter(b -> !s.settled().contains(b));
   }
 
   private ReplyEffect<Event, State> onWake(State s) {
@@ -605,15 +510,15 @@ public final class CampaignEntity
       case LAUNCHING -> snapshot(s);
       case RUNNING -> {
         // Blocks started before a crash are told again: a block that is done answers at once.
-        for (int b = 0; b < s.nextBlock(); b++) {
-          if (!s.settled().contains(b)) {
-            ports.startBlock(tenantId(), campaignId(), b, s.definition());
-          }
-        }
+        unsettled(s).forEach(b -> ports.startBlock(tenantId, campaignId, b, s.definition()));
         continueRunning(s);
       }
       // Nothing to resume: clear a resume mark (a launch that never happened, or finished work).
-      case NEW, DRAFT, COMPLETED, CANCELLED -> ports.settled(tenantId(), campaignId());
+      case NEW, DRAFT -> ports.settled(tenantId, campaignId);
+      case COMPLETED, CANCELLED -> {
+        ports.settled(tenantId, campaignId);
+        passivateIfOver(s);
+      }
       default -> {}
     }
     return Effect().noReply();
@@ -624,17 +529,11 @@ public final class CampaignEntity
     if (s.status() != Status.LAUNCHING) {
       return Effect().noReply();
     }
-    int blocks = (int) ((c.recipients() + BLOCK_SIZE - 1) / BLOCK_SIZE);
-    if (blocks == 0) {
-      return Effect()
-          .persist(List.of(new Planned(0, 0, clock.instant()), new Completed(clock.instant())))
-          .thenRun(st -> ports.settled(tenantId(), campaignId()))
-          .thenNoReply();
-    }
-    return Effect()
-        .persist(new Planned(c.recipients(), blocks, clock.instant()))
-        .thenRun(this::continueRunning)
-        .thenNoReply();
+    int count = (int) ((c.recipients() + BLOCK_SIZE - 1) / BLOCK_SIZE);
+    Planned planned = new Planned(c.recipients(), count, clock.instant());
+    // An empty audience completes at once.
+    return journal(
+        count == 0 ? List.of(planned, new Completed(clock.instant())) : List.of(planned));
   }
 
   private ReplyEffect<Event, State> onAudienceFailed(State s, AudienceFailed c) {
@@ -649,11 +548,16 @@ public final class CampaignEntity
    * each (so a restart knows which hold a slot).
    */
   private void continueRunning(State s) {
-    boolean work = s.nextBlock() < s.blocks() || due.stream().anyMatch(s.waiting()::containsKey);
-    if (s.status() != Status.RUNNING || s.inFlight() >= maxBlocksInFlight || !work) {
-      return;
+    if (blocks.wantSlot(s)) {
+      ctx.getSelf().tell(new StartNext());
     }
-    ctx.getSelf().tell(new StartNext());
+  }
+
+  /** A campaign no block will report to again leaves memory (with sharding); a read restarts it. */
+  private void passivateIfOver(State s) {
+    if (shard != null && RunningBlocks.over(s)) {
+      shard.tell(new ClusterSharding.Passivate<>(ctx.getSelf()));
+    }
   }
 
   private void snapshot(State s) {
@@ -662,7 +566,7 @@ public final class CampaignEntity
     }
     snapshotting = true;
     ctx.pipeToSelf(
-        ports.snapshotAudience(tenantId(), campaignId(), s.definition().audience()),
+        ports.snapshotAudience(tenantId, campaignId, s.definition().audience()),
         (n, err) ->
             err == null
                 ? new AudienceReady(n)
@@ -684,126 +588,6 @@ public final class CampaignEntity
 
   @Override
   public EventHandler<State, Event> eventHandler() {
-    return newEventHandlerBuilder()
-        .forAnyState()
-        .onEvent(
-            Created.class,
-            (s, e) ->
-                new State(
-                    e.campaignId(),
-                    e.definition(),
-                    Status.DRAFT,
-                    e.at(),
-                    null,
-                    0,
-                    0,
-                    new TreeSet<>(),
-                    new TreeSet<>(),
-                    Map.of(),
-                    CampaignCounts.of(0)))
-        .onEvent(
-            Scheduled.class,
-            (s, e) ->
-                new State(
-                    s.campaignId(),
-                    s.definition(),
-                    Status.SCHEDULED,
-                    s.createdAt(),
-                    e.startAt(),
-                    0,
-                    0,
-                    s.finished(),
-                    s.settled(),
-                    s.waiting(),
-                    s.counts()))
-        .onEvent(LaunchStarted.class, (s, e) -> s.with(Status.LAUNCHING))
-        .onEvent(
-            Planned.class,
-            (s, e) ->
-                new State(
-                    s.campaignId(),
-                    s.definition(),
-                    s.status() == Status.PAUSED ? Status.PAUSED : Status.RUNNING,
-                    s.createdAt(),
-                    s.startAt(),
-                    e.blocks(),
-                    0,
-                    new TreeSet<>(),
-                    new TreeSet<>(),
-                    Map.of(),
-                    CampaignCounts.of(e.recipients())))
-        .onEvent(
-            BlockStarted.class,
-            (s, e) ->
-                new State(
-                    s.campaignId(),
-                    s.definition(),
-                    s.status(),
-                    s.createdAt(),
-                    s.startAt(),
-                    s.blocks(),
-                    e.block() + 1,
-                    s.finished(),
-                    s.settled(),
-                    s.waiting(),
-                    s.counts()))
-        .onEvent(
-            BlockCompleted.class,
-            (s, e) -> {
-              TreeSet<Integer> finished = new TreeSet<>(s.finished());
-              finished.add(e.outcome().block());
-              Map<Integer, BlockOutcome> waiting = new TreeMap<>(s.waiting());
-              waiting.remove(e.outcome().block());
-              return new State(
-                  s.campaignId(),
-                  s.definition(),
-                  s.status(),
-                  s.createdAt(),
-                  s.startAt(),
-                  s.blocks(),
-                  s.nextBlock(),
-                  finished,
-                  s.settled(),
-                  waiting,
-                  s.counts().plus(e.outcome()));
-            })
-        .onEvent(
-            BlockSettled.class,
-            (s, e) -> {
-              TreeSet<Integer> settled = new TreeSet<>(s.settled());
-              settled.add(e.outcome().block());
-              return new State(
-                  s.campaignId(),
-                  s.definition(),
-                  s.status(),
-                  s.createdAt(),
-                  s.startAt(),
-                  s.blocks(),
-                  s.nextBlock(),
-                  s.finished(),
-                  settled,
-                  s.waiting(),
-                  s.counts().withFollowUps(e.outcome()));
-            })
-        .onEvent(
-            BlockParked.class,
-            (s, e) -> {
-              Map<Integer, BlockOutcome> waiting = new TreeMap<>(s.waiting());
-              waiting.put(e.outcome().block(), e.outcome());
-              return s.withWaiting(waiting);
-            })
-        .onEvent(
-            BlockResumed.class,
-            (s, e) -> {
-              Map<Integer, BlockOutcome> waiting = new TreeMap<>(s.waiting());
-              waiting.remove(e.block());
-              return s.withWaiting(waiting);
-            })
-        .onEvent(Paused.class, (s, e) -> s.with(Status.PAUSED))
-        .onEvent(
-            Resumed.class, (s, e) -> s.with(s.blocks() == 0 ? Status.LAUNCHING : Status.RUNNING))
-        .onEvent(Cancelled.class, (s, e) -> s.with(Status.CANCELLED))
-        .onEvent(Completed.class, (s, e) -> s.with(Status.COMPLETED))
-        .build();
+    return CampaignEventHandler.create();
   }
 }

@@ -3,6 +3,7 @@ package io.outreach.engine.campaign;
 import io.outreach.engine.CborSerializable;
 import java.time.Instant;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * A campaign as its entity reports it; {@code nextDueAt} is the earliest time a deferred first
@@ -22,7 +23,25 @@ public record CampaignView(
     Instant startAt)
     implements CborSerializable {
 
-  static CampaignView of(CampaignEntity.State s, CampaignCounts counts, Instant nextDueAt) {
+  /**
+   * The view of a campaign: its journaled counts plus the {@code live} counts of blocks still
+   * sending their first messages (or waiting to), and the earliest time a deferred first message of
+   * theirs falls due.
+   */
+  static CampaignView of(CampaignEntity.State s, Map<Integer, BlockOutcome> live) {
+    CampaignCounts counts = s.counts();
+    Instant nextDueAt = null;
+    for (int b = 0; b < s.nextBlock(); b++) {
+      BlockOutcome block = live.getOrDefault(b, s.waiting().get(b));
+      if (block == null || s.finished().contains(b)) {
+        continue;
+      }
+      counts = counts.plus(block);
+      if (block.nextDueAt() != null
+          && (nextDueAt == null || block.nextDueAt().isBefore(nextDueAt))) {
+        nextDueAt = block.nextDueAt();
+      }
+    }
     CampaignEntity.Status status =
         s.status() == CampaignEntity.Status.LAUNCHING ? CampaignEntity.Status.RUNNING : s.status();
     return new CampaignView(

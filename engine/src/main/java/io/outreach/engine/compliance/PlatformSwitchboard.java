@@ -21,6 +21,7 @@ import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
 import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
+import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
 
 /**
  * The platform's kill switches (scope {@code platform}): one entity for the whole engine, engaged
@@ -82,6 +83,11 @@ public final class PlatformSwitchboard
   @Override
   public KillSwitches emptyState() {
     return KillSwitches.none();
+  }
+
+  @Override
+  public RetentionCriteria retentionCriteria() {
+    return RetentionCriteria.snapshotEvery(100, 3);
   }
 
   @Override

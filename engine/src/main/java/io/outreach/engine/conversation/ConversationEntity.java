@@ -1,5 +1,6 @@
 package io.outreach.engine.conversation;
 
+import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
 import io.outreach.engine.CborSerializable;
 import io.outreach.engine.Rejection;
 import io.outreach.engine.Tags;
@@ -18,11 +19,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.pattern.StatusReply;
 import org.apache.pekko.persistence.typed.PersistenceId;
@@ -105,7 +109,7 @@ public final class ConversationEntity
   /**
    * The person's conversation as this entity decides it: consent, the last classification, replies
    * not yet done, and the keys of recent messages answered (so one handed over twice is answered
-   * once).
+   * once), oldest first: a snapshot keeps their order, so the oldest is still the one forgotten.
    */
   public record State(
       String phone,
@@ -113,7 +117,7 @@ public final class ConversationEntity
       Instant optedOutAt,
       String lastClassification,
       Map<String, Reply> pendingReplies,
-      Set<String> seen)
+      @JsonDeserialize(as = LinkedHashSet.class) Set<String> seen)
       implements CborSerializable {
 
     static State empty(String phone) {
@@ -177,6 +181,14 @@ public final class ConversationEntity
         ctx ->
             Behaviors.withTimers(
                 timers -> new ConversationEntity(entityId, ctx, timers, ports, clock, tagSlices)));
+  }
+
+  /** Registers the sharded Conversation entity on this node. */
+  public static void init(
+      ActorSystem<?> system, ConversationPorts ports, Clock clock, int tagSlices) {
+    ClusterSharding.get(system)
+        .init(
+            Entity.of(ENTITY_TYPE_KEY, ctx -> create(ctx.getEntityId(), ports, clock, tagSlices)));
   }
 
   @Override

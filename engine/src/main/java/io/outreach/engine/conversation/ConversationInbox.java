@@ -2,10 +2,13 @@ package io.outreach.engine.conversation;
 
 import io.outreach.engine.CborSerializable;
 import java.time.Duration;
+import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 
 /**
@@ -46,6 +49,12 @@ public final class ConversationInbox {
   public static Behavior<Command> create(String tenantId, InboxPorts ports) {
     return Behaviors.setup(
         ctx -> Behaviors.withTimers(timers -> new Run(tenantId, ports, ctx, timers).idle()));
+  }
+
+  /** Registers the sharded inboxes (one per tenant) on this node. */
+  public static void init(ActorSystem<?> system, InboxPorts ports) {
+    ClusterSharding.get(system)
+        .init(Entity.of(ENTITY_TYPE_KEY, ctx -> create(ctx.getEntityId(), ports)));
   }
 
   private static final class Run {

@@ -31,6 +31,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -208,8 +210,7 @@ class BlockEntityTest {
 
   private ScriptedPorts ports;
   private TestClock clock;
-  private EventSourcedBehaviorTestKit<BlockEntity.Command, BlockEntity.Event, BlockEntity.State>
-      kit;
+  private EventSourcedBehaviorTestKit<BlockEntity.Command, BlockEntity.Event, BlockState> kit;
 
   @BeforeAll
   static void start() {
@@ -228,14 +229,28 @@ class BlockEntityTest {
     kit = kitFor(SPEC);
   }
 
-  private EventSourcedBehaviorTestKit<BlockEntity.Command, BlockEntity.Event, BlockEntity.State>
-      kitFor(BlockSpec spec) {
+  private EventSourcedBehaviorTestKit<BlockEntity.Command, BlockEntity.Event, BlockState> kitFor(
+      BlockSpec spec) {
     var k =
-        EventSourcedBehaviorTestKit
-            .<BlockEntity.Command, BlockEntity.Event, BlockEntity.State>create(
-                testKit.system(), BlockEntity.create(spec.entityId(), ports, clock, 4));
+        EventSourcedBehaviorTestKit.<BlockEntity.Command, BlockEntity.Event, BlockState>create(
+            testKit.system(), BlockEntity.create(spec.entityId(), ports, clock, 4));
     k.clear();
     return k;
+  }
+
+  /** A block whose passivation requests go to {@code shard}. */
+  private EventSourcedBehaviorTestKit<BlockEntity.Command, BlockEntity.Event, BlockState>
+      kitWithShard(BlockSpec spec, TestProbe<ClusterSharding.ShardCommand> shard) {
+    var k =
+        EventSourcedBehaviorTestKit.<BlockEntity.Command, BlockEntity.Event, BlockState>create(
+            testKit.system(), BlockEntity.create(spec.entityId(), ports, clock, 4, shard.ref()));
+    k.clear();
+    return k;
+  }
+
+  private static void expectPassivate(TestProbe<ClusterSharding.ShardCommand> shard) {
+    assertThat(shard.receiveMessage(Duration.ofSeconds(5)))
+        .isInstanceOf(ClusterSharding.Passivate.class);
   }
 
   private static Recipient r(long no, String phone, String firstName) {
@@ -273,7 +288,7 @@ class BlockEntityTest {
     tenRecipients();
     kit.runCommand(new BlockEntity.Start(SPEC));
     await().until(() -> ports.dispatched.size() == 6);
-    BlockEntity.State s = kit.getState();
+    BlockState s = kit.getState();
     assertThat(s.status()).isEqualTo(BlockEntity.Status.SENDING);
     assertThat(s.blocked())
         .extracting(BlockEntity.Blocked::rule)
@@ -363,7 +378,7 @@ class BlockEntityTest {
   void aStormOf429sAndFailedTrialCallsDoNotUseUpAttempts() {
     ports.recipients.add(r(0, "+12125550100", "Ann"));
     kit.runCommand(new BlockEntity.Start(SPEC));
-    for (int i = 1; i <= BlockEntity.MAX_ATTEMPTS + 3; i++) {
+    for (int i = 1; i <= SendQueue.MAX_ATTEMPTS + 3; i++) {
       int n = i;
       await().until(() -> ports.dispatched.size() == n);
       ports.answer(
@@ -373,8 +388,8 @@ class BlockEntityTest {
     }
     // The provider is down: calls on a half-open breaker's trial permit fail.
     ports.permits = Permits.trial(Instant.now(), 100);
-    for (int i = 1; i <= BlockEntity.MAX_ATTEMPTS + 1; i++) {
-      int n = BlockEntity.MAX_ATTEMPTS + 3 + i;
+    for (int i = 1; i <= SendQueue.MAX_ATTEMPTS + 1; i++) {
+      int n = SendQueue.MAX_ATTEMPTS + 3 + i;
       await().until(() -> ports.dispatched.size() == n);
       ports.permits = Permits.trial(Instant.now(), 100);
       ports.answer(
@@ -388,18 +403,6 @@ class BlockEntityTest {
     assertThat(ports.finished.get(0).sent())
         .as("no failure after %d throttled and failed trial calls", before)
         .isEqualTo(1);
-  }
-
-  @Test
-  void backoffHasFullJitterWithinItsCeiling() {
-    for (int attempt = 1; attempt <= 8; attempt++) {
-      long ceiling =
-          Math.min(
-              BlockEntity.BACKOFF_CAP.toMillis(), BlockEntity.BACKOFF_BASE.toMillis() << attempt);
-      for (int i = 0; i < 200; i++) {
-        assertThat(BlockEntity.fullJitter(attempt).toMillis()).isBetween(0L, ceiling - 1);
-      }
-    }
   }
 
   @Test
@@ -596,6 +599,142 @@ class BlockEntityTest {
   }
 
   @Test
+  void aLongLivedBlockRecoversFromASnapshotAndGoesOn() {
+    ports.recipients.add(r(0, "+12125550100", "Ann"));
+    ports.recipients.add(r(1, "+12125550101", "Bob"));
+    ports.recipients.add(r(2, null, "Cy"));
+    Instant opening = T0.plus(Duration.ofHours(10));
+    ports.stopAtSend.put("cmp_1:0:0", new Decision.Defer(opening, "hours:federal"));
+    kit.runCommand(new BlockEntity.Start(SPEC));
+    await().until(() -> ports.dispatched.size() == 1);
+    ports.acceptAll();
+    await().untilAsserted(() -> assertThat(kit.getState().waiting()).isTrue());
+    // A long life: paused and resumed until its journal is past a snapshot's turn.
+    for (int i = 0; i < 50; i++) {
+      kit.runCommand(BlockEntity.Pause.INSTANCE);
+      kit.runCommand(BlockEntity.Resume.INSTANCE);
+    }
+    BlockState lived = kit.getState();
+    await()
+        .untilAsserted(
+            () ->
+                assertThat(
+                        kit.snapshotTestKit()
+                            .orElseThrow()
+                            .persistedInStorage("Block|" + SPEC.entityId()))
+                    .isNotEmpty());
+    assertThat(testKit.serializationTestKit().verifySerialization(lived, true)).isEqualTo(lived);
+
+    assertThat(kit.restart().state()).isEqualTo(lived);
+    clock.advance(Duration.ofHours(10));
+    kit.runCommand(BlockEntity.Wake.INSTANCE);
+    kit.runCommand(BlockEntity.Grant.INSTANCE);
+    await().until(() -> ports.dispatched.size() == 2);
+    ports.acceptAll();
+    await().untilAsserted(() -> assertThat(ports.completed).hasSize(1));
+    assertThat(ports.completed.get(0).sent()).isEqualTo(2);
+    assertThat(ports.completed.get(0).blocked()).containsEntry(BlockReason.INVALID, 1L);
+  }
+
+  @Test
+  void aBlockThatOnlyWaitsAsksToBePassivatedOnceItsWakeUpIsStoredAndNotWhileItHasWork() {
+    TestProbe<ClusterSharding.ShardCommand> shard = testKit.createTestProbe();
+    kit = kitWithShard(SPEC, shard);
+    ports.recipients.add(r(0, "+12125550100", "Ann"));
+    ports.recipients.add(r(1, "+12125550101", "Bob"));
+    ports.recipients.add(r(2, "+12125550102", "Cy"));
+    Instant opening = T0.plus(Duration.ofHours(10));
+    Instant capRoom = T0.plus(Duration.ofHours(20));
+    ports.stopAtSend.put("cmp_1:0:0", new Decision.Defer(opening, "hours:federal"));
+    ports.stopAtSend.put("cmp_1:2:0", new Decision.Defer(capRoom, "frequency:tenant:1/24h"));
+    kit.runCommand(new BlockEntity.Start(SPEC));
+    await().until(() -> ports.dispatched.size() == 1);
+    // Bob's call is under way: the block is working.
+    shard.expectNoMessage(Duration.ofMillis(300));
+    kit.runCommand(BlockEntity.Wake.INSTANCE);
+    shard.expectNoMessage(Duration.ofMillis(100));
+
+    ports.acceptAll();
+    expectPassivate(shard);
+    assertThat(kit.getState().waiting()).isTrue();
+    assertThat(ports.waiting).hasSize(1);
+    assertThat(ports.wakes).as("stored before it asked").last().isEqualTo(Optional.of(opening));
+
+    // Started again early (its campaign restarting), it goes back to sleep.
+    kit.restart();
+    expectPassivate(shard);
+    // Started again at Ann's opening, it asks for a slot and waits for it in memory, though Cy's
+    // time is hours away.
+    clock.advance(Duration.ofHours(10));
+    kit.restart();
+    await().untilAsserted(() -> assertThat(ports.dueAsks).hasValue(1));
+    shard.expectNoMessage(Duration.ofMillis(300));
+    kit.runCommand(BlockEntity.Grant.INSTANCE);
+    await().until(() -> ports.dispatched.size() == 2);
+    shard.expectNoMessage(Duration.ofMillis(200));
+    ports.acceptAll();
+    await().untilAsserted(() -> assertThat(ports.waiting).hasSize(2));
+    expectPassivate(shard);
+    assertThat(ports.wakes).last().isEqualTo(Optional.of(capRoom));
+
+    // Done and reported: nothing is left to keep in memory.
+    clock.advance(Duration.ofHours(10));
+    kit.restart();
+    kit.runCommand(BlockEntity.Grant.INSTANCE);
+    await().until(() -> ports.dispatched.size() == 3);
+    ports.acceptAll();
+    await().untilAsserted(() -> assertThat(ports.completed).hasSize(1));
+    expectPassivate(shard);
+    assertThat(ports.completed.get(0).sent()).isEqualTo(3);
+  }
+
+  @Test
+  void aBlockWhoseWakeUpIsNearStaysInMemory() {
+    TestProbe<ClusterSharding.ShardCommand> shard = testKit.createTestProbe();
+    kit = kitWithShard(SPEC, shard);
+    ports.recipients.add(r(0, "+12125550100", "Ann"));
+    Instant soon = T0.plus(Duration.ofSeconds(50));
+    ports.stopAtSend.put("cmp_1:0:0", new Decision.Defer(soon, "frequency:tenant:1/24h"));
+    kit.runCommand(new BlockEntity.Start(SPEC));
+    await().untilAsserted(() -> assertThat(ports.waiting).hasSize(1));
+    assertThat(ports.wakes).last().isEqualTo(Optional.of(soon));
+    shard.expectNoMessage(Duration.ofMillis(300));
+  }
+
+  @Test
+  void aBlockWaitingDaysForItsFollowUpsIsPassivatedAndADoneOneAsSoonAsItIsWoken() {
+    BlockSpec withSteps =
+        new BlockSpec(
+            "acme",
+            "cmp_5",
+            0,
+            Channel.SMS,
+            "twilio",
+            List.of("+15550100001"),
+            "Hi {{first_name}}",
+            List.of(new CampaignDefinition.FollowUpStep(48, "Still keen, {{first_name}}?")),
+            null,
+            List.of());
+    TestProbe<ClusterSharding.ShardCommand> shard = testKit.createTestProbe();
+    kit = kitWithShard(withSteps, shard);
+    ports.recipients.add(r(0, "+12125550100", "Ann"));
+    kit.runCommand(new BlockEntity.Start(withSteps));
+    await().until(() -> ports.dispatched.size() == 1);
+    shard.expectNoMessage(Duration.ofMillis(200));
+    ports.acceptAll();
+    await().untilAsserted(() -> assertThat(ports.finished).hasSize(1));
+    expectPassivate(shard);
+    assertThat(ports.wakes).last().isEqualTo(Optional.of(T0.plus(Duration.ofHours(48))));
+
+    kit.runCommand(BlockEntity.Cancel.INSTANCE);
+    expectPassivate(shard);
+    kit.restart();
+    kit.runCommand(BlockEntity.Wake.INSTANCE);
+    expectPassivate(shard);
+    assertThat(ports.dispatched).hasSize(1);
+  }
+
+  @Test
   void followUpsGoAfterTheirDelayOnlyToRecipientsWhoseMessageWasSent() {
     BlockSpec withSteps =
         new BlockSpec(
@@ -688,14 +827,14 @@ class BlockEntityTest {
         .atMost(Duration.ofSeconds(2))
         .until(() -> ports.dispatched.isEmpty());
     kit.runCommand(BlockEntity.Resume.INSTANCE);
-    await().until(() -> ports.dispatched.size() == BlockEntity.MAX_IN_FLIGHT);
+    await().until(() -> ports.dispatched.size() == SendQueue.MAX_IN_FLIGHT);
     kit.runCommand(BlockEntity.Cancel.INSTANCE);
     assertThat(kit.getState().status()).isEqualTo(BlockEntity.Status.DONE);
     ports.acceptAll();
     await().untilAsserted(() -> assertThat(ports.completed).hasSize(1));
     assertThat(ports.dispatched)
         .as("nothing new starts after the cancel")
-        .hasSize(BlockEntity.MAX_IN_FLIGHT);
+        .hasSize(SendQueue.MAX_IN_FLIGHT);
   }
 
   @Test

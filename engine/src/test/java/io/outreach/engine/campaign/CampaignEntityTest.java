@@ -7,6 +7,7 @@ import io.outreach.engine.EntityTestKits;
 import io.outreach.engine.compliance.BlockReason;
 import io.outreach.engine.compliance.Channel;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.List;
@@ -15,6 +16,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.pattern.StatusReply;
 import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
 import org.junit.jupiter.api.AfterAll;
@@ -306,6 +309,56 @@ class CampaignEntityTest {
                 .getError()
                 .getMessage())
         .startsWith("conflict:");
+  }
+
+  /** The campaign under test, asking {@code shard} to passivate it. */
+  private void withShard(TestProbe<ClusterSharding.ShardCommand> shard) {
+    kit =
+        EventSourcedBehaviorTestKit.create(
+            testKit.system(),
+            CampaignEntity.create(
+                "acme:cmp_1", ports, Clock.fixed(T0, ZoneOffset.UTC), 2, 4, shard.ref()));
+    kit.clear();
+  }
+
+  @Test
+  void aCompletedCampaignLeavesMemoryAndAnswersWhenStartedAgain() {
+    TestProbe<ClusterSharding.ShardCommand> shard = testKit.createTestProbe();
+    withShard(shard);
+    create(definition(null));
+    launch();
+    await().until(() -> ports.snapshots.size() == 1);
+    ports.snapshots.get(0).complete(600L);
+    await().untilAsserted(() -> assertThat(ports.started).containsExactly(0, 1));
+    kit.runCommand(new CampaignEntity.BlockDone(outcome(0, 500, 0)));
+    shard.expectNoMessage(Duration.ofMillis(200));
+
+    kit.runCommand(new CampaignEntity.BlockDone(outcome(1, 100, 0)));
+    assertThat(kit.getState().status()).isEqualTo(CampaignEntity.Status.COMPLETED);
+    assertThat(shard.receiveMessage()).isInstanceOf(ClusterSharding.Passivate.class);
+
+    // Restarted by a read, it answers, and goes again.
+    kit.restart();
+    assertThat(view().state()).isEqualTo("completed");
+    assertThat(shard.receiveMessage()).isInstanceOf(ClusterSharding.Passivate.class);
+  }
+
+  @Test
+  void aCancelledCampaignLeavesMemoryOnceEveryStartedBlockHasSettled() {
+    TestProbe<ClusterSharding.ShardCommand> shard = testKit.createTestProbe();
+    withShard(shard);
+    create(definition(null));
+    launch();
+    await().until(() -> ports.snapshots.size() == 1);
+    ports.snapshots.get(0).complete(1500L);
+    await().untilAsserted(() -> assertThat(ports.started).containsExactly(0, 1));
+    kit.<StatusReply<CampaignView>>runCommand(r -> new CampaignEntity.Cancel("ops", r));
+    kit.runCommand(new CampaignEntity.BlockDone(outcome(0, 500, 0)));
+    shard.expectNoMessage(Duration.ofMillis(200));
+
+    kit.runCommand(new CampaignEntity.BlockDone(outcome(1, 20, 0)));
+    assertThat(shard.receiveMessage()).isInstanceOf(ClusterSharding.Passivate.class);
+    assertThat(kit.getState().status()).isEqualTo(CampaignEntity.Status.CANCELLED);
   }
 
   @Test

@@ -131,6 +131,22 @@ class ConversationEntityTest {
   }
 
   @Test
+  void aSnapshotKeepsTheKeysAnsweredOldestFirst() {
+    ConversationEntity.State s =
+        new ConversationEntity.State(
+            PHONE,
+            true,
+            T0,
+            null,
+            Map.of(),
+            new java.util.LinkedHashSet<>(List.of("SM9", "SM5", "SM1")));
+
+    ConversationEntity.State back = testKit.serializationTestKit().verifySerialization(s, true);
+
+    assertThat(back.seen()).containsExactly("SM9", "SM5", "SM1");
+  }
+
+  @Test
   void aReplyNotDoneBeforeARestartGoesAgainWithTheSameKey() {
     ports.toAnswer = List.of(inbound("SM2", "HELP", InboundEffect.HELP));
     kit.runCommand(ConversationEntity.Wake.INSTANCE);

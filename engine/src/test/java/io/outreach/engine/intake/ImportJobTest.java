@@ -99,6 +99,10 @@ class ImportJobTest {
     assertThat(s.accepted()).isEqualTo(6);
     assertThat(s.errors()).containsExactly(new RowError(3, "phone", "bad"));
     assertThat(kit.getState().finishedAt()).isEqualTo(T0);
+    ImportJob.State finished = kit.getState();
+    assertThat(testKit.serializationTestKit().verifySerialization(finished, true))
+        .as("a snapshot of it reads back the same")
+        .isEqualTo(finished);
     // A repeated Start answers the finished import and does not process again.
     var again = kit.<StatusReply<ImportStatus>>runCommand(r -> new ImportJob.Start(SPEC, r));
     assertThat(again.hasNoEvents()).isTrue();
