@@ -10,6 +10,7 @@ import io.outreach.engine.campaign.CampaignSenders;
 import io.outreach.engine.campaign.CampaignView;
 import io.outreach.engine.compliance.BlockReason;
 import io.outreach.engine.compliance.Channel;
+import io.outreach.engine.spend.Prices;
 import io.outreach.engine.tenant.Tenant;
 import io.outreach.engine.tenant.TenantEntity;
 import io.outreach.http.provider.TenantAccounts;
@@ -53,7 +54,6 @@ public final class CampaignRoutes extends ApiDirectives {
   private final boolean sandbox;
   private final CampaignPreviews previews;
   private final TenantAccounts accounts;
-  private final Map<String, java.math.BigDecimal> centsPerSegment;
 
   public CampaignRoutes(
       ActorSystem<?> system,
@@ -64,12 +64,10 @@ public final class CampaignRoutes extends ApiDirectives {
       CampaignReadModel readModel,
       boolean sandbox,
       CampaignPreviews previews,
-      TenantAccounts accounts,
-      Map<String, java.math.BigDecimal> centsPerSegment) {
+      TenantAccounts accounts) {
     super(system, auth, maxBodyBytes);
     this.previews = previews;
     this.accounts = accounts;
-    this.centsPerSegment = Map.copyOf(centsPerSegment);
     this.sharding = ClusterSharding.get(system);
     this.askTimeout = askTimeout;
     this.work = work;
@@ -151,6 +149,7 @@ public final class CampaignRoutes extends ApiDirectives {
       Map<String, Object> counts,
       Instant nextDueAt,
       long spentCents,
+      long estimatedCostCents,
       int blocks,
       int blocksFinished,
       int blocksWaiting,
@@ -182,7 +181,8 @@ public final class CampaignRoutes extends ApiDirectives {
           v.state(),
           counts,
           v.nextDueAt(),
-          0,
+          Prices.cents(v.counts().spentMicros()),
+          Prices.cents(v.counts().estimatedMicros()),
           v.blocks(),
           v.blocksFinished(),
           v.blocksWaiting(),
@@ -418,17 +418,10 @@ public final class CampaignRoutes extends ApiDirectives {
             .thenCombine(tenant, (d, t) -> java.util.Map.entry(d, t))
             .thenCompose(
                 dt -> {
-                  String provider = CampaignSenders.provider(dt.getKey(), dt.getValue());
                   return blocking(
                       () ->
                           PreviewBody.of(
-                              previews.preview(
-                                  p.tenantId(),
-                                  id,
-                                  dt.getKey(),
-                                  dt.getValue(),
-                                  centsPerSegment.getOrDefault(
-                                      provider, java.math.BigDecimal.ONE))));
+                              previews.preview(p.tenantId(), id, dt.getKey(), dt.getValue())));
                 }),
         this::json);
   }

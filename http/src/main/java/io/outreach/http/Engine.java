@@ -19,6 +19,7 @@ import io.outreach.engine.intake.ImportJob;
 import io.outreach.engine.outbound.CampaignOutbound;
 import io.outreach.engine.outbound.ConversationOutbound;
 import io.outreach.engine.outbound.OneWayOut;
+import io.outreach.engine.spend.Prices;
 import io.outreach.engine.tenant.TenantEntity;
 import io.outreach.http.provider.ProviderHttp;
 import io.outreach.http.provider.TenantAccounts;
@@ -143,16 +144,6 @@ public final class Engine implements AutoCloseable {
     }
   }
 
-  /** Cents per SMS segment by provider, {@code outreach.pricing} (see reference.conf). */
-  static Map<String, java.math.BigDecimal> pricing(Config config) {
-    Config p = config.getConfig("outreach.pricing");
-    Map<String, java.math.BigDecimal> cents = new java.util.HashMap<>();
-    for (String provider : p.root().keySet()) {
-      cents.put(provider, new java.math.BigDecimal(p.getString(provider + ".sms-segment-cents")));
-    }
-    return cents;
-  }
-
   static DatabaseConfig databaseConfig(Settings s) {
     return new DatabaseConfig(
         s.db().url(),
@@ -256,7 +247,7 @@ public final class Engine implements AutoCloseable {
 
     boolean sandboxProviders = settings.sandboxProviders();
     ContactRules rules = ContactRules.from(config).forProviders(!sandboxProviders);
-    CampaignSenders senders = new CampaignSenders(sandboxProviders);
+    CampaignSenders senders = new CampaignSenders(sandboxProviders, Prices.from(config));
     Executor blocking = system.dispatchers().lookup(DispatcherSelector.blocking());
     ClusterSharding sharding = ClusterSharding.get(system);
     Duration ask = settings.entityAskTimeout();
@@ -288,6 +279,7 @@ public final class Engine implements AutoCloseable {
             rules,
             senders,
             out,
+            storage.spend(),
             campaignClock,
             ask,
             blocking);
@@ -317,7 +309,8 @@ public final class Engine implements AutoCloseable {
         accounts,
         sandboxProviders,
         rules,
-        new CampaignPreviews(recipients, storage.contacts(), rules, senders, campaignClock),
+        new CampaignPreviews(
+            recipients, storage.campaigns(), storage.contacts(), rules, senders, campaignClock),
         conversations);
   }
 
@@ -471,8 +464,7 @@ public final class Engine implements AutoCloseable {
                         storage.campaigns(),
                         outbound.sandboxProviders(),
                         outbound.previews(),
-                        outbound.accounts(),
-                        pricing(system.settings().config()))
+                        outbound.accounts())
                     .route(),
                 new DncRoutes(
                         system,

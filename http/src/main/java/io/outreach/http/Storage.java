@@ -12,6 +12,7 @@ import io.outreach.persistence.ImportLedger;
 import io.outreach.persistence.ProviderAccountRepository;
 import io.outreach.persistence.ResumableWorkRepository;
 import io.outreach.persistence.SecretBox;
+import io.outreach.persistence.SpendRepository;
 import io.outreach.persistence.TenantJdbc;
 import io.outreach.persistence.WebhookReceipts;
 import java.time.Clock;
@@ -34,6 +35,7 @@ record Storage(
     ContactLedgerRepository contacts,
     CampaignReadModel campaigns,
     ProviderAccountRepository accounts,
+    SpendRepository spend,
     HikariDataSource projectionPool) {
 
   static Storage open(ActorSystem<?> system, Settings settings, Database database) {
@@ -71,6 +73,7 @@ record Storage(
             database.dataSource(),
             new SecretBox(SecretsKey.resolve(settings), settings.secrets().previousKeys()),
             Clock.systemUTC()),
+        new SpendRepository(database.tenantJdbc(), Clock.systemUTC()),
         // Every projection writes through this pool, one connection per thread of its dispatcher.
         database.newPool("outreach-projections", pools.projections(), false));
   }

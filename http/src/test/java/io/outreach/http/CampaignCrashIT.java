@@ -56,7 +56,7 @@ class CampaignCrashIT {
                       "POST",
                       "/v1/tenants",
                       platform,
-                      "{\"id\":\"crash\",\"name\":\"Crash\",\"timezone\":\"America/New_York\",\"monthlyBudgetCents\":0}")
+                      "{\"id\":\"crash\",\"name\":\"Crash\",\"timezone\":\"America/New_York\",\"monthlyBudgetCents\":100000000}")
                   .statusCode())
           .isEqualTo(201);
       String admin = node.token("--tenant", "crash", "--roles", "admin");

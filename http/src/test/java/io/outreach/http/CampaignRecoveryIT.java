@@ -63,7 +63,7 @@ class CampaignRecoveryIT {
             "POST",
             "/v1/tenants",
             first.token("platform", Role.PLATFORM),
-            "{\"id\":\"acme\",\"name\":\"Acme\",\"timezone\":\"UTC\",\"monthlyBudgetCents\":0}");
+            "{\"id\":\"acme\",\"name\":\"Acme\",\"timezone\":\"UTC\",\"monthlyBudgetCents\":100000000}");
         token = first.token("acme", Role.OPERATOR);
         StringBuilder csv = new StringBuilder("first_name,phone\n");
         for (int i = 0; i < RECIPIENTS; i++) {

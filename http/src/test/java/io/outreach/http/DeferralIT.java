@@ -121,7 +121,7 @@ class DeferralIT {
             "POST",
             "/v1/tenants",
             first.token("platform", Role.PLATFORM),
-            "{\"id\":\"waits\",\"name\":\"Waits\",\"timezone\":\"America/New_York\",\"monthlyBudgetCents\":0}");
+            "{\"id\":\"waits\",\"name\":\"Waits\",\"timezone\":\"America/New_York\",\"monthlyBudgetCents\":100000000}");
         StringBuilder senders = new StringBuilder("{\"senders\":[");
         for (int s = 1; s <= SENDERS; s++) {
           senders

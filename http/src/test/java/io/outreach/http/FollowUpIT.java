@@ -69,7 +69,7 @@ class FollowUpIT {
             "POST",
             "/v1/tenants",
             first.token("platform", Role.PLATFORM),
-            "{\"id\":\"follow\",\"name\":\"Follow\",\"timezone\":\"America/New_York\",\"monthlyBudgetCents\":0}");
+            "{\"id\":\"follow\",\"name\":\"Follow\",\"timezone\":\"America/New_York\",\"monthlyBudgetCents\":100000000}");
         op = first.token("follow", Role.OPERATOR);
         id =
             CampaignLifecycleIT.launch(

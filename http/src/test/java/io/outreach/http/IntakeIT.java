@@ -51,7 +51,7 @@ class IntakeIT {
                   + t
                   + "\",\"name\":\""
                   + t
-                  + "\",\"timezone\":\"America/New_York\",\"monthlyBudgetCents\":0}");
+                  + "\",\"timezone\":\"America/New_York\",\"monthlyBudgetCents\":100000000}");
       assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
     }
   }

@@ -40,7 +40,7 @@ class InterruptedImportIT {
                       "POST",
                       "/v1/tenants",
                       platform,
-                      "{\"id\":\"acme\",\"name\":\"Acme\",\"timezone\":\"UTC\",\"monthlyBudgetCents\":0}")
+                      "{\"id\":\"acme\",\"name\":\"Acme\",\"timezone\":\"UTC\",\"monthlyBudgetCents\":100000000}")
                   .statusCode())
           .isEqualTo(201);
       token = first.token("acme", Role.OPERATOR);

@@ -65,7 +65,7 @@ class LegalHoursIT {
             "POST",
             "/v1/tenants",
             first.token("platform", Role.PLATFORM),
-            "{\"id\":\"hours\",\"name\":\"Hours\",\"timezone\":\"America/New_York\",\"monthlyBudgetCents\":0}");
+            "{\"id\":\"hours\",\"name\":\"Hours\",\"timezone\":\"America/New_York\",\"monthlyBudgetCents\":100000000}");
         op = first.token("hours", Role.OPERATOR);
         id = CampaignLifecycleIT.launch(first, op, 212, 5, "");
         String campaign = id;

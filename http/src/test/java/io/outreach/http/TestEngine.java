@@ -96,7 +96,7 @@ final class TestEngine implements AutoCloseable {
                 + id
                 + "\",\"name\":\""
                 + id
-                + "\",\"timezone\":\"America/New_York\",\"monthlyBudgetCents\":0}");
+                + "\",\"timezone\":\"America/New_York\",\"monthlyBudgetCents\":100000000}");
     if (r.statusCode() != 201) {
       throw new AssertionError("tenant " + id + " not created: " + r.body());
     }

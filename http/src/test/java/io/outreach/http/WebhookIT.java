@@ -40,7 +40,7 @@ class WebhookIT {
               + t
               + "\",\"name\":\""
               + t
-              + "\",\"timezone\":\"UTC\",\"monthlyBudgetCents\":0}");
+              + "\",\"timezone\":\"UTC\",\"monthlyBudgetCents\":100000000}");
     }
   }
 

@@ -58,7 +58,7 @@ final class CampaignBenchmark {
             platform,
             "application/json",
             HttpRequest.BodyPublishers.ofString(
-                "{\"id\":\"bench\",\"name\":\"Bench\",\"timezone\":\"UTC\",\"monthlyBudgetCents\":0}"));
+                "{\"id\":\"bench\",\"name\":\"Bench\",\"timezone\":\"UTC\",\"monthlyBudgetCents\":100000000}"));
         // One short code allowed the benchmark's rate: the throttle paces every sender, and the
         // sandbox short code's default 100 mps would make this a benchmark of the throttle.
         int mps = Integer.parseInt(o.get("mps", "10000"));
@@ -219,7 +219,7 @@ final class CampaignBenchmark {
         platform,
         "application/json",
         HttpRequest.BodyPublishers.ofString(
-            "{\"id\":\"mixed\",\"name\":\"Mixed\",\"timezone\":\"America/New_York\",\"monthlyBudgetCents\":0}"));
+            "{\"id\":\"mixed\",\"name\":\"Mixed\",\"timezone\":\"America/New_York\",\"monthlyBudgetCents\":100000000}"));
     StringBuilder senders = new StringBuilder("{\"senders\":[");
     for (int s = 1; s <= 3; s++) {
       senders

@@ -82,7 +82,7 @@ final class InboundBenchmark {
           platform,
           "application/json",
           HttpRequest.BodyPublishers.ofString(
-              "{\"id\":\"bench\",\"name\":\"Bench\",\"timezone\":\"UTC\",\"monthlyBudgetCents\":0}"));
+              "{\"id\":\"bench\",\"name\":\"Bench\",\"timezone\":\"UTC\",\"monthlyBudgetCents\":100000000}"));
       String engineUrl = "http://127.0.0.1:" + engine.port;
       String trivialUrl = "http://127.0.0.1:" + trivialPort;
       HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();

@@ -64,7 +64,7 @@ final class IntakeBenchmark {
           platform,
           "application/json",
           HttpRequest.BodyPublishers.ofString(
-              "{\"id\":\"bench\",\"name\":\"Bench\",\"timezone\":\"America/New_York\",\"monthlyBudgetCents\":0}"));
+              "{\"id\":\"bench\",\"name\":\"Bench\",\"timezone\":\"America/New_York\",\"monthlyBudgetCents\":100000000}"));
       String token = engine.token("bench", "operator");
 
       long t0 = System.nanoTime();

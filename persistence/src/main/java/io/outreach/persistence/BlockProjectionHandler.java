@@ -2,6 +2,7 @@ package io.outreach.persistence;
 
 import io.outreach.engine.campaign.BlockEntity;
 import io.outreach.engine.campaign.Send;
+import io.outreach.engine.campaign.SendOutcome;
 import io.outreach.engine.message.MessageStatus;
 import io.outreach.engine.message.Segments;
 import io.outreach.persistence.MessageRows.Row;
@@ -68,7 +69,7 @@ public final class BlockProjectionHandler
     } else if (event instanceof BlockEntity.StepPlanned p) {
       p.sends().forEach(x -> rows.add(pending(x)));
     } else if (event instanceof BlockEntity.Outcomes o) {
-      for (BlockEntity.Outcome x : o.outcomes()) {
+      for (SendOutcome x : o.outcomes()) {
         rows.add(
             switch (x.kind()) {
               case SENT ->

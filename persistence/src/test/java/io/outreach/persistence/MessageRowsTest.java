@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.outreach.engine.campaign.BlockEntity;
 import io.outreach.engine.campaign.Send;
+import io.outreach.engine.campaign.SendOutcome;
 import io.outreach.engine.message.MessageStatus;
 import io.outreach.persistence.WebhookReceipts.MessageRef;
 import java.sql.PreparedStatement;
@@ -79,10 +80,10 @@ class MessageRowsTest {
         t,
         new BlockEntity.Outcomes(
             List.of(
-                new BlockEntity.Outcome(
+                new SendOutcome(
                     1,
                     0,
-                    BlockEntity.OutcomeKind.SENT,
+                    SendOutcome.Kind.SENT,
                     "SM1",
                     null,
                     null,
@@ -138,16 +139,8 @@ class MessageRowsTest {
         t,
         new BlockEntity.Outcomes(
             List.of(
-                new BlockEntity.Outcome(
-                    4,
-                    0,
-                    BlockEntity.OutcomeKind.FAILED,
-                    null,
-                    "provider-error",
-                    null,
-                    null,
-                    T0,
-                    null))));
+                new SendOutcome(
+                    4, 0, SendOutcome.Kind.FAILED, null, "provider-error", null, null, T0, null))));
 
     assertThat(stored(t, 4, 0).status()).isEqualTo("delivered");
     assertThat(delivered(t)).isEqualTo(1);

@@ -2,24 +2,21 @@ package io.outreach.engine.campaign;
 
 import io.outreach.engine.CborSerializable;
 import io.outreach.engine.Tags;
-import io.outreach.engine.compliance.BlockReason;
 import io.outreach.engine.compliance.ComplianceGate;
 import io.outreach.engine.compliance.ContactRules;
 import io.outreach.engine.compliance.Decision;
 import io.outreach.engine.compliance.GateFacts;
 import io.outreach.engine.provider.Permits;
 import io.outreach.engine.provider.SendResult;
+import io.outreach.engine.spend.SpendLedger;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
@@ -130,6 +127,19 @@ public final class BlockEntity
     INSTANCE
   }
 
+  /** Internal: the ledger answered a reservation for the plan or a batch of follow-ups. */
+  record Reserved(
+      Planned plan, BlockPlan.FollowUps followUps, SpendLedger.Grant grant, String error)
+      implements Command {}
+
+  /** Internal: the ledger took (or did not take) the charges sent ({@link BlockSpend}). */
+  record Charged(List<String> keys, String error) implements Command {}
+
+  /** Internal: charge what the ledger has not taken yet. */
+  enum ChargeAgain implements Command {
+    INSTANCE
+  }
+
   // ---- events ----
 
   /** Events of the Block entity. */
@@ -138,50 +148,23 @@ public final class BlockEntity
   /** The block began loading its recipients. */
   public record Started(BlockSpec spec) implements Event {}
 
-  /** A recipient the gate (or its template) blocked when the block planned, naming the rule. */
-  public record Blocked(long recipient, BlockReason reason, String rule)
-      implements CborSerializable {}
-
-  /** Every recipient's first message decided: those blocked, and the sends intended. */
-  public record Planned(List<Blocked> blocked, List<Send> sends) implements Event {}
+  /**
+   * Every recipient's first message decided: those blocked, and the sends intended; what all of
+   * them were estimated to cost before the budget decided how many go ({@code estimatedMicros}).
+   */
+  public record Planned(List<BlockedRecipient> blocked, List<Send> sends, long estimatedMicros)
+      implements Event {
+    /** A plan that is not priced. */
+    public Planned(List<BlockedRecipient> blocked, List<Send> sends) {
+      this(blocked, sends, 0);
+    }
+  }
 
   /** Follow-ups that fell due: intents journaled before their calls. */
   public record StepPlanned(List<Send> sends) implements Event {}
 
-  /** What a send came to. */
-  public enum OutcomeKind {
-    /** The provider accepted it (final). */
-    SENT,
-    /** The provider refused it after the retries (final). */
-    FAILED,
-    /** The gate stopped it at the moment of sending, or its template could not render (final). */
-    BLOCKED,
-    /** The gate asked to wait until {@code until} (not final). */
-    DEFERRED
-  }
-
-  /**
-   * A send's outcome at {@code at}; provider id, reason and rule as they apply; for a sent message
-   * with a follow-up, when that is due ({@code nextStepAt}, so read models can show it).
-   */
-  public record Outcome(
-      long recipient,
-      int step,
-      OutcomeKind kind,
-      String providerMessageId,
-      String reason,
-      BlockReason blockReason,
-      Instant until,
-      Instant at,
-      Instant nextStepAt)
-      implements CborSerializable {
-    long slot() {
-      return Send.slot(recipient, step);
-    }
-  }
-
   /** A batch of outcomes. */
-  public record Outcomes(List<Outcome> outcomes) implements Event {}
+  public record Outcomes(List<SendOutcome> outcomes) implements Event {}
 
   /** Every recipient's first message has a final outcome. */
   public record Finished(BlockOutcome outcome) implements Event {}
@@ -226,7 +209,9 @@ public final class BlockEntity
   private final SendQueue queue = new SendQueue();
   private final BlockCalls calls;
   private final BlockWakeUps wakeUps;
+  private final BlockSpend spend;
   private final Map<Long, Recipient> recipients = new HashMap<>();
+  // Loading recipients, or waiting for the ledger's answer on a plan or follow-ups.
   private boolean loading;
   // A waiting block asked its campaign for a slot and has not had an answer.
   private boolean slotAsked;
@@ -249,6 +234,7 @@ public final class BlockEntity
     this.tag = Tags.slice(TAG_PREFIX, entityId, tagSlices);
     this.calls = new BlockCalls(ctx, timers, ports, clock, queue);
     this.wakeUps = new BlockWakeUps(ctx, timers, ports, shard);
+    this.spend = new BlockSpend(ctx, timers, ports);
   }
 
   /** A block that runs without sharding: it is never passivated. */
@@ -299,11 +285,18 @@ public final class BlockEntity
     return newSignalHandlerBuilder().onSignal(RecoveryCompleted.instance(), this::resume).build();
   }
 
-  /** After a restart: reload, or continue what is due. */
+  /** After a restart: reload, or continue what is due; accepted sends are charged again. */
   private void resume(BlockState s) {
     switch (s.status()) {
       case LOADING -> load(s.spec());
-      case SENDING, FOLLOWING -> ctx.getSelf().tell(Wake.INSTANCE);
+      case SENDING, FOLLOWING -> {
+        spend.chargeAll(s);
+        ctx.getSelf().tell(Wake.INSTANCE);
+      }
+      case DONE -> {
+        spend.chargeAll(s);
+        spend.release(s.spec());
+      }
       default -> {}
     }
   }
@@ -338,6 +331,9 @@ public final class BlockEntity
         .onCommand(Retry.class, (s, c) -> none(() -> calls.retryDue(s, c)))
         .onCommand(Rested.class, (s, c) -> none(() -> calls.rested(s, c)))
         .onCommand(Flush.class, (s, c) -> flush(s))
+        .onCommand(Reserved.class, this::onReserved)
+        .onCommand(Charged.class, (s, c) -> none(() -> spend.charged(s, c)))
+        .onCommand(ChargeAgain.class, (s, c) -> none(() -> spend.chargeAgain(s)))
         .build();
   }
 
@@ -386,6 +382,7 @@ public final class BlockEntity
         .persist(new Done(s.outcome()))
         .thenRun(
             st -> {
+              spend.release(st.spec());
               ports.completed(st.spec(), st.outcome());
               wakeUps.passivate();
             });
@@ -396,21 +393,9 @@ public final class BlockEntity
       return;
     }
     loading = true;
-    CompletionStage<Loaded> loaded =
-        ports
-            .recipients(spec)
-            .thenCompose(
-                list -> {
-                  List<String> phones =
-                      list.stream().map(Recipient::phone).filter(Objects::nonNull).toList();
-                  CompletableFuture<GateFacts> facts =
-                      ports.gateFacts(spec, phones).toCompletableFuture();
-                  CompletableFuture<Set<String>> contacted =
-                      ports.contactedBefore(spec, phones).toCompletableFuture();
-                  return facts.thenCombine(contacted, (f, before) -> new Loaded(list, f, before));
-                });
     ctx.pipeToSelf(
-        loaded, (ok, err) -> err == null ? ok : new LoadFailed(String.valueOf(err.getMessage())));
+        BlockPlan.load(ports, spec),
+        (ok, err) -> err == null ? ok : new LoadFailed(String.valueOf(err.getMessage())));
   }
 
   private Effect<Event, BlockState> onLoadFailed(BlockState s, LoadFailed c) {
@@ -434,7 +419,22 @@ public final class BlockEntity
       return proceed(s);
     }
     Planned plan = BlockPlan.plan(s.spec(), c.recipients(), c.facts(), c.contactedBefore());
+    if (s.spec().budgeted()) {
+      loading = true; // until the ledger answers: what does not fit the budget is blocked
+      spend.reserve(s.spec(), plan);
+      return Effect().none();
+    }
     return Effect().persist(plan).thenRun(this::afterPersist);
+  }
+
+  /** The ledger's grant: the plan or the follow-ups as it allows them, journaled. */
+  private Effect<Event, BlockState> onReserved(BlockState s, Reserved c) {
+    loading = false;
+    if (c.error() != null) {
+      return onLoadFailed(s, new LoadFailed("spend ledger: " + c.error()));
+    }
+    List<Event> allowed = BlockSpend.allowed(s, c, clock.instant());
+    return allowed.isEmpty() ? none() : Effect().persist(allowed).thenRun(this::afterPersist);
   }
 
   /**
@@ -455,7 +455,7 @@ public final class BlockEntity
             .map(Map.Entry::getKey)
             .toList();
     if (!dueFollowUps.isEmpty() && !s.paused()) {
-      if (recipients.isEmpty()) {
+      if (recipients.isEmpty() || loading) {
         load(s.spec());
         return Effect().none();
       }
@@ -507,6 +507,11 @@ public final class BlockEntity
   /** Renders the due follow-ups and journals them (a missing field blocks that one). */
   private Effect<Event, BlockState> planFollowUps(BlockState s, List<Send> due, Instant now) {
     BlockPlan.FollowUps planned = BlockPlan.followUps(s.spec(), due, recipients, now);
+    if (s.spec().budgeted()) {
+      loading = true;
+      spend.reserve(s.spec(), planned);
+      return Effect().none();
+    }
     return Effect().persist(planned.events()).thenRun(this::afterPersist);
   }
 
@@ -558,6 +563,10 @@ public final class BlockEntity
         .persist(events)
         .thenRun(
             st -> {
+              events.forEach(e -> spend.charge(st, e));
+              if (events.stream().anyMatch(e -> e instanceof Finished || e instanceof Done)) {
+                spend.release(st.spec());
+              }
               if (events.stream().anyMatch(e -> e instanceof Finished)) {
                 ports.finished(st.spec(), st.outcome());
               }

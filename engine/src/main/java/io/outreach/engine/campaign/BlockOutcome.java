@@ -9,8 +9,10 @@ import java.util.Map;
  * What one block of at most 500 recipients has come to: for the first message, how many were sent,
  * failed or blocked (by reason) and how many wait for a later time ({@code deferred}, by the kind
  * of rule that defers them in {@code deferredBy}: {@code hours}, {@code frequency}, {@code
- * dncStale}, and the earliest of their times, {@code nextDueAt}); and how many follow-ups were sent
- * or stopped (a reply, a rule).
+ * dncStale}, and the earliest of their times, {@code nextDueAt}); how many follow-ups were sent or
+ * stopped (a reply, a rule); and in micro-dollars what its first messages were estimated to cost
+ * when it planned ({@code estimatedMicros}), and what its accepted first messages and follow-ups
+ * cost ({@code spentMicros}, {@code followUpsSpentMicros}).
  */
 public record BlockOutcome(
     int block,
@@ -21,8 +23,37 @@ public record BlockOutcome(
     Map<String, Long> deferredBy,
     Instant nextDueAt,
     long followUpsSent,
-    long followUpsStopped)
+    long followUpsStopped,
+    long estimatedMicros,
+    long spentMicros,
+    long followUpsSpentMicros)
     implements CborSerializable {
+
+  /** An outcome without spend (of a block that is not budgeted). */
+  public BlockOutcome(
+      int block,
+      long sent,
+      long failed,
+      Map<BlockReason, Long> blocked,
+      long deferred,
+      Map<String, Long> deferredBy,
+      Instant nextDueAt,
+      long followUpsSent,
+      long followUpsStopped) {
+    this(
+        block,
+        sent,
+        failed,
+        blocked,
+        deferred,
+        deferredBy,
+        nextDueAt,
+        followUpsSent,
+        followUpsStopped,
+        0,
+        0,
+        0);
+  }
 
   public BlockOutcome {
     // Outcomes journaled before deferrals were broken down have neither.

@@ -1,8 +1,5 @@
 package io.outreach.engine.campaign;
 
-import io.outreach.engine.campaign.BlockEntity.Blocked;
-import io.outreach.engine.campaign.BlockEntity.Outcome;
-import io.outreach.engine.campaign.BlockEntity.OutcomeKind;
 import io.outreach.engine.compliance.BlockReason;
 import io.outreach.engine.compliance.ComplianceGate;
 import io.outreach.engine.compliance.Contact;
@@ -34,6 +31,22 @@ final class BlockPlan {
 
   private BlockPlan() {}
 
+  /** Loads what a block plans on: its recipients, their gate facts, who was written to before. */
+  static java.util.concurrent.CompletionStage<BlockEntity.Loaded> load(
+      BlockPorts ports, BlockSpec spec) {
+    return ports
+        .recipients(spec)
+        .thenCompose(
+            list -> {
+              List<String> phones =
+                  list.stream().map(Recipient::phone).filter(java.util.Objects::nonNull).toList();
+              var facts = ports.gateFacts(spec, phones).toCompletableFuture();
+              var contacted = ports.contactedBefore(spec, phones).toCompletableFuture();
+              return facts.thenCombine(
+                  contacted, (f, before) -> new BlockEntity.Loaded(list, f, before));
+            });
+  }
+
   /**
    * Every recipient's first message decided: blocked (naming the rule) or a send to journal before
    * any provider call.
@@ -41,7 +54,7 @@ final class BlockPlan {
   static BlockEntity.Planned plan(
       BlockSpec spec, List<Recipient> recipients, GateFacts facts, Set<String> contactedBefore) {
     MessageTemplate template = MessageTemplate.parse(spec.message());
-    List<Blocked> blocked = new ArrayList<>();
+    List<BlockedRecipient> blocked = new ArrayList<>();
     List<Send> sends = new ArrayList<>();
     for (Recipient r : recipients) {
       Decision d =
@@ -49,12 +62,12 @@ final class BlockPlan {
               new Contact(spec.tenantId(), spec.campaignId(), null, spec.channel(), r.phone()),
               facts);
       if (d instanceof Decision.Block b && b.reason() != BlockReason.KILL_SWITCH) {
-        blocked.add(new Blocked(r.no(), b.reason(), b.rule()));
+        blocked.add(new BlockedRecipient(r.no(), b.reason(), b.rule()));
         continue;
       }
       Rendered rendered = template.render(r.fields());
       if (rendered instanceof Rendered.Missing m) {
-        blocked.add(new Blocked(r.no(), BlockReason.INVALID, missingFieldRule(m)));
+        blocked.add(new BlockedRecipient(r.no(), BlockReason.INVALID, missingFieldRule(m)));
         continue;
       }
       String body = ((Rendered.Text) rendered).body();
@@ -76,7 +89,7 @@ final class BlockPlan {
   }
 
   /** Follow-ups rendered when due: the sends to journal, and those a missing field blocks. */
-  record FollowUps(List<Send> sends, List<Outcome> blocked) {
+  record FollowUps(List<Send> sends, List<SendOutcome> blocked) {
 
     /** The intents, then the blocked outcomes (if any), journaled together. */
     List<BlockEntity.Event> events() {
@@ -96,7 +109,7 @@ final class BlockPlan {
   static FollowUps followUps(
       BlockSpec spec, List<Send> due, Map<Long, Recipient> recipients, Instant now) {
     List<Send> sends = new ArrayList<>();
-    List<Outcome> blocked = new ArrayList<>();
+    List<SendOutcome> blocked = new ArrayList<>();
     for (Send f : due) {
       Recipient r = recipients.get(f.recipient());
       Rendered rendered =
@@ -107,10 +120,10 @@ final class BlockPlan {
         sends.add(f.withBody(t.body()));
       } else {
         blocked.add(
-            new Outcome(
+            new SendOutcome(
                 f.recipient(),
                 f.step(),
-                OutcomeKind.BLOCKED,
+                SendOutcome.Kind.BLOCKED,
                 null,
                 missingFieldRule((Rendered.Missing) rendered),
                 BlockReason.INVALID,

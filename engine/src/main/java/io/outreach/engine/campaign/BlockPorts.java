@@ -3,6 +3,7 @@ package io.outreach.engine.campaign;
 import io.outreach.engine.compliance.ContactRules;
 import io.outreach.engine.compliance.GateFacts;
 import io.outreach.engine.provider.Permits;
+import io.outreach.engine.spend.SpendLedger;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
@@ -39,6 +40,18 @@ public interface BlockPorts {
    */
   CompletionStage<List<Attempt>> attempt(
       BlockSpec spec, List<Attempt.Request> batch, Permits permits);
+
+  /**
+   * Adds up to {@code micros} to the block's reservation against its budgets (the tenant's month
+   * and day, the campaign's own); each {@code requestKey} is granted once.
+   */
+  CompletionStage<SpendLedger.Grant> reserve(BlockSpec spec, String requestKey, long micros);
+
+  /** Charges accepted sends to the block's reservation (each key once). */
+  CompletionStage<Void> charge(BlockSpec spec, List<SpendLedger.Charge> charges);
+
+  /** Gives back what the block's reservation holds and has not spent (idempotent). */
+  CompletionStage<Void> release(BlockSpec spec);
 
   /** The block's counts so far (told after each journaled batch of outcomes). */
   void progress(BlockSpec spec, BlockOutcome outcome);

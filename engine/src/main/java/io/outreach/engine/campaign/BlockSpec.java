@@ -3,13 +3,15 @@ package io.outreach.engine.campaign;
 import io.outreach.engine.CborSerializable;
 import io.outreach.engine.compliance.Channel;
 import io.outreach.engine.compliance.FrequencyCap;
+import io.outreach.engine.spend.Budgets;
 import java.util.List;
 
 /**
  * What a block needs to run, handed over by its campaign: whose recipients (block {@code block} of
  * the campaign's snapshot), which messages (step 0 and the follow-ups), through which provider and
- * from which sender numbers, in which local window, and under the tenant's own frequency caps
- * (empty: the engine's defaults).
+ * from which sender numbers, in which local window, under the tenant's own frequency caps (empty:
+ * the engine's defaults), under which budgets ({@code null}: a block started before spend control,
+ * not budgeted), and what one segment costs ({@code segmentMicros}).
  */
 public record BlockSpec(
     String tenantId,
@@ -21,8 +23,48 @@ public record BlockSpec(
     String message,
     List<CampaignDefinition.FollowUpStep> steps,
     CampaignDefinition.SendWindow window,
-    List<FrequencyCap> frequencyCaps)
+    List<FrequencyCap> frequencyCaps,
+    Budgets budgets,
+    long segmentMicros)
     implements CborSerializable {
+
+  /** A spec whose sends are not priced or budgeted (blocks started before spend control). */
+  public BlockSpec(
+      String tenantId,
+      String campaignId,
+      int block,
+      Channel channel,
+      String provider,
+      List<String> senders,
+      String message,
+      List<CampaignDefinition.FollowUpStep> steps,
+      CampaignDefinition.SendWindow window,
+      List<FrequencyCap> frequencyCaps) {
+    this(
+        tenantId,
+        campaignId,
+        block,
+        channel,
+        provider,
+        senders,
+        message,
+        steps,
+        window,
+        frequencyCaps,
+        null,
+        0);
+  }
+
+  /** Whether the block's sends are reserved and charged against the tenant's budgets. */
+  public boolean budgeted() {
+    return budgets != null;
+  }
+
+  /** What a message of this body costs through the block's provider, in micro-dollars. */
+  public long cost(String body) {
+    return Math.multiplyExact(
+        segmentMicros, (long) io.outreach.engine.message.Segments.count(body).segments());
+  }
 
   public BlockSpec {
     senders = List.copyOf(senders);

@@ -1,9 +1,6 @@
 package io.outreach.engine.campaign;
 
 import io.outreach.engine.CborSerializable;
-import io.outreach.engine.campaign.BlockEntity.Blocked;
-import io.outreach.engine.campaign.BlockEntity.Outcome;
-import io.outreach.engine.campaign.BlockEntity.OutcomeKind;
 import io.outreach.engine.campaign.BlockEntity.Status;
 import io.outreach.engine.compliance.BlockReason;
 import io.outreach.engine.compliance.Contact;
@@ -37,11 +34,12 @@ public record BlockState(
     Status status,
     boolean paused,
     boolean waiting,
-    List<Blocked> blocked,
+    List<BlockedRecipient> blocked,
     Map<Long, Send> sends,
-    Map<Long, Outcome> outcomes,
+    Map<Long, SendOutcome> outcomes,
     Map<Long, Instant> deferred,
-    Map<Long, String> deferredRules)
+    Map<Long, String> deferredRules,
+    long estimatedMicros)
     implements CborSerializable {
 
   public BlockState {
@@ -51,7 +49,7 @@ public record BlockState(
 
   static BlockState empty() {
     return new BlockState(
-        null, Status.NEW, false, false, List.of(), Map.of(), Map.of(), Map.of(), Map.of());
+        null, Status.NEW, false, false, List.of(), Map.of(), Map.of(), Map.of(), Map.of(), 0);
   }
 
   // ---- events applied ----
@@ -59,7 +57,7 @@ public record BlockState(
   /** {@link BlockEntity.Started}: loading, nothing planned yet. */
   BlockState started(BlockSpec spec) {
     return new BlockState(
-        spec, Status.LOADING, paused, false, List.of(), Map.of(), Map.of(), Map.of(), Map.of());
+        spec, Status.LOADING, paused, false, List.of(), Map.of(), Map.of(), Map.of(), Map.of(), 0);
   }
 
   /** {@link BlockEntity.Planned}: sending the first messages. */
@@ -73,7 +71,8 @@ public record BlockState(
         withSlots(Map.of(), e.sends()),
         Map.of(),
         Map.of(),
-        Map.of());
+        Map.of(),
+        e.estimatedMicros());
   }
 
   /** {@link BlockEntity.StepPlanned}: follow-up intents added. */
@@ -87,16 +86,17 @@ public record BlockState(
         withSlots(sends, more),
         outcomes,
         deferred,
-        deferredRules);
+        deferredRules,
+        estimatedMicros);
   }
 
   /** {@link BlockEntity.Outcomes}: a final outcome replaces a deferral; a deferral is noted. */
-  BlockState withOutcomes(List<Outcome> batch) {
-    Map<Long, Outcome> finals = new HashMap<>(outcomes);
+  BlockState withOutcomes(List<SendOutcome> batch) {
+    Map<Long, SendOutcome> finals = new HashMap<>(outcomes);
     Map<Long, Instant> later = new HashMap<>(deferred);
     Map<Long, String> rules = new HashMap<>(deferredRules);
-    for (Outcome o : batch) {
-      if (o.kind() == OutcomeKind.DEFERRED) {
+    for (SendOutcome o : batch) {
+      if (o.kind() == SendOutcome.Kind.DEFERRED) {
         later.put(o.slot(), o.until());
         rules.put(o.slot(), o.reason());
       } else {
@@ -105,17 +105,36 @@ public record BlockState(
         rules.remove(o.slot());
       }
     }
-    return new BlockState(spec, status, paused, waiting, blocked, sends, finals, later, rules);
+    return new BlockState(
+        spec, status, paused, waiting, blocked, sends, finals, later, rules, estimatedMicros);
   }
 
   BlockState with(Status s) {
     return new BlockState(
-        spec, s, paused, waiting, blocked, sends, outcomes, deferred, deferredRules);
+        spec,
+        s,
+        paused,
+        waiting,
+        blocked,
+        sends,
+        outcomes,
+        deferred,
+        deferredRules,
+        estimatedMicros);
   }
 
   BlockState withFlags(boolean paused, boolean waiting) {
     return new BlockState(
-        spec, status, paused, waiting, blocked, sends, outcomes, deferred, deferredRules);
+        spec,
+        status,
+        paused,
+        waiting,
+        blocked,
+        sends,
+        outcomes,
+        deferred,
+        deferredRules,
+        estimatedMicros);
   }
 
   private static Map<Long, Send> withSlots(Map<Long, Send> before, List<Send> more) {
@@ -129,7 +148,7 @@ public record BlockState(
    * once every first message has a final outcome, then {@link BlockEntity.Done} once every step
    * has; empty when none applies.
    */
-  List<BlockEntity.Event> eventsFor(List<Outcome> batch) {
+  List<BlockEntity.Event> eventsFor(List<SendOutcome> batch) {
     List<BlockEntity.Event> events = new ArrayList<>();
     BlockState after = this;
     if (!batch.isEmpty()) {
@@ -192,9 +211,9 @@ public record BlockState(
    */
   Map<Send, Instant> followUps() {
     Map<Send, Instant> next = new LinkedHashMap<>();
-    for (Outcome o : outcomes.values()) {
+    for (SendOutcome o : outcomes.values()) {
       int step = o.step() + 1;
-      if (o.kind() == OutcomeKind.SENT
+      if (o.kind() == SendOutcome.Kind.SENT
           && step < spec.stepCount()
           && !sends.containsKey(Send.slot(o.recipient(), step))) {
         Send prior = sends.get(o.slot());
@@ -254,7 +273,7 @@ public record BlockState(
         // An unknown zone id is skipped; with none left the gate blocks the send (hours:no-zone).
       }
     }
-    Outcome first = outcomes.get(Send.slot(x.recipient(), 0));
+    SendOutcome first = outcomes.get(Send.slot(x.recipient(), 0));
     boolean followUp = x.step() > 0;
     return new Contact(
         spec.tenantId(),
@@ -283,17 +302,22 @@ public record BlockState(
     long deferredNow = 0;
     long followUpsSent = 0;
     long followUpsStopped = 0;
+    long spent = 0;
+    long followUpsSpent = 0;
     Map<BlockReason, Long> byReason = new EnumMap<>(BlockReason.class);
     blocked.forEach(b -> byReason.merge(b.reason(), 1L, Long::sum));
-    for (Outcome o : outcomes.values()) {
+    for (SendOutcome o : outcomes.values()) {
+      long cost = o.kind() == SendOutcome.Kind.SENT ? cost(o.slot()) : 0;
       if (o.step() > 0) {
-        if (o.kind() == OutcomeKind.SENT) {
+        followUpsSpent += cost;
+        if (o.kind() == SendOutcome.Kind.SENT) {
           followUpsSent++;
         } else {
           followUpsStopped++;
         }
         continue;
       }
+      spent += cost;
       switch (o.kind()) {
         case SENT -> sent++;
         case FAILED -> failed++;
@@ -331,6 +355,15 @@ public record BlockState(
         deferredBy,
         nextDueAt,
         followUpsSent,
-        followUpsStopped);
+        followUpsStopped,
+        estimatedMicros,
+        spent,
+        followUpsSpent);
+  }
+
+  /** What the send of {@code slot} costs (0 for a block that is not budgeted). */
+  long cost(long slot) {
+    Send x = sends.get(slot);
+    return x == null || x.body() == null || !spec.budgeted() ? 0 : spec.cost(x.body());
   }
 }

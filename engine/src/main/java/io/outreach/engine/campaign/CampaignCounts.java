@@ -11,7 +11,9 @@ import java.util.TreeMap;
  * follow-ups sent or stopped. For a finished campaign {@code recipients = sent + failed +
  * sum(blocked)}; {@code deferred} recipients wait for a later time, {@code deferredBy} the kind of
  * rule ({@link BlockOutcome#deferralKind}). {@code delivered}, {@code replied} and {@code optedOut}
- * come from receipts and replies (the read model), not from the entity.
+ * come from receipts and replies (the read model), not from the entity. Money in micro-dollars:
+ * {@code estimatedMicros} what the planned first messages were estimated to cost, {@code
+ * spentMicros} what every accepted message cost.
  */
 public record CampaignCounts(
     long recipients,
@@ -24,7 +26,9 @@ public record CampaignCounts(
     long deferred,
     Map<String, Long> deferredBy,
     long followUpsSent,
-    long followUpsStopped)
+    long followUpsStopped,
+    long estimatedMicros,
+    long spentMicros)
     implements CborSerializable {
 
   public CampaignCounts {
@@ -34,7 +38,7 @@ public record CampaignCounts(
 
   public static CampaignCounts of(long recipients) {
     return new CampaignCounts(
-        recipients, 0, 0, 0, 0, 0, new EnumMap<>(BlockReason.class), 0, Map.of(), 0, 0);
+        recipients, 0, 0, 0, 0, 0, new EnumMap<>(BlockReason.class), 0, Map.of(), 0, 0, 0, 0);
   }
 
   public long blockedTotal() {
@@ -64,7 +68,9 @@ public record CampaignCounts(
         deferred + b.deferred(),
         waiting,
         followUpsSent,
-        followUpsStopped);
+        followUpsStopped,
+        estimatedMicros + b.estimatedMicros(),
+        spentMicros + b.spentMicros());
   }
 
   /** These counts plus the follow-ups of a block that is done. */
@@ -80,6 +86,8 @@ public record CampaignCounts(
         deferred,
         deferredBy,
         followUpsSent + b.followUpsSent(),
-        followUpsStopped + b.followUpsStopped());
+        followUpsStopped + b.followUpsStopped(),
+        estimatedMicros,
+        spentMicros + b.followUpsSpentMicros());
   }
 }

@@ -10,8 +10,6 @@ import io.outreach.engine.message.MessageTemplate;
 import io.outreach.engine.message.OptOutDisclosure;
 import io.outreach.engine.message.Rendered;
 import io.outreach.engine.message.Segments;
-import java.math.BigDecimal;
-import java.math.RoundingMode;
 import java.time.DateTimeException;
 import java.time.Duration;
 import java.time.Instant;
@@ -39,7 +37,7 @@ public final class CampaignPreview {
   private final String campaignId;
   private final CampaignDefinition definition;
   private final MessageTemplate template;
-  private final BigDecimal centsPerSegment;
+  private final long segmentMicros;
   private final double messagesPerSecond;
   private final Instant start;
   private final Map<BlockReason, Long> blocked = new EnumMap<>(BlockReason.class);
@@ -48,7 +46,7 @@ public final class CampaignPreview {
   private long recipients;
   private long eligible;
   private long deferred;
-  private long segments;
+  private long micros;
   private Instant next;
 
   /** The outcome of a preview, as {@code GET /v1/campaigns/{id}/preview} reports it. */
@@ -66,7 +64,8 @@ public final class CampaignPreview {
 
   /**
    * @param messagesPerSecond the combined rate of the senders the campaign would use
-   * @param centsPerSegment what one SMS segment costs through the campaign's provider
+   * @param segmentMicros what one SMS segment costs through the campaign's provider, in
+   *     micro-dollars
    */
   public CampaignPreview(
       String tenantId,
@@ -74,7 +73,7 @@ public final class CampaignPreview {
       CampaignDefinition definition,
       Instant start,
       double messagesPerSecond,
-      BigDecimal centsPerSegment) {
+      long segmentMicros) {
     this.tenantId = tenantId;
     this.campaignId = campaignId;
     this.definition = definition;
@@ -82,7 +81,7 @@ public final class CampaignPreview {
     this.start = start;
     this.next = start;
     this.messagesPerSecond = Math.max(0.001, messagesPerSecond);
-    this.centsPerSegment = centsPerSegment;
+    this.segmentMicros = segmentMicros;
   }
 
   /** A contact as the send path would build it for a recipient's first message. */
@@ -109,10 +108,11 @@ public final class CampaignPreview {
   }
 
   /**
-   * Adds a page of recipients (in recipient order) with the gate's facts for their numbers: the
-   * plan-time checks, the template, then the send-time rules at each one's turn.
+   * Adds a page of recipients (in recipient order) with the gate's facts for their numbers and
+   * which of them the tenant has written to before: the plan-time checks, the template, then the
+   * send-time rules at each one's turn.
    */
-  public void add(List<Recipient> page, GateFacts facts) {
+  public void add(List<Recipient> page, GateFacts facts, java.util.Set<String> contactedBefore) {
     Duration spacing = Duration.ofNanos((long) (1_000_000_000L / messagesPerSecond));
     for (Recipient r : page) {
       recipients++;
@@ -142,19 +142,17 @@ public final class CampaignPreview {
       }
       eligible++;
       byMinute.merge(at.truncatedTo(ChronoUnit.MINUTES), 1L, Long::sum);
-      // The first message a person gets carries the disclosure; counted as if all were first.
-      segments +=
-          Segments.count(OptOutDisclosure.withDisclosure(((Rendered.Text) rendered).body()))
-              .segments();
+      // The first message a person gets carries the disclosure, as the block will send it.
+      String body = ((Rendered.Text) rendered).body();
+      if (!contactedBefore.contains(r.phone())) {
+        body = OptOutDisclosure.withDisclosure(body);
+      }
+      micros += Math.multiplyExact(segmentMicros, (long) Segments.count(body).segments());
     }
   }
 
   public Result result() {
-    long cents =
-        new BigDecimal(segments)
-            .multiply(centsPerSegment)
-            .setScale(0, RoundingMode.CEILING)
-            .longValueExact();
+    long cents = io.outreach.engine.spend.Prices.cents(micros);
     return new Result(
         recipients,
         eligible,

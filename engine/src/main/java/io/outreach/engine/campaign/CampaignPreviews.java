@@ -3,7 +3,6 @@ package io.outreach.engine.campaign;
 import io.outreach.engine.compliance.ContactLedger;
 import io.outreach.engine.compliance.ContactRules;
 import io.outreach.engine.tenant.Tenant;
-import java.math.BigDecimal;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.List;
@@ -16,6 +15,7 @@ import java.util.Objects;
  */
 public final class CampaignPreviews {
   private final Recipients recipients;
+  private final ContactHistory history;
   private final ContactLedger ledger;
   private final ContactRules rules;
   private final CampaignSenders senders;
@@ -23,11 +23,13 @@ public final class CampaignPreviews {
 
   public CampaignPreviews(
       Recipients recipients,
+      ContactHistory history,
       ContactLedger ledger,
       ContactRules rules,
       CampaignSenders senders,
       Clock clock) {
     this.recipients = recipients;
+    this.history = history;
     this.ledger = ledger;
     this.rules = rules;
     this.senders = senders;
@@ -36,16 +38,10 @@ public final class CampaignPreviews {
 
   /**
    * The preview of the campaign: of its snapshot if it was launched, else of its audience as it
-   * stands.
-   *
-   * @param centsPerSegment what one SMS segment costs through the campaign's provider
+   * stands; its cost at the price table's segment price of the campaign's provider.
    */
   public CampaignPreview.Result preview(
-      String tenantId,
-      String campaignId,
-      CampaignDefinition d,
-      Tenant tenant,
-      BigDecimal centsPerSegment) {
+      String tenantId, String campaignId, CampaignDefinition d, Tenant tenant) {
     String provider = CampaignSenders.provider(d, tenant);
     Instant now = clock.instant();
     List<io.outreach.engine.compliance.FrequencyCap> caps = CampaignSenders.caps(tenant);
@@ -57,14 +53,17 @@ public final class CampaignPreviews {
             d,
             CampaignPreview.startOf(d, now),
             senders.messagesPerSecond(tenant, provider),
-            centsPerSegment);
+            senders.prices().segment(provider));
     if (recipients.snapshotted(tenantId, campaignId)) {
       for (int b = 0; ; b++) {
         List<Recipient> page = recipients.block(tenantId, campaignId, b);
         if (page.isEmpty()) {
           break;
         }
-        preview.add(page, ledger.planFacts(tenantId, phones(page), tenantRules, now));
+        preview.add(
+            page,
+            ledger.planFacts(tenantId, phones(page), tenantRules, now),
+            history.contacted(tenantId, phones(page)));
       }
     } else {
       long after = 0;
@@ -77,7 +76,8 @@ public final class CampaignPreviews {
         }
         preview.add(
             page.recipients(),
-            ledger.planFacts(tenantId, phones(page.recipients()), tenantRules, now));
+            ledger.planFacts(tenantId, phones(page.recipients()), tenantRules, now),
+            history.contacted(tenantId, phones(page.recipients())));
         after = page.last();
         no += page.recipients().size();
       }

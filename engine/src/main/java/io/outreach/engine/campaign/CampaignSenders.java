@@ -1,6 +1,8 @@
 package io.outreach.engine.campaign;
 
 import io.outreach.engine.compliance.FrequencyCap;
+import io.outreach.engine.spend.Budgets;
+import io.outreach.engine.spend.Prices;
 import io.outreach.engine.tenant.ContactCap;
 import io.outreach.engine.tenant.Sender;
 import io.outreach.engine.tenant.Tenant;
@@ -14,8 +16,10 @@ import java.util.Optional;
  *
  * @param sandbox the providers are the sandbox twins: a tenant without senders of the provider
  *     sends from the sandbox short code
+ * @param prices what a segment costs through each provider (the twins cost what their providers do,
+ *     so a sandbox run spends as production would)
  */
-public record CampaignSenders(boolean sandbox) {
+public record CampaignSenders(boolean sandbox, Prices prices) {
 
   /**
    * The provider a campaign uses: its own choice, else the tenant's first sender's, else Twilio.
@@ -69,6 +73,14 @@ public record CampaignSenders(boolean sandbox) {
             d.message(),
             d.steps(),
             d.window(),
-            caps(tenant)));
+            caps(tenant),
+            budgets(d, tenant),
+            prices.segment(provider)));
+  }
+
+  /** The budgets a campaign's sends fall under: the tenant's month and day, its own. */
+  public static Budgets budgets(CampaignDefinition d, Tenant tenant) {
+    return new Budgets(
+        tenant.monthlyBudgetCents(), tenant.dailyBudgetCents(), d.budgetCents(), tenant.timezone());
   }
 }

@@ -1,7 +1,5 @@
 package io.outreach.engine.campaign;
 
-import io.outreach.engine.campaign.BlockEntity.Outcome;
-import io.outreach.engine.campaign.BlockEntity.OutcomeKind;
 import io.outreach.engine.compliance.BlockReason;
 import io.outreach.engine.compliance.Decision;
 import io.outreach.engine.provider.SendResult;
@@ -45,7 +43,7 @@ final class SendQueue {
 
   private final ArrayDeque<Long> queue = new ArrayDeque<>();
   private final Set<Long> inFlight = new HashSet<>();
-  private final Map<Long, Outcome> collected = new LinkedHashMap<>();
+  private final Map<Long, SendOutcome> collected = new LinkedHashMap<>();
   private final Map<Long, Integer> attempts = new HashMap<>();
   // Calls on a half-open breaker's trial permit: a failure says the provider is still down, not
   // that the message is bad, so it does not count as an attempt.
@@ -91,10 +89,10 @@ final class SendQueue {
   void defer(Send x, Decision.Defer defer, Instant now) {
     collected.put(
         x.slot(),
-        new Outcome(
+        new SendOutcome(
             x.recipient(),
             x.step(),
-            OutcomeKind.DEFERRED,
+            SendOutcome.Kind.DEFERRED,
             null,
             defer.rule(),
             null,
@@ -198,10 +196,10 @@ final class SendQueue {
     } else if (decision instanceof Decision.Block b) {
       collected.put(
           x.slot(),
-          new Outcome(
+          new SendOutcome(
               x.recipient(),
               x.step(),
-              OutcomeKind.BLOCKED,
+              SendOutcome.Kind.BLOCKED,
               null,
               b.rule(),
               b.reason(),
@@ -231,10 +229,10 @@ final class SendQueue {
     if (result instanceof SendResult.Accepted ok) {
       collected.put(
           x.slot(),
-          new Outcome(
+          new SendOutcome(
               x.recipient(),
               x.step(),
-              OutcomeKind.SENT,
+              SendOutcome.Kind.SENT,
               ok.providerMessageId(),
               null,
               null,
@@ -255,8 +253,8 @@ final class SendQueue {
     String reason = error != null ? error : ((SendResult.Rejected) result).reason();
     collected.put(
         x.slot(),
-        new Outcome(
-            x.recipient(), x.step(), OutcomeKind.FAILED, null, reason, null, null, now, null));
+        new SendOutcome(
+            x.recipient(), x.step(), SendOutcome.Kind.FAILED, null, reason, null, null, now, null));
     return Optional.empty();
   }
 
@@ -305,8 +303,8 @@ final class SendQueue {
   }
 
   /** The collected outcomes, in the order they came, handed over for the journal. */
-  List<Outcome> drainCollected() {
-    List<Outcome> batch = List.copyOf(collected.values());
+  List<SendOutcome> drainCollected() {
+    List<SendOutcome> batch = List.copyOf(collected.values());
     collected.clear();
     return batch;
   }

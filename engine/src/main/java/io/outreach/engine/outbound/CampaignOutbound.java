@@ -18,6 +18,7 @@ import io.outreach.engine.compliance.ContactLedger;
 import io.outreach.engine.compliance.ContactRules;
 import io.outreach.engine.compliance.GateFacts;
 import io.outreach.engine.provider.Permits;
+import io.outreach.engine.spend.SpendLedger;
 import io.outreach.engine.tenant.Tenant;
 import io.outreach.engine.tenant.TenantEntity;
 import java.time.Clock;
@@ -52,6 +53,7 @@ public final class CampaignOutbound implements CampaignPorts, BlockPorts {
   private final ContactRules rules;
   private final CampaignSenders senders;
   private final OneWayOut out;
+  private final SpendLedger spend;
   private final Clock clock;
   private final Duration askTimeout;
   private final Executor blocking;
@@ -69,6 +71,7 @@ public final class CampaignOutbound implements CampaignPorts, BlockPorts {
       ContactRules rules,
       CampaignSenders senders,
       OneWayOut out,
+      SpendLedger spend,
       Clock clock,
       Duration askTimeout,
       Executor blocking) {
@@ -80,6 +83,7 @@ public final class CampaignOutbound implements CampaignPorts, BlockPorts {
     this.rules = rules;
     this.senders = senders;
     this.out = out;
+    this.spend = spend;
     this.clock = clock;
     this.askTimeout = askTimeout;
     this.blocking = blocking;
@@ -210,6 +214,48 @@ public final class CampaignOutbound implements CampaignPorts, BlockPorts {
               }
               return attempts;
             });
+  }
+
+  // ---- spend ----
+
+  /** The block's reservation: one per block, grown by each plan or batch of follow-ups. */
+  private static String reservation(BlockSpec spec) {
+    return spec.entityId();
+  }
+
+  @Override
+  public CompletionStage<SpendLedger.Grant> reserve(
+      BlockSpec spec, String requestKey, long micros) {
+    return CompletableFuture.supplyAsync(
+        () ->
+            spend.reserve(
+                spec.tenantId(),
+                reservation(spec),
+                requestKey,
+                spec.budgets().forCampaign(spec.campaignId(), clock.instant()),
+                micros,
+                spec.campaignId(),
+                null),
+        blocking);
+  }
+
+  @Override
+  public CompletionStage<Void> charge(BlockSpec spec, List<SpendLedger.Charge> charges) {
+    return CompletableFuture.runAsync(
+        () -> {
+          for (SpendLedger.Alert a : spend.commit(spec.tenantId(), reservation(spec), charges)) {
+            log.info(
+                "tenant {} campaign {}: budget {} at {}%",
+                spec.tenantId(), spec.campaignId(), a.bucket(), a.percent());
+          }
+        },
+        blocking);
+  }
+
+  @Override
+  public CompletionStage<Void> release(BlockSpec spec) {
+    return CompletableFuture.runAsync(
+        () -> spend.release(spec.tenantId(), reservation(spec)), blocking);
   }
 
   private void tellCampaign(BlockSpec spec, CampaignEntity.Command command) {

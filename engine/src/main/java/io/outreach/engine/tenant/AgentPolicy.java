@@ -7,12 +7,23 @@ import java.util.Set;
 /**
  * What one agent (Gianna, Cathy, Luci) may do for a tenant: whether it runs at all, whether its
  * actions wait for a human, the classification confidence below which it defers to a human, and the
- * spend it may approve on its own.
+ * spend it may approve on its own, and what it may spend in a day ({@code dailyBudgetCents}, none
+ * when null).
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record AgentPolicy(
-    boolean enabled, boolean humanReview, Double confidenceThreshold, Long spendApprovalCents)
+    boolean enabled,
+    boolean humanReview,
+    Double confidenceThreshold,
+    Long spendApprovalCents,
+    Long dailyBudgetCents)
     implements CborSerializable {
+
+  /** A policy without a daily budget of its own. */
+  public AgentPolicy(
+      boolean enabled, boolean humanReview, Double confidenceThreshold, Long spendApprovalCents) {
+    this(enabled, humanReview, confidenceThreshold, spendApprovalCents, null);
+  }
 
   /** The agents a policy can name. */
   public static final Set<String> AGENTS = Set.of("gianna", "cathy", "luci");
@@ -32,6 +43,9 @@ public record AgentPolicy(
     }
     if (spendApprovalCents != null && spendApprovalCents < 0) {
       return "agentPolicies." + agent + ".spendApprovalCents must not be negative";
+    }
+    if (dailyBudgetCents != null && dailyBudgetCents < 0) {
+      return "agentPolicies." + agent + ".dailyBudgetCents must not be negative";
     }
     return null;
   }

@@ -13,7 +13,8 @@ import java.util.regex.Pattern;
  * named agents' policies; {@code flags} sets the named flags (null removes one); {@code senders}
  * replaces the sender numbers; {@code frequencyCaps} replaces the tenant's caps (an empty list
  * restores the engine's defaults); {@code programName} and {@code helpContact} go into the answers
- * to HELP and to opt-outs (an empty string restores the default: the tenant's name, no contact).
+ * to HELP and to opt-outs (an empty string restores the default: the tenant's name, no contact);
+ * {@code dailyBudgetCents} caps a day's spend (-1: no daily budget).
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record SettingsPatch(
@@ -25,8 +26,33 @@ public record SettingsPatch(
     List<Sender> senders,
     List<ContactCap> frequencyCaps,
     String programName,
-    String helpContact)
+    String helpContact,
+    Long dailyBudgetCents)
     implements CborSerializable {
+
+  /** A patch that leaves the daily budget as it is. */
+  public SettingsPatch(
+      String name,
+      String timezone,
+      Long monthlyBudgetCents,
+      Map<String, AgentPolicy> agentPolicies,
+      Map<String, Boolean> flags,
+      List<Sender> senders,
+      List<ContactCap> frequencyCaps,
+      String programName,
+      String helpContact) {
+    this(
+        name,
+        timezone,
+        monthlyBudgetCents,
+        agentPolicies,
+        flags,
+        senders,
+        frequencyCaps,
+        programName,
+        helpContact,
+        null);
+  }
 
   private static final Pattern FLAG = Pattern.compile("[a-z0-9][a-z0-9_.-]{0,63}");
 
@@ -39,7 +65,8 @@ public record SettingsPatch(
         && senders == null
         && frequencyCaps == null
         && programName == null
-        && helpContact == null;
+        && helpContact == null
+        && dailyBudgetCents == null;
   }
 
   /** Every problem with this patch; empty when it can be applied. */
@@ -53,6 +80,9 @@ public record SettingsPatch(
     }
     if (monthlyBudgetCents != null) {
       budgetProblem(monthlyBudgetCents, problems);
+    }
+    if (dailyBudgetCents != null && dailyBudgetCents < -1) {
+      problems.add("dailyBudgetCents must be a number of cents, or -1 for no daily budget");
     }
     if (agentPolicies != null) {
       agentPolicies.forEach(

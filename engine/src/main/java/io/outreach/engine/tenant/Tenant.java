@@ -24,7 +24,8 @@ public record Tenant(
     String programName,
     String helpContact,
     Instant createdAt,
-    Instant updatedAt)
+    Instant updatedAt,
+    Long dailyBudgetCents)
     implements CborSerializable {
 
   public Tenant {
@@ -66,7 +67,8 @@ public record Tenant(
         null,
         null,
         e.at(),
-        e.at());
+        e.at(),
+        null);
   }
 
   Tenant apply(SettingsPatch p, Instant at) {
@@ -100,7 +102,10 @@ public record Tenant(
         p.programName() != null ? blankToNull(p.programName()) : programName,
         p.helpContact() != null ? blankToNull(p.helpContact()) : helpContact,
         createdAt,
-        at);
+        at,
+        p.dailyBudgetCents() == null
+            ? dailyBudgetCents
+            : p.dailyBudgetCents() < 0 ? null : p.dailyBudgetCents());
   }
 
   Tenant suspend(String reason, Instant at) {
@@ -119,7 +124,8 @@ public record Tenant(
         programName,
         helpContact,
         createdAt,
-        at);
+        at,
+        dailyBudgetCents);
   }
 
   Tenant resume(Instant at) {
@@ -138,7 +144,8 @@ public record Tenant(
         programName,
         helpContact,
         createdAt,
-        at);
+        at,
+        dailyBudgetCents);
   }
 
   Tenant withKillSwitches(KillSwitches next) {
@@ -157,7 +164,8 @@ public record Tenant(
         programName,
         helpContact,
         createdAt,
-        updatedAt);
+        updatedAt,
+        dailyBudgetCents);
   }
 
   private static String blankToNull(String s) {

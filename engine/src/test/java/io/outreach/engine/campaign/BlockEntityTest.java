@@ -15,6 +15,8 @@ import io.outreach.engine.compliance.Purpose;
 import io.outreach.engine.dnc.DncRegistry.Listing;
 import io.outreach.engine.provider.Permits;
 import io.outreach.engine.provider.SendResult;
+import io.outreach.engine.spend.Budgets;
+import io.outreach.engine.spend.SpendLedger;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -183,6 +185,46 @@ class BlockEntityTest {
       completed.add(outcome);
     }
 
+    // The spend ledger: room left, requests granted once, charges counted once per key.
+    volatile long room = Long.MAX_VALUE;
+    volatile boolean ledgerDown;
+    final Map<String, SpendLedger.Grant> reservations = new ConcurrentHashMap<>();
+    final Map<String, Long> charges = new ConcurrentHashMap<>();
+    final java.util.concurrent.atomic.AtomicInteger releases =
+        new java.util.concurrent.atomic.AtomicInteger();
+
+    @Override
+    public CompletionStage<SpendLedger.Grant> reserve(
+        BlockSpec spec, String requestKey, long micros) {
+      return CompletableFuture.completedFuture(
+          reservations.computeIfAbsent(
+              requestKey,
+              k -> {
+                long granted = Math.min(micros, room);
+                room -= granted;
+                return new SpendLedger.Grant(
+                    granted,
+                    granted < micros
+                        ? Optional.of("campaign:" + spec.campaignId())
+                        : Optional.empty());
+              }));
+    }
+
+    @Override
+    public CompletionStage<Void> charge(BlockSpec spec, List<SpendLedger.Charge> batch) {
+      if (ledgerDown) {
+        return CompletableFuture.failedFuture(new IllegalStateException("ledger down"));
+      }
+      batch.forEach(c -> charges.putIfAbsent(c.key(), c.micros()));
+      return CompletableFuture.completedFuture(null);
+    }
+
+    @Override
+    public CompletionStage<Void> release(BlockSpec spec) {
+      releases.incrementAndGet();
+      return CompletableFuture.completedFuture(null);
+    }
+
     @Override
     public void wakeAt(BlockSpec spec, Optional<Instant> at) {
       wakes.add(at);
@@ -291,7 +333,7 @@ class BlockEntityTest {
     BlockState s = kit.getState();
     assertThat(s.status()).isEqualTo(BlockEntity.Status.SENDING);
     assertThat(s.blocked())
-        .extracting(BlockEntity.Blocked::rule)
+        .extracting(BlockedRecipient::rule)
         .containsExactly(
             "dnc:tenant", "dnc:national", "invalid:missing-field:first_name", "invalid:no-phone");
     assertThat(s.sends()).hasSize(6);
@@ -579,6 +621,69 @@ class BlockEntityTest {
     kit.runCommand(BlockEntity.Wake.INSTANCE);
     kit.runCommand(BlockEntity.Grant.INSTANCE);
     await().until(() -> ports.dispatched.size() == 2);
+  }
+
+  private static final long SEGMENT = 10_000; // a cent a segment
+
+  private static BlockSpec budgeted() {
+    return new BlockSpec(
+        "acme",
+        "cmp_9",
+        0,
+        Channel.SMS,
+        "twilio",
+        List.of("+15550100001"),
+        "Hi {{first_name}}",
+        List.of(),
+        null,
+        List.of(),
+        new Budgets(100, null, 60L, "America/New_York"),
+        SEGMENT);
+  }
+
+  @Test
+  void sendsTheBudgetDoesNotCoverAreBlockedAndAcceptedOnesChargedOnce() {
+    BlockSpec spec = budgeted();
+    kit = kitFor(spec);
+    for (int i = 0; i < 10; i++) {
+      ports.recipients.add(r(i, "+1212555" + String.format("%04d", 100 + i), "R" + i));
+    }
+    ports.room = 6 * SEGMENT; // room for six one-segment messages
+    kit.runCommand(new BlockEntity.Start(spec));
+    await().until(() -> ports.dispatched.size() == 6);
+    BlockState s = kit.getState();
+    assertThat(s.blocked()).hasSize(4);
+    assertThat(s.blocked())
+        .allSatisfy(
+            b -> {
+              assertThat(b.reason()).isEqualTo(BlockReason.BUDGET);
+              assertThat(b.rule()).isEqualTo("budget:campaign");
+            });
+    assertThat(s.blocked()).extracting(BlockedRecipient::recipient).containsExactly(6L, 7L, 8L, 9L);
+    assertThat(s.estimatedMicros()).as("what all ten would cost").isEqualTo(10 * SEGMENT);
+
+    // The ledger is down when the first answers come: the charges are tried again.
+    ports.ledgerDown = true;
+    ports.answer("cmp_9:0:0", new SendResult.Accepted("SM-0"));
+    ports.answer(
+        "cmp_9:1:0", new SendResult.Rejected(400, "invalid To number", false, Optional.empty()));
+    await().during(Duration.ofMillis(500)).until(() -> ports.charges.isEmpty());
+    ports.ledgerDown = false;
+    ports.acceptAll();
+    await().untilAsserted(() -> assertThat(ports.finished).hasSize(1));
+    await().untilAsserted(() -> assertThat(ports.charges).hasSize(5));
+    assertThat(ports.charges).doesNotContainKey("cmp_9:1:0");
+    assertThat(ports.charges.values()).allMatch(c -> c == SEGMENT);
+    assertThat(ports.releases.get()).as("released when the first step is done").isPositive();
+    BlockOutcome o = ports.finished.get(0);
+    assertThat(o.blocked()).containsEntry(BlockReason.BUDGET, 4L);
+    assertThat(o.spentMicros()).isEqualTo(5 * SEGMENT);
+    assertThat(o.estimatedMicros()).isEqualTo(10 * SEGMENT);
+
+    // After a restart every accepted send is charged again, and counts once.
+    kit.restart();
+    await().untilAsserted(() -> assertThat(ports.charges).hasSize(5));
+    assertThat(ports.reservations).as("one request: the plan").containsOnlyKeys("plan");
   }
 
   @Test

@@ -2,9 +2,6 @@ package io.outreach.engine.campaign;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.outreach.engine.campaign.BlockEntity.Blocked;
-import io.outreach.engine.campaign.BlockEntity.Outcome;
-import io.outreach.engine.campaign.BlockEntity.OutcomeKind;
 import io.outreach.engine.compliance.BlockReason;
 import io.outreach.engine.compliance.Channel;
 import io.outreach.engine.compliance.GateFacts;
@@ -63,10 +60,10 @@ class BlockPlanTest {
 
     assertThat(plan.blocked())
         .containsExactly(
-            new Blocked(1, BlockReason.DNC, "dnc:tenant"),
-            new Blocked(2, BlockReason.OPT_OUT, "opt-out"),
-            new Blocked(3, BlockReason.INVALID, "invalid:no-phone"),
-            new Blocked(4, BlockReason.INVALID, "invalid:missing-field:first_name"));
+            new BlockedRecipient(1, BlockReason.DNC, "dnc:tenant"),
+            new BlockedRecipient(2, BlockReason.OPT_OUT, "opt-out"),
+            new BlockedRecipient(3, BlockReason.INVALID, "invalid:no-phone"),
+            new BlockedRecipient(4, BlockReason.INVALID, "invalid:missing-field:first_name"));
     assertThat(plan.sends())
         .containsExactly(
             new Send(
@@ -137,20 +134,20 @@ class BlockPlanTest {
     assertThat(f.sends()).containsExactly(annDue.withBody("Still keen, Ann?"));
     assertThat(f.blocked())
         .containsExactly(
-            new Outcome(
+            new SendOutcome(
                 1,
                 1,
-                OutcomeKind.BLOCKED,
+                SendOutcome.Kind.BLOCKED,
                 null,
                 "invalid:missing-field:first_name",
                 BlockReason.INVALID,
                 null,
                 T0,
                 null),
-            new Outcome(
+            new SendOutcome(
                 7,
                 1,
-                OutcomeKind.BLOCKED,
+                SendOutcome.Kind.BLOCKED,
                 null,
                 "invalid:missing-field:recipient",
                 BlockReason.INVALID,

@@ -2,8 +2,6 @@ package io.outreach.engine.campaign;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.outreach.engine.campaign.BlockEntity.Outcome;
-import io.outreach.engine.campaign.BlockEntity.OutcomeKind;
 import io.outreach.engine.compliance.BlockReason;
 import io.outreach.engine.compliance.Channel;
 import io.outreach.engine.compliance.Decision;
@@ -47,10 +45,11 @@ class SendQueueTest {
 
   /** A block that planned {@code sends}, with those of {@code sent} accepted. */
   private static BlockState planned(List<Send> sends, Send... sent) {
-    List<Outcome> outcomes = new ArrayList<>();
+    List<SendOutcome> outcomes = new ArrayList<>();
     for (Send x : sent) {
       outcomes.add(
-          new Outcome(x.recipient(), 0, OutcomeKind.SENT, "SM", null, null, null, T0, null));
+          new SendOutcome(
+              x.recipient(), 0, SendOutcome.Kind.SENT, "SM", null, null, null, T0, null));
     }
     return BlockState.empty()
         .started(SPEC)
@@ -151,8 +150,9 @@ class SendQueueTest {
     assertThat(queue.batchReady(100)).as("nothing else is on its way").isTrue();
     assertThat(queue.drainCollected())
         .containsExactly(
-            new Outcome(0, 0, OutcomeKind.SENT, "SM-1", null, null, null, T0, next),
-            new Outcome(1, 0, OutcomeKind.FAILED, null, "invalid To number", null, null, T0, null));
+            new SendOutcome(0, 0, SendOutcome.Kind.SENT, "SM-1", null, null, null, T0, next),
+            new SendOutcome(
+                1, 0, SendOutcome.Kind.FAILED, null, "invalid To number", null, null, T0, null));
     assertThat(queue.hasCollected()).isFalse();
   }
 
@@ -167,7 +167,8 @@ class SendQueueTest {
     assertThat(queue.answered(ann, null, "connection reset", false, T0, null)).isEmpty();
     assertThat(queue.drainCollected())
         .containsExactly(
-            new Outcome(0, 0, OutcomeKind.FAILED, null, "connection reset", null, null, T0, null));
+            new SendOutcome(
+                0, 0, SendOutcome.Kind.FAILED, null, "connection reset", null, null, T0, null));
   }
 
   @Test
@@ -185,8 +186,8 @@ class SendQueueTest {
     }
     assertThat(queue.answered(ann, UNAVAILABLE, null, false, T0, null)).isEmpty();
     assertThat(queue.drainCollected())
-        .extracting(Outcome::kind)
-        .containsExactly(OutcomeKind.FAILED);
+        .extracting(SendOutcome::kind)
+        .containsExactly(SendOutcome.Kind.FAILED);
   }
 
   @Test
@@ -223,9 +224,18 @@ class SendQueueTest {
     assertThat(queue.held()).containsExactly(Map.entry(cy.slot(), "dnc:national-copy-stale"));
     assertThat(queue.drainCollected())
         .containsExactly(
-            new Outcome(0, 0, OutcomeKind.DEFERRED, null, "hours:federal", null, opening, T0, null),
-            new Outcome(
-                1, 0, OutcomeKind.BLOCKED, null, "opt-out", BlockReason.OPT_OUT, null, T0, null));
+            new SendOutcome(
+                0, 0, SendOutcome.Kind.DEFERRED, null, "hours:federal", null, opening, T0, null),
+            new SendOutcome(
+                1,
+                0,
+                SendOutcome.Kind.BLOCKED,
+                null,
+                "opt-out",
+                BlockReason.OPT_OUT,
+                null,
+                T0,
+                null));
   }
 
   @Test

@@ -26,6 +26,9 @@ import io.outreach.engine.provider.ProviderThrottle;
 import io.outreach.engine.provider.SendResult;
 import io.outreach.engine.provider.SmsProvider;
 import io.outreach.engine.provider.SmsRequest;
+import io.outreach.engine.spend.Budgets;
+import io.outreach.engine.spend.Prices;
+import io.outreach.engine.spend.SpendLedger;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -68,6 +71,7 @@ class OutboundPathTest {
   private static final String LISTED = "+12125550101";
   private static final String OPTED_OUT_LATE = "+12125550102";
 
+  private static final Prices PRICES = Prices.from(ConfigFactory.load());
   private static ActorTestKit testKit;
   private static ExecutorService threads;
   private static final List<String> steps = new CopyOnWriteArrayList<>();
@@ -179,6 +183,33 @@ class OutboundPathTest {
     }
   }
 
+  /** The spend ledger: room for everything, each step logged. */
+  private static final class FakeSpend implements SpendLedger {
+    @Override
+    public Grant reserve(
+        String tenantId,
+        String reservationId,
+        String requestKey,
+        List<Budget> budgets,
+        long wantedMicros,
+        String campaignId,
+        String agent) {
+      steps.add("budget:" + wantedMicros);
+      return new Grant(wantedMicros, Optional.empty());
+    }
+
+    @Override
+    public List<Alert> commit(String tenantId, String reservationId, List<Charge> charges) {
+      charges.forEach(c -> steps.add("charge:" + c.key() + ":" + c.micros()));
+      return List.of();
+    }
+
+    @Override
+    public void release(String tenantId, String reservationId) {
+      steps.add("release");
+    }
+  }
+
   private static final class FakeRecipients implements Recipients {
     @Override
     public long snapshot(String tenantId, String campaignId, CampaignDefinition.Audience audience) {
@@ -248,8 +279,9 @@ class OutboundPathTest {
             new NoWork(),
             new FakeLedger(),
             rules,
-            new CampaignSenders(true),
+            new CampaignSenders(true, PRICES),
             out,
+            new FakeSpend(),
             CLOCK,
             Duration.ofSeconds(3),
             threads);
@@ -281,7 +313,9 @@ class OutboundPathTest {
             "Hi {{first_name}}",
             List.of(),
             null,
-            List.of());
+            List.of(),
+            new Budgets(1_000_000, null, null, "America/New_York"),
+            PRICES.segment("twilio"));
 
     campaigns.tellBlock("acme", "cmp_path", 0, new BlockEntity.Start(spec));
 
@@ -292,14 +326,25 @@ class OutboundPathTest {
         .containsEntry(BlockReason.DNC, 1L)
         .containsEntry(BlockReason.OPT_OUT, 1L);
     // The order of one send through the path, and what each stop reached.
+    // The plan reserves what its two sends cost (one segment each, disclosure included); the one
+    // accepted is charged after its dispatch, and what is left released.
+    long cost = PRICES.sms("twilio", 1);
     assertThat(steps)
         .containsSubsequence(
             "facts",
+            "budget:" + 2 * cost,
             "permit:2",
             "ledger:" + ALLOWED + ":Allow",
             "dispatch:" + ALLOWED,
             "ended:SUCCEEDED",
             "outcome:sent=1");
+    await()
+        .untilAsserted(
+            () ->
+                assertThat(steps)
+                    .containsSubsequence(
+                        "dispatch:" + ALLOWED, "charge:cmp_path:0:0:" + cost, "release"));
+    assertThat(steps).filteredOn(s -> s.startsWith("charge:")).hasSize(1);
     assertThat(steps).contains("ledger:" + OPTED_OUT_LATE + ":Block", "ended:UNUSED");
     assertThat(steps)
         .as("a number stopped at planning takes no permit and no ledger")

@@ -1,0 +1,223 @@
+package io.outreach.engine.campaign;
+
+import io.outreach.engine.campaign.BlockEntity.ChargeAgain;
+import io.outreach.engine.campaign.BlockEntity.Charged;
+import io.outreach.engine.campaign.BlockEntity.Command;
+import io.outreach.engine.campaign.BlockEntity.Reserved;
+import io.outreach.engine.compliance.BlockReason;
+import io.outreach.engine.spend.Budgets;
+import io.outreach.engine.spend.SpendLedger;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+
+/**
+ * A block's money: before its first messages (and each batch of follow-ups) are journaled it
+ * reserves what they are estimated to cost against the tenant's budgets, and what the grant does
+ * not cover is blocked with reason {@code budget} (in recipient order: the first go); each accepted
+ * send is charged at its cost once (its idempotency key), retried until the ledger has it, and
+ * charged again after a restart (a charge counts once); the unspent rest is released when the first
+ * step is done and when the block is. A block's requests reach the ledger one after the other, in
+ * the order the block made them: a release never overtakes the charges before it (it would give
+ * back money already spent, for another block to take) nor a reservation it. A block that is not
+ * budgeted (started before spend control) does none of this.
+ */
+final class BlockSpend {
+  static final Duration CHARGE_RETRY = Duration.ofSeconds(2);
+
+  private final ActorContext<Command> ctx;
+  private final TimerScheduler<Command> timers;
+  private final BlockPorts ports;
+  // Accepted sends not yet charged (key to cost), in the order they were accepted.
+  private final Map<String, Long> uncharged = new LinkedHashMap<>();
+  private boolean charging;
+  // The block's last request to the ledger: the next one starts after it (whatever its outcome).
+  private CompletableFuture<?> last = CompletableFuture.completedFuture(null);
+
+  BlockSpend(ActorContext<Command> ctx, TimerScheduler<Command> timers, BlockPorts ports) {
+    this.ctx = ctx;
+    this.timers = timers;
+    this.ports = ports;
+  }
+
+  /** Reserves the plan's cost; the answer comes back as {@link Reserved}. */
+  void reserve(BlockSpec spec, BlockEntity.Planned plan) {
+    long wanted = plan.sends().stream().mapToLong(x -> spec.cost(x.body())).sum();
+    ctx.pipeToSelf(
+        inOrder(() -> ports.reserve(spec, "plan", wanted)),
+        (g, err) -> new Reserved(plan, null, g, err == null ? null : String.valueOf(err)));
+  }
+
+  /** Reserves the follow-ups' cost; the answer comes back as {@link Reserved}. */
+  void reserve(BlockSpec spec, BlockPlan.FollowUps followUps) {
+    List<Send> sends = followUps.sends();
+    long wanted = sends.stream().mapToLong(x -> spec.cost(x.body())).sum();
+    String key =
+        sends.isEmpty()
+            ? "step:none"
+            : "step:"
+                + sends.get(0).step()
+                + ":"
+                + sends.get(0).recipient()
+                + "-"
+                + sends.get(sends.size() - 1).recipient()
+                + ":"
+                + sends.size();
+    ctx.pipeToSelf(
+        inOrder(() -> ports.reserve(spec, key, wanted)),
+        (g, err) -> new Reserved(null, followUps, g, err == null ? null : String.valueOf(err)));
+  }
+
+  /**
+   * What the ledger's grant lets the block journal: the plan it was asked for (while the block is
+   * still loading), or the follow-ups (while it is active), with what does not fit blocked.
+   */
+  static List<BlockEntity.Event> allowed(BlockState s, Reserved c, Instant now) {
+    if (c.plan() != null && s.status() == BlockEntity.Status.LOADING) {
+      return List.of(trim(s.spec(), c.plan(), c.grant()));
+    }
+    if (c.followUps() != null && s.active()) {
+      return trim(s.spec(), c.followUps(), c.grant(), now).events();
+    }
+    return List.of();
+  }
+
+  /** The plan as the grant allows: sends that do not fit are blocked, naming the budget. */
+  static BlockEntity.Planned trim(
+      BlockSpec spec, BlockEntity.Planned plan, SpendLedger.Grant grant) {
+    long estimated = plan.sends().stream().mapToLong(x -> spec.cost(x.body())).sum();
+    List<BlockedRecipient> blocked = new ArrayList<>(plan.blocked());
+    List<Send> sends = new ArrayList<>();
+    long left = grant.grantedMicros();
+    for (Send x : plan.sends()) {
+      long cost = spec.cost(x.body());
+      if (cost <= left) {
+        sends.add(x);
+        left -= cost;
+      } else {
+        blocked.add(new BlockedRecipient(x.recipient(), BlockReason.BUDGET, rule(grant)));
+      }
+    }
+    return new BlockEntity.Planned(blocked, sends, estimated);
+  }
+
+  /** The follow-ups as the grant allows: those that do not fit are blocked, naming the budget. */
+  static BlockPlan.FollowUps trim(
+      BlockSpec spec, BlockPlan.FollowUps followUps, SpendLedger.Grant grant, Instant now) {
+    List<Send> sends = new ArrayList<>();
+    List<SendOutcome> blocked = new ArrayList<>(followUps.blocked());
+    long left = grant.grantedMicros();
+    for (Send x : followUps.sends()) {
+      long cost = spec.cost(x.body());
+      if (cost <= left) {
+        sends.add(x);
+        left -= cost;
+      } else {
+        blocked.add(
+            new SendOutcome(
+                x.recipient(),
+                x.step(),
+                SendOutcome.Kind.BLOCKED,
+                null,
+                rule(grant),
+                BlockReason.BUDGET,
+                null,
+                now,
+                null));
+      }
+    }
+    return new BlockPlan.FollowUps(sends, blocked);
+  }
+
+  private static String rule(SpendLedger.Grant grant) {
+    return grant.exhausted().map(Budgets::rule).orElse("budget");
+  }
+
+  /** Charges the sends a journaled batch of outcomes says were accepted. */
+  void charge(BlockState state, BlockEntity.Event event) {
+    if (event instanceof BlockEntity.Outcomes o) {
+      charge(state, o.outcomes());
+    }
+  }
+
+  private void charge(BlockState state, java.util.Collection<SendOutcome> outcomes) {
+    if (!state.spec().budgeted()) {
+      return;
+    }
+    for (SendOutcome o : outcomes) {
+      if (o.kind() == SendOutcome.Kind.SENT) {
+        Send x = state.sends().get(o.slot());
+        if (x != null) {
+          uncharged.put(x.idempotencyKey(), state.cost(o.slot()));
+        }
+      }
+    }
+    chargeAgain(state);
+  }
+
+  /** After a restart: charges every accepted send again (each counts once). */
+  void chargeAll(BlockState state) {
+    charge(state, state.outcomes().values());
+  }
+
+  /** Sends what is not charged yet, one request at a time. */
+  void chargeAgain(BlockState state) {
+    if (charging || uncharged.isEmpty()) {
+      return;
+    }
+    charging = true;
+    List<SpendLedger.Charge> charges = new ArrayList<>();
+    uncharged.forEach((key, micros) -> charges.add(new SpendLedger.Charge(key, micros)));
+    List<String> keys = List.copyOf(uncharged.keySet());
+    ctx.pipeToSelf(
+        inOrder(() -> ports.charge(state.spec(), charges)),
+        (ok, err) -> new Charged(keys, err == null ? null : String.valueOf(err)));
+  }
+
+  /** The ledger's answer: charged keys are done; on a failure everything is tried again soon. */
+  void charged(BlockState state, Charged c) {
+    charging = false;
+    if (c.error() != null) {
+      ctx.getLog()
+          .warn("block {}: charges not stored ({}); retrying", state.spec().entityId(), c.error());
+      timers.startSingleTimer("charge", ChargeAgain.INSTANCE, CHARGE_RETRY);
+      return;
+    }
+    c.keys().forEach(uncharged::remove);
+    chargeAgain(state);
+  }
+
+  /**
+   * Gives back the unspent part of the reservation (the first step is done, or all is), after the
+   * requests made before it; a release that fails is made again when the block next releases or
+   * recovers.
+   */
+  void release(BlockSpec spec) {
+    if (spec.budgeted()) {
+      inOrder(() -> ports.release(spec))
+          .whenComplete(
+              (ok, err) -> {
+                if (err != null) {
+                  ctx.getSystem()
+                      .log()
+                      .warn("block {}: reservation not released ({})", spec.entityId(), err);
+                }
+              });
+    }
+  }
+
+  /** Runs {@code request} once the block's previous request to the ledger has ended. */
+  private <T> CompletableFuture<T> inOrder(
+      java.util.function.Supplier<java.util.concurrent.CompletionStage<T>> request) {
+    CompletableFuture<T> next =
+        last.handle((x, e) -> null).thenCompose(x -> request.get().toCompletableFuture());
+    last = next;
+    return next;
+  }
+}

@@ -1,0 +1,473 @@
+package io.outreach.persistence;
+
+import io.outreach.engine.spend.SpendLedger;
+import java.sql.Array;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The spend ledger in PostgreSQL ({@code spend_buckets}, {@code spend_reservations}, {@code
+ * spend_entries}, see V13). Exact under concurrency: a reservation's requests are serialized by a
+ * transaction-level advisory lock on the reservation, and the buckets a request touches are locked
+ * in key order, so racing reservations (blocks, agents, nodes) never together take more than a
+ * limit allows. Every request and charge is an entry with a unique key, so a retry after a crash
+ * counts once.
+ */
+public final class SpendRepository implements SpendLedger {
+  /** The percentages of a budget at which an alert is raised. */
+  static final int[] ALERTS = {50, 80, 100};
+
+  private final TenantJdbc tenantJdbc;
+  private final Clock clock;
+
+  public SpendRepository(TenantJdbc tenantJdbc, Clock clock) {
+    this.tenantJdbc = tenantJdbc;
+    this.clock = clock;
+  }
+
+  @Override
+  public Grant reserve(
+      String tenantId,
+      String reservationId,
+      String requestKey,
+      List<Budget> budgets,
+      long wantedMicros,
+      String campaignId,
+      String agent) {
+    Instant now = clock.instant();
+    return tenantJdbc.inTenant(
+        tenantId,
+        c -> {
+          lock(c, tenantId, reservationId);
+          Optional<Grant> earlier = earlierGrant(c, tenantId, reservationId, requestKey);
+          if (earlier.isPresent()) {
+            return earlier.get();
+          }
+          List<Budget> sorted =
+              budgets.stream().sorted(Comparator.comparing(Budget::bucket)).toList();
+          long room = Long.MAX_VALUE;
+          String exhausted = null;
+          for (Budget b : sorted) {
+            long left = lockBucket(c, tenantId, b, now);
+            if (left < room) {
+              room = left;
+              exhausted = b.bucket();
+            }
+          }
+          long granted = Math.max(0, Math.min(wantedMicros, room));
+          Optional<String> bound =
+              granted < wantedMicros ? Optional.ofNullable(exhausted) : Optional.empty();
+          if (granted > 0) {
+            try (PreparedStatement ps =
+                c.prepareStatement(
+                    "update spend_buckets set reserved_micros = reserved_micros + ?, updated_at = ?"
+                        + " where tenant_id = ? and bucket = any(?)")) {
+              ps.setLong(1, granted);
+              ps.setTimestamp(2, Timestamp.from(now));
+              ps.setString(3, tenantId);
+              ps.setArray(4, buckets(c, sorted));
+              ps.executeUpdate();
+            }
+          }
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "insert into spend_reservations (tenant_id, reservation_id, buckets,"
+                      + " campaign_id, agent, reserved_micros, created_at, updated_at)"
+                      + " values (?, ?, ?, ?, ?, ?, ?, ?) on conflict (tenant_id, reservation_id)"
+                      + " do update set reserved_micros = spend_reservations.reserved_micros +"
+                      + " excluded.reserved_micros, buckets = excluded.buckets, updated_at ="
+                      + " excluded.updated_at")) {
+            ps.setString(1, tenantId);
+            ps.setString(2, reservationId);
+            ps.setArray(3, buckets(c, sorted));
+            ps.setString(4, campaignId);
+            ps.setString(5, agent);
+            ps.setLong(6, granted);
+            ps.setTimestamp(7, Timestamp.from(now));
+            ps.setTimestamp(8, Timestamp.from(now));
+            ps.executeUpdate();
+          }
+          entry(
+              c,
+              tenantId,
+              now,
+              "reserve",
+              reservationId,
+              requestKey,
+              campaignId,
+              agent,
+              granted,
+              "{\"wanted\":"
+                  + wantedMicros
+                  + (bound.isPresent() ? ",\"exhausted\":\"" + bound.get() + "\"" : "")
+                  + "}");
+          return new Grant(granted, bound);
+        });
+  }
+
+  @Override
+  public List<Alert> commit(String tenantId, String reservationId, List<Charge> charges) {
+    if (charges.isEmpty()) {
+      return List.of();
+    }
+    Instant now = clock.instant();
+    return tenantJdbc.inTenant(
+        tenantId,
+        c -> {
+          lock(c, tenantId, reservationId);
+          Reservation r = reservation(c, tenantId, reservationId);
+          if (r == null) {
+            throw new IllegalStateException(
+                "a charge for reservation " + reservationId + ", which does not exist");
+          }
+          long spent = 0;
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "insert into spend_entries (tenant_id, at, kind, reservation_id, entry_key,"
+                      + " campaign_id, agent, amount_micros) select ?, ?, 'commit', ?, k, ?, ?, a"
+                      + " from unnest(?::text[], ?::bigint[]) as t(k, a) on conflict do nothing"
+                      + " returning amount_micros")) {
+            ps.setString(1, tenantId);
+            ps.setTimestamp(2, Timestamp.from(now));
+            ps.setString(3, reservationId);
+            ps.setString(4, r.campaignId());
+            ps.setString(5, r.agent());
+            ps.setArray(6, c.createArrayOf("text", charges.stream().map(Charge::key).toArray()));
+            ps.setArray(
+                7, c.createArrayOf("bigint", charges.stream().map(Charge::micros).toArray()));
+            try (ResultSet rs = ps.executeQuery()) {
+              while (rs.next()) {
+                spent += rs.getLong(1);
+              }
+            }
+          }
+          if (spent == 0) {
+            return List.<Alert>of();
+          }
+          // What the reservation held covers the charge; anything above it was spent all the same.
+          long covered = Math.min(spent, Math.max(0, r.reserved() - r.committed()));
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "update spend_reservations set committed_micros = committed_micros + ?,"
+                      + " reserved_micros = greatest(reserved_micros, committed_micros + ?),"
+                      + " updated_at = ? where tenant_id = ? and reservation_id = ?")) {
+            ps.setLong(1, spent);
+            ps.setLong(2, spent);
+            ps.setTimestamp(3, Timestamp.from(now));
+            ps.setString(4, tenantId);
+            ps.setString(5, reservationId);
+            ps.executeUpdate();
+          }
+          List<Alert> alerts = new ArrayList<>();
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "update spend_buckets set committed_micros = committed_micros + ?,"
+                      + " reserved_micros = greatest(0, reserved_micros - ?), updated_at = ?"
+                      + " where tenant_id = ? and bucket = any(?)"
+                      + " returning bucket, committed_micros, limit_micros, alerted_percent")) {
+            ps.setLong(1, spent);
+            ps.setLong(2, covered);
+            ps.setTimestamp(3, Timestamp.from(now));
+            ps.setString(4, tenantId);
+            ps.setArray(5, c.createArrayOf("text", r.buckets().toArray()));
+            try (ResultSet rs = ps.executeQuery()) {
+              while (rs.next()) {
+                crossed(rs.getString(1), rs.getLong(2), rs.getLong(3), rs.getInt(4), alerts::add);
+              }
+            }
+          }
+          for (Alert a : alerts) {
+            raise(c, tenantId, now, r, a);
+          }
+          return alerts;
+        });
+  }
+
+  @Override
+  public void release(String tenantId, String reservationId) {
+    Instant now = clock.instant();
+    tenantJdbc.inTenant(
+        tenantId,
+        c -> {
+          lock(c, tenantId, reservationId);
+          Reservation r = reservation(c, tenantId, reservationId);
+          long unspent = r == null ? 0 : r.reserved() - r.committed();
+          if (unspent <= 0) {
+            return null;
+          }
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "update spend_buckets set reserved_micros = greatest(0, reserved_micros - ?),"
+                      + " updated_at = ? where tenant_id = ? and bucket = any(?)")) {
+            ps.setLong(1, unspent);
+            ps.setTimestamp(2, Timestamp.from(now));
+            ps.setString(3, tenantId);
+            ps.setArray(4, c.createArrayOf("text", r.buckets().toArray()));
+            ps.executeUpdate();
+          }
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "update spend_reservations set reserved_micros = committed_micros, updated_at ="
+                      + " ? where tenant_id = ? and reservation_id = ?")) {
+            ps.setTimestamp(1, Timestamp.from(now));
+            ps.setString(2, tenantId);
+            ps.setString(3, reservationId);
+            ps.executeUpdate();
+          }
+          entry(
+              c,
+              tenantId,
+              now,
+              "release",
+              reservationId,
+              null,
+              r.campaignId(),
+              r.agent(),
+              unspent,
+              "{}");
+          return null;
+        });
+  }
+
+  /** A bucket as {@code GET /v1/spend} shows it. */
+  public record BucketView(
+      String bucket, long limitMicros, long committedMicros, long reservedMicros) {}
+
+  /** A ledger entry as {@code GET /v1/spend} shows it. */
+  public record EntryView(
+      long id,
+      Instant at,
+      String kind,
+      String reservationId,
+      String campaignId,
+      String agent,
+      long amountMicros,
+      String detail) {}
+
+  /** The tenant's buckets whose name starts with one of {@code prefixes}, by name. */
+  public List<BucketView> buckets(String tenantId, List<String> prefixes) {
+    return tenantJdbc.inTenant(
+        tenantId,
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "select bucket, limit_micros, committed_micros, reserved_micros from"
+                      + " spend_buckets where tenant_id = ? and bucket like any(?) order by"
+                      + " bucket")) {
+            ps.setString(1, tenantId);
+            ps.setArray(2, c.createArrayOf("text", prefixes.stream().map(p -> p + "%").toArray()));
+            List<BucketView> out = new ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+              while (rs.next()) {
+                out.add(
+                    new BucketView(rs.getString(1), rs.getLong(2), rs.getLong(3), rs.getLong(4)));
+              }
+            }
+            return out;
+          }
+        });
+  }
+
+  /** The tenant's latest {@code limit} ledger entries, newest first. */
+  public List<EntryView> entries(String tenantId, int limit) {
+    return tenantJdbc.inTenant(
+        tenantId,
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "select id, at, kind, reservation_id, campaign_id, agent, amount_micros,"
+                      + " detail::text from spend_entries where tenant_id = ? order by id desc"
+                      + " limit ?")) {
+            ps.setString(1, tenantId);
+            ps.setInt(2, limit);
+            List<EntryView> out = new ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+              while (rs.next()) {
+                out.add(
+                    new EntryView(
+                        rs.getLong(1),
+                        rs.getTimestamp(2).toInstant(),
+                        rs.getString(3),
+                        rs.getString(4),
+                        rs.getString(5),
+                        rs.getString(6),
+                        rs.getLong(7),
+                        rs.getString(8)));
+              }
+            }
+            return out;
+          }
+        });
+  }
+
+  private record Reservation(
+      List<String> buckets, String campaignId, String agent, long reserved, long committed) {}
+
+  private static Reservation reservation(Connection c, String tenantId, String reservationId)
+      throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "select buckets, campaign_id, agent, reserved_micros, committed_micros from"
+                + " spend_reservations where tenant_id = ? and reservation_id = ?")) {
+      ps.setString(1, tenantId);
+      ps.setString(2, reservationId);
+      try (ResultSet rs = ps.executeQuery()) {
+        if (!rs.next()) {
+          return null;
+        }
+        return new Reservation(
+            List.of((String[]) rs.getArray(1).getArray()),
+            rs.getString(2),
+            rs.getString(3),
+            rs.getLong(4),
+            rs.getLong(5));
+      }
+    }
+  }
+
+  /** Serializes the requests of one reservation (same tenant and id), to the transaction's end. */
+  private static void lock(Connection c, String tenantId, String reservationId)
+      throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement("select pg_advisory_xact_lock(hashtextextended(?, 7))")) {
+      ps.setString(1, "spend|" + tenantId + "|" + reservationId);
+      ps.execute();
+    }
+  }
+
+  private static Optional<Grant> earlierGrant(
+      Connection c, String tenantId, String reservationId, String requestKey) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "select amount_micros, detail->>'exhausted' from spend_entries where tenant_id = ?"
+                + " and kind = 'reserve' and reservation_id = ? and entry_key = ?")) {
+      ps.setString(1, tenantId);
+      ps.setString(2, reservationId);
+      ps.setString(3, requestKey);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next()
+            ? Optional.of(new Grant(rs.getLong(1), Optional.ofNullable(rs.getString(2))))
+            : Optional.empty();
+      }
+    }
+  }
+
+  /**
+   * Creates the bucket if new, sets its limit to the current one, locks it, and answers its room
+   * (limit minus spent and held; never below 0).
+   */
+  private static long lockBucket(Connection c, String tenantId, Budget b, Instant now)
+      throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "insert into spend_buckets (tenant_id, bucket, limit_micros, updated_at) values (?, ?,"
+                + " ?, ?) on conflict (tenant_id, bucket) do update set limit_micros ="
+                + " excluded.limit_micros returning limit_micros - committed_micros -"
+                + " reserved_micros")) {
+      ps.setString(1, tenantId);
+      ps.setString(2, b.bucket());
+      ps.setLong(3, b.limitMicros());
+      ps.setTimestamp(4, Timestamp.from(now));
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return Math.max(0, rs.getLong(1));
+      }
+    }
+  }
+
+  private static Array buckets(Connection c, List<Budget> budgets) throws SQLException {
+    return c.createArrayOf("text", budgets.stream().map(Budget::bucket).toArray());
+  }
+
+  /** The alert thresholds a bucket crossed since its last alert. */
+  static void crossed(
+      String bucket,
+      long committed,
+      long limit,
+      int alertedPercent,
+      java.util.function.Consumer<Alert> out) {
+    int highest = 0;
+    for (int threshold : ALERTS) {
+      // A zero limit is at 100% from the first cent spent (nothing should be).
+      boolean reached = limit == 0 ? committed > 0 : committed * 100 >= (long) threshold * limit;
+      if (reached && threshold > alertedPercent) {
+        highest = threshold;
+      }
+    }
+    if (highest > 0) {
+      out.accept(new Alert(bucket, highest, committed, limit));
+    }
+  }
+
+  /** Records an alert: the bucket's mark, a ledger entry and an audit row. */
+  private static void raise(Connection c, String tenantId, Instant now, Reservation r, Alert a)
+      throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "update spend_buckets set alerted_percent = greatest(alerted_percent, ?) where"
+                + " tenant_id = ? and bucket = ?")) {
+      ps.setInt(1, a.percent());
+      ps.setString(2, tenantId);
+      ps.setString(3, a.bucket());
+      ps.executeUpdate();
+    }
+    String detail =
+        "{\"bucket\":\""
+            + a.bucket()
+            + "\",\"percent\":"
+            + a.percent()
+            + ",\"committedMicros\":"
+            + a.committedMicros()
+            + ",\"limitMicros\":"
+            + a.limitMicros()
+            + "}";
+    entry(c, tenantId, now, "alert", null, null, r.campaignId(), r.agent(), 0, detail);
+    AuditRepository.insert(
+        c,
+        tenantId,
+        now,
+        "spend-ledger",
+        "budget.alert",
+        r.campaignId() != null ? r.campaignId() : a.bucket(),
+        detail);
+  }
+
+  private static void entry(
+      Connection c,
+      String tenantId,
+      Instant now,
+      String kind,
+      String reservationId,
+      String key,
+      String campaignId,
+      String agent,
+      long amount,
+      String detail)
+      throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "insert into spend_entries (tenant_id, at, kind, reservation_id, entry_key,"
+                + " campaign_id, agent, amount_micros, detail) values (?, ?, ?, ?, ?, ?, ?, ?,"
+                + " ?::jsonb)")) {
+      ps.setString(1, tenantId);
+      ps.setTimestamp(2, Timestamp.from(now));
+      ps.setString(3, kind);
+      ps.setString(4, reservationId);
+      ps.setString(5, key);
+      ps.setString(6, campaignId);
+      ps.setString(7, agent);
+      ps.setLong(8, amount);
+      ps.setString(9, detail);
+      ps.executeUpdate();
+    }
+  }
+}

@@ -1,0 +1,147 @@
+package io.outreach.persistence;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.outreach.engine.spend.SpendLedger.Alert;
+import io.outreach.engine.spend.SpendLedger.Budget;
+import io.outreach.engine.spend.SpendLedger.Charge;
+import io.outreach.engine.spend.SpendLedger.Grant;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * The spend ledger on real PostgreSQL: a reservation takes the smallest room of every budget it
+ * falls under and names the one that bound it; requests and charges count once; a release gives
+ * back what was not spent; alerts at 50, 80 and 100 percent; and many reservations racing for one
+ * small budget never take more than it holds.
+ */
+class SpendLedgerTest {
+  @RegisterExtension static final EmbeddedDatabaseExtension DB = new EmbeddedDatabaseExtension();
+
+  private static SpendRepository ledger() {
+    return new SpendRepository(DB.database().tenantJdbc(), Clock.systemUTC());
+  }
+
+  private static long[] bucket(String tenant, String bucket) throws Exception {
+    try (Connection c = DB.ownerConnection();
+        PreparedStatement set = c.prepareStatement("select set_config('app.tenant_id', ?, false)");
+        PreparedStatement ps =
+            c.prepareStatement(
+                "select limit_micros, committed_micros, reserved_micros from spend_buckets where"
+                    + " bucket = ?")) {
+      set.setString(1, tenant);
+      set.execute();
+      ps.setString(1, bucket);
+      try (ResultSet rs = ps.executeQuery()) {
+        assertThat(rs.next()).as("bucket %s exists", bucket).isTrue();
+        return new long[] {rs.getLong(1), rs.getLong(2), rs.getLong(3)};
+      }
+    }
+  }
+
+  @Test
+  void aReservationTakesTheSmallestRoomAndNamesTheBudgetThatBound() throws Exception {
+    SpendRepository ledger = ledger();
+    List<Budget> budgets =
+        List.of(new Budget("tenant-month:2026-12", 10_000), new Budget("campaign:cmp_a", 3_000));
+    Grant first = ledger.reserve("t1", "block-a", "plan", budgets, 2_000, "cmp_a", null);
+    assertThat(first.grantedMicros()).isEqualTo(2_000);
+    assertThat(first.exhausted()).isEmpty();
+    assertThat(ledger.reserve("t1", "block-a", "plan", budgets, 2_000, "cmp_a", null))
+        .as("the same request answers its first grant")
+        .isEqualTo(first);
+    Grant second = ledger.reserve("t1", "block-b", "plan", budgets, 2_000, "cmp_a", null);
+    assertThat(second.grantedMicros()).isEqualTo(1_000);
+    assertThat(second.exhausted()).contains("campaign:cmp_a");
+
+    // Charges move money from held to spent, once each; a release gives back the rest.
+    ledger.commit("t1", "block-a", List.of(new Charge("k1", 800), new Charge("k2", 700)));
+    ledger.commit("t1", "block-a", List.of(new Charge("k1", 800)));
+    assertThat(bucket("t1", "campaign:cmp_a")).containsExactly(3_000, 1_500, 1_500);
+    ledger.release("t1", "block-a");
+    ledger.release("t1", "block-a");
+    assertThat(bucket("t1", "campaign:cmp_a")).containsExactly(3_000, 1_500, 1_000);
+    assertThat(bucket("t1", "tenant-month:2026-12")).containsExactly(10_000, 1_500, 1_000);
+    // The room freed by the release goes to the next request.
+    assertThat(
+            ledger.reserve("t1", "block-c", "plan", budgets, 5_000, "cmp_a", null).grantedMicros())
+        .isEqualTo(500);
+  }
+
+  @Test
+  void alertsAt50And80And100PercentOnceEach() throws Exception {
+    SpendRepository ledger = ledger();
+    List<Budget> budgets = List.of(new Budget("campaign:cmp_b", 1_000));
+    ledger.reserve("t2", "block-a", "plan", budgets, 1_000, "cmp_b", null);
+    assertThat(ledger.commit("t2", "block-a", List.of(new Charge("a", 400)))).isEmpty();
+    assertThat(ledger.commit("t2", "block-a", List.of(new Charge("b", 450))))
+        .extracting(Alert::percent)
+        .containsExactly(80);
+    assertThat(ledger.commit("t2", "block-a", List.of(new Charge("c", 100)))).isEmpty();
+    assertThat(ledger.commit("t2", "block-a", List.of(new Charge("d", 50))))
+        .extracting(Alert::percent)
+        .containsExactly(100);
+    assertThat(bucket("t2", "campaign:cmp_b")[1]).isEqualTo(1_000);
+  }
+
+  @Test
+  void aZeroBudgetGrantsNothing() {
+    Grant g =
+        ledger()
+            .reserve(
+                "t3",
+                "block-a",
+                "plan",
+                List.of(new Budget("tenant-month:2026-12", 0)),
+                1,
+                null,
+                null);
+    assertThat(g.grantedMicros()).isZero();
+    assertThat(g.exhausted()).contains("tenant-month:2026-12");
+  }
+
+  @Test
+  void manyReservationsRacingForOneSmallBudgetNeverTakeMoreThanItHolds() throws Exception {
+    SpendRepository ledger = ledger();
+    long limit = 25_000;
+    List<Budget> budgets =
+        List.of(new Budget("tenant-month:2026-12", limit), new Budget("campaign:cmp_r", 1_000_000));
+    AtomicLong granted = new AtomicLong();
+    ExecutorService pool = Executors.newFixedThreadPool(8);
+    try {
+      List<CompletableFuture<Void>> all = new ArrayList<>();
+      for (int i = 0; i < 64; i++) {
+        String block = "block-" + i;
+        all.add(
+            CompletableFuture.runAsync(
+                () -> {
+                  Grant g = ledger.reserve("t4", block, "plan", budgets, 1_000, "cmp_r", null);
+                  granted.addAndGet(g.grantedMicros());
+                  if (g.grantedMicros() > 0) {
+                    ledger.commit(
+                        "t4", block, List.of(new Charge(block + ":0", g.grantedMicros())));
+                  }
+                  ledger.release("t4", block);
+                },
+                pool));
+      }
+      CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).join();
+    } finally {
+      pool.shutdown();
+    }
+    long[] month = bucket("t4", "tenant-month:2026-12");
+    assertThat(granted.get()).isEqualTo(limit);
+    assertThat(month[1]).as("spent").isEqualTo(limit);
+    assertThat(month[2]).as("nothing left held").isZero();
+  }
+}
