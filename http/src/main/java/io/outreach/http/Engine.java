@@ -445,6 +445,8 @@ public final class Engine implements AutoCloseable {
                     .route(),
                 new LeadRoutes(system, auth, new LeadRepository(storage.tenantJdbc())).route(),
                 new KillSwitchRoutes(system, auth, http.maxBodyBytes(), http.askTimeout()).route(),
+                new SpendRoutes(system, auth, http.askTimeout(), storage.spend(), Clock.systemUTC())
+                    .route(),
                 new ProviderRoutes(
                         system,
                         auth,

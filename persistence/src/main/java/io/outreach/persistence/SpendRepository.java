@@ -277,6 +277,38 @@ public final class SpendRepository implements SpendLedger {
         });
   }
 
+  /** What one campaign or agent has spent and holds, over all its reservations. */
+  public record OwnerView(String owner, long committedMicros, long reservedMicros) {}
+
+  /**
+   * Spent and held by campaign ({@code agents} false) or by agent (true), over all their
+   * reservations, largest spend first.
+   */
+  public List<OwnerView> byOwner(String tenantId, boolean agents) {
+    String owner = agents ? "agent" : "campaign_id";
+    return tenantJdbc.inTenant(
+        tenantId,
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "select "
+                      + owner
+                      + ", sum(committed_micros), sum(reserved_micros - committed_micros) from"
+                      + " spend_reservations where tenant_id = ? and "
+                      + owner
+                      + " is not null group by 1 order by 2 desc, 1 limit 500")) {
+            ps.setString(1, tenantId);
+            List<OwnerView> out = new ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+              while (rs.next()) {
+                out.add(new OwnerView(rs.getString(1), rs.getLong(2), rs.getLong(3)));
+              }
+            }
+            return out;
+          }
+        });
+  }
+
   /** The tenant's latest {@code limit} ledger entries, newest first. */
   public List<EntryView> entries(String tenantId, int limit) {
     return tenantJdbc.inTenant(
