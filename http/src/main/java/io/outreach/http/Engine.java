@@ -477,7 +477,8 @@ public final class Engine implements AutoCloseable {
                         settings.intake().maxUploadBytes())
                     .route()));
     if (settings.serveSandbox()) {
-      routes.add(new SandboxRoutes(system, SandboxSettings.DEFAULTS, outbound.publicUrl()).route());
+      routes.add(
+          new SandboxRoutes(system, SandboxSettings.DEFAULTS, auth, outbound.publicUrl()).route());
     }
     return await(
         new ApiServer(system, registry)

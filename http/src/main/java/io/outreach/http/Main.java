@@ -8,9 +8,11 @@ import io.outreach.http.sandbox.SandboxServer;
 import io.outreach.http.sandbox.SandboxSettings;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -22,9 +24,12 @@ import org.slf4j.LoggerFactory;
  * The engine jar's entry point. {@code java -jar outreach-engine.jar [serve]} runs a node; {@code
  * token --tenant ID --roles admin[,operator] [--ttl 1h] [--sub NAME]} prints a token signed with
  * the configured secret; {@code sandbox [--port 9090] [--host 127.0.0.1] [--engine-url URL]
- * [--receipt-concurrency 64]} serves only the provider twins, with no database and no cluster,
- * posting scripted replies to the engine at {@code --engine-url} (default {@code
- * OUTREACH_PUBLIC_URL}).
+ * [--receipt-concurrency 64] [--log-limit 100000] [--twilio-account SID:TOKEN]...
+ * [--signalhouse-key KEY:SECRET]...} serves only the provider twins, with no database and no
+ * cluster: they accept the sandbox test accounts and the ones given, post receipts and scripted
+ * replies only to the engine at {@code --engine-url} (default {@code OUTREACH_PUBLIC_URL}), and
+ * verify the tokens of their log, faults and replies with the engine's secret ({@code
+ * OUTREACH_JWT_SECRET}, else {@code <data dir>/jwt-secret}, as the {@code token} command).
  */
 public final class Main {
   private Main() {}
@@ -40,7 +45,7 @@ public final class Main {
     try {
       switch (command) {
         case "serve" -> serve();
-        case "sandbox" -> sandbox(options(Arrays.copyOfRange(args, 1, args.length)));
+        case "sandbox" -> sandbox(Arrays.copyOfRange(args, 1, args.length));
         case "token" ->
             System.out.println(token(options(Arrays.copyOfRange(args, 1, args.length))));
         default -> usage("unknown command '" + command + "'");
@@ -64,11 +69,26 @@ public final class Main {
     engine.system().getWhenTerminated().toCompletableFuture().join();
   }
 
-  private static void sandbox(Map<String, String> opts) {
-    int port = Integer.parseInt(opts.getOrDefault("port", "9090"));
-    String host = opts.getOrDefault("host", "127.0.0.1");
-    String engineUrl =
-        opts.getOrDefault("engine-url", System.getenv(SandboxServer.ENGINE_URL_VARIABLE));
+  private static final Set<String> SANDBOX_OPTIONS =
+      Set.of(
+          "port",
+          "host",
+          "engine-url",
+          "receipt-concurrency",
+          "log-limit",
+          "twilio-account",
+          "signalhouse-key");
+
+  private static void sandbox(String[] args) {
+    Map<String, List<String>> opts = repeatableOptions(args);
+    for (String name : opts.keySet()) {
+      if (!SANDBOX_OPTIONS.contains(name)) {
+        throw new IllegalArgumentException("unknown sandbox option --" + name);
+      }
+    }
+    int port = Integer.parseInt(single(opts, "port", "9090"));
+    String host = single(opts, "host", "127.0.0.1");
+    String engineUrl = single(opts, "engine-url", System.getenv(SandboxServer.ENGINE_URL_VARIABLE));
     if (engineUrl != null
         && !engineUrl.isBlank()
         && !engineUrl.matches("https?://[^/?#]+(/[^?#]*)?")) {
@@ -80,23 +100,42 @@ public final class Main {
               + "'");
     }
     SandboxSettings settings =
-        SandboxSettings.DEFAULTS.withReceiptConcurrency(
-            Integer.parseInt(
-                opts.getOrDefault(
-                    "receipt-concurrency",
-                    Integer.toString(SandboxSettings.DEFAULT_RECEIPT_CONCURRENCY))));
+        SandboxSettings.DEFAULTS
+            .withReceiptConcurrency(
+                Integer.parseInt(
+                    single(
+                        opts,
+                        "receipt-concurrency",
+                        Integer.toString(SandboxSettings.DEFAULT_RECEIPT_CONCURRENCY))))
+            .withLogLimit(
+                Integer.parseInt(
+                    single(
+                        opts, "log-limit", Integer.toString(SandboxSettings.DEFAULT_LOG_LIMIT))));
+    for (String account : opts.getOrDefault("twilio-account", List.of())) {
+      String[] pair = pair("--twilio-account", "SID:TOKEN", account);
+      settings = settings.withTwilioAccount(pair[0], pair[1]);
+    }
+    for (String key : opts.getOrDefault("signalhouse-key", List.of())) {
+      String[] pair = pair("--signalhouse-key", "KEY:SECRET", key);
+      settings = settings.withSignalHouseKey(pair[0], pair[1]);
+    }
+    // The engine's own secret, found as the token command finds it: engine tokens work here.
+    Settings engine = Settings.load();
+    JwtAuth auth = new JwtAuth(JwtSecret.resolve(engine), engine.auth().clockSkew());
     ActorSystem<Void> system =
         ActorSystem.create(Behaviors.empty(), "outreach-sandbox", sandboxConfig());
     try {
       ServerBinding binding =
-          SandboxServer.start(system, host, port, settings, () -> engineUrl)
+          SandboxServer.start(system, host, port, settings, auth, () -> engineUrl)
               .toCompletableFuture()
               .join();
       LoggerFactory.getLogger(Main.class)
           .info(
-              "sandbox providers listening on {}, replies to {}",
+              "sandbox providers listening on {}, callbacks and replies to {}",
               binding.localAddress(),
-              engineUrl == null || engineUrl.isBlank() ? "(no engine URL)" : engineUrl);
+              engineUrl == null || engineUrl.isBlank()
+                  ? "(no engine URL: status callbacks are refused)"
+                  : engineUrl);
     } catch (RuntimeException e) {
       LoggerFactory.getLogger(Main.class).error("sandbox failed to start: {}", e.getMessage(), e);
       system.terminate();
@@ -104,6 +143,16 @@ public final class Main {
       return;
     }
     system.getWhenTerminated().toCompletableFuture().join();
+  }
+
+  /** {@code ID:SECRET} split at its first colon; both parts required. */
+  private static String[] pair(String option, String shape, String value) {
+    int colon = value.indexOf(':');
+    if (colon <= 0 || colon == value.length() - 1) {
+      // Not echoed: the value may be a secret.
+      throw new IllegalArgumentException(option + " takes " + shape);
+    }
+    return new String[] {value.substring(0, colon), value.substring(colon + 1)};
   }
 
   /**
@@ -138,13 +187,33 @@ public final class Main {
 
   private static Map<String, String> options(String[] args) {
     Map<String, String> opts = new LinkedHashMap<>();
+    repeatableOptions(args)
+        .forEach((name, values) -> opts.put(name, values.get(values.size() - 1)));
+    return opts;
+  }
+
+  /** {@code --name value} pairs, each name with every value it was given, in order. */
+  private static Map<String, List<String>> repeatableOptions(String[] args) {
+    Map<String, List<String>> opts = new LinkedHashMap<>();
     for (int i = 0; i < args.length; i++) {
       if (!args[i].startsWith("--") || i + 1 >= args.length) {
         throw new IllegalArgumentException("expected --name value pairs, got '" + args[i] + "'");
       }
-      opts.put(args[i].substring(2), args[++i]);
+      opts.computeIfAbsent(args[i].substring(2), k -> new ArrayList<>()).add(args[++i]);
     }
     return opts;
+  }
+
+  /** The one value of option {@code name}, else {@code otherwise}; given twice is an error. */
+  private static String single(Map<String, List<String>> opts, String name, String otherwise) {
+    List<String> values = opts.get(name);
+    if (values == null) {
+      return otherwise;
+    }
+    if (values.size() > 1) {
+      throw new IllegalArgumentException("--" + name + " may be given once");
+    }
+    return values.get(0);
   }
 
   private static String required(Map<String, String> opts, String name) {
@@ -176,8 +245,15 @@ public final class Main {
         usage: java -jar outreach-engine.jar [serve]
                java -jar outreach-engine.jar sandbox [--port 9090] [--host 127.0.0.1]
                    [--engine-url http://127.0.0.1:8080] [--receipt-concurrency 64]
-                 (--engine-url: where scripted replies go; default $OUTREACH_PUBLIC_URL.
-                  --receipt-concurrency: delivery receipts posted at once, 1..4096)
+                   [--log-limit 100000] [--twilio-account SID:TOKEN]... [--signalhouse-key KEY:SECRET]...
+                 (--engine-url: the engine's public URL, the only place receipts and replies go;
+                  default $OUTREACH_PUBLIC_URL.
+                  --receipt-concurrency: delivery receipts posted at once, 1..4096.
+                  --log-limit: request log entries kept, the oldest dropped first.
+                  --twilio-account, --signalhouse-key (repeatable): accounts the twins accept
+                  besides the sandbox test ones; the token or secret signs that account's callbacks.
+                  Tokens for /sandbox/log, /sandbox/faults and /sandbox/replies are the engine's:
+                  $OUTREACH_JWT_SECRET, else <data dir>/jwt-secret.)
                java -jar outreach-engine.jar token --tenant ID --roles admin[,operator] [--ttl 1h] [--sub NAME]""");
     System.exit(2);
   }

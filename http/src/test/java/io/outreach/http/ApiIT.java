@@ -411,8 +411,9 @@ class ApiIT {
     JsonNode api = body(node.get("/openapi.json", null));
     assertThat(api.get("openapi").asText()).isEqualTo("3.1.0");
     assertThat(api.path("paths").has("/v1/tenant")).isTrue();
-    // The local run serves the sandbox providers on the engine's own port.
-    var log = node.get("/sandbox/log", null);
-    assertThat(log.statusCode()).isEqualTo(200);
+    // The local run serves the sandbox providers on the engine's own port, behind its tokens.
+    assertThat(node.get("/sandbox/log", node.token("platform", Role.PLATFORM)).statusCode())
+        .isEqualTo(200);
+    assertThat(node.get("/sandbox/log", null).statusCode()).isEqualTo(401);
   }
 }

@@ -27,13 +27,15 @@ class CampaignCrashIT {
   private static final ObjectMapper JSON = new ObjectMapper();
   private final HttpClient http = HttpClient.newHttpClient();
 
-  private JsonNode sandboxLog(int port) throws Exception {
+  private JsonNode sandboxLog(int port, String token) throws Exception {
     HttpResponse<String> r =
         http.send(
             HttpRequest.newBuilder(
                     URI.create("http://127.0.0.1:" + port + "/sandbox/log?tenant=crash"))
+                .header("Authorization", "Bearer " + token)
                 .build(),
             HttpResponse.BodyHandlers.ofString());
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
     return JSON.readTree(r.body());
   }
 
@@ -42,7 +44,8 @@ class CampaignCrashIT {
     int sandboxPort = JarProcess.freePort();
     int httpPort = JarProcess.freePort();
     try (JarProcess node = new JarProcess(Files.createTempDirectory("outreach-crash-"), httpPort)) {
-      node.startSandbox(sandboxPort);
+      // Both processes find the same token secret in the node's data directory.
+      node.startSandbox(sandboxPort, "http://127.0.0.1:" + httpPort);
       node.env("OUTREACH_SANDBOX_URL", "http://127.0.0.1:" + sandboxPort)
           .env("OUTREACH_SANDBOX_SERVE", "off")
           .env("OUTREACH_PUBLIC_URL", "http://127.0.0.1:" + httpPort)
@@ -51,6 +54,7 @@ class CampaignCrashIT {
           .jvm("-Doutreach.compliance.federal-hours.end=23:59:59.999999999");
       Process first = node.startEngine("crash-first");
       String platform = node.token("--tenant", "platform", "--roles", "platform");
+      String viewer = node.token("--tenant", "crash", "--roles", "viewer");
       assertThat(
               node.json(
                       "POST",
@@ -106,9 +110,9 @@ class CampaignCrashIT {
       await()
           .atMost(Duration.ofSeconds(120))
           .pollInterval(Duration.ofMillis(100))
-          .until(() -> sandboxLog(sandboxPort).size() >= 2_000);
+          .until(() -> sandboxLog(sandboxPort, viewer).size() >= 2_000);
       first.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
-      int atKill = sandboxLog(sandboxPort).size();
+      int atKill = sandboxLog(sandboxPort, viewer).size();
       assertThat(atKill).as("killed mid-campaign").isLessThan(RECIPIENTS);
 
       node.startEngine("crash-after-sigkill");
@@ -134,7 +138,7 @@ class CampaignCrashIT {
 
       Map<String, Integer> delivered = new HashMap<>();
       int repeats = 0;
-      for (JsonNode e : sandboxLog(sandboxPort)) {
+      for (JsonNode e : sandboxLog(sandboxPort, viewer)) {
         if (e.path("duplicate").asBoolean(false)) {
           repeats++;
         } else {

@@ -40,7 +40,7 @@ class CampaignIT {
   }
 
   private static int sandboxEntries(String tenant) {
-    return IntakeIT.body(node.get("/sandbox/log?tenant=" + tenant, null)).size();
+    return IntakeIT.body(node.sandboxLog(tenant)).size();
   }
 
   @Test
@@ -169,7 +169,7 @@ class CampaignIT {
         .isEqualTo(counts.get("sent").asLong() + counts.get("failed").asLong() + blocked);
     assertThat(counts.get("pending").asLong()).isZero();
 
-    JsonNode log = IntakeIT.body(node.get("/sandbox/log?tenant=acme", null));
+    JsonNode log = IntakeIT.body(node.sandboxLog("acme"));
     List<JsonNode> entries = new ArrayList<>();
     log.forEach(entries::add);
     if (entries.isEmpty() && log.has("items")) {

@@ -191,7 +191,7 @@ class CampaignLifecycleIT {
   @Test
   void aKillSwitchStopsNewProviderCallsOnceItHasAnsweredAndReleaseResumes() {
     String op = node.tenant("killed");
-    node.json("PUT", "/sandbox/faults", null, "{\"latencyMs\":20}");
+    node.sandboxFaults("{\"latencyMs\":20}");
     try {
       String id = launch(node, op, 646, 1500, "");
       await().atMost(Duration.ofSeconds(60)).until(() -> sandboxCount("killed") >= 100);
@@ -227,14 +227,14 @@ class CampaignLifecycleIT {
       JsonNode done = awaitState(node, op, id, "completed", Duration.ofSeconds(90));
       assertThat(done.at("/counts/sent").asLong()).isEqualTo(1500);
       Set<String> to = new HashSet<>();
-      for (JsonNode e : IntakeIT.body(node.get("/sandbox/log?tenant=killed", null))) {
+      for (JsonNode e : IntakeIT.body(node.sandboxLog("killed"))) {
         if (!e.path("duplicate").asBoolean(false)) {
           assertThat(to.add(e.get("to").asText())).as("delivered once: " + e.get("to")).isTrue();
         }
       }
       assertThat(to).hasSize(1500);
     } finally {
-      node.json("PUT", "/sandbox/faults", null, "{}");
+      node.sandboxFaults("{}");
     }
   }
 
@@ -260,6 +260,6 @@ class CampaignLifecycleIT {
   }
 
   private static int sandboxCount(String tenant) {
-    return IntakeIT.body(node.get("/sandbox/log?tenant=" + tenant, null)).size();
+    return IntakeIT.body(node.sandboxLog(tenant)).size();
   }
 }

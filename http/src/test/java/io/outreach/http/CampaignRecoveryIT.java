@@ -4,20 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import io.outreach.http.sandbox.SandboxServer;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
-import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.apache.pekko.http.javadsl.ServerBinding;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -27,35 +18,15 @@ import org.junit.jupiter.api.Test;
  */
 class CampaignRecoveryIT {
   private static final int RECIPIENTS = 3000;
-  private final HttpClient http = HttpClient.newHttpClient();
-
-  private JsonNode sandbox(String url, String path) throws Exception {
-    HttpResponse<String> r =
-        http.send(
-            HttpRequest.newBuilder(URI.create(url + path)).build(),
-            HttpResponse.BodyHandlers.ofString());
-    return new ObjectMapper().readTree(r.body());
-  }
 
   @Test
   void campaignCompletesAfterRestartAndEachRecipientIsDeliveredOnce() throws Exception {
-    ActorSystem<Void> sandboxSystem =
-        ActorSystem.create(Behaviors.empty(), "sandbox-it", Main.sandboxConfig());
-    try {
-      ServerBinding binding =
-          SandboxServer.start(sandboxSystem, "127.0.0.1", 0).toCompletableFuture().get();
-      String sandboxUrl = "http://127.0.0.1:" + binding.localAddress().getPort();
+    try (StandaloneSandbox sandbox = StandaloneSandbox.start("sandbox-it")) {
       // Slow the provider so the engine stops with sends in flight.
-      http.send(
-          HttpRequest.newBuilder(URI.create(sandboxUrl + "/sandbox/faults"))
-              .header("Content-Type", "application/json")
-              .PUT(HttpRequest.BodyPublishers.ofString("{\"latencyMs\":20}"))
-              .build(),
-          HttpResponse.BodyHandlers.ofString());
+      sandbox.faults("{\"latencyMs\":20}");
 
       Path dir = Files.createTempDirectory("outreach-campaign-recovery-");
-      Map<String, Object> extra =
-          Map.of("outreach.sandbox.url", sandboxUrl, "outreach.sandbox.serve", false);
+      Map<String, Object> extra = sandbox.engineConfig();
       String id;
       String token;
       try (TestEngine first = TestEngine.start(dir, extra)) {
@@ -88,11 +59,9 @@ class CampaignRecoveryIT {
                 .asText();
         assertThat(first.json("POST", "/v1/campaigns/" + id + "/launch", token, null).statusCode())
             .isEqualTo(202);
-        await()
-            .atMost(Duration.ofSeconds(60))
-            .until(() -> sandbox(sandboxUrl, "/sandbox/log?tenant=acme").size() > 300);
+        await().atMost(Duration.ofSeconds(60)).until(() -> sandbox.log("acme").size() > 300);
       }
-      int atStop = sandbox(sandboxUrl, "/sandbox/log?tenant=acme").size();
+      int atStop = sandbox.log("acme").size();
       assertThat(atStop).as("stopped mid-campaign").isLessThan(RECIPIENTS);
 
       try (TestEngine second = TestEngine.start(dir, extra)) {
@@ -108,15 +77,13 @@ class CampaignRecoveryIT {
         assertThat(c[0].at("/counts/sent").asLong()).isEqualTo(RECIPIENTS);
       }
       Map<String, Integer> delivered = new HashMap<>();
-      for (JsonNode e : sandbox(sandboxUrl, "/sandbox/log?tenant=acme")) {
+      for (JsonNode e : sandbox.log("acme")) {
         if (!e.path("duplicate").asBoolean(false)) {
           delivered.merge(e.get("to").asText(), 1, Integer::sum);
         }
       }
       assertThat(delivered).hasSize(RECIPIENTS);
       assertThat(delivered.values()).allMatch(n -> n == 1);
-    } finally {
-      sandboxSystem.terminate();
     }
   }
 }

@@ -4,12 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import io.outreach.http.sandbox.SandboxServer;
-import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -19,9 +14,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
-import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.apache.pekko.http.javadsl.ServerBinding;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -50,13 +42,9 @@ class DeferralIT {
     return CampaignLifecycleIT.phone(i < PACIFIC ? 213 : 212, i);
   }
 
-  private List<JsonNode> sandboxLog(String url, String campaignId) throws Exception {
-    HttpResponse<String> r =
-        http.send(
-            HttpRequest.newBuilder(URI.create(url + "/sandbox/log?tenant=waits")).build(),
-            HttpResponse.BodyHandlers.ofString());
+  private static List<JsonNode> sandboxLog(StandaloneSandbox sandbox, String campaignId) {
     List<JsonNode> out = new ArrayList<>();
-    for (JsonNode e : new ObjectMapper().readTree(r.body())) {
+    for (JsonNode e : sandbox.log("waits")) {
       if (e.get("idempotencyKey").asText().startsWith(campaignId + ":")) {
         out.add(e);
       }
@@ -99,16 +87,9 @@ class DeferralIT {
 
   @Test
   void deferredRecipientsReleaseTheirSlotsAndGoWhenTheirTimeComesExactlyOnce() throws Exception {
-    ActorSystem<Void> sandboxSystem =
-        ActorSystem.create(Behaviors.empty(), "sandbox-waits", Main.sandboxConfig());
-    try {
-      ServerBinding binding =
-          SandboxServer.start(sandboxSystem, "127.0.0.1", 0).toCompletableFuture().get();
-      String sandboxUrl = "http://127.0.0.1:" + binding.localAddress().getPort();
+    try (StandaloneSandbox sandbox = StandaloneSandbox.start("sandbox-waits")) {
       Path dir = Files.createTempDirectory("outreach-waits-");
-      Map<String, Object> config =
-          new HashMap<>(
-              Map.of("outreach.sandbox.url", sandboxUrl, "outreach.sandbox.serve", false));
+      Map<String, Object> config = new HashMap<>(sandbox.engineConfig());
       config.put("outreach.compliance.federal-hours.start", "08:00");
       config.put("outreach.compliance.federal-hours.end", "21:00");
       MovableClock clock = MovableClock.at(START);
@@ -144,7 +125,7 @@ class DeferralIT {
         String earlyCampaign = launch(first, op, "{\"importId\":\"" + earlyImport + "\"}");
         CampaignLifecycleIT.awaitState(
             first, op, earlyCampaign, "completed", Duration.ofSeconds(60));
-        earlyAt = onCampaignClock(sandboxLog(sandboxUrl, earlyCampaign), clock);
+        earlyAt = onCampaignClock(sandboxLog(sandbox, earlyCampaign), clock);
         firstContact = earlyAt.values().stream().max(Instant::compareTo).orElseThrow();
 
         StringBuilder csv = new StringBuilder("first_name,phone\n");
@@ -159,10 +140,10 @@ class DeferralIT {
         int now = RECIPIENTS - PACIFIC - CAPPED;
         await()
             .atMost(Duration.ofSeconds(150))
-            .until(() -> sandboxLog(sandboxUrl, national).size() >= now);
+            .until(() -> sandboxLog(sandbox, national).size() >= now);
         assertThat(clock.instant()).isBefore(PACIFIC_OPENING);
         List<Instant> sent =
-            sandboxLog(sandboxUrl, national).stream()
+            sandboxLog(sandbox, national).stream()
                 .map(e -> Instant.parse(e.get("at").asText()))
                 .sorted()
                 .toList();
@@ -225,8 +206,8 @@ class DeferralIT {
       try (TestEngine second = TestEngine.start(dir, config, clock)) {
         await()
             .atMost(Duration.ofSeconds(120))
-            .until(() -> sandboxLog(sandboxUrl, national).size() == RECIPIENTS - CAPPED);
-        Map<String, Instant> at = onCampaignClock(sandboxLog(sandboxUrl, national), clock);
+            .until(() -> sandboxLog(sandbox, national).size() == RECIPIENTS - CAPPED);
+        Map<String, Instant> at = onCampaignClock(sandboxLog(sandbox, national), clock);
         for (int i = 0; i < PACIFIC; i++) {
           assertThat(at.get(phone(i)))
               .as("Californian %d not before 08:00", i)
@@ -257,7 +238,7 @@ class DeferralIT {
         assertThat(done.get("nextDueAt").isNull()).isTrue();
       }
 
-      List<JsonNode> log = sandboxLog(sandboxUrl, national);
+      List<JsonNode> log = sandboxLog(sandbox, national);
       Map<String, Long> perNumber =
           log.stream()
               .collect(Collectors.groupingBy(e -> e.get("to").asText(), Collectors.counting()));
@@ -270,8 +251,6 @@ class DeferralIT {
             .as("capped %d a day after its first message", i)
             .isAfterOrEqualTo(earlyAt.get(phone(i)).plus(Duration.ofHours(24)));
       }
-    } finally {
-      sandboxSystem.terminate();
     }
   }
 }

@@ -4,22 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import io.outreach.http.sandbox.SandboxServer;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.apache.pekko.http.javadsl.ServerBinding;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -29,29 +19,11 @@ import org.junit.jupiter.api.Test;
  * with their own idempotency keys.
  */
 class FollowUpIT {
-  private final HttpClient http = HttpClient.newHttpClient();
-
-  private List<JsonNode> sandboxLog(String url) throws Exception {
-    HttpResponse<String> r =
-        http.send(
-            HttpRequest.newBuilder(URI.create(url + "/sandbox/log?tenant=follow")).build(),
-            HttpResponse.BodyHandlers.ofString());
-    List<JsonNode> out = new ArrayList<>();
-    new ObjectMapper().readTree(r.body()).forEach(out::add);
-    return out;
-  }
-
   @Test
   void aFollowUpWaitingOnItsTimerIsSentAfterARestart() throws Exception {
-    ActorSystem<Void> sandboxSystem =
-        ActorSystem.create(Behaviors.empty(), "sandbox-followup", Main.sandboxConfig());
-    try {
-      ServerBinding binding =
-          SandboxServer.start(sandboxSystem, "127.0.0.1", 0).toCompletableFuture().get();
-      String sandboxUrl = "http://127.0.0.1:" + binding.localAddress().getPort();
+    try (StandaloneSandbox sandbox = StandaloneSandbox.start("sandbox-followup")) {
       Path dir = Files.createTempDirectory("outreach-followup-");
-      Map<String, Object> extra =
-          Map.of("outreach.sandbox.url", sandboxUrl, "outreach.sandbox.serve", false);
+      Map<String, Object> extra = sandbox.engineConfig();
       // 16:00 UTC: 11:00 in New York, inside the legal hours (the real ones: this test keeps them).
       MovableClock clock = MovableClock.at(Instant.parse("2026-11-25T16:00:00Z"));
       Map<String, Object> legalHours =
@@ -78,7 +50,7 @@ class FollowUpIT {
                 917,
                 5,
                 ",\"steps\":[{\"afterHours\":48,\"message\":\"Still keen, {{first_name}}?\"}]");
-        await().atMost(Duration.ofSeconds(60)).until(() -> sandboxLog(sandboxUrl).size() == 5);
+        await().atMost(Duration.ofSeconds(60)).until(() -> sandbox.log("follow").size() == 5);
         // The first messages are out; the campaign waits for its follow-ups.
         await()
             .atMost(Duration.ofSeconds(10))
@@ -91,21 +63,19 @@ class FollowUpIT {
       }
       clock.advance(Duration.ofHours(49));
       try (TestEngine second = TestEngine.start(dir, config, clock)) {
-        await().atMost(Duration.ofSeconds(60)).until(() -> sandboxLog(sandboxUrl).size() == 10);
+        await().atMost(Duration.ofSeconds(60)).until(() -> sandbox.log("follow").size() == 10);
         JsonNode done =
             CampaignLifecycleIT.awaitState(second, op, id, "completed", Duration.ofSeconds(30));
         assertThat(done.at("/counts/followUps/sent").asLong()).isEqualTo(5);
         assertThat(done.at("/counts/sent").asLong()).isEqualTo(5);
       }
-      List<JsonNode> log = sandboxLog(sandboxUrl);
+      List<JsonNode> log = sandbox.log("follow");
       assertThat(log.stream().filter(e -> e.get("body").asText().startsWith("Still keen, R")))
           .hasSize(5);
       assertThat(log.stream().map(e -> e.get("idempotencyKey").asText()).distinct()).hasSize(10);
       assertThat(log.stream().filter(e -> e.get("idempotencyKey").asText().endsWith(":1")))
           .hasSize(5);
       assertThat(log).noneMatch(e -> e.path("duplicate").asBoolean(false));
-    } finally {
-      sandboxSystem.terminate();
     }
   }
 }

@@ -62,7 +62,7 @@ class InboundIT {
         node.json(
             "POST",
             "/sandbox/replies",
-            null,
+            node.token(tenant, Role.OPERATOR),
             "{\"tenant\":\""
                 + tenant
                 + "\",\"from\":\""
@@ -78,7 +78,7 @@ class InboundIT {
 
   private static List<JsonNode> outboundTo(String tenant, String phone) {
     List<JsonNode> out = new ArrayList<>();
-    for (JsonNode e : IntakeIT.body(node.get("/sandbox/log?tenant=" + tenant, null))) {
+    for (JsonNode e : IntakeIT.body(node.sandboxLog(tenant))) {
       if (!e.path("direction").asText("outbound").equals("inbound")
           && e.get("to").asText().equals(phone)) {
         out.add(e);
@@ -108,7 +108,7 @@ class InboundIT {
     String a = CampaignLifecycleIT.launch(node, op, 201, 200, "");
     await()
         .atMost(Duration.ofSeconds(30))
-        .until(() -> IntakeIT.body(node.get("/sandbox/log?tenant=stopper", null)).size() >= 40);
+        .until(() -> IntakeIT.body(node.sandboxLog("stopper")).size() >= 40);
     assertThat(outboundTo("stopper", x)).as("not reached yet").isEmpty();
 
     reply("stopper", x, "Stop.");
@@ -132,7 +132,7 @@ class InboundIT {
     assertThat(confirmed).isAfter(answered.minusSeconds(5));
     // The campaigns fill the sender's rate; the confirmation goes before them, not after them.
     Instant lastCampaignCall =
-        IntakeIT.body(node.get("/sandbox/log?tenant=stopper", null)).findValuesAsText("at").stream()
+        IntakeIT.body(node.sandboxLog("stopper")).findValuesAsText("at").stream()
             .map(Instant::parse)
             .max(Instant::compareTo)
             .orElseThrow();
@@ -177,7 +177,7 @@ class InboundIT {
   void aStopWhileACallToTheNumberIsUnderWayIsAnsweredAfterTheProviderHasIt() {
     String op = tenant("inflight", 20);
     String x = CampaignLifecycleIT.phone(203, 0);
-    node.json("PUT", "/sandbox/faults", null, "{\"latencyMs\":3000}");
+    node.sandboxFaults("{\"latencyMs\":3000}");
     try {
       CampaignLifecycleIT.launch(node, op, 203, 1, "");
       await()
@@ -202,7 +202,7 @@ class InboundIT {
       assertThat(Instant.parse(campaignCalls.get(0).get("at").asText()))
           .isBeforeOrEqualTo(answered);
     } finally {
-      node.json("PUT", "/sandbox/faults", null, "{}");
+      node.sandboxFaults("{}");
     }
   }
 

@@ -87,8 +87,11 @@ final class JarProcess implements AutoCloseable {
     return start(cmd, "engine-process-" + label + ".log");
   }
 
-  /** Starts the standalone sandbox on {@code port}, waiting until it answers. */
-  Process startSandbox(int port) throws IOException {
+  /**
+   * Starts the standalone sandbox on {@code port}, posting callbacks and replies to {@code
+   * engineUrl} and verifying tokens with this environment's secret; waits until it answers.
+   */
+  Process startSandbox(int port, String engineUrl) throws IOException {
     Process p =
         start(
             List.of(
@@ -98,7 +101,9 @@ final class JarProcess implements AutoCloseable {
                 JAR.toString(),
                 "sandbox",
                 "--port",
-                Integer.toString(port)),
+                Integer.toString(port),
+                "--engine-url",
+                engineUrl),
             "sandbox-process.log");
     await()
         .atMost(Duration.ofSeconds(60))
@@ -111,7 +116,7 @@ final class JarProcess implements AutoCloseable {
               try {
                 return http.send(
                             HttpRequest.newBuilder(
-                                    URI.create("http://127.0.0.1:" + port + "/sandbox/faults"))
+                                    URI.create("http://127.0.0.1:" + port + "/sandbox/stats"))
                                 .build(),
                             HttpResponse.BodyHandlers.discarding())
                         .statusCode()

@@ -4,23 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import io.outreach.http.sandbox.SandboxServer;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
-import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.apache.pekko.http.javadsl.ServerBinding;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -29,30 +18,11 @@ import org.junit.jupiter.api.Test;
  * sent at the opening, not a moment early (judged on the campaign clock).
  */
 class LegalHoursIT {
-  private final HttpClient http = HttpClient.newHttpClient();
-
-  private List<JsonNode> sandboxLog(String url) throws Exception {
-    HttpResponse<String> r =
-        http.send(
-            HttpRequest.newBuilder(URI.create(url + "/sandbox/log?tenant=hours")).build(),
-            HttpResponse.BodyHandlers.ofString());
-    List<JsonNode> out = new ArrayList<>();
-    new ObjectMapper().readTree(r.body()).forEach(out::add);
-    return out;
-  }
-
   @Test
   void aDeferredRecipientIsSentAtTheOpeningAfterARestartInBetween() throws Exception {
-    ActorSystem<Void> sandboxSystem =
-        ActorSystem.create(Behaviors.empty(), "sandbox-hours", Main.sandboxConfig());
-    try {
-      ServerBinding binding =
-          SandboxServer.start(sandboxSystem, "127.0.0.1", 0).toCompletableFuture().get();
-      String sandboxUrl = "http://127.0.0.1:" + binding.localAddress().getPort();
+    try (StandaloneSandbox sandbox = StandaloneSandbox.start("sandbox-hours")) {
       Path dir = Files.createTempDirectory("outreach-hours-");
-      Map<String, Object> config =
-          new HashMap<>(
-              Map.of("outreach.sandbox.url", sandboxUrl, "outreach.sandbox.serve", false));
+      Map<String, Object> config = new HashMap<>(sandbox.engineConfig());
       config.put("outreach.compliance.federal-hours.start", "08:00");
       config.put("outreach.compliance.federal-hours.end", "21:00");
       // 07:59:35 in New York on a weekday; the opening is 08:00:00 = 13:00:00Z.
@@ -93,22 +63,20 @@ class LegalHoursIT {
                   assertThat(deferred)
                       .allMatch(m -> m.get("reason").asText().equals("hours:federal"));
                 });
-        assertThat(sandboxLog(sandboxUrl)).isEmpty();
+        assertThat(sandbox.log("hours")).isEmpty();
       }
       assertThat(clock.instant()).as("restarted before the opening").isBefore(opening);
       try (TestEngine second = TestEngine.start(dir, config, clock)) {
-        await().atMost(Duration.ofSeconds(60)).until(() -> sandboxLog(sandboxUrl).size() == 5);
+        await().atMost(Duration.ofSeconds(60)).until(() -> sandbox.log("hours").size() == 5);
         JsonNode done =
             CampaignLifecycleIT.awaitState(second, op, id, "completed", Duration.ofSeconds(30));
         assertThat(done.at("/counts/sent").asLong()).isEqualTo(5);
       }
-      for (JsonNode e : sandboxLog(sandboxUrl)) {
+      for (JsonNode e : sandbox.log("hours")) {
         Instant onCampaignClock = Instant.parse(e.get("at").asText()).plus(clock.offset());
         assertThat(onCampaignClock).as("sent at or after the opening").isAfterOrEqualTo(opening);
         assertThat(onCampaignClock).as("sent at the opening").isBefore(opening.plusSeconds(10));
       }
-    } finally {
-      sandboxSystem.terminate();
     }
   }
 }

@@ -47,7 +47,7 @@ class NationalCopyIT {
     await()
         .during(Duration.ofSeconds(4))
         .atMost(Duration.ofSeconds(8))
-        .until(() -> IntakeIT.body(node.get("/sandbox/log?tenant=stale", null)).isEmpty());
+        .until(() -> IntakeIT.body(node.sandboxLog("stale")).isEmpty());
     JsonNode held = IntakeIT.body(node.get("/v1/campaigns/" + id, op));
     assertThat(held.get("state").asText()).isEqualTo("running");
     assertThat(held.at("/counts/sent").asLong()).isZero();

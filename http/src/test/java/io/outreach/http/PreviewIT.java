@@ -75,7 +75,7 @@ class PreviewIT {
     // No side effects: still a draft, nothing sent, no recipients taken.
     assertThat(IntakeIT.body(node.get("/v1/campaigns/" + id, op)).get("state").asText())
         .isEqualTo("draft");
-    assertThat(IntakeIT.body(node.get("/sandbox/log?tenant=preview", null)).size()).isEqualTo(1);
+    assertThat(IntakeIT.body(node.sandboxLog("preview")).size()).isEqualTo(1);
 
     assertThat(node.json("POST", "/v1/campaigns/" + id + "/launch", op, null).statusCode())
         .isEqualTo(202);

@@ -17,8 +17,8 @@ import java.util.Set;
  * An in-process engine node for integration tests: embedded PostgreSQL in a fresh temp data dir,
  * HTTP and remoting on free ports, a fixed token secret; plus a small real HTTP client.
  */
-final class TestEngine implements AutoCloseable {
-  static final String SECRET = "test-secret-of-at-least-thirty-two-bytes!";
+public final class TestEngine implements AutoCloseable {
+  public static final String SECRET = "test-secret-of-at-least-thirty-two-bytes!";
   static final long MAX_UPLOAD_BYTES = 32L * 1024 * 1024;
 
   final Engine engine;
@@ -109,6 +109,16 @@ final class TestEngine implements AutoCloseable {
     if (r.statusCode() != 200) {
       throw new AssertionError("settings of " + id + " refused: " + r.body());
     }
+  }
+
+  /** The in-process sandbox's log of {@code tenant}, read with a token of that tenant. */
+  HttpResponse<String> sandboxLog(String tenant) {
+    return get("/sandbox/log?tenant=" + tenant, token(tenant, Role.VIEWER));
+  }
+
+  /** Sets the in-process sandbox's faults, as the platform. */
+  HttpResponse<String> sandboxFaults(String json) {
+    return json("PUT", "/sandbox/faults", token("platform", Role.PLATFORM), json);
   }
 
   String token(String tenant, Role... roles) {

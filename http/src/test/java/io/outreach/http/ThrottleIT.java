@@ -31,16 +31,25 @@ class ThrottleIT {
   @BeforeAll
   static void start() throws Exception {
     int port = JarProcess.freePort();
+    // The engine's port is fixed up front: the sandbox posts its receipts there.
+    int enginePort = JarProcess.freePort();
     sandboxProcess =
         new JarProcess(
             java.nio.file.Files.createTempDirectory("outreach-throttle-sandbox-"),
             JarProcess.freePort());
-    sandboxProcess.startSandbox(port);
+    sandboxProcess.env("OUTREACH_JWT_SECRET", TestEngine.SECRET);
+    sandboxProcess.startSandbox(port, "http://127.0.0.1:" + enginePort);
     sandbox = "http://127.0.0.1:" + port;
     node =
         TestEngine.start(
             java.nio.file.Files.createTempDirectory("outreach-throttle-"),
-            java.util.Map.of("outreach.sandbox.url", sandbox, "outreach.sandbox.serve", false));
+            java.util.Map.of(
+                "outreach.sandbox.url",
+                sandbox,
+                "outreach.sandbox.serve",
+                false,
+                "outreach.http.port",
+                enginePort));
   }
 
   @AfterAll
@@ -58,6 +67,7 @@ class ThrottleIT {
     HTTP.send(
         java.net.http.HttpRequest.newBuilder(java.net.URI.create(sandbox + "/sandbox/faults"))
             .header("Content-Type", "application/json")
+            .header("Authorization", "Bearer " + node.token("platform", Role.PLATFORM))
             .PUT(java.net.http.HttpRequest.BodyPublishers.ofString(json))
             .build(),
         java.net.http.HttpResponse.BodyHandlers.discarding());
@@ -79,6 +89,7 @@ class ThrottleIT {
           HTTP.send(
               java.net.http.HttpRequest.newBuilder(
                       java.net.URI.create(sandbox + "/sandbox/log?tenant=" + tenant))
+                  .header("Authorization", "Bearer " + node.token(tenant, Role.VIEWER))
                   .build(),
               java.net.http.HttpResponse.BodyHandlers.ofString());
       List<JsonNode> out = new ArrayList<>();

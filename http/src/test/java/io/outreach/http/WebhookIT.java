@@ -238,63 +238,104 @@ class WebhookIT {
     return r;
   }
 
+  private static HttpResponse<String> signalHouse(
+      String path, String body, String timestamp, String signature, String deliveryId) {
+    return node.send(
+        "POST",
+        path,
+        null,
+        "application/json",
+        HttpRequest.BodyPublishers.ofString(body),
+        "X-SignalHouse-Signature",
+        signature,
+        "X-SignalHouse-Timestamp",
+        timestamp,
+        "X-SignalHouse-Delivery-Id",
+        deliveryId);
+  }
+
   @Test
   void signalHouseWebhooksAreVerifiedDedupedAndStaleOnesRefused() {
     String path = "/webhooks/signalhouse/bravo";
+    String now = Long.toString(Instant.now().toEpochMilli());
+    // SignalHouse's envelope: a receipt's identifier is the message _id, its metaData the flat
+    // message document; numbers are digits only.
     String body =
-        "{\"event\":\"message.status\",\"data\":{\"messageId\":\"sh-77\",\"status\":\"delivered\",\"to\":\"+12125550100\",\"from\":\"+15550100001\"}}";
-    String ts = Long.toString(Instant.now().toEpochMilli());
-    String sig = SignalHouseSignature.sign(SH_SECRET, ts, body);
+        "{\"timestamp\":"
+            + now
+            + ",\"event\":\"MESSAGE_DELIVERED\",\"identifier\":\"66f0c0ffee00000000000077\","
+            + "\"metaData\":{\"_id\":\"66f0c0ffee00000000000077\",\"status\":\"DELIVERED\","
+            + "\"senderPhoneNumber\":\"15550100001\",\"recipientPhoneNumber\":\"12125550100\","
+            + "\"segmentCount\":1,\"successOrFailureReason\":null}}";
+    String sig = SignalHouseSignature.sign(SH_SECRET, now, body);
     for (int i = 0; i < 4; i++) {
-      var r =
-          node.send(
-              "POST",
-              path,
-              null,
-              "application/json",
-              HttpRequest.BodyPublishers.ofString(body),
-              "X-SignalHouse-Signature",
-              sig,
-              "X-SignalHouse-Timestamp",
-              ts,
-              "X-SignalHouse-Delivery-Id",
-              "dlv-1");
+      var r = signalHouse(path, body, now, sig, "8d6b2f7e-0000-4000-8000-000000000001");
       assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
     }
     assertThat(receipts("bravo")).hasSize(1);
-    assertThat(receipts("bravo").get(0).get("subject").asText()).isEqualTo("sh-77");
+    assertThat(receipts("bravo").get(0).get("subject").asText())
+        .isEqualTo("66f0c0ffee00000000000077");
+    assertThat(receipts("bravo").get(0).at("/detail/event").asText())
+        .isEqualTo("MESSAGE_DELIVERED");
 
     String stale = Long.toString(Instant.now().minusSeconds(600).toEpochMilli());
     var staleReply =
-        node.send(
-            "POST",
+        signalHouse(
             path,
-            null,
-            "application/json",
-            HttpRequest.BodyPublishers.ofString(body),
-            "X-SignalHouse-Signature",
-            SignalHouseSignature.sign(SH_SECRET, stale, body),
-            "X-SignalHouse-Timestamp",
+            body,
             stale,
-            "X-SignalHouse-Delivery-Id",
-            "dlv-2");
+            SignalHouseSignature.sign(SH_SECRET, stale, body),
+            "8d6b2f7e-0000-4000-8000-000000000002");
     assertThat(staleReply.statusCode()).isEqualTo(403);
     assertThat(staleReply.headers().firstValue("Content-Type"))
         .hasValue("application/problem+json");
     var tampered =
-        node.send(
-            "POST",
+        signalHouse(
             path,
-            null,
-            "application/json",
-            HttpRequest.BodyPublishers.ofString(body.replace("delivered", "failed")),
-            "X-SignalHouse-Signature",
+            body.replace("DELIVERED", "FAILED"),
+            now,
             sig,
-            "X-SignalHouse-Timestamp",
-            ts,
-            "X-SignalHouse-Delivery-Id",
-            "dlv-3");
+            "8d6b2f7e-0000-4000-8000-000000000003");
     assertThat(tampered.statusCode()).isEqualTo(403);
+    var otherSecret =
+        signalHouse(
+            path,
+            body,
+            now,
+            SignalHouseSignature.sign("another-webhook-secret", now, body),
+            "8d6b2f7e-0000-4000-8000-000000000004");
+    assertThat(otherSecret.statusCode()).isEqualTo(403);
     assertThat(receipts("bravo")).hasSize(1);
+    assertThat(signalHouse("/webhooks/signalhouse/nobody", body, now, sig, "x").statusCode())
+        .as("an unknown tenant")
+        .isEqualTo(404);
+  }
+
+  @Test
+  void aSignalHouseInboundMessageInItsEnvelopeIsAnOptOutOfItsSender() {
+    String path = "/webhooks/signalhouse/acme";
+    String now = Long.toString(Instant.now().toEpochMilli());
+    String body =
+        "{\"timestamp\":"
+            + now
+            + ",\"event\":\"MESSAGE_RECEIVED\",\"identifier\":\"66f0c0ffee00000000000099\","
+            + "\"metaData\":{\"Message\":{\"direction\":\"INBOUND\","
+            + "\"senderPhoneNumber\":\"12125550188\",\"recipientPhoneNumber\":\"15550100001\","
+            + "\"messageBody\":\"STOP\"}}}";
+    var r =
+        signalHouse(
+            path,
+            body,
+            now,
+            SignalHouseSignature.sign(SH_SECRET, now, body),
+            "8d6b2f7e-0000-4000-8000-000000000010");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    // Applied before the answer: the number is opted out, in E.164.
+    JsonNode trail =
+        IntakeIT.body(
+            node.get(
+                "/v1/audit?subject=" + URLEncoder.encode("+12125550188", StandardCharsets.UTF_8),
+                node.token("acme", Role.VIEWER)));
+    assertThat(trail.get("items").findValuesAsText("action")).contains("opt-out");
   }
 }

@@ -42,15 +42,18 @@ final class CampaignBenchmark {
     }
     Path logs = Files.createTempDirectory("outreach-campaign-bench-");
     int sandboxPort = EngineProcess.freePort();
-    Process sandbox = EngineProcess.startSandbox(jar, logs.resolve("sandbox.log"), sandboxPort);
     String sandboxUrl = "http://127.0.0.1:" + sandboxPort;
-    try {
-      awaitUp(sandboxUrl + "/sandbox/faults");
-      try (EngineProcess engine =
-          EngineProcess.start(
-              jar,
-              o.get("heap", "256m"),
-              Map.of("OUTREACH_SANDBOX_URL", sandboxUrl, "OUTREACH_SANDBOX_SERVE", "off"))) {
+    try (EngineProcess engine =
+        EngineProcess.start(
+            jar,
+            o.get("heap", "256m"),
+            Map.of("OUTREACH_SANDBOX_URL", sandboxUrl, "OUTREACH_SANDBOX_SERVE", "off"))) {
+      // The sandbox posts receipts only to the engine: it starts once the engine's port is known.
+      Process sandbox =
+          EngineProcess.startSandbox(
+              jar, logs.resolve("sandbox.log"), sandboxPort, "http://127.0.0.1:" + engine.port);
+      try {
+        awaitUp(sandboxUrl + "/sandbox/stats");
         String platform = engine.token("platform", "platform");
         engine.send(
             "POST",
@@ -86,9 +89,9 @@ final class CampaignBenchmark {
           runMixed(engine, platform, first, mixed, Integer.parseInt(o.get("mixed-mps", "100")));
         }
         System.out.println(engine.gcLine(o.get("heap", "256m")));
+      } finally {
+        sandbox.destroy();
       }
-    } finally {
-      sandbox.destroy();
     }
   }
 

@@ -216,10 +216,21 @@ final class EngineProcess implements AutoCloseable {
     return Path.of(System.getProperty("java.home"), "bin", "java").toString();
   }
 
-  /** The engine jar's standalone sandbox on a free port; answers its base URL. */
-  static Process startSandbox(Path jar, Path log, int port) throws IOException {
+  /**
+   * The engine jar's standalone sandbox on {@code port}, posting to the engine at {@code
+   * engineUrl}.
+   */
+  static Process startSandbox(Path jar, Path log, int port, String engineUrl) throws IOException {
     return new ProcessBuilder(
-            java(), "-Xmx512m", "-jar", jar.toString(), "sandbox", "--port", Integer.toString(port))
+            java(),
+            "-Xmx512m",
+            "-jar",
+            jar.toString(),
+            "sandbox",
+            "--port",
+            Integer.toString(port),
+            "--engine-url",
+            engineUrl)
         .redirectErrorStream(true)
         .redirectOutput(log.toFile())
         .start();

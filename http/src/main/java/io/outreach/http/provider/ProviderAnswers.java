@@ -12,7 +12,9 @@ import java.util.Optional;
 
 /**
  * Turns a provider's HTTP answer into a {@link SendResult}: 2xx with an id is accepted; 429 and 5xx
- * are retryable refusals (429 with its {@code Retry-After}); any other status is final.
+ * are retryable refusals (429 with its {@code Retry-After}); any other status is final. A refusal
+ * names the provider's reason: its {@code message} (with Twilio's error {@code code} when there is
+ * one), {@code error} or {@code detail}, else the start of the body.
  */
 final class ProviderAnswers {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -34,9 +36,20 @@ final class ProviderAnswers {
       return new SendResult.Rejected(
           status, "answer carried no message id", true, Optional.empty());
     }
-    String reason = reason(body, response.body());
-    Optional<Duration> retryAfter = response.retryAfter().flatMap(ProviderAnswers::retryAfter);
-    return new SendResult.Rejected(status, reason, status == 429 || status >= 500, retryAfter);
+    return rejected(response, body, status == 429 || status >= 500, "");
+  }
+
+  /**
+   * A refusal of {@code response} (whose body is {@code body}), named by the provider's reason
+   * after {@code prefix}, with its {@code Retry-After} if any.
+   */
+  static SendResult.Rejected rejected(
+      ProviderHttp.Response response, JsonNode body, boolean retryable, String prefix) {
+    return new SendResult.Rejected(
+        response.status(),
+        prefix + reason(body, response.body()),
+        retryable,
+        response.retryAfter().flatMap(ProviderAnswers::retryAfter));
   }
 
   /** Retry-After is either delay-seconds or an HTTP date (RFC 9110 10.2.3). */
@@ -57,7 +70,8 @@ final class ProviderAnswers {
     }
   }
 
-  private static JsonNode parse(String body) {
+  /** The body as JSON; an empty object when it is none. */
+  static JsonNode parse(String body) {
     try {
       JsonNode node = body == null || body.isBlank() ? null : JSON.readTree(body);
       return node == null ? JSON.createObjectNode() : node;
@@ -70,7 +84,10 @@ final class ProviderAnswers {
     for (String field : new String[] {"message", "error", "detail"}) {
       JsonNode n = body.path(field);
       if (n.isTextual() && !n.asText().isBlank()) {
-        return n.asText();
+        // Twilio's errors carry a numeric code, the part a reader can look up.
+        return body.path("code").isInt()
+            ? "error " + body.get("code").asInt() + ": " + n.asText()
+            : n.asText();
       }
     }
     String text = raw == null ? "" : raw.strip();

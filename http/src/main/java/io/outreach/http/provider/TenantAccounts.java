@@ -140,14 +140,21 @@ public final class TenantAccounts {
   }
 
   private static Optional<Map<String, String>> sandboxFields(String provider) {
-    SandboxSettings s = SandboxSettings.DEFAULTS;
     return switch (provider) {
       case "twilio" ->
-          Optional.of(Map.of("accountSid", s.twilioAccountSid(), "authToken", s.twilioAuthToken()));
+          Optional.of(
+              Map.of(
+                  "accountSid",
+                  SandboxSettings.TWILIO_TEST_SID,
+                  "authToken",
+                  SandboxSettings.TWILIO_TEST_TOKEN));
       case "signalhouse" ->
           Optional.of(
               Map.of(
-                  "apiKey", s.signalHouseApiKey(), "webhookSecret", s.signalHouseWebhookSecret()));
+                  "apiKey",
+                  SandboxSettings.SIGNALHOUSE_TEST_KEY,
+                  "webhookSecret",
+                  SandboxSettings.SIGNALHOUSE_TEST_SECRET));
       default -> Optional.empty();
     };
   }

@@ -19,14 +19,15 @@ import org.slf4j.LoggerFactory;
 /**
  * Delivers the receipts of accepted messages to their status-callback URLs through one bounded
  * queue: at most {@link SandboxSettings#receiptConcurrency()} posts in flight, messages served in
- * the order they were accepted, and per message {@code sent} strictly before its last receipt
- * ({@code delivered} or {@code undelivered}), which is posted only once {@code sent} got a 2xx or
- * was given up. A failed attempt (no 2xx, no answer in time) is retried as the provider would:
- * Twilio once after a 15 s timeout, SignalHouse up to three attempts of 3 s each with a short
- * backoff. A retry waits off the slots and goes ahead of new messages when due. A receipt given up
- * is logged at WARN and counted ({@link #stats()}).
+ * the order they were accepted. Twilio posts {@code sent} and then the last receipt ({@code
+ * delivered} or {@code undelivered}), the last only once {@code sent} got a 2xx or was given up;
+ * SignalHouse posts one event, {@code MESSAGE_DELIVERED} or {@code MESSAGE_FAILED}. Each is signed
+ * with the secret of the account that sent the message. A failed attempt (no 2xx, no answer in
+ * time) is retried as the provider would: Twilio once after a 15 s timeout, SignalHouse up to three
+ * attempts of 3 s each with a short backoff. A retry waits off the slots and goes ahead of new
+ * messages when due. A receipt given up is logged at WARN and counted ({@link #stats()}).
  *
- * <p>A queued message costs one small object (its log entry is kept by the log anyway, and callback
+ * <p>A queued message costs one small object (its log entry and account are shared, and callback
  * URLs are shared per distinct URL), so a backlog of hundreds of thousands of receipts while the
  * engine is down fits in a small heap; the queue refuses messages beyond {@link
  * #MAX_QUEUED_MESSAGES}, giving their receipts up.
@@ -79,17 +80,31 @@ final class SandboxReceipts {
     final SandboxLogEntry message;
     final String callbackUrl;
     final boolean undelivered;
+    final SandboxAccounts.Account account;
 
-    /** 0 while posting {@code sent}, 1 while posting the last receipt. */
+    /** 0 while posting {@code sent} (Twilio only), 1 while posting the last receipt. */
     byte step;
 
     /** The number of the attempt under way, from 1. */
     byte attempt = 1;
 
-    Pending(SandboxLogEntry message, String callbackUrl, boolean undelivered) {
+    /** When the receipt under way happened (epoch ms): the same on each of its attempts. */
+    long eventAt;
+
+    Pending(
+        SandboxLogEntry message,
+        String callbackUrl,
+        boolean undelivered,
+        SandboxAccounts.Account account) {
       this.message = message;
       this.callbackUrl = callbackUrl;
       this.undelivered = undelivered;
+      this.account = account;
+      this.step = (byte) (message.provider().equals("twilio") ? 0 : 1);
+    }
+
+    int receipts() {
+      return 2 - step;
     }
 
     String status() {
@@ -142,20 +157,25 @@ final class SandboxReceipts {
   }
 
   /**
-   * Queues the receipts of {@code message}: {@code sent}, then {@code delivered}, or {@code
-   * undelivered} when {@code undelivered} is set.
+   * Queues the receipts of {@code message}, sent by {@code account}: the last one says the message
+   * was delivered, or not when {@code undelivered} is set.
    */
-  void deliver(SandboxLogEntry message, String callbackUrl, boolean undelivered) {
+  void deliver(
+      SandboxLogEntry message,
+      String callbackUrl,
+      boolean undelivered,
+      SandboxAccounts.Account account) {
+    Pending p = new Pending(message, shared(callbackUrl), undelivered, account);
     boolean queuedNow = false;
     synchronized (this) {
       if (fresh.size() < MAX_QUEUED_MESSAGES) {
-        fresh.addLast(new Pending(message, shared(callbackUrl), undelivered));
-        queued.addAndGet(2);
+        fresh.addLast(p);
+        queued.addAndGet(p.receipts());
         queuedNow = true;
       }
     }
     if (!queuedNow) {
-      givenUp.addAndGet(2);
+      givenUp.addAndGet(p.receipts());
       log.warn(
           "gave up the receipts of {} message {} to {}: {} messages are already waiting",
           message.provider(),
@@ -203,6 +223,9 @@ final class SandboxReceipts {
   /** Posts the current receipt of {@code p} on a slot the caller holds. */
   private void attempt(Pending p) {
     attempts.incrementAndGet();
+    if (p.attempt == 1) {
+      p.eventAt = System.currentTimeMillis();
+    }
     CompletionStage<Integer> answer;
     try {
       answer = webhooks.post(request(p), pools.get(p.message.provider()));
@@ -215,8 +238,9 @@ final class SandboxReceipts {
 
   private HttpRequest request(Pending p) {
     return p.message.provider().equals("twilio")
-        ? webhooks.twilioStatus(p.message, p.callbackUrl, p.status())
-        : webhooks.signalHouseStatus(p.message, p.callbackUrl, p.status());
+        ? webhooks.twilioStatus(p.message, p.callbackUrl, p.status(), p.account)
+        : webhooks.signalHouseStatus(
+            p.message, p.callbackUrl, !p.undelivered, p.eventAt, p.account);
   }
 
   private void settle(Pending p, Integer status, Throwable error) {

@@ -12,15 +12,17 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Supplier;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 
 /**
  * Scripted replies ({@code POST /sandbox/replies}): a person answers a text, and the twin posts the
  * provider's signed inbound-message webhook to the engine, once, as the provider would, and reports
- * what the engine answered. Twilio's webhook carries Advanced Opt-Out's {@code OptOutType} when the
- * reply is one of its keywords. Each reply is logged with direction {@code inbound}. Replies have
- * their own small connection pools, so a backlog of receipts never delays them.
+ * what the engine answered. The reply goes to the account that sends from the number written to
+ * (signed with its secret; the test account's when no known account sends from it). Twilio's
+ * webhook carries Advanced Opt-Out's {@code OptOutType} when the reply is one of its keywords;
+ * SignalHouse's is a {@code MESSAGE_RECEIVED} event. Each reply is logged with direction {@code
+ * inbound}. Replies have their own small connection pools, so a backlog of receipts never delays
+ * them.
  */
 final class SandboxReplies {
   private static final int MAX_CONNECTIONS = 32;
@@ -87,14 +89,17 @@ final class SandboxReplies {
   }
 
   private final SandboxWebhooks webhooks;
+  private final SandboxAccounts accounts;
   private final SandboxLog log;
-  private final Supplier<String> engineUrl;
+  private final EngineUrl engineUrl;
   private final Map<String, SandboxWebhooks.Pool> pools;
   private final AtomicLong posted = new AtomicLong();
   private final AtomicLong failed = new AtomicLong();
 
-  SandboxReplies(SandboxWebhooks webhooks, SandboxLog log, Supplier<String> engineUrl) {
+  SandboxReplies(
+      SandboxWebhooks webhooks, SandboxAccounts accounts, SandboxLog log, EngineUrl engineUrl) {
     this.webhooks = webhooks;
+    this.accounts = accounts;
     this.log = log;
     this.engineUrl = engineUrl;
     this.pools =
@@ -111,10 +116,11 @@ final class SandboxReplies {
     String messageId =
         provider.equals("twilio")
             ? "SM" + UUID.randomUUID().toString().replace("-", "")
-            : UUID.randomUUID().toString();
+            : SignalHouseTwin.newMessageId();
     log.recordInbound(provider, reply.tenant(), reply.to(), reply.from(), reply.body(), messageId);
-    String base = engineUrl.get();
-    if (base == null || base.isBlank()) {
+    SandboxAccounts.Account account = accounts.owner(provider, reply.to());
+    String base = engineUrl.base();
+    if (base == null) {
       failed.incrementAndGet();
       return CompletableFuture.completedFuture(
           new Outcome(
@@ -123,13 +129,12 @@ final class SandboxReplies {
               null,
               "no engine URL: start the sandbox with --engine-url or OUTREACH_PUBLIC_URL"));
     }
-    base = base.endsWith("/") ? base.substring(0, base.length() - 1) : base;
     HttpRequest request;
     try {
       request =
           provider.equals("twilio")
-              ? twilio(base, reply, messageId)
-              : signalHouse(base, reply, messageId);
+              ? twilio(base, reply, messageId, account)
+              : signalHouse(base, reply, messageId, account);
     } catch (RuntimeException e) {
       failed.incrementAndGet();
       return CompletableFuture.completedFuture(
@@ -167,7 +172,8 @@ final class SandboxReplies {
     return failed.get();
   }
 
-  private HttpRequest twilio(String base, Body reply, String messageSid) {
+  private HttpRequest twilio(
+      String base, Body reply, String messageSid, SandboxAccounts.Account account) {
     String optOutType =
         OptOutKeywords.classify(reply.body())
             .map(
@@ -185,16 +191,19 @@ final class SandboxReplies {
         reply.to(),
         reply.body(),
         Segments.count(reply.body()).segments(),
-        optOutType);
+        optOutType,
+        account);
   }
 
-  private HttpRequest signalHouse(String base, Body reply, String messageId) {
+  private HttpRequest signalHouse(
+      String base, Body reply, String messageId, SandboxAccounts.Account account) {
     return webhooks.signalHouseInbound(
         base + "/webhooks/signalhouse/" + reply.tenant(),
         messageId,
         reply.from(),
         reply.to(),
-        reply.body());
+        reply.body(),
+        account);
   }
 
   private static String reason(Throwable error) {

@@ -1,26 +1,31 @@
 package io.outreach.http.sandbox;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
 import io.outreach.http.ApiDirectives;
+import io.outreach.http.JwtAuth;
+import io.outreach.http.Principal;
 import io.outreach.http.Problem;
-import java.nio.charset.StandardCharsets;
+import io.outreach.http.Role;
 import java.time.Clock;
-import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.IntFunction;
 import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
+import org.apache.pekko.http.javadsl.model.HttpHeader;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
@@ -29,13 +34,25 @@ import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
 
 /**
- * The provider twins under {@code /sandbox}: Twilio's Messages API and SignalHouse's send API with
- * their real request shapes and credentials checks, an inspectable request log ({@code GET
- * /sandbox/log}), injectable faults ({@code PUT /sandbox/faults}), signed delivery receipts through
- * a bounded queue (counted in {@code GET /sandbox/stats}) and scripted inbound replies ({@code POST
- * /sandbox/replies}). The tenant of a message is taken from its status-callback URL ({@code
- * /webhooks/{provider}/{tenantId}/...}), or else from a {@code tenant} field, since real providers
- * know nothing of tenants.
+ * The provider twins under {@code /sandbox}: Twilio's Messages API ({@link TwilioTwin}) and
+ * SignalHouse's send API ({@link SignalHouseTwin}) with their real request shapes and credentials
+ * checks, signed delivery receipts through a bounded queue (counted in {@code GET /sandbox/stats},
+ * with the provider calls answered by status), injectable faults ({@code PUT /sandbox/faults}),
+ * scripted inbound replies ({@code POST /sandbox/replies}) and an inspectable request log ({@code
+ * GET /sandbox/log}).
+ *
+ * <p>The sandbox is a test tool, yet in sandbox mode it is served on the engine's own port, so it
+ * trusts no caller: the twins accept only the accounts they know and post callbacks only under the
+ * engine's public URL; the log, the faults and the replies need the engine's bearer tokens. A
+ * tenant's token reads only that tenant's log entries and scripts only that tenant's replies; a
+ * {@code platform} token reads any tenant's (or all) and is the only one that sets faults. The
+ * tenant of a message is taken from its status-callback URL ({@code
+ * /webhooks/{provider}/{tenantId}...}), since real providers know nothing of tenants; a message
+ * without one belongs to no tenant and shows only to {@code platform}.
+ *
+ * <p>The log keeps the newest {@link SandboxSettings#logLimit()} entries (100,000 unless
+ * configured) and forgets older ones, and as many idempotency keys: the standalone sandbox runs
+ * through whole load tests in a bounded heap.
  */
 public final class SandboxRoutes extends ApiDirectives {
   /** The most entries one {@code GET /sandbox/log} returns; page on with {@code since}. */
@@ -43,29 +60,37 @@ public final class SandboxRoutes extends ApiDirectives {
 
   private static final Pattern CALLBACK_TENANT = Pattern.compile("/webhooks/[^/]+/([^/?#]+)");
 
-  private final SandboxSettings settings;
   private final SandboxLog log;
   private final SandboxReceipts receipts;
   private final SandboxReplies replies;
+  private final TwilioTwin twilio;
+  private final SignalHouseTwin signalHouse;
   private final AtomicReference<SandboxFaults> faults = new AtomicReference<>(SandboxFaults.NONE);
   private final AtomicReference<TokenBucket> bucket = new AtomicReference<>();
   // Provider calls held by the latency fault, not answered (nor logged) yet.
-  private final java.util.concurrent.atomic.AtomicInteger delayed =
-      new java.util.concurrent.atomic.AtomicInteger();
+  private final AtomicInteger delayed = new AtomicInteger();
+  // Provider calls answered, by provider and status: refusals leave no log entry.
+  private final Map<String, Map<String, LongAdder>> calls = new ConcurrentSkipListMap<>();
 
   /**
-   * @param engineUrl the engine's public base URL ({@code http://127.0.0.1:8080}), where replies
-   *     are posted; asked at each reply, since an engine knows its port only once bound, and null
-   *     or blank when none is known (replies then fail with 502)
+   * @param auth verifies the bearer tokens of the log, faults and replies: the engine's own, or one
+   *     with the same secret for a standalone sandbox
+   * @param engineUrl the engine's public base URL ({@code http://127.0.0.1:8080}), the only place
+   *     callbacks and replies are posted; asked each time, since an engine knows its port only once
+   *     bound, and null or blank when none is known (callbacks are then refused and replies fail
+   *     with 502)
    */
   public SandboxRoutes(
-      ActorSystem<?> system, SandboxSettings settings, Supplier<String> engineUrl) {
-    super(system, null, 1024 * 1024);
-    this.settings = settings;
-    this.log = new SandboxLog(SandboxLog.DEFAULT_CAPACITY, Clock.systemUTC());
-    SandboxWebhooks webhooks = new SandboxWebhooks(system, settings);
+      ActorSystem<?> system, SandboxSettings settings, JwtAuth auth, Supplier<String> engineUrl) {
+    super(system, auth, 1024 * 1024);
+    this.log = new SandboxLog(settings.logLimit(), Clock.systemUTC());
+    SandboxAccounts accounts = new SandboxAccounts(settings);
+    EngineUrl engine = new EngineUrl(engineUrl);
+    SandboxWebhooks webhooks = new SandboxWebhooks(system);
     this.receipts = new SandboxReceipts(system, webhooks, settings.receiptConcurrency());
-    this.replies = new SandboxReplies(webhooks, log, engineUrl);
+    this.replies = new SandboxReplies(webhooks, accounts, log, engine);
+    this.twilio = new TwilioTwin(accounts, log, receipts, faults::get, engine);
+    this.signalHouse = new SignalHouseTwin(mapper, accounts, log, receipts, faults::get, engine);
   }
 
   public Route route() {
@@ -84,7 +109,16 @@ public final class SandboxRoutes extends ApiDirectives {
                             () ->
                                 endpoint(
                                     "POST /sandbox/twilio/2010-04-01/Accounts/{sid}/Messages.json",
-                                    () -> faulted("twilio", () -> twilioMessage(sid))))),
+                                    () ->
+                                        providerCall(
+                                            "twilio",
+                                            twilio::fault,
+                                            (request, raw) ->
+                                                twilio.message(
+                                                    sid,
+                                                    header(request, "Authorization"),
+                                                    header(request, "I-Twilio-Idempotency-Token"),
+                                                    raw))))),
                 path(
                     PathMatchers.segment("signalhouse").slash("message").slash("sms"),
                     () ->
@@ -92,8 +126,23 @@ public final class SandboxRoutes extends ApiDirectives {
                             () ->
                                 endpoint(
                                     "POST /sandbox/signalhouse/message/sms",
-                                    () -> faulted("signalhouse", this::signalHouseMessage)))),
-                path("log", () -> get(() -> endpoint("GET /sandbox/log", this::readLog))),
+                                    () ->
+                                        providerCall(
+                                            "signalhouse",
+                                            signalHouse::fault,
+                                            (request, raw) ->
+                                                signalHouse.message(
+                                                    header(request, "Authorization"),
+                                                    header(request, "Idempotency-Key"),
+                                                    raw))))),
+                path(
+                    "log",
+                    () ->
+                        get(
+                            () ->
+                                endpoint(
+                                    "GET /sandbox/log",
+                                    () -> authenticated(Role.values(), this::readLog)))),
                 path("stats", () -> get(() -> endpoint("GET /sandbox/stats", () -> json(stats())))),
                 path(
                     "replies",
@@ -102,214 +151,148 @@ public final class SandboxRoutes extends ApiDirectives {
                             () ->
                                 endpoint(
                                     "POST /sandbox/replies",
-                                    () -> jsonBody(SandboxReplies.Body.class, this::reply)))),
+                                    () ->
+                                        authenticated(
+                                            Role.values(),
+                                            caller ->
+                                                jsonBody(
+                                                    SandboxReplies.Body.class,
+                                                    body -> reply(caller, body)))))),
                 path(
                     "faults",
                     () ->
-                        endpoint(
-                            "/sandbox/faults",
-                            () ->
-                                concat(
-                                    get(() -> json(faults.get())),
-                                    put(
+                        concat(
+                            get(
+                                () ->
+                                    endpoint(
+                                        "GET /sandbox/faults",
                                         () ->
-                                            jsonBody(
-                                                SandboxFaults.Body.class,
-                                                body -> setFaults(body.toFaults()))))))));
+                                            authenticated(
+                                                Role.PLATFORM, caller -> json(faults.get())))),
+                            put(
+                                () ->
+                                    endpoint(
+                                        "PUT /sandbox/faults",
+                                        () ->
+                                            authenticated(
+                                                Role.PLATFORM,
+                                                caller ->
+                                                    jsonBody(
+                                                        SandboxFaults.Body.class,
+                                                        body -> setFaults(body.toFaults())))))))));
   }
 
-  // ---- Twilio ----
-
-  private Route twilioMessage(String sid) {
-    return optionalHeaderValueByName(
-        "Authorization",
-        authorization -> {
-          if (!sid.equals(settings.twilioAccountSid())
-              || !authorization
-                  .map(SandboxRoutes::basicCredentials)
-                  .filter((settings.twilioAccountSid() + ":" + settings.twilioAuthToken())::equals)
-                  .isPresent()) {
-            return providerError("twilio", 401, "Authenticate", Optional.empty());
-          }
-          return formFieldMap(
-              form ->
-                  optionalHeaderValueByName(
-                      "I-Twilio-Idempotency-Token",
-                      key -> {
-                        String to = form.get("To");
-                        String from = form.get("From");
-                        String body = form.get("Body");
-                        if (blank(to) || blank(from) || blank(body)) {
-                          return providerError(
-                              "twilio", 400, "To, From and Body are required", Optional.empty());
-                        }
-                        String callback = form.get("StatusCallback");
-                        SandboxLogEntry entry =
-                            accept(
-                                "twilio",
-                                tenantOf(callback, form.get("tenant")),
-                                to,
-                                from,
-                                body,
-                                key.orElse(null),
-                                callback,
-                                () -> "SM" + UUID.randomUUID().toString().replace("-", ""));
-                        Map<String, Object> answer = new LinkedHashMap<>();
-                        answer.put("sid", entry.messageId());
-                        answer.put("account_sid", settings.twilioAccountSid());
-                        answer.put("to", to);
-                        answer.put("from", from);
-                        answer.put("body", body);
-                        answer.put("status", "queued");
-                        answer.put("num_segments", "1");
-                        answer.put("direction", "outbound-api");
-                        answer.put("api_version", "2010-04-01");
-                        answer.put(
-                            "uri",
-                            "/2010-04-01/Accounts/"
-                                + sid
-                                + "/Messages/"
-                                + entry.messageId()
-                                + ".json");
-                        return raw(201, answer, Optional.empty());
-                      }));
-        });
+  /** What a twin does with one call: its request (for headers) and raw body. */
+  private interface TwinHandler {
+    TwinAnswer.Call handle(HttpRequest request, String raw);
   }
-
-  private static String basicCredentials(String header) {
-    if (!header.regionMatches(true, 0, "Basic ", 0, 6)) {
-      return "";
-    }
-    try {
-      return new String(
-          Base64.getDecoder().decode(header.substring(6).trim()), StandardCharsets.UTF_8);
-    } catch (IllegalArgumentException e) {
-      return "";
-    }
-  }
-
-  // ---- SignalHouse ----
-
-  private Route signalHouseMessage() {
-    return optionalHeaderValueByName(
-        "Authorization",
-        authorization -> {
-          if (!authorization.equals(Optional.of("Bearer " + settings.signalHouseApiKey()))) {
-            return providerError("signalhouse", 401, "invalid API key", Optional.empty());
-          }
-          return entity(
-              Unmarshaller.entityToString(),
-              raw ->
-                  optionalHeaderValueByName(
-                      "Idempotency-Key",
-                      key -> {
-                        JsonNode body;
-                        try {
-                          body = mapper.readTree(raw);
-                        } catch (JsonProcessingException e) {
-                          body = null;
-                        }
-                        if (body == null || !body.isObject()) {
-                          return providerError(
-                              "signalhouse",
-                              400,
-                              "the body must be a JSON object",
-                              Optional.empty());
-                        }
-                        String to = text(body, "to");
-                        String from = text(body, "from");
-                        String message = text(body, "message");
-                        if (blank(to) || blank(from) || blank(message)) {
-                          return providerError(
-                              "signalhouse",
-                              400,
-                              "from, to and message are required",
-                              Optional.empty());
-                        }
-                        String callback = text(body, "statusCallback");
-                        SandboxLogEntry entry =
-                            accept(
-                                "signalhouse",
-                                tenantOf(callback, text(body, "tenant")),
-                                to,
-                                from,
-                                message,
-                                key.orElse(null),
-                                callback,
-                                () -> UUID.randomUUID().toString());
-                        Map<String, Object> answer = new LinkedHashMap<>();
-                        answer.put("messageId", entry.messageId());
-                        answer.put("status", "queued");
-                        return raw(200, answer, Optional.empty());
-                      }));
-        });
-  }
-
-  private static String text(JsonNode body, String field) {
-    JsonNode n = body.get(field);
-    return n != null && n.isTextual() ? n.asText() : null;
-  }
-
-  // ---- shared ----
 
   /**
-   * Logs the request and, unless it repeats an idempotency key or receipts are switched off, queues
-   * its receipts (ending {@code undelivered} for the faults' share of messages).
+   * A provider call: refused by the outage, rate-limit and error faults before anything else (as a
+   * provider that is down or throttling looks at nothing), else handled by the twin, which takes
+   * the message only once the latency fault has passed.
    */
-  private SandboxLogEntry accept(
-      String provider,
-      String tenant,
-      String to,
-      String from,
-      String body,
-      String idempotencyKey,
-      String callback,
-      Supplier<String> newId) {
-    SandboxLogEntry entry = log.record(provider, tenant, to, from, body, idempotencyKey, newId);
-    SandboxFaults f = faults.get();
-    if (!entry.duplicate() && !blank(callback) && f.receipts()) {
-      boolean undelivered =
-          f.undeliveredRate() > 0 && ThreadLocalRandom.current().nextDouble() < f.undeliveredRate();
-      receipts.deliver(entry, callback, undelivered);
-    }
-    return entry;
+  private Route providerCall(String provider, IntFunction<TwinAnswer> fault, TwinHandler twin) {
+    return withSizeLimit(
+        maxBodyBytes,
+        () ->
+            extractRequest(
+                request ->
+                    entity(
+                        Unmarshaller.entityToString(),
+                        raw -> {
+                          Optional<TwinAnswer> refused = refusal(fault);
+                          if (refused.isPresent()) {
+                            return answer(counted(provider, refused.get()));
+                          }
+                          TwinAnswer.Call call = twin.handle(request, raw);
+                          if (call instanceof TwinAnswer.Call.Now now) {
+                            return answer(counted(provider, now.answer()));
+                          }
+                          Supplier<TwinAnswer> take = ((TwinAnswer.Call.Take) call).take();
+                          return taken(() -> counted(provider, take.get()));
+                        })));
   }
 
-  static String tenantOf(String callbackUrl, String tenantField) {
-    if (!blank(callbackUrl)) {
+  private Optional<TwinAnswer> refusal(IntFunction<TwinAnswer> fault) {
+    SandboxFaults f = faults.get();
+    if (f.outage()) {
+      return Optional.of(fault.apply(503));
+    }
+    TokenBucket b = bucket.get();
+    if (b != null && !b.tryTake()) {
+      return Optional.of(fault.apply(429));
+    }
+    if (f.errorRate() > 0 && ThreadLocalRandom.current().nextDouble() < f.errorRate()) {
+      return Optional.of(fault.apply(500));
+    }
+    return Optional.empty();
+  }
+
+  /**
+   * Takes the message after the latency fault, without holding a route thread; the taking runs
+   * whether or not the caller still waits, as a provider's does, so an idempotency key in flight is
+   * always settled.
+   */
+  private Route taken(Supplier<TwinAnswer> take) {
+    long latency = faults.get().latencyMs();
+    if (latency <= 0) {
+      return answer(take.get());
+    }
+    delayed.incrementAndGet();
+    CompletableFuture<TwinAnswer> answered =
+        CompletableFuture.runAsync(
+                () -> {}, CompletableFuture.delayedExecutor(latency, TimeUnit.MILLISECONDS))
+            .thenApply(
+                ignored -> {
+                  try {
+                    return take.get();
+                  } finally {
+                    delayed.decrementAndGet();
+                  }
+                });
+    return onSuccess(answered, this::answer);
+  }
+
+  /** Counts a provider call's answer by status, for {@code GET /sandbox/stats}. */
+  private TwinAnswer counted(String provider, TwinAnswer a) {
+    calls
+        .computeIfAbsent(provider, p -> new ConcurrentSkipListMap<>())
+        .computeIfAbsent(Integer.toString(a.status()), s -> new LongAdder())
+        .increment();
+    return a;
+  }
+
+  private Route answer(TwinAnswer a) {
+    byte[] bytes;
+    try {
+      bytes = mapper.writeValueAsBytes(a.body());
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+    HttpResponse response =
+        HttpResponse.create()
+            .withStatus(StatusCodes.get(a.status()))
+            .withEntity(HttpEntities.create(ContentTypes.APPLICATION_JSON, bytes));
+    for (Map.Entry<String, String> h : a.headers().entrySet()) {
+      response = response.addHeader(RawHeader.create(h.getKey(), h.getValue()));
+    }
+    return complete(response);
+  }
+
+  private static Optional<String> header(HttpRequest request, String name) {
+    return request.getHeader(name).map(HttpHeader::value);
+  }
+
+  /** The tenant of a message: the one its status-callback URL names, or null. */
+  static String tenantOf(String callbackUrl) {
+    if (callbackUrl != null) {
       Matcher m = CALLBACK_TENANT.matcher(callbackUrl);
       if (m.find()) {
         return m.group(1);
       }
     }
-    return blank(tenantField) ? null : tenantField;
-  }
-
-  /** Applies the current faults before a provider call is handled. */
-  private Route faulted(String provider, Supplier<Route> inner) {
-    SandboxFaults f = faults.get();
-    if (f.outage()) {
-      return providerError(provider, 503, "service unavailable (sandbox outage)", Optional.empty());
-    }
-    TokenBucket b = bucket.get();
-    if (b != null && !b.tryTake()) {
-      return providerError(provider, 429, "too many requests", Optional.of("1"));
-    }
-    if (f.errorRate() > 0 && ThreadLocalRandom.current().nextDouble() < f.errorRate()) {
-      return providerError(provider, 500, "internal error (sandbox fault)", Optional.empty());
-    }
-    if (f.latencyMs() > 0) {
-      // Delays the answer without holding a route thread.
-      delayed.incrementAndGet();
-      return onSuccess(
-          CompletableFuture.supplyAsync(
-              () -> true, CompletableFuture.delayedExecutor(f.latencyMs(), TimeUnit.MILLISECONDS)),
-          ignored -> {
-            delayed.decrementAndGet();
-            return inner.get();
-          });
-    }
-    return inner.get();
+    return null;
   }
 
   private Route setFaults(SandboxFaults next) {
@@ -323,30 +306,24 @@ public final class SandboxRoutes extends ApiDirectives {
     return json(next);
   }
 
-  // ---- replies and stats ----
+  // ---- replies, log and stats ----
 
-  private Route reply(SandboxReplies.Body body) {
+  private Route reply(Principal caller, SandboxReplies.Body body) {
     String problem = body.problem();
     if (problem != null) {
       return problem(Problem.Type.VALIDATION.with(problem));
     }
+    if (!caller.hasAny(Role.PLATFORM) && !body.tenant().equals(caller.tenantId())) {
+      return problem(
+          Problem.Type.FORBIDDEN.with("a tenant's token scripts replies to its own tenant only"));
+    }
     return onSuccess(
         replies.post(body),
-        outcome -> raw(outcome.delivered() ? 200 : 502, outcome.toJson(), Optional.empty()));
+        outcome ->
+            answer(new TwinAnswer(outcome.delivered() ? 200 : 502, outcome.toJson(), Map.of())));
   }
 
-  private Map<String, Object> stats() {
-    Map<String, Object> replyCounts = new LinkedHashMap<>();
-    replyCounts.put("posted", replies.posted());
-    replyCounts.put("failed", replies.failed());
-    Map<String, Object> stats = new LinkedHashMap<>();
-    stats.put("receipts", receipts.stats());
-    stats.put("replies", replyCounts);
-    stats.put("callsDelayed", delayed.get());
-    return stats;
-  }
-
-  private Route readLog() {
+  private Route readLog(Principal caller) {
     return parameterOptional(
         "tenant",
         tenant ->
@@ -359,47 +336,37 @@ public final class SandboxRoutes extends ApiDirectives {
                   } catch (NumberFormatException e) {
                     return problem(Problem.Type.VALIDATION.with("since must be a log entry id"));
                   }
-                  return json(
-                      log.since(
-                          after, tenant.filter(t -> !t.isBlank()).orElse(null), LOG_PAGE_LIMIT));
+                  Optional<String> asked = tenant.filter(t -> !t.isBlank());
+                  String of;
+                  if (caller.hasAny(Role.PLATFORM)) {
+                    of = asked.orElse(null);
+                  } else if (asked.isPresent() && !asked.get().equals(caller.tenantId())) {
+                    return problem(
+                        Problem.Type.FORBIDDEN.with(
+                            "a tenant's token reads its own tenant's log only"));
+                  } else {
+                    of = caller.tenantId();
+                  }
+                  return json(log.since(after, of, LOG_PAGE_LIMIT));
                 }));
   }
 
-  /** An error in the provider's own shape (Twilio: code/message/status; SignalHouse: error). */
-  private Route providerError(
-      String provider, int status, String message, Optional<String> retryAfter) {
-    Map<String, Object> body = new LinkedHashMap<>();
-    if (provider.equals("twilio")) {
-      body.put(
-          "code", status == 401 ? 20003 : status == 429 ? 20429 : status == 400 ? 21602 : 20500);
-      body.put("message", message);
-      body.put("more_info", "https://www.twilio.com/docs/errors");
-      body.put("status", status);
-    } else {
-      body.put("error", message);
-      body.put("status", status);
-    }
-    return raw(status, body, retryAfter);
-  }
-
-  private Route raw(int status, Map<String, Object> body, Optional<String> retryAfter) {
-    byte[] bytes;
-    try {
-      bytes = mapper.writeValueAsBytes(body);
-    } catch (JsonProcessingException e) {
-      throw new IllegalStateException(e);
-    }
-    HttpResponse response =
-        HttpResponse.create()
-            .withStatus(StatusCodes.get(status))
-            .withEntity(HttpEntities.create(ContentTypes.APPLICATION_JSON, bytes));
-    if (retryAfter.isPresent()) {
-      response = response.addHeader(RawHeader.create("Retry-After", retryAfter.get()));
-    }
-    return complete(response);
-  }
-
-  private static boolean blank(String s) {
-    return s == null || s.isBlank();
+  private Map<String, Object> stats() {
+    Map<String, Object> replyCounts = new LinkedHashMap<>();
+    replyCounts.put("posted", replies.posted());
+    replyCounts.put("failed", replies.failed());
+    Map<String, Object> stats = new LinkedHashMap<>();
+    stats.put("receipts", receipts.stats());
+    stats.put("replies", replyCounts);
+    stats.put("callsDelayed", delayed.get());
+    Map<String, Object> answered = new LinkedHashMap<>();
+    calls.forEach(
+        (provider, byStatus) -> {
+          Map<String, Long> counts = new LinkedHashMap<>();
+          byStatus.forEach((status, n) -> counts.put(status, n.sum()));
+          answered.put(provider, counts);
+        });
+    stats.put("calls", answered);
+    return stats;
   }
 }

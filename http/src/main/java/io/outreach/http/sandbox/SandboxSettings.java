@@ -1,49 +1,113 @@
 package io.outreach.http.sandbox;
 
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.regex.Pattern;
+
 /**
- * The credentials the sandbox twins accept and sign with, and how hard they may push on the engine.
- * The credentials are fixed, public test values: they protect nothing and must never be used
- * against a real provider.
+ * The accounts the sandbox twins accept and sign with, and how much the sandbox keeps and pushes.
+ * The twins know the public test accounts ({@link #TWILIO_TEST_SID}, {@link #SIGNALHOUSE_TEST_KEY})
+ * and whatever accounts are added: a request with credentials the twin does not know is refused as
+ * the provider refuses it (401), and each callback is signed with the secret of the account that
+ * sent the message. The test credentials protect nothing and must never be used against a real
+ * provider.
  *
- * @param twilioAccountSid the account sid the Twilio twin accepts (basic auth user and path)
- * @param twilioAuthToken the Twilio twin's auth token (basic auth password and the key of {@code
- *     X-Twilio-Signature} on its callbacks)
- * @param signalHouseApiKey the bearer token the SignalHouse twin accepts
- * @param signalHouseWebhookSecret the key of {@code X-SignalHouse-Signature} on its callbacks
+ * @param twilioAccounts Twilio account sid to auth token: basic-auth credentials of the Messages
+ *     API and the key of {@code X-Twilio-Signature} on that account's callbacks
+ * @param signalHouseKeys SignalHouse API key (the bearer token) to the webhook secret that signs
+ *     {@code X-SignalHouse-Signature} on the callbacks of messages sent with that key
  * @param receiptConcurrency the most delivery receipts in flight to the engine at once (and so the
  *     most connections the receipts keep open per provider)
+ * @param logLimit the most entries the request log keeps (and idempotency keys it remembers), the
+ *     oldest dropped first
  */
 public record SandboxSettings(
-    String twilioAccountSid,
-    String twilioAuthToken,
-    String signalHouseApiKey,
-    String signalHouseWebhookSecret,
-    int receiptConcurrency) {
+    Map<String, String> twilioAccounts,
+    Map<String, String> signalHouseKeys,
+    int receiptConcurrency,
+    int logLimit) {
+
+  /** The sandbox Twilio account's sid (as Twilio's: AC and 32 hex digits). */
+  public static final String TWILIO_TEST_SID = "AC" + "0".repeat(32);
+
+  /** The sandbox Twilio account's auth token. */
+  public static final String TWILIO_TEST_TOKEN = "sandbox-twilio-auth-token";
+
+  /** The sandbox SignalHouse API key. */
+  public static final String SIGNALHOUSE_TEST_KEY = "sandbox-signalhouse-api-key";
+
+  /** The webhook secret of the sandbox SignalHouse API key. */
+  public static final String SIGNALHOUSE_TEST_SECRET = "sandbox-signalhouse-webhook-secret";
 
   /** The receipts in flight at once unless configured: enough for thousands per second. */
   public static final int DEFAULT_RECEIPT_CONCURRENCY = 64;
 
+  /**
+   * The log entries kept unless configured: plenty to inspect a test run, and a bound a load run
+   * cannot push the heap past.
+   */
+  public static final int DEFAULT_LOG_LIMIT = 100_000;
+
+  // Before DEFAULTS: its constructor checks with it.
+  private static final Pattern TWILIO_SID = Pattern.compile("AC[0-9a-fA-F]{32}");
+
   /** The sandbox-only defaults, shared by the standalone twin, the engine's test mode and tests. */
   public static final SandboxSettings DEFAULTS =
       new SandboxSettings(
-          "AC" + "0".repeat(32),
-          "sandbox-twilio-auth-token",
-          "sandbox-signalhouse-api-key",
-          "sandbox-signalhouse-webhook-secret",
-          DEFAULT_RECEIPT_CONCURRENCY);
+          Map.of(TWILIO_TEST_SID, TWILIO_TEST_TOKEN),
+          Map.of(SIGNALHOUSE_TEST_KEY, SIGNALHOUSE_TEST_SECRET),
+          DEFAULT_RECEIPT_CONCURRENCY,
+          DEFAULT_LOG_LIMIT);
 
   public SandboxSettings {
+    twilioAccounts = Map.copyOf(twilioAccounts);
+    signalHouseKeys = Map.copyOf(signalHouseKeys);
+    twilioAccounts.forEach(
+        (sid, token) -> {
+          if (!TWILIO_SID.matcher(sid).matches()) {
+            throw new IllegalArgumentException(
+                "a Twilio account sid is AC followed by 32 hex digits, got '" + sid + "'");
+          }
+          requireSecret("Twilio auth token of " + sid, token);
+        });
+    signalHouseKeys.forEach(
+        (key, secret) -> {
+          requireSecret("SignalHouse API key", key);
+          requireSecret("webhook secret of a SignalHouse API key", secret);
+        });
     if (receiptConcurrency < 1 || receiptConcurrency > 4096) {
       throw new IllegalArgumentException("receipt concurrency must be between 1 and 4096");
     }
+    if (logLimit < 1) {
+      throw new IllegalArgumentException("the log limit must be at least 1");
+    }
+  }
+
+  private static void requireSecret(String what, String value) {
+    if (value == null || value.isBlank() || value.chars().anyMatch(Character::isWhitespace)) {
+      throw new IllegalArgumentException(what + " must be a value without spaces");
+    }
+  }
+
+  /** These settings with one more Twilio account the twin accepts (or a new token for it). */
+  public SandboxSettings withTwilioAccount(String accountSid, String authToken) {
+    Map<String, String> accounts = new LinkedHashMap<>(twilioAccounts);
+    accounts.put(accountSid, authToken);
+    return new SandboxSettings(accounts, signalHouseKeys, receiptConcurrency, logLimit);
+  }
+
+  /** These settings with one more SignalHouse API key the twin accepts, and its webhook secret. */
+  public SandboxSettings withSignalHouseKey(String apiKey, String webhookSecret) {
+    Map<String, String> keys = new LinkedHashMap<>(signalHouseKeys);
+    keys.put(apiKey, webhookSecret);
+    return new SandboxSettings(twilioAccounts, keys, receiptConcurrency, logLimit);
   }
 
   public SandboxSettings withReceiptConcurrency(int concurrency) {
-    return new SandboxSettings(
-        twilioAccountSid,
-        twilioAuthToken,
-        signalHouseApiKey,
-        signalHouseWebhookSecret,
-        concurrency);
+    return new SandboxSettings(twilioAccounts, signalHouseKeys, concurrency, logLimit);
+  }
+
+  public SandboxSettings withLogLimit(int limit) {
+    return new SandboxSettings(twilioAccounts, signalHouseKeys, receiptConcurrency, limit);
   }
 }

@@ -2,6 +2,7 @@ package io.outreach.http.sandbox;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.outreach.engine.message.Segments;
 import io.outreach.engine.provider.SignalHouseSignature;
 import io.outreach.engine.provider.TwilioSignature;
 import java.net.URLEncoder;
@@ -27,10 +28,11 @@ import org.apache.pekko.http.javadsl.settings.ClientConnectionSettings;
 import org.apache.pekko.http.javadsl.settings.ConnectionPoolSettings;
 
 /**
- * The webhooks the twins post to the engine, shaped and signed as each provider does it, and the
- * HTTP client that posts them: Twilio form posts with {@code X-Twilio-Signature} (and {@code
- * I-Twilio-Idempotency-Token}), SignalHouse JSON with {@code
- * X-SignalHouse-Timestamp/-Signature/-Delivery-Id}.
+ * The webhooks the twins post to the engine, shaped and signed as each provider does it with the
+ * secret of the account concerned, and the HTTP client that posts them: Twilio form posts with
+ * {@code X-Twilio-Signature} (and {@code I-Twilio-Idempotency-Token}); SignalHouse JSON in its
+ * envelope {@code {timestamp, event, identifier, metaData}} with {@code
+ * X-SignalHouse-Timestamp/-Signature/-Delivery-Id}, numbers as digits only.
  *
  * <p>Posts go through Pekko HTTP host connection pools (keep-alive, at most {@link
  * Pool#maxConnections} sockets each) on the actor system's own dispatcher: measured on 2 cores it
@@ -46,6 +48,9 @@ final class SandboxWebhooks {
   /** Twilio's "Unreachable destination handset", the commonest cause of {@code undelivered}. */
   static final String TWILIO_UNDELIVERED_ERROR = "30003";
 
+  /** The reason a SignalHouse message the faults fail gives in {@code successOrFailureReason}. */
+  static final String SIGNALHOUSE_UNDELIVERED_REASON = "Unreachable destination handset";
+
   private static final int MAX_PARSED_URLS = 10_000;
 
   /**
@@ -57,16 +62,14 @@ final class SandboxWebhooks {
   record Pool(ConnectionPoolSettings settings, int maxConnections, Duration timeout) {}
 
   private final ActorSystem<?> system;
-  private final SandboxSettings credentials;
   private final Http http;
   private final LoggingAdapter log;
 
   /** Callback URLs parsed once: the engine uses one per tenant and provider. */
   private final Map<String, Uri> uris = new ConcurrentHashMap<>();
 
-  SandboxWebhooks(ActorSystem<?> system, SandboxSettings credentials) {
+  SandboxWebhooks(ActorSystem<?> system) {
     this.system = system;
-    this.credentials = credentials;
     this.http = Http.get(system);
     this.log = system.classicSystem().log();
   }
@@ -108,12 +111,16 @@ final class SandboxWebhooks {
 
   // ---- delivery receipts ----
 
-  /** Twilio's status callback for {@code message}; the same request on every attempt. */
-  HttpRequest twilioStatus(SandboxLogEntry message, String url, String status) {
+  /**
+   * Twilio's status callback for {@code message}, sent by {@code account}; the same request on
+   * every attempt.
+   */
+  HttpRequest twilioStatus(
+      SandboxLogEntry message, String url, String status, SandboxAccounts.Account account) {
     Map<String, String> form = new LinkedHashMap<>();
     form.put("MessageSid", message.messageId());
     form.put("SmsSid", message.messageId());
-    form.put("AccountSid", credentials.twilioAccountSid());
+    form.put("AccountSid", account.id());
     form.put("From", message.from());
     form.put("To", message.to());
     form.put("MessageStatus", status);
@@ -122,31 +129,47 @@ final class SandboxWebhooks {
     if (status.equals("undelivered")) {
       form.put("ErrorCode", TWILIO_UNDELIVERED_ERROR);
     }
-    return twilioForm(url, form)
+    return twilioForm(url, form, account)
         .addHeader(
             RawHeader.create(
                 "I-Twilio-Idempotency-Token", stableId(message.messageId(), status).toString()));
   }
 
   /**
-   * SignalHouse's status event for {@code message}: the delivery id is the same on every attempt at
-   * this (message, status), and each attempt is signed afresh with its own timestamp.
+   * SignalHouse's {@code MESSAGE_DELIVERED} (or {@code MESSAGE_FAILED}) event for {@code message},
+   * which happened at {@code eventAt} (epoch ms): {@code identifier} is the message id and {@code
+   * metaData} the flat message document. The body and delivery id are the same on every attempt;
+   * each attempt is signed afresh with its own timestamp header.
    */
-  HttpRequest signalHouseStatus(SandboxLogEntry message, String url, String status) {
-    Map<String, String> data = new LinkedHashMap<>();
-    data.put("messageId", message.messageId());
-    data.put("status", status);
-    data.put("to", message.to());
-    data.put("from", message.from());
+  HttpRequest signalHouseStatus(
+      SandboxLogEntry message,
+      String url,
+      boolean delivered,
+      long eventAt,
+      SandboxAccounts.Account account) {
+    String event = delivered ? "MESSAGE_DELIVERED" : "MESSAGE_FAILED";
+    Map<String, Object> meta = new LinkedHashMap<>();
+    meta.put("_id", message.messageId());
+    meta.put("status", delivered ? "DELIVERED" : "FAILED");
+    meta.put("senderPhoneNumber", SignalHouseTwin.digits(message.from()));
+    meta.put("recipientPhoneNumber", SignalHouseTwin.digits(message.to()));
+    meta.put("segmentCount", Segments.count(message.body()).segments());
+    meta.put("successOrFailureReason", delivered ? null : SIGNALHOUSE_UNDELIVERED_REASON);
     return signalHouseEvent(
-        url, "message.status", data, stableId(message.messageId(), status).toString());
+        url,
+        eventAt,
+        event,
+        message.messageId(),
+        meta,
+        stableId(message.messageId(), event).toString(),
+        account);
   }
 
   // ---- inbound messages ----
 
   /**
-   * Twilio's incoming-message webhook. {@code optOutType} is Twilio's Advanced Opt-Out field
-   * ({@code STOP}, {@code START}, {@code HELP}), or null when the body is no keyword.
+   * Twilio's incoming-message webhook to {@code account}. {@code optOutType} is Twilio's Advanced
+   * Opt-Out field ({@code STOP}, {@code START}, {@code HELP}), or null when the body is no keyword.
    */
   HttpRequest twilioInbound(
       String url,
@@ -155,12 +178,13 @@ final class SandboxWebhooks {
       String to,
       String body,
       int segments,
-      String optOutType) {
+      String optOutType,
+      SandboxAccounts.Account account) {
     Map<String, String> form = new LinkedHashMap<>();
     form.put("MessageSid", messageSid);
     form.put("SmsSid", messageSid);
     form.put("SmsMessageSid", messageSid);
-    form.put("AccountSid", credentials.twilioAccountSid());
+    form.put("AccountSid", account.id());
     form.put("From", from);
     form.put("To", to);
     form.put("Body", body);
@@ -171,24 +195,45 @@ final class SandboxWebhooks {
     if (optOutType != null) {
       form.put("OptOutType", optOutType);
     }
-    return twilioForm(url, form);
+    return twilioForm(url, form, account);
   }
 
-  /** SignalHouse's {@code message.received} event, with a fresh delivery id. */
+  /**
+   * SignalHouse's {@code MESSAGE_RECEIVED} event to {@code account}, with a fresh delivery id:
+   * {@code metaData.Message} holds the inbound message, numbers as digits.
+   */
   HttpRequest signalHouseInbound(
-      String url, String messageId, String from, String to, String text) {
-    Map<String, String> data = new LinkedHashMap<>();
-    data.put("messageId", messageId);
-    data.put("from", from);
-    data.put("to", to);
-    data.put("text", text);
-    return signalHouseEvent(url, "message.received", data, UUID.randomUUID().toString());
+      String url,
+      String messageId,
+      String from,
+      String to,
+      String text,
+      SandboxAccounts.Account account) {
+    Map<String, Object> message = new LinkedHashMap<>();
+    message.put("direction", "INBOUND");
+    message.put("senderPhoneNumber", digitsOf(from));
+    message.put("recipientPhoneNumber", digitsOf(to));
+    message.put("messageBody", text);
+    return signalHouseEvent(
+        url,
+        System.currentTimeMillis(),
+        "MESSAGE_RECEIVED",
+        messageId,
+        Map.of("Message", message),
+        UUID.randomUUID().toString(),
+        account);
+  }
+
+  /** A number as SignalHouse writes it: its digits. */
+  private static String digitsOf(String number) {
+    return number.replaceAll("\\D", "");
   }
 
   // ---- shapes ----
 
-  private HttpRequest twilioForm(String url, Map<String, String> form) {
-    String signature = TwilioSignature.sign(credentials.twilioAuthToken(), url, form);
+  private HttpRequest twilioForm(
+      String url, Map<String, String> form, SandboxAccounts.Account account) {
+    String signature = TwilioSignature.sign(account.signingSecret(), url, form);
     return post(url)
         .addHeader(RawHeader.create("X-Twilio-Signature", signature))
         .withEntity(
@@ -196,23 +241,31 @@ final class SandboxWebhooks {
   }
 
   private HttpRequest signalHouseEvent(
-      String url, String event, Map<String, String> data, String deliveryId) {
+      String url,
+      long timestamp,
+      String event,
+      String identifier,
+      Map<String, Object> metaData,
+      String deliveryId,
+      SandboxAccounts.Account account) {
     Map<String, Object> body = new LinkedHashMap<>();
+    body.put("timestamp", timestamp);
     body.put("event", event);
-    body.put("data", data);
+    body.put("identifier", identifier);
+    body.put("metaData", metaData);
     String raw;
     try {
       raw = JSON.writeValueAsString(body);
     } catch (JsonProcessingException e) {
       throw new IllegalStateException(e);
     }
-    String timestamp = Long.toString(System.currentTimeMillis());
+    String signedAt = Long.toString(System.currentTimeMillis());
     return post(url)
-        .addHeader(RawHeader.create("X-SignalHouse-Timestamp", timestamp))
+        .addHeader(RawHeader.create("X-SignalHouse-Timestamp", signedAt))
         .addHeader(
             RawHeader.create(
                 "X-SignalHouse-Signature",
-                SignalHouseSignature.sign(credentials.signalHouseWebhookSecret(), timestamp, raw)))
+                SignalHouseSignature.sign(account.signingSecret(), signedAt, raw)))
         .addHeader(RawHeader.create("X-SignalHouse-Delivery-Id", deliveryId))
         .withEntity(HttpEntities.create(ContentTypes.APPLICATION_JSON, raw));
   }

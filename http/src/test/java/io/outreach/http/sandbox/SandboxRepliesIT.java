@@ -27,8 +27,6 @@ import org.junit.jupiter.api.Test;
  * receiver standing in for the engine, which checks the signature with the production code.
  */
 class SandboxRepliesIT {
-  private static final SandboxSettings CREDENTIALS = SandboxSettings.DEFAULTS;
-
   private static ActorSystem<Void> system;
   private static WebhookReceiver engine;
   private static final AtomicReference<String> engineUrl = new AtomicReference<>();
@@ -45,7 +43,13 @@ class SandboxRepliesIT {
     engine = new WebhookReceiver(system);
     engineUrl.set(engine.base());
     var binding =
-        SandboxServer.start(system, "127.0.0.1", 0, CREDENTIALS, engineUrl::get)
+        SandboxServer.start(
+                system,
+                "127.0.0.1",
+                0,
+                SandboxSettings.DEFAULTS,
+                SandboxClient.AUTH,
+                engineUrl::get)
             .toCompletableFuture()
             .join();
     sandbox = new SandboxClient("http://127.0.0.1:" + binding.localAddress().getPort());
@@ -86,7 +90,7 @@ class SandboxRepliesIT {
     String url = engine.base() + path;
     assertThat(
             TwilioSignature.verify(
-                CREDENTIALS.twilioAuthToken(), url, form, call.header("X-Twilio-Signature")))
+                SandboxSettings.TWILIO_TEST_TOKEN, url, form, call.header("X-Twilio-Signature")))
         .as("signed over the full URL and every parameter")
         .isTrue();
     assertThat(
@@ -96,7 +100,7 @@ class SandboxRepliesIT {
     assertThat(form)
         .containsEntry("MessageSid", sid)
         .containsEntry("SmsSid", sid)
-        .containsEntry("AccountSid", CREDENTIALS.twilioAccountSid())
+        .containsEntry("AccountSid", SandboxSettings.TWILIO_TEST_SID)
         .containsEntry("From", "+12125550123")
         .containsEntry("To", "+15550100001")
         .containsEntry("Body", " stop!")
@@ -132,7 +136,7 @@ class SandboxRepliesIT {
     for (WebhookReceiver.Call c : calls) {
       assertThat(
               TwilioSignature.verify(
-                  CREDENTIALS.twilioAuthToken(),
+                  SandboxSettings.TWILIO_TEST_TOKEN,
                   engine.base() + path,
                   c.form(),
                   c.header("X-Twilio-Signature")))
@@ -165,7 +169,7 @@ class SandboxRepliesIT {
     WebhookReceiver.Call call = calls.get(0);
     assertThat(
             SignalHouseSignature.verify(
-                CREDENTIALS.signalHouseWebhookSecret(),
+                SandboxSettings.SIGNALHOUSE_TEST_SECRET,
                 call.header("X-SignalHouse-Timestamp"),
                 call.body(),
                 call.header("X-SignalHouse-Signature"),
@@ -183,12 +187,16 @@ class SandboxRepliesIT {
         .isFalse();
     assertThat(call.header("X-SignalHouse-Delivery-Id")).isNotBlank();
     assertThat(call.header("Content-Type")).startsWith("application/json");
+    // SignalHouse's envelope: the inbound message under metaData.Message, numbers as digits.
     JsonNode event = parse(call.body());
-    assertThat(event.get("event").asText()).isEqualTo("message.received");
-    assertThat(event.at("/data/messageId").asText()).isEqualTo(id);
-    assertThat(event.at("/data/from").asText()).isEqualTo("+12125550123");
-    assertThat(event.at("/data/to").asText()).isEqualTo("+15550100002");
-    assertThat(event.at("/data/text").asText()).isEqualTo("Sure, call me");
+    assertThat(event.get("timestamp").isIntegralNumber()).isTrue();
+    assertThat(event.get("event").asText()).isEqualTo("MESSAGE_RECEIVED");
+    assertThat(event.get("identifier").asText()).isEqualTo(id);
+    assertThat(event.at("/metaData/Message"))
+        .isEqualTo(
+            parse(
+                "{\"direction\":\"INBOUND\",\"senderPhoneNumber\":\"12125550123\","
+                    + "\"recipientPhoneNumber\":\"15550100002\",\"messageBody\":\"Sure, call me\"}"));
 
     JsonNode log = log(tenant);
     assertThat(log).hasSize(1);
@@ -280,11 +288,12 @@ class SandboxRepliesIT {
     return "rp-" + UUID.randomUUID().toString().substring(0, 8);
   }
 
+  /** Scripts a reply as the platform (the rules on whose token may are SandboxAccessIT's). */
   private static HttpResponse<String> reply(String json) {
-    return sandbox.call("POST", "/sandbox/replies", json);
+    return sandbox.call("POST", "/sandbox/replies", SandboxClient.platform(), json);
   }
 
   private static JsonNode log(String tenant) {
-    return sandbox.get("/sandbox/log?tenant=" + tenant);
+    return sandbox.log(tenant, 0);
   }
 }

@@ -1,0 +1,35 @@
+package io.outreach.http.sandbox;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.Supplier;
+
+/**
+ * A twin's answer to a provider call, in the provider's own shape: the status, the JSON body and
+ * any headers ({@code Retry-After}, {@code Idempotent-Replayed}).
+ */
+record TwinAnswer(int status, Map<String, Object> body, Map<String, String> headers) {
+
+  static TwinAnswer of(int status, Map<String, Object> body) {
+    return new TwinAnswer(status, body, Map.of());
+  }
+
+  TwinAnswer withHeader(String name, String value) {
+    Map<String, String> h = new LinkedHashMap<>(headers);
+    h.put(name, value);
+    return new TwinAnswer(status, body, h);
+  }
+
+  /**
+   * What a twin makes of a call it has checked: an answer now (a refusal, a conflict), or the work
+   * of taking the message, done once the latency fault has passed, as a provider answers only once
+   * it has taken the message.
+   */
+  sealed interface Call {
+    /** Answered at once: nothing was taken. */
+    record Now(TwinAnswer answer) implements Call {}
+
+    /** Taken (logged, receipts queued) when {@code take} runs; its answer follows. */
+    record Take(Supplier<TwinAnswer> take) implements Call {}
+  }
+}
