@@ -4,7 +4,9 @@
 -- money in every bucket it falls under at once; commits move it to spent as paid calls are
 -- accepted, a release gives back what was not spent. Bucket rows are locked in key order, so
 -- racing reservations never together exceed a limit. Entries are the trail, and make every
--- request and charge count once (spend_entries_once).
+-- request and charge count once (spend_entries_once). alerted_percent is the highest alert spending
+-- raised (50, 80, 100); exhausted that a reservation found the bucket used up, which is its 100%
+-- alert when it came first.
 
 CREATE TABLE spend_buckets (
   tenant_id text NOT NULL,
@@ -13,6 +15,7 @@ CREATE TABLE spend_buckets (
   committed_micros bigint NOT NULL DEFAULT 0,
   reserved_micros bigint NOT NULL DEFAULT 0,
   alerted_percent int NOT NULL DEFAULT 0,
+  exhausted boolean NOT NULL DEFAULT false,
   updated_at timestamptz NOT NULL,
   PRIMARY KEY (tenant_id, bucket),
   CHECK (committed_micros >= 0 AND reserved_micros >= 0)

@@ -400,6 +400,7 @@ public final class Engine implements AutoCloseable {
       Cluster cluster) {
     PrometheusMeterRegistry registry = Operations.metrics(database);
     Operations.watchNationalCopy(system, storage.dnc(), outbound.rules(), registry);
+    Operations.countBudgetAlerts(storage.spend(), registry);
     Executor blocking = system.dispatchers().lookup(DispatcherSelector.blocking());
     List<ReadinessCheck> checks =
         List.of(

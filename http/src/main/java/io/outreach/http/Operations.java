@@ -2,6 +2,7 @@ package io.outreach.http;
 
 import com.zaxxer.hikari.HikariDataSource;
 import com.zaxxer.hikari.HikariPoolMXBean;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
@@ -14,6 +15,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.outreach.engine.compliance.ContactRules;
 import io.outreach.persistence.Database;
 import io.outreach.persistence.DncRepository;
+import io.outreach.persistence.SpendRepository;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
@@ -27,6 +29,20 @@ final class Operations {
   private static final Logger log = LoggerFactory.getLogger(Operations.class);
 
   private Operations() {}
+
+  /**
+   * Budget alerts raised by this process, by threshold ({@code
+   * outreach_budget_alerts_total{percent="50|80|100"}}); each is also a ledger entry and an audit
+   * row ({@code budget.alert}), where its tenant, bucket and campaign or agent are.
+   */
+  static void countBudgetAlerts(SpendRepository spend, PrometheusMeterRegistry registry) {
+    for (int percent : new int[] {50, 80, 100}) {
+      FunctionCounter.builder("outreach.budget.alerts", spend, s -> s.alertsRaised(percent))
+          .tag("percent", Integer.toString(percent))
+          .description("budget alerts raised (50, 80 and 100 percent of a budget)")
+          .register(registry);
+    }
+  }
 
   /**
    * The national do-not-call copy's age as a metric ({@code outreach_dnc_national_copy_age_days},

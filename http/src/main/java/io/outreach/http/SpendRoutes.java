@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.http.javadsl.server.Route;
@@ -23,10 +24,11 @@ import org.apache.pekko.http.javadsl.server.Route;
 /**
  * {@code GET /v1/spend} (role viewer): the tenant's budgets this month and today (limit, spent,
  * held for work under way), what each campaign and agent has spent and holds, and the ledger's
- * latest entries. Money in cents, rounded up (the ledger keeps micro-dollars).
+ * latest entries ({@code ?limit=}, default 50; {@code ?kind=} one kind of entry). Money in cents,
+ * rounded up (the ledger keeps micro-dollars).
  */
 public final class SpendRoutes extends ApiDirectives {
-  private static final int ENTRIES = 50;
+  private static final List<String> KINDS = List.of("reserve", "commit", "release", "alert");
 
   private final ClusterSharding sharding;
   private final Duration askTimeout;
@@ -84,16 +86,38 @@ public final class SpendRoutes extends ApiDirectives {
                             authenticated(
                                 Role.VIEWER,
                                 p ->
-                                    answer(
-                                        sharding
-                                            .entityRefFor(
-                                                TenantEntity.ENTITY_TYPE_KEY, p.tenantId())
-                                            .askWithStatus(TenantEntity.Get::new, askTimeout)
-                                            .thenCompose(t -> blocking(() -> view(t))),
-                                        this::json)))));
+                                    parameterOptional(
+                                        "kind",
+                                        kind ->
+                                            parameterOptional(
+                                                "limit",
+                                                limit -> {
+                                                  Optional<String> k = kind.map(SpendRoutes::kind);
+                                                  int n =
+                                                      ListPage.request(limit, Optional.empty())
+                                                          .limit();
+                                                  return answer(
+                                                      sharding
+                                                          .entityRefFor(
+                                                              TenantEntity.ENTITY_TYPE_KEY,
+                                                              p.tenantId())
+                                                          .askWithStatus(
+                                                              TenantEntity.Get::new, askTimeout)
+                                                          .thenCompose(
+                                                              t -> blocking(() -> view(t, k, n))),
+                                                      this::json);
+                                                }))))));
   }
 
-  private SpendView view(Tenant t) {
+  private static String kind(String kind) {
+    if (!KINDS.contains(kind)) {
+      throw new ProblemException(
+          Problem.Type.VALIDATION.with("kind must be one of " + String.join(", ", KINDS)));
+    }
+    return kind;
+  }
+
+  private SpendView view(Tenant t, Optional<String> kind, int limit) {
     List<SpendLedger.Budget> periods =
         new Budgets(t.monthlyBudgetCents(), t.dailyBudgetCents(), null, t.timezone())
             .forCampaign("-", clock.instant());
@@ -114,7 +138,7 @@ public final class SpendRoutes extends ApiDirectives {
     }
     BudgetView month = budgets.get("monthly");
     List<EntryView> entries = new ArrayList<>();
-    for (SpendRepository.EntryView e : spend.entries(t.id(), ENTRIES)) {
+    for (SpendRepository.EntryView e : spend.entries(t.id(), kind, limit)) {
       entries.add(
           new EntryView(
               e.id(),

@@ -12,7 +12,10 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The spend ledger in PostgreSQL ({@code spend_buckets}, {@code spend_reservations}, {@code
@@ -26,6 +29,7 @@ public final class SpendRepository implements SpendLedger {
   /** The percentages of a budget at which an alert is raised. */
   static final int[] ALERTS = {50, 80, 100};
 
+  private final Map<Integer, LongAdder> alertCounts = new ConcurrentHashMap<>();
   private final TenantJdbc tenantJdbc;
   private final Clock clock;
 
@@ -44,74 +48,82 @@ public final class SpendRepository implements SpendLedger {
       String campaignId,
       String agent) {
     Instant now = clock.instant();
-    return tenantJdbc.inTenant(
-        tenantId,
-        c -> {
-          lock(c, tenantId, reservationId);
-          Optional<Grant> earlier = earlierGrant(c, tenantId, reservationId, requestKey);
-          if (earlier.isPresent()) {
-            return earlier.get();
-          }
-          List<Budget> sorted =
-              budgets.stream().sorted(Comparator.comparing(Budget::bucket)).toList();
-          long room = Long.MAX_VALUE;
-          String exhausted = null;
-          for (Budget b : sorted) {
-            long left = lockBucket(c, tenantId, b, now);
-            if (left < room) {
-              room = left;
-              exhausted = b.bucket();
-            }
-          }
-          long granted = Math.max(0, Math.min(wantedMicros, room));
-          Optional<String> bound =
-              granted < wantedMicros ? Optional.ofNullable(exhausted) : Optional.empty();
-          if (granted > 0) {
-            try (PreparedStatement ps =
-                c.prepareStatement(
-                    "update spend_buckets set reserved_micros = reserved_micros + ?, updated_at = ?"
-                        + " where tenant_id = ? and bucket = any(?)")) {
-              ps.setLong(1, granted);
-              ps.setTimestamp(2, Timestamp.from(now));
-              ps.setString(3, tenantId);
-              ps.setArray(4, buckets(c, sorted));
-              ps.executeUpdate();
-            }
-          }
-          try (PreparedStatement ps =
-              c.prepareStatement(
-                  "insert into spend_reservations (tenant_id, reservation_id, buckets,"
-                      + " campaign_id, agent, reserved_micros, created_at, updated_at)"
-                      + " values (?, ?, ?, ?, ?, ?, ?, ?) on conflict (tenant_id, reservation_id)"
-                      + " do update set reserved_micros = spend_reservations.reserved_micros +"
-                      + " excluded.reserved_micros, buckets = excluded.buckets, updated_at ="
-                      + " excluded.updated_at")) {
-            ps.setString(1, tenantId);
-            ps.setString(2, reservationId);
-            ps.setArray(3, buckets(c, sorted));
-            ps.setString(4, campaignId);
-            ps.setString(5, agent);
-            ps.setLong(6, granted);
-            ps.setTimestamp(7, Timestamp.from(now));
-            ps.setTimestamp(8, Timestamp.from(now));
-            ps.executeUpdate();
-          }
-          entry(
-              c,
-              tenantId,
-              now,
-              "reserve",
-              reservationId,
-              requestKey,
-              campaignId,
-              agent,
-              granted,
-              "{\"wanted\":"
-                  + wantedMicros
-                  + (bound.isPresent() ? ",\"exhausted\":\"" + bound.get() + "\"" : "")
-                  + "}");
-          return new Grant(granted, bound);
-        });
+    List<Alert> raised = new ArrayList<>();
+    Grant grant =
+        tenantJdbc.inTenant(
+            tenantId,
+            c -> {
+              raised.clear();
+              lock(c, tenantId, reservationId);
+              Optional<Grant> earlier = earlierGrant(c, tenantId, reservationId, requestKey);
+              if (earlier.isPresent()) {
+                return earlier.get();
+              }
+              List<Budget> sorted =
+                  budgets.stream().sorted(Comparator.comparing(Budget::bucket)).toList();
+              long room = Long.MAX_VALUE;
+              String exhausted = null;
+              for (Budget b : sorted) {
+                long left = lockBucket(c, tenantId, b, now);
+                if (left < room) {
+                  room = left;
+                  exhausted = b.bucket();
+                }
+              }
+              long granted = Math.max(0, Math.min(wantedMicros, room));
+              Optional<String> bound =
+                  granted < wantedMicros ? Optional.ofNullable(exhausted) : Optional.empty();
+              if (granted > 0) {
+                try (PreparedStatement ps =
+                    c.prepareStatement(
+                        "update spend_buckets set reserved_micros = reserved_micros + ?, updated_at = ?"
+                            + " where tenant_id = ? and bucket = any(?)")) {
+                  ps.setLong(1, granted);
+                  ps.setTimestamp(2, Timestamp.from(now));
+                  ps.setString(3, tenantId);
+                  ps.setArray(4, buckets(c, sorted));
+                  ps.executeUpdate();
+                }
+              }
+              try (PreparedStatement ps =
+                  c.prepareStatement(
+                      "insert into spend_reservations (tenant_id, reservation_id, buckets,"
+                          + " campaign_id, agent, reserved_micros, created_at, updated_at)"
+                          + " values (?, ?, ?, ?, ?, ?, ?, ?) on conflict (tenant_id, reservation_id)"
+                          + " do update set reserved_micros = spend_reservations.reserved_micros +"
+                          + " excluded.reserved_micros, buckets = excluded.buckets, updated_at ="
+                          + " excluded.updated_at")) {
+                ps.setString(1, tenantId);
+                ps.setString(2, reservationId);
+                ps.setArray(3, buckets(c, sorted));
+                ps.setString(4, campaignId);
+                ps.setString(5, agent);
+                ps.setLong(6, granted);
+                ps.setTimestamp(7, Timestamp.from(now));
+                ps.setTimestamp(8, Timestamp.from(now));
+                ps.executeUpdate();
+              }
+              if (bound.isPresent()) {
+                exhausted(c, tenantId, now, bound.get(), campaignId, agent).ifPresent(raised::add);
+              }
+              entry(
+                  c,
+                  tenantId,
+                  now,
+                  "reserve",
+                  reservationId,
+                  requestKey,
+                  campaignId,
+                  agent,
+                  granted,
+                  "{\"wanted\":"
+                      + wantedMicros
+                      + (bound.isPresent() ? ",\"exhausted\":\"" + bound.get() + "\"" : "")
+                      + "}");
+              return new Grant(granted, bound);
+            });
+    count(raised);
+    return grant;
   }
 
   @Override
@@ -120,76 +132,100 @@ public final class SpendRepository implements SpendLedger {
       return List.of();
     }
     Instant now = clock.instant();
-    return tenantJdbc.inTenant(
-        tenantId,
-        c -> {
-          lock(c, tenantId, reservationId);
-          Reservation r = reservation(c, tenantId, reservationId);
-          if (r == null) {
-            throw new IllegalStateException(
-                "a charge for reservation " + reservationId + ", which does not exist");
-          }
-          long spent = 0;
-          try (PreparedStatement ps =
-              c.prepareStatement(
-                  "insert into spend_entries (tenant_id, at, kind, reservation_id, entry_key,"
-                      + " campaign_id, agent, amount_micros) select ?, ?, 'commit', ?, k, ?, ?, a"
-                      + " from unnest(?::text[], ?::bigint[]) as t(k, a) on conflict do nothing"
-                      + " returning amount_micros")) {
-            ps.setString(1, tenantId);
-            ps.setTimestamp(2, Timestamp.from(now));
-            ps.setString(3, reservationId);
-            ps.setString(4, r.campaignId());
-            ps.setString(5, r.agent());
-            ps.setArray(6, c.createArrayOf("text", charges.stream().map(Charge::key).toArray()));
-            ps.setArray(
-                7, c.createArrayOf("bigint", charges.stream().map(Charge::micros).toArray()));
-            try (ResultSet rs = ps.executeQuery()) {
-              while (rs.next()) {
-                spent += rs.getLong(1);
+    List<Alert> raised =
+        tenantJdbc.inTenant(
+            tenantId,
+            c -> {
+              lock(c, tenantId, reservationId);
+              Reservation r = reservation(c, tenantId, reservationId);
+              if (r == null) {
+                throw new IllegalStateException(
+                    "a charge for reservation " + reservationId + ", which does not exist");
               }
-            }
-          }
-          if (spent == 0) {
-            return List.<Alert>of();
-          }
-          // What the reservation held covers the charge; anything above it was spent all the same.
-          long covered = Math.min(spent, Math.max(0, r.reserved() - r.committed()));
-          try (PreparedStatement ps =
-              c.prepareStatement(
-                  "update spend_reservations set committed_micros = committed_micros + ?,"
-                      + " reserved_micros = greatest(reserved_micros, committed_micros + ?),"
-                      + " updated_at = ? where tenant_id = ? and reservation_id = ?")) {
-            ps.setLong(1, spent);
-            ps.setLong(2, spent);
-            ps.setTimestamp(3, Timestamp.from(now));
-            ps.setString(4, tenantId);
-            ps.setString(5, reservationId);
-            ps.executeUpdate();
-          }
-          List<Alert> alerts = new ArrayList<>();
-          try (PreparedStatement ps =
-              c.prepareStatement(
-                  "update spend_buckets set committed_micros = committed_micros + ?,"
-                      + " reserved_micros = greatest(0, reserved_micros - ?), updated_at = ?"
-                      + " where tenant_id = ? and bucket = any(?)"
-                      + " returning bucket, committed_micros, limit_micros, alerted_percent")) {
-            ps.setLong(1, spent);
-            ps.setLong(2, covered);
-            ps.setTimestamp(3, Timestamp.from(now));
-            ps.setString(4, tenantId);
-            ps.setArray(5, c.createArrayOf("text", r.buckets().toArray()));
-            try (ResultSet rs = ps.executeQuery()) {
-              while (rs.next()) {
-                crossed(rs.getString(1), rs.getLong(2), rs.getLong(3), rs.getInt(4), alerts::add);
+              long spent = 0;
+              try (PreparedStatement ps =
+                  c.prepareStatement(
+                      "insert into spend_entries (tenant_id, at, kind, reservation_id, entry_key,"
+                          + " campaign_id, agent, amount_micros) select ?, ?, 'commit', ?, k, ?, ?, a"
+                          + " from unnest(?::text[], ?::bigint[]) as t(k, a) on conflict do nothing"
+                          + " returning amount_micros")) {
+                ps.setString(1, tenantId);
+                ps.setTimestamp(2, Timestamp.from(now));
+                ps.setString(3, reservationId);
+                ps.setString(4, r.campaignId());
+                ps.setString(5, r.agent());
+                ps.setArray(
+                    6, c.createArrayOf("text", charges.stream().map(Charge::key).toArray()));
+                ps.setArray(
+                    7, c.createArrayOf("bigint", charges.stream().map(Charge::micros).toArray()));
+                try (ResultSet rs = ps.executeQuery()) {
+                  while (rs.next()) {
+                    spent += rs.getLong(1);
+                  }
+                }
               }
-            }
-          }
-          for (Alert a : alerts) {
-            raise(c, tenantId, now, r, a);
-          }
-          return alerts;
-        });
+              if (spent == 0) {
+                return List.<Alert>of();
+              }
+              // What the reservation held covers the charge; anything above it was spent all the
+              // same.
+              long covered = Math.min(spent, Math.max(0, r.reserved() - r.committed()));
+              try (PreparedStatement ps =
+                  c.prepareStatement(
+                      "update spend_reservations set committed_micros = committed_micros + ?,"
+                          + " reserved_micros = greatest(reserved_micros, committed_micros + ?),"
+                          + " updated_at = ? where tenant_id = ? and reservation_id = ?")) {
+                ps.setLong(1, spent);
+                ps.setLong(2, spent);
+                ps.setTimestamp(3, Timestamp.from(now));
+                ps.setString(4, tenantId);
+                ps.setString(5, reservationId);
+                ps.executeUpdate();
+              }
+              List<Alert> alerts = new ArrayList<>();
+              try (PreparedStatement ps =
+                  c.prepareStatement(
+                      "update spend_buckets set committed_micros = committed_micros + ?,"
+                          + " reserved_micros = greatest(0, reserved_micros - ?), updated_at = ?"
+                          + " where tenant_id = ? and bucket = any(?)"
+                          + " returning bucket, committed_micros, limit_micros, alerted_percent,"
+                          + " exhausted")) {
+                ps.setLong(1, spent);
+                ps.setLong(2, covered);
+                ps.setTimestamp(3, Timestamp.from(now));
+                ps.setString(4, tenantId);
+                ps.setArray(5, c.createArrayOf("text", r.buckets().toArray()));
+                try (ResultSet rs = ps.executeQuery()) {
+                  while (rs.next()) {
+                    crossed(
+                        rs.getString(1),
+                        rs.getLong(2),
+                        rs.getLong(3),
+                        rs.getInt(4),
+                        rs.getBoolean(5),
+                        alerts::add);
+                  }
+                }
+              }
+              for (Alert a : alerts) {
+                raise(c, tenantId, now, r.campaignId(), r.agent(), a, false);
+              }
+              return alerts;
+            });
+    count(raised);
+    return raised;
+  }
+
+  /** How many alerts at {@code percent} this process raised (for the metrics registry). */
+  public long alertsRaised(int percent) {
+    LongAdder n = alertCounts.get(percent);
+    return n == null ? 0 : n.sum();
+  }
+
+  private void count(List<Alert> raised) {
+    for (Alert a : raised) {
+      alertCounts.computeIfAbsent(a.percent(), k -> new LongAdder()).increment();
+    }
   }
 
   @Override
@@ -309,18 +345,20 @@ public final class SpendRepository implements SpendLedger {
         });
   }
 
-  /** The tenant's latest {@code limit} ledger entries, newest first. */
-  public List<EntryView> entries(String tenantId, int limit) {
+  /** The tenant's latest {@code limit} ledger entries (of one kind, if given), newest first. */
+  public List<EntryView> entries(String tenantId, Optional<String> kind, int limit) {
     return tenantJdbc.inTenant(
         tenantId,
         c -> {
           try (PreparedStatement ps =
               c.prepareStatement(
                   "select id, at, kind, reservation_id, campaign_id, agent, amount_micros,"
-                      + " detail::text from spend_entries where tenant_id = ? order by id desc"
-                      + " limit ?")) {
+                      + " detail::text from spend_entries where tenant_id = ? and (?::text is null"
+                      + " or kind = ?) order by id desc limit ?")) {
             ps.setString(1, tenantId);
-            ps.setInt(2, limit);
+            ps.setString(2, kind.orElse(null));
+            ps.setString(3, kind.orElse(null));
+            ps.setInt(4, limit);
             List<EntryView> out = new ArrayList<>();
             try (ResultSet rs = ps.executeQuery()) {
               while (rs.next()) {
@@ -420,36 +458,74 @@ public final class SpendRepository implements SpendLedger {
     return c.createArrayOf("text", budgets.stream().map(Budget::bucket).toArray());
   }
 
-  /** The alert thresholds a bucket crossed since its last alert. */
+  /**
+   * The alert thresholds a bucket crossed since its last alert, one alert each (a commit that jumps
+   * from 40% to 85% says both 50% and 80%); 100% only if no reservation found the bucket used up
+   * before (which said 100% then).
+   */
   static void crossed(
       String bucket,
       long committed,
       long limit,
       int alertedPercent,
+      boolean exhausted,
       java.util.function.Consumer<Alert> out) {
-    int highest = 0;
     for (int threshold : ALERTS) {
       // A zero limit is at 100% from the first cent spent (nothing should be).
       boolean reached = limit == 0 ? committed > 0 : committed * 100 >= (long) threshold * limit;
-      if (reached && threshold > alertedPercent) {
-        highest = threshold;
+      boolean said = threshold <= alertedPercent || (threshold == 100 && exhausted);
+      if (reached && !said) {
+        out.accept(new Alert(bucket, threshold, committed, limit));
       }
     }
-    if (highest > 0) {
-      out.accept(new Alert(bucket, highest, committed, limit));
+  }
+
+  /**
+   * A reservation the bucket could not cover in full: the budget is used up (spent or held) for
+   * whatever comes next, which is its 100% alert even while a few cents are left unspent.
+   */
+  private static Optional<Alert> exhausted(
+      Connection c, String tenantId, Instant now, String bucket, String campaignId, String agent)
+      throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "select committed_micros, limit_micros from spend_buckets where tenant_id = ? and"
+                + " bucket = ? and alerted_percent < 100 and not exhausted")) {
+      ps.setString(1, tenantId);
+      ps.setString(2, bucket);
+      try (ResultSet rs = ps.executeQuery()) {
+        if (!rs.next()) {
+          return Optional.empty();
+        }
+        Alert a = new Alert(bucket, 100, rs.getLong(1), rs.getLong(2));
+        raise(c, tenantId, now, campaignId, agent, a, true);
+        return Optional.of(a);
+      }
     }
   }
 
   /** Records an alert: the bucket's mark, a ledger entry and an audit row. */
-  private static void raise(Connection c, String tenantId, Instant now, Reservation r, Alert a)
+  private static void raise(
+      Connection c,
+      String tenantId,
+      Instant now,
+      String campaignId,
+      String agent,
+      Alert a,
+      boolean exhausted)
       throws SQLException {
     try (PreparedStatement ps =
         c.prepareStatement(
-            "update spend_buckets set alerted_percent = greatest(alerted_percent, ?) where"
-                + " tenant_id = ? and bucket = ?")) {
-      ps.setInt(1, a.percent());
-      ps.setString(2, tenantId);
-      ps.setString(3, a.bucket());
+            exhausted
+                ? "update spend_buckets set exhausted = true where tenant_id = ? and bucket = ?"
+                : "update spend_buckets set alerted_percent = greatest(alerted_percent, ?) where"
+                    + " tenant_id = ? and bucket = ?")) {
+      int i = 1;
+      if (!exhausted) {
+        ps.setInt(i++, a.percent());
+      }
+      ps.setString(i++, tenantId);
+      ps.setString(i, a.bucket());
       ps.executeUpdate();
     }
     String detail =
@@ -461,15 +537,16 @@ public final class SpendRepository implements SpendLedger {
             + a.committedMicros()
             + ",\"limitMicros\":"
             + a.limitMicros()
+            + (exhausted ? ",\"exhausted\":true" : "")
             + "}";
-    entry(c, tenantId, now, "alert", null, null, r.campaignId(), r.agent(), 0, detail);
+    entry(c, tenantId, now, "alert", null, null, campaignId, agent, 0, detail);
     AuditRepository.insert(
         c,
         tenantId,
         now,
         "spend-ledger",
         "budget.alert",
-        r.campaignId() != null ? r.campaignId() : a.bucket(),
+        campaignId != null ? campaignId : a.bucket(),
         detail);
   }
 

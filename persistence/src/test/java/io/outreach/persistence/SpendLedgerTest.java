@@ -85,13 +85,46 @@ class SpendLedgerTest {
     ledger.reserve("t2", "block-a", "plan", budgets, 1_000, "cmp_b", null);
     assertThat(ledger.commit("t2", "block-a", List.of(new Charge("a", 400)))).isEmpty();
     assertThat(ledger.commit("t2", "block-a", List.of(new Charge("b", 450))))
+        .as("a commit that jumps from 40% to 85% says 50% and 80%")
         .extracting(Alert::percent)
-        .containsExactly(80);
+        .containsExactly(50, 80);
     assertThat(ledger.commit("t2", "block-a", List.of(new Charge("c", 100)))).isEmpty();
     assertThat(ledger.commit("t2", "block-a", List.of(new Charge("d", 50))))
         .extracting(Alert::percent)
         .containsExactly(100);
     assertThat(bucket("t2", "campaign:cmp_b")[1]).isEqualTo(1_000);
+    assertThat(ledger.alertsRaised(50)).isEqualTo(1);
+    assertThat(ledger.alertsRaised(100)).isEqualTo(1);
+  }
+
+  @Test
+  void aReservationTheBudgetCannotCoverRaisesThe100PercentAlertOnce() throws Exception {
+    SpendRepository ledger = ledger();
+    List<Budget> budgets = List.of(new Budget("campaign:cmp_x", 1_000));
+    ledger.reserve("t4", "block-a", "plan", budgets, 990, "cmp_x", null);
+    assertThat(ledger.commit("t4", "block-a", List.of(new Charge("a", 990))))
+        .extracting(Alert::percent)
+        .containsExactly(50, 80);
+    // 10 micro-dollars are left, not enough for what comes next: the budget is used up.
+    assertThat(ledger.reserve("t4", "block-b", "plan", budgets, 500, "cmp_x", null).exhausted())
+        .contains("campaign:cmp_x");
+    ledger.reserve("t4", "block-c", "plan", budgets, 500, "cmp_x", null);
+    assertThat(ledger.alertsRaised(100)).isEqualTo(1);
+    try (Connection c = DB.ownerConnection();
+        PreparedStatement set =
+            c.prepareStatement("select set_config('app.tenant_id', 't4', false)");
+        PreparedStatement ps =
+            c.prepareStatement(
+                "select detail->>'percent', detail->>'exhausted' from spend_entries where"
+                    + " kind = 'alert' order by id")) {
+      set.execute();
+      ResultSet rs = ps.executeQuery();
+      List<String> rows = new java.util.ArrayList<>();
+      while (rs.next()) {
+        rows.add(rs.getString(1) + "/" + rs.getString(2));
+      }
+      assertThat(rows).containsExactly("50/null", "80/null", "100/true");
+    }
   }
 
   @Test
