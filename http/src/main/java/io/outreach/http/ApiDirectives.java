@@ -161,6 +161,32 @@ public class ApiDirectives extends AllDirectives {
                         : inner.apply(body)));
   }
 
+  /**
+   * Reads a JSON body that may be left out (no body, or only blanks: empty), of at most {@code
+   * maxBodyBytes}; unknown fields are an error.
+   */
+  protected <T> Route optionalJsonBody(Class<T> type, Function<Optional<T>, Route> inner) {
+    return withSizeLimit(
+        maxBodyBytes,
+        () ->
+            entity(
+                org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller.entityToString(),
+                raw -> {
+                  if (raw.isBlank()) {
+                    return inner.apply(Optional.empty());
+                  }
+                  T body;
+                  try {
+                    body = strictMapper.readValue(raw, type);
+                  } catch (JsonProcessingException e) {
+                    return problem(problemFor(e));
+                  }
+                  return body == null
+                      ? problem(Problem.Type.VALIDATION.with("the body must be a JSON object"))
+                      : inner.apply(Optional.of(body));
+                }));
+  }
+
   /** Reads {@code ?limit=} and {@code ?cursor=} of a list endpoint. */
   protected Route paged(Function<ListPage.Request, Route> inner) {
     return parameterOptional(
@@ -192,6 +218,13 @@ public class ApiDirectives extends AllDirectives {
     }
     if (t instanceof ProblemException p) {
       return p.problem();
+    }
+    if (t instanceof io.outreach.engine.Refused r) {
+      return switch (r.rejection().kind()) {
+        case INVALID -> Problem.Type.VALIDATION.with(r.rejection().detail());
+        case NOT_FOUND -> Problem.Type.NOT_FOUND.with(r.rejection().detail());
+        case CONFLICT -> Problem.Type.CONFLICT.with(r.rejection().detail());
+      };
     }
     if (t instanceof StatusReply.ErrorMessage m) {
       Optional<Rejection> r = Rejection.parse(m.getMessage());

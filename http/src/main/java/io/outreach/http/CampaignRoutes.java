@@ -485,7 +485,7 @@ public final class CampaignRoutes extends ApiDirectives {
           } catch (IllegalArgumentException e) {
             return problem(Problem.Type.VALIDATION.with(e.getMessage()));
           }
-          String id = "cmp_" + randomId();
+          String id = newCampaignId();
           CompletionStage<CampaignView> created =
               ref(p.tenantId(), id)
                   .askWithStatus(
@@ -502,7 +502,8 @@ public final class CampaignRoutes extends ApiDirectives {
         });
   }
 
-  private static CampaignDefinition definition(CreateCampaign b) {
+  /** The definition a create request asks for; a malformed window or channel is refused. */
+  static CampaignDefinition definition(CreateCampaign b) {
     Channel channel;
     try {
       channel = b.channel() == null ? null : Channel.valueOf(b.channel().toUpperCase(Locale.ROOT));
@@ -562,9 +563,10 @@ public final class CampaignRoutes extends ApiDirectives {
         CampaignEntity.ENTITY_TYPE_KEY, CampaignEntity.entityId(tenantId, id));
   }
 
-  private static String randomId() {
+  /** A new campaign id: {@code cmp_} and 20 hex digits. */
+  static String newCampaignId() {
     byte[] b = new byte[10];
     RANDOM.nextBytes(b);
-    return HexFormat.of().formatHex(b);
+    return "cmp_" + HexFormat.of().formatHex(b);
   }
 }

@@ -15,12 +15,16 @@ import io.outreach.engine.compliance.ContactRules;
 import io.outreach.engine.compliance.PlatformSwitchboard;
 import io.outreach.engine.conversation.ConversationEntity;
 import io.outreach.engine.conversation.ConversationInbox;
+import io.outreach.engine.enrichment.Luci;
+import io.outreach.engine.gianna.Gianna;
 import io.outreach.engine.intake.ImportJob;
 import io.outreach.engine.outbound.CampaignOutbound;
 import io.outreach.engine.outbound.ConversationOutbound;
 import io.outreach.engine.outbound.OneWayOut;
 import io.outreach.engine.spend.Prices;
 import io.outreach.engine.tenant.TenantEntity;
+import io.outreach.http.provider.AnthropicReplyModel;
+import io.outreach.http.provider.ApolloEnrichmentAdapter;
 import io.outreach.http.provider.ProviderHttp;
 import io.outreach.http.provider.TenantAccounts;
 import io.outreach.http.provider.TenantProviders;
@@ -157,15 +161,15 @@ public final class Engine implements AutoCloseable {
 
   /**
    * Starts this node's parts in order, each a step below: cluster membership, storage, the journal
-   * check (a broken journal refuses to start), entities and the outbound path, projections, the
-   * work a crash interrupted, HTTP, and the providers (their sandbox twins are served on the node's
-   * own address unless one runs standalone).
+   * check (a broken journal refuses to start), entities and the outbound path (and the agents),
+   * projections, the work a crash interrupted, HTTP, and the providers (their sandbox twins are
+   * served on the node's own address unless one runs standalone).
    */
   public static ServerBinding init(
       ActorSystem<?> system, Settings settings, Database database, Clock campaignClock) {
     Cluster cluster = joinCluster(system, settings);
     Storage storage = Storage.open(system, settings, database);
-    checkAccounts(settings, storage);
+    ProviderSetup.checkAccounts(settings, storage);
     ActorRef<JournalProbe.Probe> probe = checkJournal(system, settings, cluster);
     Outbound outbound = startEntities(system, settings, storage, campaignClock);
     startProjections(system, settings, storage);
@@ -173,7 +177,8 @@ public final class Engine implements AutoCloseable {
     ServerBinding binding =
         serveHttp(system, settings, database, storage, outbound, probe, cluster);
     outbound.bound(binding);
-    connectProviders(settings, outbound);
+    ProviderSetup.connect(
+        settings, outbound.sandboxProviders(), outbound.boundUrl(), outbound.providerUrls());
     return binding;
   }
 
@@ -222,7 +227,8 @@ public final class Engine implements AutoCloseable {
       boolean sandboxProviders,
       ContactRules rules,
       CampaignPreviews previews,
-      ConversationOutbound conversations) {
+      ConversationOutbound conversations,
+      Agents agents) {
 
     /** HTTP is bound: the node's own address is known (its default public URL). */
     void bound(ServerBinding binding) {
@@ -302,6 +308,17 @@ public final class Engine implements AutoCloseable {
                 .lookup(DispatcherSelector.fromConfig(ConversationOutbound.DISPATCHER)));
     ConversationEntity.init(system, conversations, campaignClock, settings.tenantTagSlices());
     ConversationInbox.init(system, conversations);
+    Agents agents =
+        Agents.start(
+            system,
+            storage,
+            new ApolloEnrichmentAdapter(accounts, providerHttp, providerUrls::get),
+            new AnthropicReplyModel(
+                system,
+                accounts,
+                () -> providerUrls.get("anthropic"),
+                system.settings().config().getConfig("outreach.gianna")),
+            ask);
     return new Outbound(
         boundUrl,
         publicUrl,
@@ -311,7 +328,8 @@ public final class Engine implements AutoCloseable {
         rules,
         new CampaignPreviews(
             recipients, storage.campaigns(), storage.contacts(), rules, senders, campaignClock),
-        conversations);
+        conversations,
+        agents);
   }
 
   /**
@@ -378,6 +396,8 @@ public final class Engine implements AutoCloseable {
         system, work, ConversationEntity.ENTITY_TYPE_KEY, id -> ConversationEntity.Wake.INSTANCE);
     ResumableWork.wake(
         system, work, ConversationInbox.ENTITY_TYPE_KEY, id -> ConversationInbox.Wake.INSTANCE);
+    ResumableWork.wake(system, work, Luci.ENTITY_TYPE_KEY, id -> Luci.Wake.INSTANCE);
+    ResumableWork.wake(system, work, Gianna.ENTITY_TYPE_KEY, id -> Gianna.Wake.INSTANCE);
     WakeUps.init(
         system,
         work,
@@ -400,7 +420,6 @@ public final class Engine implements AutoCloseable {
       Cluster cluster) {
     PrometheusMeterRegistry registry = Operations.metrics(database);
     Operations.watchNationalCopy(system, storage.dnc(), outbound.rules(), registry);
-    Operations.countBudgetAlerts(storage.spend(), registry);
     Executor blocking = system.dispatchers().lookup(DispatcherSelector.blocking());
     List<ReadinessCheck> checks =
         List.of(
@@ -476,6 +495,19 @@ public final class Engine implements AutoCloseable {
                         storage.dnc(),
                         region,
                         settings.intake().maxUploadBytes())
+                    .route(),
+                new EnrichmentRoutes(
+                        system,
+                        auth,
+                        http.maxBodyBytes(),
+                        http.askTimeout(),
+                        outbound.agents().enrichments(),
+                        outbound.accounts(),
+                        settings.mode() == Settings.Mode.PRODUCTION,
+                        outbound.agents().luci().maxLeadIds(),
+                        Clock.systemUTC())
+                    .route(),
+                new ReviewRoutes(system, auth, http.maxBodyBytes(), outbound.agents().reviews())
                     .route()));
     if (settings.serveSandbox()) {
       routes.add(
@@ -485,73 +517,6 @@ public final class Engine implements AutoCloseable {
         new ApiServer(system, registry)
             .bind(system, http.host(), http.port(), List.of(webhooks), routes),
         Duration.ofSeconds(30));
-  }
-
-  /** The real services' APIs, where production mode sends unless a base URL is configured. */
-  private static final Map<String, String> PROVIDER_APIS =
-      Map.of(
-          "twilio", "https://api.twilio.com",
-          "signalhouse", "https://v2.signalhouse.io",
-          "apollo", "https://api.apollo.io/api/v1",
-          "anthropic", "https://api.anthropic.com");
-
-  /**
-   * Each provider's base URL: the configured one, else the real service (production) or its sandbox
-   * twin (served on this node, or standalone).
-   */
-  private static void connectProviders(Settings settings, Outbound outbound) {
-    Settings.ProviderUrls urls = settings.providerUrls();
-    Map<String, java.util.Optional<String>> configured =
-        Map.of(
-            "twilio", urls.twilio(),
-            "signalhouse", urls.signalHouse(),
-            "apollo", urls.apollo(),
-            "anthropic", urls.anthropic());
-    String sandbox = settings.sandboxUrl().orElseGet(outbound.boundUrl()::get) + "/sandbox/";
-    PROVIDER_APIS.forEach(
-        (provider, real) ->
-            outbound
-                .providerUrls()
-                .put(
-                    provider,
-                    URI.create(
-                        configured
-                            .get(provider)
-                            .orElse(outbound.sandboxProviders() ? sandbox + provider : real))));
-  }
-
-  /**
-   * Provider accounts at start: re-sealed under the current key when a rotation left some under a
-   * previous one; in production, the twins' public test credentials refuse the start.
-   */
-  private static void checkAccounts(Settings settings, Storage storage) {
-    if (!settings.secrets().previousKeys().isEmpty()) {
-      log.info(
-          "re-sealed {} provider accounts under the current secrets key",
-          storage.accounts().resealAll());
-    }
-    if (settings.mode() != Settings.Mode.PRODUCTION) {
-      return;
-    }
-    storage
-        .accounts()
-        .all()
-        .forEach(
-            (tenant, accounts) ->
-                accounts.forEach(
-                    a -> {
-                      if (TenantAccounts.sandboxCredentials(a.provider(), a.fields())) {
-                        throw new IllegalStateException(
-                            "tenant "
-                                + tenant
-                                + " has the sandbox twins' test credentials as its "
-                                + a.provider()
-                                + " account; production refuses to start (replace them with PUT"
-                                + " /v1/tenant/providers/"
-                                + a.provider()
-                                + " in sandbox mode first)");
-                      }
-                    }));
   }
 
   private static CompletionStage<Long> probeJournal(

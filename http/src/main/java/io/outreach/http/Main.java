@@ -77,7 +77,9 @@ public final class Main {
           "receipt-concurrency",
           "log-limit",
           "twilio-account",
-          "signalhouse-key");
+          "signalhouse-key",
+          "apollo-key",
+          "apollo-limits");
 
   private static void sandbox(String[] args) {
     Map<String, List<String>> opts = repeatableOptions(args);
@@ -118,6 +120,22 @@ public final class Main {
     for (String key : opts.getOrDefault("signalhouse-key", List.of())) {
       String[] pair = pair("--signalhouse-key", "KEY:SECRET", key);
       settings = settings.withSignalHouseKey(pair[0], pair[1]);
+    }
+    for (String key : opts.getOrDefault("apollo-key", List.of())) {
+      settings = settings.withApolloKey(key);
+    }
+    String limits = single(opts, "apollo-limits", null);
+    if (limits != null) {
+      String[] parts = limits.split(",");
+      if (parts.length != 3) {
+        throw new IllegalArgumentException("--apollo-limits is PER_MINUTE,PER_HOUR,PER_DAY");
+      }
+      settings =
+          settings.withApolloLimits(
+              new SandboxSettings.ApolloLimits(
+                  Integer.parseInt(parts[0].trim()),
+                  Integer.parseInt(parts[1].trim()),
+                  Integer.parseInt(parts[2].trim())));
     }
     // The engine's own secret, found as the token command finds it: engine tokens work here.
     Settings engine = Settings.load();
@@ -246,12 +264,15 @@ public final class Main {
                java -jar outreach-engine.jar sandbox [--port 9090] [--host 127.0.0.1]
                    [--engine-url http://127.0.0.1:8080] [--receipt-concurrency 64]
                    [--log-limit 100000] [--twilio-account SID:TOKEN]... [--signalhouse-key KEY:SECRET]...
+                   [--apollo-key KEY]... [--apollo-limits 600,10000,100000]
                  (--engine-url: the engine's public URL, the only place receipts and replies go;
                   default $OUTREACH_PUBLIC_URL.
                   --receipt-concurrency: delivery receipts posted at once, 1..4096.
                   --log-limit: request log entries kept, the oldest dropped first.
                   --twilio-account, --signalhouse-key (repeatable): accounts the twins accept
                   besides the sandbox test ones; the token or secret signs that account's callbacks.
+                  --apollo-key (repeatable): Apollo keys the twin accepts besides the test one.
+                  --apollo-limits: the Apollo twin's calls per key per UTC minute, hour and day.
                   Tokens for /sandbox/log, /sandbox/faults and /sandbox/replies are the engine's:
                   $OUTREACH_JWT_SECRET, else <data dir>/jwt-secret.)
                java -jar outreach-engine.jar token --tenant ID --roles admin[,operator] [--ttl 1h] [--sub NAME]""");

@@ -100,6 +100,28 @@ class ProductionModeIT {
                 + "\",\"authToken\":\"sandbox-twilio-auth-token\"}");
     assertThat(refused.statusCode()).isEqualTo(400);
     assertThat(refused.body()).contains("test credentials");
+    var apollo =
+        node.json(
+            "PUT",
+            "/v1/tenant/providers/apollo",
+            node.token("prod", Role.ADMIN),
+            "{\"apiKey\":\"sandbox-apollo-api-key\"}");
+    assertThat(apollo.statusCode()).isEqualTo(400);
+    assertThat(apollo.body()).contains("test credentials");
+  }
+
+  @Test
+  void anEnrichmentWithoutAnApolloAccountIsAClearProblem() {
+    node.settings(
+        "prod", "{\"agentPolicies\":{\"luci\":{\"enabled\":true,\"humanReview\":false}}}");
+    String op = node.token("prod", Role.OPERATOR);
+    String importId =
+        IntakeIT.importAndWait(node, op, "email\nann.lee@prod.example\n").get("id").asText();
+    var refused = node.json("POST", "/v1/enrichments", op, "{\"importId\":\"" + importId + "\"}");
+    assertThat(refused.statusCode()).as(refused.body()).isEqualTo(409);
+    assertThat(IntakeIT.body(refused).get("type").asText())
+        .isEqualTo("urn:outreach:problem:provider-account-missing");
+    assertThat(refused.body()).contains("PUT /v1/tenant/providers/apollo");
   }
 
   @Test

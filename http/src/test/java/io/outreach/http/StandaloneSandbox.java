@@ -39,13 +39,17 @@ final class StandaloneSandbox implements AutoCloseable {
   }
 
   static StandaloneSandbox start(String name) {
+    return start(name, SandboxSettings.DEFAULTS);
+  }
+
+  /** A standalone sandbox with {@code settings} (its accounts, Apollo's limits). */
+  static StandaloneSandbox start(String name, SandboxSettings settings) {
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), name, Main.sandboxConfig());
     try {
       int enginePort = JarProcess.freePort();
       String engineUrl = "http://127.0.0.1:" + enginePort;
       var binding =
-          SandboxServer.start(
-                  system, "127.0.0.1", 0, SandboxSettings.DEFAULTS, AUTH, () -> engineUrl)
+          SandboxServer.start(system, "127.0.0.1", 0, settings, AUTH, () -> engineUrl)
               .toCompletableFuture()
               .join();
       return new StandaloneSandbox(
@@ -77,6 +81,12 @@ final class StandaloneSandbox implements AutoCloseable {
     List<JsonNode> out = new ArrayList<>();
     IntakeIT.body(r).forEach(out::add);
     return out;
+  }
+
+  /** The twins' calls answered, by provider and status ({@code GET /sandbox/stats}). */
+  long calls(String provider, String status) {
+    HttpResponse<String> r = call("GET", "/sandbox/stats", token("platform", Role.PLATFORM), null);
+    return IntakeIT.body(r).at("/calls/" + provider + "/" + status).asLong(0);
   }
 
   /** Sets the faults as the platform; fails the test unless they are taken. */

@@ -45,9 +45,12 @@ public final class ContactLedgerRepository implements ContactLedger {
 
   /** How far back contacts count: the longest tenant cap, and the states' 24 hours. */
   static Duration window(ContactRules rules) {
-    return rules.tenantCaps().stream()
-        .map(FrequencyCap::per)
-        .reduce(STATE_WINDOW, (a, b) -> a.compareTo(b) >= 0 ? a : b);
+    Duration longest =
+        rules.tenantCaps().stream()
+            .map(FrequencyCap::per)
+            .reduce(STATE_WINDOW, (a, b) -> a.compareTo(b) >= 0 ? a : b);
+    Duration spacing = rules.followUps() == null ? Duration.ZERO : rules.followUps().minSpacing();
+    return spacing.compareTo(longest) > 0 ? spacing : longest;
   }
 
   @Override
@@ -103,8 +106,17 @@ public final class ContactLedgerRepository implements ContactLedger {
                   followUps ? lastInbound(c, phones) : Map.of());
           List<Decision> decisions = new ArrayList<>(candidates.size());
           List<Candidate> allowed = new ArrayList<>();
+          long followUpRoom = followUps ? followUpRoom(c, tenantId, rules, now) : Long.MAX_VALUE;
           for (Candidate x : candidates) {
             Decision d = gate.decide(x.contact(), facts, now);
+            if (d instanceof Decision.Allow && x.contact().purpose() == Purpose.FOLLOW_UP) {
+              if (followUpRoom <= 0) {
+                // Cathy's daily cap: the rest of the tenant's follow-ups wait for its next day.
+                d = new Decision.Defer(rules.followUps().nextDay(now), "cathy:daily-cap");
+              } else {
+                followUpRoom--;
+              }
+            }
             decisions.add(d);
             if (d instanceof Decision.Allow) {
               allowed.add(x);
@@ -120,14 +132,38 @@ public final class ContactLedgerRepository implements ContactLedger {
         });
   }
 
+  /**
+   * How many more follow-ups the tenant may send today under Cathy's daily cap (unbounded without
+   * one), counted under the tenant's follow-up lock so racing blocks and nodes share one count.
+   */
+  private static long followUpRoom(Connection c, String tenantId, ContactRules rules, Instant now)
+      throws SQLException {
+    if (rules.followUps() == null || rules.followUps().dailyCap() == null) {
+      return Long.MAX_VALUE;
+    }
+    try (PreparedStatement ps = c.prepareStatement("select pg_advisory_xact_lock(?)")) {
+      ps.setLong(1, PersonLocks.key(tenantId, "follow-ups-today"));
+      ps.executeQuery().close();
+    }
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "select count(*) from contact_ledger where purpose = 'follow_up' and at >= ?")) {
+      ps.setTimestamp(1, Timestamp.from(rules.followUps().dayStart(now)));
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rules.followUps().dailyCap() - rs.getLong(1);
+      }
+    }
+  }
+
   private static Map<String, List<Instant>> priorContacts(
       Connection c, List<String> phones, Instant since, Set<String> ownKeys) throws SQLException {
     Map<String, List<Instant>> prior = new HashMap<>();
     try (PreparedStatement ps =
-        // Caps count marketing contacts: answers to the person's own keywords do not.
+        // Caps count outreach: answers to the person's own messages (keywords, an agent's) do not.
         c.prepareStatement(
             "select phone, contact_key, at from contact_ledger where phone = any(?) and at > ?"
-                + " and purpose not in ('opt_out_confirmation', 'help_reply')")) {
+                + " and purpose not in ('opt_out_confirmation', 'help_reply', 'agent_reply')")) {
       ps.setArray(1, c.createArrayOf("text", phones.toArray()));
       ps.setTimestamp(2, Timestamp.from(since));
       try (ResultSet rs = ps.executeQuery()) {

@@ -30,7 +30,8 @@ public final class ConversationReadModel {
 
   /**
    * One message of a thread: inbound, a reply of the engine, or a campaign's message (with its
-   * campaign and step).
+   * campaign and step). A person's plain reply carries what Gianna made of it ({@link Classified}),
+   * null until she has.
    */
   public record ThreadMessage(
       Instant at,
@@ -39,7 +40,22 @@ public final class ConversationReadModel {
       String body,
       String status,
       String campaignId,
-      Integer step) {}
+      Integer step,
+      Classified classification) {}
+
+  /**
+   * Gianna's reading of a reply: {@code state} (pending, done, failed, skipped), the category and
+   * confidence, the classifier that said so, the action taken (opt_out, answer, review, then
+   * approved or rejected by a human), why, and the review item.
+   */
+  public record Classified(
+      String state,
+      String category,
+      Double confidence,
+      String classifier,
+      String action,
+      String detail,
+      String reviewId) {}
 
   /**
    * Conversations newest first, continuing below {@code beforeSeq}; one more than {@code limit}
@@ -92,9 +108,11 @@ public final class ConversationReadModel {
         c -> {
           try (PreparedStatement ps =
               c.prepareStatement(
-                  "select * from (select at, direction, kind, body, status, null::text campaign_id, null::int step"
-                      + " from conversation_messages where phone = ?"
-                      + " union all select sent_at, 'outbound', 'campaign', body, status, campaign_id, step"
+                  "select * from (select at, direction, kind, body, status, null::text campaign_id,"
+                      + " null::int step, classify_state, category, confidence, classifier,"
+                      + " agent_action, agent_detail, review_id from conversation_messages"
+                      + " where phone = ? union all select sent_at, 'outbound', 'campaign', body,"
+                      + " status, campaign_id, step, null, null, null, null, null, null, null"
                       + " from messages where phone = ? and sent_at is not null"
                       + " order by 1 desc limit ?) t order by 1")) {
             ps.setString(1, phone);
@@ -111,7 +129,17 @@ public final class ConversationReadModel {
                         rs.getString(4),
                         rs.getString(5),
                         rs.getString(6),
-                        (Integer) rs.getObject(7)));
+                        (Integer) rs.getObject(7),
+                        rs.getString(8) == null
+                            ? null
+                            : new Classified(
+                                rs.getString(8),
+                                rs.getString(9),
+                                (Double) rs.getObject(10),
+                                rs.getString(11),
+                                rs.getString(12),
+                                rs.getString(13),
+                                rs.getString(14))));
               }
             }
             return out;

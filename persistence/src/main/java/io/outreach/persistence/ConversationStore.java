@@ -98,7 +98,7 @@ public final class ConversationStore implements ConversationStorage {
       }
     }
     if (taken.isEmpty()) {
-      return new InboxBatch(0, false, List.of());
+      return new InboxBatch(0, false, List.of(), false);
     }
     TreeSet<String> answering = new TreeSet<>();
     List<String> statuses = new ArrayList<>();
@@ -120,7 +120,10 @@ public final class ConversationStore implements ConversationStorage {
       ps.setString(4, tenantId);
       ps.executeUpdate();
     }
-    thread(c, tenantId, taken);
+    boolean classify = thread(c, tenantId, taken);
+    if (classify) {
+      WorkMarkers.add(c, GiannaStore.GIANNA, List.of(tenantId));
+    }
     // Per person, in key order (concurrent writers of the same rows cannot deadlock): the first
     // and the last message of the batch, and how many.
     SortedMap<String, Instant> firstAt = new TreeMap<>();
@@ -143,7 +146,7 @@ public final class ConversationStore implements ConversationStorage {
         c,
         CONVERSATION,
         answering.stream().map(p -> ConversationEntity.entityId(tenantId, p)).toList());
-    return new InboxBatch(taken.size(), taken.size() == BATCH, List.copyOf(answering));
+    return new InboxBatch(taken.size(), taken.size() == BATCH, List.copyOf(answering), classify);
   }
 
   /** An opt-out's or opt-in's confirmation and the help text are the Conversation's to send. */
@@ -153,13 +156,18 @@ public final class ConversationStore implements ConversationStorage {
         || effect == InboundEffect.HELP;
   }
 
-  private static void thread(Connection c, String tenantId, List<InboundMessage> taken)
+  /** Adds the messages to their threads; answers whether a reply now waits for Gianna. */
+  private static boolean thread(Connection c, String tenantId, List<InboundMessage> taken)
       throws SQLException {
     try (PreparedStatement ps =
         c.prepareStatement(
-            "insert into conversation_messages (tenant_id, phone, message_key, at, direction, kind, body, status)"
-                + " select ?, ph, k, at, 'inbound', kind, body, 'received'"
-                + " from unnest(?::text[], ?::text[], ?::timestamptz[], ?::text[], ?::text[]) as t(ph, k, at, kind, body)"
+            "insert into conversation_messages (tenant_id, phone, message_key, at, direction, kind,"
+                + " body, status, provider, to_number, classify_state)"
+                + " select ?, ph, k, at, 'inbound', kind, body, 'received', pr, tn,"
+                // A plain reply with words waits for Gianna.
+                + " case when kind = 'none' and coalesce(btrim(body), '') <> '' then 'pending' end"
+                + " from unnest(?::text[], ?::text[], ?::timestamptz[], ?::text[], ?::text[],"
+                + " ?::text[], ?::text[]) as t(ph, k, at, kind, body, pr, tn)"
                 + " on conflict do nothing")) {
       ps.setString(1, tenantId);
       ps.setArray(2, c.createArrayOf("text", taken.stream().map(InboundMessage::from).toArray()));
@@ -174,8 +182,16 @@ public final class ConversationStore implements ConversationStorage {
               "text",
               taken.stream().map(m -> m.effect().name().toLowerCase(Locale.ROOT)).toArray()));
       ps.setArray(6, c.createArrayOf("text", taken.stream().map(InboundMessage::body).toArray()));
-      ps.executeUpdate();
+      ps.setArray(
+          7, c.createArrayOf("text", taken.stream().map(InboundMessage::provider).toArray()));
+      ps.setArray(8, c.createArrayOf("text", taken.stream().map(InboundMessage::to).toArray()));
+      return ps.executeUpdate() > 0 && taken.stream().anyMatch(ConversationStore::forGianna);
     }
+  }
+
+  /** Whether Gianna classifies {@code m}: a plain reply with words (as the insert above says). */
+  static boolean forGianna(InboundMessage m) {
+    return m.effect() == InboundEffect.NONE && m.body() != null && !m.body().isBlank();
   }
 
   /**

@@ -33,6 +33,11 @@ public final class RecipientStore implements Recipients {
           + " 'phone', phone)) || (select coalesce(jsonb_object_agg(k, v), '{}'::jsonb)"
           + " from jsonb_each_text(attributes) a(k, v))";
 
+  /** An enrichment's audience: the leads it matched or found in the cache (two parameters). */
+  private static final String ENRICHED =
+      " and (?::text is null or lead_id in (select lead_id from enrichment_job_leads where"
+          + " job_id = ? and outcome in ('matched', 'cached')))";
+
   /**
    * Copies the audience's leads into recipients, numbered in lead order, in one statement; a second
    * call finds the snapshot and answers its size without copying again.
@@ -58,10 +63,13 @@ public final class RecipientStore implements Recipients {
                       + " state, fields)"
                       + " select tenant_id, ?, row_number() over (order by seq) - 1, "
                       + RECIPIENT_OF_LEAD
-                      + " from leads where (?::text is null or import_id = ?)")) {
+                      + " from leads where (?::text is null or import_id = ?)"
+                      + ENRICHED)) {
             ps.setString(1, campaignId);
             ps.setString(2, audience.importId());
             ps.setString(3, audience.importId());
+            ps.setString(4, audience.enrichmentId());
+            ps.setString(5, audience.enrichmentId());
             return (long) ps.executeUpdate();
           }
         });
@@ -105,11 +113,15 @@ public final class RecipientStore implements Recipients {
                   "select seq, "
                       + RECIPIENT_OF_LEAD
                       + "::text from leads"
-                      + " where (?::text is null or import_id = ?) and seq > ? order by seq limit ?")) {
+                      + " where (?::text is null or import_id = ?)"
+                      + ENRICHED
+                      + " and seq > ? order by seq limit ?")) {
             ps.setString(1, audience.importId());
             ps.setString(2, audience.importId());
-            ps.setLong(3, afterSeq);
-            ps.setInt(4, limit);
+            ps.setString(3, audience.enrichmentId());
+            ps.setString(4, audience.enrichmentId());
+            ps.setLong(5, afterSeq);
+            ps.setInt(6, limit);
             List<Recipient> out = new ArrayList<>();
             long last = afterSeq;
             try (ResultSet rs = ps.executeQuery()) {

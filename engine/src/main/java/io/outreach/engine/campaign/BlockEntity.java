@@ -129,7 +129,11 @@ public final class BlockEntity
 
   /** Internal: the ledger answered a reservation for the plan or a batch of follow-ups. */
   record Reserved(
-      Planned plan, BlockPlan.FollowUps followUps, SpendLedger.Grant grant, String error)
+      Planned plan,
+      BlockPlan.FollowUps followUps,
+      SpendLedger.Grant grant,
+      String error,
+      String heldBy)
       implements Command {}
 
   /** Internal: the ledger took (or did not take) the charges sent ({@link BlockSpend}). */
@@ -295,7 +299,7 @@ public final class BlockEntity
       }
       case DONE -> {
         spend.chargeAll(s);
-        spend.release(s.spec());
+        spend.release(s);
       }
       default -> {}
     }
@@ -382,7 +386,7 @@ public final class BlockEntity
         .persist(new Done(s.outcome()))
         .thenRun(
             st -> {
-              spend.release(st.spec());
+              spend.release(st);
               ports.completed(st.spec(), st.outcome());
               wakeUps.passivate();
             });
@@ -432,6 +436,9 @@ public final class BlockEntity
     loading = false;
     if (c.error() != null) {
       return onLoadFailed(s, new LoadFailed("spend ledger: " + c.error()));
+    }
+    if (spend.held(s, c)) {
+      return none();
     }
     List<Event> allowed = BlockSpend.allowed(s, c, clock.instant());
     return allowed.isEmpty() ? none() : Effect().persist(allowed).thenRun(this::afterPersist);
@@ -565,7 +572,7 @@ public final class BlockEntity
             st -> {
               events.forEach(e -> spend.charge(st, e));
               if (events.stream().anyMatch(e -> e instanceof Finished || e instanceof Done)) {
-                spend.release(st.spec());
+                spend.release(st);
               }
               if (events.stream().anyMatch(e -> e instanceof Finished)) {
                 ports.finished(st.spec(), st.outcome());

@@ -47,6 +47,12 @@ public interface BlockPorts {
    */
   CompletionStage<SpendLedger.Grant> reserve(BlockSpec spec, String requestKey, long micros);
 
+  /**
+   * What holds the block's follow-ups now: Cathy's kill switch (or a wider one), her policy turned
+   * off, a suspension; empty when they may go.
+   */
+  CompletionStage<java.util.Optional<String>> followUpsHeld(BlockSpec spec);
+
   /** Charges accepted sends to the block's reservation (each key once). */
   CompletionStage<Void> charge(BlockSpec spec, List<SpendLedger.Charge> charges);
 

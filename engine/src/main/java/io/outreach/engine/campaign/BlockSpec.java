@@ -2,6 +2,7 @@ package io.outreach.engine.campaign;
 
 import io.outreach.engine.CborSerializable;
 import io.outreach.engine.compliance.Channel;
+import io.outreach.engine.compliance.FollowUpPolicy;
 import io.outreach.engine.compliance.FrequencyCap;
 import io.outreach.engine.spend.Budgets;
 import java.util.List;
@@ -25,8 +26,39 @@ public record BlockSpec(
     CampaignDefinition.SendWindow window,
     List<FrequencyCap> frequencyCaps,
     Budgets budgets,
-    long segmentMicros)
+    long segmentMicros,
+    FollowUpPolicy followUpPolicy)
     implements CborSerializable {
+
+  /** A spec without Cathy's guardrails (blocks started before them). */
+  public BlockSpec(
+      String tenantId,
+      String campaignId,
+      int block,
+      Channel channel,
+      String provider,
+      List<String> senders,
+      String message,
+      List<CampaignDefinition.FollowUpStep> steps,
+      CampaignDefinition.SendWindow window,
+      List<FrequencyCap> frequencyCaps,
+      Budgets budgets,
+      long segmentMicros) {
+    this(
+        tenantId,
+        campaignId,
+        block,
+        channel,
+        provider,
+        senders,
+        message,
+        steps,
+        window,
+        frequencyCaps,
+        budgets,
+        segmentMicros,
+        null);
+  }
 
   /** A spec whose sends are not priced or budgeted (blocks started before spend control). */
   public BlockSpec(
@@ -90,15 +122,27 @@ public record BlockSpec(
     return campaignId + ":" + recipient + ":" + step;
   }
 
-  /** The rules this block's contacts are decided by: {@code rules} with the tenant's own caps. */
+  /**
+   * The rules this block's contacts are decided by: {@code rules} with the tenant's own caps and
+   * Cathy's guardrails over follow-ups.
+   */
   public io.outreach.engine.compliance.ContactRules rules(
       io.outreach.engine.compliance.ContactRules rules) {
-    return frequencyCaps.isEmpty() ? rules : rules.withTenantCaps(frequencyCaps);
+    io.outreach.engine.compliance.ContactRules own =
+        frequencyCaps.isEmpty() ? rules : rules.withTenantCaps(frequencyCaps);
+    return followUpPolicy == null ? own : own.withFollowUps(followUpPolicy);
   }
 
-  /** The number of messages a recipient can get: the first and each follow-up. */
+  /**
+   * The number of messages a recipient can get: the first and each follow-up, no more follow-ups
+   * than Cathy allows.
+   */
   public int stepCount() {
-    return 1 + steps.size();
+    int followUps =
+        followUpPolicy == null
+            ? steps.size()
+            : Math.min(steps.size(), followUpPolicy.maxFollowUps());
+    return 1 + followUps;
   }
 
   /** The template of step {@code step} (0 is the campaign's message). */

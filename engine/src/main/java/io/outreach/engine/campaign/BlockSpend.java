@@ -24,12 +24,14 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
  * send is charged at its cost once (its idempotency key), retried until the ledger has it, and
  * charged again after a restart (a charge counts once); the unspent rest is released when the first
  * step is done and when the block is. A block's requests reach the ledger one after the other, in
- * the order the block made them: a release never overtakes the charges before it (it would give
- * back money already spent, for another block to take) nor a reservation it. A block that is not
- * budgeted (started before spend control) does none of this.
+ * the order the block made them, and a release comes after every accepted send's charge (those not
+ * in yet are sent once more just before it): it never overtakes a charge (it would give back money
+ * already spent, for another block to take) nor a reservation. A block that is not budgeted
+ * (started before spend control) does none of this.
  */
 final class BlockSpend {
   static final Duration CHARGE_RETRY = Duration.ofSeconds(2);
+  static final Duration FOLLOW_UPS_HELD = Duration.ofSeconds(5);
 
   private final ActorContext<Command> ctx;
   private final TimerScheduler<Command> timers;
@@ -37,6 +39,12 @@ final class BlockSpend {
   // Accepted sends not yet charged (key to cost), in the order they were accepted.
   private final Map<String, Long> uncharged = new LinkedHashMap<>();
   private boolean charging;
+  // What holds the follow-ups (logged once per hold).
+  private String heldBy;
+  // The keys of the charge request on its way.
+  private List<String> sent = List.of();
+  // Futures' callbacks run off the actor: they log here, never through its context.
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(BlockSpend.class);
   // The block's last request to the ledger: the next one starts after it (whatever its outcome).
   private CompletableFuture<?> last = CompletableFuture.completedFuture(null);
 
@@ -51,7 +59,7 @@ final class BlockSpend {
     long wanted = plan.sends().stream().mapToLong(x -> spec.cost(x.body())).sum();
     ctx.pipeToSelf(
         inOrder(() -> ports.reserve(spec, "plan", wanted)),
-        (g, err) -> new Reserved(plan, null, g, err == null ? null : String.valueOf(err)));
+        (g, err) -> new Reserved(plan, null, g, err == null ? null : String.valueOf(err), null));
   }
 
   /** Reserves the follow-ups' cost; the answer comes back as {@link Reserved}. */
@@ -69,9 +77,37 @@ final class BlockSpend {
                 + sends.get(sends.size() - 1).recipient()
                 + ":"
                 + sends.size();
+    // Cathy's kill switch or her policy turned off holds follow-ups before anything is reserved.
     ctx.pipeToSelf(
-        inOrder(() -> ports.reserve(spec, key, wanted)),
-        (g, err) -> new Reserved(null, followUps, g, err == null ? null : String.valueOf(err)));
+        ports
+            .followUpsHeld(spec)
+            .thenCompose(
+                held ->
+                    held.isPresent()
+                        ? CompletableFuture.completedFuture(
+                            new Reserved(null, followUps, null, null, held.get()))
+                        : inOrder(() -> ports.reserve(spec, key, wanted))
+                            .thenApply(g -> new Reserved(null, followUps, g, null, null))),
+        (r, err) ->
+            err == null ? r : new Reserved(null, followUps, null, String.valueOf(err), null));
+  }
+
+  /**
+   * Follow-ups held by Cathy's kill switch or her disabled policy: nothing is planned, and the
+   * block looks again every {@link #FOLLOW_UPS_HELD} (their timers do not fire meanwhile; once
+   * released they go at the senders' pace). Answers whether {@code c} was such a hold.
+   */
+  boolean held(BlockState s, Reserved c) {
+    if (c.heldBy() == null) {
+      heldBy = null;
+      return false;
+    }
+    if (!c.heldBy().equals(heldBy)) {
+      heldBy = c.heldBy();
+      ctx.getLog().info("block {}: follow-ups held by {}", s.spec().entityId(), heldBy);
+    }
+    timers.startSingleTimer("follow-ups-held", BlockEntity.Wake.INSTANCE, FOLLOW_UPS_HELD);
+    return true;
   }
 
   /**
@@ -175,6 +211,7 @@ final class BlockSpend {
     List<SpendLedger.Charge> charges = new ArrayList<>();
     uncharged.forEach((key, micros) -> charges.add(new SpendLedger.Charge(key, micros)));
     List<String> keys = List.copyOf(uncharged.keySet());
+    sent = keys;
     ctx.pipeToSelf(
         inOrder(() -> ports.charge(state.spec(), charges)),
         (ok, err) -> new Charged(keys, err == null ? null : String.valueOf(err)));
@@ -183,6 +220,7 @@ final class BlockSpend {
   /** The ledger's answer: charged keys are done; on a failure everything is tried again soon. */
   void charged(BlockState state, Charged c) {
     charging = false;
+    sent = List.of();
     if (c.error() != null) {
       ctx.getLog()
           .warn("block {}: charges not stored ({}); retrying", state.spec().entityId(), c.error());
@@ -198,18 +236,38 @@ final class BlockSpend {
    * requests made before it; a release that fails is made again when the block next releases or
    * recovers.
    */
-  void release(BlockSpec spec) {
-    if (spec.budgeted()) {
-      inOrder(() -> ports.release(spec))
+  void release(BlockState state) {
+    BlockSpec spec = state.spec();
+    if (!spec.budgeted()) {
+      return;
+    }
+    String block = spec.entityId();
+    // Accepted sends whose charge was not sent yet go first (one on its way is ahead in the chain
+    // already), so the release never gives back what they cost; the chain runs on even if the
+    // block stops now.
+    List<SpendLedger.Charge> charges = new ArrayList<>();
+    uncharged.forEach(
+        (key, micros) -> {
+          if (!sent.contains(key)) {
+            charges.add(new SpendLedger.Charge(key, micros));
+          }
+        });
+    if (!charges.isEmpty()) {
+      inOrder(() -> ports.charge(spec, charges))
           .whenComplete(
               (ok, err) -> {
                 if (err != null) {
-                  ctx.getSystem()
-                      .log()
-                      .warn("block {}: reservation not released ({})", spec.entityId(), err);
+                  LOG.warn("block {}: last charges not stored ({})", block, err.toString());
                 }
               });
     }
+    inOrder(() -> ports.release(spec))
+        .whenComplete(
+            (ok, err) -> {
+              if (err != null) {
+                LOG.warn("block {}: reservation not released ({})", block, err.toString());
+              }
+            });
   }
 
   /** Runs {@code request} once the block's previous request to the ledger has ended. */

@@ -4,6 +4,7 @@ import io.outreach.engine.CborSerializable;
 import io.outreach.engine.campaign.BlockEntity.Status;
 import io.outreach.engine.compliance.BlockReason;
 import io.outreach.engine.compliance.Contact;
+import io.outreach.engine.compliance.FollowUpPolicy;
 import io.outreach.engine.compliance.Purpose;
 import java.time.DateTimeException;
 import java.time.Duration;
@@ -275,10 +276,11 @@ public record BlockState(
     }
     SendOutcome first = outcomes.get(Send.slot(x.recipient(), 0));
     boolean followUp = x.step() > 0;
+    // Follow-ups are Cathy's: her kill switch and guardrails cover them.
     return new Contact(
         spec.tenantId(),
         spec.campaignId(),
-        null,
+        followUp ? FollowUpPolicy.AGENT : null,
         spec.channel(),
         x.to(),
         zones,

@@ -32,9 +32,32 @@ public record CampaignDefinition(
   static final Set<String> PROVIDERS = Set.of("twilio", "signalhouse");
   static final int MAX_STEPS = 10;
 
-  /** Who receives the campaign: one import's leads, or all of the tenant's. */
+  /**
+   * Who receives the campaign: one import's leads, all of the tenant's, or the leads one enrichment
+   * enriched (matched by the provider or found in the cache; what LUCI drafts campaigns for).
+   */
   @JsonInclude(JsonInclude.Include.NON_NULL)
-  public record Audience(String importId, Boolean all) implements CborSerializable {}
+  public record Audience(String importId, Boolean all, String enrichmentId)
+      implements CborSerializable {
+
+    /** One import's leads, or (with {@code all}) all of them. */
+    public Audience(String importId, Boolean all) {
+      this(importId, all, null);
+    }
+
+    /** The leads enrichment {@code enrichmentId} enriched. */
+    public static Audience enriched(String enrichmentId) {
+      return new Audience(null, null, enrichmentId);
+    }
+
+    boolean valid() {
+      int kinds =
+          (importId != null ? 1 : 0)
+              + (Boolean.TRUE.equals(all) ? 1 : 0)
+              + (enrichmentId != null ? 1 : 0);
+      return kinds == 1;
+    }
+  }
 
   /**
    * A follow-up sent {@code afterHours} after the previous message to recipients who did not reply.
@@ -58,8 +81,10 @@ public record CampaignDefinition(
     if (provider != null && !PROVIDERS.contains(provider)) {
       problems.add("provider must be twilio or signalhouse");
     }
-    if (audience == null || (audience.importId() == null) == !Boolean.TRUE.equals(audience.all())) {
-      problems.add("audience must be either {\"importId\": \"...\"} or {\"all\": true}");
+    if (audience == null || !audience.valid()) {
+      problems.add(
+          "audience must be one of {\"importId\": \"...\"}, {\"all\": true} or"
+              + " {\"enrichmentId\": \"...\"}");
     }
     templateProblem("message", message, problems);
     if (steps != null) {

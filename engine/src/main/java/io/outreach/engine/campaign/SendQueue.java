@@ -182,12 +182,14 @@ final class SendQueue {
 
   /**
    * The gate stopped {@code x} at the moment of sending: a deferral or a block is collected, except
-   * a hold by a stale national copy, a platform condition and not the recipient's, which answers
-   * its rule: the block checks it again later (and reports the send as deferred meanwhile).
+   * a hold by a stale national copy, a platform condition and not the recipient's, or by Cathy's
+   * kill switch over a follow-up, which answers its rule: the block checks it again later (and
+   * reports the send as deferred meanwhile).
    */
   Optional<String> stopped(Send x, Decision decision, Instant now) {
     callEnded(x.slot());
-    if (decision instanceof Decision.Block b && b.reason() == BlockReason.DNC_STALE) {
+    if (decision instanceof Decision.Block b
+        && (b.reason() == BlockReason.DNC_STALE || heldFollowUp(x, b))) {
       held.put(x.slot(), b.rule());
       return Optional.of(b.rule());
     }
@@ -208,6 +210,16 @@ final class SendQueue {
               null));
     }
     return Optional.empty();
+  }
+
+  /**
+   * Cathy's kill switch (scope agent) caught a follow-up on its way: held, like her timers, and
+   * sent once she is released, not dropped.
+   */
+  private static boolean heldFollowUp(Send x, Decision.Block b) {
+    return x.step() > 0
+        && b.reason() == BlockReason.KILL_SWITCH
+        && b.rule().equals("kill-switch:agent");
   }
 
   /** {@code slot}'s call is over; answers whether it was a trial call. */

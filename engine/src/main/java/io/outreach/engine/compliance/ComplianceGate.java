@@ -80,7 +80,11 @@ public final class ComplianceGate {
         .or(() -> nationalCopy(rules, facts.nationalCopyAsOf(), now))
         .or(() -> stopOnReply(contact, facts))
         .or(() -> legalHours(contact, rules, now))
-        .or(() -> frequency(contact, rules, facts.priorContacts(), now));
+        .or(
+            () ->
+                contact.purpose() == Purpose.AGENT_REPLY
+                    ? Optional.empty()
+                    : frequency(contact, rules, facts.priorContacts(), now));
   }
 
   private static Optional<Decision> stopped(Contact contact, GateFacts facts) {
@@ -201,14 +205,25 @@ public final class ComplianceGate {
     List<Instant> contacts = prior.getOrDefault(contact.phone(), List.of());
     List<FrequencyCap> caps = new ArrayList<>(rules.tenantCaps());
     rules.state(contact.usState()).flatMap(StateRule::cap).ifPresent(caps::add);
+    FrequencyCap spacing =
+        contact.purpose() == Purpose.FOLLOW_UP && rules.followUps() != null
+            ? rules.followUps().spacingCap()
+            : null;
+    if (spacing != null) {
+      caps.add(spacing);
+    }
     Optional<FrequencyCap> first = caps.stream().filter(c -> c.reached(contacts, now)).findFirst();
     if (first.isEmpty()) {
       return Optional.empty();
     }
-    String rule =
-        rules.tenantCaps().contains(first.get())
-            ? "frequency:tenant:" + first.get().label()
-            : "frequency:state:" + stateCode(contact);
+    String rule;
+    if (rules.tenantCaps().contains(first.get())) {
+      rule = "frequency:tenant:" + first.get().label();
+    } else if (first.get() == spacing) {
+      rule = "frequency:cathy:spacing";
+    } else {
+      rule = "frequency:state:" + stateCode(contact);
+    }
     // Each step moves to a later instant where a reached cap has room, then into the hours; a
     // contact dated after now (another node's clock) can fill a window again, hence the loop.
     DailyHours hours = rules.hoursFor(contact.usState(), contact.window());

@@ -32,7 +32,8 @@ public record ContactRules(
     Map<String, StateRule> states,
     List<FrequencyCap> tenantCaps,
     Duration nationalCopyMaxAge,
-    Requirement nationalCopyRequired)
+    Requirement nationalCopyRequired,
+    FollowUpPolicy followUps)
     implements CborSerializable {
 
   private static final String ROOT = "outreach.compliance";
@@ -47,6 +48,16 @@ public record ContactRules(
     AUTO,
     ON,
     OFF
+  }
+
+  /** Rules without follow-up guardrails (previews, replies). */
+  public ContactRules(
+      DailyHours federalHours,
+      Map<String, StateRule> states,
+      List<FrequencyCap> tenantCaps,
+      Duration nationalCopyMaxAge,
+      Requirement nationalCopyRequired) {
+    this(federalHours, states, tenantCaps, nationalCopyMaxAge, nationalCopyRequired, null);
   }
 
   public ContactRules {
@@ -77,12 +88,20 @@ public record ContactRules(
     if (nationalCopyRequired != Requirement.AUTO || !realProviders) {
       return this;
     }
-    return new ContactRules(federalHours, states, tenantCaps, nationalCopyMaxAge, Requirement.ON);
+    return new ContactRules(
+        federalHours, states, tenantCaps, nationalCopyMaxAge, Requirement.ON, followUps);
   }
 
   /** These rules with a tenant's own caps instead of the configured ones. */
   public ContactRules withTenantCaps(List<FrequencyCap> caps) {
-    return new ContactRules(federalHours, states, caps, nationalCopyMaxAge, nationalCopyRequired);
+    return new ContactRules(
+        federalHours, states, caps, nationalCopyMaxAge, nationalCopyRequired, followUps);
+  }
+
+  /** These rules with Cathy's guardrails over follow-ups. */
+  public ContactRules withFollowUps(FollowUpPolicy policy) {
+    return new ContactRules(
+        federalHours, states, tenantCaps, nationalCopyMaxAge, nationalCopyRequired, policy);
   }
 
   /** The rule of {@code usState} (a two-letter code in any case), if it has one. */

@@ -32,7 +32,9 @@ public record KillSwitch(String id, Scope scope, String target, String engagedBy
       case TENANT -> target.equals(contact.tenantId());
       case CAMPAIGN -> target.equals(contact.campaignId());
       case AGENT -> target.equals(contact.agent());
-      case CHANNEL -> target.equalsIgnoreCase(contact.channel().name());
+      // A lookup that contacts no one (an enrichment) has no channel: no channel switch covers it.
+      case CHANNEL ->
+          contact.channel() != null && target.equalsIgnoreCase(contact.channel().name());
     };
   }
 }

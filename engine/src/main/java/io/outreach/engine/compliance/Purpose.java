@@ -13,6 +13,12 @@ public enum Purpose {
   FOLLOW_UP,
   /** Outreach an agent starts. */
   AGENT,
+  /**
+   * An agent's answer to the person's own reply (drafted by Gianna, sent automatically or after a
+   * human approved it): every rule holds it back except the frequency caps, which space out
+   * outreach, not answers to a question the person just asked.
+   */
+  AGENT_REPLY,
   /** The one confirmation of an opt-out, sent even though the number has opted out. */
   OPT_OUT_CONFIRMATION,
   /** The answer to HELP, which carriers require even for numbers that opted out. */

@@ -4,20 +4,17 @@ import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
 import io.outreach.engine.CborSerializable;
 import io.outreach.engine.Rejection;
 import io.outreach.engine.Tags;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
@@ -62,6 +59,7 @@ public final class ConversationEntity
   static final int MAX_REPLY_ATTEMPTS = 5;
   static final int REMEMBERED_KEYS = 500;
   static final Duration RETRY = Duration.ofSeconds(2);
+  static final Duration MAX_RETRY = Duration.ofSeconds(60);
 
   public static String entityId(String tenantId, String phone) {
     return tenantId + ":" + phone;
@@ -79,6 +77,13 @@ public final class ConversationEntity
 
   /** The conversation as the entity holds it. */
   public record Get(ActorRef<StatusReply<State>> replyTo) implements Command {}
+
+  /**
+   * Send an answer an agent decided (Gianna's answer to a reply, or the confirmation of an opt-out
+   * it read in free text): journaled once under its key, acknowledged once journaled (a repeat of a
+   * key answered before is acknowledged and not sent again).
+   */
+  public record AgentReply(Reply reply, ActorRef<StatusReply<Done>> replyTo) implements Command {}
 
   /** Internal: the stored inbound messages and the tenant's answers are loaded. */
   record Loaded(List<InboundMessage> messages, ReplyTexts texts, String error) implements Command {}
@@ -124,12 +129,23 @@ public final class ConversationEntity
       return new State(phone, false, null, null, Map.of(), Set.of());
     }
 
-    State received(InboundMessage m) {
+    /** Remembers {@code key} among the recent ones, forgetting the oldest beyond the bound. */
+    State remembering(String key) {
+      return new State(
+          phone, optedOut, optedOutAt, lastClassification, pendingReplies, recent(seen, key));
+    }
+
+    private static Set<String> recent(Set<String> seen, String key) {
       Set<String> keys = new LinkedHashSet<>(seen);
-      keys.add(m.key());
+      keys.add(key);
       while (keys.size() > REMEMBERED_KEYS) {
         keys.remove(keys.iterator().next());
       }
+      return keys;
+    }
+
+    State received(InboundMessage m) {
+      Set<String> keys = recent(seen, m.key());
       boolean out =
           m.effect() == InboundEffect.OPTED_OUT
               || m.effect() == InboundEffect.ALREADY_OPTED_OUT
@@ -233,6 +249,7 @@ public final class ConversationEntity
                         s.seen().isEmpty() && s.pendingReplies().isEmpty()
                             ? Rejection.notFound("no conversation with " + phone)
                             : StatusReply.success(s)))
+        .onCommand(AgentReply.class, this::onAgentReply)
         .onCommand(Loaded.class, this::onLoaded)
         .onCommand(Answered.class, this::onAnswered)
         .onCommand(
@@ -245,6 +262,17 @@ public final class ConversationEntity
               return Effect().noReply();
             })
         .build();
+  }
+
+  private ReplyEffect<Event, State> onAgentReply(State s, AgentReply c) {
+    String key = c.reply().key();
+    if (s.seen().contains(key) || s.pendingReplies().containsKey(key)) {
+      return Effect().reply(c.replyTo(), StatusReply.success(Done.getInstance()));
+    }
+    return Effect()
+        .persist(new ReplyPlanned(c.reply()))
+        .thenRun(st -> send(c.reply()))
+        .thenReply(c.replyTo(), st -> StatusReply.success(Done.getInstance()));
   }
 
   private ReplyEffect<Event, State> onWake() {
@@ -361,19 +389,25 @@ public final class ConversationEntity
           .persist(new ReplyDone(c.key(), false, c.error(), clock.instant()))
           .thenNoReply();
     }
-    timers.startSingleTimer("reply-" + c.key(), new RetryReply(c.key()), RETRY);
+    timers.startSingleTimer("reply-" + c.key(), new RetryReply(c.key()), retryIn(c.result()));
     return Effect().noReply();
+  }
+
+  /**
+   * When to try a reply again: after {@link #RETRY}, or when a deferral (the person's legal hours)
+   * ends, looking again at least every {@link #MAX_RETRY} so the entity stays awake for it.
+   */
+  private Duration retryIn(ConversationPorts.ReplyResult result) {
+    if (result instanceof ConversationPorts.ReplyResult.NotNow n && n.until() != null) {
+      Duration wait = Duration.between(clock.instant(), n.until());
+      return wait.compareTo(RETRY) < 0 ? RETRY : wait.compareTo(MAX_RETRY) > 0 ? MAX_RETRY : wait;
+    }
+    return RETRY;
   }
 
   /** A reply's idempotency key, stable for its inbound message: {@code r_<32 hex>}. */
   static String replyKey(String inboundKey) {
-    try {
-      byte[] d =
-          MessageDigest.getInstance("SHA-256").digest(inboundKey.getBytes(StandardCharsets.UTF_8));
-      return "r_" + HexFormat.of().formatHex(d, 0, 16);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+    return Reply.key("r", inboundKey);
   }
 
   @Override
@@ -386,7 +420,8 @@ public final class ConversationEntity
             (s, e) -> {
               Map<String, Reply> replies = new LinkedHashMap<>(s.pendingReplies());
               replies.put(e.reply().key(), e.reply());
-              return s.withReplies(replies);
+              // A reply's key is remembered too: an agent's answer handed over twice goes once.
+              return s.withReplies(replies).remembering(e.reply().key());
             })
         .onEvent(
             ReplyDone.class,

@@ -123,6 +123,9 @@ public final class ConversationInbox {
         return idle();
       }
       p.batch().toAnswer().forEach(phone -> ports.answer(tenantId, phone));
+      if (p.batch().classify()) {
+        ports.classify(tenantId);
+      }
       if (woken || p.batch().full()) {
         return process();
       }

@@ -30,8 +30,15 @@ public interface ConversationPorts {
     /** The provider accepted it. */
     record Sent(String providerMessageId) implements ReplyResult {}
 
-    /** Not now (a kill switch, the rate, a provider that is down): try again later. */
-    record NotNow(String why) implements ReplyResult {}
+    /**
+     * Not now (a kill switch, the rate, a provider that is down, the person's legal hours): try
+     * again later, not before {@code until} when it is known.
+     */
+    record NotNow(String why, java.time.Instant until) implements ReplyResult {
+      public NotNow(String why) {
+        this(why, null);
+      }
+    }
 
     /** The provider refused it for good, or the gate stopped it. */
     record Refused(String why) implements ReplyResult {}

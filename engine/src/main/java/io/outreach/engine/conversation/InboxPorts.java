@@ -11,6 +11,9 @@ public interface InboxPorts {
    */
   CompletionStage<InboxBatch> processNext(String tenantId);
 
+  /** Wakes the tenant's Gianna: replies wait for classification. */
+  void classify(String tenantId);
+
   /** Wakes the person's Conversation: it has inbound messages to answer. */
   void answer(String tenantId, String phone);
 

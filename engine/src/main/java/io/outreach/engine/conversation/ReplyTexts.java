@@ -24,11 +24,13 @@ public record ReplyTexts(String programName, String helpContact) implements Cbor
     return programName + ":" + contact + " Msg & data rates may apply. Reply STOP to opt out.";
   }
 
+  /** The keyword answer of {@code kind}; an agent's answer is its own text, not a keyword's. */
   public String text(Reply.Kind kind) {
     return switch (kind) {
       case OPT_OUT_CONFIRMATION -> optOutConfirmation();
       case OPT_IN_CONFIRMATION -> optInConfirmation();
       case HELP -> help();
+      case AGENT_ANSWER -> throw new IllegalArgumentException("an agent's answer has its own text");
     };
   }
 }

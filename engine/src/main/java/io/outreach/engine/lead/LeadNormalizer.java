@@ -17,6 +17,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -95,6 +96,23 @@ public final class LeadNormalizer {
     this.defaultRegionIsNanp = PHONES.getCountryCodeForRegion(region) == NANP_COUNTRY_CODE;
     this.tenantZone = tenantZone;
     this.tenantZones = List.of(tenantZone.getId());
+  }
+
+  /** Where a number is: its time zones and US state, as a lead with that number would get them. */
+  public record Place(List<String> timezones, String usState) {}
+
+  /**
+   * The place of {@code phone} (E.164, or national in this normalizer's region): its time zones
+   * (the tenant's when the number's are unknown) and US state; empty when it is not a valid number.
+   * For contacts that reach a person who is not (or not only) a lead, such as an answer to a reply.
+   */
+  public Optional<Place> place(String phone) {
+    try {
+      Locality locality = locality(validNumber(phone));
+      return Optional.of(new Place(locality.timezones(), locality.state()));
+    } catch (InvalidPhone e) {
+      return Optional.empty();
+    }
   }
 
   /** Checks and normalizes one row read with the header that {@code columns} describes. */

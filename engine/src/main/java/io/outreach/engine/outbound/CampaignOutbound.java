@@ -14,11 +14,19 @@ import io.outreach.engine.campaign.ContactHistory;
 import io.outreach.engine.campaign.Recipient;
 import io.outreach.engine.campaign.Recipients;
 import io.outreach.engine.campaign.Send;
+import io.outreach.engine.compliance.ComplianceGate;
+import io.outreach.engine.compliance.Contact;
 import io.outreach.engine.compliance.ContactLedger;
 import io.outreach.engine.compliance.ContactRules;
+import io.outreach.engine.compliance.FollowUpPolicy;
 import io.outreach.engine.compliance.GateFacts;
+import io.outreach.engine.compliance.KillSwitch;
+import io.outreach.engine.compliance.KillSwitches;
+import io.outreach.engine.compliance.PlatformSwitchboard;
+import io.outreach.engine.compliance.Purpose;
 import io.outreach.engine.provider.Permits;
 import io.outreach.engine.spend.SpendLedger;
+import io.outreach.engine.tenant.AgentPolicy;
 import io.outreach.engine.tenant.Tenant;
 import io.outreach.engine.tenant.TenantEntity;
 import java.time.Clock;
@@ -175,6 +183,39 @@ public final class CampaignOutbound implements CampaignPorts, BlockPorts {
   public CompletionStage<Permits> permits(BlockSpec spec, String sender, int wanted) {
     return out.permits(
         spec.tenantId(), spec.provider(), sender, spec.campaignId(), null, spec.channel(), wanted);
+  }
+
+  @Override
+  public CompletionStage<Optional<String>> followUpsHeld(BlockSpec spec) {
+    CompletionStage<KillSwitches> platform =
+        sharding
+            .entityRefFor(PlatformSwitchboard.ENTITY_TYPE_KEY, PlatformSwitchboard.ID)
+            .askWithStatus(PlatformSwitchboard.Get::new, askTimeout);
+    return tenant(spec.tenantId())
+        .thenCombine(
+            platform,
+            (Tenant t, KillSwitches p) -> {
+              List<KillSwitch> switches = new ArrayList<>(p.all());
+              switches.addAll(t.killSwitches().all());
+              Contact cathy =
+                  new Contact(
+                      t.id(),
+                      spec.campaignId(),
+                      FollowUpPolicy.AGENT,
+                      spec.channel(),
+                      null,
+                      List.of(),
+                      null,
+                      null,
+                      Purpose.AGENT,
+                      null);
+              Optional<String> hold =
+                  ComplianceGate.hold(cathy, switches, t.status() == Tenant.Status.SUSPENDED);
+              AgentPolicy policy = t.agentPolicies().get(FollowUpPolicy.AGENT);
+              return hold.isEmpty() && policy != null && !policy.enabled()
+                  ? Optional.of("agent-disabled")
+                  : hold;
+            });
   }
 
   /**

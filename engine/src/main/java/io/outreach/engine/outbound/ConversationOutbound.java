@@ -14,14 +14,20 @@ import io.outreach.engine.conversation.InboxBatch;
 import io.outreach.engine.conversation.InboxPorts;
 import io.outreach.engine.conversation.Reply;
 import io.outreach.engine.conversation.ReplyTexts;
+import io.outreach.engine.gianna.Gianna;
+import io.outreach.engine.lead.LeadNormalizer;
 import io.outreach.engine.provider.Permits;
 import io.outreach.engine.provider.SendResult;
 import io.outreach.engine.tenant.Tenant;
 import io.outreach.engine.tenant.TenantEntity;
 import java.time.Duration;
+import java.time.ZoneId;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
@@ -40,6 +46,9 @@ public final class ConversationOutbound implements ConversationPorts, InboxPorts
   /** How long an opt-out's answer waits for calls to the person already under way. */
   static final Duration QUIET = Duration.ofSeconds(5);
 
+  /** The agent whose answers go out as {@link Reply.Kind#AGENT_ANSWER}. */
+  public static final String AGENT_ANSWERING = "gianna";
+
   /** How long a reply waits for a permit before its Conversation tries it again later. */
   static final Duration PERMIT_WAIT = Duration.ofSeconds(3);
 
@@ -49,6 +58,7 @@ public final class ConversationOutbound implements ConversationPorts, InboxPorts
   private final ContactRules rules;
   private final Duration askTimeout;
   private final Executor blocking;
+  private final Map<String, LeadNormalizer> places = new ConcurrentHashMap<>();
 
   /**
    * @param blocking where the storage's blocking calls run (the {@link #DISPATCHER})
@@ -90,6 +100,11 @@ public final class ConversationOutbound implements ConversationPorts, InboxPorts
   }
 
   @Override
+  public void classify(String tenantId) {
+    sharding.entityRefFor(Gianna.ENTITY_TYPE_KEY, tenantId).tell(Gianna.Wake.INSTANCE);
+  }
+
+  @Override
   public void answer(String tenantId, String phone) {
     sharding
         .entityRefFor(
@@ -115,10 +130,7 @@ public final class ConversationOutbound implements ConversationPorts, InboxPorts
 
   @Override
   public CompletionStage<ReplyTexts> texts(String tenantId) {
-    return sharding
-        .entityRefFor(TenantEntity.ENTITY_TYPE_KEY, tenantId)
-        .askWithStatus(TenantEntity.Get::new, askTimeout)
-        .thenApply((Tenant t) -> new ReplyTexts(t.program(), t.helpContact()));
+    return tenant(tenantId).thenApply(t -> new ReplyTexts(t.program(), t.helpContact()));
   }
 
   @Override
@@ -127,16 +139,45 @@ public final class ConversationOutbound implements ConversationPorts, InboxPorts
       return CompletableFuture.completedFuture(
           new ReplyResult.Refused("no number to reply from or to"));
     }
-    Purpose purpose =
-        reply.kind() == Reply.Kind.OPT_OUT_CONFIRMATION
-            ? Purpose.OPT_OUT_CONFIRMATION
-            : Purpose.HELP_REPLY;
-    Contact contact =
-        new Contact(
-            tenantId, null, null, Channel.SMS, reply.to(), List.of(), null, null, purpose, null);
+    if (reply.kind() != Reply.Kind.AGENT_ANSWER) {
+      Purpose purpose =
+          reply.kind() == Reply.Kind.OPT_OUT_CONFIRMATION
+              ? Purpose.OPT_OUT_CONFIRMATION
+              : Purpose.HELP_REPLY;
+      return send(
+          tenantId,
+          reply,
+          new Contact(
+              tenantId, null, null, Channel.SMS, reply.to(), List.of(), null, null, purpose, null));
+    }
+    // An agent's answer passes the rules outreach does but the caps, at the person's hours.
+    return tenant(tenantId)
+        .thenCompose(
+            t -> {
+              Optional<LeadNormalizer.Place> place = place(t.timezone(), reply.to());
+              List<ZoneId> zones =
+                  place.map(p -> p.timezones().stream().map(ZoneId::of).toList()).orElse(List.of());
+              return send(
+                  tenantId,
+                  reply,
+                  new Contact(
+                      tenantId,
+                      null,
+                      AGENT_ANSWERING,
+                      Channel.SMS,
+                      reply.to(),
+                      zones,
+                      place.map(LeadNormalizer.Place::usState).orElse(null),
+                      null,
+                      Purpose.AGENT_REPLY,
+                      null));
+            });
+  }
+
+  private CompletionStage<ReplyResult> send(String tenantId, Reply reply, Contact contact) {
     OneWayOut.Outbound outbound =
         new OneWayOut.Outbound(contact, reply.from(), reply.body(), reply.key());
-    return permits(tenantId, reply, System.nanoTime() + PERMIT_WAIT.toNanos())
+    return permits(tenantId, reply, contact.agent(), System.nanoTime() + PERMIT_WAIT.toNanos())
         .thenCompose(
             (Permits p) -> {
               if (p.granted() == 0) {
@@ -148,13 +189,26 @@ public final class ConversationOutbound implements ConversationPorts, InboxPorts
             });
   }
 
+  private CompletionStage<Tenant> tenant(String tenantId) {
+    return sharding
+        .entityRefFor(TenantEntity.ENTITY_TYPE_KEY, tenantId)
+        .askWithStatus(TenantEntity.Get::new, askTimeout);
+  }
+
+  /** Where the person is, as a lead of the tenant would be placed (its zone when unknown). */
+  private Optional<LeadNormalizer.Place> place(String tenantZone, String phone) {
+    String zone = tenantZone == null ? "UTC" : tenantZone;
+    return places.computeIfAbsent(zone, z -> new LeadNormalizer("US", ZoneId.of(z))).place(phone);
+  }
+
   /**
    * A permit for the reply (no campaign, no agent: the throttle gives it priority over campaigns on
    * the sender), asking again when told while {@link #PERMIT_WAIT} lasts; a hold (a kill switch, an
    * open breaker) answers at once.
    */
-  private CompletionStage<Permits> permits(String tenantId, Reply reply, long untilNanos) {
-    return out.permits(tenantId, reply.provider(), reply.from(), null, null, Channel.SMS, 1)
+  private CompletionStage<Permits> permits(
+      String tenantId, Reply reply, String agent, long untilNanos) {
+    return out.permits(tenantId, reply.provider(), reply.from(), null, agent, Channel.SMS, 1)
         .thenCompose(
             p -> {
               long again = Math.max(1, p.askAgainIn().toMillis());
@@ -165,7 +219,7 @@ public final class ConversationOutbound implements ConversationPorts, InboxPorts
               }
               return CompletableFuture.runAsync(
                       () -> {}, CompletableFuture.delayedExecutor(again, TimeUnit.MILLISECONDS))
-                  .thenCompose(x -> permits(tenantId, reply, untilNanos));
+                  .thenCompose(x -> permits(tenantId, reply, agent, untilNanos));
             });
   }
 
@@ -182,6 +236,9 @@ public final class ConversationOutbound implements ConversationPorts, InboxPorts
     }
     if (r instanceof OneWayOut.Result.Stopped s && s.decision() instanceof Decision.Block b) {
       return CompletableFuture.completedFuture(new ReplyResult.Refused(b.rule()));
+    }
+    if (r instanceof OneWayOut.Result.Stopped s && s.decision() instanceof Decision.Defer d) {
+      return CompletableFuture.completedFuture(new ReplyResult.NotNow(d.rule(), d.until()));
     }
     return CompletableFuture.completedFuture(new ReplyResult.NotNow("not now"));
   }

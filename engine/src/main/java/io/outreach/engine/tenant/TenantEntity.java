@@ -99,8 +99,10 @@ public final class TenantEntity
   /**
    * Ask for up to {@code wanted} calls through {@code provider} from {@code sender}, for a contact
    * of {@code campaignId} or {@code agent} on {@code channel}: the one gate in front of every
-   * provider call. Held while a kill switch (platform or tenant) covers it or the tenant is
-   * suspended; otherwise paced by the provider account's throttle.
+   * provider call. Held while a kill switch (platform or tenant) covers it, the tenant is suspended
+   * or the agent's policy is disabled; otherwise paced by the provider account's throttle. A lookup
+   * that contacts no one (an enrichment) has no {@code channel} and is paced at {@link
+   * #LOOKUPS_PER_SECOND}.
    */
   public record AcquirePermits(
       String provider,
@@ -171,6 +173,12 @@ public final class TenantEntity
       return tenant != null;
     }
   }
+
+  /**
+   * Calls per second of a lookup provider account (Apollo): its real limits come from its own
+   * headers, which the agent follows; this only keeps bursts civil.
+   */
+  static final int LOOKUPS_PER_SECOND = 10;
 
   /** Engaging a kill switch answers only once grants issued before it can no longer be used. */
   static final Duration LEASE_MARGIN = Duration.ofMillis(50);
@@ -417,6 +425,12 @@ public final class TenantEntity
     switches.addAll(state.tenant().killSwitches().all());
     Optional<String> hold =
         ComplianceGate.hold(contact, switches, state.tenant().status() == Tenant.Status.SUSPENDED);
+    if (hold.isEmpty() && a.agent() != null) {
+      AgentPolicy policy = state.tenant().agentPolicies().get(a.agent());
+      if (policy == null || !policy.enabled()) {
+        hold = Optional.of("agent-disabled");
+      }
+    }
     if (hold.isPresent()) {
       a.replyTo().tell(Permits.held(hold.get(), Duration.ofSeconds(1)));
       return Effect().noReply();
@@ -433,7 +447,9 @@ public final class TenantEntity
         .tell(
             new ProviderThrottle.Acquire(
                 a.sender(),
-                mps(state.tenant(), a.provider(), a.sender()),
+                a.channel() == null
+                    ? LOOKUPS_PER_SECOND
+                    : mps(state.tenant(), a.provider(), a.sender()),
                 a.wanted(),
                 c.at(),
                 priority,

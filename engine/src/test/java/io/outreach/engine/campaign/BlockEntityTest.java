@@ -193,6 +193,13 @@ class BlockEntityTest {
     final java.util.concurrent.atomic.AtomicInteger releases =
         new java.util.concurrent.atomic.AtomicInteger();
 
+    volatile Optional<String> followUpsHeld = Optional.empty();
+
+    @Override
+    public CompletionStage<Optional<String>> followUpsHeld(BlockSpec spec) {
+      return CompletableFuture.completedFuture(followUpsHeld);
+    }
+
     @Override
     public CompletionStage<SpendLedger.Grant> reserve(
         BlockSpec spec, String requestKey, long micros) {
@@ -887,6 +894,52 @@ class BlockEntityTest {
     assertThat(asGated.usState()).isEqualTo("NY");
     assertThat(ports.contacts.get(0).purpose()).isEqualTo(Purpose.CAMPAIGN);
     ports.answer("cmp_2:0:1", new SendResult.Accepted("SM-A2"));
+    await().untilAsserted(() -> assertThat(ports.completed).hasSize(1));
+    assertThat(ports.completed.get(0).followUpsSent()).isEqualTo(1);
+    assertThat(kit.getState().status()).isEqualTo(BlockEntity.Status.DONE);
+  }
+
+  @Test
+  void cathysKillSwitchHoldsFollowUpsAndHerCapEndsThem() {
+    BlockSpec withSteps =
+        new BlockSpec(
+            "acme",
+            "cmp_cathy",
+            0,
+            Channel.SMS,
+            "twilio",
+            List.of("+15550100001"),
+            "Hi {{first_name}}",
+            List.of(
+                new CampaignDefinition.FollowUpStep(24, "Again, {{first_name}}"),
+                new CampaignDefinition.FollowUpStep(24, "Third, {{first_name}}"),
+                new CampaignDefinition.FollowUpStep(24, "Fourth, {{first_name}}")),
+            null,
+            List.of(),
+            new io.outreach.engine.spend.Budgets(1_000_000, null, null, "America/New_York"),
+            8_300,
+            new io.outreach.engine.compliance.FollowUpPolicy(
+                1, Duration.ofHours(24), null, "America/New_York"));
+    assertThat(withSteps.stepCount()).as("Cathy allows one follow-up of the three").isEqualTo(2);
+    kit = kitFor(withSteps);
+    ports.recipients.add(r(0, "+12125550100", "Ann"));
+    kit.runCommand(new BlockEntity.Start(withSteps));
+    await().until(() -> ports.dispatched.size() == 1);
+    ports.acceptAll();
+    await().untilAsserted(() -> assertThat(ports.finished).hasSize(1));
+    ports.followUpsHeld = Optional.of("kill-switch:agent");
+    clock.advance(Duration.ofHours(24));
+    kit.runCommand(BlockEntity.Wake.INSTANCE);
+    await()
+        .during(Duration.ofMillis(500))
+        .atMost(Duration.ofSeconds(2))
+        .untilAsserted(() -> assertThat(ports.dispatched).as("held, not sent").hasSize(1));
+    // Released: the follow-up goes, and it is the last one.
+    ports.followUpsHeld = Optional.empty();
+    kit.runCommand(BlockEntity.Wake.INSTANCE);
+    await().until(() -> ports.dispatched.size() == 2);
+    assertThat(ports.contacts.get(ports.contacts.size() - 1).agent()).isEqualTo("cathy");
+    ports.acceptAll();
     await().untilAsserted(() -> assertThat(ports.completed).hasSize(1));
     assertThat(ports.completed.get(0).followUpsSent()).isEqualTo(1);
     assertThat(kit.getState().status()).isEqualTo(BlockEntity.Status.DONE);

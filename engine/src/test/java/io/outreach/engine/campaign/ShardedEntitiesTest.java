@@ -189,7 +189,7 @@ class ShardedEntitiesTest {
           @Override
           public CompletionStage<InboxBatch> processNext(String tenantId) {
             return CompletableFuture.completedFuture(
-                new InboxBatch(1, false, List.of("+12125550101")));
+                new InboxBatch(1, false, List.of("+12125550101"), false));
           }
 
           @Override
@@ -200,6 +200,9 @@ class ShardedEntitiesTest {
                     ConversationEntity.entityId(tenantId, phone))
                 .tell(ConversationEntity.Wake.INSTANCE);
           }
+
+          @Override
+          public void classify(String tenantId) {}
 
           @Override
           public CompletionStage<Void> settle(String tenantId) {

@@ -44,6 +44,7 @@ class ConversationInboxTest {
     final AtomicInteger concurrent = new AtomicInteger();
     final AtomicInteger maxConcurrent = new AtomicInteger();
     final List<String> answered = new CopyOnWriteArrayList<>();
+    final List<String> classified = new CopyOnWriteArrayList<>();
     final List<Long> settledAt = new CopyOnWriteArrayList<>();
 
     @Override
@@ -58,6 +59,11 @@ class ConversationInboxTest {
     @Override
     public void answer(String tenantId, String phone) {
       answered.add(tenantId + ":" + phone);
+    }
+
+    @Override
+    public void classify(String tenantId) {
+      classified.add(tenantId);
     }
 
     @Override
@@ -83,18 +89,21 @@ class ConversationInboxTest {
     for (int i = 0; i < 50; i++) {
       inbox.tell(ConversationInbox.Wake.INSTANCE);
     }
-    first.complete(new InboxBatch(3, false, List.of("+12125550101")));
+    first.complete(new InboxBatch(3, false, List.of("+12125550101"), false));
     // The 50 wakes make exactly one more batch.
     CompletableFuture<InboxBatch> second = ports.next();
-    second.complete(new InboxBatch(1000, true, List.of()));
+    second.complete(new InboxBatch(1000, true, List.of(), true));
     // A full batch: more may wait, so another without a wake.
-    ports.next().complete(new InboxBatch(2, false, List.of("+12125550102")));
+    ports.next().complete(new InboxBatch(2, false, List.of("+12125550102"), false));
     await()
         .during(Duration.ofMillis(300))
         .atMost(Duration.ofSeconds(2))
         .untilAsserted(() -> assertThat(ports.batches).as("no batch without a wake").isEmpty());
     assertThat(ports.maxConcurrent.get()).isEqualTo(1);
     assertThat(ports.answered).containsExactly("acme:+12125550101", "acme:+12125550102");
+    assertThat(ports.classified)
+        .as("only the batch with plain replies wakes Gianna")
+        .containsExactly("acme");
   }
 
   @Test
@@ -103,7 +112,7 @@ class ConversationInboxTest {
     ActorRef<ConversationInbox.Command> inbox =
         testKit.spawn(ConversationInbox.create("acme", ports));
     inbox.tell(ConversationInbox.Wake.INSTANCE);
-    ports.next().complete(new InboxBatch(1, false, List.of()));
+    ports.next().complete(new InboxBatch(1, false, List.of(), false));
     // Replies keep coming, closer together than SETTLE: no settling meanwhile.
     ScheduledExecutorService replies = Executors.newSingleThreadScheduledExecutor();
     replies.scheduleAtFixedRate(
@@ -112,7 +121,7 @@ class ConversationInboxTest {
           try {
             CompletableFuture<InboxBatch> batch = ports.batches.poll(1, TimeUnit.SECONDS);
             if (batch != null) {
-              batch.complete(new InboxBatch(1, false, List.of()));
+              batch.complete(new InboxBatch(1, false, List.of(), false));
             }
           } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -127,7 +136,7 @@ class ConversationInboxTest {
         .untilAsserted(() -> assertThat(ports.settledAt).as("settled while busy").isEmpty());
     replies.shutdown();
     assertThat(replies.awaitTermination(5, TimeUnit.SECONDS)).isTrue();
-    ports.batches.forEach(b -> b.complete(new InboxBatch(1, false, List.of())));
+    ports.batches.forEach(b -> b.complete(new InboxBatch(1, false, List.of(), false)));
     long idleFrom = System.nanoTime();
     await()
         .atMost(ConversationInbox.SETTLE.plusSeconds(5))
@@ -153,7 +162,7 @@ class ConversationInboxTest {
     assertThat(retry).as("retried without a wake").isNotNull();
     assertThat(Duration.ofNanos(System.nanoTime() - failedAt))
         .isGreaterThanOrEqualTo(ConversationInbox.RETRY.minusMillis(100));
-    retry.complete(new InboxBatch(1, false, List.of("+12125550103")));
+    retry.complete(new InboxBatch(1, false, List.of("+12125550103"), false));
     await().atMost(Duration.ofSeconds(5)).until(() -> ports.answered.contains("acme:+12125550103"));
   }
 }

@@ -1,6 +1,9 @@
 package io.outreach.http.provider;
 
 import java.time.Duration;
+import java.util.HashMap;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
@@ -18,8 +21,26 @@ import org.apache.pekko.http.javadsl.settings.ConnectionPoolSettings;
  * than {@code java.net.http} (measured: about half the CPU), and on the engine's own threads.
  */
 public final class ProviderHttp {
-  /** A provider's answer: status, body and its {@code Retry-After}, if any. */
-  public record Response(int status, String body, Optional<String> retryAfter) {}
+  /**
+   * A provider's answer: status, body, its {@code Retry-After} if any, and every header by its
+   * lower-case name (Apollo's rate-limit headers).
+   */
+  public record Response(
+      int status, String body, Optional<String> retryAfter, Map<String, String> headers) {
+
+    public Response {
+      headers = Map.copyOf(headers);
+    }
+
+    public Response(int status, String body, Optional<String> retryAfter) {
+      this(status, body, retryAfter, Map.of());
+    }
+
+    /** A header's value by its name in any case. */
+    public Optional<String> header(String name) {
+      return Optional.ofNullable(headers.get(name.toLowerCase(Locale.ROOT)));
+    }
+  }
 
   private final ActorSystem<?> system;
   private final Http http;
@@ -65,9 +86,18 @@ public final class ProviderHttp {
                             new Response(
                                 response.status().intValue(),
                                 strict.getData().utf8String(),
-                                response.getHeader("Retry-After").map(h -> h.value()))))
+                                response.getHeader("Retry-After").map(h -> h.value()),
+                                headers(response))))
         .toCompletableFuture()
         // Behind the connection's idle timeout, which normally fires first and frees the socket.
         .orTimeout(timeout.toMillis() + 2_000, TimeUnit.MILLISECONDS);
+  }
+
+  private static Map<String, String> headers(org.apache.pekko.http.javadsl.model.HttpResponse r) {
+    Map<String, String> out = new HashMap<>();
+    for (org.apache.pekko.http.javadsl.model.HttpHeader h : r.getHeaders()) {
+      out.putIfAbsent(h.lowercaseName(), h.value());
+    }
+    return out;
   }
 }

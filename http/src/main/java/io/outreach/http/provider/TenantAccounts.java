@@ -155,6 +155,7 @@ public final class TenantAccounts {
                   SandboxSettings.SIGNALHOUSE_TEST_KEY,
                   "webhookSecret",
                   SandboxSettings.SIGNALHOUSE_TEST_SECRET));
+      case "apollo" -> Optional.of(Map.of("apiKey", SandboxSettings.APOLLO_TEST_KEY));
       default -> Optional.empty();
     };
   }

@@ -21,6 +21,9 @@ import java.util.concurrent.ThreadLocalRandom;
  *     answered 201 with the number in {@code dncBlockedNumbers} and nothing enqueued
  * @param optedOutNumbers numbers that opted out of the SignalHouse twin's campaign: a send to one
  *     is answered 201 with a {@code FAILED} message of {@code errorCode} {@code OUT}
+ * @param rateLimitNext the next this many provider calls (any provider) are answered 429 with
+ *     {@code Retry-After: 1}, whatever the rate: a scripted throttle that does not depend on timing
+ *     (setting the faults again starts the count again)
  */
 public record SandboxFaults(
     long latencyMs,
@@ -30,10 +33,11 @@ public record SandboxFaults(
     double undeliveredRate,
     boolean receipts,
     List<String> dncNumbers,
-    List<String> optedOutNumbers) {
+    List<String> optedOutNumbers,
+    int rateLimitNext) {
 
   public static final SandboxFaults NONE =
-      new SandboxFaults(0, 0, 0, false, 0, true, List.of(), List.of());
+      new SandboxFaults(0, 0, 0, false, 0, true, List.of(), List.of(), 0);
 
   /** The most numbers each list may hold: it is scanned on every send. */
   static final int MAX_NUMBERS = 1_000;
@@ -55,7 +59,8 @@ public record SandboxFaults(
       Double undeliveredRate,
       Boolean receipts,
       List<String> dncNumbers,
-      List<String> optedOutNumbers) {
+      List<String> optedOutNumbers,
+      Integer rateLimitNext) {
     SandboxFaults toFaults() {
       return new SandboxFaults(
           latencyMs == null ? 0 : latencyMs,
@@ -65,7 +70,8 @@ public record SandboxFaults(
           undeliveredRate == null ? 0 : undeliveredRate,
           receipts == null || receipts,
           numbers(dncNumbers),
-          numbers(optedOutNumbers));
+          numbers(optedOutNumbers),
+          rateLimitNext == null ? 0 : rateLimitNext);
     }
 
     /** A missing list is empty; a null in one is no number (and refused as such). */
@@ -84,6 +90,9 @@ public record SandboxFaults(
     }
     if (rateLimitPerSecond < 0) {
       return "rateLimitPerSecond must be 0 (unlimited) or more";
+    }
+    if (rateLimitNext < 0 || rateLimitNext > 10_000) {
+      return "rateLimitNext must be between 0 and 10000";
     }
     if (!(undeliveredRate >= 0 && undeliveredRate <= 1)) {
       return "undeliveredRate must be between 0 and 1";

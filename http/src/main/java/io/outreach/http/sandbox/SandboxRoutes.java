@@ -34,12 +34,12 @@ import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
 
 /**
- * The provider twins under {@code /sandbox}: Twilio's Messages API ({@link TwilioTwin}) and
- * SignalHouse's send API ({@link SignalHouseTwin}) with their real request shapes and credentials
- * checks, signed delivery receipts through a bounded queue (counted in {@code GET /sandbox/stats},
- * with the provider calls answered by status), injectable faults ({@code PUT /sandbox/faults}),
- * scripted inbound replies ({@code POST /sandbox/replies}) and an inspectable request log ({@code
- * GET /sandbox/log}).
+ * The provider twins under {@code /sandbox}: Twilio's Messages API ({@link TwilioTwin}),
+ * SignalHouse's send API ({@link SignalHouseTwin}) and Apollo's People Enrichment ({@link
+ * ApolloTwin}) with their real request shapes and credentials checks, signed delivery receipts
+ * through a bounded queue (counted in {@code GET /sandbox/stats}, with the provider calls answered
+ * by status), injectable faults ({@code PUT /sandbox/faults}), scripted inbound replies ({@code
+ * POST /sandbox/replies}) and an inspectable request log ({@code GET /sandbox/log}).
  *
  * <p>The sandbox is a test tool, yet in sandbox mode it is served on the engine's own port, so it
  * trusts no caller: the twins accept only the accounts they know and post callbacks only under the
@@ -65,6 +65,10 @@ public final class SandboxRoutes extends ApiDirectives {
   private final SandboxReplies replies;
   private final TwilioTwin twilio;
   private final SignalHouseTwin signalHouse;
+  private final ApolloTwin apollo;
+  private final AnthropicTwin anthropic;
+  // Provider calls still to be answered 429 by the rateLimitNext fault.
+  private final AtomicInteger throttleNext = new AtomicInteger();
   private final AtomicReference<SandboxFaults> faults = new AtomicReference<>(SandboxFaults.NONE);
   private final AtomicReference<TokenBucket> bucket = new AtomicReference<>();
   // Provider calls held by the latency fault, not answered (nor logged) yet.
@@ -91,6 +95,10 @@ public final class SandboxRoutes extends ApiDirectives {
     this.replies = new SandboxReplies(webhooks, accounts, log, engine);
     this.twilio = new TwilioTwin(accounts, log, receipts, faults::get, engine);
     this.signalHouse = new SignalHouseTwin(mapper, accounts, log, receipts, faults::get, engine);
+    this.anthropic = new AnthropicTwin(mapper);
+    this.apollo =
+        new ApolloTwin(
+            mapper, log, settings.apolloKeys(), settings.apolloLimits(), Clock.systemUTC());
   }
 
   public Route route() {
@@ -135,6 +143,76 @@ public final class SandboxRoutes extends ApiDirectives {
                                                     header(request, "Authorization"),
                                                     header(request, "Idempotency-Key"),
                                                     raw))))),
+                path(
+                    PathMatchers.segment("apollo")
+                        .slash("api")
+                        .slash("v1")
+                        .slash("people")
+                        .slash("bulk_match"),
+                    () ->
+                        post(
+                            () ->
+                                endpoint(
+                                    "POST /sandbox/apollo/api/v1/people/bulk_match",
+                                    () ->
+                                        providerCall(
+                                            "apollo",
+                                            apollo::fault,
+                                            (request, raw) ->
+                                                apollo.bulkMatch(
+                                                    header(request, "x-api-key"),
+                                                    request.getUri().query().toMap(),
+                                                    raw))))),
+                path(
+                    PathMatchers.segment("apollo")
+                        .slash("api")
+                        .slash("v1")
+                        .slash("people")
+                        .slash("match"),
+                    () ->
+                        post(
+                            () ->
+                                endpoint(
+                                    "POST /sandbox/apollo/api/v1/people/match",
+                                    () ->
+                                        providerCall(
+                                            "apollo",
+                                            apollo::fault,
+                                            (request, raw) ->
+                                                apollo.match(
+                                                    header(request, "x-api-key"),
+                                                    request.getUri().query().toMap(),
+                                                    raw))))),
+                path(
+                    PathMatchers.segment("anthropic").slash("v1").slash("messages"),
+                    () ->
+                        post(
+                            () ->
+                                endpoint(
+                                    "POST /sandbox/anthropic/v1/messages",
+                                    () ->
+                                        providerCall(
+                                            "anthropic",
+                                            anthropic::fault,
+                                            (request, raw) ->
+                                                anthropic.message(
+                                                    header(request, "x-api-key"),
+                                                    header(request, "Authorization"),
+                                                    header(request, "anthropic-version"),
+                                                    raw))))),
+                path(
+                    PathMatchers.segment("anthropic").slash("script"),
+                    () ->
+                        put(
+                            () ->
+                                endpoint(
+                                    "PUT /sandbox/anthropic/script",
+                                    () ->
+                                        authenticated(
+                                            Role.PLATFORM,
+                                            caller ->
+                                                jsonBody(
+                                                    AnthropicTwin.Script.class, this::script))))),
                 path(
                     "log",
                     () ->
@@ -209,6 +287,14 @@ public final class SandboxRoutes extends ApiDirectives {
                           if (call instanceof TwinAnswer.Call.Now now) {
                             return answer(counted(provider, now.answer()));
                           }
+                          if (call instanceof TwinAnswer.Call.Later later) {
+                            return onSuccess(
+                                CompletableFuture.supplyAsync(
+                                    () -> counted(provider, later.answer().get()),
+                                    CompletableFuture.delayedExecutor(
+                                        later.delay().toMillis(), TimeUnit.MILLISECONDS)),
+                                this::answer);
+                          }
                           Supplier<TwinAnswer> take = ((TwinAnswer.Call.Take) call).take();
                           return taken(() -> counted(provider, take.get()));
                         })));
@@ -218,6 +304,9 @@ public final class SandboxRoutes extends ApiDirectives {
     SandboxFaults f = faults.get();
     if (f.outage()) {
       return Optional.of(fault.apply(503));
+    }
+    if (throttleNext.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+      return Optional.of(fault.apply(429));
     }
     TokenBucket b = bucket.get();
     if (b != null && !b.tryTake()) {
@@ -264,20 +353,25 @@ public final class SandboxRoutes extends ApiDirectives {
   }
 
   private Route answer(TwinAnswer a) {
-    byte[] bytes;
-    try {
-      bytes = mapper.writeValueAsBytes(a.body());
-    } catch (JsonProcessingException e) {
-      throw new IllegalStateException(e);
-    }
     HttpResponse response =
         HttpResponse.create()
             .withStatus(StatusCodes.get(a.status()))
-            .withEntity(HttpEntities.create(ContentTypes.APPLICATION_JSON, bytes));
+            .withEntity(
+                a.text() != null
+                    ? HttpEntities.create(ContentTypes.TEXT_PLAIN_UTF8, a.text())
+                    : HttpEntities.create(ContentTypes.APPLICATION_JSON, jsonBytes(a.body())));
     for (Map.Entry<String, String> h : a.headers().entrySet()) {
       response = response.addHeader(RawHeader.create(h.getKey(), h.getValue()));
     }
     return complete(response);
+  }
+
+  private byte[] jsonBytes(Object body) {
+    try {
+      return mapper.writeValueAsBytes(body);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   private static Optional<String> header(HttpRequest request, String name) {
@@ -295,6 +389,14 @@ public final class SandboxRoutes extends ApiDirectives {
     return null;
   }
 
+  private Route script(AnthropicTwin.Script script) {
+    String problem = script.problem();
+    if (problem != null) {
+      return problem(Problem.Type.VALIDATION.with(problem));
+    }
+    return json(anthropic.script(script));
+  }
+
   private Route setFaults(SandboxFaults next) {
     String problem = next.problem();
     if (problem != null) {
@@ -302,6 +404,7 @@ public final class SandboxRoutes extends ApiDirectives {
     }
     // The bucket is replaced before the faults so a lowered limit applies to the next call.
     bucket.set(next.rateLimitPerSecond() > 0 ? new TokenBucket(next.rateLimitPerSecond()) : null);
+    throttleNext.set(next.rateLimitNext());
     faults.set(next);
     return json(next);
   }

@@ -5,19 +5,29 @@ import java.util.Map;
 import java.util.function.Supplier;
 
 /**
- * A twin's answer to a provider call, in the provider's own shape: the status, the JSON body and
- * any headers ({@code Retry-After}, {@code Idempotent-Replayed}).
+ * A twin's answer to a provider call, in the provider's own shape: the status, the JSON body (or,
+ * when {@code text} is set, a plain-text one: Apollo's 401) and any headers ({@code Retry-After},
+ * {@code Idempotent-Replayed}, Apollo's rate-limit headers).
  */
-record TwinAnswer(int status, Map<String, Object> body, Map<String, String> headers) {
+record TwinAnswer(int status, Map<String, Object> body, Map<String, String> headers, String text) {
+
+  TwinAnswer(int status, Map<String, Object> body, Map<String, String> headers) {
+    this(status, body, headers, null);
+  }
 
   static TwinAnswer of(int status, Map<String, Object> body) {
     return new TwinAnswer(status, body, Map.of());
   }
 
+  /** A plain-text answer. */
+  static TwinAnswer text(int status, String text) {
+    return new TwinAnswer(status, Map.of(), Map.of(), text);
+  }
+
   TwinAnswer withHeader(String name, String value) {
     Map<String, String> h = new LinkedHashMap<>(headers);
     h.put(name, value);
-    return new TwinAnswer(status, body, h);
+    return new TwinAnswer(status, body, h, text);
   }
 
   /**
@@ -31,5 +41,8 @@ record TwinAnswer(int status, Map<String, Object> body, Map<String, String> head
 
     /** Taken (logged, receipts queued) when {@code take} runs; its answer follows. */
     record Take(Supplier<TwinAnswer> take) implements Call {}
+
+    /** Answered after {@code delay} (a scripted slow answer), without holding a thread. */
+    record Later(java.time.Duration delay, Supplier<TwinAnswer> answer) implements Call {}
   }
 }
