@@ -314,6 +314,17 @@ public final class CampaignRoutes extends ApiDirectives {
                 Problem.Type.CONFLICT.with(
                     "the tenant has no sender numbers: add them with PATCH /v1/tenant {\"senders\": [...]}"));
           }
+          int steps = td.getValue().steps() == null ? 0 : td.getValue().steps().size();
+          int allowed = CampaignSenders.followUpPolicy(t).maxFollowUps();
+          if (steps > allowed) {
+            return problem(
+                Problem.Type.CONFLICT.with(
+                    "the campaign has "
+                        + steps
+                        + " follow-up steps; Cathy sends at most "
+                        + allowed
+                        + " per recipient (agentPolicies.cathy.maxFollowUps)"));
+          }
           String provider = CampaignSenders.provider(td.getValue(), t);
           return answer(
               sandbox

@@ -1,14 +1,19 @@
 package io.outreach.persistence;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.outreach.engine.campaign.BlockEntity;
 import io.outreach.engine.campaign.Send;
 import io.outreach.engine.campaign.SendOutcome;
 import io.outreach.engine.message.MessageStatus;
 import io.outreach.engine.message.Segments;
 import io.outreach.persistence.MessageRows.Row;
+import java.sql.Connection;
+import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import org.apache.pekko.projection.eventsourced.EventEnvelope;
 import org.apache.pekko.projection.jdbc.javadsl.JdbcHandler;
 
@@ -20,6 +25,7 @@ import org.apache.pekko.projection.jdbc.javadsl.JdbcHandler;
  */
 public final class BlockProjectionHandler
     extends JdbcHandler<EventEnvelope<BlockEntity.Event>, HikariJdbcSession> {
+  private static final ObjectMapper JSON = new ObjectMapper();
 
   @Override
   public void process(HikariJdbcSession session, EventEnvelope<BlockEntity.Event> envelope)
@@ -43,7 +49,52 @@ public final class BlockProjectionHandler
         (c, tenantId) -> {
           MessageRows.project(c, tenantId, campaignId, rows, at);
           MessageRows.scheduleFollowUps(c, campaignId, followUps, at);
+          if (envelope.event() instanceof BlockEntity.Outcomes o) {
+            auditFollowUps(c, tenantId, campaignId, o.outcomes(), at);
+          }
         });
+  }
+
+  /**
+   * Cathy's decisions in the audit trail (actor {@code agent:cathy}, subject the campaign): each
+   * follow-up she sent (with the provider's id), that failed, that was stopped (a reply, an
+   * opt-out, DNC) or that she put off (her spacing or daily cap; the legal hours' deferrals are the
+   * gate's and stay in {@code messages}), with the step and the recipient's slot. The text is the
+   * campaign's own step, approved by whoever launched it.
+   */
+  private static void auditFollowUps(
+      Connection c, String tenantId, String campaignId, List<SendOutcome> outcomes, Instant at)
+      throws SQLException {
+    for (SendOutcome x : outcomes) {
+      boolean hers =
+          x.kind() != SendOutcome.Kind.DEFERRED
+              || (x.reason() != null && x.reason().contains("cathy"));
+      if (x.step() == 0 || !hers) {
+        continue;
+      }
+      ObjectNode detail =
+          JSON.createObjectNode()
+              .put("recipient", x.recipient())
+              .put("step", x.step())
+              .put("action", x.kind().name().toLowerCase(Locale.ROOT));
+      if (x.reason() != null) {
+        detail.put("reason", x.reason());
+      }
+      if (x.providerMessageId() != null) {
+        detail.put("providerMessageId", x.providerMessageId());
+      }
+      if (x.until() != null) {
+        detail.put("until", x.until().toString());
+      }
+      AuditRepository.insert(
+          c,
+          tenantId,
+          x.at() == null ? at : x.at(),
+          "agent:cathy",
+          "cathy.follow_up." + x.kind().name().toLowerCase(Locale.ROOT),
+          campaignId,
+          detail.toString());
+    }
   }
 
   static List<Row> rows(BlockEntity.Event event) {

@@ -55,7 +55,8 @@ public final class ConversationReadModel {
       String classifier,
       String action,
       String detail,
-      String reviewId) {}
+      String reviewId,
+      Instant classifiedAt) {}
 
   /**
    * Conversations newest first, continuing below {@code beforeSeq}; one more than {@code limit}
@@ -110,9 +111,10 @@ public final class ConversationReadModel {
               c.prepareStatement(
                   "select * from (select at, direction, kind, body, status, null::text campaign_id,"
                       + " null::int step, classify_state, category, confidence, classifier,"
-                      + " agent_action, agent_detail, review_id from conversation_messages"
-                      + " where phone = ? union all select sent_at, 'outbound', 'campaign', body,"
-                      + " status, campaign_id, step, null, null, null, null, null, null, null"
+                      + " agent_action, agent_detail, review_id, classified_at from"
+                      + " conversation_messages where phone = ? union all select sent_at,"
+                      + " 'outbound', 'campaign', body, status, campaign_id, step, null, null,"
+                      + " null, null, null, null, null, null"
                       + " from messages where phone = ? and sent_at is not null"
                       + " order by 1 desc limit ?) t order by 1")) {
             ps.setString(1, phone);
@@ -139,7 +141,10 @@ public final class ConversationReadModel {
                                 rs.getString(11),
                                 rs.getString(12),
                                 rs.getString(13),
-                                rs.getString(14))));
+                                rs.getString(14),
+                                rs.getTimestamp(15) == null
+                                    ? null
+                                    : rs.getTimestamp(15).toInstant())));
               }
             }
             return out;

@@ -44,7 +44,7 @@ public final class GiannaStore implements GiannaStorage {
 
   private static final String STILL_WORK =
       "select 1 from conversation_messages where tenant_id = ? and classify_state = 'pending'"
-          + " union all select 1 from agent_handoffs where tenant_id = current_setting('app.tenant_id')";
+          + " union all select 1 from agent_handoffs where tenant_id = ?";
 
   private final TenantJdbc tenantJdbc;
   private final Clock clock;
@@ -286,7 +286,8 @@ public final class GiannaStore implements GiannaStorage {
   /** Removes Gianna's marker if no reply waits for her and nothing waits to be handed over. */
   @Override
   public void settle(String tenantId) {
-    WorkMarkers.removeIfDone(tenantJdbc, tenantId, GIANNA, tenantId, STILL_WORK, tenantId);
+    WorkMarkers.removeIfDone(
+        tenantJdbc, tenantId, GIANNA, tenantId, STILL_WORK, tenantId, tenantId);
   }
 
   // ---- one outcome ----

@@ -43,7 +43,7 @@ final class WorkMarkers {
 
   /**
    * Removes the marker in a new transaction of {@code tenantId} if {@code stillWorkSql} (a query
-   * whose first parameter is {@code param}) finds no row: its work is done, and none was added by a
+   * whose parameters are {@code params}) finds no row: its work is done, and none was added by a
    * transaction open meanwhile.
    */
   static void removeIfDone(
@@ -52,7 +52,7 @@ final class WorkMarkers {
       String entityType,
       String entityId,
       String stillWorkSql,
-      String param) {
+      String... params) {
     tenantJdbc.inTenant(
         tenantId,
         c -> {
@@ -67,7 +67,9 @@ final class WorkMarkers {
                       + ")")) {
             ps.setString(1, entityType);
             ps.setString(2, entityId);
-            ps.setString(3, param);
+            for (int i = 0; i < params.length; i++) {
+              ps.setString(3 + i, params[i]);
+            }
             ps.executeUpdate();
           }
           return null;

@@ -26,6 +26,9 @@ final class BlockWakeUps {
   /** A block whose next wake-up is nearer than this keeps its memory (and its in-memory timer). */
   static final Duration IDLE_BEYOND = Duration.ofMinutes(1);
 
+  /** How soon a block whose next wake-up has passed looks again (its work is already under way). */
+  static final Duration PAST_DUE_PAUSE = Duration.ofSeconds(1);
+
   private final ActorContext<Command> ctx;
   private final TimerScheduler<Command> timers;
   private final BlockPorts ports;
@@ -54,8 +57,11 @@ final class BlockWakeUps {
   void schedule(BlockState s, Instant now, boolean idle) {
     Optional<Instant> next = s.nextWake(now);
     if (next.isPresent()) {
+      // A time already passed belongs to work taken up now (queued, asking, on its way) whose
+      // answer wakes the block itself: look again after a pause, never in a loop of zero timers.
       Duration in = Duration.between(now, next.get());
-      timers.startSingleTimer("wake", Wake.INSTANCE, in.isNegative() ? Duration.ZERO : in);
+      timers.startSingleTimer(
+          "wake", Wake.INSTANCE, in.isNegative() || in.isZero() ? PAST_DUE_PAUSE : in);
     }
     Optional<Instant> durable = idle ? next : Optional.empty();
     if (!durable.equals(stored)) {

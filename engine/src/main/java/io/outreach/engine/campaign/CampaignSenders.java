@@ -1,11 +1,14 @@
 package io.outreach.engine.campaign;
 
+import io.outreach.engine.compliance.FollowUpPolicy;
 import io.outreach.engine.compliance.FrequencyCap;
 import io.outreach.engine.spend.Budgets;
 import io.outreach.engine.spend.Prices;
+import io.outreach.engine.tenant.AgentPolicy;
 import io.outreach.engine.tenant.ContactCap;
 import io.outreach.engine.tenant.Sender;
 import io.outreach.engine.tenant.Tenant;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 
@@ -75,7 +78,23 @@ public record CampaignSenders(boolean sandbox, Prices prices) {
             d.window(),
             caps(tenant),
             budgets(d, tenant),
-            prices.segment(provider)));
+            prices.segment(provider),
+            followUpPolicy(tenant)));
+  }
+
+  /**
+   * Cathy's guardrails as the tenant sets them now ({@code agentPolicies.cathy}), each unset field
+   * at its default; the tenant's days for the daily cap.
+   */
+  public static FollowUpPolicy followUpPolicy(Tenant tenant) {
+    AgentPolicy p = tenant.agentPolicies().get(FollowUpPolicy.AGENT);
+    Integer max = p == null ? null : p.maxFollowUps();
+    Integer spacingHours = p == null ? null : p.minSpacingHours();
+    return new FollowUpPolicy(
+        max == null ? FollowUpPolicy.DEFAULT_MAX : max,
+        spacingHours == null ? FollowUpPolicy.DEFAULT_SPACING : Duration.ofHours(spacingHours),
+        p == null ? null : p.dailyCap(),
+        tenant.timezone());
   }
 
   /** The budgets a campaign's sends fall under: the tenant's month and day, its own. */

@@ -382,7 +382,7 @@ public final class Luci {
 
   static AgentPolicy policy(Tenant t) {
     AgentPolicy p = t.agentPolicies().get(AGENT);
-    return p == null ? AgentPolicy.initial() : p;
+    return p == null ? AgentPolicy.initial(AGENT) : p;
   }
 
   static Throwable unwrap(Throwable t) {

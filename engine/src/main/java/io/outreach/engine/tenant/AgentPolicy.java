@@ -2,6 +2,7 @@ package io.outreach.engine.tenant;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import io.outreach.engine.CborSerializable;
+import io.outreach.engine.compliance.FollowUpPolicy;
 import java.util.List;
 import java.util.Set;
 
@@ -78,11 +79,14 @@ public record AgentPolicy(
   public static final Set<String> AGENTS = Set.of("gianna", "cathy", "luci");
 
   /**
-   * Agents start disabled and reviewed by a human until a tenant admin opts in, with their own
-   * defaults (Gianna answers only at 0.9 confidence or more).
+   * Gianna and Luci start disabled and reviewed by a human until a tenant admin opts in, with their
+   * own defaults (Gianna answers only at 0.9 confidence or more). Cathy starts enabled: the
+   * follow-up steps she runs are written by the campaign's author, and her guardrails (three per
+   * recipient, a day apart) hold them from the first campaign; what she would draft herself still
+   * waits for a human.
    */
-  public static AgentPolicy initial() {
-    return new AgentPolicy(false, true, null, 0L);
+  public static AgentPolicy initial(String agent) {
+    return new AgentPolicy(agent.equals(FollowUpPolicy.AGENT), true, null, 0L);
   }
 
   /** A problem with this policy for {@code agent}, or null when it is valid. */

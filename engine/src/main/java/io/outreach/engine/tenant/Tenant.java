@@ -51,7 +51,7 @@ public record Tenant(
 
   static Tenant created(TenantEntity.Created e) {
     SortedMap<String, AgentPolicy> policies = new TreeMap<>();
-    AgentPolicy.AGENTS.forEach(a -> policies.put(a, AgentPolicy.initial()));
+    AgentPolicy.AGENTS.forEach(a -> policies.put(a, AgentPolicy.initial(a)));
     return new Tenant(
         e.tenantId(),
         e.name(),

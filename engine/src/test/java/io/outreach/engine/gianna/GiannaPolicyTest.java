@@ -38,7 +38,7 @@ class GiannaPolicyTest {
     assertThat(GiannaPolicy.decide(q, auto(), settings).action()).isEqualTo(Action.ANSWER);
     assertThat(GiannaPolicy.decide(q, auto(), settings).answer()).isEqualTo("Yes, we do.");
     // Human review on (the initial policy), a category not allowed, too little confidence.
-    assertThat(GiannaPolicy.decide(q, AgentPolicy.initial(), settings).action())
+    assertThat(GiannaPolicy.decide(q, AgentPolicy.initial("gianna"), settings).action())
         .isEqualTo(Action.REVIEW);
     assertThat(GiannaPolicy.decide(q, null, settings).action()).isEqualTo(Action.REVIEW);
     var onlyInterested =
@@ -68,7 +68,7 @@ class GiannaPolicyTest {
   void optOutsAtTheThresholdAreOptOutsWhateverTheReviewSetting() {
     assertThat(
             GiannaPolicy.decide(
-                    of(ReplyCategory.OPT_OUT, 0.8, null), AgentPolicy.initial(), settings)
+                    of(ReplyCategory.OPT_OUT, 0.8, null), AgentPolicy.initial("gianna"), settings)
                 .action())
         .isEqualTo(Action.OPT_OUT);
     assertThat(

@@ -132,7 +132,7 @@ class TenantEntityTest {
     assertThat(t.timezone()).isEqualTo("America/Chicago");
     assertThat(t.monthlyBudgetCents()).isEqualTo(5_000L);
     assertThat(t.agentPolicies().get("gianna")).isEqualTo(new AgentPolicy(true, false, 0.9, null));
-    assertThat(t.agentPolicies().get("cathy")).isEqualTo(AgentPolicy.initial());
+    assertThat(t.agentPolicies().get("cathy")).isEqualTo(AgentPolicy.initial("cathy"));
     assertThat(t.flags()).containsEntry("beta-console", true);
     assertThat(t.senders("twilio")).extracting(Sender::messagesPerSecond).containsExactly(1);
     assertThat(t.senders("signalhouse")).extracting(Sender::messagesPerSecond).containsExactly(5);
