@@ -9,7 +9,6 @@ import java.net.URLEncoder;
 import java.net.http.HttpRequest;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -81,22 +80,7 @@ class CampaignLifecycleIT {
   }
 
   private static List<JsonNode> messages(String op, String id, String query) {
-    List<JsonNode> all = new ArrayList<>();
-    String cursor = null;
-    do {
-      JsonNode page =
-          IntakeIT.body(
-              node.get(
-                  "/v1/campaigns/"
-                      + id
-                      + "/messages?"
-                      + query
-                      + (cursor == null ? "" : "&cursor=" + cursor),
-                  op));
-      page.get("items").forEach(all::add);
-      cursor = page.get("next").isNull() ? null : page.get("next").asText();
-    } while (cursor != null);
-    return all;
+    return node.pages("/v1/campaigns/" + id + "/messages?" + query, op);
   }
 
   private static int twilioStatus(String tenant, String ref, String sid, String status) {

@@ -101,7 +101,7 @@ class CathyIT {
       await()
           .atMost(Duration.ofSeconds(60))
           .until(() -> read(node, clock, seen).stream().anyMatch(c -> c.to().equals(replier)));
-      reply(node, replier, "Thanks, I'll think about it");
+      node.reply(TENANT, replier, SENDER, "Thanks, I'll think about it");
 
       String second = null;
       int jumps = 0;
@@ -184,7 +184,7 @@ class CathyIT {
 
       // Each of Cathy's decisions is in the audit trail under the campaign.
       Map<String, Long> actions =
-          audit(node, op, first).stream()
+          node.pages("/v1/audit?subject=" + first + "&limit=200", op).stream()
               .filter(e -> e.get("actor").asText().equals("agent:cathy"))
               .collect(
                   Collectors.groupingBy(
@@ -198,25 +198,6 @@ class CathyIT {
           "CathyIT: %d contacts, %d follow-ups over %s; follow-ups per tenant day %s%n",
           all.size(), followUps.size(), Duration.between(START, clock.instant()), perDay);
     }
-  }
-
-  /** Every audit entry about {@code subject}, all pages. */
-  private static List<JsonNode> audit(TestEngine node, String op, String subject) {
-    List<JsonNode> all = new ArrayList<>();
-    String cursor = null;
-    do {
-      JsonNode page =
-          IntakeIT.body(
-              node.get(
-                  "/v1/audit?subject="
-                      + subject
-                      + "&limit=200"
-                      + (cursor == null ? "" : "&cursor=" + cursor),
-                  op));
-      page.get("items").forEach(all::add);
-      cursor = page.get("next").isNull() ? null : page.get("next").asText();
-    } while (cursor != null);
-    return all;
   }
 
   private static String create(TestEngine node, String op, String importId, int steps) {
@@ -239,24 +220,6 @@ class CathyIT {
                 + "]}");
     assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
     return IntakeIT.body(created).get("id").asText();
-  }
-
-  private static void reply(TestEngine node, String from, String body) {
-    var r =
-        node.json(
-            "POST",
-            "/sandbox/replies",
-            node.token(TENANT, Role.OPERATOR),
-            "{\"tenant\":\""
-                + TENANT
-                + "\",\"from\":\""
-                + from
-                + "\",\"to\":\""
-                + SENDER
-                + "\",\"body\":\""
-                + body
-                + "\"}");
-    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
   }
 
   /**

@@ -87,21 +87,7 @@ class GiannaIT {
   }
 
   private static void reply(String tenant, String from, String body) {
-    var r =
-        node.json(
-            "POST",
-            "/sandbox/replies",
-            node.token(tenant, Role.OPERATOR),
-            "{\"tenant\":\""
-                + tenant
-                + "\",\"from\":\""
-                + from
-                + "\",\"to\":\""
-                + SENDER
-                + "\",\"body\":\""
-                + body
-                + "\"}");
-    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    node.reply(tenant, from, SENDER, body);
   }
 
   /** The classification of the person's last inbound message, once it is no longer pending. */

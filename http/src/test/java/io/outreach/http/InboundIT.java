@@ -58,22 +58,7 @@ class InboundIT {
    * has.
    */
   private static JsonNode reply(String tenant, String from, String body) {
-    var r =
-        node.json(
-            "POST",
-            "/sandbox/replies",
-            node.token(tenant, Role.OPERATOR),
-            "{\"tenant\":\""
-                + tenant
-                + "\",\"from\":\""
-                + from
-                + "\",\"to\":\""
-                + SENDER
-                + "\",\"body\":\""
-                + body
-                + "\"}");
-    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
-    return IntakeIT.body(r);
+    return node.reply(tenant, from, SENDER, body);
   }
 
   private static List<JsonNode> outboundTo(String tenant, String phone) {

@@ -111,6 +111,51 @@ public final class TestEngine implements AutoCloseable {
     }
   }
 
+  /**
+   * A person's reply from {@code from} to {@code to}, sent through the in-process sandbox (which
+   * posts it to the engine as the provider's signed webhook); fails unless the sandbox took it.
+   */
+  com.fasterxml.jackson.databind.JsonNode reply(
+      String tenant, String from, String to, String body) {
+    var r =
+        json(
+            "POST",
+            "/sandbox/replies",
+            token(tenant, Role.OPERATOR),
+            "{\"tenant\":\""
+                + tenant
+                + "\",\"from\":\""
+                + from
+                + "\",\"to\":\""
+                + to
+                + "\",\"body\":\""
+                + body
+                + "\"}");
+    if (r.statusCode() != 200) {
+      throw new AssertionError("POST /sandbox/replies -> " + r.statusCode() + " " + r.body());
+    }
+    return IntakeIT.body(r);
+  }
+
+  /** Every item of a paged list ({@code items}, {@code next}), following the cursor to its end. */
+  java.util.List<com.fasterxml.jackson.databind.JsonNode> pages(String path, String token) {
+    java.util.List<com.fasterxml.jackson.databind.JsonNode> all = new java.util.ArrayList<>();
+    String cursor = null;
+    do {
+      com.fasterxml.jackson.databind.JsonNode page =
+          IntakeIT.body(
+              get(
+                  path
+                      + (cursor == null
+                          ? ""
+                          : (path.contains("?") ? "&" : "?") + "cursor=" + cursor),
+                  token));
+      page.get("items").forEach(all::add);
+      cursor = page.get("next").isNull() ? null : page.get("next").asText();
+    } while (cursor != null);
+    return all;
+  }
+
   /** The in-process sandbox's log of {@code tenant}, read with a token of that tenant. */
   HttpResponse<String> sandboxLog(String tenant) {
     return get("/sandbox/log?tenant=" + tenant, token(tenant, Role.VIEWER));
