@@ -45,6 +45,12 @@ import org.apache.pekko.pattern.StatusReply;
  */
 public final class CampaignRoutes extends ApiDirectives {
   private static final Pattern CAMPAIGN_ID = Pattern.compile("cmp_[a-z0-9]{8,40}");
+
+  /** Whether {@code id} has the shape of a campaign id. */
+  static boolean isCampaignId(String id) {
+    return CAMPAIGN_ID.matcher(id).matches();
+  }
+
   private static final SecureRandom RANDOM = new SecureRandom();
 
   private final ClusterSharding sharding;

@@ -3,6 +3,7 @@ package io.outreach.http;
 import static org.apache.pekko.http.javadsl.server.PathMatchers.segment;
 
 import io.outreach.engine.Rejection;
+import io.outreach.engine.campaign.CampaignEntity;
 import io.outreach.engine.compliance.KillSwitch;
 import io.outreach.engine.compliance.KillSwitches;
 import io.outreach.engine.compliance.PlatformSwitchboard;
@@ -112,14 +113,32 @@ public final class KillSwitchRoutes extends ApiDirectives {
                 scope == KillSwitch.Scope.TENANT && body.target() == null
                     ? p.tenantId()
                     : body.target();
-            engaged =
-                tenant(p.tenantId())
-                    .askWithStatus(
-                        r -> new TenantEntity.EngageKillSwitch(scope, target, p.subject(), r),
-                        askTimeout);
+            if (scope == KillSwitch.Scope.CAMPAIGN) {
+              // A campaign switch names one of the tenant's campaigns: an unknown id is refused
+              // rather than kept as a switch that can never match.
+              if (target == null || !CampaignRoutes.isCampaignId(target)) {
+                return problem(Problem.Type.VALIDATION.with("target is not a campaign id"));
+              }
+              return answer(
+                  sharding
+                      .entityRefFor(
+                          CampaignEntity.ENTITY_TYPE_KEY,
+                          CampaignEntity.entityId(p.tenantId(), target))
+                      .askWithStatus(CampaignEntity.GetDefinition::new, askTimeout),
+                  d -> engageInTenant(p, scope, target));
+            }
+            return engageInTenant(p, scope, target);
           }
           return answer(engaged, k -> json(StatusCodes.CREATED, KillSwitchView.of(k)));
         });
+  }
+
+  private Route engageInTenant(Principal p, KillSwitch.Scope scope, String target) {
+    CompletionStage<KillSwitch> engaged =
+        tenant(p.tenantId())
+            .askWithStatus(
+                r -> new TenantEntity.EngageKillSwitch(scope, target, p.subject(), r), askTimeout);
+    return answer(engaged, k -> json(StatusCodes.CREATED, KillSwitchView.of(k)));
   }
 
   private Route release(Principal p, String id) {

@@ -214,13 +214,38 @@ class ApiIT {
   @Test
   void killSwitchesEngageListAndRelease() {
     String op = node.token("bravo", Role.OPERATOR);
-    var engaged =
-        node.json("POST", "/v1/kill-switches", op, "{\"scope\":\"campaign\",\"target\":\"cmp-9\"}");
+    // A campaign switch names an existing campaign of the caller's tenant.
+    problem(
+        node.json("POST", "/v1/kill-switches", op, "{\"scope\":\"campaign\",\"target\":\"cmp-9\"}"),
+        400,
+        "validation");
+    problem(
+        node.json(
+            "POST",
+            "/v1/kill-switches",
+            op,
+            "{\"scope\":\"campaign\",\"target\":\"cmp_0000000000000000\"}"),
+        404,
+        "not-found");
+    var created =
+        node.json(
+            "POST",
+            "/v1/campaigns",
+            op,
+            "{\"name\":\"Stop me\",\"channel\":\"sms\",\"audience\":{\"all\":true},\"message\":\"Hi\"}");
+    assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+    String campaign = body(created).get("id").asText();
+    String engage = "{\"scope\":\"campaign\",\"target\":\"" + campaign + "\"}";
+    var engaged = node.json("POST", "/v1/kill-switches", op, engage);
     assertThat(engaged.statusCode()).as(engaged.body()).isEqualTo(201);
     String id = body(engaged).get("id").asText();
     assertThat(body(engaged).get("engagedBy").asText()).isEqualTo("test");
-    var again =
-        node.json("POST", "/v1/kill-switches", op, "{\"scope\":\"campaign\",\"target\":\"cmp-9\"}");
+    // Another tenant cannot name it.
+    problem(
+        node.json("POST", "/v1/kill-switches", node.token("acme", Role.OPERATOR), engage),
+        404,
+        "not-found");
+    var again = node.json("POST", "/v1/kill-switches", op, engage);
     assertThat(body(again).get("id").asText()).as("engaging twice is idempotent").isEqualTo(id);
     problem(
         node.json("POST", "/v1/kill-switches", op, "{\"scope\":\"channel\",\"target\":\"fax\"}"),

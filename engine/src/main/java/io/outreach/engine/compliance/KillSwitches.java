@@ -50,6 +50,12 @@ public record KillSwitches(SortedMap<String, KillSwitch> engaged) implements Cbo
     return new KillSwitches(next);
   }
 
+  /**
+   * How many switches one tenant may have engaged at once: every permit looks through them, so
+   * their number is bounded (a wider scope stops more at once).
+   */
+  public static final int MAX_ENGAGED = 100;
+
   /** A problem with engaging {@code scope}/{@code target}, or null when it may be engaged. */
   public static String problem(KillSwitch.Scope scope, String target, String tenantId) {
     if (target == null || target.isBlank()) {

@@ -386,6 +386,16 @@ public final class TenantEntity
     if (existing.isPresent()) {
       return Effect().reply(c.replyTo(), StatusReply.success(existing.get()));
     }
+    if (state.tenant().killSwitches().all().size() >= KillSwitches.MAX_ENGAGED) {
+      return Effect()
+          .reply(
+              c.replyTo(),
+              Rejection.conflict(
+                  "at most "
+                      + KillSwitches.MAX_ENGAGED
+                      + " kill switches may be engaged at once: release one, or engage a wider"
+                      + " scope (tenant, channel)"));
+    }
     KillSwitch k = KillSwitches.engage("kst_", c.scope(), c.target(), c.actor(), clock.instant());
     return Effect()
         .persist(new KillSwitchEngaged(k))

@@ -230,6 +230,34 @@ class TenantEntityTest {
   }
 
   @Test
+  void atMostAHundredKillSwitchesAreEngagedAtOnce() {
+    create("Acme", "UTC", 0);
+    for (int i = 0; i < io.outreach.engine.compliance.KillSwitches.MAX_ENGAGED; i++) {
+      String target = "cmp-" + i;
+      var engaged =
+          kit.<StatusReply<io.outreach.engine.compliance.KillSwitch>>runCommand(
+              r ->
+                  new TenantEntity.EngageKillSwitch(
+                      io.outreach.engine.compliance.KillSwitch.Scope.CAMPAIGN, target, "ops", r));
+      assertThat(engaged.reply().isSuccess()).isTrue();
+    }
+    var oneMore =
+        kit.<StatusReply<io.outreach.engine.compliance.KillSwitch>>runCommand(
+            r ->
+                new TenantEntity.EngageKillSwitch(
+                    io.outreach.engine.compliance.KillSwitch.Scope.CAMPAIGN, "cmp-x", "ops", r));
+    assertThat(oneMore.hasNoEvents()).isTrue();
+    assertThat(rejection(oneMore.reply()).kind()).isEqualTo(Rejection.Kind.CONFLICT);
+    // An engaged one is still answered as it is (engaging it again changes nothing).
+    var again =
+        kit.<StatusReply<io.outreach.engine.compliance.KillSwitch>>runCommand(
+            r ->
+                new TenantEntity.EngageKillSwitch(
+                    io.outreach.engine.compliance.KillSwitch.Scope.CAMPAIGN, "cmp-7", "ops", r));
+    assertThat(again.reply().getValue().target()).isEqualTo("cmp-7");
+  }
+
+  @Test
   void killSwitchesEngageIdempotentlyReleaseAndRecover() {
     create("Acme", "UTC", 0);
     var engaged =
