@@ -208,6 +208,12 @@ class IntakeIT {
             h -> assertThat(h).isEqualToIgnoringCase("Content-Type: application/problem+json"));
     var empty = node.csv("/v1/imports", op, "");
     assertThat(empty.statusCode()).isEqualTo(400);
+    // A header beyond the column limit: refused naming the limit, not echoed back.
+    var wide = node.csv("/v1/imports", op, "phone," + "col,".repeat(600) + "\n2125550100\n");
+    assertThat(wide.statusCode()).isEqualTo(400);
+    assertThat(body(wide).get("detail").asText())
+        .contains("more than 500 columns (the limit)")
+        .hasSizeLessThan(200);
     assertThat(node.get("/v1/imports/imp_doesnotexist", op).statusCode()).isEqualTo(404);
     assertThat(node.csv("/v1/imports", node.token("bravo", Role.VIEWER), MIXED).statusCode())
         .isEqualTo(403);

@@ -42,6 +42,13 @@ public final class CsvRecords implements Iterator<CsvRecord>, AutoCloseable {
   private static final char BYTE_ORDER_MARK = '\uFEFF';
 
   private final CsvParser parser;
+
+  /** The most columns a row (the header too) may have. */
+  public static final int MAX_COLUMNS = 500;
+
+  /** The longest cell (a column name too), in characters. */
+  public static final int MAX_CELL_CHARS = 10_000;
+
   private final List<String> header;
   private CsvRecord next;
   private long rowsRead;
@@ -138,6 +145,20 @@ public final class CsvRecords implements Iterator<CsvRecord>, AutoCloseable {
           if (token == null) {
             throw new CsvFormatException(row, where(row) + ": the file ends inside the row");
           }
+          if (fields.size() == MAX_COLUMNS) {
+            throw new CsvFormatException(
+                row, where(row) + " has more than " + MAX_COLUMNS + " columns (the limit)");
+          }
+          if (parser.getTextLength() > MAX_CELL_CHARS) {
+            throw new CsvFormatException(
+                row,
+                where(row)
+                    + ": column "
+                    + (fields.size() + 1)
+                    + " is longer than "
+                    + MAX_CELL_CHARS
+                    + " characters (the limit)");
+          }
           fields.add(parser.getText());
         }
         if (!isBlankLine(fields)) {
@@ -179,9 +200,23 @@ public final class CsvRecords implements Iterator<CsvRecord>, AutoCloseable {
     }
     if (!duplicates.isEmpty()) {
       throw new CsvFormatException(
-          0, "the header row names these columns more than once: " + String.join(", ", duplicates));
+          0, "the header row names these columns more than once: " + names(duplicates));
     }
     return Collections.unmodifiableList(header);
+  }
+
+  /**
+   * Column names for a message: the first 20, each cut to 40 characters, and how many there are in
+   * all; an answer never carries a whole header back.
+   */
+  static String names(java.util.Collection<String> names) {
+    List<String> shown =
+        names.stream()
+            .limit(20)
+            .map(n -> n.length() > 40 ? n.substring(0, 40) + "..." : n)
+            .toList();
+    String more = names.size() > shown.size() ? ", ... " + names.size() + " in all" : "";
+    return String.join(", ", shown) + more;
   }
 
   // A file saved by Excel as "CSV UTF-8" starts with a byte order mark; it is not part of the

@@ -87,7 +87,7 @@ public final class LeadColumns {
     if (phone < 0 && email < 0) {
       return Optional.of(
           "the header must have a phone or an email column (found: "
-              + String.join(", ", header)
+              + CsvRecords.names(header)
               + ")");
     }
     return Optional.empty();

@@ -65,6 +65,53 @@ class CsvRecordsTest {
   }
 
   @Test
+  void aHeaderOrRowBeyondTheColumnLimitIsRefusedNamingTheLimit() {
+    String wide = "phone," + "c,".repeat(CsvRecords.MAX_COLUMNS) + "\n";
+    assertThatThrownBy(() -> CsvRecords.open(new StringReader(wide)))
+        .isInstanceOf(CsvFormatException.class)
+        .hasMessage("the header row has more than 500 columns (the limit)");
+    String csv = "phone\n" + "1,".repeat(CsvRecords.MAX_COLUMNS) + "1\n";
+    try (CsvRecords records = CsvRecords.open(new StringReader(csv))) {
+      assertThatThrownBy(records::next)
+          .isInstanceOfSatisfying(CsvFormatException.class, e -> assertThat(e.row()).isEqualTo(1))
+          .hasMessage("row 1 has more than 500 columns (the limit)");
+    }
+  }
+
+  @Test
+  void aCellBeyondTheLengthLimitIsRefusedNamingItsColumn() {
+    String longName = "x".repeat(CsvRecords.MAX_CELL_CHARS + 1);
+    assertThatThrownBy(() -> CsvRecords.open(new StringReader("phone," + longName + "\n")))
+        .isInstanceOf(CsvFormatException.class)
+        .hasMessage("the header row: column 2 is longer than 10000 characters (the limit)");
+    String csv = "phone,note\n2125550123,\"" + longName + "\"\n";
+    try (CsvRecords records = CsvRecords.open(new StringReader(csv))) {
+      assertThatThrownBy(records::next)
+          .hasMessage("row 1: column 2 is longer than 10000 characters (the limit)");
+    }
+    // Exactly at the limit is fine.
+    String atLimit = "phone,note\n2125550123," + "y".repeat(CsvRecords.MAX_CELL_CHARS) + "\n";
+    try (CsvRecords records = CsvRecords.open(new StringReader(atLimit))) {
+      assertThat(records.next().fields().get(1)).hasSize(CsvRecords.MAX_CELL_CHARS);
+    }
+  }
+
+  @Test
+  void messagesNeverCarryAWholeHeader() {
+    List<String> names = new ArrayList<>();
+    for (int i = 0; i < 300; i++) {
+      names.add("column_with_a_rather_long_name_number_" + i + "_and_more");
+    }
+    String shown = CsvRecords.names(names);
+    assertThat(shown).contains("... 300 in all").hasSizeLessThan(1_000);
+    String csv = String.join(",", names) + "\n";
+    try (CsvRecords records = CsvRecords.open(new StringReader(csv))) {
+      assertThat(LeadColumns.of(records.header()).headerProblem())
+          .hasValueSatisfying(p -> assertThat(p).hasSizeLessThan(1_100).contains("300 in all"));
+    }
+  }
+
+  @Test
   void anUnterminatedQuoteNamesItsRow() {
     String csv = "phone,note\n2125550123,ok\n\n2125550124,\"never closed\n2125550125,x\n";
     try (CsvRecords records = CsvRecords.open(new StringReader(csv))) {
