@@ -84,6 +84,9 @@ public class ApiDirectives extends AllDirectives {
     return complete(problemResponse(mapper, p).addHeaders(List.of(headers)));
   }
 
+  /** The {@code Retry-After} of every 503 answer. */
+  static final long RETRY_AFTER_SECONDS = 5;
+
   static HttpResponse problemResponse(ObjectMapper mapper, Problem p) {
     byte[] body;
     try {
@@ -91,9 +94,15 @@ public class ApiDirectives extends AllDirectives {
     } catch (JsonProcessingException e) {
       throw new IllegalStateException(e);
     }
-    return HttpResponse.create()
-        .withStatus(p.status())
-        .withEntity(HttpEntities.create(PROBLEM_JSON, body));
+    HttpResponse response =
+        HttpResponse.create()
+            .withStatus(p.status())
+            .withEntity(HttpEntities.create(PROBLEM_JSON, body));
+    // Every 503 says when to come back: soon, the cause is passing (a database away, a timeout).
+    return p.status() == 503
+        ? response.addHeader(
+            org.apache.pekko.http.javadsl.model.headers.RetryAfter.create(RETRY_AFTER_SECONDS))
+        : response;
   }
 
   // ---- routing ----
@@ -239,6 +248,10 @@ public class ApiDirectives extends AllDirectives {
     if (t instanceof TimeoutException) {
       return Problem.Type.UNAVAILABLE.with("the engine did not answer in time; retry later");
     }
+    if (databaseUnavailable(t)) {
+      log.warn("a request failed: the database is unavailable ({})", String.valueOf(t));
+      return Problem.Type.UNAVAILABLE.with("the database is unavailable; retry later");
+    }
     if (t instanceof EntityStreamSizeException s) {
       return Problem.Type.PAYLOAD_TOO_LARGE.with(
           "the request body exceeds the limit of " + s.limit() + " bytes");
@@ -254,6 +267,29 @@ public class ApiDirectives extends AllDirectives {
     }
     log.error("unhandled error in a route", t);
     return Problem.Type.INTERNAL.with("an internal error occurred; it has been logged");
+  }
+
+  /**
+   * Whether {@code t} says the database cannot be reached now rather than that a statement is
+   * wrong: no connection within the pool's wait, a connection refused or lost (SQLSTATE class 08),
+   * the server shutting down or out of resources (57P, 53), or not accepting connections (55000).
+   */
+  static boolean databaseUnavailable(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
+      if (c instanceof java.sql.SQLTransientConnectionException) {
+        return true;
+      }
+      if (c instanceof java.sql.SQLException e && e.getSQLState() != null) {
+        String state = e.getSQLState();
+        if (state.startsWith("08")
+            || state.startsWith("57P")
+            || state.startsWith("53")
+            || state.equals("55000")) {
+          return true;
+        }
+      }
+    }
+    return false;
   }
 
   static String fieldPath(MismatchedInputException e) {

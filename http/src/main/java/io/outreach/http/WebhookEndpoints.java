@@ -30,7 +30,6 @@ import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.MediaTypes;
 import org.apache.pekko.http.javadsl.model.headers.Allow;
-import org.apache.pekko.http.javadsl.model.headers.RetryAfter;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -454,9 +453,7 @@ public final class WebhookEndpoints implements ApiServer.DirectEndpoint {
                   receipt.tenantId(),
                   error.toString());
               return problem(
-                      Problem.Type.UNAVAILABLE.with(
-                          "the delivery could not be stored; retry later"))
-                  .addHeader(RetryAfter.create(1L));
+                  Problem.Type.UNAVAILABLE.with("the delivery could not be stored; retry later"));
             });
   }
 

@@ -41,6 +41,12 @@ public final class Database implements AutoCloseable {
 
   private static final int PING_TIMEOUT_SECONDS = 2;
 
+  /**
+   * The longest a caller waits for a pooled connection, and a connection attempt takes: well under
+   * the HTTP request timeout, so an unreachable database answers 503 within seconds.
+   */
+  public static final java.time.Duration CONNECTION_WAIT = java.time.Duration.ofSeconds(3);
+
   private final EmbeddedPostgresServer server;
   private final HikariDataSource appPool;
   private final String jdbcUrl;
@@ -193,6 +199,11 @@ public final class Database implements AutoCloseable {
     hc.setPassword(password);
     hc.setMaximumPoolSize(size);
     hc.setAutoCommit(autoCommit);
+    // Fail fast when the database is away: a caller waits at most CONNECTION_WAIT for a
+    // connection (then the API answers 503), and opening one gives up after as long.
+    hc.setConnectionTimeout(CONNECTION_WAIT.toMillis());
+    hc.setValidationTimeout(Math.min(1_000, CONNECTION_WAIT.toMillis()));
+    hc.addDataSourceProperty("connectTimeout", Long.toString(CONNECTION_WAIT.toSeconds()));
     return new HikariDataSource(hc);
   }
 
