@@ -80,8 +80,11 @@ public record Settings(
    */
   public record Webhooks(Optional<String> publicUrl, boolean trustForwardedHeaders) {}
 
-  /** Lead intake: the largest CSV upload, and the region for numbers without a country code. */
-  public record Intake(long maxUploadBytes, String defaultRegion) {}
+  /**
+   * Lead intake: the largest CSV upload, the region for numbers without a country code, and how
+   * many uploads one tenant may have under way at once.
+   */
+  public record Intake(long maxUploadBytes, String defaultRegion, int maxConcurrentUploads) {}
 
   /** HTTP server settings. */
   public record Http(String host, int port, long maxBodyBytes, Duration askTimeout) {}
@@ -135,7 +138,12 @@ public record Settings(
               c.getDuration("startup.journal-check-timeout"),
               new Intake(
                   positive(c, "intake.max-upload-bytes", c.getBytes("intake.max-upload-bytes")),
-                  region(c, "intake.default-region")),
+                  region(c, "intake.default-region"),
+                  (int)
+                      positive(
+                          c,
+                          "intake.max-concurrent-uploads",
+                          c.getInt("intake.max-concurrent-uploads"))),
               new Webhooks(
                   optional(c, "public-url").map(u -> u.replaceAll("/+$", "")),
                   c.getBoolean("webhooks.trust-forwarded-headers")),

@@ -461,6 +461,7 @@ public final class Engine implements AutoCloseable {
                         storage.imports(),
                         storage.uploads(),
                         settings.intake().maxUploadBytes(),
+                        settings.intake().maxConcurrentUploads(),
                         region)
                     .route(),
                 new LeadRoutes(system, auth, new LeadRepository(storage.tenantJdbc())).route(),

@@ -28,16 +28,24 @@ import java.time.Instant;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Pattern;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.http.javadsl.model.HttpEntity;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.model.headers.Location;
+import org.apache.pekko.http.javadsl.model.headers.RetryAfter;
 import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.stream.javadsl.StreamConverters;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Lead imports: {@code POST /v1/imports} streams a CSV body into tenant storage while hashing it
@@ -59,6 +67,12 @@ public final class ImportRoutes extends ApiDirectives {
   private final long maxUploadBytes;
   private final String defaultRegion;
 
+  private static final Logger log = LoggerFactory.getLogger(ImportRoutes.class);
+  private final java.util.concurrent.Executor uploadsPool;
+  private final int maxConcurrentUploads;
+  // Uploads under way per tenant (this node's): at most maxConcurrentUploads each.
+  private final Map<String, AtomicInteger> uploadsUnderWay = new ConcurrentHashMap<>();
+
   public ImportRoutes(
       ActorSystem<?> system,
       JwtAuth auth,
@@ -66,8 +80,12 @@ public final class ImportRoutes extends ApiDirectives {
       ImportLedger ledger,
       UploadStore uploads,
       long maxUploadBytes,
+      int maxConcurrentUploads,
       String defaultRegion) {
     super(system, auth, 0);
+    this.uploadsPool =
+        system.dispatchers().lookup(DispatcherSelector.fromConfig("outreach.uploads-dispatcher"));
+    this.maxConcurrentUploads = maxConcurrentUploads;
     this.system = system;
     this.sharding = ClusterSharding.get(system);
     this.askTimeout = askTimeout;
@@ -179,13 +197,31 @@ public final class ImportRoutes extends ApiDirectives {
   }
 
   private Route receive(Principal p, Tenant tenant, HttpEntity entity, Optional<String> key) {
+    AtomicInteger underWay =
+        uploadsUnderWay.computeIfAbsent(p.tenantId(), t -> new AtomicInteger());
+    if (underWay.incrementAndGet() > maxConcurrentUploads) {
+      underWay.decrementAndGet();
+      log.warn(
+          "tenant {}: upload refused, {} already under way", p.tenantId(), maxConcurrentUploads);
+      return discarding(
+          entity,
+          problem(
+              Problem.Type.TOO_MANY_REQUESTS.with(
+                  "at most "
+                      + maxConcurrentUploads
+                      + " uploads of a tenant may be under way at once; retry when one is done"),
+              RetryAfter.create(5L)));
+    }
     InputStream body =
         entity
             .withSizeLimit(maxUploadBytes)
             .getDataBytes()
             .runWith(StreamConverters.asInputStream(Duration.ofSeconds(60)), system);
+    CompletionStage<Received> stored =
+        CompletableFuture.supplyAsync(() -> store(p.tenantId(), body, key), uploadsPool)
+            .whenComplete((r, e) -> underWay.decrementAndGet());
     return answer(
-        blocking(() -> store(p.tenantId(), body, key)),
+        stored,
         received -> {
           if (received.existing().isPresent()) {
             return existingImport(p.tenantId(), received.existing().get());

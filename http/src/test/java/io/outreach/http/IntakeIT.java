@@ -219,6 +219,52 @@ class IntakeIT {
         .isEqualTo(403);
   }
 
+  /**
+   * Slow uploads hold threads of the uploads' own pool, at most two per tenant: a third of the same
+   * tenant is refused (429 with Retry-After) at once, another tenant's still goes, API reads are
+   * not held up, and once the slow ones end the tenant may upload again.
+   */
+  @Test
+  void aTenantsSlowUploadsAreCappedAndStarveNoOne() throws Exception {
+    String op = node.tenant("slow-uploads");
+    String head =
+        "POST /v1/imports HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer "
+            + op
+            + "\r\nContent-Type: text/csv\r\nContent-Length: 100000\r\n\r\n"
+            + "phone,first_name\n2125550100,Ann\n";
+    List<java.net.Socket> slow = new java.util.ArrayList<>();
+    try {
+      for (int i = 0; i < 2; i++) {
+        java.net.Socket socket = new java.net.Socket("127.0.0.1", node.engine.httpPort());
+        socket.getOutputStream().write(head.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        socket.getOutputStream().flush();
+        slow.add(socket);
+      }
+      // Both are under way (their headers read); a third of the tenant is refused at once.
+      await()
+          .atMost(java.time.Duration.ofSeconds(20))
+          .untilAsserted(
+              () -> {
+                var third = node.csv("/v1/imports", op, MIXED);
+                assertThat(third.statusCode()).as(third.body()).isEqualTo(429);
+                assertThat(third.headers().firstValue("Retry-After")).hasValue("5");
+                assertThat(body(third).get("detail").asText()).contains("at most 2 uploads");
+              });
+      String other = node.tenant("other-uploads");
+      var elsewhere = node.csv("/v1/imports", other, "phone\n2125550177\n");
+      assertThat(elsewhere.statusCode()).as(elsewhere.body()).isIn(200, 202);
+      assertThat(node.get("/v1/leads", op).statusCode()).isEqualTo(200);
+    } finally {
+      for (java.net.Socket s : slow) {
+        s.close();
+      }
+    }
+    // The abandoned uploads end (their streams fail); the tenant may upload again.
+    await()
+        .atMost(java.time.Duration.ofSeconds(90))
+        .until(() -> List.of(200, 202).contains(node.csv("/v1/imports", op, MIXED).statusCode()));
+  }
+
   @Test
   void doNotContactListsAndErasure() {
     String admin = node.token("delta", Role.ADMIN);
