@@ -281,7 +281,7 @@ public record BlockState(
         spec.tenantId(),
         spec.campaignId(),
         followUp ? FollowUpPolicy.AGENT : null,
-        spec.channel(),
+        spec.channel(x.step()),
         x.to(),
         zones,
         x.state(),
@@ -366,6 +366,6 @@ public record BlockState(
   /** What the send of {@code slot} costs (0 for a block that is not budgeted). */
   long cost(long slot) {
     Send x = sends.get(slot);
-    return x == null || x.body() == null || !spec.budgeted() ? 0 : spec.cost(x.body());
+    return x == null || x.body() == null || !spec.budgeted() ? 0 : spec.cost(x);
   }
 }

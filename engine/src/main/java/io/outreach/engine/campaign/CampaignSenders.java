@@ -75,7 +75,9 @@ public record CampaignSenders(boolean sandbox, Prices prices) {
             d.window(),
             caps(tenant),
             budgets(d, tenant),
-            prices.segment(provider)));
+            prices.segment(provider),
+            null,
+            d.calls() ? prices.voiceMinute(provider) : 0));
   }
 
   /** The budgets a campaign's sends fall under: the tenant's month and day, its own. */
