@@ -187,11 +187,14 @@ final class BlockSpend {
       return;
     }
     for (SendOutcome o : outcomes) {
-      // A call is charged at its final status, for the minutes it took (not here).
-      if (o.kind() == SendOutcome.Kind.SENT && !state.spec().isCall(o.step())) {
+      if (o.kind() == SendOutcome.Kind.SENT) {
         Send x = state.sends().get(o.slot());
         if (x != null) {
-          uncharged.put(x.idempotencyKey(), state.cost(o.slot()));
+          long cost = state.cost(o.slot());
+          // A call is charged at its final status, for the minutes it took (not here).
+          if (cost > 0) {
+            uncharged.put(x.idempotencyKey(), cost);
+          }
         }
       }
     }
