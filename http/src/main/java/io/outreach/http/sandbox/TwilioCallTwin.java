@@ -269,7 +269,8 @@ final class TwilioCallTwin {
             ? null
             : script != null && script.answeredBy() != null ? script.answeredBy() : "human";
     List<Map<String, String>> steps = new ArrayList<>();
-    steps.add(status(account, call, "initiated", "initiated"));
+    // The initiated event reports the call still queued (its CallStatus is one of Call.Status).
+    steps.add(status(account, call, "initiated", "queued"));
     steps.add(status(account, call, "ringing", "ringing"));
     if (answered) {
       Map<String, String> inProgress = status(account, call, "answered", "in-progress");
