@@ -141,8 +141,8 @@ public final class CampaignRoutes extends ApiDirectives {
       Long budgetCents,
       Instant startAt) {}
 
-  /** A follow-up step of the request. */
-  public record Step(Integer afterHours, String message) {}
+  /** A follow-up step of the request; {@code channel} null: the campaign's. */
+  public record Step(Integer afterHours, String message, String channel) {}
 
   /** The request's sending window, {@code HH:mm}. */
   public record Window(String start, String end) {}
@@ -187,7 +187,7 @@ public final class CampaignRoutes extends ApiDirectives {
           v.state(),
           counts,
           v.nextDueAt(),
-          Prices.cents(v.counts().spentMicros()),
+          Prices.cents(v.counts().spentMicros() + stats.callsSpentMicros()),
           Prices.cents(v.counts().estimatedMicros()),
           v.blocks(),
           v.blocksFinished(),
@@ -521,12 +521,7 @@ public final class CampaignRoutes extends ApiDirectives {
 
   /** The definition a create request asks for; a malformed window or channel is refused. */
   static CampaignDefinition definition(CreateCampaign b) {
-    Channel channel;
-    try {
-      channel = b.channel() == null ? null : Channel.valueOf(b.channel().toUpperCase(Locale.ROOT));
-    } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("channel must be sms or voice");
-    }
+    Channel channel = b.channel() == null ? null : channel(b.channel());
     CampaignDefinition.SendWindow window = null;
     if (b.window() != null) {
       try {
@@ -544,7 +539,9 @@ public final class CampaignRoutes extends ApiDirectives {
                 .map(
                     s ->
                         new CampaignDefinition.FollowUpStep(
-                            s.afterHours() == null ? 0 : s.afterHours(), s.message()))
+                            s.afterHours() == null ? 0 : s.afterHours(),
+                            s.message(),
+                            s.channel() == null ? null : channel(s.channel())))
                 .toList();
     return new CampaignDefinition(
         b.name(),
@@ -556,6 +553,14 @@ public final class CampaignRoutes extends ApiDirectives {
         window,
         b.budgetCents(),
         b.startAt());
+  }
+
+  private static Channel channel(String name) {
+    try {
+      return Channel.valueOf(name.toUpperCase(Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("channel must be sms or voice");
+    }
   }
 
   private Route ask(

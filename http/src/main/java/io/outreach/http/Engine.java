@@ -18,6 +18,7 @@ import io.outreach.engine.conversation.ConversationInbox;
 import io.outreach.engine.enrichment.Luci;
 import io.outreach.engine.gianna.Gianna;
 import io.outreach.engine.intake.ImportJob;
+import io.outreach.engine.outbound.CallOutcomes;
 import io.outreach.engine.outbound.CampaignOutbound;
 import io.outreach.engine.outbound.ConversationOutbound;
 import io.outreach.engine.outbound.OneWayOut;
@@ -28,6 +29,7 @@ import io.outreach.http.provider.ApolloEnrichmentAdapter;
 import io.outreach.http.provider.ProviderHttp;
 import io.outreach.http.provider.TenantAccounts;
 import io.outreach.http.provider.TenantProviders;
+import io.outreach.http.provider.VoiceCalls;
 import io.outreach.http.sandbox.SandboxRoutes;
 import io.outreach.http.sandbox.SandboxSettings;
 import io.outreach.persistence.AuditRepository;
@@ -228,7 +230,8 @@ public final class Engine implements AutoCloseable {
       ContactRules rules,
       CampaignPreviews previews,
       ConversationOutbound conversations,
-      Agents agents) {
+      Agents agents,
+      CallOutcomes calls) {
 
     /** HTTP is bound: the node's own address is known (its default public URL). */
     void bound(ServerBinding binding) {
@@ -270,7 +273,8 @@ public final class Engine implements AutoCloseable {
     ProviderHttp providerHttp =
         new ProviderHttp(
             system, config.getInt("outreach.throttle.max-concurrent"), Duration.ofSeconds(10));
-    TenantProviders providers = new TenantProviders(accounts, providerHttp, providerUrls::get);
+    TenantProviders providers =
+        new TenantProviders(accounts, providerHttp, providerUrls::get, VoiceCalls.from(config));
     OneWayOut out =
         OneWayOut.of(
             system, providers, new WebhookUrls(publicUrl), storage.contacts(), campaignClock, ask);
@@ -329,7 +333,8 @@ public final class Engine implements AutoCloseable {
         new CampaignPreviews(
             recipients, storage.campaigns(), storage.contacts(), rules, senders, campaignClock),
         conversations,
-        agents);
+        agents,
+        new CallOutcomes(out, storage.spend(), Prices.from(config), blocking));
   }
 
   /**
@@ -445,7 +450,9 @@ public final class Engine implements AutoCloseable {
             outbound.accounts(),
             settings.webhooks(),
             outbound.publicUrl(),
-            Clock.systemUTC());
+            Clock.systemUTC(),
+            outbound.calls(),
+            VoiceCalls.from(system.settings().config()).optOutDigit());
     String region = settings.intake().defaultRegion();
     var routes =
         new java.util.ArrayList<>(

@@ -49,6 +49,8 @@ public final class WebhookEndpoints implements ApiServer.DirectEndpoint {
   private static final Logger log = LoggerFactory.getLogger(WebhookEndpoints.class);
   static final String TWILIO_STATUS = "POST /webhooks/twilio/{tenantId}/status";
   static final String TWILIO_SMS = "POST /webhooks/twilio/{tenantId}/sms";
+  static final String TWILIO_CALL_STATUS = "POST /webhooks/twilio/{tenantId}/call-status";
+  static final String TWILIO_GATHER = "POST /webhooks/twilio/{tenantId}/gather";
   static final String SIGNALHOUSE = "POST /webhooks/signalhouse/{tenantId}";
 
   /** How long a body that did not arrive with its headers may take to arrive. */
@@ -74,6 +76,7 @@ public final class WebhookEndpoints implements ApiServer.DirectEndpoint {
   private final Settings.Webhooks settings;
   private final Supplier<String> publicUrl;
   private final Clock clock;
+  private final CallWebhooks calls;
 
   public WebhookEndpoints(
       ActorSystem<?> system,
@@ -83,7 +86,9 @@ public final class WebhookEndpoints implements ApiServer.DirectEndpoint {
       TenantAccounts accounts,
       Settings.Webhooks settings,
       Supplier<String> publicUrl,
-      Clock clock) {
+      Clock clock,
+      io.outreach.engine.outbound.CallOutcomes callOutcomes,
+      String optOutDigit) {
     this.system = system;
     this.mapper = ApiDirectives.jsonMapper(system);
     this.maxBodyBytes = maxBodyBytes;
@@ -93,6 +98,7 @@ public final class WebhookEndpoints implements ApiServer.DirectEndpoint {
     this.settings = settings;
     this.publicUrl = publicUrl;
     this.clock = clock;
+    this.calls = new CallWebhooks(callOutcomes, optOutDigit, this::toJson);
   }
 
   @Override
@@ -107,6 +113,8 @@ public final class WebhookEndpoints implements ApiServer.DirectEndpoint {
       return switch (s[4]) {
         case "status" -> TWILIO_STATUS;
         case "sms" -> TWILIO_SMS;
+        case "call-status" -> TWILIO_CALL_STATUS;
+        case "gather" -> TWILIO_GATHER;
         default -> null;
       };
     }
@@ -132,6 +140,10 @@ public final class WebhookEndpoints implements ApiServer.DirectEndpoint {
                 switch (template) {
                   case TWILIO_STATUS -> twilio(tenant, request, raw, this::twilioStatus);
                   case TWILIO_SMS -> twilio(tenant, request, raw, this::twilioInbound);
+                  case TWILIO_CALL_STATUS ->
+                      twilio(tenant, request, raw, calls::status, calls::statusStored);
+                  case TWILIO_GATHER ->
+                      twilio(tenant, request, raw, calls::gather, calls::gatherStored);
                   default -> signalHouse(tenant, request, raw);
                 });
   }
@@ -174,6 +186,21 @@ public final class WebhookEndpoints implements ApiServer.DirectEndpoint {
    */
   private CompletionStage<HttpResponse> twilio(
       String tenant, HttpRequest request, String raw, TwilioReceipt receipt) {
+    return twilio(
+        tenant,
+        request,
+        raw,
+        receipt,
+        (r, st) -> done(r.inbound().isPresent() ? EMPTY_TWIML : STORED));
+  }
+
+  /** What to answer once a delivery is stored (or found stored before). */
+  private interface StoredAnswer {
+    CompletionStage<HttpResponse> answer(WebhookReceipts.Receipt r, WebhookReceipts.Stored stored);
+  }
+
+  private CompletionStage<HttpResponse> twilio(
+      String tenant, HttpRequest request, String raw, TwilioReceipt receipt, StoredAnswer answer) {
     if (!request
         .entity()
         .getContentType()
@@ -201,13 +228,13 @@ public final class WebhookEndpoints implements ApiServer.DirectEndpoint {
         () ->
             receipt
                 .of(tenant, request, params)
-                .map(r -> stored(r, r.inbound().isPresent() ? EMPTY_TWIML : STORED))
+                .map(r -> stored(r, answer))
                 .orElseGet(
                     () ->
                         done(
                             problem(
                                 Problem.Type.VALIDATION.with(
-                                    "an inbound message needs From and To")))));
+                                    "a Twilio webhook needs its sid, From and To")))));
   }
 
   /**
@@ -431,6 +458,11 @@ public final class WebhookEndpoints implements ApiServer.DirectEndpoint {
    * is full or the store failed.
    */
   private CompletionStage<HttpResponse> stored(WebhookReceipts.Receipt receipt, HttpResponse ok) {
+    return stored(receipt, (r, st) -> done(ok));
+  }
+
+  private CompletionStage<HttpResponse> stored(
+      WebhookReceipts.Receipt receipt, StoredAnswer answer) {
     return receipts
         .store(receipt)
         .thenCompose(
@@ -438,14 +470,18 @@ public final class WebhookEndpoints implements ApiServer.DirectEndpoint {
                 st.effect() == InboundEffect.OPTED_OUT
                     ? conversations.silenced(receipt.tenantId(), receipt.phone()).thenApply(x -> st)
                     : CompletableFuture.completedFuture(st))
+        .thenCompose(
+            st -> {
+              // Stored (and an opt-out applied) first; the tenant's inbox processes it after.
+              if (st.isNew() && receipt.inbound().isPresent()) {
+                conversations.wakeInbox(receipt.tenantId());
+              }
+              return answer.answer(receipt, st);
+            })
         .handle(
-            (st, error) -> {
+            (response, error) -> {
               if (error == null) {
-                // Stored (and an opt-out applied) first; the tenant's inbox processes it after.
-                if (st.isNew() && receipt.inbound().isPresent()) {
-                  conversations.wakeInbox(receipt.tenantId());
-                }
-                return ok;
+                return response;
               }
               log.warn(
                   "webhook from {} for tenant {} not stored: {}",

@@ -89,6 +89,11 @@ final class StandaloneSandbox implements AutoCloseable {
     return IntakeIT.body(r).at("/calls/" + provider + "/" + status).asLong(0);
   }
 
+  /** Posts a scripted reply ({@code POST /sandbox/replies}) as the platform; answers the status. */
+  int reply(String json) {
+    return call("POST", "/sandbox/replies", token("platform", Role.PLATFORM), json).statusCode();
+  }
+
   /** Sets the faults as the platform; fails the test unless they are taken. */
   void faults(String json) {
     HttpResponse<String> r = call("PUT", "/sandbox/faults", token("platform", Role.PLATFORM), json);

@@ -116,8 +116,13 @@ public final class CampaignReadModel implements ContactHistory {
   }
 
   /** The counters receipts and replies move. */
-  public record Stats(long delivered, long undelivered, long replied, long optedOut) {
-    public static final Stats NONE = new Stats(0, 0, 0, 0);
+  public record Stats(
+      long delivered, long undelivered, long replied, long optedOut, long callsSpentMicros) {
+    public static final Stats NONE = new Stats(0, 0, 0, 0, 0);
+
+    public Stats(long delivered, long undelivered, long replied, long optedOut) {
+      this(delivered, undelivered, replied, optedOut, 0);
+    }
   }
 
   /**
@@ -210,11 +215,18 @@ public final class CampaignReadModel implements ContactHistory {
         c -> {
           try (PreparedStatement ps =
               c.prepareStatement(
-                  "select delivered, undelivered, replied, opted_out from campaign_stats where campaign_id = ?")) {
+                  // Calls are charged at their final status: what the ledger holds for them.
+                  "select s.delivered, s.undelivered, s.replied, s.opted_out, c.micros"
+                      + " from (select ?::text as campaign_id) k"
+                      + " left join campaign_stats s on s.campaign_id = k.campaign_id"
+                      + " cross join lateral (select coalesce(sum(amount_micros), 0) as micros"
+                      + " from spend_entries where campaign_id = k.campaign_id and kind = 'commit'"
+                      + " and entry_key like 'call:%') c")) {
             ps.setString(1, campaignId);
             try (ResultSet rs = ps.executeQuery()) {
               return rs.next()
-                  ? new Stats(rs.getLong(1), rs.getLong(2), rs.getLong(3), rs.getLong(4))
+                  ? new Stats(
+                      rs.getLong(1), rs.getLong(2), rs.getLong(3), rs.getLong(4), rs.getLong(5))
                   : Stats.NONE;
             }
           }

@@ -41,7 +41,20 @@ public final class ConversationReadModel {
       String status,
       String campaignId,
       Integer step,
-      Classified classification) {}
+      Classified classification,
+      Call call) {}
+
+  /**
+   * A campaign's call in a thread ({@code kind} {@code call}): the provider's id, its latest status
+   * ({@code queued, ringing, in-progress, completed, busy, no-answer, failed, canceled}), how long
+   * it lasted, the started minutes billed, and who answered (with machine detection).
+   */
+  public record Call(
+      String sid,
+      String status,
+      Integer durationSeconds,
+      Integer billedMinutes,
+      String answeredBy) {}
 
   /**
    * Gianna's reading of a reply: {@code state} (pending, done, failed, skipped), the category and
@@ -92,8 +105,17 @@ public final class ConversationReadModel {
         c -> {
           try (PreparedStatement ps =
               c.prepareStatement(
-                  "select seq, phone, opted_out, opted_out_at, inbound_count, last_inbound_at, last_body,"
-                      + " last_classification, updated_at from conversations where phone = ?")) {
+                  // Consent as it stands (an opt-out by text, keypad or voice), also for a person
+                  // who never wrote and was only sent messages or called.
+                  "select c.seq, p.phone, o.phone is not null, o.opted_out_at,"
+                      + " coalesce(c.inbound_count, 0), c.last_inbound_at, c.last_body,"
+                      + " c.last_classification, coalesce(c.updated_at, m.at)"
+                      + " from (select ?::text as phone) p"
+                      + " left join conversations c on c.phone = p.phone"
+                      + " left join opt_outs o on o.phone = p.phone"
+                      + " left join lateral (select max(updated_at) as at from messages"
+                      + " where phone = p.phone and sent_at is not null) m on true"
+                      + " where c.phone is not null or m.at is not null")) {
             ps.setString(1, phone);
             try (ResultSet rs = ps.executeQuery()) {
               return rs.next() ? Optional.of(row(rs)) : Optional.empty();
@@ -111,10 +133,16 @@ public final class ConversationReadModel {
               c.prepareStatement(
                   "select * from (select at, direction, kind, body, status, null::text campaign_id,"
                       + " null::int step, classify_state, category, confidence, classifier,"
-                      + " agent_action, agent_detail, review_id, classified_at from"
-                      + " conversation_messages where phone = ? union all select sent_at,"
-                      + " 'outbound', 'campaign', body, status, campaign_id, step, null, null,"
-                      + " null, null, null, null, null, null"
+                      + " agent_action, agent_detail, review_id, classified_at,"
+                      + " null::text call_sid, null::text call_status, null::int call_duration,"
+                      + " null::int billed, null::text answered_by from conversation_messages"
+                      + " where phone = ? union all select sent_at, 'outbound',"
+                      + " case when call_sid is not null or provider_message_id ~ '^CA[0-9a-fA-F]{32}$'"
+                      + " then 'call' else 'campaign' end, body,"
+                      + " status, campaign_id, step, null, null, null, null, null, null, null, null,"
+                      + " coalesce(call_sid, case when provider_message_id ~ '^CA' then"
+                      + " provider_message_id end), call_status, call_duration_seconds,"
+                      + " call_billed_minutes, answered_by"
                       + " from messages where phone = ? and sent_at is not null"
                       + " order by 1 desc limit ?) t order by 1")) {
             ps.setString(1, phone);
@@ -144,7 +172,15 @@ public final class ConversationReadModel {
                                 rs.getString(14),
                                 rs.getTimestamp(15) == null
                                     ? null
-                                    : rs.getTimestamp(15).toInstant())));
+                                    : rs.getTimestamp(15).toInstant()),
+                        "call".equals(rs.getString(3))
+                            ? new Call(
+                                rs.getString(16),
+                                rs.getString(17),
+                                (Integer) rs.getObject(18),
+                                (Integer) rs.getObject(19),
+                                rs.getString(20))
+                            : null));
               }
             }
             return out;

@@ -64,7 +64,50 @@ public final class WebhookReceipts implements AutoCloseable {
       Optional<MessageStatus> messageStatus,
       Optional<Inbound> inbound,
       String payloadJson,
-      String auditDetailJson) {}
+      String auditDetailJson,
+      Optional<CallProgress> call) {
+
+    /** A delivery that is not a call's progress. */
+    public Receipt(
+        String tenantId,
+        String provider,
+        String kind,
+        String dedupKey,
+        String phone,
+        String subject,
+        Optional<MessageRef> ref,
+        Optional<MessageStatus> messageStatus,
+        Optional<Inbound> inbound,
+        String payloadJson,
+        String auditDetailJson) {
+      this(
+          tenantId,
+          provider,
+          kind,
+          dedupKey,
+          phone,
+          subject,
+          ref,
+          messageStatus,
+          inbound,
+          payloadJson,
+          auditDetailJson,
+          Optional.empty());
+    }
+  }
+
+  /**
+   * One status callback of a call: its id, status, {@code SequenceNumber}, and on its final status
+   * how long it lasted ({@code CallDuration}), the started minutes billed ({@code Duration}) and
+   * who answered ({@code AnsweredBy}, with machine detection); null where the callback has none.
+   */
+  public record CallProgress(
+      String sid,
+      String status,
+      int sequence,
+      Integer durationSeconds,
+      Integer billedMinutes,
+      String answeredBy) {}
 
   /** An inbound message: the person's number, the tenant's number, the text and its keyword. */
   public record Inbound(
@@ -247,6 +290,7 @@ public final class WebhookReceipts implements AutoCloseable {
       return;
     }
     advanceMessages(c, tenant, fresh, now);
+    CallRows.apply(c, tenant, fresh.stream().map(Pending::receipt).toList());
     List<Pending> inbound = fresh.stream().filter(p -> p.receipt().inbound().isPresent()).toList();
     if (!inbound.isEmpty()) {
       applyInbound(c, tenant, inbound, now, outcome);

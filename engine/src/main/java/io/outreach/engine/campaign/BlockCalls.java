@@ -60,7 +60,7 @@ final class BlockCalls {
       return;
     }
     queue
-        .permitRequests(s.sends())
+        .permitRequests(s.sends(), s.spec()::lane)
         .forEach(
             (sender, wanted) ->
                 ctx.pipeToSelf(

@@ -71,7 +71,8 @@ final class BlockPlan {
         continue;
       }
       String body = ((Rendered.Text) rendered).body();
-      if (!contactedBefore.contains(r.phone())) {
+      // A call says its own way out (the keypad or a spoken word), not "Reply STOP".
+      if (!spec.isCall(0) && !contactedBefore.contains(r.phone())) {
         body = OptOutDisclosure.withDisclosure(body);
       }
       sends.add(

@@ -12,7 +12,8 @@ import java.util.List;
  * the campaign's snapshot), which messages (step 0 and the follow-ups), through which provider and
  * from which sender numbers, in which local window, under the tenant's own frequency caps (empty:
  * the engine's defaults), under which budgets ({@code null}: a block started before spend control,
- * not budgeted), and what one segment costs ({@code segmentMicros}).
+ * not budgeted), what one segment costs ({@code segmentMicros}) and one started minute of a call
+ * ({@code minuteMicros}). A step is a call when its channel is voice ({@link #isCall}).
  */
 public record BlockSpec(
     String tenantId,
@@ -27,8 +28,41 @@ public record BlockSpec(
     List<FrequencyCap> frequencyCaps,
     Budgets budgets,
     long segmentMicros,
-    FollowUpPolicy followUpPolicy)
+    FollowUpPolicy followUpPolicy,
+    long minuteMicros)
     implements CborSerializable {
+
+  /** A spec without calls priced (blocks started before voice). */
+  public BlockSpec(
+      String tenantId,
+      String campaignId,
+      int block,
+      Channel channel,
+      String provider,
+      List<String> senders,
+      String message,
+      List<CampaignDefinition.FollowUpStep> steps,
+      CampaignDefinition.SendWindow window,
+      List<FrequencyCap> frequencyCaps,
+      Budgets budgets,
+      long segmentMicros,
+      FollowUpPolicy followUpPolicy) {
+    this(
+        tenantId,
+        campaignId,
+        block,
+        channel,
+        provider,
+        senders,
+        message,
+        steps,
+        window,
+        frequencyCaps,
+        budgets,
+        segmentMicros,
+        followUpPolicy,
+        0);
+  }
 
   /** A spec without Cathy's guardrails (blocks started before them). */
   public BlockSpec(
@@ -90,6 +124,38 @@ public record BlockSpec(
   /** Whether the block's sends are reserved and charged against the tenant's budgets. */
   public boolean budgeted() {
     return budgets != null;
+  }
+
+  /**
+   * What a send is expected to cost through the block's provider, in micro-dollars: a message its
+   * segments, a call the started minutes it is expected to take (its actual cost comes with its
+   * final status).
+   */
+  public long cost(Send x) {
+    return isCall(x.step())
+        ? Math.multiplyExact(minuteMicros, io.outreach.engine.spend.CallMinutes.estimated(x.body()))
+        : cost(x.body());
+  }
+
+  /** The channel of step {@code step}: the campaign's, unless the follow-up names its own. */
+  public Channel channel(int step) {
+    if (step == 0 || step > steps.size() || steps.get(step - 1).channel() == null) {
+      return channel;
+    }
+    return steps.get(step - 1).channel();
+  }
+
+  /** Whether step {@code step} is a call. */
+  public boolean isCall(int step) {
+    return channel(step) == Channel.VOICE;
+  }
+
+  /**
+   * The throttle lane of a send: its sender number for a message; for a call the account's one
+   * calls-per-second lane ({@link io.outreach.engine.provider.ProviderThrottle#CALLS}).
+   */
+  public String lane(Send x) {
+    return isCall(x.step()) ? io.outreach.engine.provider.ProviderThrottle.CALLS : x.from();
   }
 
   /** What a message of this body costs through the block's provider, in micro-dollars. */

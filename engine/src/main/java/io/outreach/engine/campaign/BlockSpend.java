@@ -56,7 +56,7 @@ final class BlockSpend {
 
   /** Reserves the plan's cost; the answer comes back as {@link Reserved}. */
   void reserve(BlockSpec spec, BlockEntity.Planned plan) {
-    long wanted = plan.sends().stream().mapToLong(x -> spec.cost(x.body())).sum();
+    long wanted = plan.sends().stream().mapToLong(x -> spec.cost(x)).sum();
     ctx.pipeToSelf(
         inOrder(() -> ports.reserve(spec, "plan", wanted)),
         (g, err) -> new Reserved(plan, null, g, err == null ? null : String.valueOf(err), null));
@@ -65,7 +65,7 @@ final class BlockSpend {
   /** Reserves the follow-ups' cost; the answer comes back as {@link Reserved}. */
   void reserve(BlockSpec spec, BlockPlan.FollowUps followUps) {
     List<Send> sends = followUps.sends();
-    long wanted = sends.stream().mapToLong(x -> spec.cost(x.body())).sum();
+    long wanted = sends.stream().mapToLong(x -> spec.cost(x)).sum();
     String key =
         sends.isEmpty()
             ? "step:none"
@@ -127,12 +127,12 @@ final class BlockSpend {
   /** The plan as the grant allows: sends that do not fit are blocked, naming the budget. */
   static BlockEntity.Planned trim(
       BlockSpec spec, BlockEntity.Planned plan, SpendLedger.Grant grant) {
-    long estimated = plan.sends().stream().mapToLong(x -> spec.cost(x.body())).sum();
+    long estimated = plan.sends().stream().mapToLong(x -> spec.cost(x)).sum();
     List<BlockedRecipient> blocked = new ArrayList<>(plan.blocked());
     List<Send> sends = new ArrayList<>();
     long left = grant.grantedMicros();
     for (Send x : plan.sends()) {
-      long cost = spec.cost(x.body());
+      long cost = spec.cost(x);
       if (cost <= left) {
         sends.add(x);
         left -= cost;
@@ -150,7 +150,7 @@ final class BlockSpend {
     List<SendOutcome> blocked = new ArrayList<>(followUps.blocked());
     long left = grant.grantedMicros();
     for (Send x : followUps.sends()) {
-      long cost = spec.cost(x.body());
+      long cost = spec.cost(x);
       if (cost <= left) {
         sends.add(x);
         left -= cost;
@@ -190,7 +190,11 @@ final class BlockSpend {
       if (o.kind() == SendOutcome.Kind.SENT) {
         Send x = state.sends().get(o.slot());
         if (x != null) {
-          uncharged.put(x.idempotencyKey(), state.cost(o.slot()));
+          long cost = state.cost(o.slot());
+          // A call is charged at its final status, for the minutes it took (not here).
+          if (cost > 0) {
+            uncharged.put(x.idempotencyKey(), cost);
+          }
         }
       }
     }

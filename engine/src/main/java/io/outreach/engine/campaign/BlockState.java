@@ -281,7 +281,7 @@ public record BlockState(
         spec.tenantId(),
         spec.campaignId(),
         followUp ? FollowUpPolicy.AGENT : null,
-        spec.channel(),
+        spec.channel(x.step()),
         x.to(),
         zones,
         x.state(),
@@ -366,6 +366,9 @@ public record BlockState(
   /** What the send of {@code slot} costs (0 for a block that is not budgeted). */
   long cost(long slot) {
     Send x = sends.get(slot);
-    return x == null || x.body() == null || !spec.budgeted() ? 0 : spec.cost(x.body());
+    // A call's cost is known at its final status, and charged then (CallOutcomes), not here.
+    return x == null || x.body() == null || !spec.budgeted() || spec.isCall(x.step())
+        ? 0
+        : spec.cost(x);
   }
 }

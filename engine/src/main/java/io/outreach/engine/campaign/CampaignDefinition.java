@@ -60,9 +60,36 @@ public record CampaignDefinition(
   }
 
   /**
-   * A follow-up sent {@code afterHours} after the previous message to recipients who did not reply.
+   * A follow-up sent {@code afterHours} after the previous message to recipients who did not reply,
+   * on {@code channel} ({@code null}: the campaign's own; a text campaign can follow up with a
+   * call, and a call campaign with a text).
    */
-  public record FollowUpStep(int afterHours, String message) implements CborSerializable {}
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record FollowUpStep(int afterHours, String message, Channel channel)
+      implements CborSerializable {
+
+    /** A follow-up on the campaign's own channel. */
+    public FollowUpStep(int afterHours, String message) {
+      this(afterHours, message, null);
+    }
+  }
+
+  /** The channel of step {@code step} (0 is the campaign's message). */
+  public Channel channel(int step) {
+    if (step == 0 || steps == null || step > steps.size()) {
+      return channel;
+    }
+    Channel own = steps.get(step - 1).channel();
+    return own == null ? channel : own;
+  }
+
+  /** Whether any of the campaign's messages is a call. */
+  public boolean calls() {
+    if (channel == Channel.VOICE) {
+      return true;
+    }
+    return steps != null && steps.stream().anyMatch(s -> s != null && s.channel() == Channel.VOICE);
+  }
 
   /** Local hours (in each recipient's zone) the campaign may send in; only narrows legal hours. */
   public record SendWindow(LocalTime start, LocalTime end) implements CborSerializable {}
@@ -75,11 +102,11 @@ public record CampaignDefinition(
     }
     if (channel == null) {
       problems.add("channel is required (sms or voice)");
-    } else if (channel != Channel.SMS) {
-      problems.add("channel voice is not available yet; use sms");
     }
     if (provider != null && !PROVIDERS.contains(provider)) {
       problems.add("provider must be twilio or signalhouse");
+    } else if (provider != null && !provider.equals("twilio") && calls()) {
+      problems.add("calls go through twilio: a campaign with a voice step needs provider twilio");
     }
     if (audience == null || !audience.valid()) {
       problems.add(

@@ -79,7 +79,8 @@ public record CampaignSenders(boolean sandbox, Prices prices) {
             caps(tenant),
             budgets(d, tenant),
             prices.segment(provider),
-            followUpPolicy(tenant)));
+            followUpPolicy(tenant),
+            d.calls() ? prices.voiceMinute(provider) : 0));
   }
 
   /**

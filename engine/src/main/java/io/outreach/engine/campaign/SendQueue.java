@@ -107,6 +107,15 @@ final class SendQueue {
    * as open until {@link #permitsAnswered}.
    */
   Map<String, Integer> permitRequests(Map<Long, Send> sends) {
+    return permitRequests(sends, Send::from);
+  }
+
+  /**
+   * The permit requests to open now, by throttle lane ({@code lane}: a message's sender number, or
+   * the account's calls lane for a call), as {@link #permitRequests(Map)} does by sender.
+   */
+  Map<String, Integer> permitRequests(
+      Map<Long, Send> sends, java.util.function.Function<Send, String> lane) {
     Map<String, Integer> requests = new LinkedHashMap<>();
     if (queue.isEmpty()) {
       return requests;
@@ -117,7 +126,7 @@ final class SendQueue {
             - asking.values().stream().mapToInt(Integer::intValue).sum();
     Map<String, Integer> queued = new LinkedHashMap<>();
     for (long slot : queue) {
-      queued.merge(sends.get(slot).from(), 1, Integer::sum);
+      queued.merge(lane.apply(sends.get(slot)), 1, Integer::sum);
     }
     for (Map.Entry<String, Integer> e : queued.entrySet()) {
       String sender = e.getKey();
@@ -157,7 +166,7 @@ final class SendQueue {
     List<Send> batch = new ArrayList<>();
     for (Iterator<Long> it = queue.iterator(); it.hasNext() && batch.size() < granted; ) {
       Send x = s.sends().get(it.next());
-      if (x.from().equals(sender) && !s.hasFinalOutcome(x.slot())) {
+      if (s.spec().lane(x).equals(sender) && !s.hasFinalOutcome(x.slot())) {
         it.remove();
         batch.add(x);
       }

@@ -14,6 +14,7 @@ import io.outreach.engine.campaign.ContactHistory;
 import io.outreach.engine.campaign.Recipient;
 import io.outreach.engine.campaign.Recipients;
 import io.outreach.engine.campaign.Send;
+import io.outreach.engine.compliance.Channel;
 import io.outreach.engine.compliance.ComplianceGate;
 import io.outreach.engine.compliance.Contact;
 import io.outreach.engine.compliance.ContactLedger;
@@ -25,6 +26,7 @@ import io.outreach.engine.compliance.KillSwitches;
 import io.outreach.engine.compliance.PlatformSwitchboard;
 import io.outreach.engine.compliance.Purpose;
 import io.outreach.engine.provider.Permits;
+import io.outreach.engine.provider.ProviderThrottle;
 import io.outreach.engine.spend.SpendLedger;
 import io.outreach.engine.tenant.AgentPolicy;
 import io.outreach.engine.tenant.Tenant;
@@ -181,8 +183,16 @@ public final class CampaignOutbound implements CampaignPorts, BlockPorts {
 
   @Override
   public CompletionStage<Permits> permits(BlockSpec spec, String sender, int wanted) {
+    // A call's lane is the account's calls lane; a message's its sender number.
+    Channel channel =
+        ProviderThrottle.CALLS.equals(sender) ? Channel.VOICE : textChannel(spec.channel());
     return out.permits(
-        spec.tenantId(), spec.provider(), sender, spec.campaignId(), null, spec.channel(), wanted);
+        spec.tenantId(), spec.provider(), sender, spec.campaignId(), null, channel, wanted);
+  }
+
+  /** The channel of a block's messages: SMS, also in a call campaign that follows up by text. */
+  private static Channel textChannel(Channel campaign) {
+    return campaign == Channel.VOICE ? Channel.SMS : campaign;
   }
 
   @Override

@@ -5,12 +5,14 @@ import io.outreach.engine.compliance.Contact;
 import io.outreach.engine.compliance.ContactLedger;
 import io.outreach.engine.compliance.ContactRules;
 import io.outreach.engine.compliance.Decision;
+import io.outreach.engine.provider.CallRequest;
 import io.outreach.engine.provider.DispatchPacer;
 import io.outreach.engine.provider.Permits;
 import io.outreach.engine.provider.ProviderThrottle;
 import io.outreach.engine.provider.SendResult;
 import io.outreach.engine.provider.SmsProvider;
 import io.outreach.engine.provider.SmsRequest;
+import io.outreach.engine.provider.VoiceProvider;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -124,7 +126,7 @@ public final class OneWayOut {
    */
   public CompletionStage<List<Result>> attempt(
       String tenantId, String provider, List<Outbound> batch, Permits permits, ContactRules rules) {
-    String sender = batch.isEmpty() ? null : batch.get(0).from();
+    String sender = batch.isEmpty() ? null : lane(batch.get(0));
     return CompletableFuture.supplyAsync(
             () -> {
               Map<String, CompletionStage<SendResult>> calls = new HashMap<>();
@@ -144,7 +146,7 @@ public final class OneWayOut {
                         List.of(),
                         clock.instant(),
                         c -> {
-                          DispatchPacer.Turn turn = paced(c.sender(), permits);
+                          DispatchPacer.Turn turn = paced(lane(byKey.get(c.key())), permits);
                           if (turn != null) {
                             calls.put(
                                 c.key(),
@@ -175,6 +177,14 @@ public final class OneWayOut {
                 release(tenantId, provider, sender, permits, permits.granted());
               }
             });
+  }
+
+  /**
+   * The rate an outbound counts against: its sender number's for a message, the account's {@link
+   * ProviderThrottle#CALLS} for a call (a provider counts calls per second per account).
+   */
+  static String lane(Outbound o) {
+    return o.contact().channel() == Channel.VOICE ? ProviderThrottle.CALLS : o.from();
   }
 
   /**
@@ -220,29 +230,53 @@ public final class OneWayOut {
    */
   private CompletionStage<SendResult> call(
       String tenantId, String providerName, Outbound o, boolean trial, DispatchPacer.Turn turn) {
-    SmsProvider provider = providers.sms(tenantId, providerName).orElse(null);
-    if (provider == null) {
+    boolean voice = o.contact().channel() == Channel.VOICE;
+    SmsProvider sms = voice ? null : providers.sms(tenantId, providerName).orElse(null);
+    VoiceProvider calls = voice ? providers.voice(tenantId, providerName).orElse(null) : null;
+    String lane = lane(o);
+    if (sms == null && calls == null) {
       turn.ended();
       callEnded(
           tenantId,
           providerName,
-          new ProviderThrottle.Ended(o.from(), ProviderThrottle.CallOutcome.UNUSED, null, trial));
+          new ProviderThrottle.Ended(lane, ProviderThrottle.CallOutcome.UNUSED, null, trial));
       return CompletableFuture.completedFuture(
           new SendResult.Rejected(
-              0, "no " + providerName + " account is configured", false, Optional.empty()));
+              0,
+              "no " + providerName + (voice ? " voice" : "") + " account is configured",
+              false,
+              Optional.empty()));
     }
-    String callback = callbacks.messageStatus(tenantId, providerName, o.key());
     CompletionStage<SendResult> sent;
     CompletableFuture<Void> answered = new CompletableFuture<>();
     underWay(tenantId, o.contact().phone(), answered);
+    Runnable onAnswer =
+        () -> {
+          answered.complete(null);
+          turn.ended();
+        };
     try {
       sent =
-          provider.send(
-              new SmsRequest(tenantId, o.from(), o.contact().phone(), o.body(), o.key(), callback),
-              () -> {
-                answered.complete(null);
-                turn.ended();
-              });
+          voice
+              ? calls.call(
+                  new CallRequest(
+                      tenantId,
+                      o.from(),
+                      o.contact().phone(),
+                      o.body(),
+                      o.key(),
+                      callbacks.callStatus(tenantId, providerName, o.key()),
+                      callbacks.callGather(tenantId, providerName, o.key())),
+                  onAnswer)
+              : sms.send(
+                  new SmsRequest(
+                      tenantId,
+                      o.from(),
+                      o.contact().phone(),
+                      o.body(),
+                      o.key(),
+                      callbacks.messageStatus(tenantId, providerName, o.key())),
+                  onAnswer);
     } catch (RuntimeException e) {
       sent =
           CompletableFuture.failedFuture(
@@ -252,8 +286,20 @@ public final class OneWayOut {
     return sent.whenComplete(
         (result, error) -> {
           turn.ended(); // if the provider's answer did not already end it (a timeout)
-          callEnded(tenantId, providerName, ended(o.from(), result, error, trial));
+          if (voice && result instanceof SendResult.Accepted) {
+            // Live before its permit ends, so the throttle never sees the call as neither.
+            throttles.voiceCall(tenantId, providerName, new ProviderThrottle.CallLive(o.key()));
+          }
+          callEnded(tenantId, providerName, ended(lane, result, error, trial));
         });
+  }
+
+  /**
+   * The provider reported the call with this key over (its final status): it no longer counts
+   * against the account's live calls.
+   */
+  public void callOver(String tenantId, String provider, String key) {
+    throttles.voiceCall(tenantId, provider, new ProviderThrottle.CallOver(key));
   }
 
   /**

@@ -29,6 +29,12 @@ public interface Throttles {
   /** A permitted call ended (with the provider's answer, a failure, or unused). */
   void ended(String tenantId, String provider, ProviderThrottle.Ended ended);
 
+  /**
+   * A voice call was placed ({@link ProviderThrottle.CallLive}) or is over ({@link
+   * ProviderThrottle.CallOver}): the account's count of live calls follows.
+   */
+  default void voiceCall(String tenantId, String provider, ProviderThrottle.Command change) {}
+
   /** The throttles of the cluster's Tenant entities. */
   static Throttles of(ActorSystem<?> system, Duration askTimeout) {
     ClusterSharding sharding = ClusterSharding.get(system);
@@ -56,6 +62,13 @@ public interface Throttles {
         sharding
             .entityRefFor(TenantEntity.ENTITY_TYPE_KEY, tenantId)
             .tell(new TenantEntity.CallEnded(provider, ended));
+      }
+
+      @Override
+      public void voiceCall(String tenantId, String provider, ProviderThrottle.Command change) {
+        sharding
+            .entityRefFor(TenantEntity.ENTITY_TYPE_KEY, tenantId)
+            .tell(new TenantEntity.VoiceCall(provider, change));
       }
     };
   }

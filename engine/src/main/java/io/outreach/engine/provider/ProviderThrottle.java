@@ -29,6 +29,11 @@ import org.apache.pekko.pattern.CircuitBreaker;
  *       window). The {@link DispatchPacer} then makes the limit hold where the provider counts: a
  *       call counts from when it leaves until a second after its answer.
  *   <li>At most {@code maxConcurrent} calls of the account are open at once.
+ *   <li>Voice calls share one rate per account, the lane {@link #CALLS} (Twilio's calls per second
+ *       are counted per account, not per number), and at most {@code maxConcurrentCalls} of them
+ *       are live at once: a call counts from its permit until its provider reports it over ({@link
+ *       CallOver}), or {@code maxCallLength} after it was placed ({@link CallLive}), whichever
+ *       comes first.
  *   <li>A 429 pauses the whole account for its {@code Retry-After}.
  *   <li>A Pekko {@link CircuitBreaker} opens after consecutive failures (5xx, timeouts), with
  *       exponential backoff; half-open, exactly one trial call is let through.
@@ -39,6 +44,12 @@ import org.apache.pekko.pattern.CircuitBreaker;
 public final class ProviderThrottle {
   /** The rate window: at most {@code mps} grants in any second. */
   static final Duration WINDOW = Duration.ofSeconds(1);
+
+  /**
+   * The rate lane of an account's voice calls: all its numbers share one calls-per-second limit.
+   * Never an E.164 number, so it cannot be mistaken for a sender.
+   */
+  public static final String CALLS = "calls";
 
   private ProviderThrottle() {}
 
@@ -82,21 +93,59 @@ public final class ProviderThrottle {
   public record Ended(String sender, CallOutcome outcome, Duration retryAfter, boolean trial)
       implements Command {}
 
-  /** Per-account limits: concurrent calls and the breaker. */
+  /**
+   * A voice call was placed (the provider accepted it): it stays live, holding one of the account's
+   * {@code maxConcurrentCalls}, until {@link CallOver} or {@code maxCallLength}.
+   */
+  public record CallLive(String key) implements Command {}
+
+  /** The provider reported the call over (its final status); a repeat or a late one is harmless. */
+  public record CallOver(String key) implements Command {}
+
+  /**
+   * Per-account limits: concurrent requests and the breaker; for voice, calls per second, live
+   * calls at once and how long a call can stay live without its final status.
+   */
   public record Limits(
-      int maxConcurrent, int breakerMaxFailures, Duration breakerReset, Duration breakerMaxReset)
+      int maxConcurrent,
+      int breakerMaxFailures,
+      Duration breakerReset,
+      Duration breakerMaxReset,
+      int callsPerSecond,
+      int maxConcurrentCalls,
+      Duration maxCallLength)
       implements CborSerializable {
     public static final Limits DEFAULTS =
         new Limits(100, 5, Duration.ofSeconds(5), Duration.ofMinutes(1));
 
-    /** The limits of {@code outreach.throttle} (see reference.conf). */
+    /** Limits with the voice defaults: 1 call per second, 10 live calls, 15 minutes at most. */
+    public Limits(
+        int maxConcurrent,
+        int breakerMaxFailures,
+        Duration breakerReset,
+        Duration breakerMaxReset) {
+      this(
+          maxConcurrent,
+          breakerMaxFailures,
+          breakerReset,
+          breakerMaxReset,
+          1,
+          10,
+          Duration.ofMinutes(15));
+    }
+
+    /** The limits of {@code outreach.throttle} and {@code outreach.voice} (see reference.conf). */
     public static Limits from(com.typesafe.config.Config root) {
       com.typesafe.config.Config t = root.getConfig("outreach.throttle");
+      com.typesafe.config.Config v = root.getConfig("outreach.voice");
       return new Limits(
           t.getInt("max-concurrent"),
           t.getInt("breaker.max-failures"),
           t.getDuration("breaker.reset-timeout"),
-          t.getDuration("breaker.max-reset-timeout"));
+          t.getDuration("breaker.max-reset-timeout"),
+          v.getInt("calls-per-second"),
+          v.getInt("max-concurrent-calls"),
+          v.getDuration("max-call-length"));
     }
   }
 
@@ -127,6 +176,7 @@ public final class ProviderThrottle {
     private final LongSupplier nanos;
     private final Map<String, SenderRate> rates = new HashMap<>();
     private int inFlight;
+    private final LiveCalls calls;
     private long pausedUntil;
     private boolean trialOut;
 
@@ -136,6 +186,7 @@ public final class ProviderThrottle {
       this.breaker = breaker;
       this.nanos = nanos;
       this.pausedUntil = nanos.getAsLong();
+      this.calls = new LiveCalls(limits.maxConcurrentCalls(), limits.maxCallLength());
     }
 
     Behavior<Command> behavior() {
@@ -152,6 +203,18 @@ public final class ProviderThrottle {
                 ended(e);
                 return Behaviors.same();
               })
+          .onMessage(
+              CallLive.class,
+              c -> {
+                calls.live(c.key(), nanos.getAsLong());
+                return Behaviors.same();
+              })
+          .onMessage(
+              CallOver.class,
+              c -> {
+                calls.over(c.key(), nanos.getAsLong());
+                return Behaviors.same();
+              })
           .build();
     }
 
@@ -164,6 +227,9 @@ public final class ProviderThrottle {
         return Permits.later(Duration.ofNanos(pausedUntil - now));
       }
       int room = limits.maxConcurrent() - inFlight;
+      if (CALLS.equals(a.sender())) {
+        room = Math.min(room, calls.room(now));
+      }
       if (room <= 0) {
         return Permits.later(Duration.ofMillis(20));
       }
@@ -177,6 +243,9 @@ public final class ProviderThrottle {
         }
         trialOut = true;
         inFlight++;
+        if (CALLS.equals(a.sender())) {
+          calls.placing(1);
+        }
         return Permits.trial(a.issuedAt(), a.mps());
       }
       int n = rate.take(Math.min(a.wanted(), room), now, a.priority());
@@ -184,11 +253,17 @@ public final class ProviderThrottle {
         return Permits.later(a.priority() ? rate.nextIn(1, now) : rate.nextIn(a.wanted(), now));
       }
       inFlight += n;
+      if (CALLS.equals(a.sender())) {
+        calls.placing(n);
+      }
       return Permits.granted(n, a.issuedAt(), a.mps());
     }
 
     private void ended(Ended e) {
       inFlight = Math.max(0, inFlight - 1);
+      if (CALLS.equals(e.sender())) {
+        calls.placed();
+      }
       if (e.trial()) {
         trialOut = false;
       }

@@ -117,6 +117,12 @@ public final class TenantEntity
   /** A permitted call ended, for its throttle. */
   public record CallEnded(String provider, ProviderThrottle.Ended ended) implements Command {}
 
+  /**
+   * A voice call was placed ({@link ProviderThrottle.CallLive}) or reported over ({@link
+   * ProviderThrottle.CallOver}), for the throttle's count of live calls.
+   */
+  public record VoiceCall(String provider, ProviderThrottle.Command change) implements Command {}
+
   /** Internal: the platform switchboard answered for a permit request. */
   record PlatformChecked(AcquirePermits request, KillSwitches platform, Instant at, String error)
       implements Command {}
@@ -290,6 +296,7 @@ public final class TenantEntity
               return Effect().noReply();
             })
         .onCommand(CallEnded.class, (s, c) -> Effect().noReply())
+        .onCommand(VoiceCall.class, (s, c) -> Effect().noReply())
         .onCommand(PlatformChecked.class, (s, c) -> Effect().noReply());
     b.forState(State::exists)
         .onCommand(
@@ -309,6 +316,12 @@ public final class TenantEntity
             CallEnded.class,
             (s, c) -> {
               throttle(c.provider()).tell(c.ended());
+              return Effect().noReply();
+            })
+        .onCommand(
+            VoiceCall.class,
+            (s, c) -> {
+              throttle(c.provider()).tell(c.change());
               return Effect().noReply();
             });
     return b.build();
@@ -459,7 +472,9 @@ public final class TenantEntity
                 a.sender(),
                 a.channel() == null
                     ? LOOKUPS_PER_SECOND
-                    : mps(state.tenant(), a.provider(), a.sender()),
+                    : ProviderThrottle.CALLS.equals(a.sender())
+                        ? limits.callsPerSecond()
+                        : mps(state.tenant(), a.provider(), a.sender()),
                 a.wanted(),
                 c.at(),
                 priority,

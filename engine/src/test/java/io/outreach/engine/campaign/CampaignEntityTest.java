@@ -136,7 +136,6 @@ class CampaignEntityTest {
         .startsWith("invalid:")
         .contains(
             "name",
-            "voice",
             "provider",
             "audience",
             "message",
@@ -144,6 +143,36 @@ class CampaignEntityTest {
             "budgetCents",
             "startAt");
     assertThat(kit.getState().status()).isEqualTo(CampaignEntity.Status.NEW);
+  }
+
+  /**
+   * Calls go through Twilio: a voice campaign, or a text one with a call step, elsewhere is not.
+   */
+  @Test
+  void aCallNeedsTwilio() {
+    var audience = new CampaignDefinition.Audience(null, true);
+    var voice =
+        new CampaignDefinition(
+            "Calls", Channel.VOICE, "signalhouse", audience, "Hi", null, null, null, null);
+    var mixed =
+        new CampaignDefinition(
+            "Mixed",
+            Channel.SMS,
+            "signalhouse",
+            audience,
+            "Hi",
+            List.of(new CampaignDefinition.FollowUpStep(48, "Calling you", Channel.VOICE)),
+            null,
+            null,
+            null);
+    assertThat(voice.problems(T0)).singleElement().asString().contains("twilio");
+    assertThat(mixed.problems(T0)).singleElement().asString().contains("twilio");
+    assertThat(mixed.channel(1)).isEqualTo(Channel.VOICE);
+    assertThat(mixed.channel(0)).isEqualTo(Channel.SMS);
+    var twilio =
+        new CampaignDefinition(
+            "Calls", Channel.VOICE, "twilio", audience, "Hi", null, null, null, null);
+    assertThat(twilio.problems(T0)).isEmpty();
   }
 
   @Test

@@ -166,6 +166,48 @@ class ProviderThrottleTest {
     assertThat(f.acquire("+15550100002", 1000, 10).granted()).isEqualTo(2);
   }
 
+  /**
+   * Calls share the account's calls lane and hold a live call each from their permit until their
+   * final status (or their maximum length): the cap holds while they ring and talk, not only while
+   * the request is on its way; a final status that overtakes the provider's answer is not lost.
+   */
+  @Test
+  void liveCallsHoldTheAccountsCallCapUntilTheirFinalStatus() {
+    Fixture f =
+        new Fixture(
+            new ProviderThrottle.Limits(
+                100,
+                5,
+                Duration.ofSeconds(5),
+                Duration.ofMinutes(1),
+                50,
+                2,
+                Duration.ofMinutes(10)));
+    String calls = ProviderThrottle.CALLS;
+    assertThat(f.acquire(calls, 50, 5).granted()).isEqualTo(2);
+    f.throttle.tell(new ProviderThrottle.CallLive("cmp_a:1:0"));
+    f.end(calls, ProviderThrottle.CallOutcome.SUCCEEDED, null, false);
+    f.throttle.tell(new ProviderThrottle.CallLive("cmp_a:2:0"));
+    f.end(calls, ProviderThrottle.CallOutcome.SUCCEEDED, null, false);
+    f.nanos.addAndGet(Duration.ofSeconds(2).toNanos());
+    assertThat(f.acquire(calls, 50, 5).granted()).as("both calls are live").isZero();
+    // A message sender of the same account is not held by live calls.
+    assertThat(f.acquire("+15550100001", 50, 5).granted()).isPositive();
+    f.throttle.tell(new ProviderThrottle.CallOver("cmp_a:1:0"));
+    f.throttle.tell(new ProviderThrottle.CallOver("cmp_a:1:0"));
+    assertThat(f.acquire(calls, 50, 5).granted()).as("one call ended").isEqualTo(1);
+    // Its final status came before the provider's answer reached the throttle.
+    f.throttle.tell(new ProviderThrottle.CallOver("cmp_a:3:0"));
+    f.throttle.tell(new ProviderThrottle.CallLive("cmp_a:3:0"));
+    f.end(calls, ProviderThrottle.CallOutcome.SUCCEEDED, null, false);
+    f.nanos.addAndGet(Duration.ofSeconds(2).toNanos());
+    assertThat(f.acquire(calls, 50, 5).granted()).as("the early final status counted").isEqualTo(1);
+    f.end(calls, ProviderThrottle.CallOutcome.REFUSED, null, false);
+    // A call whose final status never comes stops counting after the maximum length.
+    f.nanos.addAndGet(Duration.ofMinutes(10).toNanos());
+    assertThat(f.acquire(calls, 50, 5).granted()).isEqualTo(2);
+  }
+
   @Test
   void a429PausesTheAccountForItsRetryAfter() {
     Fixture f = new Fixture(ProviderThrottle.Limits.DEFAULTS);

@@ -2,6 +2,7 @@ package io.outreach.http.provider;
 
 import io.outreach.engine.outbound.ProviderAccounts;
 import io.outreach.engine.provider.SmsProvider;
+import io.outreach.engine.provider.VoiceProvider;
 import java.net.URI;
 import java.util.Map;
 import java.util.Optional;
@@ -18,15 +19,50 @@ public final class TenantProviders implements ProviderAccounts {
   private final ProviderHttp http;
   private final Function<String, URI> baseUrls;
   private final Map<String, SmsProvider> adapters = new ConcurrentHashMap<>();
+  private final Map<String, VoiceProvider> voiceAdapters = new ConcurrentHashMap<>();
+  private final VoiceCalls voiceCalls;
 
   /**
    * @param baseUrls each provider's base URL (the real service, or its twin)
    */
   public TenantProviders(
       TenantAccounts accounts, ProviderHttp http, Function<String, URI> baseUrls) {
+    this(accounts, http, baseUrls, VoiceCalls.DEFAULTS);
+  }
+
+  /**
+   * @param voiceCalls how calls are placed (ring time, length, machine detection, opt-out key)
+   */
+  public TenantProviders(
+      TenantAccounts accounts,
+      ProviderHttp http,
+      Function<String, URI> baseUrls,
+      VoiceCalls voiceCalls) {
     this.accounts = accounts;
     this.http = http;
     this.baseUrls = baseUrls;
+    this.voiceCalls = voiceCalls;
+  }
+
+  /** Calls go through Twilio's Calls API (SignalHouse places none). */
+  @Override
+  public Optional<VoiceProvider> voice(String tenantId, String provider) {
+    if (!provider.equals("twilio")) {
+      return Optional.empty();
+    }
+    return accounts
+        .effective(tenantId, provider)
+        .map(
+            fields ->
+                voiceAdapters.computeIfAbsent(
+                    provider + fields,
+                    k ->
+                        new TwilioVoiceAdapter(
+                            http,
+                            baseUrls.apply(provider),
+                            fields.get("accountSid"),
+                            fields.get("authToken"),
+                            voiceCalls)));
   }
 
   @Override

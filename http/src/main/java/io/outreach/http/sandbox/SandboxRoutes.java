@@ -64,6 +64,7 @@ public final class SandboxRoutes extends ApiDirectives {
   private final SandboxReceipts receipts;
   private final SandboxReplies replies;
   private final TwilioTwin twilio;
+  private final TwilioCallTwin twilioCalls;
   private final SignalHouseTwin signalHouse;
   private final ApolloTwin apollo;
   private final AnthropicTwin anthropic;
@@ -94,6 +95,14 @@ public final class SandboxRoutes extends ApiDirectives {
     this.receipts = new SandboxReceipts(system, webhooks, settings.receiptConcurrency());
     this.replies = new SandboxReplies(webhooks, accounts, log, engine);
     this.twilio = new TwilioTwin(accounts, log, receipts, faults::get, engine);
+    this.twilioCalls =
+        new TwilioCallTwin(
+            accounts,
+            log,
+            webhooks,
+            engine,
+            faults::get,
+            system.settings().config().getInt("outreach.sandbox.calls-per-second"));
     this.signalHouse = new SignalHouseTwin(mapper, accounts, log, receipts, faults::get, engine);
     this.anthropic = new AnthropicTwin(mapper);
     this.apollo =
@@ -127,6 +136,41 @@ public final class SandboxRoutes extends ApiDirectives {
                                                     header(request, "Authorization"),
                                                     header(request, "I-Twilio-Idempotency-Token"),
                                                     raw))))),
+                path(
+                    PathMatchers.segment("twilio")
+                        .slash("2010-04-01")
+                        .slash("Accounts")
+                        .slash(PathMatchers.segment())
+                        .slash("Calls.json"),
+                    sid ->
+                        post(
+                            () ->
+                                endpoint(
+                                    "POST /sandbox/twilio/2010-04-01/Accounts/{sid}/Calls.json",
+                                    () ->
+                                        providerCall(
+                                            "twilio",
+                                            twilio::fault,
+                                            (request, raw) ->
+                                                twilioCalls.call(
+                                                    sid,
+                                                    header(request, "Authorization"),
+                                                    header(request, "I-Twilio-Idempotency-Token"),
+                                                    raw))))),
+                path(
+                    "calls",
+                    () ->
+                        post(
+                            () ->
+                                endpoint(
+                                    "POST /sandbox/calls",
+                                    () ->
+                                        authenticated(
+                                            Role.values(),
+                                            caller ->
+                                                jsonBody(
+                                                    TwilioCallTwin.Script.class,
+                                                    body -> scriptCall(caller, body)))))),
                 path(
                     PathMatchers.segment("signalhouse").slash("message").slash("sms"),
                     () ->
@@ -410,6 +454,20 @@ public final class SandboxRoutes extends ApiDirectives {
   }
 
   // ---- replies, log and stats ----
+
+  /** Scripts how the twin's next call to a number goes (a tenant's token: its own numbers). */
+  private Route scriptCall(Principal caller, TwilioCallTwin.Script body) {
+    String problem = body.problem();
+    if (problem != null) {
+      return problem(Problem.Type.VALIDATION.with(problem));
+    }
+    if (!caller.hasAny(Role.PLATFORM) && !body.tenant().equals(caller.tenantId())) {
+      return problem(
+          Problem.Type.FORBIDDEN.with("a tenant's token scripts calls of its own tenant only"));
+    }
+    twilioCalls.script(body);
+    return json(body);
+  }
 
   private Route reply(Principal caller, SandboxReplies.Body body) {
     String problem = body.problem();

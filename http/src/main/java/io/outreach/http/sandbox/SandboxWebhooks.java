@@ -231,6 +231,14 @@ final class SandboxWebhooks {
 
   // ---- shapes ----
 
+  /**
+   * A Twilio voice webhook (a call's status callback, a gather's answer) to {@code url}, signed
+   * with {@code account}'s auth token as every Twilio webhook is.
+   */
+  HttpRequest twilioVoice(String url, Map<String, String> form, SandboxAccounts.Account account) {
+    return twilioForm(url, form, account);
+  }
+
   private HttpRequest twilioForm(
       String url, Map<String, String> form, SandboxAccounts.Account account) {
     String signature = TwilioSignature.sign(account.signingSecret(), url, form);

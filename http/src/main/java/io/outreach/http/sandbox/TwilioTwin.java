@@ -156,6 +156,16 @@ final class TwilioTwin {
     return TwinAnswer.of(status, errorBody(status, code, message));
   }
 
+  /** A 400 naming a callback URL the twin will not post to, and why. */
+  static TwinAnswer badCallback(String field, int code, String url, String refusal) {
+    Map<String, Object> e = errorBody(400, code, "Invalid '" + field + "'");
+    Map<String, Object> details = new LinkedHashMap<>();
+    details.put(field, url);
+    details.put("reason", refusal);
+    e.put("details", details);
+    return TwinAnswer.of(400, e);
+  }
+
   private static Map<String, Object> errorBody(int status, int code, String message) {
     Map<String, Object> body = new LinkedHashMap<>();
     body.put("code", code);
@@ -170,7 +180,7 @@ final class TwilioTwin {
   }
 
   /** {@code [user, password]} of a basic {@code Authorization} header. */
-  private static Optional<String[]> basicCredentials(String header) {
+  static Optional<String[]> basicCredentials(String header) {
     if (!header.regionMatches(true, 0, "Basic ", 0, 6)) {
       return Optional.empty();
     }
