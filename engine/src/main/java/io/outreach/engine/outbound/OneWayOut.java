@@ -65,6 +65,9 @@ public final class OneWayOut {
   private final CallbackUrls callbacks;
   private final ContactLedger ledger;
   private final Clock clock;
+  // The clock the throttle dates its permits by (wall time): a lease is real time, whatever the
+  // campaign clock says.
+  private final Clock leases;
   private final DispatchPacer pacer = new DispatchPacer();
   // Calls under way per person (tenant|phone), from their start until the provider answered.
   private final Map<String, Set<CompletableFuture<Void>>> underWay = new ConcurrentHashMap<>();
@@ -73,6 +76,8 @@ public final class OneWayOut {
   private final Executor sends;
 
   /**
+   * @param clock the campaign clock: the ledger's and the gate's time
+   * @param leases the clock {@code throttles} date their permits by, for their leases
    * @param sends the threads of the send-time checks and dispatch (the {@link #DISPATCHER}), as
    *     many as the ledger has connections
    */
@@ -82,16 +87,21 @@ public final class OneWayOut {
       CallbackUrls callbacks,
       ContactLedger ledger,
       Clock clock,
+      Clock leases,
       Executor sends) {
     this.throttles = throttles;
     this.providers = providers;
     this.callbacks = callbacks;
     this.ledger = ledger;
     this.clock = clock;
+    this.leases = leases;
     this.sends = sends;
   }
 
-  /** The one way out of this node: its throttles through sharding, its own send threads. */
+  /**
+   * The one way out of this node: its throttles through sharding (their permits dated on the system
+   * clock), its own send threads.
+   */
   public static OneWayOut of(
       ActorSystem<?> system,
       ProviderAccounts providers,
@@ -105,6 +115,7 @@ public final class OneWayOut {
         callbacks,
         ledger,
         clock,
+        Clock.systemUTC(),
         system.dispatchers().lookup(DispatcherSelector.fromConfig(DISPATCHER)));
   }
 
@@ -131,7 +142,7 @@ public final class OneWayOut {
             () -> {
               Map<String, CompletionStage<SendResult>> calls = new HashMap<>();
               List<Result> results = new ArrayList<>(batch.size());
-              if (!batch.isEmpty() && permits.usableAt(clock.instant())) {
+              if (!batch.isEmpty() && permits.usableAt(leases.instant())) {
                 Map<String, Outbound> byKey = new HashMap<>();
                 List<ContactLedger.Candidate> candidates = new ArrayList<>();
                 for (Outbound o : batch) {
@@ -192,13 +203,13 @@ public final class OneWayOut {
    * time (or the lease ran out while waiting).
    */
   private DispatchPacer.Turn paced(String sender, Permits permits) {
-    Duration left = Duration.between(clock.instant(), permits.issuedAt().plus(Permits.LEASE));
+    Duration left = Duration.between(leases.instant(), permits.issuedAt().plus(Permits.LEASE));
     if (left.isNegative()) {
       return null;
     }
     try {
       DispatchPacer.Turn turn = pacer.await(sender, permits.mps(), left);
-      if (turn != null && !permits.usableAt(clock.instant())) {
+      if (turn != null && !permits.usableAt(leases.instant())) {
         turn.ended();
         return null;
       }

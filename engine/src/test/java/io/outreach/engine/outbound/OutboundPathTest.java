@@ -269,6 +269,7 @@ class OutboundPathTest {
                 "https://engine.example/status/" + tenantId + "?ref=" + key,
             new FakeLedger(),
             CLOCK,
+            CLOCK,
             threads);
     ContactRules rules = ContactRules.defaults();
     CampaignOutbound campaigns =
