@@ -28,7 +28,8 @@ import org.apache.pekko.http.javadsl.server.Route;
  * rounded up (the ledger keeps micro-dollars).
  */
 public final class SpendRoutes extends ApiDirectives {
-  private static final List<String> KINDS = List.of("reserve", "commit", "release", "alert");
+  private static final List<String> KINDS =
+      List.of("reserve", "commit", "release", "hold", "settle", "alert");
 
   private final ClusterSharding sharding;
   private final Duration askTimeout;

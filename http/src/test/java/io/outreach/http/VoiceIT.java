@@ -130,6 +130,56 @@ class VoiceIT {
   }
 
   /**
+   * A call can never spend past a budget: each is reserved at its limit (a minute's estimate and a
+   * minute more), Twilio ends it there ({@code TimeLimit}), and the limit stays held after the
+   * block is done until the call's final status. Five people who would each talk for an hour, a
+   * campaign budget of 10 cents: three calls fit (3 x 2.8 cents held), the others are blocked, and
+   * what the three cost stays within the budget.
+   */
+  @Test
+  void callsThatWouldRunLongStayWithinTheBudget() {
+    String op = node.tenant("voice-budget");
+    List<String> to = new ArrayList<>();
+    for (int i = 20; i < 25; i++) {
+      to.add(phone(i));
+      script("voice-budget", phone(i), "\"outcome\":\"completed\",\"callDuration\":3600");
+    }
+    String id = launch(op, to, ",\"budgetCents\":10");
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .untilAsserted(
+            () -> {
+              JsonNode c = IntakeIT.body(node.get("/v1/campaigns/" + id, op));
+              assertThat(c.at("/counts/blocked/budget").asLong()).isEqualTo(2);
+              assertThat(c.at("/counts/delivered").asLong()).isEqualTo(3);
+              // 3 calls of 2 started minutes at 14,000 micro-dollars: 8.4 cents, shown rounded up.
+              assertThat(c.get("spentCents").asLong()).isEqualTo(9);
+            });
+    assertThat(calls("voice-budget")).hasSize(3);
+    for (JsonNode e : calls("voice-budget")) {
+      JsonNode call = callOf(op, e.get("to").asText());
+      assertThat(call.at("/call/durationSeconds").asInt())
+          .as("Twilio ended the call at its TimeLimit")
+          .isEqualTo(120);
+    }
+    // Once the calls are over nothing stays held for the campaign, and it spent within its budget.
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(
+            () -> {
+              JsonNode mine = null;
+              for (JsonNode c : IntakeIT.body(node.get("/v1/spend", op)).get("campaigns")) {
+                if (c.get("id").asText().equals(id)) {
+                  mine = c;
+                }
+              }
+              assertThat(mine).as("the campaign in GET /v1/spend").isNotNull();
+              assertThat(mine.get("reservedCents").asLong()).isZero();
+              assertThat(mine.get("spentCents").asLong()).isLessThanOrEqualTo(10);
+            });
+  }
+
+  /**
    * What a call costs is the started minutes its completed callback reports, at the price table's
    * minute: 49 s is one, 61 s two, a busy or unanswered call none.
    */

@@ -164,56 +164,142 @@ public final class SpendRepository implements SpendLedger {
                   }
                 }
               }
-              if (spent == 0) {
-                return List.<Alert>of();
-              }
-              // What the reservation held covers the charge; anything above it was spent all the
-              // same.
-              long covered = Math.min(spent, Math.max(0, r.reserved() - r.committed()));
-              try (PreparedStatement ps =
-                  c.prepareStatement(
-                      "update spend_reservations set committed_micros = committed_micros + ?,"
-                          + " reserved_micros = greatest(reserved_micros, committed_micros + ?),"
-                          + " updated_at = ? where tenant_id = ? and reservation_id = ?")) {
-                ps.setLong(1, spent);
-                ps.setLong(2, spent);
-                ps.setTimestamp(3, Timestamp.from(now));
-                ps.setString(4, tenantId);
-                ps.setString(5, reservationId);
-                ps.executeUpdate();
-              }
               List<Alert> alerts = new ArrayList<>();
-              try (PreparedStatement ps =
-                  c.prepareStatement(
-                      "update spend_buckets set committed_micros = committed_micros + ?,"
-                          + " reserved_micros = greatest(0, reserved_micros - ?), updated_at = ?"
-                          + " where tenant_id = ? and bucket = any(?)"
-                          + " returning bucket, committed_micros, limit_micros, alerted_percent,"
-                          + " exhausted")) {
-                ps.setLong(1, spent);
-                ps.setLong(2, covered);
-                ps.setTimestamp(3, Timestamp.from(now));
-                ps.setString(4, tenantId);
-                ps.setArray(5, c.createArrayOf("text", r.buckets().toArray()));
-                try (ResultSet rs = ps.executeQuery()) {
-                  while (rs.next()) {
-                    crossed(
-                        rs.getString(1),
-                        rs.getLong(2),
-                        rs.getLong(3),
-                        rs.getInt(4),
-                        rs.getBoolean(5),
-                        alerts::add);
-                  }
-                }
+              if (spent > 0) {
+                committed(c, tenantId, reservationId, r, spent, now, alerts);
               }
-              for (Alert a : alerts) {
-                raise(c, tenantId, now, r.campaignId(), r.agent(), a, false);
-              }
+              settle(c, tenantId, reservationId, r, charges, spent, now);
               return alerts;
             });
     count(raised);
     return raised;
+  }
+
+  /**
+   * Moves {@code spent} of reservation {@code r} from reserved to committed in the reservation and
+   * its buckets (what it held covers; anything above was spent all the same), adding the alerts the
+   * buckets crossed to {@code alerts}.
+   */
+  private static void committed(
+      Connection c,
+      String tenantId,
+      String reservationId,
+      Reservation r,
+      long spent,
+      Instant now,
+      List<Alert> alerts)
+      throws SQLException {
+    // What the reservation held covers the charge; anything above it was spent all the
+    // same.
+    long covered = Math.min(spent, Math.max(0, r.reserved() - r.committed()));
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "update spend_reservations set committed_micros = committed_micros + ?,"
+                + " reserved_micros = greatest(reserved_micros, committed_micros + ?),"
+                + " updated_at = ? where tenant_id = ? and reservation_id = ?")) {
+      ps.setLong(1, spent);
+      ps.setLong(2, spent);
+      ps.setTimestamp(3, Timestamp.from(now));
+      ps.setString(4, tenantId);
+      ps.setString(5, reservationId);
+      ps.executeUpdate();
+    }
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "update spend_buckets set committed_micros = committed_micros + ?,"
+                + " reserved_micros = greatest(0, reserved_micros - ?), updated_at = ?"
+                + " where tenant_id = ? and bucket = any(?)"
+                + " returning bucket, committed_micros, limit_micros, alerted_percent,"
+                + " exhausted")) {
+      ps.setLong(1, spent);
+      ps.setLong(2, covered);
+      ps.setTimestamp(3, Timestamp.from(now));
+      ps.setString(4, tenantId);
+      ps.setArray(5, c.createArrayOf("text", r.buckets().toArray()));
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          crossed(
+              rs.getString(1),
+              rs.getLong(2),
+              rs.getLong(3),
+              rs.getInt(4),
+              rs.getBoolean(5),
+              alerts::add);
+        }
+      }
+    }
+    for (Alert a : alerts) {
+      raise(c, tenantId, now, r.campaignId(), r.agent(), a, false);
+    }
+  }
+
+  /**
+   * Settles the holds on work whose cost {@code charges} just committed: each hold gives back what
+   * it kept beyond that cost (never more than the reservation still holds of its own), once.
+   */
+  private static void settle(
+      Connection c,
+      String tenantId,
+      String reservationId,
+      Reservation r,
+      List<Charge> charges,
+      long spent,
+      Instant now)
+      throws SQLException {
+    long back = 0;
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "insert into spend_entries (tenant_id, at, kind, reservation_id, entry_key,"
+                + " campaign_id, agent, amount_micros) select h.tenant_id, ?, 'settle',"
+                + " h.reservation_id, h.entry_key, h.campaign_id, h.agent,"
+                + " greatest(0, h.amount_micros - m.amount_micros) from spend_entries h join"
+                + " spend_entries m on m.tenant_id = h.tenant_id and m.kind = 'commit' and"
+                + " m.reservation_id = h.reservation_id and m.entry_key = h.entry_key where"
+                + " h.tenant_id = ? and h.kind = 'hold' and h.reservation_id = ? and h.entry_key ="
+                + " any(?) on conflict do nothing returning amount_micros")) {
+      ps.setTimestamp(1, Timestamp.from(now));
+      ps.setString(2, tenantId);
+      ps.setString(3, reservationId);
+      ps.setArray(4, c.createArrayOf("text", charges.stream().map(Charge::key).toArray()));
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          back += rs.getLong(1);
+        }
+      }
+    }
+    // The reservation's own room after the commit: what it reserved and has not spent.
+    long own = Math.max(0, r.reserved() - r.committed() - spent);
+    giveBack(c, tenantId, reservationId, r, Math.min(back, own), now);
+  }
+
+  /** Takes {@code micros} off what reservation {@code r} and its buckets hold. */
+  private static void giveBack(
+      Connection c, String tenantId, String reservationId, Reservation r, long micros, Instant now)
+      throws SQLException {
+    if (micros <= 0) {
+      return;
+    }
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "update spend_buckets set reserved_micros = greatest(0, reserved_micros - ?),"
+                + " updated_at = ? where tenant_id = ? and bucket = any(?)")) {
+      ps.setLong(1, micros);
+      ps.setTimestamp(2, Timestamp.from(now));
+      ps.setString(3, tenantId);
+      ps.setArray(4, c.createArrayOf("text", r.buckets().toArray()));
+      ps.executeUpdate();
+    }
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "update spend_reservations set reserved_micros = greatest(committed_micros,"
+                + " reserved_micros - ?), updated_at = ? where tenant_id = ? and reservation_id ="
+                + " ?")) {
+      ps.setLong(1, micros);
+      ps.setTimestamp(2, Timestamp.from(now));
+      ps.setString(3, tenantId);
+      ps.setString(4, reservationId);
+      ps.executeUpdate();
+    }
   }
 
   /** How many alerts at {@code percent} this process raised (for the metrics registry). */
@@ -229,36 +315,44 @@ public final class SpendRepository implements SpendLedger {
   }
 
   @Override
-  public void release(String tenantId, String reservationId) {
+  public void release(String tenantId, String reservationId, List<Charge> holds) {
     Instant now = clock.instant();
     tenantJdbc.inTenant(
         tenantId,
         c -> {
           lock(c, tenantId, reservationId);
           Reservation r = reservation(c, tenantId, reservationId);
-          long unspent = r == null ? 0 : r.reserved() - r.committed();
+          if (r == null) {
+            return null;
+          }
+          if (!holds.isEmpty()) {
+            // A hold on work whose cost is committed already is over before it starts.
+            try (PreparedStatement ps =
+                c.prepareStatement(
+                    "insert into spend_entries (tenant_id, at, kind, reservation_id, entry_key,"
+                        + " campaign_id, agent, amount_micros) select ?, ?, 'hold', ?, k, ?, ?, a"
+                        + " from unnest(?::text[], ?::bigint[]) as t(k, a) where not exists"
+                        + " (select 1 from spend_entries e where e.tenant_id = ? and e.kind ="
+                        + " 'commit' and e.reservation_id = ? and e.entry_key = t.k) on conflict do"
+                        + " nothing")) {
+              ps.setString(1, tenantId);
+              ps.setTimestamp(2, Timestamp.from(now));
+              ps.setString(3, reservationId);
+              ps.setString(4, r.campaignId());
+              ps.setString(5, r.agent());
+              ps.setArray(6, c.createArrayOf("text", holds.stream().map(Charge::key).toArray()));
+              ps.setArray(
+                  7, c.createArrayOf("bigint", holds.stream().map(Charge::micros).toArray()));
+              ps.setString(8, tenantId);
+              ps.setString(9, reservationId);
+              ps.executeUpdate();
+            }
+          }
+          long unspent = r.reserved() - r.committed() - held(c, tenantId, reservationId);
           if (unspent <= 0) {
             return null;
           }
-          try (PreparedStatement ps =
-              c.prepareStatement(
-                  "update spend_buckets set reserved_micros = greatest(0, reserved_micros - ?),"
-                      + " updated_at = ? where tenant_id = ? and bucket = any(?)")) {
-            ps.setLong(1, unspent);
-            ps.setTimestamp(2, Timestamp.from(now));
-            ps.setString(3, tenantId);
-            ps.setArray(4, c.createArrayOf("text", r.buckets().toArray()));
-            ps.executeUpdate();
-          }
-          try (PreparedStatement ps =
-              c.prepareStatement(
-                  "update spend_reservations set reserved_micros = committed_micros, updated_at ="
-                      + " ? where tenant_id = ? and reservation_id = ?")) {
-            ps.setTimestamp(1, Timestamp.from(now));
-            ps.setString(2, tenantId);
-            ps.setString(3, reservationId);
-            ps.executeUpdate();
-          }
+          giveBack(c, tenantId, reservationId, r, unspent, now);
           entry(
               c,
               tenantId,
@@ -272,6 +366,24 @@ public final class SpendRepository implements SpendLedger {
               "{}");
           return null;
         });
+  }
+
+  /** What the reservation's holds keep: those not settled by their commit yet. */
+  private static long held(Connection c, String tenantId, String reservationId)
+      throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "select coalesce(sum(h.amount_micros), 0) from spend_entries h where h.tenant_id = ?"
+                + " and h.kind = 'hold' and h.reservation_id = ? and not exists (select 1 from"
+                + " spend_entries s where s.tenant_id = h.tenant_id and s.kind = 'settle' and"
+                + " s.reservation_id = h.reservation_id and s.entry_key = h.entry_key)")) {
+      ps.setString(1, tenantId);
+      ps.setString(2, reservationId);
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getLong(1);
+      }
+    }
   }
 
   /** A bucket as {@code GET /v1/spend} shows it. */

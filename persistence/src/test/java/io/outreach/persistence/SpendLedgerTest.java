@@ -78,6 +78,37 @@ class SpendLedgerTest {
         .isEqualTo(500);
   }
 
+  /**
+   * A block released before its calls ended keeps what each call may cost until its final status
+   * commits it: no other block can take that money, and the commit gives back what the call did not
+   * use (also when it cost nothing); a hold on a call that ended before the release is over.
+   */
+  @Test
+  void placedCallsKeepTheirHoldUntilTheirCostIsCommitted() throws Exception {
+    SpendRepository ledger = ledger();
+    List<Budget> budgets = List.of(new Budget("campaign:cmp_h", 1_000));
+    assertThat(ledger.reserve("t5", "block-a", "plan", budgets, 900, "cmp_h", null).grantedMicros())
+        .isEqualTo(900);
+    // Three calls, 300 each at most; the first ended (100) before the block released.
+    ledger.commit("t5", "block-a", List.of(new Charge("call:1", 100)));
+    List<Charge> holds =
+        List.of(new Charge("call:1", 300), new Charge("call:2", 300), new Charge("call:3", 300));
+    ledger.release("t5", "block-a", holds);
+    ledger.release("t5", "block-a", holds);
+    assertThat(bucket("t5", "campaign:cmp_h")).containsExactly(1_000, 100, 600);
+    assertThat(ledger.reserve("t5", "block-b", "plan", budgets, 900, "cmp_h", null).grantedMicros())
+        .as("what the live calls may cost is not free for another block")
+        .isEqualTo(300);
+    ledger.release("t5", "block-b");
+    // The calls end: one ran to its limit, one was not answered; each gives back its rest once.
+    ledger.commit("t5", "block-a", List.of(new Charge("call:2", 300)));
+    ledger.commit("t5", "block-a", List.of(new Charge("call:3", 0)));
+    ledger.commit("t5", "block-a", List.of(new Charge("call:3", 0)));
+    assertThat(bucket("t5", "campaign:cmp_h")).containsExactly(1_000, 400, 0);
+    ledger.release("t5", "block-a", holds);
+    assertThat(bucket("t5", "campaign:cmp_h")).containsExactly(1_000, 400, 0);
+  }
+
   @Test
   void alertsAt50And80And100PercentOnceEach() throws Exception {
     SpendRepository ledger = ledger();

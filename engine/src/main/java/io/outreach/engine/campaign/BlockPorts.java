@@ -56,8 +56,11 @@ public interface BlockPorts {
   /** Charges accepted sends to the block's reservation (each key once). */
   CompletionStage<Void> charge(BlockSpec spec, List<SpendLedger.Charge> charges);
 
-  /** Gives back what the block's reservation holds and has not spent (idempotent). */
-  CompletionStage<Void> release(BlockSpec spec);
+  /**
+   * Gives back what the block's reservation holds and has not spent (idempotent), but for {@code
+   * holds}: the placed calls whose cost is not committed yet keep their amount until it is.
+   */
+  CompletionStage<Void> release(BlockSpec spec, List<SpendLedger.Charge> holds);
 
   /** The block's counts so far (told after each journaled batch of outcomes). */
   void progress(BlockSpec spec, BlockOutcome outcome);

@@ -137,6 +137,17 @@ public record BlockSpec(
         : cost(x.body());
   }
 
+  /**
+   * What the spend ledger holds for a send until its cost is known, in micro-dollars: a message its
+   * cost; a call the most it can cost, the started minutes of its limit ({@link
+   * io.outreach.engine.spend.CallMinutes#limit}), at which the provider ends it.
+   */
+  public long reserved(Send x) {
+    return isCall(x.step())
+        ? Math.multiplyExact(minuteMicros, io.outreach.engine.spend.CallMinutes.limit(x.body()))
+        : cost(x.body());
+  }
+
   /** The channel of step {@code step}: the campaign's, unless the follow-up names its own. */
   public Channel channel(int step) {
     if (step == 0 || step > steps.size() || steps.get(step - 1).channel() == null) {

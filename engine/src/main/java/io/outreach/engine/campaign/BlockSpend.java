@@ -56,7 +56,7 @@ final class BlockSpend {
 
   /** Reserves the plan's cost; the answer comes back as {@link Reserved}. */
   void reserve(BlockSpec spec, BlockEntity.Planned plan) {
-    long wanted = plan.sends().stream().mapToLong(x -> spec.cost(x)).sum();
+    long wanted = plan.sends().stream().mapToLong(spec::reserved).sum();
     ctx.pipeToSelf(
         inOrder(() -> ports.reserve(spec, "plan", wanted)),
         (g, err) -> new Reserved(plan, null, g, err == null ? null : String.valueOf(err), null));
@@ -65,7 +65,7 @@ final class BlockSpend {
   /** Reserves the follow-ups' cost; the answer comes back as {@link Reserved}. */
   void reserve(BlockSpec spec, BlockPlan.FollowUps followUps) {
     List<Send> sends = followUps.sends();
-    long wanted = sends.stream().mapToLong(x -> spec.cost(x)).sum();
+    long wanted = sends.stream().mapToLong(spec::reserved).sum();
     String key =
         sends.isEmpty()
             ? "step:none"
@@ -132,7 +132,7 @@ final class BlockSpend {
     List<Send> sends = new ArrayList<>();
     long left = grant.grantedMicros();
     for (Send x : plan.sends()) {
-      long cost = spec.cost(x);
+      long cost = spec.reserved(x);
       if (cost <= left) {
         sends.add(x);
         left -= cost;
@@ -150,7 +150,7 @@ final class BlockSpend {
     List<SendOutcome> blocked = new ArrayList<>(followUps.blocked());
     long left = grant.grantedMicros();
     for (Send x : followUps.sends()) {
-      long cost = spec.cost(x);
+      long cost = spec.reserved(x);
       if (cost <= left) {
         sends.add(x);
         left -= cost;
@@ -237,8 +237,9 @@ final class BlockSpend {
 
   /**
    * Gives back the unspent part of the reservation (the first step is done, or all is), after the
-   * requests made before it; a release that fails is made again when the block next releases or
-   * recovers.
+   * requests made before it, but for what its placed calls may still cost: each call's limit stays
+   * held until its final status commits its cost (the ledger skips the calls that have ended). A
+   * release that fails is made again when the block next releases or recovers.
    */
   void release(BlockState state) {
     BlockSpec spec = state.spec();
@@ -265,13 +266,31 @@ final class BlockSpend {
                 }
               });
     }
-    inOrder(() -> ports.release(spec))
+    List<SpendLedger.Charge> holds = callHolds(state);
+    inOrder(() -> ports.release(spec, holds))
         .whenComplete(
             (ok, err) -> {
               if (err != null) {
                 LOG.warn("block {}: reservation not released ({})", block, err.toString());
               }
             });
+  }
+
+  /** The block's placed calls, each under its charge key with the most it can cost. */
+  static List<SpendLedger.Charge> callHolds(BlockState state) {
+    BlockSpec spec = state.spec();
+    List<SpendLedger.Charge> holds = new ArrayList<>();
+    for (SendOutcome o : state.outcomes().values()) {
+      Send x = state.sends().get(o.slot());
+      if (o.kind() == SendOutcome.Kind.SENT && x != null && spec.isCall(x.step())) {
+        holds.add(
+            new SpendLedger.Charge(
+                io.outreach.engine.spend.CallMinutes.chargeKey(
+                    spec.campaignId(), x.recipient(), x.step()),
+                spec.reserved(x)));
+      }
+    }
+    return holds;
   }
 
   /** Runs {@code request} once the block's previous request to the ledger has ended. */

@@ -304,9 +304,9 @@ public final class CampaignOutbound implements CampaignPorts, BlockPorts {
   }
 
   @Override
-  public CompletionStage<Void> release(BlockSpec spec) {
+  public CompletionStage<Void> release(BlockSpec spec, List<SpendLedger.Charge> holds) {
     return CompletableFuture.runAsync(
-        () -> spend.release(spec.tenantId(), reservation(spec)), blocking);
+        () -> spend.release(spec.tenantId(), reservation(spec), holds), blocking);
   }
 
   private void tellCampaign(BlockSpec spec, CampaignEntity.Command command) {

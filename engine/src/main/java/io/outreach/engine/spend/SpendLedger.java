@@ -52,5 +52,15 @@ public interface SpendLedger {
    * Gives back what the reservation holds and has not spent (idempotent); a later request may
    * reserve again.
    */
-  void release(String tenantId, String reservationId);
+  default void release(String tenantId, String reservationId) {
+    release(tenantId, reservationId, List.of());
+  }
+
+  /**
+   * Gives back what the reservation holds and has not spent but for {@code holds}: each is work
+   * under way whose cost is not known yet (a placed call), under the key its cost will be committed
+   * with, and keeps its amount reserved until that commit, which gives back what it did not use. A
+   * hold whose key was committed already is over. Idempotent, a hold counting once.
+   */
+  void release(String tenantId, String reservationId, List<Charge> holds);
 }

@@ -227,7 +227,7 @@ class BlockEntityTest {
     }
 
     @Override
-    public CompletionStage<Void> release(BlockSpec spec) {
+    public CompletionStage<Void> release(BlockSpec spec, List<SpendLedger.Charge> holds) {
       releases.incrementAndGet();
       return CompletableFuture.completedFuture(null);
     }

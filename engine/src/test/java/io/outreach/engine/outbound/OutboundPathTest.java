@@ -205,7 +205,7 @@ class OutboundPathTest {
     }
 
     @Override
-    public void release(String tenantId, String reservationId) {
+    public void release(String tenantId, String reservationId, List<Charge> holds) {
       steps.add("release");
     }
   }

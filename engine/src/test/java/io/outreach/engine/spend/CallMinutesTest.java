@@ -23,4 +23,10 @@ class CallMinutesTest {
     assertThat(CallMinutes.estimated("word ".repeat(150))).isEqualTo(2);
     assertThat(CallMinutes.estimated("")).isEqualTo(1);
   }
+
+  @Test
+  void aCallMayLastItsEstimateAndAMinuteMore() {
+    assertThat(CallMinutes.limit("Hi Ann, this is Acme with a winter offer.")).isEqualTo(2);
+    assertThat(CallMinutes.limit("word ".repeat(150))).isEqualTo(3);
+  }
 }

@@ -3,6 +3,7 @@ package io.outreach.http.provider;
 import io.outreach.engine.provider.CallRequest;
 import io.outreach.engine.provider.SendResult;
 import io.outreach.engine.provider.VoiceProvider;
+import io.outreach.engine.spend.CallMinutes;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
@@ -68,6 +69,15 @@ public final class TwilioVoiceAdapter implements VoiceProvider {
         .thenApply(response -> ProviderAnswers.toResult(response, "sid"));
   }
 
+  /**
+   * How long the call may last once answered: the started minutes the spend ledger holds for it
+   * ({@link CallMinutes#limit}), never beyond {@code max-call-length}; the provider ends it there.
+   */
+  static java.time.Duration timeLimit(String say, VoiceCalls settings) {
+    java.time.Duration limit = java.time.Duration.ofMinutes(CallMinutes.limit(say));
+    return limit.compareTo(settings.maxCallLength()) < 0 ? limit : settings.maxCallLength();
+  }
+
   /** The request's form body, in Twilio's field names (a repeated field once per value). */
   static String form(CallRequest request, VoiceCalls settings) {
     List<Map.Entry<String, String>> form = new ArrayList<>();
@@ -80,7 +90,7 @@ public final class TwilioVoiceAdapter implements VoiceProvider {
       EVENTS.forEach(e -> form.add(Map.entry("StatusCallbackEvent", e)));
     }
     form.add(Map.entry("Timeout", Long.toString(settings.ringTimeout().toSeconds())));
-    form.add(Map.entry("TimeLimit", Long.toString(settings.maxCallLength().toSeconds())));
+    form.add(Map.entry("TimeLimit", Long.toString(timeLimit(request.say(), settings).toSeconds())));
     if (!settings.machineDetection().isEmpty()) {
       form.add(Map.entry("MachineDetection", settings.machineDetection()));
     }

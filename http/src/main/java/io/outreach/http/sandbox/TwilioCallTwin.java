@@ -1,5 +1,7 @@
 package io.outreach.http.sandbox;
 
+import static java.lang.Integer.parseInt;
+
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -173,6 +175,7 @@ final class TwilioCallTwin {
             .filter(EVENTS::contains)
             .toList();
     boolean amd = !blank(first(form, "MachineDetection"));
+    int timeLimit = timeLimit(first(form, "TimeLimit"));
     SandboxAccounts.Account a = account.get();
     return new TwinAnswer.Call.Take(
         () ->
@@ -185,12 +188,33 @@ final class TwilioCallTwin {
                     blank(callback) ? null : callback,
                     gather,
                     events.isEmpty() ? Set.of("completed") : Set.copyOf(events),
-                    amd),
+                    amd,
+                    timeLimit),
                 idempotencyKey));
   }
 
-  /** Where a call's callbacks go and which events they report. */
-  private record Placed(String callback, String gather, Set<String> events, boolean amd) {}
+  /**
+   * Where a call's callbacks go, which events they report, and its {@code TimeLimit} (the provider
+   * ends an answered call after it).
+   */
+  private record Placed(
+      String callback, String gather, Set<String> events, boolean amd, int timeLimit) {}
+
+  /** Twilio's default and largest {@code TimeLimit}: four hours. */
+  static final int MAX_TIME_LIMIT = 14_400;
+
+  /**
+   * The seconds an answered call may last: the {@code TimeLimit} field, else Twilio's default (the
+   * twin does not refuse a malformed one; its error code is not documented in PROVIDERS.md).
+   */
+  private static int timeLimit(String field) {
+    try {
+      int seconds = blank(field) ? MAX_TIME_LIMIT : parseInt(field.trim());
+      return seconds < 1 || seconds > MAX_TIME_LIMIT ? MAX_TIME_LIMIT : seconds;
+    } catch (NumberFormatException e) {
+      return MAX_TIME_LIMIT;
+    }
+  }
 
   private TwinAnswer take(
       SandboxAccounts.Account account,
@@ -261,9 +285,11 @@ final class TwilioCallTwin {
     int seconds =
         !answered
             ? 0
-            : script != null && script.callDuration() != null
-                ? script.callDuration()
-                : spokenSeconds(call.body());
+            : Math.min(
+                placed.timeLimit(),
+                script != null && script.callDuration() != null
+                    ? script.callDuration()
+                    : spokenSeconds(call.body()));
     String answeredBy =
         !placed.amd() || !answered
             ? null

@@ -49,7 +49,8 @@ class TwilioVoiceAdapterTest {
     assertThat(values(f, "StatusCallback")).containsExactly(CALL.statusCallbackUrl());
     assertThat(values(f, "StatusCallbackMethod")).containsExactly("POST");
     assertThat(values(f, "Timeout")).containsExactly("30");
-    assertThat(values(f, "TimeLimit")).containsExactly("600");
+    // A short message: a minute's estimate and a minute more, what the ledger holds for the call.
+    assertThat(values(f, "TimeLimit")).containsExactly("120");
     assertThat(values(f, "MachineDetection")).isEmpty();
     assertThat(values(f, "Url")).isEmpty();
     String twiml = values(f, "Twiml").get(0);
@@ -71,5 +72,11 @@ class TwilioVoiceAdapterTest {
     List<String[]> f = fields(TwilioVoiceAdapter.form(plain, amd));
     assertThat(values(f, "MachineDetection")).containsExactly("DetectMessageEnd");
     assertThat(values(f, "Twiml")).containsExactly("<Response><Say>Hello</Say></Response>");
+  }
+
+  @Test
+  void aLongMessageIsLimitedToTheLongestCall() {
+    assertThat(TwilioVoiceAdapter.timeLimit("word ".repeat(3_000), VoiceCalls.DEFAULTS))
+        .isEqualTo(VoiceCalls.DEFAULTS.maxCallLength());
   }
 }
