@@ -44,6 +44,7 @@ import io.outreach.persistence.LeadImportProcessor;
 import io.outreach.persistence.LeadRepository;
 import io.outreach.persistence.Projections;
 import io.outreach.persistence.RecipientStore;
+import io.outreach.persistence.SpendViews;
 import io.outreach.persistence.TenantProjection;
 import java.lang.management.ManagementFactory;
 import java.net.URI;
@@ -473,7 +474,12 @@ public final class Engine implements AutoCloseable {
                     .route(),
                 new LeadRoutes(system, auth, new LeadRepository(storage.tenantJdbc())).route(),
                 new KillSwitchRoutes(system, auth, http.maxBodyBytes(), http.askTimeout()).route(),
-                new SpendRoutes(system, auth, http.askTimeout(), storage.spend(), Clock.systemUTC())
+                new SpendRoutes(
+                        system,
+                        auth,
+                        http.askTimeout(),
+                        new SpendViews(storage.tenantJdbc()),
+                        Clock.systemUTC())
                     .route(),
                 new ProviderRoutes(
                         system,

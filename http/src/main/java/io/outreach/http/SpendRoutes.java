@@ -8,7 +8,7 @@ import io.outreach.engine.spend.Prices;
 import io.outreach.engine.spend.SpendLedger;
 import io.outreach.engine.tenant.Tenant;
 import io.outreach.engine.tenant.TenantEntity;
-import io.outreach.persistence.SpendRepository;
+import io.outreach.persistence.SpendViews;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -33,15 +33,11 @@ public final class SpendRoutes extends ApiDirectives {
 
   private final ClusterSharding sharding;
   private final Duration askTimeout;
-  private final SpendRepository spend;
+  private final SpendViews spend;
   private final Clock clock;
 
   public SpendRoutes(
-      ActorSystem<?> system,
-      JwtAuth auth,
-      Duration askTimeout,
-      SpendRepository spend,
-      Clock clock) {
+      ActorSystem<?> system, JwtAuth auth, Duration askTimeout, SpendViews spend, Clock clock) {
     super(system, auth, 0);
     this.sharding = ClusterSharding.get(system);
     this.askTimeout = askTimeout;
@@ -122,13 +118,13 @@ public final class SpendRoutes extends ApiDirectives {
     List<SpendLedger.Budget> periods =
         new Budgets(t.monthlyBudgetCents(), t.dailyBudgetCents(), null, t.timezone())
             .forCampaign("-", clock.instant());
-    Map<String, SpendRepository.BucketView> rows = new LinkedHashMap<>();
+    Map<String, SpendViews.BucketView> rows = new LinkedHashMap<>();
     spend
         .buckets(t.id(), periods.stream().map(SpendLedger.Budget::bucket).toList())
         .forEach(b -> rows.put(b.bucket(), b));
     Map<String, BudgetView> budgets = new LinkedHashMap<>();
     for (SpendLedger.Budget b : periods) {
-      SpendRepository.BucketView row = rows.get(b.bucket());
+      SpendViews.BucketView row = rows.get(b.bucket());
       budgets.put(
           b.bucket().startsWith("tenant-month:") ? "monthly" : "daily",
           new BudgetView(
@@ -139,7 +135,7 @@ public final class SpendRoutes extends ApiDirectives {
     }
     BudgetView month = budgets.get("monthly");
     List<EntryView> entries = new ArrayList<>();
-    for (SpendRepository.EntryView e : spend.entries(t.id(), kind, limit)) {
+    for (SpendViews.EntryView e : spend.entries(t.id(), kind, limit)) {
       entries.add(
           new EntryView(
               e.id(),

@@ -537,10 +537,8 @@ public final class EnrichmentRepository implements EnrichmentStore {
     tenantJdbc.inTenant(
         tenantId,
         c -> {
-          ObjectNode d = JSON.createObjectNode();
-          d.put("campaignId", campaignId);
-          AuditRepository.insert(
-              c, tenantId, now, actor, "enrichment.campaign-drafted", jobId, d.toString());
+          String d = JSON.createObjectNode().put("campaignId", campaignId).toString();
+          AuditRepository.insert(c, tenantId, now, actor, "enrichment.campaign-drafted", jobId, d);
           return null;
         });
   }

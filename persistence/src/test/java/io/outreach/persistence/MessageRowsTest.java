@@ -74,7 +74,7 @@ class MessageRowsTest {
     assertThat(stored(t, 1, 0).status()).isEqualTo("delivered");
     assertThat(stored(t, 1, 0).phone()).isNull();
 
-    project(t, new BlockEntity.Planned(List.of(), List.of(send(1))));
+    project(t, new BlockEntity.Planned(List.of(), List.of(send(1)), 0));
     Instant next = T0.plus(Duration.ofDays(2));
     project(
         t,
@@ -103,7 +103,7 @@ class MessageRowsTest {
   @Test
   void aReplayedReceiptChangesNothingAndCountsOnce() throws Exception {
     String t = newTenant();
-    project(t, new BlockEntity.Planned(List.of(), List.of(send(2))));
+    project(t, new BlockEntity.Planned(List.of(), List.of(send(2)), 0));
     assertThat(receipt(t, 2, "SM2:delivered", MessageStatus.DELIVERED).isNew()).isTrue();
     // The same delivery again is known by its key; the same word in another delivery is not.
     assertThat(receipt(t, 2, "SM2:delivered", MessageStatus.DELIVERED).isNew()).isFalse();
@@ -116,7 +116,7 @@ class MessageRowsTest {
   @Test
   void deliveredThenSentStaysDelivered() throws Exception {
     String t = newTenant();
-    project(t, new BlockEntity.Planned(List.of(), List.of(send(3))));
+    project(t, new BlockEntity.Planned(List.of(), List.of(send(3)), 0));
     receipt(t, 3, "SM3:delivered", MessageStatus.DELIVERED);
     receipt(t, 3, "SM3:sent", MessageStatus.SENT);
     receipt(t, 3, "SM3:queued", MessageStatus.QUEUED);
@@ -129,7 +129,7 @@ class MessageRowsTest {
   @Test
   void failedAfterDeliveredStaysDelivered() throws Exception {
     String t = newTenant();
-    project(t, new BlockEntity.Planned(List.of(), List.of(send(4))));
+    project(t, new BlockEntity.Planned(List.of(), List.of(send(4)), 0));
     receipt(t, 4, "SM4:sent", MessageStatus.SENT);
     receipt(t, 4, "SM4:delivered", MessageStatus.DELIVERED);
     receipt(t, 4, "SM4:failed", MessageStatus.FAILED);

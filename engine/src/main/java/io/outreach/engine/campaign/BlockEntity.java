@@ -157,12 +157,7 @@ public final class BlockEntity
    * them were estimated to cost before the budget decided how many go ({@code estimatedMicros}).
    */
   public record Planned(List<BlockedRecipient> blocked, List<Send> sends, long estimatedMicros)
-      implements Event {
-    /** A plan that is not priced. */
-    public Planned(List<BlockedRecipient> blocked, List<Send> sends) {
-      this(blocked, sends, 0);
-    }
-  }
+      implements Event {}
 
   /** Follow-ups that fell due: intents journaled before their calls. */
   public record StepPlanned(List<Send> sends) implements Event {}
@@ -241,13 +236,10 @@ public final class BlockEntity
     this.spend = new BlockSpend(ctx, timers, ports);
   }
 
-  /** A block that runs without sharding: it is never passivated. */
-  public static Behavior<Command> create(
-      String entityId, BlockPorts ports, Clock clock, int tagSlices) {
-    return create(entityId, ports, clock, tagSlices, null);
-  }
-
-  /** A block that asks {@code shard} to passivate it while it only waits, and once it is done. */
+  /**
+   * A block that asks {@code shard} to passivate it while it only waits, and once it is done (none:
+   * it runs without sharding, never passivated).
+   */
   public static Behavior<Command> create(
       String entityId,
       BlockPorts ports,

@@ -86,7 +86,7 @@ final class BlockPlan {
               r.timezones(),
               r.state()));
     }
-    return new BlockEntity.Planned(blocked, sends);
+    return new BlockEntity.Planned(blocked, sends, 0);
   }
 
   /** Follow-ups rendered when due: the sends to journal, and those a missing field blocks. */

@@ -282,7 +282,7 @@ class BlockEntityTest {
       BlockSpec spec) {
     var k =
         EventSourcedBehaviorTestKit.<BlockEntity.Command, BlockEntity.Event, BlockState>create(
-            testKit.system(), BlockEntity.create(spec.entityId(), ports, clock, 4));
+            testKit.system(), BlockEntity.create(spec.entityId(), ports, clock, 4, null));
     k.clear();
     return k;
   }

@@ -53,7 +53,7 @@ class SendQueueTest {
     }
     return BlockState.empty()
         .started(SPEC)
-        .planned(new BlockEntity.Planned(List.of(), sends))
+        .planned(new BlockEntity.Planned(List.of(), sends, 0))
         .withOutcomes(outcomes);
   }
 

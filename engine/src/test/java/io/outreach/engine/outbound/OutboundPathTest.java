@@ -302,7 +302,7 @@ class OutboundPathTest {
     sharding.init(
         Entity.of(
             BlockEntity.ENTITY_TYPE_KEY,
-            ctx -> BlockEntity.create(ctx.getEntityId(), campaigns, CLOCK, 4)));
+            ctx -> BlockEntity.create(ctx.getEntityId(), campaigns, CLOCK, 4, null)));
     BlockSpec spec =
         new BlockSpec(
             "acme",
