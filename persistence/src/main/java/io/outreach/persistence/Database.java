@@ -47,6 +47,14 @@ public final class Database implements AutoCloseable {
    */
   public static final java.time.Duration CONNECTION_WAIT = java.time.Duration.ofSeconds(3);
 
+  /**
+   * The longest one statement runs (PostgreSQL's {@code statement_timeout}, lock waits included) on
+   * the engine's pools: under the 30 s HTTP request timeout, so a stuck query or lock fails with a
+   * 503 instead of holding a connection and a thread. A bulk load that may take longer says so for
+   * its own transaction ({@code set local statement_timeout}).
+   */
+  public static final java.time.Duration STATEMENT_TIMEOUT = java.time.Duration.ofSeconds(20);
+
   private final EmbeddedPostgresServer server;
   private final HikariDataSource appPool;
   private final String jdbcUrl;
@@ -204,6 +212,9 @@ public final class Database implements AutoCloseable {
     hc.setConnectionTimeout(CONNECTION_WAIT.toMillis());
     hc.setValidationTimeout(Math.min(1_000, CONNECTION_WAIT.toMillis()));
     hc.addDataSourceProperty("connectTimeout", Long.toString(CONNECTION_WAIT.toSeconds()));
+    hc.addDataSourceProperty("options", "-c statement_timeout=" + STATEMENT_TIMEOUT.toMillis());
+    // A peer that vanished without a reset is noticed by the kernel, not waited for forever.
+    hc.addDataSourceProperty("tcpKeepAlive", "true");
     return new HikariDataSource(hc);
   }
 

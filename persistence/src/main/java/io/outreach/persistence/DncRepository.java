@@ -169,6 +169,8 @@ public final class DncRepository implements DncRegistry {
       c.setAutoCommit(false);
       try {
         try (Statement st = c.createStatement()) {
+          // Millions of numbers: longer than a request's statement may run (Database).
+          st.execute("set local statement_timeout = 0");
           st.execute("create temporary table national_load (phone text) on commit drop");
         }
         c.unwrap(PGConnection.class)

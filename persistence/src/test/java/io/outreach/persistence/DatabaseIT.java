@@ -9,6 +9,7 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -60,6 +61,17 @@ class DatabaseIT {
           ResultSet rs = st.executeQuery("select current_user")) {
         rs.next();
         assertThat(rs.getString(1)).isEqualTo("outreach_app");
+      }
+      // Every pooled connection bounds its statements, shorter than a request may take.
+      for (javax.sql.DataSource pool : List.of(db.dataSource(), db.newPool("extra", 1, false))) {
+        try (Connection c = pool.getConnection();
+            Statement st = c.createStatement();
+            ResultSet rs = st.executeQuery("show statement_timeout")) {
+          rs.next();
+          assertThat(rs.getString(1))
+              .isEqualTo(Database.STATEMENT_TIMEOUT.toSeconds() + "s")
+              .isNotEqualTo("0");
+        }
       }
 
       server.close();
