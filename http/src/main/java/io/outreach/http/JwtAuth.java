@@ -17,6 +17,7 @@ import java.nio.charset.StandardCharsets;
 import java.text.ParseException;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Date;
 import java.util.EnumSet;
 import java.util.List;
@@ -26,16 +27,24 @@ import java.util.UUID;
 /**
  * HS256 bearer tokens: verification for every {@code /v1} call and issuing for the {@code token}
  * subcommand. Only HS256 is accepted (never {@code alg: none} or another algorithm), {@code exp} is
- * required, and the tenant comes from the {@code tenant} claim and nowhere else.
+ * required and at most {@link #MAX_LIFETIME} ahead (a far-future token, leaked once, would work for
+ * years), a token issued in the future ({@code iat} beyond the clock skew) is refused, and the
+ * tenant comes from the {@code tenant} claim and nowhere else.
  */
 public final class JwtAuth {
   private static final Set<String> REQUIRED = Set.of("sub", "tenant", "roles", "exp");
+
+  /** The longest a token may still be valid for when it is presented or issued. */
+  public static final Duration MAX_LIFETIME = Duration.ofDays(30);
+
+  private final Duration clockSkew;
 
   private final byte[] secret;
   private final DefaultJWTProcessor<SecurityContext> processor;
 
   public JwtAuth(String secret, Duration clockSkew) {
     this.secret = secret.getBytes(StandardCharsets.UTF_8);
+    this.clockSkew = clockSkew;
     this.processor = new DefaultJWTProcessor<>();
     processor.setJWSKeySelector(
         new JWSVerificationKeySelector<>(JWSAlgorithm.HS256, new ImmutableSecret<>(this.secret)));
@@ -66,6 +75,15 @@ public final class JwtAuth {
       throw new InvalidToken(
           m.contains("xpired") ? "the bearer token has expired" : "the bearer token is not valid");
     }
+    Instant now = Instant.now();
+    if (claims.getExpirationTime().toInstant().isAfter(now.plus(MAX_LIFETIME).plus(clockSkew))) {
+      throw new InvalidToken(
+          "the bearer token is valid for longer than " + MAX_LIFETIME.toDays() + " days");
+    }
+    if (claims.getIssueTime() != null
+        && claims.getIssueTime().toInstant().isAfter(now.plus(clockSkew))) {
+      throw new InvalidToken("the bearer token is issued in the future");
+    }
     try {
       String tenant = claims.getStringClaim("tenant");
       if (!TenantId.isValid(tenant)) {
@@ -86,6 +104,10 @@ public final class JwtAuth {
 
   /** Signs a token for {@code tenant} with {@code roles}, valid for {@code ttl}. */
   public String issue(String subject, String tenant, Set<Role> roles, Duration ttl, Clock clock) {
+    if (ttl.compareTo(MAX_LIFETIME) > 0) {
+      throw new IllegalArgumentException(
+          "a token may be valid for at most " + MAX_LIFETIME.toDays() + " days, not " + ttl);
+    }
     Date now = Date.from(clock.instant());
     JWTClaimsSet claims =
         new JWTClaimsSet.Builder()

@@ -52,6 +52,31 @@ class JwtAuthTest {
   }
 
   @Test
+  void farFutureAndFutureIssuedTokensAreRejected() throws Exception {
+    JWTClaimsSet years =
+        new JWTClaimsSet.Builder(claims("acme", List.of("admin")))
+            .expirationTime(Date.from(Instant.now().plus(Duration.ofDays(3650))))
+            .build();
+    assertThatThrownBy(() -> auth.verify(sign(years))).hasMessageContaining("longer than 30 days");
+    JWTClaimsSet issuedLater =
+        new JWTClaimsSet.Builder(claims("acme", List.of("admin")))
+            .issueTime(Date.from(Instant.now().plus(Duration.ofHours(1))))
+            .build();
+    assertThatThrownBy(() -> auth.verify(sign(issuedLater))).hasMessageContaining("future");
+    assertThatThrownBy(
+            () ->
+                auth.issue(
+                    "ops", "acme", Set.of(Role.ADMIN), Duration.ofDays(31), Clock.systemUTC()))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThat(
+            auth.verify(
+                    auth.issue(
+                        "ops", "acme", Set.of(Role.ADMIN), Duration.ofDays(30), Clock.systemUTC()))
+                .tenantId())
+        .isEqualTo("acme");
+  }
+
+  @Test
   void unsignedAndOtherAlgorithmTokensAreRejected() throws Exception {
     JWTClaimsSet claims = claims("acme", List.of("admin"));
     String none = new PlainJWT(claims).serialize();
