@@ -3,6 +3,8 @@ package io.outreach.http;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.cfg.CoercionAction;
+import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import io.outreach.engine.Rejection;
@@ -57,12 +59,32 @@ public class ApiDirectives extends AllDirectives {
     this.blockingExecutor =
         system.dispatchers().lookup(org.apache.pekko.actor.typed.DispatcherSelector.blocking());
     this.strictMapper =
-        mapper
-            .copy()
-            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-            .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);
+        strictTypes(
+            mapper
+                .copy()
+                .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+                .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES));
     this.auth = auth;
     this.maxBodyBytes = maxBodyBytes;
+  }
+
+  /**
+   * A request body's values have the types the contract gives them: a number or a boolean where a
+   * string belongs (and a string where a number or a boolean belongs) is refused, never converted.
+   */
+  private static ObjectMapper strictTypes(ObjectMapper m) {
+    m.coercionConfigFor(com.fasterxml.jackson.databind.type.LogicalType.Textual)
+        .setCoercion(CoercionInputShape.Integer, CoercionAction.Fail)
+        .setCoercion(CoercionInputShape.Float, CoercionAction.Fail)
+        .setCoercion(CoercionInputShape.Boolean, CoercionAction.Fail);
+    for (var type :
+        List.of(
+            com.fasterxml.jackson.databind.type.LogicalType.Integer,
+            com.fasterxml.jackson.databind.type.LogicalType.Float,
+            com.fasterxml.jackson.databind.type.LogicalType.Boolean)) {
+      m.coercionConfigFor(type).setCoercion(CoercionInputShape.String, CoercionAction.Fail);
+    }
+    return m;
   }
 
   /** Pekko's own JSON mapper (java.time support, ISO dates), as PEKKO-NOTES 12 advises. */
