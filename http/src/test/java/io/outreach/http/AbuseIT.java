@@ -147,6 +147,41 @@ class AbuseIT {
     assertThat(victimView()).isEqualTo(before);
   }
 
+  /**
+   * SQL metacharacters and spreadsheet formulas in every field of an upload are data: stored and
+   * answered exactly as given (the API answers JSON, never a spreadsheet; a name like "-" or "+1"
+   * is a value, so nothing is rewritten), and the tables they name are untouched.
+   */
+  @Test
+  void sqlMetacharactersAndFormulasInFieldsAreStoredAsData() {
+    node.tenant("quoter");
+    String op = node.token("quoter", Role.OPERATOR);
+    List<String> hostile =
+        List.of(
+            "Robert'); drop table leads;--",
+            "=HYPERLINK(\"http://evil.example\",\"x\")",
+            "+cmd|' /C calc'!A0",
+            "@SUM(1+1)",
+            "x\\'; select pg_sleep(10);--",
+            "%' or '1'='1");
+    StringBuilder csv = new StringBuilder("first_name,company,phone\n");
+    for (int i = 0; i < hostile.size(); i++) {
+      String v = hostile.get(i).replace("\"", "\"\"");
+      csv.append('"').append(v).append("\",\"").append(v).append("\",");
+      csv.append(CampaignLifecycleIT.phone(646, i)).append('\n');
+    }
+    JsonNode imported = IntakeIT.importAndWait(node, op, csv.toString());
+    assertThat(imported.get("status").asText()).as(imported.toString()).isEqualTo("completed");
+    List<String> names = new ArrayList<>();
+    IntakeIT.body(node.get("/v1/leads?limit=100", op))
+        .get("items")
+        .forEach(l -> names.add(l.get("firstName").asText()));
+    assertThat(names).containsExactlyInAnyOrderElementsOf(hostile);
+    assertThat(IntakeIT.body(node.get("/v1/leads?limit=100", victimAdmin)).get("items"))
+        .as("the victim's leads are all there")
+        .hasSize(20);
+  }
+
   /** One operation of the contract. */
   private record Operation(String method, String path) {}
 
