@@ -282,7 +282,10 @@ public class ApiDirectives extends AllDirectives {
       return Problem.Type.VALIDATION.with("unknown field '" + u.getPropertyName() + "'");
     }
     if (t instanceof MismatchedInputException m) {
-      return Problem.Type.VALIDATION.with("field '" + fieldPath(m) + "' has the wrong type");
+      // A missing boolean or number reads as null for a primitive: it is missing, not mistyped.
+      boolean missing = String.valueOf(m.getOriginalMessage()).startsWith("Cannot map `null`");
+      return Problem.Type.VALIDATION.with(
+          "field '" + fieldPath(m) + (missing ? "' is required" : "' has the wrong type"));
     }
     if (t instanceof JsonProcessingException) {
       return Problem.Type.MALFORMED.with("the body is not valid JSON");
@@ -294,7 +297,8 @@ public class ApiDirectives extends AllDirectives {
   /**
    * Whether {@code t} says the database cannot be reached now rather than that a statement is
    * wrong: no connection within the pool's wait, a connection refused or lost (SQLSTATE class 08),
-   * the server shutting down or out of resources (57P, 53), or not accepting connections (55000).
+   * the server shutting down or out of resources (57P, 53), not accepting connections (55000), or a
+   * statement cancelled at its timeout (57014: the database is too slow to answer now).
    */
   static boolean databaseUnavailable(Throwable t) {
     for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
@@ -306,7 +310,8 @@ public class ApiDirectives extends AllDirectives {
         if (state.startsWith("08")
             || state.startsWith("57P")
             || state.startsWith("53")
-            || state.equals("55000")) {
+            || state.equals("55000")
+            || state.equals("57014")) {
           return true;
         }
       }

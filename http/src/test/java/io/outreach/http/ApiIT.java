@@ -127,6 +127,24 @@ class ApiIT {
         400,
         "validation");
     problem(node.json("PATCH", "/v1/tenant", admin, "{not json"), 400, "malformed-request");
+    // A policy replaces the agent's whole policy: a missing boolean is named as missing.
+    assertThat(
+            problem(
+                    node.json(
+                        "PATCH",
+                        "/v1/tenant",
+                        admin,
+                        "{\"agentPolicies\":{\"luci\":{\"enabled\":true}}}"),
+                    400,
+                    "validation")
+                .get("detail")
+                .asText())
+        .isEqualTo("field 'agentPolicies.luci.humanReview' is required");
+    assertThat(
+            problem(node.json("PATCH", "/v1/tenant", admin, "{\"name\":7}"), 400, "validation")
+                .get("detail")
+                .asText())
+        .isEqualTo("field 'name' has the wrong type");
     assertThat(body(node.get("/v1/tenant", admin)).get("timezone").asText())
         .isEqualTo("Europe/Berlin");
   }
