@@ -118,8 +118,9 @@ public final class Engine implements AutoCloseable {
                       "pekko-persistence-jdbc.shared-databases.slick.db.user", database.appUser(),
                       "pekko-persistence-jdbc.shared-databases.slick.db.password",
                           database.appPassword()))
+              .withFallback(settings.cluster().seedNodesConfig())
               .withFallback(config);
-      system = ActorSystem.create(Behaviors.empty(), "outreach", withJournal);
+      system = ActorSystem.create(Behaviors.empty(), Settings.Cluster.SYSTEM_NAME, withJournal);
       ServerBinding binding = init(system, settings, database, campaignClock);
       ActorSystem<Void> started = system;
       // The database stops after the actors that write to it, also on SIGTERM (JVM hook).

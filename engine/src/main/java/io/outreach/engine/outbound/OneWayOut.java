@@ -15,6 +15,7 @@ import io.outreach.engine.provider.SmsRequest;
 import io.outreach.engine.provider.VoiceProvider;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -33,8 +34,9 @@ import org.apache.pekko.actor.typed.DispatcherSelector;
  * and no other. A batch gets permits from its tenant's throttle (kill switches, suspension, rates,
  * concurrency, breaker); is reserved in the person ledger, where the ComplianceGate decides each
  * contact on the person's current facts under the person's lock; and the allowed calls are
- * dispatched there, paced at the sender's rate, while the permits' lease lasts. Every permit ends
- * at its throttle, with the call's outcome or unused.
+ * dispatched there, each at its slot (the sender's rate in the whole cluster) and paced at the
+ * sender's rate on this node, while the permits' lease lasts. Every permit ends at its throttle,
+ * with the call's outcome or unused.
  */
 public final class OneWayOut {
   /**
@@ -132,6 +134,8 @@ public final class OneWayOut {
               Map<String, CompletionStage<SendResult>> calls = new HashMap<>();
               List<Result> results = new ArrayList<>(batch.size());
               if (!batch.isEmpty() && permits.usableAt(clock.instant())) {
+                // The grant's slots, in the order its calls are dispatched.
+                int[] slot = {0};
                 Map<String, Outbound> byKey = new HashMap<>();
                 List<ContactLedger.Candidate> candidates = new ArrayList<>();
                 for (Outbound o : batch) {
@@ -146,7 +150,8 @@ public final class OneWayOut {
                         List.of(),
                         clock.instant(),
                         c -> {
-                          DispatchPacer.Turn turn = paced(lane(byKey.get(c.key())), permits);
+                          DispatchPacer.Turn turn =
+                              paced(lane(byKey.get(c.key())), permits, slot[0]++);
                           if (turn != null) {
                             calls.put(
                                 c.key(),
@@ -188,15 +193,32 @@ public final class OneWayOut {
   }
 
   /**
-   * Waits for the sender's turn at its rate, while the permits' lease lasts; null when none came in
-   * time (or the lease ran out while waiting).
+   * Waits for the grant's {@code i}-th slot (the sender's in the whole cluster) and then for the
+   * sender's turn on this node, while the permits' lease lasts; null when none came in time (or the
+   * lease ran out while waiting).
    */
-  private DispatchPacer.Turn paced(String sender, Permits permits) {
-    Duration left = Duration.between(clock.instant(), permits.issuedAt().plus(Permits.LEASE));
-    if (left.isNegative()) {
+  private DispatchPacer.Turn paced(String sender, Permits permits, int i) {
+    Instant slot = permits.slot(i);
+    if (slot.isAfter(permits.issuedAt().plus(Permits.LEASE))) {
       return null;
     }
     try {
+      // Never longer than the slot's offset in the grant, whatever this node's clock says.
+      long wait =
+          Math.min(
+              Duration.between(permits.issuedAt(), slot).toNanos(),
+              Duration.between(clock.instant(), slot).toNanos());
+      long until = System.nanoTime() + wait;
+      for (long left = wait; left > 0; left = until - System.nanoTime()) {
+        java.util.concurrent.locks.LockSupport.parkNanos(left);
+        if (Thread.interrupted()) {
+          throw new InterruptedException();
+        }
+      }
+      Duration left = Duration.between(clock.instant(), permits.issuedAt().plus(Permits.LEASE));
+      if (left.isNegative()) {
+        return null;
+      }
       DispatchPacer.Turn turn = pacer.await(sender, permits.mps(), left);
       if (turn != null && !permits.usableAt(clock.instant())) {
         turn.ended();
