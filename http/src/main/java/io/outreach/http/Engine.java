@@ -5,6 +5,7 @@ import com.typesafe.config.ConfigFactory;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.outreach.config.Settings;
 import io.outreach.engine.JournalProbe;
+import io.outreach.engine.LostNodeWork;
 import io.outreach.engine.ResumableWork;
 import io.outreach.engine.WakeUps;
 import io.outreach.engine.campaign.BlockEntity;
@@ -392,18 +393,24 @@ public final class Engine implements AutoCloseable {
         BlockProjectionHandler::new);
   }
 
-  /** Work a crash interrupted resumes by itself; waits for a time resume when it comes. */
+  /**
+   * Work a crash interrupted resumes by itself (at this node's start, and on the survivors when a
+   * node is lost: {@link LostNodeWork}); waits for a time resume when it comes.
+   */
   private static void resumeWork(ActorSystem<?> system, ResumableWork work, Clock campaignClock) {
-    ResumableWork.wake(system, work, ImportJob.ENTITY_TYPE_KEY, id -> ImportJob.Resume.INSTANCE);
-    ResumableWork.wake(
-        system, work, CampaignEntity.ENTITY_TYPE_KEY, id -> CampaignEntity.Wake.INSTANCE);
-    ResumableWork.wake(system, work, BlockEntity.ENTITY_TYPE_KEY, id -> BlockEntity.Wake.INSTANCE);
-    ResumableWork.wake(
-        system, work, ConversationEntity.ENTITY_TYPE_KEY, id -> ConversationEntity.Wake.INSTANCE);
-    ResumableWork.wake(
-        system, work, ConversationInbox.ENTITY_TYPE_KEY, id -> ConversationInbox.Wake.INSTANCE);
-    ResumableWork.wake(system, work, Luci.ENTITY_TYPE_KEY, id -> Luci.Wake.INSTANCE);
-    ResumableWork.wake(system, work, Gianna.ENTITY_TYPE_KEY, id -> Gianna.Wake.INSTANCE);
+    List<WakeUps.Waker<?>> unfinished =
+        List.of(
+            new WakeUps.Waker<>(ImportJob.ENTITY_TYPE_KEY, id -> ImportJob.Resume.INSTANCE),
+            new WakeUps.Waker<>(CampaignEntity.ENTITY_TYPE_KEY, id -> CampaignEntity.Wake.INSTANCE),
+            new WakeUps.Waker<>(BlockEntity.ENTITY_TYPE_KEY, id -> BlockEntity.Wake.INSTANCE),
+            new WakeUps.Waker<>(
+                ConversationEntity.ENTITY_TYPE_KEY, id -> ConversationEntity.Wake.INSTANCE),
+            new WakeUps.Waker<>(
+                ConversationInbox.ENTITY_TYPE_KEY, id -> ConversationInbox.Wake.INSTANCE),
+            new WakeUps.Waker<>(Luci.ENTITY_TYPE_KEY, id -> Luci.Wake.INSTANCE),
+            new WakeUps.Waker<>(Gianna.ENTITY_TYPE_KEY, id -> Gianna.Wake.INSTANCE));
+    unfinished.forEach(w -> wake(system, work, w));
+    LostNodeWork.init(system, work, unfinished);
     WakeUps.init(
         system,
         work,
@@ -413,6 +420,10 @@ public final class Engine implements AutoCloseable {
             new WakeUps.Waker<>(BlockEntity.ENTITY_TYPE_KEY, id -> BlockEntity.Wake.INSTANCE),
             new WakeUps.Waker<>(
                 CampaignEntity.ENTITY_TYPE_KEY, id -> CampaignEntity.Wake.INSTANCE)));
+  }
+
+  private static <M> void wake(ActorSystem<?> system, ResumableWork work, WakeUps.Waker<M> w) {
+    ResumableWork.wake(system, work, w.key(), w.wake());
   }
 
   /** The API, the webhooks ahead of it, operations and (in sandbox mode) the provider twins. */
@@ -522,10 +533,14 @@ public final class Engine implements AutoCloseable {
       routes.add(
           new SandboxRoutes(system, SandboxSettings.DEFAULTS, auth, outbound.publicUrl()).route());
     }
-    return await(
-        new ApiServer(system, registry)
-            .bind(system, http.host(), http.port(), List.of(webhooks), routes),
-        Duration.ofSeconds(30));
+    ServerBinding binding =
+        await(
+            new ApiServer(system, registry)
+                .bind(system, http.host(), http.port(), List.of(webhooks), routes),
+            Duration.ofSeconds(30));
+    // The management port's /ready (what Kubernetes probes) says the same from now on.
+    EngineReadiness.register(system, checks);
+    return binding;
   }
 
   private static CompletionStage<Long> probeJournal(

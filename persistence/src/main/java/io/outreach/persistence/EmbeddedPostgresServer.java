@@ -74,6 +74,9 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
               .setDataDirectory(pgDir)
               .setCleanDataDirectory(false)
               .setPort(port)
+              // Served to a cluster (port given), every node brings its pools (about 40
+              // connections each): PostgreSQL's default of 100 would not do for three.
+              .setServerConfig("max_connections", port == 0 ? "100" : "300")
               .setServerConfig("fsync", "on")
               .setServerConfig("synchronous_commit", "on")
               // PostgreSQL's defaults (128 MB buffers, 1 GB of WAL between checkpoints) are

@@ -44,6 +44,9 @@ public final class OneWayOut {
    */
   public static final String DISPATCHER = "outreach.sends-dispatcher";
 
+  /** How long before its first slot a grant's send-time checks start (they take a moment). */
+  static final Duration PREPARE = Duration.ofMillis(40);
+
   /** One contact to make: how the gate sees it, what to send, and its idempotency key. */
   public record Outbound(Contact contact, String from, String body, String key) {}
 
@@ -68,6 +71,8 @@ public final class OneWayOut {
   private final ContactLedger ledger;
   private final Clock clock;
   private final DispatchPacer pacer = new DispatchPacer();
+  // The cluster's nodes, asked by quiet; none: this node alone (tests that build the path).
+  private volatile ClusterQuiet everyNode;
   // Calls under way per person (tenant|phone), from their start until the provider answered.
   private final Map<String, Set<CompletableFuture<Void>>> underWay = new ConcurrentHashMap<>();
   // Send-time checks and dispatch have threads of their own: a queue behind other blocking work
@@ -101,13 +106,16 @@ public final class OneWayOut {
       ContactLedger ledger,
       Clock clock,
       Duration askTimeout) {
-    return new OneWayOut(
-        Throttles.of(system, askTimeout),
-        providers,
-        callbacks,
-        ledger,
-        clock,
-        system.dispatchers().lookup(DispatcherSelector.fromConfig(DISPATCHER)));
+    OneWayOut out =
+        new OneWayOut(
+            Throttles.of(system, askTimeout),
+            providers,
+            callbacks,
+            ledger,
+            clock,
+            system.dispatchers().lookup(DispatcherSelector.fromConfig(DISPATCHER)));
+    out.everyNode = ClusterQuiet.start(system, out);
+    return out;
   }
 
   /** Asks the tenant for up to {@code wanted} calls from {@code sender}. */
@@ -129,6 +137,19 @@ public final class OneWayOut {
   public CompletionStage<List<Result>> attempt(
       String tenantId, String provider, List<Outbound> batch, Permits permits, ContactRules rules) {
     String sender = batch.isEmpty() ? null : lane(batch.get(0));
+    // A grant whose first slot is ahead starts its checks shortly before it, holding no thread
+    // and no connection while it waits.
+    Duration ahead =
+        batch.isEmpty() || permits.issuedAt() == null
+            ? Duration.ZERO
+            : Duration.between(Instant.now(), permits.slot(0)).minus(PREPARE);
+    Executor start =
+        ahead.isNegative() || ahead.isZero()
+            ? sends
+            : CompletableFuture.delayedExecutor(
+                Math.min(ahead.toMillis(), Permits.LEASE.toMillis()),
+                java.util.concurrent.TimeUnit.MILLISECONDS,
+                sends);
     return CompletableFuture.supplyAsync(
             () -> {
               Map<String, CompletionStage<SendResult>> calls = new HashMap<>();
@@ -175,7 +196,7 @@ public final class OneWayOut {
               release(tenantId, provider, sender, permits, permits.granted() - calls.size());
               return results;
             },
-            sends)
+            start)
         .whenComplete(
             (ok, err) -> {
               if (err != null) {
@@ -272,8 +293,12 @@ public final class OneWayOut {
     CompletionStage<SendResult> sent;
     CompletableFuture<Void> answered = new CompletableFuture<>();
     underWay(tenantId, o.contact().phone(), answered);
+    // When the answer came: the sender's slots count the call until a second after it.
+    java.util.concurrent.atomic.AtomicReference<Instant> answeredAt =
+        new java.util.concurrent.atomic.AtomicReference<>();
     Runnable onAnswer =
         () -> {
+          answeredAt.compareAndSet(null, Instant.now());
           answered.complete(null);
           turn.ended();
         };
@@ -312,7 +337,8 @@ public final class OneWayOut {
             // Live before its permit ends, so the throttle never sees the call as neither.
             throttles.voiceCall(tenantId, providerName, new ProviderThrottle.CallLive(o.key()));
           }
-          callEnded(tenantId, providerName, ended(lane, result, error, trial));
+          answeredAt.compareAndSet(null, Instant.now());
+          callEnded(tenantId, providerName, ended(lane, result, error, trial, answeredAt.get()));
         });
   }
 
@@ -328,10 +354,18 @@ public final class OneWayOut {
    * Completes when every call to the person that has started has its provider's answer (the
    * provider has it), or after {@code atMost}. A call starts while the ledger holds the person's
    * lock, so once a transaction that took that lock (an opt-out) has committed, every call the gate
-   * let past before it has started here. Node-local: calls started by another node are not seen
-   * (see docs/decisions/093-stop-to-silence.md, "STOP-to-silence").
+   * let past before it has started, on whichever node: every node of the cluster is asked ({@link
+   * ClusterQuiet}; docs/decisions/093-stop-to-silence.md and 135).
    */
   public CompletionStage<Void> quiet(String tenantId, String phone, Duration atMost) {
+    ClusterQuiet nodes = everyNode;
+    return nodes == null
+        ? quietHere(tenantId, phone, atMost)
+        : nodes.quiet(tenantId, phone, atMost);
+  }
+
+  /** {@link #quiet}, for the calls this node started. */
+  public CompletionStage<Void> quietHere(String tenantId, String phone, Duration atMost) {
     Set<CompletableFuture<Void>> calls = underWay.get(tenantId + "|" + phone);
     if (calls == null || calls.isEmpty()) {
       return CompletableFuture.completedFuture(null);
@@ -362,9 +396,10 @@ public final class OneWayOut {
 
   /** What a call's answer tells its throttle. */
   static ProviderThrottle.Ended ended(
-      String sender, SendResult result, Throwable error, boolean trial) {
+      String sender, SendResult result, Throwable error, boolean trial, Instant answeredAt) {
     if (error != null) {
-      return new ProviderThrottle.Ended(sender, ProviderThrottle.CallOutcome.FAILED, null, trial);
+      return new ProviderThrottle.Ended(
+          sender, ProviderThrottle.CallOutcome.FAILED, null, trial, answeredAt);
     }
     if (result instanceof SendResult.Rejected r) {
       ProviderThrottle.CallOutcome outcome =
@@ -373,8 +408,10 @@ public final class OneWayOut {
               : r.retryable()
                   ? ProviderThrottle.CallOutcome.FAILED
                   : ProviderThrottle.CallOutcome.REFUSED;
-      return new ProviderThrottle.Ended(sender, outcome, r.retryAfter().orElse(null), trial);
+      return new ProviderThrottle.Ended(
+          sender, outcome, r.retryAfter().orElse(null), trial, answeredAt);
     }
-    return new ProviderThrottle.Ended(sender, ProviderThrottle.CallOutcome.SUCCEEDED, null, trial);
+    return new ProviderThrottle.Ended(
+        sender, ProviderThrottle.CallOutcome.SUCCEEDED, null, trial, answeredAt);
   }
 }

@@ -106,8 +106,25 @@ public final class ProviderThrottle {
   }
 
   /** A permitted call ended (or was not made); {@code retryAfter} for THROTTLED, may be null. */
-  public record Ended(String sender, CallOutcome outcome, Duration retryAfter, boolean trial)
-      implements Command {}
+  public record Ended(
+      String sender, CallOutcome outcome, Duration retryAfter, boolean trial, Instant answeredAt)
+      implements Command {
+
+    /** Ended, answered when the throttle hears of it. */
+    public Ended(String sender, CallOutcome outcome, Duration retryAfter, boolean trial) {
+      this(sender, outcome, retryAfter, trial, null);
+    }
+
+    /** When the caller had the provider's answer ({@code answeredAt}, else {@code now}). */
+    long answeredNanos(long now) {
+      if (answeredAt == null) {
+        return now;
+      }
+      // On the caller's clock; never later than now, and a second at most earlier.
+      long ago = Duration.between(answeredAt, Instant.now()).toNanos();
+      return now - Math.max(0, Math.min(ago, WINDOW.toNanos()));
+    }
+  }
 
   /**
    * A voice call was placed (the provider accepted it): it stays live, holding one of the account's
@@ -269,7 +286,7 @@ public final class ProviderThrottle {
         if (CALLS.equals(a.sender())) {
           calls.placing(1);
         }
-        return Permits.trial(a.issuedAt(), a.mps(), Duration.ofNanos(slot.first() - now));
+        return Permits.trial(a.issuedAt(), a.mps(), startIn(a, slot, now));
       }
       int n = rate.take(Math.min(a.wanted(), room), now, a.priority());
       if (n == 0) {
@@ -287,7 +304,20 @@ public final class ProviderThrottle {
       if (CALLS.equals(a.sender())) {
         calls.placing(n);
       }
-      return Permits.granted(n, a.issuedAt(), a.mps(), Duration.ofNanos(slotted.first() - now));
+      return Permits.granted(n, a.issuedAt(), a.mps(), startIn(a, slotted, now));
+    }
+
+    /**
+     * The first slot as an offset from the grant's date ({@code issuedAt}, when the tenant checked
+     * the kill switches, a moment before this throttle saw the request), which is where its holder
+     * counts from.
+     */
+    private static Duration startIn(Acquire a, SenderSlots.Assigned slots, long now) {
+      Duration sinceIssued = Duration.between(a.issuedAt(), Instant.now());
+      if (sinceIssued.isNegative() || sinceIssued.compareTo(WINDOW) > 0) {
+        sinceIssued = Duration.ZERO; // another clock (tests): the grant's own time
+      }
+      return Duration.ofNanos(Math.max(0, slots.first() - now)).plus(sinceIssued);
     }
 
     /** Slots for {@code n} grants of a slotted request; all of them, at once, otherwise. */

@@ -12,13 +12,13 @@ import java.util.concurrent.TimeUnit;
  * Permits#startIn}).
  *
  * <p>The rule is the {@link DispatchPacer}'s, kept centrally: a call counts against its sender from
- * its slot until a second after the throttle heard of its answer (a call not heard of counts on),
- * and a slot is given only while fewer than {@code mps} calls count at that slot. Any {@code mps +
- * 1} calls then span at least a second at the provider: when the last of them got its slot, one of
- * the others no longer counted, so its answer, and therefore its arrival, was more than a second
- * before that slot, and the last call left no earlier than its slot. This holds however the calls
- * are spread over nodes; the price is the pacer's (a busy sender makes {@code mps} calls per {@code
- * 1 s +} answer time {@code +} the report's trip to the throttle).
+ * its slot until a second after its answer (a call not yet reported counts on), and a slot is given
+ * only while fewer than {@code mps} calls count at that slot. Any {@code mps + 1} calls then span
+ * at least a second at the provider: when the last of them got its slot, one of the others no
+ * longer counted, so its answer, and therefore its arrival, was more than a second before that
+ * slot, and the last call left no earlier than its slot. This holds however the calls are spread
+ * over nodes; the price is the pacer's (a busy sender makes {@code mps} calls per {@code 1 s +}
+ * answer time).
  *
  * <p>A node that dies with calls under way never reports them: a call not heard of within {@link
  * #ANSWER_DEADLINE} of its slot is taken as answered then (the provider adapters give up on a call
@@ -30,13 +30,25 @@ final class SenderSlots {
   /** How long after its slot a call not reported ended is taken as answered. */
   static final Duration ANSWER_DEADLINE = Duration.ofSeconds(15);
 
-  /** How far ahead of the grant a slot may be: it must leave time to use it within the lease. */
+  /**
+   * How far ahead of the grant a slot may be: grants come early enough for a call to leave at its
+   * slot even when the machine is busy, and are used well within their lease. Requesters are told
+   * when to come back for a later slot.
+   */
   static final Duration HORIZON = Duration.ofMillis(250);
+
+  /**
+   * How far ahead of the grant the first slot is at least: the time a grant takes to reach its node
+   * and pass the send-time checks, so calls leave at their slots rather than after them (a call
+   * that leaves late is answered late, and holds the rate longer).
+   */
+  static final Duration LEAD = Duration.ofMillis(30);
 
   final int mps;
   private final long spacing;
   private final long deadline = ANSWER_DEADLINE.toNanos();
   private final long horizon = HORIZON.toNanos();
+  private final long lead = LEAD.toNanos();
 
   /** The slots of calls not yet reported ended, oldest first. */
   private final ArrayDeque<Long> underWay = new ArrayDeque<>();
@@ -64,7 +76,7 @@ final class SenderSlots {
     forgetAnswered(now);
     int count = 0;
     long first = 0;
-    long slot = later(nextSlot, now);
+    long slot = later(nextSlot, now + lead);
     while (count < wanted) {
       long allowedAt = firstFreeAt(slot);
       if (allowedAt == Long.MAX_VALUE) {
@@ -88,7 +100,7 @@ final class SenderSlots {
       nextSlot = slot;
       return new Assigned(count, first, Duration.ZERO);
     }
-    long allowedAt = firstFreeAt(later(nextSlot, now));
+    long allowedAt = firstFreeAt(later(nextSlot, now + lead));
     Duration retry =
         allowedAt == Long.MAX_VALUE
             ? Duration.ofMillis(5)
@@ -139,14 +151,17 @@ final class SenderSlots {
   }
 
   /**
-   * A call was answered (or failed): it counts for a second more. False when no call was under way
-   * (its slot had passed {@link #ANSWER_DEADLINE} and was already taken as answered).
+   * A call was answered (or failed) at {@code at}: it counts until a second after. False when no
+   * call was under way (its slot had passed {@link #ANSWER_DEADLINE} and was already taken as
+   * answered).
    */
-  boolean answered(long now) {
+  boolean answered(long at) {
     if (underWay.pollFirst() == null) {
       return false;
     }
-    counting.addLast(now + SECOND);
+    // Kept in order: an answer reported after a later one counts as long as that one.
+    Long last = counting.peekLast();
+    counting.addLast(last == null ? at + SECOND : later(at + SECOND, last));
     return true;
   }
 
@@ -173,7 +188,8 @@ final class SenderSlots {
     while (!underWay.isEmpty() && now - (underWay.peekFirst() + deadline) >= 0) {
       underWay.pollFirst();
       // Dated now, not at its deadline: the ends stay in order, and later is only safer.
-      counting.addLast(now + SECOND);
+      Long last = counting.peekLast();
+      counting.addLast(last == null ? now + SECOND : later(now + SECOND, last));
       lost++;
     }
     while (!counting.isEmpty() && now - counting.peekFirst() >= 0) {

@@ -15,13 +15,13 @@ class SenderSlotsTest {
 
   @Test
   void slotsAreSpacedAndStayWithinTheHorizon() {
-    SenderSlots slots = new SenderSlots(5, 0);
-    SenderSlots.Assigned a = slots.assign(10, 0);
-    assertThat(a.count()).isEqualTo(2); // 0 and 200 ms; 400 ms is beyond the horizon
-    assertThat(a.first()).isZero();
+    SenderSlots slots = new SenderSlots(50, 0);
+    SenderSlots.Assigned a = slots.assign(20, 0);
+    assertThat(a.count()).isEqualTo(12); // 30 .. 250 ms; 270 ms is beyond the horizon
+    assertThat(a.first()).isEqualTo(SenderSlots.LEAD.toNanos());
     SenderSlots.Assigned b = slots.assign(10, 0);
     assertThat(b.count()).isZero();
-    assertThat(b.retryIn().toMillis()).isEqualTo(150); // 400 ms - 250 ms
+    assertThat(b.retryIn().toMillis()).isEqualTo(20); // 270 ms - 250 ms
   }
 
   @Test
@@ -33,16 +33,21 @@ class SenderSlotsTest {
     assertThat(slots.answered(1010 * MS)).isTrue();
     SenderSlots.Assigned next = slots.assign(1, 1020 * MS);
     assertThat(next.count()).as("the answer counts for a second more").isZero();
-    assertThat(slots.assign(1, 1900 * MS).first()).isEqualTo(2010 * MS);
+    assertThat(slots.assign(1, 1700 * MS).count()).as("beyond the horizon").isZero();
+    assertThat(slots.assign(1, 1800 * MS).first()).isEqualTo(2010 * MS);
+    assertThat(new SenderSlots(2, 0).assign(1, 3000 * MS).first())
+        .as("never sooner than the lead")
+        .isEqualTo(3030 * MS);
   }
 
   @Test
   void anUnusedSlotIsGivenAgainAndALostCallStopsCountingAfterTheDeadline() {
     SenderSlots slots = new SenderSlots(1, 0);
-    assertThat(slots.assign(1, 0).first()).isZero();
+    long lead = SenderSlots.LEAD.toNanos();
+    assertThat(slots.assign(1, 0).first()).isEqualTo(lead);
     assertThat(slots.unused()).isTrue();
-    assertThat(slots.assign(1, 0).first()).isZero();
-    long deadline = SenderSlots.ANSWER_DEADLINE.toNanos();
+    assertThat(slots.assign(1, 0).first()).isEqualTo(lead);
+    long deadline = SenderSlots.ANSWER_DEADLINE.toNanos() + lead;
     assertThat(slots.forgetAnswered(deadline - 1)).isZero();
     assertThat(slots.forgetAnswered(deadline)).isEqualTo(1);
     assertThat(slots.answered(deadline + 1)).as("its late report changes nothing").isFalse();
