@@ -38,9 +38,9 @@ final class SenderSlots {
   static final Duration HORIZON = Duration.ofMillis(250);
 
   /**
-   * How far ahead of the grant the first slot is at least: the time a grant takes to reach its node
-   * and pass the send-time checks, so calls leave at their slots rather than after them (a call
-   * that leaves late is answered late, and holds the rate longer).
+   * How far ahead of the grant the first slot of a busy sender is at least: the time a grant takes
+   * to reach its node and pass the send-time checks, so calls leave at their slots rather than
+   * after them (a call that leaves late is answered late, and holds the rate longer).
    */
   static final Duration LEAD = Duration.ofMillis(30);
 
@@ -76,7 +76,7 @@ final class SenderSlots {
     forgetAnswered(now);
     int count = 0;
     long first = 0;
-    long slot = later(nextSlot, now + lead);
+    long slot = later(nextSlot, now + leadAt(now));
     while (count < wanted) {
       long allowedAt = firstFreeAt(slot);
       if (allowedAt == Long.MAX_VALUE) {
@@ -100,13 +100,21 @@ final class SenderSlots {
       nextSlot = slot;
       return new Assigned(count, first, Duration.ZERO);
     }
-    long allowedAt = firstFreeAt(later(nextSlot, now + lead));
+    long allowedAt = firstFreeAt(later(nextSlot, now + leadAt(now)));
     Duration retry =
         allowedAt == Long.MAX_VALUE
             ? Duration.ofMillis(5)
             : Duration.ofNanos(
                 Math.max(TimeUnit.MILLISECONDS.toNanos(1), allowedAt - now - horizon));
     return new Assigned(0, 0, retry);
+  }
+
+  /**
+   * The lead a grant needs: none for a sender with nothing under way or counting (a lone reply goes
+   * at once, as before slots), {@link #LEAD} for a busy one, whose calls leave at their slots.
+   */
+  private long leadAt(long now) {
+    return underWay.isEmpty() && counting.isEmpty() ? 0 : lead;
   }
 
   /**

@@ -17,11 +17,15 @@ class SenderSlotsTest {
   void slotsAreSpacedAndStayWithinTheHorizon() {
     SenderSlots slots = new SenderSlots(50, 0);
     SenderSlots.Assigned a = slots.assign(20, 0);
-    assertThat(a.count()).isEqualTo(12); // 30 .. 250 ms; 270 ms is beyond the horizon
-    assertThat(a.first()).isEqualTo(SenderSlots.LEAD.toNanos());
+    assertThat(a.count()).isEqualTo(13); // 0 .. 240 ms; 260 ms is beyond the horizon
+    assertThat(a.first()).as("an idle sender's first call goes at once").isZero();
     SenderSlots.Assigned b = slots.assign(10, 0);
     assertThat(b.count()).isZero();
-    assertThat(b.retryIn().toMillis()).isEqualTo(20); // 270 ms - 250 ms
+    assertThat(b.retryIn().toMillis()).isEqualTo(10); // 260 ms - 250 ms
+    assertThat(slots.assign(1, 200 * MS).first())
+        .as("a busy sender's slot leaves time to get the grant to its call")
+        .isEqualTo(260 * MS);
+    assertThat(slots.assign(1, 400 * MS).first()).isEqualTo(430 * MS);
   }
 
   @Test
@@ -35,19 +39,20 @@ class SenderSlotsTest {
     assertThat(next.count()).as("the answer counts for a second more").isZero();
     assertThat(slots.assign(1, 1700 * MS).count()).as("beyond the horizon").isZero();
     assertThat(slots.assign(1, 1800 * MS).first()).isEqualTo(2010 * MS);
-    assertThat(new SenderSlots(2, 0).assign(1, 3000 * MS).first())
-        .as("never sooner than the lead")
+    SenderSlots busy = new SenderSlots(2, 0);
+    assertThat(busy.assign(1, 0).first()).isZero();
+    assertThat(busy.assign(1, 3000 * MS).first())
+        .as("a busy sender: never sooner than the lead")
         .isEqualTo(3030 * MS);
   }
 
   @Test
   void anUnusedSlotIsGivenAgainAndALostCallStopsCountingAfterTheDeadline() {
     SenderSlots slots = new SenderSlots(1, 0);
-    long lead = SenderSlots.LEAD.toNanos();
-    assertThat(slots.assign(1, 0).first()).isEqualTo(lead);
+    assertThat(slots.assign(1, 0).first()).isZero();
     assertThat(slots.unused()).isTrue();
-    assertThat(slots.assign(1, 0).first()).isEqualTo(lead);
-    long deadline = SenderSlots.ANSWER_DEADLINE.toNanos() + lead;
+    assertThat(slots.assign(1, 0).first()).isZero();
+    long deadline = SenderSlots.ANSWER_DEADLINE.toNanos();
     assertThat(slots.forgetAnswered(deadline - 1)).isZero();
     assertThat(slots.forgetAnswered(deadline)).isEqualTo(1);
     assertThat(slots.answered(deadline + 1)).as("its late report changes nothing").isFalse();
