@@ -101,8 +101,24 @@ public record Settings(
   /** Token verification settings. */
   public record Auth(Optional<String> jwtSecret, Duration clockSkew) {}
 
-  /** How this node finds its cluster. */
-  public record Cluster(boolean joinSelf, boolean bootstrap) {}
+  /**
+   * How this node finds its cluster: the seed nodes ({@code OUTREACH_CLUSTER_SEED_NODES}, {@code
+   * host:port} of each node's remoting, as Pekko addresses of the actor system {@link
+   * #SYSTEM_NAME}); without any, a node joins itself ({@code join-self}) or Cluster Bootstrap forms
+   * the cluster ({@code bootstrap}).
+   */
+  public record Cluster(boolean joinSelf, boolean bootstrap, java.util.List<String> seedNodes) {
+
+    /** The name of every node's actor system: nodes of one cluster share it. */
+    public static final String SYSTEM_NAME = "outreach";
+
+    /** The seed nodes as {@code pekko.cluster.seed-nodes} wants them, empty when none is set. */
+    public Config seedNodesConfig() {
+      return seedNodes.isEmpty()
+          ? ConfigFactory.empty()
+          : ConfigFactory.parseMap(java.util.Map.of("pekko.cluster.seed-nodes", seedNodes));
+    }
+  }
 
   /** Loads {@code application.conf} (with the environment) over every reference.conf. */
   public static Settings load() {
@@ -132,7 +148,10 @@ public record Settings(
                   optional(c, "db.owner-password"),
                   (int) positive(c, "db.pool-size", c.getInt("db.pool-size"))),
               new Auth(jwtSecret(c), c.getDuration("auth.clock-skew")),
-              new Cluster(c.getBoolean("cluster.join-self"), c.getBoolean("cluster.bootstrap")),
+              new Cluster(
+                  c.getBoolean("cluster.join-self"),
+                  c.getBoolean("cluster.bootstrap"),
+                  seedNodes(c.getString("cluster.seed-nodes"))),
               c.getBoolean("management.enabled"),
               (int) positive(c, "tenant.tag-slices", c.getInt("tenant.tag-slices")),
               c.getDuration("startup.journal-check-timeout"),
@@ -253,6 +272,32 @@ public record Settings(
       throw new SettingsException(
           "outreach.mode", "production refuses to start: " + String.join("; ", problems));
     }
+  }
+
+  /**
+   * {@code host:port,host:port} (the remoting addresses of some of the cluster's nodes, this one
+   * may be among them) as Pekko addresses; the order is kept: the first seed node that is up is
+   * joined, and the first in the list alone may form a new cluster.
+   */
+  static java.util.List<String> seedNodes(String list) {
+    java.util.List<String> seeds = new java.util.ArrayList<>();
+    for (String part : list.split(",")) {
+      String hostPort = part.trim();
+      if (hostPort.isEmpty()) {
+        continue;
+      }
+      int colon = hostPort.lastIndexOf(':');
+      boolean valid = colon > 0 && hostPort.substring(colon + 1).matches("[0-9]{1,5}");
+      if (!valid || Integer.parseInt(hostPort.substring(colon + 1)) > 65535) {
+        throw new SettingsException(
+            "outreach.cluster.seed-nodes",
+            "(OUTREACH_CLUSTER_SEED_NODES) must be host:port pairs separated by commas, got '"
+                + hostPort
+                + "'");
+      }
+      seeds.add("pekko://" + Cluster.SYSTEM_NAME + "@" + hostPort);
+    }
+    return java.util.List.copyOf(seeds);
   }
 
   private static byte[] key(String base64, String key) {

@@ -35,6 +35,22 @@ class SettingsTest {
         .hasMessageContaining("outreach.db.user");
   }
 
+  @Test
+  void seedNodesAreHostPortPairsMadePekkoAddresses() {
+    Settings s = with("outreach.cluster.seed-nodes = \"127.0.0.1:25520, 127.0.0.1:25521,\"");
+    assertThat(s.cluster().seedNodes())
+        .containsExactly("pekko://outreach@127.0.0.1:25520", "pekko://outreach@127.0.0.1:25521");
+    assertThat(s.cluster().seedNodesConfig().getStringList("pekko.cluster.seed-nodes")).hasSize(2);
+    assertThat(with("").cluster().seedNodes()).isEmpty();
+    assertThat(with("").cluster().seedNodesConfig().isEmpty()).isTrue();
+    assertThatThrownBy(() -> with("outreach.cluster.seed-nodes = \"127.0.0.1\""))
+        .isInstanceOf(SettingsException.class)
+        .hasMessageContaining("outreach.cluster.seed-nodes");
+    assertThatThrownBy(() -> with("outreach.cluster.seed-nodes = \"host:99999\""))
+        .isInstanceOf(SettingsException.class)
+        .hasMessageContaining("OUTREACH_CLUSTER_SEED_NODES");
+  }
+
   private static final String KEY = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
   private static final String PRODUCTION =
       "outreach.mode = production\n"

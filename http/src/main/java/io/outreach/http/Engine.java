@@ -5,6 +5,7 @@ import com.typesafe.config.ConfigFactory;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.outreach.config.Settings;
 import io.outreach.engine.JournalProbe;
+import io.outreach.engine.LostNodeWork;
 import io.outreach.engine.ResumableWork;
 import io.outreach.engine.WakeUps;
 import io.outreach.engine.campaign.BlockEntity;
@@ -82,15 +83,6 @@ import org.slf4j.LoggerFactory;
  * #start} is what {@code main} runs; tests start one node (or several) with the same code.
  */
 public final class Engine implements AutoCloseable {
-  /** The readiness probe's database check, on a thread no other work uses. */
-  private static final Executor READINESS =
-      java.util.concurrent.Executors.newSingleThreadExecutor(
-          r -> {
-            Thread t = new Thread(r, "readiness-database");
-            t.setDaemon(true);
-            return t;
-          });
-
   private static final Logger log = LoggerFactory.getLogger(Engine.class);
 
   private final ActorSystem<Void> system;
@@ -128,8 +120,9 @@ public final class Engine implements AutoCloseable {
                       "pekko-persistence-jdbc.shared-databases.slick.db.user", database.appUser(),
                       "pekko-persistence-jdbc.shared-databases.slick.db.password",
                           database.appPassword()))
+              .withFallback(settings.cluster().seedNodesConfig())
               .withFallback(config);
-      system = ActorSystem.create(Behaviors.empty(), "outreach", withJournal);
+      system = ActorSystem.create(Behaviors.empty(), Settings.Cluster.SYSTEM_NAME, withJournal);
       ServerBinding binding = init(system, settings, database, campaignClock);
       ActorSystem<Void> started = system;
       // The database stops after the actors that write to it, also on SIGTERM (JVM hook).
@@ -401,18 +394,24 @@ public final class Engine implements AutoCloseable {
         BlockProjectionHandler::new);
   }
 
-  /** Work a crash interrupted resumes by itself; waits for a time resume when it comes. */
+  /**
+   * Work a crash interrupted resumes by itself (at this node's start, and on the survivors when a
+   * node is lost: {@link LostNodeWork}); waits for a time resume when it comes.
+   */
   private static void resumeWork(ActorSystem<?> system, ResumableWork work, Clock campaignClock) {
-    ResumableWork.wake(system, work, ImportJob.ENTITY_TYPE_KEY, id -> ImportJob.Resume.INSTANCE);
-    ResumableWork.wake(
-        system, work, CampaignEntity.ENTITY_TYPE_KEY, id -> CampaignEntity.Wake.INSTANCE);
-    ResumableWork.wake(system, work, BlockEntity.ENTITY_TYPE_KEY, id -> BlockEntity.Wake.INSTANCE);
-    ResumableWork.wake(
-        system, work, ConversationEntity.ENTITY_TYPE_KEY, id -> ConversationEntity.Wake.INSTANCE);
-    ResumableWork.wake(
-        system, work, ConversationInbox.ENTITY_TYPE_KEY, id -> ConversationInbox.Wake.INSTANCE);
-    ResumableWork.wake(system, work, Luci.ENTITY_TYPE_KEY, id -> Luci.Wake.INSTANCE);
-    ResumableWork.wake(system, work, Gianna.ENTITY_TYPE_KEY, id -> Gianna.Wake.INSTANCE);
+    List<WakeUps.Waker<?>> unfinished =
+        List.of(
+            new WakeUps.Waker<>(ImportJob.ENTITY_TYPE_KEY, id -> ImportJob.Resume.INSTANCE),
+            new WakeUps.Waker<>(CampaignEntity.ENTITY_TYPE_KEY, id -> CampaignEntity.Wake.INSTANCE),
+            new WakeUps.Waker<>(BlockEntity.ENTITY_TYPE_KEY, id -> BlockEntity.Wake.INSTANCE),
+            new WakeUps.Waker<>(
+                ConversationEntity.ENTITY_TYPE_KEY, id -> ConversationEntity.Wake.INSTANCE),
+            new WakeUps.Waker<>(
+                ConversationInbox.ENTITY_TYPE_KEY, id -> ConversationInbox.Wake.INSTANCE),
+            new WakeUps.Waker<>(Luci.ENTITY_TYPE_KEY, id -> Luci.Wake.INSTANCE),
+            new WakeUps.Waker<>(Gianna.ENTITY_TYPE_KEY, id -> Gianna.Wake.INSTANCE));
+    unfinished.forEach(w -> wake(system, work, w));
+    LostNodeWork.init(system, work, unfinished);
     WakeUps.init(
         system,
         work,
@@ -422,6 +421,10 @@ public final class Engine implements AutoCloseable {
             new WakeUps.Waker<>(BlockEntity.ENTITY_TYPE_KEY, id -> BlockEntity.Wake.INSTANCE),
             new WakeUps.Waker<>(
                 CampaignEntity.ENTITY_TYPE_KEY, id -> CampaignEntity.Wake.INSTANCE)));
+  }
+
+  private static <M> void wake(ActorSystem<?> system, ResumableWork work, WakeUps.Waker<M> w) {
+    ResumableWork.wake(system, work, w.key(), w.wake());
   }
 
   /** The API, the webhooks ahead of it, operations and (in sandbox mode) the provider twins. */
@@ -438,10 +441,8 @@ public final class Engine implements AutoCloseable {
     Executor blocking = system.dispatchers().lookup(DispatcherSelector.blocking());
     List<ReadinessCheck> checks =
         List.of(
-            // Its own connection (Database.ping) on its own thread: a tenant's load on the pools
-            // and the blocking dispatcher never reads as a dead database.
-            ReadinessCheck.of(
-                "database", () -> CompletableFuture.supplyAsync(database::ping, READINESS)),
+            // Its own connection (Database.ping) on its own thread: load never reads as death.
+            ReadinessCheck.blocking("database", database::ping),
             ReadinessCheck.of(
                 "journal",
                 () -> probeJournal(system, probe, Duration.ofSeconds(3)).thenApply(n -> true)),
@@ -538,10 +539,14 @@ public final class Engine implements AutoCloseable {
       routes.add(
           new SandboxRoutes(system, SandboxSettings.DEFAULTS, auth, outbound.publicUrl()).route());
     }
-    return await(
-        new ApiServer(system, registry)
-            .bind(system, http.host(), http.port(), List.of(webhooks), routes),
-        Duration.ofSeconds(30));
+    ServerBinding binding =
+        await(
+            new ApiServer(system, registry)
+                .bind(system, http.host(), http.port(), List.of(webhooks), routes),
+            Duration.ofSeconds(30));
+    // The management port's /ready (what Kubernetes probes) says the same from now on.
+    EngineReadiness.register(system, checks);
+    return binding;
   }
 
   private static CompletionStage<Long> probeJournal(

@@ -22,6 +22,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The engine jar's entry point. {@code java -jar outreach-engine.jar [serve]} runs a node; {@code
+ * database [--port 5432]} serves the embedded PostgreSQL for the nodes of a local cluster; {@code
  * token --tenant ID --roles admin[,operator] [--ttl 1h] [--sub NAME]} prints a token signed with
  * the configured secret; {@code sandbox [--port 9090] [--host 127.0.0.1] [--engine-url URL]
  * [--receipt-concurrency 64] [--log-limit 100000] [--twilio-account SID:TOKEN]...
@@ -37,7 +38,7 @@ public final class Main {
   public static void main(String[] args) {
     useCommonPoolOnSmallMachines();
     String command = args.length == 0 ? "serve" : args[0];
-    if (!command.equals("serve") && !command.equals("sandbox")) {
+    if (!command.equals("serve") && !command.equals("sandbox") && !command.equals("database")) {
       // Commands print their result on stdout (e.g. TOKEN=$(... token ...)): logs go to stderr.
       // Set before the first logger exists, which is why this class keeps no static logger.
       System.setProperty("OUTREACH_LOG_TARGET", "System.err");
@@ -46,6 +47,7 @@ public final class Main {
       switch (command) {
         case "serve" -> serve();
         case "sandbox" -> sandbox(Arrays.copyOfRange(args, 1, args.length));
+        case "database" -> database(options(Arrays.copyOfRange(args, 1, args.length)));
         case "token" ->
             System.out.println(token(options(Arrays.copyOfRange(args, 1, args.length))));
         default -> usage("unknown command '" + command + "'");
@@ -58,7 +60,7 @@ public final class Main {
   private static void serve() {
     Engine engine;
     try {
-      engine = Engine.start(ConfigFactory.load());
+      engine = Engine.start(serveConfig(ConfigFactory.load()));
     } catch (RuntimeException e) {
       LoggerFactory.getLogger(Main.class).error("engine failed to start: {}", e.getMessage(), e);
       System.exit(1);
@@ -67,6 +69,19 @@ public final class Main {
     // Returning after the actor system has terminated (SIGTERM, or this node was downed) lets
     // the JVM exit, so an orchestrator restarts it.
     engine.system().getWhenTerminated().toCompletableFuture().join();
+  }
+
+  /**
+   * A served node's configuration: in production mode the JVM exits once the actor system has
+   * terminated (this node was downed by the Split Brain Resolver, or stopped), so its orchestrator
+   * starts a fresh one; no lingering thread can keep a dead node's process alive.
+   */
+  static Config serveConfig(Config loaded) {
+    if (Settings.from(loaded).mode() == Settings.Mode.PRODUCTION) {
+      return ConfigFactory.parseString("pekko.coordinated-shutdown.exit-jvm = on")
+          .withFallback(loaded);
+    }
+    return loaded;
   }
 
   private static final Set<String> SANDBOX_OPTIONS =
@@ -161,6 +176,49 @@ public final class Main {
       return;
     }
     system.getWhenTerminated().toCompletableFuture().join();
+  }
+
+  /**
+   * Serves the embedded PostgreSQL of {@code <data dir>/pg} on {@code --port} (default 5432),
+   * created and migrated, for engine nodes to share (the local cluster): they point {@code
+   * OUTREACH_DB_URL} at it. Runs until stopped (SIGTERM or Ctrl-C stops PostgreSQL cleanly).
+   */
+  private static void database(Map<String, String> opts) {
+    for (String name : opts.keySet()) {
+      if (!name.equals("port")) {
+        throw new IllegalArgumentException("unknown database option --" + name);
+      }
+    }
+    int port = Integer.parseInt(opts.getOrDefault("port", "5432"));
+    if (port < 1 || port > 65535) {
+      throw new IllegalArgumentException("--port must be 1-65535");
+    }
+    Settings settings = Settings.load();
+    io.outreach.persistence.Database database =
+        io.outreach.persistence.Database.serveEmbedded(settings.dataDir(), port, 1);
+    java.util.concurrent.CountDownLatch stopped = new java.util.concurrent.CountDownLatch(1);
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  database.close();
+                  stopped.countDown();
+                },
+                "stop-database"));
+    LoggerFactory.getLogger(Main.class)
+        .info(
+            "embedded PostgreSQL of {} serving on port {}; point the nodes at it with"
+                + " OUTREACH_DB_URL={} OUTREACH_DB_USER={} OUTREACH_DB_OWNER_USER={}",
+            settings.dataDir().toAbsolutePath().normalize(),
+            port,
+            database.jdbcUrl(),
+            database.appUser(),
+            io.outreach.persistence.Database.embeddedOwner());
+    try {
+      stopped.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   /** {@code ID:SECRET} split at its first colon; both parts required. */
@@ -261,6 +319,10 @@ public final class Main {
     System.err.println(
         """
         usage: java -jar outreach-engine.jar [serve]
+               java -jar outreach-engine.jar database [--port 5432]
+                 (serves the embedded PostgreSQL of $OUTREACH_DATA_DIR/pg to other nodes:
+                  OUTREACH_DB_URL=jdbc:postgresql://localhost:PORT/outreach
+                  OUTREACH_DB_USER=outreach_app OUTREACH_DB_OWNER_USER=outreach_owner)
                java -jar outreach-engine.jar sandbox [--port 9090] [--host 127.0.0.1]
                    [--engine-url http://127.0.0.1:8080] [--receipt-concurrency 64]
                    [--log-limit 100000] [--twilio-account SID:TOKEN]... [--signalhouse-key KEY:SECRET]...

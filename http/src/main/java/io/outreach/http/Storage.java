@@ -7,8 +7,8 @@ import io.outreach.persistence.CampaignReadModel;
 import io.outreach.persistence.ContactLedgerRepository;
 import io.outreach.persistence.Database;
 import io.outreach.persistence.DncRepository;
-import io.outreach.persistence.FileUploadStore;
 import io.outreach.persistence.ImportLedger;
+import io.outreach.persistence.PostgresUploadStore;
 import io.outreach.persistence.ProviderAccountRepository;
 import io.outreach.persistence.ResumableWorkRepository;
 import io.outreach.persistence.SecretBox;
@@ -59,7 +59,8 @@ record Storage(
                     }));
     return new Storage(
         database.tenantJdbc(),
-        new FileUploadStore(settings.dataDir().resolve("uploads")),
+        // In the database every node reaches: an accepted import survives the loss of its node.
+        new PostgresUploadStore(database.tenantJdbc()),
         new ImportLedger(database.tenantJdbc()),
         new DncRepository(database.tenantJdbc(), database.dataSource()),
         new ResumableWorkRepository(database.dataSource()),

@@ -32,16 +32,26 @@ final class JarProcess implements AutoCloseable {
   private final HttpClient http = HttpClient.newHttpClient();
   private final List<Process> started = new ArrayList<>();
 
+  final int managementPort;
+  final int remotePort;
+
   JarProcess(Path dataDir, int httpPort) throws IOException {
+    this(dataDir, httpPort, freePort(), freePort());
+  }
+
+  /** A node with its HTTP, management and remoting (cluster) ports chosen by the caller. */
+  JarProcess(Path dataDir, int httpPort, int managementPort, int remotePort) throws IOException {
     assertThat(JAR).as("run `mvn verify`: the jar is built in package").exists();
     this.dataDir = dataDir;
     this.httpPort = httpPort;
+    this.managementPort = managementPort;
+    this.remotePort = remotePort;
     env.put("OUTREACH_DATA_DIR", dataDir.toString());
     env.put("OUTREACH_HTTP_PORT", Integer.toString(httpPort));
     env.put("OUTREACH_HTTP_HOST", "127.0.0.1");
-    env.put("OUTREACH_MANAGEMENT_PORT", Integer.toString(freePort()));
+    env.put("OUTREACH_MANAGEMENT_PORT", Integer.toString(managementPort));
     env.put("OUTREACH_MANAGEMENT_BIND_HOST", "127.0.0.1");
-    env.put("OUTREACH_REMOTE_PORT", Integer.toString(freePort()));
+    env.put("OUTREACH_REMOTE_PORT", Integer.toString(remotePort));
   }
 
   /** Sets an environment variable of the processes started from now on. */
@@ -126,6 +136,42 @@ final class JarProcess implements AutoCloseable {
               }
             });
     return p;
+  }
+
+  /**
+   * Runs the {@code database} command: the embedded PostgreSQL of this data directory served on
+   * {@code port} for other nodes; waits until it has been migrated and serves.
+   */
+  Process startDatabase(int port) throws IOException {
+    Path log = Path.of("target", "database-process.log");
+    Process p =
+        start(
+            List.of(
+                javaBin(),
+                "-Xmx128m",
+                "-jar",
+                JAR.toString(),
+                "database",
+                "--port",
+                Integer.toString(port)),
+            log.getFileName().toString());
+    await()
+        .atMost(Duration.ofSeconds(90))
+        .pollInterval(Duration.ofMillis(200))
+        .until(
+            () -> {
+              assertThat(p.isAlive())
+                  .as("database process exited; see target/database-process.log")
+                  .isTrue();
+              return java.nio.file.Files.exists(log)
+                  && java.nio.file.Files.readString(log).contains("serving on port");
+            });
+    return p;
+  }
+
+  /** The environment variables of the processes started from now on. */
+  Map<String, String> environment() {
+    return Map.copyOf(env);
   }
 
   private Process start(List<String> cmd, String log) throws IOException {

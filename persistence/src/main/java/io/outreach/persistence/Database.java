@@ -2,12 +2,14 @@ package io.outreach.persistence;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.Optional;
 import java.util.Properties;
 import javax.sql.DataSource;
 import org.postgresql.PGProperty;
@@ -90,7 +92,35 @@ public final class Database implements AutoCloseable {
   }
 
   private static Database openEmbedded(DatabaseConfig cfg) {
-    EmbeddedPostgresServer server = EmbeddedPostgresServer.start(cfg.dataDir());
+    return openEmbedded(cfg, 0);
+  }
+
+  /**
+   * The embedded PostgreSQL on {@code dataDir/pg} served on {@code port} to other processes (the
+   * engine's {@code database} command): created, bootstrapped and migrated as for a local run;
+   * nodes connect as {@link #EMBEDDED_APP} and migrate as {@link #EMBEDDED_OWNER}, without
+   * passwords (the embedded server trusts local connections).
+   */
+  public static Database serveEmbedded(Path dataDir, int port, int poolSize) {
+    return openEmbedded(
+        new DatabaseConfig(
+            Optional.empty(),
+            Optional.empty(),
+            Optional.empty(),
+            Optional.empty(),
+            Optional.empty(),
+            dataDir,
+            poolSize),
+        port);
+  }
+
+  /** The role that owns the schema and runs migrations in the embedded database. */
+  public static String embeddedOwner() {
+    return EMBEDDED_OWNER;
+  }
+
+  private static Database openEmbedded(DatabaseConfig cfg, int port) {
+    EmbeddedPostgresServer server = EmbeddedPostgresServer.start(cfg.dataDir(), port);
     try {
       bootstrapEmbedded(server);
       String url = "jdbc:postgresql://localhost:" + server.port() + "/" + EMBEDDED_DATABASE;

@@ -56,6 +56,14 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
    * postmaster left behind by a crashed JVM. The port is a free one picked at each start.
    */
   public static EmbeddedPostgresServer start(Path dataDir) {
+    return start(dataDir, 0);
+  }
+
+  /**
+   * Starts PostgreSQL on {@code dataDir/pg} as {@link #start(Path)} does, listening on {@code port}
+   * (0: a free one), for other processes to connect to (the local cluster's shared database).
+   */
+  public static EmbeddedPostgresServer start(Path dataDir, int port) {
     Path pgDir = dataDir.toAbsolutePath().normalize().resolve("pg");
     try {
       Files.createDirectories(pgDir);
@@ -65,6 +73,10 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
           EmbeddedPostgres.builder()
               .setDataDirectory(pgDir)
               .setCleanDataDirectory(false)
+              .setPort(port)
+              // Served to a cluster (port given), every node brings its pools (about 40
+              // connections each): PostgreSQL's default of 100 would not do for three.
+              .setServerConfig("max_connections", port == 0 ? "100" : "300")
               .setServerConfig("fsync", "on")
               .setServerConfig("synchronous_commit", "on")
               // PostgreSQL's defaults (128 MB buffers, 1 GB of WAL between checkpoints) are

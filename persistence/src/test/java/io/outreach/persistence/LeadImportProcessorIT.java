@@ -63,7 +63,7 @@ class LeadImportProcessorIT {
   @BeforeAll
   static void setUp() throws IOException {
     uploadDir = Files.createTempDirectory("outreach-import-test");
-    uploads = new FileUploadStore(uploadDir);
+    uploads = new PostgresUploadStore(DB.database().tenantJdbc());
     ledger = new ImportLedger(DB.database().tenantJdbc());
   }
 

@@ -5,8 +5,9 @@ import java.io.InputStream;
 import java.io.OutputStream;
 
 /**
- * Tenant-namespaced storage of raw uploads: {@code <tenant>/<import>.csv}. A file system today
- * ({@code <data dir>/uploads}); an S3-compatible store can implement the same port.
+ * Tenant-namespaced storage of raw uploads, by tenant and import id, where every node of the
+ * cluster reaches them: PostgreSQL today (chunked); an S3-compatible store can implement the same
+ * port.
  */
 public interface UploadStore {
 

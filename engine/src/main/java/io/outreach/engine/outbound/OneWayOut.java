@@ -15,6 +15,7 @@ import io.outreach.engine.provider.SmsRequest;
 import io.outreach.engine.provider.VoiceProvider;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -33,14 +34,18 @@ import org.apache.pekko.actor.typed.DispatcherSelector;
  * and no other. A batch gets permits from its tenant's throttle (kill switches, suspension, rates,
  * concurrency, breaker); is reserved in the person ledger, where the ComplianceGate decides each
  * contact on the person's current facts under the person's lock; and the allowed calls are
- * dispatched there, paced at the sender's rate, while the permits' lease lasts. Every permit ends
- * at its throttle, with the call's outcome or unused.
+ * dispatched there, each at its slot (the sender's rate in the whole cluster) and paced at the
+ * sender's rate on this node, while the permits' lease lasts. Every permit ends at its throttle,
+ * with the call's outcome or unused.
  */
 public final class OneWayOut {
   /**
    * The dispatcher of the send-time checks and dispatch (config: as many threads as connections).
    */
   public static final String DISPATCHER = "outreach.sends-dispatcher";
+
+  /** How long before its first slot a grant's send-time checks start (they take a moment). */
+  static final Duration PREPARE = Duration.ofMillis(40);
 
   /** One contact to make: how the gate sees it, what to send, and its idempotency key. */
   public record Outbound(Contact contact, String from, String body, String key) {}
@@ -69,6 +74,8 @@ public final class OneWayOut {
   // campaign clock says.
   private final Clock leases;
   private final DispatchPacer pacer = new DispatchPacer();
+  // The cluster's nodes, asked by quiet; none: this node alone (tests that build the path).
+  private volatile ClusterQuiet everyNode;
   // Calls under way per person (tenant|phone), from their start until the provider answered.
   private final Map<String, Set<CompletableFuture<Void>>> underWay = new ConcurrentHashMap<>();
   // Send-time checks and dispatch have threads of their own: a queue behind other blocking work
@@ -109,14 +116,17 @@ public final class OneWayOut {
       ContactLedger ledger,
       Clock clock,
       Duration askTimeout) {
-    return new OneWayOut(
-        Throttles.of(system, askTimeout),
-        providers,
-        callbacks,
-        ledger,
-        clock,
-        Clock.systemUTC(),
-        system.dispatchers().lookup(DispatcherSelector.fromConfig(DISPATCHER)));
+    OneWayOut out =
+        new OneWayOut(
+            Throttles.of(system, askTimeout),
+            providers,
+            callbacks,
+            ledger,
+            clock,
+            Clock.systemUTC(),
+            system.dispatchers().lookup(DispatcherSelector.fromConfig(DISPATCHER)));
+    out.everyNode = ClusterQuiet.start(system, out);
+    return out;
   }
 
   /** Asks the tenant for up to {@code wanted} calls from {@code sender}. */
@@ -138,11 +148,26 @@ public final class OneWayOut {
   public CompletionStage<List<Result>> attempt(
       String tenantId, String provider, List<Outbound> batch, Permits permits, ContactRules rules) {
     String sender = batch.isEmpty() ? null : lane(batch.get(0));
+    // A grant whose first slot is ahead starts its checks shortly before it, holding no thread
+    // and no connection while it waits.
+    Duration ahead =
+        batch.isEmpty() || permits.issuedAt() == null
+            ? Duration.ZERO
+            : Duration.between(leases.instant(), permits.slot(0)).minus(PREPARE);
+    Executor start =
+        ahead.isNegative() || ahead.isZero()
+            ? sends
+            : CompletableFuture.delayedExecutor(
+                Math.min(ahead.toMillis(), Permits.LEASE.toMillis()),
+                java.util.concurrent.TimeUnit.MILLISECONDS,
+                sends);
     return CompletableFuture.supplyAsync(
             () -> {
               Map<String, CompletionStage<SendResult>> calls = new HashMap<>();
               List<Result> results = new ArrayList<>(batch.size());
               if (!batch.isEmpty() && permits.usableAt(leases.instant())) {
+                // The grant's slots, in the order its calls are dispatched.
+                int[] slot = {0};
                 Map<String, Outbound> byKey = new HashMap<>();
                 List<ContactLedger.Candidate> candidates = new ArrayList<>();
                 for (Outbound o : batch) {
@@ -157,7 +182,8 @@ public final class OneWayOut {
                         List.of(),
                         clock.instant(),
                         c -> {
-                          DispatchPacer.Turn turn = paced(lane(byKey.get(c.key())), permits);
+                          DispatchPacer.Turn turn =
+                              paced(lane(byKey.get(c.key())), permits, slot[0]++);
                           if (turn != null) {
                             calls.put(
                                 c.key(),
@@ -181,7 +207,7 @@ public final class OneWayOut {
               release(tenantId, provider, sender, permits, permits.granted() - calls.size());
               return results;
             },
-            sends)
+            start)
         .whenComplete(
             (ok, err) -> {
               if (err != null) {
@@ -199,15 +225,32 @@ public final class OneWayOut {
   }
 
   /**
-   * Waits for the sender's turn at its rate, while the permits' lease lasts; null when none came in
-   * time (or the lease ran out while waiting).
+   * Waits for the grant's {@code i}-th slot (the sender's in the whole cluster) and then for the
+   * sender's turn on this node, while the permits' lease lasts; null when none came in time (or the
+   * lease ran out while waiting).
    */
-  private DispatchPacer.Turn paced(String sender, Permits permits) {
-    Duration left = Duration.between(leases.instant(), permits.issuedAt().plus(Permits.LEASE));
-    if (left.isNegative()) {
+  private DispatchPacer.Turn paced(String sender, Permits permits, int i) {
+    Instant slot = permits.slot(i);
+    if (slot.isAfter(permits.issuedAt().plus(Permits.LEASE))) {
       return null;
     }
     try {
+      // Never longer than the slot's offset in the grant, whatever this node's clock says.
+      long wait =
+          Math.min(
+              Duration.between(permits.issuedAt(), slot).toNanos(),
+              Duration.between(leases.instant(), slot).toNanos());
+      long until = System.nanoTime() + wait;
+      for (long left = wait; left > 0; left = until - System.nanoTime()) {
+        java.util.concurrent.locks.LockSupport.parkNanos(left);
+        if (Thread.interrupted()) {
+          throw new InterruptedException();
+        }
+      }
+      Duration left = Duration.between(leases.instant(), permits.issuedAt().plus(Permits.LEASE));
+      if (left.isNegative()) {
+        return null;
+      }
       DispatchPacer.Turn turn = pacer.await(sender, permits.mps(), left);
       if (turn != null && !permits.usableAt(leases.instant())) {
         turn.ended();
@@ -261,8 +304,12 @@ public final class OneWayOut {
     CompletionStage<SendResult> sent;
     CompletableFuture<Void> answered = new CompletableFuture<>();
     underWay(tenantId, o.contact().phone(), answered);
+    // When the answer came: the sender's slots count the call until a second after it.
+    java.util.concurrent.atomic.AtomicReference<Instant> answeredAt =
+        new java.util.concurrent.atomic.AtomicReference<>();
     Runnable onAnswer =
         () -> {
+          answeredAt.compareAndSet(null, Instant.now());
           answered.complete(null);
           turn.ended();
         };
@@ -301,7 +348,8 @@ public final class OneWayOut {
             // Live before its permit ends, so the throttle never sees the call as neither.
             throttles.voiceCall(tenantId, providerName, new ProviderThrottle.CallLive(o.key()));
           }
-          callEnded(tenantId, providerName, ended(lane, result, error, trial));
+          answeredAt.compareAndSet(null, Instant.now());
+          callEnded(tenantId, providerName, ended(lane, result, error, trial, answeredAt.get()));
         });
   }
 
@@ -317,10 +365,18 @@ public final class OneWayOut {
    * Completes when every call to the person that has started has its provider's answer (the
    * provider has it), or after {@code atMost}. A call starts while the ledger holds the person's
    * lock, so once a transaction that took that lock (an opt-out) has committed, every call the gate
-   * let past before it has started here. Node-local: calls started by another node are not seen
-   * (see docs/decisions/093-stop-to-silence.md, "STOP-to-silence").
+   * let past before it has started, on whichever node: every node of the cluster is asked ({@link
+   * ClusterQuiet}; docs/decisions/093-stop-to-silence.md and 135).
    */
   public CompletionStage<Void> quiet(String tenantId, String phone, Duration atMost) {
+    ClusterQuiet nodes = everyNode;
+    return nodes == null
+        ? quietHere(tenantId, phone, atMost)
+        : nodes.quiet(tenantId, phone, atMost);
+  }
+
+  /** {@link #quiet}, for the calls this node started. */
+  public CompletionStage<Void> quietHere(String tenantId, String phone, Duration atMost) {
     Set<CompletableFuture<Void>> calls = underWay.get(tenantId + "|" + phone);
     if (calls == null || calls.isEmpty()) {
       return CompletableFuture.completedFuture(null);
@@ -351,9 +407,10 @@ public final class OneWayOut {
 
   /** What a call's answer tells its throttle. */
   static ProviderThrottle.Ended ended(
-      String sender, SendResult result, Throwable error, boolean trial) {
+      String sender, SendResult result, Throwable error, boolean trial, Instant answeredAt) {
     if (error != null) {
-      return new ProviderThrottle.Ended(sender, ProviderThrottle.CallOutcome.FAILED, null, trial);
+      return new ProviderThrottle.Ended(
+          sender, ProviderThrottle.CallOutcome.FAILED, null, trial, answeredAt);
     }
     if (result instanceof SendResult.Rejected r) {
       ProviderThrottle.CallOutcome outcome =
@@ -362,8 +419,10 @@ public final class OneWayOut {
               : r.retryable()
                   ? ProviderThrottle.CallOutcome.FAILED
                   : ProviderThrottle.CallOutcome.REFUSED;
-      return new ProviderThrottle.Ended(sender, outcome, r.retryAfter().orElse(null), trial);
+      return new ProviderThrottle.Ended(
+          sender, outcome, r.retryAfter().orElse(null), trial, answeredAt);
     }
-    return new ProviderThrottle.Ended(sender, ProviderThrottle.CallOutcome.SUCCEEDED, null, trial);
+    return new ProviderThrottle.Ended(
+        sender, ProviderThrottle.CallOutcome.SUCCEEDED, null, trial, answeredAt);
   }
 }

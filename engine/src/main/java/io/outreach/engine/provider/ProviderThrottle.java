@@ -61,7 +61,10 @@ public final class ProviderThrottle {
    * {@code issuedAt} (when the kill switches were checked). A {@code priority} request (the
    * engine's own answer to a person: an opt-out's confirmation, the help text) that finds no room
    * claims the next grant of the sender: campaigns leave it free until the request comes back for
-   * it (within {@link #CLAIM}), so a campaign that fills the sender's rate cannot starve it.
+   * it (within {@link #CLAIM}), so a campaign that fills the sender's rate cannot starve it. {@code
+   * slotted}: the grants are provider calls, each reported {@link Ended} once, that start at the
+   * slots the grant gives ({@link SenderSlots}); lookups, which report a permit once whatever it
+   * granted, are not.
    */
   public record Acquire(
       String sender,
@@ -69,8 +72,21 @@ public final class ProviderThrottle {
       int wanted,
       Instant issuedAt,
       boolean priority,
+      boolean slotted,
       ActorRef<Permits> replyTo)
-      implements Command {}
+      implements Command {
+
+    /** A request without slots. */
+    public Acquire(
+        String sender,
+        int mps,
+        int wanted,
+        Instant issuedAt,
+        boolean priority,
+        ActorRef<Permits> replyTo) {
+      this(sender, mps, wanted, issuedAt, priority, false, replyTo);
+    }
+  }
 
   /** How long a priority request's claim on a grant waits for it to come back. */
   static final Duration CLAIM = Duration.ofSeconds(3);
@@ -90,8 +106,25 @@ public final class ProviderThrottle {
   }
 
   /** A permitted call ended (or was not made); {@code retryAfter} for THROTTLED, may be null. */
-  public record Ended(String sender, CallOutcome outcome, Duration retryAfter, boolean trial)
-      implements Command {}
+  public record Ended(
+      String sender, CallOutcome outcome, Duration retryAfter, boolean trial, Instant answeredAt)
+      implements Command {
+
+    /** Ended, answered when the throttle hears of it. */
+    public Ended(String sender, CallOutcome outcome, Duration retryAfter, boolean trial) {
+      this(sender, outcome, retryAfter, trial, null);
+    }
+
+    /** When the caller had the provider's answer ({@code answeredAt}, else {@code now}). */
+    long answeredNanos(long now) {
+      if (answeredAt == null) {
+        return now;
+      }
+      // On the caller's clock; never later than now, and a second at most earlier.
+      long ago = Duration.between(answeredAt, Instant.now()).toNanos();
+      return now - Math.max(0, Math.min(ago, WINDOW.toNanos()));
+    }
+  }
 
   /**
    * A voice call was placed (the provider accepted it): it stays live, holding one of the account's
@@ -175,6 +208,7 @@ public final class ProviderThrottle {
     private final CircuitBreaker breaker;
     private final LongSupplier nanos;
     private final Map<String, SenderRate> rates = new HashMap<>();
+    private final Map<String, SenderSlots> slots = new HashMap<>();
     private int inFlight;
     private final LiveCalls calls;
     private long pausedUntil;
@@ -220,6 +254,7 @@ public final class ProviderThrottle {
 
     private Permits acquire(Acquire a) {
       long now = nanos.getAsLong();
+      forgetLostCalls(now);
       if (breaker.isOpen()) {
         return Permits.held("circuit-open:" + provider, Duration.ofMillis(250));
       }
@@ -241,25 +276,87 @@ public final class ProviderThrottle {
         if (trialOut || rate.take(1, now) == 0) {
           return Permits.held("circuit-half-open:" + provider, Duration.ofMillis(100));
         }
+        SenderSlots.Assigned slot = slots(a, 1, now);
+        if (slot.count() == 0) {
+          rate.giveBack();
+          return Permits.later(slot.retryIn());
+        }
         trialOut = true;
         inFlight++;
         if (CALLS.equals(a.sender())) {
           calls.placing(1);
         }
-        return Permits.trial(a.issuedAt(), a.mps());
+        return Permits.trial(a.issuedAt(), a.mps(), startIn(a, slot, now));
       }
       int n = rate.take(Math.min(a.wanted(), room), now, a.priority());
       if (n == 0) {
         return Permits.later(a.priority() ? rate.nextIn(1, now) : rate.nextIn(a.wanted(), now));
       }
+      SenderSlots.Assigned slotted = slots(a, n, now);
+      for (int i = slotted.count(); i < n; i++) {
+        rate.giveBack();
+      }
+      n = slotted.count();
+      if (n == 0) {
+        return Permits.later(slotted.retryIn());
+      }
       inFlight += n;
       if (CALLS.equals(a.sender())) {
         calls.placing(n);
       }
-      return Permits.granted(n, a.issuedAt(), a.mps());
+      return Permits.granted(n, a.issuedAt(), a.mps(), startIn(a, slotted, now));
+    }
+
+    /**
+     * The first slot as an offset from the grant's date ({@code issuedAt}, when the tenant checked
+     * the kill switches, a moment before this throttle saw the request), which is where its holder
+     * counts from.
+     */
+    private static Duration startIn(Acquire a, SenderSlots.Assigned slots, long now) {
+      Duration sinceIssued = Duration.between(a.issuedAt(), Instant.now());
+      if (sinceIssued.isNegative() || sinceIssued.compareTo(WINDOW) > 0) {
+        sinceIssued = Duration.ZERO; // another clock (tests): the grant's own time
+      }
+      return Duration.ofNanos(Math.max(0, slots.first() - now)).plus(sinceIssued);
+    }
+
+    /** Slots for {@code n} grants of a slotted request; all of them, at once, otherwise. */
+    private SenderSlots.Assigned slots(Acquire a, int n, long now) {
+      if (!a.slotted() || a.mps() <= 0) {
+        return new SenderSlots.Assigned(n, now, Duration.ZERO);
+      }
+      SenderSlots s =
+          slots.compute(
+              a.sender(),
+              (k, old) -> old != null && old.mps == a.mps() ? old : new SenderSlots(a.mps(), now));
+      return s.assign(n, now);
+    }
+
+    /**
+     * Calls whose end was never reported (the node that made them died) stop holding the account's
+     * concurrency once their sender's slots take them as answered.
+     */
+    private void forgetLostCalls(long now) {
+      slots.forEach(
+          (sender, s) -> {
+            int lost = s.forgetAnswered(now);
+            inFlight = Math.max(0, inFlight - lost);
+            if (CALLS.equals(sender)) {
+              for (int i = 0; i < lost; i++) {
+                calls.placed();
+              }
+            }
+          });
     }
 
     private void ended(Ended e) {
+      SenderSlots sent = slots.get(e.sender());
+      if (sent != null
+          && !(e.outcome() == CallOutcome.UNUSED
+              ? sent.unused()
+              : sent.answered(nanos.getAsLong()))) {
+        return; // already taken as answered (see forgetLostCalls)
+      }
       inFlight = Math.max(0, inFlight - 1);
       if (CALLS.equals(e.sender())) {
         calls.placed();

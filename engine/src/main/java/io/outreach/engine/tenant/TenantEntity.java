@@ -478,6 +478,7 @@ public final class TenantEntity
                 a.wanted(),
                 c.at(),
                 priority,
+                a.channel() != null,
                 a.replyTo()));
     return Effect().noReply();
   }
