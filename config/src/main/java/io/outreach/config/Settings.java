@@ -84,7 +84,11 @@ public record Settings(
    * Lead intake: the largest CSV upload, the region for numbers without a country code, and how
    * many uploads one tenant may have under way at once.
    */
-  public record Intake(long maxUploadBytes, String defaultRegion, int maxConcurrentUploads) {}
+  public record Intake(
+      long maxUploadBytes,
+      String defaultRegion,
+      int maxConcurrentUploads,
+      java.time.Duration uploadRetention) {}
 
   /** HTTP server settings. */
   public record Http(String host, int port, long maxBodyBytes, Duration askTimeout) {}
@@ -162,7 +166,8 @@ public record Settings(
                       positive(
                           c,
                           "intake.max-concurrent-uploads",
-                          c.getInt("intake.max-concurrent-uploads"))),
+                          c.getInt("intake.max-concurrent-uploads")),
+                  c.getDuration("intake.upload-retention")),
               new Webhooks(
                   optional(c, "public-url").map(u -> u.replaceAll("/+$", "")),
                   c.getBoolean("webhooks.trust-forwarded-headers")),

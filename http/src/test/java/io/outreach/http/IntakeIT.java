@@ -310,6 +310,16 @@ class IntakeIT {
     assertThat(node.send("DELETE", "/v1/leads/" + zed, admin, null, null).statusCode())
         .isEqualTo(204);
     assertThat(node.get("/v1/leads/" + zed, admin).statusCode()).isEqualTo(404);
+    // The stored upload Zed came in is deleted with him (the audit says how many went).
+    JsonNode erased = body(node.get("/v1/audit?limit=100", admin));
+    JsonNode entry = null;
+    for (JsonNode e : erased.get("items")) {
+      if (e.get("action").asText().equals("lead.erased")) {
+        entry = e;
+      }
+    }
+    assertThat(entry).as("the erasure in the audit trail").isNotNull();
+    assertThat(entry.at("/detail/uploadsDeleted").asInt()).isGreaterThanOrEqualTo(1);
     assertThat(body(node.get("/v1/dnc/+16065551234", admin)).get("source").asText())
         .isEqualTo("erasure");
     assertThat(node.send("DELETE", "/v1/dnc/+16065551234", admin, null, null).statusCode())

@@ -114,6 +114,8 @@ public final class LeadImportProcessor implements LeadIntake {
                 return new Run(c, spec, staging, chunkRows).execute(feed, started);
               }
             });
+    // Finished: older finished imports' uploads past their retention go now.
+    uploads.expire(spec.tenantId());
     log.info(
         "import {} processed {} rows in {} ms",
         spec.importId(),

@@ -80,7 +80,9 @@ public final class LeadRepository {
   /**
    * Erases a lead's personal data for a privacy request: the lead is deleted, its number stays
    * suppressed on the tenant's do-not-contact list (source {@code erasure}), and the audit trail
-   * records the erasure without personal data. Answers false if there is no such lead.
+   * records the erasure without personal data. The tenant's stored uploads of finished imports,
+   * which may hold the person (a stored file is not rewritten), are deleted with it; a running
+   * import keeps its upload until it finishes. Answers false if there is no such lead.
    */
   public boolean erase(String tenantId, UUID id, String actor) {
     return tenantJdbc.inTenant(
@@ -100,6 +102,7 @@ public final class LeadRepository {
           if (phone != null) {
             DncRepository.add(c, tenantId, phone, "lead erased on request", "erasure");
           }
+          int uploads = PostgresUploadStore.deleteFinished(c, tenantId, java.time.Duration.ZERO);
           AuditRepository.insert(
               c,
               tenantId,
@@ -107,7 +110,7 @@ public final class LeadRepository {
               actor,
               "lead.erased",
               id.toString(),
-              "{\"suppressed\":" + (phone != null) + "}");
+              "{\"suppressed\":" + (phone != null) + ",\"uploadsDeleted\":" + uploads + "}");
           return true;
         });
   }

@@ -5,8 +5,11 @@ import io.outreach.engine.tenant.TenantId;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.Optional;
 import java.util.UUID;
@@ -27,10 +30,43 @@ public final class PostgresUploadStore implements UploadStore {
 
   private static final Pattern IMPORT_ID = Pattern.compile("imp_[a-z0-9]{8,40}");
 
+  /** How long a finished import's upload is kept by default ({@code intake.upload-retention}). */
+  public static final Duration RETENTION = Duration.ofDays(7);
+
   private final TenantJdbc tenantJdbc;
+  private final Duration retention;
 
   public PostgresUploadStore(TenantJdbc tenantJdbc) {
+    this(tenantJdbc, RETENTION);
+  }
+
+  /** A store that keeps a finished import's upload for {@code retention}. */
+  public PostgresUploadStore(TenantJdbc tenantJdbc, Duration retention) {
     this.tenantJdbc = tenantJdbc;
+    this.retention = retention;
+  }
+
+  @Override
+  public int expire(String tenantId) {
+    requireTenant(tenantId);
+    return tenantJdbc.inTenant(tenantId, c -> deleteFinished(c, tenantId, retention));
+  }
+
+  /**
+   * Deletes the tenant's uploads of imports that finished (completed or failed) and were created
+   * more than {@code age} ago (an import runs for minutes; its creation dates it well enough). A
+   * running import keeps its upload. Answers how many were deleted.
+   */
+  static int deleteFinished(Connection c, String tenantId, Duration age) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "delete from uploads u using imports i where u.tenant_id = ? and i.tenant_id ="
+                + " u.tenant_id and i.import_id = u.import_id and i.status <> 'running' and"
+                + " i.created_at <= now() - ?::interval")) {
+      ps.setString(1, tenantId);
+      ps.setString(2, age.toMillis() + " milliseconds");
+      return ps.executeUpdate();
+    }
   }
 
   @Override
@@ -40,6 +76,7 @@ public final class PostgresUploadStore implements UploadStore {
     tenantJdbc.inTenant(
         tenantId,
         c -> {
+          deleteFinished(c, tenantId, retention);
           // Uploads a node died receiving are the tenant's to clear, a day on.
           try (PreparedStatement ps =
               c.prepareStatement(

@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.outreach.engine.intake.UploadStore;
 import java.io.InputStream;
 import java.nio.file.NoSuchFileException;
+import java.time.Duration;
+import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -67,5 +69,66 @@ class PostgresUploadStoreTest {
                   }
                 });
     assertThat(left).as("rows left of the discarded upload").isZero();
+  }
+
+  /**
+   * A finished import's upload is deleted once its retention passed (as the tenant's imports finish
+   * and as it uploads again); a running import's, a recent one's and another tenant's stay. An
+   * erasure deletes the finished ones at once (retention zero).
+   */
+  @Test
+  void finishedImportsUploadsGoAfterTheirRetention() throws Exception {
+    for (String id : List.of("imp_old0done1", "imp_old0fail1", "imp_old0runs1", "imp_new0done1")) {
+      try (UploadStore.Pending pending = store().begin("up-e")) {
+        pending.output().write("first_name,phone\n".getBytes());
+        pending.commit(id);
+      }
+    }
+    try (UploadStore.Pending pending = store().begin("up-f")) {
+      pending.output().write("first_name,phone\n".getBytes());
+      pending.commit("imp_old0done1");
+    }
+    imported("up-e", "imp_old0done1", "completed", 8);
+    imported("up-e", "imp_old0fail1", "failed", 8);
+    imported("up-e", "imp_old0runs1", "running", 8);
+    imported("up-e", "imp_new0done1", "completed", 0);
+    imported("up-f", "imp_old0done1", "completed", 8);
+
+    assertThat(
+            new PostgresUploadStore(DB.database().tenantJdbc(), Duration.ofDays(7)).expire("up-e"))
+        .isEqualTo(2);
+    assertThatThrownBy(() -> store().open("up-e", "imp_old0done1"))
+        .isInstanceOf(NoSuchFileException.class);
+    assertThatThrownBy(() -> store().open("up-e", "imp_old0fail1"))
+        .isInstanceOf(NoSuchFileException.class);
+    store().open("up-e", "imp_old0runs1").close();
+    store().open("up-e", "imp_new0done1").close();
+    store().open("up-f", "imp_old0done1").close();
+
+    assertThat(new PostgresUploadStore(DB.database().tenantJdbc(), Duration.ZERO).expire("up-e"))
+        .as("an erasure: every finished import's upload")
+        .isEqualTo(1);
+    store().open("up-e", "imp_old0runs1").close();
+  }
+
+  private static void imported(String tenant, String importId, String status, int daysAgo) {
+    DB.database()
+        .tenantJdbc()
+        .inTenant(
+            tenant,
+            c -> {
+              try (var ps =
+                  c.prepareStatement(
+                      "insert into imports (tenant_id, import_id, sha256, status, created_at)"
+                          + " values (?, ?, ?, ?, now() - ?::interval)")) {
+                ps.setString(1, tenant);
+                ps.setString(2, importId);
+                ps.setString(3, importId);
+                ps.setString(4, status);
+                ps.setString(5, daysAgo + " days");
+                ps.executeUpdate();
+              }
+              return null;
+            });
   }
 }

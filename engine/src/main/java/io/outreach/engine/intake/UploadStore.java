@@ -26,4 +26,10 @@ public interface UploadStore {
   Pending begin(String tenantId) throws IOException;
 
   InputStream open(String tenantId, String importId) throws IOException;
+
+  /**
+   * Deletes the tenant's uploads of finished imports (completed or failed) older than the store's
+   * retention; answers how many. Called as the tenant's imports finish and as it uploads again.
+   */
+  int expire(String tenantId);
 }
