@@ -134,6 +134,8 @@ public record SettingsPatch(
   static void nameProblem(String name, List<String> problems) {
     if (name.isBlank() || name.trim().length() > 200) {
       problems.add("name must be 1-200 characters");
+    } else if (name.chars().anyMatch(Character::isISOControl)) {
+      problems.add("name must not contain control characters");
     }
   }
 
