@@ -45,7 +45,7 @@ public final class OneWayOut {
   public static final String DISPATCHER = "outreach.sends-dispatcher";
 
   /** How long before its first slot a grant's send-time checks start (they take a moment). */
-  static final Duration PREPARE = Duration.ofMillis(40);
+  static final Duration PREPARE = Duration.ofMillis(100);
 
   /** One contact to make: how the gate sees it, what to send, and its idempotency key. */
   public record Outbound(Contact contact, String from, String body, String key) {}

@@ -209,6 +209,8 @@ public final class ProviderThrottle {
     private final LongSupplier nanos;
     private final Map<String, SenderRate> rates = new HashMap<>();
     private final Map<String, SenderSlots> slots = new HashMap<>();
+    // Senders whose next slot a priority request has claimed, until when.
+    private final Map<String, Long> claims = new HashMap<>();
     private int inFlight;
     private final LiveCalls calls;
     private long pausedUntil;
@@ -268,6 +270,9 @@ public final class ProviderThrottle {
       if (room <= 0) {
         return Permits.later(Duration.ofMillis(20));
       }
+      if (a.slotted() && a.mps() > 0) {
+        return slotted(a, room, now);
+      }
       SenderRate rate =
           rates.compute(
               a.sender(),
@@ -276,35 +281,68 @@ public final class ProviderThrottle {
         if (trialOut || rate.take(1, now) == 0) {
           return Permits.held("circuit-half-open:" + provider, Duration.ofMillis(100));
         }
-        SenderSlots.Assigned slot = slots(a, 1, now);
-        if (slot.count() == 0) {
-          rate.giveBack();
-          return Permits.later(slot.retryIn());
-        }
         trialOut = true;
         inFlight++;
-        if (CALLS.equals(a.sender())) {
-          calls.placing(1);
-        }
-        return Permits.trial(a.issuedAt(), a.mps(), startIn(a, slot, now));
+        return Permits.trial(a.issuedAt(), a.mps());
       }
       int n = rate.take(Math.min(a.wanted(), room), now, a.priority());
       if (n == 0) {
         return Permits.later(a.priority() ? rate.nextIn(1, now) : rate.nextIn(a.wanted(), now));
       }
-      SenderSlots.Assigned slotted = slots(a, n, now);
-      for (int i = slotted.count(); i < n; i++) {
-        rate.giveBack();
-      }
-      n = slotted.count();
-      if (n == 0) {
-        return Permits.later(slotted.retryIn());
-      }
       inFlight += n;
       if (CALLS.equals(a.sender())) {
         calls.placing(n);
       }
-      return Permits.granted(n, a.issuedAt(), a.mps(), startIn(a, slotted, now));
+      return Permits.granted(n, a.issuedAt(), a.mps(), Duration.ZERO);
+    }
+
+    /**
+     * Calls that start at slots: the slots are the sender's rate ({@link SenderSlots}), exact at
+     * the provider, so the bucket and window that bound grants are not consulted. A priority
+     * request that finds no slot within reach claims the next: campaigns' requests get none until
+     * it came back for it (within {@link #CLAIM}).
+     */
+    private Permits slotted(Acquire a, int room, long now) {
+      Long claim = claims.get(a.sender());
+      if (claim != null && now - claim >= 0) {
+        claims.remove(a.sender());
+        claim = null;
+      }
+      if (claim != null && !a.priority()) {
+        return Permits.later(Duration.ofMillis(5));
+      }
+      boolean trial = breaker.isHalfOpen();
+      if (trial && trialOut) {
+        return Permits.held("circuit-half-open:" + provider, Duration.ofMillis(100));
+      }
+      SenderSlots.Assigned given = slots(a, trial ? 1 : Math.min(a.wanted(), room), now);
+      if (given.count() == 0) {
+        if (a.priority()) {
+          claims.put(a.sender(), now + CLAIM.toNanos());
+        }
+        return Permits.later(given.retryIn());
+      }
+      if (a.priority()) {
+        claims.remove(a.sender());
+      }
+      inFlight += given.count();
+      if (CALLS.equals(a.sender())) {
+        calls.placing(given.count());
+      }
+      if (trial) {
+        trialOut = true;
+        return Permits.trial(a.issuedAt(), a.mps(), startIn(a, given, now));
+      }
+      return Permits.granted(given.count(), a.issuedAt(), a.mps(), startIn(a, given, now));
+    }
+
+    /** Slots for up to {@code n} calls of a slotted request. */
+    private SenderSlots.Assigned slots(Acquire a, int n, long now) {
+      SenderSlots s =
+          slots.compute(
+              a.sender(),
+              (k, old) -> old != null && old.mps == a.mps() ? old : new SenderSlots(a.mps(), now));
+      return s.assign(n, now);
     }
 
     /**
@@ -318,18 +356,6 @@ public final class ProviderThrottle {
         sinceIssued = Duration.ZERO; // another clock (tests): the grant's own time
       }
       return Duration.ofNanos(Math.max(0, slots.first() - now)).plus(sinceIssued);
-    }
-
-    /** Slots for {@code n} grants of a slotted request; all of them, at once, otherwise. */
-    private SenderSlots.Assigned slots(Acquire a, int n, long now) {
-      if (!a.slotted() || a.mps() <= 0) {
-        return new SenderSlots.Assigned(n, now, Duration.ZERO);
-      }
-      SenderSlots s =
-          slots.compute(
-              a.sender(),
-              (k, old) -> old != null && old.mps == a.mps() ? old : new SenderSlots(a.mps(), now));
-      return s.assign(n, now);
     }
 
     /**

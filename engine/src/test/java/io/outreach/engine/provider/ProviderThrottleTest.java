@@ -50,10 +50,42 @@ class ProviderThrottleTest {
       return probe.receiveMessage();
     }
 
+    Permits slotted(String sender, int mps, int wanted, boolean priority) {
+      throttle.tell(
+          new ProviderThrottle.Acquire(
+              sender, mps, wanted, Instant.now(), priority, true, probe.ref()));
+      return probe.receiveMessage();
+    }
+
     void end(
         String sender, ProviderThrottle.CallOutcome outcome, Duration retryAfter, boolean trial) {
       throttle.tell(new ProviderThrottle.Ended(sender, outcome, retryAfter, trial));
     }
+  }
+
+  /**
+   * Slotted grants (calls that start at slots, whichever node makes them): a grant's calls are
+   * spaced at the sender's rate from its first slot, the rate is full while calls are under way,
+   * and a priority request that found no slot gets the next one before any campaign.
+   */
+  @Test
+  void slottedGrantsCarryTheirSlotsAndAPriorityRequestClaimsTheNext() {
+    Fixture f =
+        new Fixture(
+            new ProviderThrottle.Limits(1000, 5, Duration.ofSeconds(5), Duration.ofMinutes(1)));
+    String sender = "+15550100002";
+    Permits first = f.slotted(sender, 10, 5, false);
+    assertThat(first.granted()).as("100 ms apart, within the 250 ms horizon").isEqualTo(3);
+    assertThat(first.slot(2)).isEqualTo(first.slot(0).plusMillis(200));
+    assertThat(f.slotted(sender, 10, 5, false).granted()).isZero();
+    Permits refused = f.slotted(sender, 10, 1, true);
+    assertThat(refused.granted()).isZero();
+    f.nanos.addAndGet(Duration.ofMillis(300).toNanos());
+    assertThat(f.slotted(sender, 10, 5, false).granted())
+        .as("a campaign leaves the claimed slot")
+        .isZero();
+    assertThat(f.slotted(sender, 10, 1, true).granted()).isEqualTo(1);
+    assertThat(f.slotted(sender, 10, 5, false).granted()).isPositive();
   }
 
   /**
