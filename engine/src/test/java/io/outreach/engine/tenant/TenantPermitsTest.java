@@ -71,7 +71,11 @@ class TenantPermitsTest {
   void grantsArePacedAndDatedByTheThrottle() {
     Instant before = Instant.now();
     Permits p = acquire("cmp_a", 50);
-    assertThat(p.granted()).as("the sandbox short code's burst").isEqualTo(20);
+    // Slotted: the short code's slots within the horizon (100 mps for 250 ms), never all 50 wanted.
+    assertThat(p.granted())
+        .as("the sandbox short code's slots within a quarter second")
+        .isPositive()
+        .isLessThanOrEqualTo(26);
     assertThat(p.issuedAt()).isBetween(before, Instant.now());
   }
 
