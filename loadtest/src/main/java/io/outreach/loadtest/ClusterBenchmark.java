@@ -53,7 +53,7 @@ final class ClusterBenchmark {
     System.out.printf("%n== %d node%s ==%n", n, n == 1 ? "" : "s");
     Path dir = Files.createTempDirectory("outreach-cluster-bench-");
     int dbPort = EngineProcess.freePort();
-    Process database =
+    ProcessBuilder db =
         new ProcessBuilder(
                 EngineProcess.java(),
                 "-Xmx128m",
@@ -63,8 +63,11 @@ final class ClusterBenchmark {
                 "--port",
                 Integer.toString(dbPort))
             .redirectErrorStream(true)
-            .redirectOutput(dir.resolve("database.log").toFile())
-            .start();
+            .redirectOutput(dir.resolve("database.log").toFile());
+    // A fresh database for each cluster size, in this run's own directory.
+    db.environment().keySet().removeIf(k -> k.startsWith("OUTREACH_"));
+    db.environment().put("OUTREACH_DATA_DIR", dir.resolve("db").toString());
+    Process database = db.start();
     List<EngineProcess> engines = new ArrayList<>();
     Process sandbox = null;
     try {
@@ -77,6 +80,10 @@ final class ClusterBenchmark {
       remotes.forEach(
           r -> seeds.append(seeds.length() == 0 ? "" : ",").append("127.0.0.1:").append(r));
       int sandboxPort = EngineProcess.freePort();
+      List<Integer> httpPorts = new ArrayList<>();
+      for (int i = 0; i < n; i++) {
+        httpPorts.add(EngineProcess.freePort());
+      }
       List<CompletableFuture<EngineProcess>> starting = new ArrayList<>();
       for (int i = 0; i < n; i++) {
         Map<String, String> env = new HashMap<>();
@@ -88,15 +95,18 @@ final class ClusterBenchmark {
         env.put("OUTREACH_SECRETS_KEY", SECRETS_KEY);
         env.put("OUTREACH_SANDBOX_URL", "http://127.0.0.1:" + sandboxPort);
         env.put("OUTREACH_SANDBOX_SERVE", "off");
+        // The cluster's one public address (node 1's): the sandbox calls back only there.
+        env.put("OUTREACH_PUBLIC_URL", "http://127.0.0.1:" + httpPorts.get(0));
         env.put(
             "JAVA_TOOL_OPTIONS",
             "-Doutreach.compliance.federal-hours.start=00:00"
                 + " -Doutreach.compliance.federal-hours.end=23:59:59.999999999");
+        int httpPort = httpPorts.get(i);
         starting.add(
             CompletableFuture.supplyAsync(
                 () -> {
                   try {
-                    return EngineProcess.start(jar, heap, env);
+                    return EngineProcess.start(jar, heap, env, httpPort);
                   } catch (Exception e) {
                     throw new IllegalStateException(e);
                   }

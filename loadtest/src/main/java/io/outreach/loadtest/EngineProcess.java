@@ -47,8 +47,13 @@ final class EngineProcess implements AutoCloseable {
 
   /** Starts the engine jar with {@code extraEnv} added to its environment. */
   static EngineProcess start(Path jar, String heap, Map<String, String> extraEnv) throws Exception {
+    return start(jar, heap, extraEnv, freePort());
+  }
+
+  /** Starts the engine jar on HTTP {@code port}, with {@code extraEnv} added. */
+  static EngineProcess start(Path jar, String heap, Map<String, String> extraEnv, int port)
+      throws Exception {
     Path dataDir = Files.createTempDirectory("outreach-bench-");
-    int port = freePort();
     List<String> command =
         new ArrayList<>(
             List.of(java(), "-Xmx" + heap, "-Xlog:gc,gc+phases:file=" + dataDir.resolve("gc.log")));
