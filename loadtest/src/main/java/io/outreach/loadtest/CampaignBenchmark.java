@@ -421,7 +421,8 @@ final class CampaignBenchmark {
     return rows.get() / 10.0;
   }
 
-  private static void awaitUp(String url) throws Exception {
+  /** Waits up to a minute for {@code url} to answer 200 (a process starting). */
+  static void awaitUp(String url) throws Exception {
     HttpClient http = HttpClient.newHttpClient();
     for (int i = 0; i < 300; i++) {
       try {
@@ -437,6 +438,6 @@ final class CampaignBenchmark {
       }
       Thread.sleep(200);
     }
-    throw new IllegalStateException("sandbox did not start");
+    throw new IllegalStateException(url + " did not answer");
   }
 }

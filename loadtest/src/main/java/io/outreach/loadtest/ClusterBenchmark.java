@@ -1,9 +1,6 @@
 package io.outreach.loadtest;
 
-import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -120,7 +117,7 @@ final class ClusterBenchmark {
       sandbox =
           EngineProcess.startSandbox(
               jar, dir.resolve("sandbox.log"), sandboxPort, "http://127.0.0.1:" + first.port);
-      awaitUp("http://127.0.0.1:" + sandboxPort + "/sandbox/stats");
+      CampaignBenchmark.awaitUp("http://127.0.0.1:" + sandboxPort + "/sandbox/stats");
       String platform = first.token("platform", "platform");
       first.send(
           "POST",
@@ -243,24 +240,5 @@ final class ClusterBenchmark {
       }
       Thread.sleep(200);
     }
-  }
-
-  private static void awaitUp(String url) throws Exception {
-    HttpClient http = HttpClient.newHttpClient();
-    for (int i = 0; i < 300; i++) {
-      try {
-        if (http.send(
-                    HttpRequest.newBuilder(URI.create(url)).build(),
-                    HttpResponse.BodyHandlers.discarding())
-                .statusCode()
-            == 200) {
-          return;
-        }
-      } catch (java.io.IOException e) {
-        // not yet
-      }
-      Thread.sleep(200);
-    }
-    throw new IllegalStateException(url + " did not answer");
   }
 }
