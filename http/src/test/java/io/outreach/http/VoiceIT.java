@@ -251,10 +251,16 @@ class VoiceIT {
             });
     assertThat(calls("voice-consent").stream().map(e -> e.get("to").asText()))
         .containsExactlyInAnyOrder(keypad, speaker, other);
-    for (String person : List.of(keypad, speaker)) {
-      JsonNode c = IntakeIT.body(node.get("/v1/conversations/" + person, op));
-      assertThat(c.at("/conversation/optedOut").asBoolean()).as(person).isTrue();
-    }
+    // The conversations read model follows the gather callbacks a moment later.
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(
+            () -> {
+              for (String person : List.of(keypad, speaker)) {
+                JsonNode c = IntakeIT.body(node.get("/v1/conversations/" + person, op));
+                assertThat(c.at("/conversation/optedOut").asBoolean()).as(person).isTrue();
+              }
+            });
     assertThat(
             IntakeIT.body(node.get("/v1/conversations/" + other, op))
                 .at("/conversation/optedOut")
