@@ -111,13 +111,7 @@ final class CampaignBenchmark {
         engine.send(
             "POST", "/v1/imports", token, "text/csv", HttpRequest.BodyPublishers.ofFile(csv));
     String importId = EngineProcess.JSON.readTree(imported.body()).get("id").asText();
-    while (engine
-        .getJson("/v1/imports/" + importId, token)
-        .get("status")
-        .asText()
-        .equals("running")) {
-      Thread.sleep(200);
-    }
+    engine.awaitImport(importId, token);
     Files.deleteIfExists(csv);
     String created =
         engine
@@ -270,13 +264,7 @@ final class CampaignBenchmark {
         engine.send(
             "POST", "/v1/imports", token, "text/csv", HttpRequest.BodyPublishers.ofFile(csv));
     String importId = EngineProcess.JSON.readTree(imported.body()).get("id").asText();
-    while (engine
-        .getJson("/v1/imports/" + importId, token)
-        .get("status")
-        .asText()
-        .equals("running")) {
-      Thread.sleep(200);
-    }
+    engine.awaitImport(importId, token);
     Files.deleteIfExists(csv);
     String created =
         engine

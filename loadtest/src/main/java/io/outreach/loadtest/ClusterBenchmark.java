@@ -176,13 +176,7 @@ final class ClusterBenchmark {
             "POST", "/v1/imports", token, "text/csv", HttpRequest.BodyPublishers.ofFile(csv));
     Files.deleteIfExists(csv);
     String importId = EngineProcess.JSON.readTree(imported.body()).get("id").asText();
-    while (entry
-        .getJson("/v1/imports/" + importId, token)
-        .get("status")
-        .asText()
-        .equals("running")) {
-      Thread.sleep(200);
-    }
+    entry.awaitImport(importId, token);
     String id =
         EngineProcess.JSON
             .readTree(
@@ -213,6 +207,9 @@ final class ClusterBenchmark {
         .get("state")
         .asText()
         .equals("completed")) {
+      if (System.nanoTime() - t0 > java.util.concurrent.TimeUnit.MINUTES.toNanos(30)) {
+        throw new IllegalStateException("campaign " + id + " not completed after 30 minutes");
+      }
       Thread.sleep(100);
     }
     double seconds = (System.nanoTime() - t0) / 1e9;

@@ -126,6 +126,24 @@ final class EngineProcess implements AutoCloseable {
     return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
   }
 
+  /**
+   * Waits until import {@code importId} is no longer running (at most ten minutes); answers its
+   * status.
+   */
+  JsonNode awaitImport(String importId, String token) throws IOException, InterruptedException {
+    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.MINUTES.toNanos(10);
+    while (true) {
+      JsonNode status = getJson("/v1/imports/" + importId, token);
+      if (!status.get("status").asText().equals("running")) {
+        return status;
+      }
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("import " + importId + " still running after 10 minutes");
+      }
+      Thread.sleep(200);
+    }
+  }
+
   JsonNode getJson(String path, String token) throws IOException, InterruptedException {
     return JSON.readTree(
         send("GET", path, token, null, HttpRequest.BodyPublishers.noBody()).body());

@@ -356,13 +356,7 @@ final class InboundBenchmark {
             "text/csv",
             HttpRequest.BodyPublishers.ofString(csv.toString()));
     String importId = EngineProcess.JSON.readTree(imported.body()).get("id").asText();
-    while (engine
-        .getJson("/v1/imports/" + importId, admin)
-        .get("status")
-        .asText()
-        .equals("running")) {
-      Thread.sleep(100);
-    }
+    engine.awaitImport(importId, admin);
     String id =
         EngineProcess.JSON
             .readTree(
