@@ -16,6 +16,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import org.awaitility.core.ConditionTimeoutException;
 
 /**
  * The shaded engine jar run as real processes for integration tests: an engine node on a data
@@ -31,6 +32,12 @@ final class JarProcess implements AutoCloseable {
   private final List<String> jvmOptions = new ArrayList<>();
   private final HttpClient http = HttpClient.newHttpClient();
   private final List<Process> started = new ArrayList<>();
+
+  /**
+   * How long a start may take before the test fails: about 20 s alone on two cores, several times
+   * that with another test JVM and four other processes on the same cores.
+   */
+  private static final Duration START_WITHIN = Duration.ofSeconds(150);
 
   final int managementPort;
   final int remotePort;
@@ -73,16 +80,30 @@ final class JarProcess implements AutoCloseable {
     cmd.addAll(List.of("-jar", JAR.toString()));
     Process p = start(cmd, "engine-process-" + label + ".log");
     long t0 = System.nanoTime();
-    await()
-        .atMost(Duration.ofSeconds(90))
-        .pollInterval(Duration.ofMillis(200))
-        .until(
-            () -> {
-              assertThat(p.isAlive())
-                  .as("engine process exited; see target/engine-process-" + label + ".log")
-                  .isTrue();
-              return ready();
-            });
+    try {
+      await()
+          .atMost(START_WITHIN)
+          .pollInterval(Duration.ofMillis(200))
+          .until(
+              () -> {
+                assertThat(p.isAlive())
+                    .as("engine process exited; see target/engine-process-" + label + ".log")
+                    .isTrue();
+                return ready();
+              });
+    } catch (ConditionTimeoutException e) {
+      throw new AssertionError(
+          label
+              + " not ready within "
+              + START_WITHIN.toSeconds()
+              + " s: "
+              + readiness()
+              + "; last lines of target/engine-process-"
+              + label
+              + ".log:\n"
+              + tail(Path.of("target", "engine-process-" + label + ".log"), 30),
+          e);
+    }
     System.out.printf(
         "%s start to /health/ready=200 in %d ms%n",
         label, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
@@ -203,6 +224,28 @@ final class JarProcess implements AutoCloseable {
   static void stopGracefully(Process p) throws InterruptedException {
     p.destroy();
     assertThat(p.waitFor(60, TimeUnit.SECONDS)).as("engine stops on SIGTERM").isTrue();
+  }
+
+  /** What /health/ready answers now (status and body), or why it answers nothing. */
+  private String readiness() {
+    try {
+      HttpResponse<String> r = send("GET", "/health/ready", null, null, null);
+      return "/health/ready " + r.statusCode() + " " + r.body();
+    } catch (IOException | RuntimeException e) {
+      return "/health/ready unreachable (" + e + ")";
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return "interrupted";
+    }
+  }
+
+  private static String tail(Path log, int lines) {
+    try {
+      List<String> all = java.nio.file.Files.readAllLines(log);
+      return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
+    } catch (IOException e) {
+      return "(unreadable: " + e + ")";
+    }
   }
 
   boolean ready() {
