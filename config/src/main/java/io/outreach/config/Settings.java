@@ -81,14 +81,16 @@ public record Settings(
   public record Webhooks(Optional<String> publicUrl, boolean trustForwardedHeaders) {}
 
   /**
-   * Lead intake: the largest CSV upload, the region for numbers without a country code, and how
-   * many uploads one tenant may have under way at once.
+   * Lead intake: the largest CSV upload, the region for numbers without a country code, how many
+   * uploads one tenant may have under way at once, how long a finished import's upload is kept, and
+   * how many bytes of uploads a tenant may store.
    */
   public record Intake(
       long maxUploadBytes,
       String defaultRegion,
       int maxConcurrentUploads,
-      java.time.Duration uploadRetention) {}
+      java.time.Duration uploadRetention,
+      long uploadQuotaBytes) {}
 
   /** HTTP server settings. */
   public record Http(String host, int port, long maxBodyBytes, Duration askTimeout) {}
@@ -167,7 +169,8 @@ public record Settings(
                           c,
                           "intake.max-concurrent-uploads",
                           c.getInt("intake.max-concurrent-uploads")),
-                  c.getDuration("intake.upload-retention")),
+                  c.getDuration("intake.upload-retention"),
+                  positive(c, "intake.upload-quota", c.getBytes("intake.upload-quota"))),
               new Webhooks(
                   optional(c, "public-url").map(u -> u.replaceAll("/+$", "")),
                   c.getBoolean("webhooks.trust-forwarded-headers")),

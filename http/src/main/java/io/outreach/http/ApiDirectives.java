@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import io.outreach.engine.Rejection;
+import io.outreach.engine.intake.UploadQuotaExceeded;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletionException;
@@ -273,6 +274,13 @@ public class ApiDirectives extends AllDirectives {
     if (databaseUnavailable(t)) {
       log.warn("a request failed: the database is unavailable ({})", String.valueOf(t));
       return Problem.Type.UNAVAILABLE.with("the database is unavailable; retry later");
+    }
+    if (t instanceof UploadQuotaExceeded q) {
+      log.warn("an upload was refused: {}", q.getMessage());
+      return Problem.Type.PAYLOAD_TOO_LARGE.with(
+          q.getMessage()
+              + " (outreach.intake.upload-quota); finished imports' uploads are deleted when their"
+              + " retention ends");
     }
     if (t instanceof EntityStreamSizeException s) {
       return Problem.Type.PAYLOAD_TOO_LARGE.with(

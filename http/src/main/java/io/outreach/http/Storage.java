@@ -60,7 +60,10 @@ record Storage(
     return new Storage(
         database.tenantJdbc(),
         // In the database every node reaches: an accepted import survives the loss of its node.
-        new PostgresUploadStore(database.tenantJdbc(), settings.intake().uploadRetention()),
+        new PostgresUploadStore(
+            database.tenantJdbc(),
+            settings.intake().uploadRetention(),
+            settings.intake().uploadQuotaBytes()),
         new ImportLedger(database.tenantJdbc()),
         new DncRepository(database.tenantJdbc(), database.dataSource()),
         new ResumableWorkRepository(database.dataSource()),

@@ -56,8 +56,19 @@ class DatabaseOutageIT {
 
   /** The embedded server's superuser, on its maintenance database (not the engine's). */
   private static String superuserUrl(TestEngine node) {
+    return superuserUrl(node, "postgres");
+  }
+
+  /** The embedded server's superuser on {@code database} (it bypasses row-level security). */
+  static String superuserUrl(TestEngine node, String database) {
     URI app = URI.create(node.engine.database().jdbcUrl().substring("jdbc:".length()));
-    return "jdbc:postgresql://" + app.getHost() + ":" + app.getPort() + "/postgres?user=postgres";
+    return "jdbc:postgresql://"
+        + app.getHost()
+        + ":"
+        + app.getPort()
+        + "/"
+        + database
+        + "?user=postgres";
   }
 
   /**

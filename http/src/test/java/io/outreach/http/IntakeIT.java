@@ -37,9 +37,15 @@ class IntakeIT {
   private static TestEngine node;
   private static String platform;
 
+  /** Each tenant's stored uploads here: small, so that a test can pass it. */
+  private static final long UPLOAD_QUOTA = 1L << 20;
+
   @BeforeAll
-  static void start() {
-    node = TestEngine.start();
+  static void start() throws java.io.IOException {
+    node =
+        TestEngine.start(
+            java.nio.file.Files.createTempDirectory("intake-it-"),
+            Map.of("outreach.intake.upload-quota", UPLOAD_QUOTA));
     platform = node.token("platform", Role.PLATFORM);
     for (String t : List.of("acme", "bravo", "delta")) {
       var r =
@@ -183,6 +189,42 @@ class IntakeIT {
           .isEqualTo(404);
     }
     assertThat(node.get("/v1/imports/" + imp.get("id").asText(), acme).statusCode()).isEqualTo(404);
+  }
+
+  /**
+   * An upload that would take the tenant's stored uploads past its quota gets 413 naming the quota,
+   * and nothing of it is kept; another tenant uploads as before.
+   */
+  @Test
+  void anUploadPastTheTenantsQuotaIsRefusedNamingItAndKeepsNothing() throws Exception {
+    String op = node.tenant("quota");
+    StringBuilder list = new StringBuilder("first_name,phone\n");
+    for (int i = 0; list.length() < UPLOAD_QUOTA * 7 / 10; i++) {
+      list.append("P").append(i).append(",+1212").append(3_000_000 + i).append('\n');
+    }
+    JsonNode first = importAndWait(node, op, list.toString());
+    assertThat(first.get("status").asText()).isEqualTo("completed");
+
+    var refused = node.csv("/v1/imports", op, list.toString().replace(",+1212", ",+1646"));
+
+    assertThat(refused.statusCode()).as(refused.body()).isEqualTo(413);
+    assertThat(refused.headers().firstValue("Content-Type")).hasValue("application/problem+json");
+    assertThat(body(refused).get("detail").asText())
+        .contains("quota of " + UPLOAD_QUOTA + " bytes")
+        .contains("outreach.intake.upload-quota");
+    try (java.sql.Connection c =
+            java.sql.DriverManager.getConnection(DatabaseOutageIT.superuserUrl(node, "outreach"));
+        java.sql.ResultSet rs =
+            c.createStatement()
+                .executeQuery(
+                    "select count(*), count(import_id) from uploads where tenant_id = 'quota'")) {
+      rs.next();
+      assertThat(rs.getLong(1)).as("uploads kept: the first one only").isEqualTo(1);
+      assertThat(rs.getLong(2)).isEqualTo(1);
+    }
+    JsonNode other =
+        importAndWait(node, node.tenant("quota-other"), "first_name,phone\nQ,+12125550177\n");
+    assertThat(other.get("status").asText()).isEqualTo("completed");
   }
 
   @Test

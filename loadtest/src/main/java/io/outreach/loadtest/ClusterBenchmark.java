@@ -50,25 +50,12 @@ final class ClusterBenchmark {
     System.out.printf("%n== %d node%s ==%n", n, n == 1 ? "" : "s");
     Path dir = Files.createTempDirectory("outreach-cluster-bench-");
     int dbPort = EngineProcess.freePort();
-    ProcessBuilder db =
-        new ProcessBuilder(
-                EngineProcess.java(),
-                "-Xmx128m",
-                "-jar",
-                jar.toString(),
-                "database",
-                "--port",
-                Integer.toString(dbPort))
-            .redirectErrorStream(true)
-            .redirectOutput(dir.resolve("database.log").toFile());
     // A fresh database for each cluster size, in this run's own directory.
-    db.environment().keySet().removeIf(k -> k.startsWith("OUTREACH_"));
-    db.environment().put("OUTREACH_DATA_DIR", dir.resolve("db").toString());
-    Process database = db.start();
+    Process database =
+        EngineProcess.startDatabase(jar, dir.resolve("db"), dbPort, dir.resolve("database.log"));
     List<EngineProcess> engines = new ArrayList<>();
     Process sandbox = null;
     try {
-      awaitLog(database, dir.resolve("database.log"), "serving on port");
       List<Integer> remotes = new ArrayList<>();
       for (int i = 0; i < n; i++) {
         remotes.add(EngineProcess.freePort());
@@ -227,15 +214,5 @@ final class ClusterBenchmark {
         seconds,
         sent / seconds);
     return sent / seconds;
-  }
-
-  private static void awaitLog(Process p, Path log, String line) throws Exception {
-    long t0 = System.nanoTime();
-    while (!Files.exists(log) || !Files.readString(log).contains(line)) {
-      if (!p.isAlive() || System.nanoTime() - t0 > 120_000_000_000L) {
-        throw new IllegalStateException("did not start; see " + log);
-      }
-      Thread.sleep(200);
-    }
   }
 }

@@ -113,9 +113,21 @@ final class EngineProcess implements AutoCloseable {
   HttpResponse<String> send(
       String method, String path, String token, String type, HttpRequest.BodyPublisher body)
       throws IOException, InterruptedException {
+    return send(method, path, token, type, body, Duration.ofMinutes(30));
+  }
+
+  /** A request that gives up (HttpTimeoutException) when not answered within {@code timeout}. */
+  HttpResponse<String> send(
+      String method,
+      String path,
+      String token,
+      String type,
+      HttpRequest.BodyPublisher body,
+      Duration timeout)
+      throws IOException, InterruptedException {
     HttpRequest.Builder b =
         HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-            .timeout(Duration.ofMinutes(30))
+            .timeout(timeout)
             .method(method, body);
     if (token != null) {
       b.header("Authorization", "Bearer " + token);
@@ -222,6 +234,21 @@ final class EngineProcess implements AutoCloseable {
         "jdbc:postgresql://localhost:" + pgPort + "/outreach", "postgres", "");
   }
 
+  /** SIGKILL: the JVM gets no chance to stop cleanly (no shutdown hooks, nothing flushed). */
+  void kill() throws InterruptedException {
+    process.destroyForcibly();
+    process.waitFor();
+  }
+
+  /** Sends {@code signal} ({@code STOP}, {@code CONT}) to the engine's JVM. */
+  void signal(String signal) throws IOException, InterruptedException {
+    Process kill =
+        new ProcessBuilder("kill", "-" + signal, Long.toString(process.pid())).inheritIO().start();
+    if (kill.waitFor() != 0) {
+      throw new IllegalStateException("kill -" + signal + " " + process.pid() + " failed");
+    }
+  }
+
   @Override
   public void close() {
     process.destroy();
@@ -244,19 +271,58 @@ final class EngineProcess implements AutoCloseable {
    * engineUrl}.
    */
   static Process startSandbox(Path jar, Path log, int port, String engineUrl) throws IOException {
-    return new ProcessBuilder(
-            java(),
-            "-Xmx512m",
-            "-jar",
-            jar.toString(),
-            "sandbox",
-            "--port",
-            Integer.toString(port),
-            "--engine-url",
-            engineUrl)
-        .redirectErrorStream(true)
-        .redirectOutput(log.toFile())
-        .start();
+    ProcessBuilder pb =
+        new ProcessBuilder(
+                java(),
+                "-Xmx512m",
+                "-jar",
+                jar.toString(),
+                "sandbox",
+                "--port",
+                Integer.toString(port),
+                "--engine-url",
+                engineUrl)
+            .redirectErrorStream(true)
+            .redirectOutput(log.toFile());
+    // It takes the engine's tokens (its log and faults need them).
+    pb.environment().keySet().removeIf(k -> k.startsWith("OUTREACH_"));
+    pb.environment().put("OUTREACH_JWT_SECRET", SECRET);
+    return pb.start();
+  }
+
+  /**
+   * The engine jar's {@code database} command: the embedded PostgreSQL of {@code dataDir} served on
+   * {@code port} (created and migrated on first start, the same data on later ones); answers once
+   * it serves. Its output goes to {@code log}.
+   */
+  static Process startDatabase(Path jar, Path dataDir, int port, Path log) throws Exception {
+    ProcessBuilder pb =
+        new ProcessBuilder(
+                java(),
+                "-Xmx128m",
+                "-jar",
+                jar.toString(),
+                "database",
+                "--port",
+                Integer.toString(port))
+            .redirectErrorStream(true)
+            .redirectOutput(log.toFile());
+    pb.environment().keySet().removeIf(k -> k.startsWith("OUTREACH_"));
+    pb.environment().put("OUTREACH_DATA_DIR", dataDir.toString());
+    Process database = pb.start();
+    awaitLog(database, log, "serving on port");
+    return database;
+  }
+
+  /** Waits until {@code log} of process {@code p} has {@code line} (at most two minutes). */
+  static void awaitLog(Process p, Path log, String line) throws Exception {
+    long t0 = System.nanoTime();
+    while (!Files.exists(log) || !Files.readString(log).contains(line)) {
+      if (!p.isAlive() || System.nanoTime() - t0 > TimeUnit.MINUTES.toNanos(2)) {
+        throw new IllegalStateException("did not start; see " + log);
+      }
+      Thread.sleep(200);
+    }
   }
 
   static int freePort() throws IOException {

@@ -12,6 +12,7 @@ import java.util.Arrays;
  * java -jar loadtest/target/outreach-loadtest.jar inbound [--rates 100,250,500,1000] [--seconds 15]
  * java -jar loadtest/target/outreach-loadtest.jar classify [--rate 1000] [--seconds 15]
  * java -jar loadtest/target/outreach-loadtest.jar cluster [--nodes 1,3] [--recipients 10000]
+ * java -jar loadtest/target/outreach-loadtest.jar faults [--faults kill,database,...] [--quick true]
  * </pre>
  */
 public final class LoadTests {
@@ -26,9 +27,10 @@ public final class LoadTests {
       case "inbound" -> InboundBenchmark.run(Options.parse(rest));
       case "classify" -> ClassifyBenchmark.run(Options.parse(rest));
       case "cluster" -> ClusterBenchmark.run(Options.parse(rest));
+      case "faults" -> FaultSuite.main(Options.parse(rest));
       default -> {
         System.err.println(
-            "usage: java -jar outreach-loadtest.jar intake|campaign|inbound|classify|cluster [--rows N | --recipients N,M | --rates 100,500 | --nodes 1,3] [--heap 256m] [--engine-jar PATH]");
+            "usage: java -jar outreach-loadtest.jar intake|campaign|inbound|classify|cluster|faults [--rows N | --recipients N,M | --rates 100,500 | --nodes 1,3] [--heap 256m] [--engine-jar PATH]");
         System.exit(2);
       }
     }

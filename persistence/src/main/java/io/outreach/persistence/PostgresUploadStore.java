@@ -1,5 +1,6 @@
 package io.outreach.persistence;
 
+import io.outreach.engine.intake.UploadQuotaExceeded;
 import io.outreach.engine.intake.UploadStore;
 import io.outreach.engine.tenant.TenantId;
 import java.io.IOException;
@@ -23,6 +24,11 @@ import java.util.regex.Pattern;
  * becomes its import's in one statement on commit, so a half-received upload never looks like a
  * stored one. Reading fetches one chunk at a time, again each with a connection only while it is
  * read. Every statement runs bound to the tenant (row-level security).
+ *
+ * <p>A tenant's stored bytes (its committed uploads and those being received) stay within its
+ * quota: each chunk is written under the tenant's upload lock after summing what the tenant stores,
+ * so uploads racing for the last bytes never together pass it; the chunk that would pass it fails
+ * the upload with {@link UploadQuotaExceeded}, and the upload is discarded.
  */
 public final class PostgresUploadStore implements UploadStore {
   /** Bytes of one chunk (and the most a receiving upload holds in memory). */
@@ -33,17 +39,25 @@ public final class PostgresUploadStore implements UploadStore {
   /** How long a finished import's upload is kept by default ({@code intake.upload-retention}). */
   public static final Duration RETENTION = Duration.ofDays(7);
 
+  /** The bytes a tenant may store by default ({@code intake.upload-quota}). */
+  public static final long QUOTA_BYTES = 5L << 30;
+
   private final TenantJdbc tenantJdbc;
   private final Duration retention;
+  private final long quotaBytes;
 
   public PostgresUploadStore(TenantJdbc tenantJdbc) {
-    this(tenantJdbc, RETENTION);
+    this(tenantJdbc, RETENTION, QUOTA_BYTES);
   }
 
-  /** A store that keeps a finished import's upload for {@code retention}. */
-  public PostgresUploadStore(TenantJdbc tenantJdbc, Duration retention) {
+  /**
+   * A store that keeps a finished import's upload for {@code retention} and at most {@code
+   * quotaBytes} of a tenant's uploads.
+   */
+  public PostgresUploadStore(TenantJdbc tenantJdbc, Duration retention, long quotaBytes) {
     this.tenantJdbc = tenantJdbc;
     this.retention = retention;
+    this.quotaBytes = quotaBytes;
   }
 
   @Override
@@ -120,6 +134,27 @@ public final class PostgresUploadStore implements UploadStore {
           "no stored upload for import " + importId + " of " + tenantId);
     }
     return new Chunks(tenantId, uploadId.get());
+  }
+
+  /**
+   * The bytes the tenant stores now, its committed uploads and those being received, read under the
+   * tenant's upload lock (held until the transaction ends).
+   */
+  private static long stored(Connection c, String tenantId) throws SQLException {
+    try (PreparedStatement lock =
+        c.prepareStatement("select pg_advisory_xact_lock(hashtextextended(?, 0))")) {
+      lock.setString(1, "uploads:" + tenantId);
+      lock.executeQuery().close();
+    }
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "select coalesce(sum(octet_length(bytes)), 0) from upload_chunks where tenant_id = ?")) {
+      ps.setString(1, tenantId);
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getLong(1);
+      }
+    }
   }
 
   private static void requireTenant(String tenantId) {
@@ -209,6 +244,9 @@ public final class PostgresUploadStore implements UploadStore {
       tenantJdbc.inTenant(
           tenantId,
           c -> {
+            if (stored(c, tenantId) + chunk.length > quotaBytes) {
+              throw new UploadQuotaExceeded(quotaBytes);
+            }
             try (PreparedStatement ps =
                 c.prepareStatement(
                     "insert into upload_chunks (tenant_id, upload_id, seq, bytes)"

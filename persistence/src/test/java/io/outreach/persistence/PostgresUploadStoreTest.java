@@ -3,6 +3,7 @@ package io.outreach.persistence;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.outreach.engine.intake.UploadQuotaExceeded;
 import io.outreach.engine.intake.UploadStore;
 import java.io.InputStream;
 import java.nio.file.NoSuchFileException;
@@ -72,6 +73,55 @@ class PostgresUploadStoreTest {
   }
 
   /**
+   * A tenant's uploads stay within its quota: the chunk that would pass it fails the upload and
+   * nothing of that upload is kept; two uploads racing for the last bytes never pass it together;
+   * another tenant's quota is its own.
+   */
+  @Test
+  void aTenantsUploadsStayWithinItsQuota() throws Exception {
+    int chunk = PostgresUploadStore.CHUNK_BYTES;
+    PostgresUploadStore store =
+        new PostgresUploadStore(DB.database().tenantJdbc(), Duration.ofDays(7), 3L * chunk);
+    try (UploadStore.Pending first = store.begin("up-q")) {
+      first.output().write(new byte[2 * chunk]);
+      first.commit("imp_quota0001");
+    }
+    UploadStore.Pending a = store.begin("up-q");
+    UploadStore.Pending b = store.begin("up-q");
+    a.output().write(new byte[chunk / 2 + 1]);
+    b.output().write(new byte[chunk / 2]);
+    a.output().flush();
+    assertThatThrownBy(() -> b.output().flush())
+        .isInstanceOf(UploadQuotaExceeded.class)
+        .hasMessageContaining(Long.toString(3L * chunk));
+    b.close();
+    a.commit("imp_quota0002");
+    a.close();
+    assertThat(storedBytes("up-q")).isEqualTo(2L * chunk + chunk / 2 + 1);
+    try (UploadStore.Pending other = store.begin("up-r")) {
+      other.output().write(new byte[3 * chunk]);
+      other.commit("imp_quota0004");
+    }
+    assertThat(storedBytes("up-r")).isEqualTo(3L * chunk);
+  }
+
+  private static long storedBytes(String tenant) {
+    return DB.database()
+        .tenantJdbc()
+        .<Long>inTenant(
+            tenant,
+            c -> {
+              try (var rs =
+                  c.createStatement()
+                      .executeQuery(
+                          "select coalesce(sum(octet_length(bytes)), 0) from upload_chunks")) {
+                rs.next();
+                return rs.getLong(1);
+              }
+            });
+  }
+
+  /**
    * A finished import's upload is deleted once its retention passed (as the tenant's imports finish
    * and as it uploads again); a running import's, a recent one's and another tenant's stay. An
    * erasure deletes the finished ones at once (retention zero).
@@ -95,7 +145,9 @@ class PostgresUploadStoreTest {
     imported("up-f", "imp_old0done1", "completed", 8);
 
     assertThat(
-            new PostgresUploadStore(DB.database().tenantJdbc(), Duration.ofDays(7)).expire("up-e"))
+            new PostgresUploadStore(
+                    DB.database().tenantJdbc(), Duration.ofDays(7), PostgresUploadStore.QUOTA_BYTES)
+                .expire("up-e"))
         .isEqualTo(2);
     assertThatThrownBy(() -> store().open("up-e", "imp_old0done1"))
         .isInstanceOf(NoSuchFileException.class);
@@ -105,7 +157,10 @@ class PostgresUploadStoreTest {
     store().open("up-e", "imp_new0done1").close();
     store().open("up-f", "imp_old0done1").close();
 
-    assertThat(new PostgresUploadStore(DB.database().tenantJdbc(), Duration.ZERO).expire("up-e"))
+    assertThat(
+            new PostgresUploadStore(
+                    DB.database().tenantJdbc(), Duration.ZERO, PostgresUploadStore.QUOTA_BYTES)
+                .expire("up-e"))
         .as("an erasure: every finished import's upload")
         .isEqualTo(1);
     store().open("up-e", "imp_old0runs1").close();

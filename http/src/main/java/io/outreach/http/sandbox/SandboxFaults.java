@@ -24,6 +24,13 @@ import java.util.concurrent.ThreadLocalRandom;
  * @param rateLimitNext the next this many provider calls (any provider) are answered 429 with
  *     {@code Retry-After: 1}, whatever the rate: a scripted throttle that does not depend on timing
  *     (setting the faults again starts the count again)
+ * @param reorderReceipts Twilio's receipts of messages accepted from now on arrive out of order:
+ *     the last one ({@code delivered}/{@code undelivered}) first, then {@code sent} (each receipt's
+ *     {@code SequenceNumber}-less form data as Twilio sends it; the engine must keep the terminal
+ *     status)
+ * @param replayWebhooks every receipt and reply the engine answered with a 2xx is posted again at
+ *     once, the identical signed request (as a provider's retry after a lost answer, or a captured
+ *     request replayed): the engine must answer it and change nothing
  */
 public record SandboxFaults(
     long latencyMs,
@@ -34,10 +41,12 @@ public record SandboxFaults(
     boolean receipts,
     List<String> dncNumbers,
     List<String> optedOutNumbers,
-    int rateLimitNext) {
+    int rateLimitNext,
+    boolean reorderReceipts,
+    boolean replayWebhooks) {
 
   public static final SandboxFaults NONE =
-      new SandboxFaults(0, 0, 0, false, 0, true, List.of(), List.of(), 0);
+      new SandboxFaults(0, 0, 0, false, 0, true, List.of(), List.of(), 0, false, false);
 
   /** The most numbers each list may hold: it is scanned on every send. */
   static final int MAX_NUMBERS = 1_000;
@@ -60,7 +69,9 @@ public record SandboxFaults(
       Boolean receipts,
       List<String> dncNumbers,
       List<String> optedOutNumbers,
-      Integer rateLimitNext) {
+      Integer rateLimitNext,
+      Boolean reorderReceipts,
+      Boolean replayWebhooks) {
     SandboxFaults toFaults() {
       return new SandboxFaults(
           latencyMs == null ? 0 : latencyMs,
@@ -71,7 +82,9 @@ public record SandboxFaults(
           receipts == null || receipts,
           numbers(dncNumbers),
           numbers(optedOutNumbers),
-          rateLimitNext == null ? 0 : rateLimitNext);
+          rateLimitNext == null ? 0 : rateLimitNext,
+          reorderReceipts != null && reorderReceipts,
+          replayWebhooks != null && replayWebhooks);
     }
 
     /** A missing list is empty; a null in one is no number (and refused as such). */

@@ -11,6 +11,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.slf4j.Logger;
@@ -31,6 +32,12 @@ import org.slf4j.LoggerFactory;
  * URLs are shared per distinct URL), so a backlog of hundreds of thousands of receipts while the
  * engine is down fits in a small heap; the queue refuses messages beyond {@link
  * #MAX_QUEUED_MESSAGES}, giving their receipts up.
+ *
+ * <p>Two faults change the order and number of posts: {@link SandboxFaults#reorderReceipts} posts a
+ * Twilio message's last receipt before {@code sent}; {@link SandboxFaults#replayWebhooks} posts
+ * each receipt the engine answered with a 2xx once more, the identical signed request, off the
+ * slots (counted in {@code replayed}, and in {@code replayRefused} when the engine did not answer
+ * the replay with a 2xx).
  */
 final class SandboxReceipts {
   private static final Logger log = LoggerFactory.getLogger(SandboxReceipts.class);
@@ -65,6 +72,8 @@ final class SandboxReceipts {
    * @param attempts posts made, retries included
    * @param retried attempts after a failed one
    * @param givenUp receipts dropped after their last failed attempt (or refused by a full queue)
+   * @param replayed receipts posted a second time by {@link SandboxFaults#replayWebhooks}
+   * @param replayRefused replays the engine answered without a 2xx, or not at all
    */
   record Stats(
       int concurrency,
@@ -73,7 +82,9 @@ final class SandboxReceipts {
       long posted,
       long attempts,
       long retried,
-      long givenUp) {}
+      long givenUp,
+      long replayed,
+      long replayRefused) {}
 
   /** One message's receipts still to post: which one, and its attempt. Kept small on purpose. */
   private static final class Pending {
@@ -82,7 +93,10 @@ final class SandboxReceipts {
     final boolean undelivered;
     final SandboxAccounts.Account account;
 
-    /** 0 while posting {@code sent} (Twilio only), 1 while posting the last receipt. */
+    /** Whether the last receipt goes first ({@link SandboxFaults#reorderReceipts}). */
+    final boolean reordered;
+
+    /** 0 while posting the first of Twilio's two receipts, 1 while posting the other one. */
     byte step;
 
     /** The number of the attempt under way, from 1. */
@@ -95,10 +109,12 @@ final class SandboxReceipts {
         SandboxLogEntry message,
         String callbackUrl,
         boolean undelivered,
+        boolean reordered,
         SandboxAccounts.Account account) {
       this.message = message;
       this.callbackUrl = callbackUrl;
       this.undelivered = undelivered;
+      this.reordered = reordered;
       this.account = account;
       this.step = (byte) (message.provider().equals("twilio") ? 0 : 1);
     }
@@ -108,7 +124,8 @@ final class SandboxReceipts {
     }
 
     String status() {
-      return step == 0 ? "sent" : undelivered ? "undelivered" : "delivered";
+      boolean last = (step == 1) != reordered;
+      return !last ? "sent" : undelivered ? "undelivered" : "delivered";
     }
   }
 
@@ -118,6 +135,7 @@ final class SandboxReceipts {
   private final Map<String, Policy> policies;
   private final Map<String, SandboxWebhooks.Pool> pools;
   private final Executor executor;
+  private final Supplier<SandboxFaults> faults;
   private final Map<String, String> sharedUrls = new ConcurrentHashMap<>();
 
   // Guarded by this.
@@ -130,13 +148,20 @@ final class SandboxReceipts {
   private final AtomicLong attempts = new AtomicLong();
   private final AtomicLong retried = new AtomicLong();
   private final AtomicLong givenUp = new AtomicLong();
+  private final AtomicLong replayed = new AtomicLong();
+  private final AtomicLong replayRefused = new AtomicLong();
 
-  SandboxReceipts(ActorSystem<?> system, SandboxWebhooks webhooks, int concurrency) {
+  SandboxReceipts(
+      ActorSystem<?> system,
+      SandboxWebhooks webhooks,
+      int concurrency,
+      Supplier<SandboxFaults> faults) {
     this(
         system,
         webhooks,
         concurrency,
-        Map.of("twilio", Policy.TWILIO, "signalhouse", Policy.SIGNALHOUSE));
+        Map.of("twilio", Policy.TWILIO, "signalhouse", Policy.SIGNALHOUSE),
+        faults);
   }
 
   /** With other retry policies per provider, for tests that cannot wait for real timeouts. */
@@ -144,8 +169,10 @@ final class SandboxReceipts {
       ActorSystem<?> system,
       SandboxWebhooks webhooks,
       int concurrency,
-      Map<String, Policy> policies) {
+      Map<String, Policy> policies,
+      Supplier<SandboxFaults> faults) {
     this.system = system;
+    this.faults = faults;
     this.webhooks = webhooks;
     this.concurrency = concurrency;
     this.policies = Map.copyOf(policies);
@@ -158,14 +185,15 @@ final class SandboxReceipts {
 
   /**
    * Queues the receipts of {@code message}, sent by {@code account}: the last one says the message
-   * was delivered, or not when {@code undelivered} is set.
+   * was delivered, or not when {@code undelivered} is set; it goes first when {@code reordered}.
    */
   void deliver(
       SandboxLogEntry message,
       String callbackUrl,
       boolean undelivered,
+      boolean reordered,
       SandboxAccounts.Account account) {
-    Pending p = new Pending(message, shared(callbackUrl), undelivered, account);
+    Pending p = new Pending(message, shared(callbackUrl), undelivered, reordered, account);
     boolean queuedNow = false;
     synchronized (this) {
       if (fresh.size() < MAX_QUEUED_MESSAGES) {
@@ -199,7 +227,9 @@ final class SandboxReceipts {
         posted.get(),
         attempts.get(),
         retried.get(),
-        givenUp.get());
+        givenUp.get(),
+        replayed.get(),
+        replayRefused.get());
   }
 
   /** Starts posts while there are free slots and work: due retries first, then new messages. */
@@ -227,13 +257,29 @@ final class SandboxReceipts {
       p.eventAt = System.currentTimeMillis();
     }
     CompletionStage<Integer> answer;
+    HttpRequest request = null;
     try {
-      answer = webhooks.post(request(p), pools.get(p.message.provider()));
+      request = request(p);
+      answer = webhooks.post(request, pools.get(p.message.provider()));
     } catch (RuntimeException e) {
       // A callback URL that is no URL: fails like an unreachable one.
       answer = CompletableFuture.failedFuture(e);
     }
-    answer.whenCompleteAsync((status, error) -> settle(p, status, error), executor);
+    HttpRequest sent = request;
+    answer.whenCompleteAsync((status, error) -> settle(p, sent, status, error), executor);
+  }
+
+  /** Posts {@code request} once more, off the slots ({@link SandboxFaults#replayWebhooks}). */
+  private void replay(HttpRequest request, String provider) {
+    replayed.incrementAndGet();
+    webhooks
+        .post(request, pools.get(provider))
+        .whenComplete(
+            (status, error) -> {
+              if (error != null || status / 100 != 2) {
+                replayRefused.incrementAndGet();
+              }
+            });
   }
 
   private HttpRequest request(Pending p) {
@@ -243,9 +289,12 @@ final class SandboxReceipts {
             p.message, p.callbackUrl, !p.undelivered, p.eventAt, p.account);
   }
 
-  private void settle(Pending p, Integer status, Throwable error) {
+  private void settle(Pending p, HttpRequest request, Integer status, Throwable error) {
     if (error == null && status / 100 == 2) {
       posted.incrementAndGet();
+      if (faults.get().replayWebhooks()) {
+        replay(request, p.message.provider());
+      }
       next(p);
       return;
     }

@@ -12,6 +12,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 
 /**
@@ -70,10 +71,21 @@ final class SandboxReplies {
    *
    * @param status the engine's HTTP status, or null when it could not be reached
    * @param error why the reply did not land, or null when the engine answered 2xx
+   * @param replayStatus what the engine answered the identical request posted again ({@link
+   *     SandboxFaults#replayWebhooks}), 0 when it could not be reached, null when not replayed
    */
-  record Outcome(String provider, String messageId, Integer status, String error) {
+  record Outcome(
+      String provider, String messageId, Integer status, String error, Integer replayStatus) {
+    Outcome(String provider, String messageId, Integer status, String error) {
+      this(provider, messageId, status, error, null);
+    }
+
     boolean delivered() {
       return error == null;
+    }
+
+    Outcome replayed(int status) {
+      return new Outcome(provider, messageId, this.status, error, status);
     }
 
     Map<String, Object> toJson() {
@@ -83,6 +95,9 @@ final class SandboxReplies {
       json.put("status", status);
       if (error != null) {
         json.put("error", error);
+      }
+      if (replayStatus != null) {
+        json.put("replayStatus", replayStatus);
       }
       return json;
     }
@@ -95,9 +110,16 @@ final class SandboxReplies {
   private final Map<String, SandboxWebhooks.Pool> pools;
   private final AtomicLong posted = new AtomicLong();
   private final AtomicLong failed = new AtomicLong();
+  private final AtomicLong replayed = new AtomicLong();
+  private final Supplier<SandboxFaults> faults;
 
   SandboxReplies(
-      SandboxWebhooks webhooks, SandboxAccounts accounts, SandboxLog log, EngineUrl engineUrl) {
+      SandboxWebhooks webhooks,
+      SandboxAccounts accounts,
+      SandboxLog log,
+      EngineUrl engineUrl,
+      Supplier<SandboxFaults> faults) {
+    this.faults = faults;
     this.webhooks = webhooks;
     this.accounts = accounts;
     this.log = log;
@@ -140,8 +162,9 @@ final class SandboxReplies {
       return CompletableFuture.completedFuture(
           new Outcome(provider, messageId, null, "the engine URL '" + base + "' is not usable"));
     }
+    HttpRequest signed = request;
     return webhooks
-        .post(request, pools.get(provider))
+        .post(signed, pools.get(provider))
         .handle(
             (status, error) -> {
               Outcome outcome;
@@ -159,7 +182,22 @@ final class SandboxReplies {
               }
               (outcome.delivered() ? posted : failed).incrementAndGet();
               return outcome;
+            })
+        .thenCompose(
+            outcome -> {
+              if (!outcome.delivered() || !faults.get().replayWebhooks()) {
+                return CompletableFuture.completedFuture(outcome);
+              }
+              replayed.incrementAndGet();
+              return webhooks
+                  .post(signed, pools.get(provider))
+                  .handle((status, error) -> outcome.replayed(error == null ? status : 0));
             });
+  }
+
+  /** Replies posted a second time ({@link SandboxFaults#replayWebhooks}). */
+  long replayed() {
+    return replayed.get();
   }
 
   /** Replies the engine answered with a 2xx. */

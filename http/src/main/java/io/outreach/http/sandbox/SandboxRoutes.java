@@ -92,8 +92,9 @@ public final class SandboxRoutes extends ApiDirectives {
     SandboxAccounts accounts = new SandboxAccounts(settings);
     EngineUrl engine = new EngineUrl(engineUrl);
     SandboxWebhooks webhooks = new SandboxWebhooks(system);
-    this.receipts = new SandboxReceipts(system, webhooks, settings.receiptConcurrency());
-    this.replies = new SandboxReplies(webhooks, accounts, log, engine);
+    this.receipts =
+        new SandboxReceipts(system, webhooks, settings.receiptConcurrency(), faults::get);
+    this.replies = new SandboxReplies(webhooks, accounts, log, engine, faults::get);
     this.twilio = new TwilioTwin(accounts, log, receipts, faults::get, engine);
     this.twilioCalls =
         new TwilioCallTwin(
@@ -516,6 +517,7 @@ public final class SandboxRoutes extends ApiDirectives {
     Map<String, Object> replyCounts = new LinkedHashMap<>();
     replyCounts.put("posted", replies.posted());
     replyCounts.put("failed", replies.failed());
+    replyCounts.put("replayed", replies.replayed());
     Map<String, Object> stats = new LinkedHashMap<>();
     stats.put("receipts", receipts.stats());
     stats.put("replies", replyCounts);

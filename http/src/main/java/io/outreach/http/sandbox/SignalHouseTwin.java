@@ -160,7 +160,8 @@ final class SignalHouseTwin {
     if (!replayed && callback != null && f.receipts()) {
       for (SandboxLogEntry e : entries) {
         if (e.blocked() == null) {
-          receipts.deliver(e, callback, f.drawUndelivered(), account);
+          // One receipt per message: nothing to reorder.
+          receipts.deliver(e, callback, f.drawUndelivered(), false, account);
         }
       }
     }

@@ -117,7 +117,7 @@ final class TwilioTwin {
             .get(0);
     SandboxFaults f = faults.get();
     if (!entry.duplicate() && callback != null && f.receipts()) {
-      receipts.deliver(entry, callback, f.drawUndelivered(), account);
+      receipts.deliver(entry, callback, f.drawUndelivered(), f.reorderReceipts(), account);
     }
     String now = RFC_2822.format(entry.at());
     Map<String, Object> answer = new LinkedHashMap<>();

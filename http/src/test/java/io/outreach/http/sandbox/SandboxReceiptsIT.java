@@ -200,7 +200,8 @@ class SandboxReceiptsIT {
   void aBurstWithFailingFirstAttemptsDeliversEveryReceiptOnceInOrderOverFewConnections() {
     // The queue on its own, with the providers' real retry policies: 5,000 messages accepted at
     // once (the twins' HTTP side is covered above and costs more than the receipts themselves).
-    SandboxReceipts receipts = new SandboxReceipts(system, new SandboxWebhooks(system), 16);
+    SandboxReceipts receipts =
+        new SandboxReceipts(system, new SandboxWebhooks(system), 16, () -> SandboxFaults.NONE);
     String tenant = tenant();
     String twilioUrl = engine.base() + "/webhooks/twilio/" + tenant + "/status";
     String shUrl = engine.base() + "/webhooks/signalhouse/" + tenant;
@@ -242,6 +243,7 @@ class SandboxReceiptsIT {
               id,
               null),
           viaTwilio ? twilioUrl : shUrl,
+          false,
           false,
           viaTwilio ? TWILIO : SIGNALHOUSE);
     }
@@ -293,7 +295,7 @@ class SandboxReceiptsIT {
                 assertThat(receipts.stats())
                     .isEqualTo(
                         new SandboxReceipts.Stats(
-                            16, 0, 0, 7_500, 7_500 + refused.get(), refused.get(), 0)));
+                            16, 0, 0, 7_500, 7_500 + refused.get(), refused.get(), 0, 0, 0)));
   }
 
   @Test
@@ -351,6 +353,60 @@ class SandboxReceiptsIT {
   }
 
   @Test
+  void reorderedReceiptsPostTheLastOneFirstAndReplaysRepeatTheIdenticalSignedRequest() {
+    SandboxFaults faults =
+        new SandboxFaults(0, 0, 0, false, 0, true, List.of(), List.of(), 0, true, true);
+    SandboxReceipts receipts =
+        new SandboxReceipts(system, new SandboxWebhooks(system), 4, () -> faults);
+    String tenant = tenant();
+    String url = engine.base() + "/webhooks/twilio/" + tenant + "/status";
+    engine.answer = request -> 200;
+    String id = "SM" + UUID.randomUUID().toString().replace("-", "");
+    SandboxLogEntry message =
+        new SandboxLogEntry(
+            1,
+            "twilio",
+            SandboxLogEntry.OUTBOUND,
+            tenant,
+            "+12125550123",
+            "+15550100001",
+            "hi",
+            null,
+            Instant.now(),
+            false,
+            id,
+            null);
+
+    receipts.deliver(message, url, false, faults.reorderReceipts(), TWILIO);
+
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> engine.calls(URI.create(url).getPath()).size() == 4);
+    List<WebhookReceiver.Call> calls = engine.calls(URI.create(url).getPath());
+    List<String> firstPosts =
+        calls.stream().map(c -> receiptKey(c.path(), c.body())).distinct().toList();
+    assertThat(firstPosts)
+        .as("delivered first, then sent")
+        .containsExactly(id + "/delivered", id + "/sent");
+    for (String key : firstPosts) {
+      List<WebhookReceiver.Call> same =
+          calls.stream().filter(c -> receiptKey(c.path(), c.body()).equals(key)).toList();
+      assertThat(same).as("%s posted and replayed", key).hasSize(2);
+      assertThat(same.get(1).body()).isEqualTo(same.get(0).body());
+      assertThat(same.get(1).header("X-Twilio-Signature"))
+          .as("the same signature")
+          .isNotNull()
+          .isEqualTo(same.get(0).header("X-Twilio-Signature"));
+    }
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .untilAsserted(
+            () ->
+                assertThat(receipts.stats())
+                    .isEqualTo(new SandboxReceipts.Stats(4, 0, 0, 2, 2, 0, 0, 2, 0)));
+  }
+
+  @Test
   void anAttemptWithoutAnAnswerInTimeIsRetriedThenGivenUp() {
     // The real timeouts (15 s, 3 s) are too long for a test: the same queue with shorter ones.
     var policy = new SandboxReceipts.Policy(3, Duration.ofMillis(300), Duration.ofMillis(100));
@@ -359,7 +415,8 @@ class SandboxReceiptsIT {
             system,
             new SandboxWebhooks(system),
             4,
-            Map.of("twilio", policy, "signalhouse", policy));
+            Map.of("twilio", policy, "signalhouse", policy),
+            () -> SandboxFaults.NONE);
     String tenant = tenant();
     String url = engine.base() + "/webhooks/signalhouse/" + tenant;
     engine.answer = request -> null;
@@ -378,11 +435,11 @@ class SandboxReceiptsIT {
             UUID.randomUUID().toString(),
             null);
 
-    receipts.deliver(message, url, false, SIGNALHOUSE);
+    receipts.deliver(message, url, false, false, SIGNALHOUSE);
 
     await().atMost(Duration.ofSeconds(15)).until(() -> receipts.stats().givenUp() == 1);
     assertThat(engine.calls(URI.create(url).getPath())).hasSize(3);
-    assertThat(receipts.stats()).isEqualTo(new SandboxReceipts.Stats(4, 0, 0, 0, 3, 2, 1));
+    assertThat(receipts.stats()).isEqualTo(new SandboxReceipts.Stats(4, 0, 0, 0, 3, 2, 1, 0, 0));
     assertThat(warnings.mentioning(message.messageId()))
         .hasSize(1)
         .allMatch(l -> l.contains("after 3 attempts"));
