@@ -867,18 +867,22 @@ public final class FaultSuite {
       return null;
     }
 
+    /** {@code GET /v1/campaigns/{id}}, given up after {@code timeout}. */
+    private HttpResponse<String> campaignView(Duration timeout) throws Exception {
+      return rig.engine.send(
+          "GET",
+          "/v1/campaigns/" + campaign,
+          rig.operator,
+          null,
+          HttpRequest.BodyPublishers.noBody(),
+          timeout);
+    }
+
     /** What a read of the campaign answers while the database is down, and how fast. */
     private String probe() {
       long t0 = System.nanoTime();
       try {
-        HttpResponse<String> r =
-            rig.engine.send(
-                "GET",
-                "/v1/campaigns/" + campaign,
-                rig.operator,
-                null,
-                HttpRequest.BodyPublishers.noBody(),
-                Duration.ofSeconds(30));
+        HttpResponse<String> r = campaignView(Duration.ofSeconds(30));
         return String.format(
             "GET campaign: %d in %d ms, Retry-After %s",
             r.statusCode(),
@@ -898,14 +902,7 @@ public final class FaultSuite {
 
     private String state() {
       try {
-        HttpResponse<String> r =
-            rig.engine.send(
-                "GET",
-                "/v1/campaigns/" + campaign,
-                rig.operator,
-                null,
-                HttpRequest.BodyPublishers.noBody(),
-                Duration.ofSeconds(5));
+        HttpResponse<String> r = campaignView(Duration.ofSeconds(5));
         return r.statusCode() == 200
             ? EngineProcess.JSON.readTree(r.body()).get("state").asText()
             : "unknown";
@@ -973,17 +970,7 @@ public final class FaultSuite {
       }
       long accepted = twinByPhone.values().stream().mapToLong(Set::size).sum();
       // The journal's account (the campaign entity's counts).
-      JsonNode view =
-          EngineProcess.JSON.readTree(
-              rig.engine
-                  .send(
-                      "GET",
-                      "/v1/campaigns/" + campaign,
-                      rig.operator,
-                      null,
-                      HttpRequest.BodyPublishers.noBody(),
-                      Duration.ofSeconds(30))
-                  .body());
+      JsonNode view = EngineProcess.JSON.readTree(campaignView(Duration.ofSeconds(30)).body());
       JsonNode counts = view.get("counts");
       // The read models' account.
       Map<String, String[]> rows = new HashMap<>();
