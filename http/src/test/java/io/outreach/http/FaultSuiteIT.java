@@ -9,8 +9,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The fault suite's short version ({@link FaultSuite.Plan#quick}) on the engine jar this build
  * made: the engine, its PostgreSQL and the sandbox as processes; a SIGKILL, PostgreSQL stopped, a
- * provider answering 500 to half the calls, receipts out of order, receipts and replies replayed,
- * each during a campaign of its own under inbound load. The full suite is {@code java -jar
+ * provider answering 500 to half the calls, receipts and replies replayed, each during a campaign
+ * of its own under inbound load. The full suite is {@code java -jar
  * loadtest/target/outreach-loadtest.jar faults}.
  *
  * <p>After a SIGKILL the read model is known to fall behind the journal (messages the restarted

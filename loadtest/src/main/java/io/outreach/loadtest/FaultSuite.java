@@ -53,7 +53,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * contacted, every accepted message ended {@code delivered} (statuses never went back, receipts out
  * of order or replayed included), the four accounts agree, and the campaign spent at most its
  * budget, paid once per accepted message. The read models are eventually consistent: the check is
- * repeated for up to 30 s after the campaign completed and the twin posted every receipt.
+ * repeated for a while ({@code --settle}, 30 s) after the campaign completed and the twin posted
+ * every receipt.
  *
  * <p>Legal hours are widened to the whole day (they are not this suite's subject, and a campaign
  * must finish to be checked); frequency caps would defer a number repeated across campaigns by a
@@ -113,6 +114,7 @@ public final class FaultSuite {
    * @param stopped how long the engine stays SIGSTOPped
    * @param storm how long a provider fault (429, 5xx, timeouts) lasts
    * @param repliesPerSecond the inbound load
+   * @param settle how long the ledger check waits for the read models to agree
    */
   public record Plan(
       Path jar,
@@ -124,6 +126,7 @@ public final class FaultSuite {
       Duration stopped,
       Duration storm,
       int repliesPerSecond,
+      Duration settle,
       String heap,
       long seed) {
 
@@ -142,6 +145,7 @@ public final class FaultSuite {
           Duration.ofSeconds(o.getLong("stopped", d.stopped.toSeconds())),
           Duration.ofSeconds(o.getLong("storm", d.storm.toSeconds())),
           (int) o.getLong("replies", d.repliesPerSecond),
+          Duration.ofSeconds(o.getLong("settle", d.settle.toSeconds())),
           o.get("heap", d.heap),
           o.getLong("seed", System.nanoTime()));
     }
@@ -158,6 +162,7 @@ public final class FaultSuite {
           Duration.ofSeconds(30),
           Duration.ofSeconds(15),
           5,
+          Duration.ofSeconds(30),
           "256m",
           System.nanoTime());
     }
@@ -170,14 +175,15 @@ public final class FaultSuite {
     public static Plan quick(Path jar) {
       return new Plan(
           jar,
-          List.of(Fault.KILL, Fault.DATABASE, Fault.SERVER_ERROR, Fault.REORDER, Fault.REPLAY),
-          200,
-          40,
+          List.of(Fault.KILL, Fault.DATABASE, Fault.SERVER_ERROR, Fault.REPLAY),
+          120,
+          30,
           1,
           Duration.ofSeconds(8),
           Duration.ofSeconds(8),
-          Duration.ofSeconds(4),
+          Duration.ofSeconds(3),
           4,
+          Duration.ofSeconds(10),
           "256m",
           System.nanoTime());
     }
@@ -941,9 +947,9 @@ public final class FaultSuite {
       }
     }
 
-    /** The ledger check, repeated until clean or 30 s passed (read models catch up). */
+    /** The ledger check, repeated until clean or the plan's settle time passed. */
     private Row check() throws Exception {
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      long deadline = System.nanoTime() + plan.settle.toNanos();
       while (true) {
         Row row = checkOnce();
         if (row.clean() || System.nanoTime() > deadline) {
