@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -144,6 +145,67 @@ class AbuseIT {
       }
     }
     assertThat(n).isGreaterThan(100);
+    assertThat(victimView()).isEqualTo(before);
+  }
+
+  /**
+   * Every webhook route of the contract refuses a request without a signature, with a forged one
+   * (each provider's header) or for a tenant that does not exist: 403 or 404 problems, nothing
+   * stored (a reply from the victim's number would show in its conversation and opt it out).
+   */
+  @Test
+  void everyWebhookRouteRefusesMissingAndForgedSignaturesAndStoresNothing() throws Exception {
+    String before = victimView();
+    String phone = victim.get("/v1/conversations");
+    String conversation = node.get("/v1/conversations/" + phone, victimAdmin).body();
+    String form =
+        "MessageSid=SMforged0000000000000000000000001&AccountSid=ACforged&From="
+            + java.net.URLEncoder.encode(phone, java.nio.charset.StandardCharsets.UTF_8)
+            + "&To=%2B15550100001&Body=STOP&MessageStatus=delivered&CallSid=CAforged&CallStatus=completed&Digits=9";
+    String json =
+        "{\"type\":\"message.received\",\"id\":\"evt_forged\",\"from\":\""
+            + phone
+            + "\",\"to\":\"+15550100001\",\"body\":\"STOP\"}";
+    List<String> routes = new ArrayList<>();
+    for (Operation o : operations()) {
+      if (!o.path().startsWith("/webhooks/")) {
+        continue;
+      }
+      routes.add(o.path());
+      boolean twilio = o.path().startsWith("/webhooks/twilio/");
+      String type = twilio ? "application/x-www-form-urlencoded" : "application/json";
+      String body = twilio ? form : json;
+      String header = twilio ? "X-Twilio-Signature" : "X-SignalHouse-Signature";
+      for (String tenant : List.of("victim", "no-such-tenant")) {
+        String url = PARAM.matcher(o.path()).replaceAll(tenant);
+        List<HttpResponse<String>> answers =
+            List.of(
+                node.send("POST", url, null, type, HttpRequest.BodyPublishers.ofString(body)),
+                node.send(
+                    "POST",
+                    url,
+                    null,
+                    type,
+                    HttpRequest.BodyPublishers.ofString(body),
+                    header,
+                    "bm90IGEgc2lnbmF0dXJl"));
+        for (HttpResponse<String> r : answers) {
+          assertProblem(r, "POST " + url);
+          assertThat(r.statusCode()).as("POST %s: %s", url, r.body()).isIn(403, 404);
+        }
+      }
+    }
+    assertThat(routes)
+        .as("the contract's webhook routes")
+        .contains(
+            "/webhooks/twilio/{tenantId}/sms",
+            "/webhooks/twilio/{tenantId}/status",
+            "/webhooks/twilio/{tenantId}/call-status",
+            "/webhooks/twilio/{tenantId}/gather",
+            "/webhooks/signalhouse/{tenantId}");
+    assertThat(node.get("/v1/conversations/" + phone, victimAdmin).body())
+        .as("no forged reply reached the victim's conversation")
+        .isEqualTo(conversation);
     assertThat(victimView()).isEqualTo(before);
   }
 

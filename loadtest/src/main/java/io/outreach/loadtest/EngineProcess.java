@@ -325,6 +325,17 @@ final class EngineProcess implements AutoCloseable {
     }
   }
 
+  /** The last {@code n} WARN and ERROR lines of the engine's log (for a run that failed). */
+  String lastWarnings(int n) {
+    try (var lines = Files.lines(dataDir.resolve("engine.log"))) {
+      List<String> warnings =
+          lines.filter(l -> l.contains(" WARN ") || l.contains(" ERROR ")).toList();
+      return String.join("\n", warnings.subList(Math.max(0, warnings.size() - n), warnings.size()));
+    } catch (IOException | java.io.UncheckedIOException e) {
+      return "(no log: " + e + ")";
+    }
+  }
+
   static int freePort() throws IOException {
     try (ServerSocket s = new ServerSocket(0)) {
       return s.getLocalPort();

@@ -204,12 +204,15 @@ public final class BlockEntity
   private final BlockPorts ports;
   private final Clock clock;
   private final String tag;
-  // Not state: what is on its way right now; rebuilt from the journal after a restart.
-  private final SendQueue queue = new SendQueue();
-  private final BlockCalls calls;
-  private final BlockWakeUps wakeUps;
-  private final BlockSpend spend;
-  private final Map<Long, Recipient> recipients = new HashMap<>();
+  private final ActorRef<ClusterSharding.ShardCommand> shard;
+  // Not state: what this incarnation has on its way, rebuilt from the journal by each one ({@link
+  // #forget}). A journal failure restarts the behavior inside this same object and cancels its
+  // timers, so memory that outlived it would wait for timers that never fire.
+  private SendQueue queue;
+  private BlockCalls calls;
+  private BlockWakeUps wakeUps;
+  private BlockSpend spend;
+  private Map<Long, Recipient> recipients;
   // Loading recipients, or waiting for the ledger's answer on a plan or follow-ups.
   private boolean loading;
   // A waiting block asked its campaign for a slot and has not had an answer.
@@ -231,9 +234,24 @@ public final class BlockEntity
     this.ports = ports;
     this.clock = clock;
     this.tag = Tags.slice(TAG_PREFIX, entityId, tagSlices);
-    this.calls = new BlockCalls(ctx, timers, ports, clock, queue);
-    this.wakeUps = new BlockWakeUps(ctx, timers, ports, shard);
-    this.spend = new BlockSpend(ctx, timers, ports);
+    this.shard = shard;
+    forget();
+  }
+
+  /**
+   * Starts this incarnation's memory empty: nothing queued, in flight, waiting on a timer or being
+   * loaded. Answers to calls of an earlier incarnation may still come; each is taken for what it
+   * says (a provider's answer under the same idempotency key, the ledger's answer to a keyed
+   * request), and what they leave undone this incarnation does again.
+   */
+  private void forget() {
+    queue = new SendQueue();
+    calls = new BlockCalls(ctx, timers, ports, clock, queue);
+    wakeUps = new BlockWakeUps(ctx, timers, ports, shard);
+    spend = new BlockSpend(ctx, timers, ports);
+    recipients = new HashMap<>();
+    loading = false;
+    slotAsked = false;
   }
 
   /**
@@ -281,8 +299,12 @@ public final class BlockEntity
     return newSignalHandlerBuilder().onSignal(RecoveryCompleted.instance(), this::resume).build();
   }
 
-  /** After a restart: reload, or continue what is due; accepted sends are charged again. */
+  /**
+   * After a start or a restart (a crash, passivation, or a journal failure): reload, or continue
+   * what is due; accepted sends are charged again.
+   */
   private void resume(BlockState s) {
+    forget();
     switch (s.status()) {
       case LOADING -> load(s.spec());
       case SENDING, FOLLOWING -> {

@@ -298,7 +298,14 @@ public final class CampaignEntity
   @Override
   public SignalHandler<State> signalHandler() {
     return newSignalHandlerBuilder()
-        .onSignal(RecoveryCompleted.instance(), state -> ctx.getSelf().tell(Wake.INSTANCE))
+        .onSignal(
+            RecoveryCompleted.instance(),
+            state -> {
+              // A journal failure restarts the behavior inside this same object: the slot requests
+              // go (waiting blocks ask again); a snapshot still under way answers later.
+              blocks.forget();
+              ctx.getSelf().tell(Wake.INSTANCE);
+            })
         .build();
   }
 

@@ -38,6 +38,15 @@ final class RunningBlocks {
     this.maxInFlight = maxInFlight;
   }
 
+  /**
+   * After a restart (also one inside the same entity object, on a journal failure): the slot
+   * requests are forgotten, since waiting blocks ask again; the latest counts are kept, so the
+   * campaign's counts do not go back meanwhile.
+   */
+  void forget() {
+    due.clear();
+  }
+
   /** A block's counts so far; kept while it is started and its first step not over. */
   void progress(State s, BlockOutcome outcome) {
     if (s.started(outcome.block())) {

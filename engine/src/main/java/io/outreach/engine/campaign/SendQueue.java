@@ -19,9 +19,10 @@ import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * A block's sends on their way, kept in memory only: after a restart the block starts with an empty
- * queue and its journal tells what has no outcome yet. It holds the sends queued for a permit, the
- * calls in flight, outcomes collected but not yet journaled, sends waiting on a timer to be tried
- * again (a transient failure, a stale national copy), and the permit requests open per sender.
+ * queue (a new one: {@code BlockEntity#forget}) and its journal tells what has no outcome yet. It
+ * holds the sends queued for a permit, the calls in flight, outcomes collected but not yet
+ * journaled, sends waiting on a timer to be tried again (a transient failure, a stale national
+ * copy), and the permit requests open per sender.
  *
  * <p>Its rules: a send is on its way at most once; a block has at most {@link #MAX_IN_FLIGHT} calls
  * open or asked for; each sender has at most one permit request open, so one sender at its rate
@@ -183,10 +184,15 @@ final class SendQueue {
     inFlight.remove(slot);
   }
 
-  /** Not attempted (its permit's lease ran out first): first in the queue again. */
+  /**
+   * Not attempted (its permit's lease ran out first): first in the queue again, unless queued
+   * already (returned by an attempt of the block's earlier incarnation).
+   */
   void returned(long slot) {
     callEnded(slot);
-    queue.addFirst(slot);
+    if (!queue.contains(slot)) {
+      queue.addFirst(slot);
+    }
   }
 
   /**

@@ -33,11 +33,13 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.pattern.StatusReply;
 import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.persistence.typed.RecoveryCompleted;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
 import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
 import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
+import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 
 /**
  * One tenant: its profile, settings (budget, agent policies, flags, senders), kill switches and
@@ -201,7 +203,10 @@ public final class TenantEntity
   private final ActorContext<Command> ctx;
   private final PlatformSwitches platform;
   private final ProviderThrottle.Limits limits;
-  // Not state: this incarnation's throttles and the time of the latest grant it dated.
+  // Not state: this incarnation's throttles and the time of the latest grant it dated. A journal
+  // failure restarts the behavior inside this same object and stops its children: the throttles
+  // are forgotten on every recovery and started again on first use (the grant time is kept, so
+  // leases of the stopped throttles are still waited out).
   private final Map<String, ActorRef<ProviderThrottle.Command>> throttles = new HashMap<>();
   private Instant lastGrantAt = Instant.EPOCH;
 
@@ -276,6 +281,13 @@ public final class TenantEntity
   @Override
   public RetentionCriteria retentionCriteria() {
     return RetentionCriteria.snapshotEvery(100, 3);
+  }
+
+  @Override
+  public SignalHandler<State> signalHandler() {
+    return newSignalHandlerBuilder()
+        .onSignal(RecoveryCompleted.instance(), s -> throttles.clear())
+        .build();
   }
 
   @Override

@@ -36,6 +36,7 @@ import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
+import org.apache.pekko.persistence.testkit.javadsl.PersistenceTestKit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -1009,6 +1010,41 @@ class BlockEntityTest {
     ports.acceptAll();
     await().untilAsserted(() -> assertThat(ports.finished).hasSize(1));
     assertThat(ports.finished.get(0).sent()).isEqualTo(1);
+  }
+
+  /**
+   * A journal failure restarts the block inside the same object and cancels its timers: what was on
+   * its way (here a send waiting to retry its send-time checks) must not be remembered, or it waits
+   * for a timer that never fires and the block never ends (the fault suite's database row on CI).
+   */
+  @Test
+  void afterAJournalFailureTheBlockForgetsWhatWasOnItsWayAndGoesOn() {
+    BlockSpec spec =
+        new BlockSpec(
+            "acme",
+            "cmp_journal_failure",
+            0,
+            Channel.SMS,
+            "twilio",
+            List.of("+15550100001"),
+            "Hi {{first_name}}",
+            List.of(),
+            null,
+            List.of());
+    ports.recipients.add(r(0, "+12125550100", "Ann"));
+    ports.storeDown = true;
+    var block = testKit.spawn(BlockEntity.create(spec.entityId(), ports, clock, 4, null));
+    block.tell(new BlockEntity.Start(spec));
+    await().until(() -> !ports.grants.isEmpty());
+    // The send waits a second to be checked again; the journal fails before that.
+    PersistenceTestKit.create(testKit.system()).failNextPersisted();
+    block.tell(BlockEntity.Pause.INSTANCE);
+    ports.storeDown = false;
+    await().atMost(Duration.ofSeconds(10)).until(() -> ports.dispatched.size() == 1);
+    ports.acceptAll();
+    await().untilAsserted(() -> assertThat(ports.finished).hasSize(1));
+    assertThat(ports.finished.get(0).sent()).isEqualTo(1);
+    assertThat(ports.dispatched).as("sent once").hasSize(1);
   }
 
   @Test

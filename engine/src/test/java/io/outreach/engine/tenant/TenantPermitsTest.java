@@ -17,6 +17,7 @@ import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.pattern.StatusReply;
+import org.apache.pekko.persistence.testkit.javadsl.PersistenceTestKit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -93,6 +94,26 @@ class TenantPermitsTest {
         .isGreaterThanOrEqualTo(Duration.ofMillis(400));
     assertThat(acquire("cmp_a", 1).heldBy()).hasValue("kill-switch:campaign");
     assertThat(acquire("cmp_b", 1).granted()).as("another campaign goes on").isEqualTo(1);
+  }
+
+  /**
+   * A journal failure restarts the entity inside the same object and stops its throttles: the next
+   * request starts a throttle again rather than waiting on a stopped one (before, every later
+   * request of the tenant went unanswered).
+   */
+  @Test
+  void afterAJournalFailureTheThrottlesAnswerAgain() {
+    assertThat(acquire("cmp_a", 1).granted()).isEqualTo(1);
+    PersistenceTestKit.create(testKit.system()).failNextPersisted();
+    TestProbe<StatusReply<Tenant>> suspended = testKit.createTestProbe();
+    tenant.tell(new TenantEntity.Suspend("unpaid", "ops", suspended.ref()));
+    suspended.expectNoMessage(Duration.ofMillis(300));
+    tenant.tell(
+        new TenantEntity.AcquirePermits(
+            "twilio", "+15550100001", "cmp_a", null, Channel.SMS, 1, permits.ref()));
+    assertThat(permits.receiveMessage(Duration.ofSeconds(5)).granted())
+        .as("the failed suspension was not journaled, and a new throttle answers")
+        .isEqualTo(1);
   }
 
   @Test
