@@ -8,10 +8,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The fault suite's short version ({@link FaultSuite.Plan#quick}) on the engine jar this build
- * made: the engine, its PostgreSQL and the sandbox as processes; a SIGKILL, PostgreSQL stopped, a
- * provider answering 500 to half the calls, receipts and replies replayed, each during a campaign
- * of its own under inbound load. The full suite is {@code java -jar
- * loadtest/target/outreach-loadtest.jar faults}.
+ * made: the engine, its PostgreSQL and the sandbox as processes; a SIGKILL, PostgreSQL stopped and
+ * a provider answering 500 to half the calls, each during a campaign of its own under inbound load.
+ * The full suite is {@code java -jar loadtest/target/outreach-loadtest.jar faults}.
  *
  * <p>Every row is held to the whole ledger check ({@link FaultSuite.Row#clean}).
  */

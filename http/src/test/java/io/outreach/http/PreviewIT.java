@@ -86,8 +86,10 @@ class PreviewIT {
             () -> {
               view[0] = IntakeIT.body(node.get("/v1/campaigns/" + id, op));
               JsonNode c = view[0].get("counts");
+              // The block gives its slot back a moment after it reported the last outcome.
               return c.get("sent").asLong() + c.get("failed").asLong() == 116
-                  && c.get("deferred").asLong() == 1;
+                  && c.get("deferred").asLong() == 1
+                  && view[0].get("blocksWaiting").asInt() == 1;
             });
     // Everyone else is done; the campaign runs on, waiting for the capped one, and says so.
     JsonNode counts = view[0].get("counts");
