@@ -216,8 +216,10 @@ final class BlockSpend {
     uncharged.forEach((key, micros) -> charges.add(new SpendLedger.Charge(key, micros)));
     List<String> keys = List.copyOf(uncharged.keySet());
     sent = keys;
+    // Piped as the keys, never as the ledger's null: an answer that finds the block passivated is a
+    // dead letter, and Pekko's dead-letter log fails on a null message.
     ctx.pipeToSelf(
-        inOrder(() -> ports.charge(state.spec(), charges)),
+        inOrder(() -> ports.charge(state.spec(), charges)).thenApply(v -> keys),
         (ok, err) -> new Charged(keys, err == null ? null : String.valueOf(err)));
   }
 
