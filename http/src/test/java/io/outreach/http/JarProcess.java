@@ -75,7 +75,7 @@ final class JarProcess implements AutoCloseable {
 
   /** Starts the engine and waits for {@code /health/ready} = 200; its log goes to target/. */
   Process startEngine(String label) throws IOException {
-    List<String> cmd = new ArrayList<>(List.of(javaBin(), "-Xmx256m"));
+    List<String> cmd = java("-Xmx256m");
     cmd.addAll(jvmOptions);
     cmd.addAll(List.of("-jar", JAR.toString()));
     Process p = start(cmd, "engine-process-" + label + ".log");
@@ -112,7 +112,7 @@ final class JarProcess implements AutoCloseable {
 
   /** Starts the engine expecting it to refuse: no wait; its output goes to target/. */
   Process startRefused(String label) throws IOException {
-    List<String> cmd = new ArrayList<>(List.of(javaBin(), "-Xmx256m"));
+    List<String> cmd = java("-Xmx256m");
     cmd.addAll(jvmOptions);
     cmd.addAll(List.of("-jar", JAR.toString()));
     return start(cmd, "engine-process-" + label + ".log");
@@ -125,8 +125,7 @@ final class JarProcess implements AutoCloseable {
   Process startSandbox(int port, String engineUrl) throws IOException {
     Process p =
         start(
-            List.of(
-                javaBin(),
+            java(
                 "-Xmx512m",
                 "-jar",
                 JAR.toString(),
@@ -167,14 +166,7 @@ final class JarProcess implements AutoCloseable {
     Path log = Path.of("target", "database-process.log");
     Process p =
         start(
-            List.of(
-                javaBin(),
-                "-Xmx128m",
-                "-jar",
-                JAR.toString(),
-                "database",
-                "--port",
-                Integer.toString(port)),
+            java("-Xmx128m", "-jar", JAR.toString(), "database", "--port", Integer.toString(port)),
             log.getFileName().toString());
     await()
         .atMost(Duration.ofSeconds(90))
@@ -209,7 +201,7 @@ final class JarProcess implements AutoCloseable {
 
   /** Runs the {@code token} subcommand with this node's environment and answers the token. */
   String token(String... args) throws Exception {
-    List<String> cmd = new ArrayList<>(List.of(javaBin(), "-jar", JAR.toString(), "token"));
+    List<String> cmd = java("-jar", JAR.toString(), "token");
     cmd.addAll(List.of(args));
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD);
     pb.environment().keySet().removeIf(k -> k.startsWith("OUTREACH_"));
@@ -286,6 +278,22 @@ final class JarProcess implements AutoCloseable {
 
   static String javaBin() {
     return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+  }
+
+  /**
+   * A command line for a process of the engine's jar: this JVM's {@code java}, the JVM options of
+   * {@code outreach.test.jvm-options} (the build sets them for processes that start and stop within
+   * a test: see the root pom), then {@code args}.
+   */
+  static List<String> java(String... args) {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(javaBin());
+    String options = System.getProperty("outreach.test.jvm-options", "").trim();
+    if (!options.isEmpty()) {
+      cmd.addAll(List.of(options.split("\\s+")));
+    }
+    cmd.addAll(List.of(args));
+    return cmd;
   }
 
   static int freePort() throws IOException {
