@@ -3,6 +3,7 @@ package io.outreach.http;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.outreach.loadtest.JavaCommand;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -75,7 +76,7 @@ final class JarProcess implements AutoCloseable {
 
   /** Starts the engine and waits for {@code /health/ready} = 200; its log goes to target/. */
   Process startEngine(String label) throws IOException {
-    List<String> cmd = java("-Xmx256m");
+    List<String> cmd = JavaCommand.of("-Xmx256m");
     cmd.addAll(jvmOptions);
     cmd.addAll(List.of("-jar", JAR.toString()));
     Process p = start(cmd, "engine-process-" + label + ".log");
@@ -112,7 +113,7 @@ final class JarProcess implements AutoCloseable {
 
   /** Starts the engine expecting it to refuse: no wait; its output goes to target/. */
   Process startRefused(String label) throws IOException {
-    List<String> cmd = java("-Xmx256m");
+    List<String> cmd = JavaCommand.of("-Xmx256m");
     cmd.addAll(jvmOptions);
     cmd.addAll(List.of("-jar", JAR.toString()));
     return start(cmd, "engine-process-" + label + ".log");
@@ -125,7 +126,7 @@ final class JarProcess implements AutoCloseable {
   Process startSandbox(int port, String engineUrl) throws IOException {
     Process p =
         start(
-            java(
+            JavaCommand.of(
                 "-Xmx512m",
                 "-jar",
                 JAR.toString(),
@@ -166,7 +167,8 @@ final class JarProcess implements AutoCloseable {
     Path log = Path.of("target", "database-process.log");
     Process p =
         start(
-            java("-Xmx128m", "-jar", JAR.toString(), "database", "--port", Integer.toString(port)),
+            JavaCommand.of(
+                "-Xmx128m", "-jar", JAR.toString(), "database", "--port", Integer.toString(port)),
             log.getFileName().toString());
     await()
         .atMost(Duration.ofSeconds(90))
@@ -201,7 +203,7 @@ final class JarProcess implements AutoCloseable {
 
   /** Runs the {@code token} subcommand with this node's environment and answers the token. */
   String token(String... args) throws Exception {
-    List<String> cmd = java("-jar", JAR.toString(), "token");
+    List<String> cmd = JavaCommand.of("-jar", JAR.toString(), "token");
     cmd.addAll(List.of(args));
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD);
     pb.environment().keySet().removeIf(k -> k.startsWith("OUTREACH_"));
@@ -274,26 +276,6 @@ final class JarProcess implements AutoCloseable {
   HttpResponse<String> json(String method, String path, String token, String body)
       throws IOException, InterruptedException {
     return send(method, path, token, body == null ? null : "application/json", body);
-  }
-
-  static String javaBin() {
-    return Path.of(System.getProperty("java.home"), "bin", "java").toString();
-  }
-
-  /**
-   * A command line for a process of the engine's jar: this JVM's {@code java}, the JVM options of
-   * {@code outreach.test.jvm-options} (the build sets them for processes that start and stop within
-   * a test: see the root pom), then {@code args}.
-   */
-  static List<String> java(String... args) {
-    List<String> cmd = new ArrayList<>();
-    cmd.add(javaBin());
-    String options = System.getProperty("outreach.test.jvm-options", "").trim();
-    if (!options.isEmpty()) {
-      cmd.addAll(List.of(options.split("\\s+")));
-    }
-    cmd.addAll(List.of(args));
-    return cmd;
   }
 
   static int freePort() throws IOException {

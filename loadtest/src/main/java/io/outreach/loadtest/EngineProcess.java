@@ -55,7 +55,7 @@ final class EngineProcess implements AutoCloseable {
       throws Exception {
     Path dataDir = Files.createTempDirectory("outreach-bench-");
     List<String> command =
-        java("-Xmx" + heap, "-Xlog:gc,gc+phases:file=" + dataDir.resolve("gc.log"));
+        JavaCommand.of("-Xmx" + heap, "-Xlog:gc,gc+phases:file=" + dataDir.resolve("gc.log"));
     // Extra JVM options for the engine, e.g. a flight recording of the whole run.
     String extra = System.getenv().getOrDefault("ENGINE_JAVA_OPTS", "").trim();
     if (!extra.isEmpty()) {
@@ -98,7 +98,8 @@ final class EngineProcess implements AutoCloseable {
   String token(String tenant, String roles) throws Exception {
     ProcessBuilder pb =
         new ProcessBuilder(
-                java("-jar", jar.toString(), "token", "--tenant", tenant, "--roles", roles))
+                JavaCommand.of(
+                    "-jar", jar.toString(), "token", "--tenant", tenant, "--roles", roles))
             .redirectError(ProcessBuilder.Redirect.DISCARD);
     env(pb.environment(), dataDir, port);
     Process p = pb.start();
@@ -261,26 +262,6 @@ final class EngineProcess implements AutoCloseable {
     }
   }
 
-  static String java() {
-    return Path.of(System.getProperty("java.home"), "bin", "java").toString();
-  }
-
-  /**
-   * A command line for a process of the engine's jar: {@code java}, the JVM options of {@code
-   * outreach.test.jvm-options} (set by the build for {@code FaultSuiteIT}; unset when a benchmark
-   * runs), then {@code args}.
-   */
-  static List<String> java(String... args) {
-    List<String> cmd = new ArrayList<>();
-    cmd.add(java());
-    String options = System.getProperty("outreach.test.jvm-options", "").trim();
-    if (!options.isEmpty()) {
-      cmd.addAll(List.of(options.split("\\s+")));
-    }
-    cmd.addAll(List.of(args));
-    return cmd;
-  }
-
   /**
    * The engine jar's standalone sandbox on {@code port}, posting to the engine at {@code
    * engineUrl}.
@@ -288,7 +269,7 @@ final class EngineProcess implements AutoCloseable {
   static Process startSandbox(Path jar, Path log, int port, String engineUrl) throws IOException {
     ProcessBuilder pb =
         new ProcessBuilder(
-                java(
+                JavaCommand.of(
                     "-Xmx512m",
                     "-jar",
                     jar.toString(),
@@ -313,7 +294,7 @@ final class EngineProcess implements AutoCloseable {
   static Process startDatabase(Path jar, Path dataDir, int port, Path log) throws Exception {
     ProcessBuilder pb =
         new ProcessBuilder(
-                java(
+                JavaCommand.of(
                     "-Xmx128m",
                     "-jar",
                     jar.toString(),

@@ -65,7 +65,7 @@ final class InboundBenchmark {
     Path logs = Files.createTempDirectory("outreach-inbound-bench-");
     Process trivial =
         new ProcessBuilder(
-                EngineProcess.java(),
+                JavaCommand.java(),
                 "-Xmx256m",
                 "-cp",
                 loadtestJar.toString(),

@@ -44,19 +44,23 @@ import org.junit.jupiter.api.Test;
 
 class BlockEntityTest {
   private static final Instant T0 = Instant.parse("2026-11-25T15:00:00Z");
-  private static final BlockSpec SPEC =
-      new BlockSpec(
-          "acme",
-          "cmp_1",
-          0,
-          Channel.SMS,
-          "twilio",
-          List.of("+15550100001"),
-          "Hi {{first_name}}",
-          List.of(),
-          null,
-          List.of());
+  private static final BlockSpec SPEC = spec("cmp_1");
   private static ActorTestKit testKit;
+
+  /** Block 0 of {@code campaignId}: one sender, one message, no follow-ups, not budgeted. */
+  private static BlockSpec spec(String campaignId) {
+    return new BlockSpec(
+        "acme",
+        campaignId,
+        0,
+        Channel.SMS,
+        "twilio",
+        List.of("+15550100001"),
+        "Hi {{first_name}}",
+        List.of(),
+        null,
+        List.of());
+  }
 
   /** A clock the test moves. */
   static final class TestClock extends Clock {
@@ -1019,18 +1023,7 @@ class BlockEntityTest {
    */
   @Test
   void afterAJournalFailureTheBlockForgetsWhatWasOnItsWayAndGoesOn() {
-    BlockSpec spec =
-        new BlockSpec(
-            "acme",
-            "cmp_journal_failure",
-            0,
-            Channel.SMS,
-            "twilio",
-            List.of("+15550100001"),
-            "Hi {{first_name}}",
-            List.of(),
-            null,
-            List.of());
+    BlockSpec spec = spec("cmp_journal_failure");
     ports.recipients.add(r(0, "+12125550100", "Ann"));
     ports.storeDown = true;
     var block = testKit.spawn(BlockEntity.create(spec.entityId(), ports, clock, 4, null));
