@@ -55,13 +55,7 @@ final class CampaignBenchmark {
       try {
         awaitUp(sandboxUrl + "/sandbox/stats");
         String platform = engine.token("platform", "platform");
-        engine.send(
-            "POST",
-            "/v1/tenants",
-            platform,
-            "application/json",
-            HttpRequest.BodyPublishers.ofString(
-                "{\"id\":\"bench\",\"name\":\"Bench\",\"timezone\":\"UTC\",\"monthlyBudgetCents\":100000000}"));
+        engine.createTenant(platform, "bench", "Bench", "UTC");
         // One short code allowed the benchmark's rate: the throttle paces every sender, and the
         // sandbox short code's default 100 mps would make this a benchmark of the throttle.
         int mps = Integer.parseInt(o.get("mps", "10000"));
@@ -210,13 +204,7 @@ final class CampaignBenchmark {
     System.out.printf(
         "inside their legal hours now: %s; outside: %s%n",
         String.join(", ", split[0]), String.join(", ", split[1]));
-    engine.send(
-        "POST",
-        "/v1/tenants",
-        platform,
-        "application/json",
-        HttpRequest.BodyPublishers.ofString(
-            "{\"id\":\"mixed\",\"name\":\"Mixed\",\"timezone\":\"America/New_York\",\"monthlyBudgetCents\":100000000}"));
+    engine.createTenant(platform, "mixed", "Mixed", "America/New_York");
     StringBuilder senders = new StringBuilder("{\"senders\":[");
     for (int s = 1; s <= 3; s++) {
       senders

@@ -38,13 +38,7 @@ final class ClassifyBenchmark {
     String heap = o.get("heap", "256m");
     try (EngineProcess engine = EngineProcess.start(jar, heap)) {
       String platform = engine.token("platform", "platform");
-      engine.send(
-          "POST",
-          "/v1/tenants",
-          platform,
-          "application/json",
-          HttpRequest.BodyPublishers.ofString(
-              "{\"id\":\"bench\",\"name\":\"Bench\",\"timezone\":\"UTC\",\"monthlyBudgetCents\":100000000}"));
+      engine.createTenant(platform, "bench", "Bench", "UTC");
       String admin = engine.token("bench", "admin");
       check(
           engine.send(

@@ -106,13 +106,7 @@ final class ClusterBenchmark {
               jar, dir.resolve("sandbox.log"), sandboxPort, "http://127.0.0.1:" + first.port);
       CampaignBenchmark.awaitUp("http://127.0.0.1:" + sandboxPort + "/sandbox/stats");
       String platform = first.token("platform", "platform");
-      first.send(
-          "POST",
-          "/v1/tenants",
-          platform,
-          "application/json",
-          HttpRequest.BodyPublishers.ofString(
-              "{\"id\":\"bench\",\"name\":\"Bench\",\"timezone\":\"UTC\",\"monthlyBudgetCents\":100000000}"));
+      first.createTenant(platform, "bench", "Bench", "UTC");
       first.send(
           "PATCH",
           "/v1/tenant",

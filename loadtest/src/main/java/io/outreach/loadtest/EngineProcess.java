@@ -94,6 +94,31 @@ final class EngineProcess implements AutoCloseable {
     env.put("OUTREACH_JWT_SECRET", SECRET);
   }
 
+  /**
+   * Creates tenant {@code id} with a monthly budget of $1,000,000 (a platform call with {@code
+   * platformToken}); fails unless the engine answers 201.
+   */
+  void createTenant(String platformToken, String id, String name, String timezone)
+      throws Exception {
+    HttpResponse<String> r =
+        send(
+            "POST",
+            "/v1/tenants",
+            platformToken,
+            "application/json",
+            HttpRequest.BodyPublishers.ofString(
+                JSON.writeValueAsString(
+                    Map.of(
+                        "id", id,
+                        "name", name,
+                        "timezone", timezone,
+                        "monthlyBudgetCents", 100_000_000L))));
+    if (r.statusCode() != 201) {
+      throw new IllegalStateException(
+          "tenant " + id + " not created: " + r.statusCode() + " " + r.body());
+    }
+  }
+
   /** A token minted by the engine jar's own {@code token} subcommand. */
   String token(String tenant, String roles) throws Exception {
     ProcessBuilder pb =

@@ -428,17 +428,7 @@ public final class FaultSuite {
 
     private void tenant() throws Exception {
       platform = engine.token("platform", "platform");
-      expect(
-          engine.send(
-              "POST",
-              "/v1/tenants",
-              platform,
-              "application/json",
-              HttpRequest.BodyPublishers.ofString(
-                  "{\"id\":\""
-                      + TENANT
-                      + "\",\"name\":\"Fault suite\",\"timezone\":\"UTC\",\"monthlyBudgetCents\":100000000}")),
-          201);
+      engine.createTenant(platform, TENANT, "Fault suite", "UTC");
       expect(
           engine.send(
               "PATCH",

@@ -76,13 +76,7 @@ final class InboundBenchmark {
             .start();
     try (EngineProcess engine = EngineProcess.start(jar, o.get("heap", "256m"))) {
       String platform = engine.token("platform", "platform");
-      engine.send(
-          "POST",
-          "/v1/tenants",
-          platform,
-          "application/json",
-          HttpRequest.BodyPublishers.ofString(
-              "{\"id\":\"bench\",\"name\":\"Bench\",\"timezone\":\"UTC\",\"monthlyBudgetCents\":100000000}"));
+      engine.createTenant(platform, "bench", "Bench", "UTC");
       String engineUrl = "http://127.0.0.1:" + engine.port;
       String trivialUrl = "http://127.0.0.1:" + trivialPort;
       HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();

@@ -58,13 +58,7 @@ final class IntakeBenchmark {
     System.out.printf("generated %,d rows, %,d bytes: %s%n", rows, Files.size(csv), csv);
     try (EngineProcess engine = EngineProcess.start(jar, o.get("heap", "256m"))) {
       String platform = engine.token("platform", "platform");
-      engine.send(
-          "POST",
-          "/v1/tenants",
-          platform,
-          "application/json",
-          HttpRequest.BodyPublishers.ofString(
-              "{\"id\":\"bench\",\"name\":\"Bench\",\"timezone\":\"America/New_York\",\"monthlyBudgetCents\":100000000}"));
+      engine.createTenant(platform, "bench", "Bench", "America/New_York");
       String token = engine.token("bench", "operator");
 
       long t0 = System.nanoTime();
