@@ -288,25 +288,35 @@ final class EngineProcess implements AutoCloseable {
   }
 
   /**
+   * A JVM process of {@code args} with its output in {@code log} and none of this process's {@code
+   * OUTREACH_} variables (the caller sets the ones it needs).
+   */
+  private static ProcessBuilder command(Path log, String... args) {
+    ProcessBuilder pb =
+        new ProcessBuilder(JavaCommand.of(args))
+            .redirectErrorStream(true)
+            .redirectOutput(log.toFile());
+    pb.environment().keySet().removeIf(k -> k.startsWith("OUTREACH_"));
+    return pb;
+  }
+
+  /**
    * The engine jar's standalone sandbox on {@code port}, posting to the engine at {@code
    * engineUrl}.
    */
   static Process startSandbox(Path jar, Path log, int port, String engineUrl) throws IOException {
     ProcessBuilder pb =
-        new ProcessBuilder(
-                JavaCommand.of(
-                    "-Xmx512m",
-                    "-jar",
-                    jar.toString(),
-                    "sandbox",
-                    "--port",
-                    Integer.toString(port),
-                    "--engine-url",
-                    engineUrl))
-            .redirectErrorStream(true)
-            .redirectOutput(log.toFile());
+        command(
+            log,
+            "-Xmx512m",
+            "-jar",
+            jar.toString(),
+            "sandbox",
+            "--port",
+            Integer.toString(port),
+            "--engine-url",
+            engineUrl);
     // It takes the engine's tokens (its log and faults need them).
-    pb.environment().keySet().removeIf(k -> k.startsWith("OUTREACH_"));
     pb.environment().put("OUTREACH_JWT_SECRET", SECRET);
     return pb.start();
   }
@@ -318,17 +328,8 @@ final class EngineProcess implements AutoCloseable {
    */
   static Process startDatabase(Path jar, Path dataDir, int port, Path log) throws Exception {
     ProcessBuilder pb =
-        new ProcessBuilder(
-                JavaCommand.of(
-                    "-Xmx128m",
-                    "-jar",
-                    jar.toString(),
-                    "database",
-                    "--port",
-                    Integer.toString(port)))
-            .redirectErrorStream(true)
-            .redirectOutput(log.toFile());
-    pb.environment().keySet().removeIf(k -> k.startsWith("OUTREACH_"));
+        command(
+            log, "-Xmx128m", "-jar", jar.toString(), "database", "--port", Integer.toString(port));
     pb.environment().put("OUTREACH_DATA_DIR", dataDir.toString());
     Process database = pb.start();
     awaitLog(database, log, "serving on port");

@@ -229,19 +229,7 @@ class SandboxReceiptsIT {
               : UUID.randomUUID().toString();
       ids.add(id);
       receipts.deliver(
-          new SandboxLogEntry(
-              i,
-              viaTwilio ? "twilio" : "signalhouse",
-              SandboxLogEntry.OUTBOUND,
-              tenant,
-              "+12125550123",
-              "+15550100001",
-              "hi",
-              null,
-              Instant.now(),
-              false,
-              id,
-              null),
+          outbound(i, viaTwilio ? "twilio" : "signalhouse", tenant, "+15550100001", id),
           viaTwilio ? twilioUrl : shUrl,
           false,
           false,
@@ -362,20 +350,7 @@ class SandboxReceiptsIT {
     String url = engine.base() + "/webhooks/twilio/" + tenant + "/status";
     engine.answer = request -> 200;
     String id = "SM" + UUID.randomUUID().toString().replace("-", "");
-    SandboxLogEntry message =
-        new SandboxLogEntry(
-            1,
-            "twilio",
-            SandboxLogEntry.OUTBOUND,
-            tenant,
-            "+12125550123",
-            "+15550100001",
-            "hi",
-            null,
-            Instant.now(),
-            false,
-            id,
-            null);
+    SandboxLogEntry message = outbound(1, "twilio", tenant, "+15550100001", id);
 
     receipts.deliver(message, url, false, faults.reorderReceipts(), TWILIO);
 
@@ -421,19 +396,7 @@ class SandboxReceiptsIT {
     String url = engine.base() + "/webhooks/signalhouse/" + tenant;
     engine.answer = request -> null;
     SandboxLogEntry message =
-        new SandboxLogEntry(
-            1,
-            "signalhouse",
-            SandboxLogEntry.OUTBOUND,
-            tenant,
-            "+12125550123",
-            "+15550100002",
-            "hi",
-            null,
-            Instant.now(),
-            false,
-            UUID.randomUUID().toString(),
-            null);
+        outbound(1, "signalhouse", tenant, "+15550100002", UUID.randomUUID().toString());
 
     receipts.deliver(message, url, false, false, SIGNALHOUSE);
 
@@ -576,5 +539,25 @@ class SandboxReceiptsIT {
     List<String> all = new ArrayList<>(a);
     all.addAll(b);
     return all;
+  }
+
+  /**
+   * Message {@code seq} the twin accepted for {@code tenant} from {@code from}, with id {@code id}.
+   */
+  private static SandboxLogEntry outbound(
+      long seq, String provider, String tenant, String from, String id) {
+    return new SandboxLogEntry(
+        seq,
+        provider,
+        SandboxLogEntry.OUTBOUND,
+        tenant,
+        "+12125550123",
+        from,
+        "hi",
+        null,
+        Instant.now(),
+        false,
+        id,
+        null);
   }
 }
