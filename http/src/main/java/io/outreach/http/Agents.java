@@ -1,6 +1,8 @@
 package io.outreach.http;
 
 import com.typesafe.config.Config;
+import io.outreach.engine.cathy.FollowUpDrafts;
+import io.outreach.engine.cathy.FollowUpReviews;
 import io.outreach.engine.enrichment.EnrichmentProvider;
 import io.outreach.engine.enrichment.EnrichmentReviews;
 import io.outreach.engine.enrichment.EnrichmentStore;
@@ -34,7 +36,12 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
  * the tenant's model; and the review queue with each kind it knows (LUCI's {@code enrichment},
  * Gianna's {@code reply}).
  */
-record Agents(EnrichmentStore enrichments, LuciSettings luci, Reviews reviews) {
+record Agents(
+    EnrichmentStore enrichments,
+    LuciSettings luci,
+    Reviews reviews,
+    FollowUpDrafts drafts,
+    FollowUpReviews followUps) {
 
   /**
    * Registers LUCI and Gianna on this node, calling Apollo through {@code apollo} and the model
@@ -86,10 +93,14 @@ record Agents(EnrichmentStore enrichments, LuciSettings luci, Reviews reviews) {
                       model.close();
                       return Done.getInstance();
                     }));
+    ReviewRepository queue = new ReviewRepository(storage.tenantJdbc());
+    FollowUpReviews followUps =
+        new FollowUpReviews(queue, ClusterSharding.get(system), ask, blocking);
     Reviews reviews =
         new Reviews(
-            new ReviewRepository(storage.tenantJdbc()),
+            queue,
             List.of(
+                followUps,
                 new ReplyReviews(replies, ClusterSharding.get(system), blocking),
                 new EnrichmentReviews(
                     enrichments,
@@ -99,6 +110,9 @@ record Agents(EnrichmentStore enrichments, LuciSettings luci, Reviews reviews) {
                     Clock.systemUTC())),
             blocking,
             Clock.systemUTC());
-    return new Agents(enrichments, luci, reviews);
+    FollowUpDrafts drafts =
+        new FollowUpDrafts(
+            model, storage.spend(), Prices.from(config), blocking, Clock.systemUTC());
+    return new Agents(enrichments, luci, reviews, drafts, followUps);
   }
 }

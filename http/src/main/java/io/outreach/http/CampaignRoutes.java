@@ -8,8 +8,12 @@ import io.outreach.engine.campaign.CampaignPreview;
 import io.outreach.engine.campaign.CampaignPreviews;
 import io.outreach.engine.campaign.CampaignSenders;
 import io.outreach.engine.campaign.CampaignView;
+import io.outreach.engine.cathy.FollowUpDrafts;
+import io.outreach.engine.cathy.FollowUpReviews;
 import io.outreach.engine.compliance.BlockReason;
 import io.outreach.engine.compliance.Channel;
+import io.outreach.engine.compliance.KillSwitches;
+import io.outreach.engine.compliance.PlatformSwitchboard;
 import io.outreach.engine.spend.Prices;
 import io.outreach.engine.tenant.Tenant;
 import io.outreach.engine.tenant.TenantEntity;
@@ -60,6 +64,8 @@ public final class CampaignRoutes extends ApiDirectives {
   private final boolean sandbox;
   private final CampaignPreviews previews;
   private final TenantAccounts accounts;
+  private final FollowUpDrafts drafts;
+  private final FollowUpReviews followUps;
 
   public CampaignRoutes(
       ActorSystem<?> system,
@@ -70,8 +76,12 @@ public final class CampaignRoutes extends ApiDirectives {
       CampaignReadModel readModel,
       boolean sandbox,
       CampaignPreviews previews,
-      TenantAccounts accounts) {
+      TenantAccounts accounts,
+      FollowUpDrafts drafts,
+      FollowUpReviews followUps) {
     super(system, auth, maxBodyBytes);
+    this.drafts = drafts;
+    this.followUps = followUps;
     this.previews = previews;
     this.accounts = accounts;
     this.sharding = ClusterSharding.get(system);
@@ -141,8 +151,11 @@ public final class CampaignRoutes extends ApiDirectives {
       Long budgetCents,
       Instant startAt) {}
 
-  /** A follow-up step of the request; {@code channel} null: the campaign's. */
-  public record Step(Integer afterHours, String message, String channel) {}
+  /**
+   * A follow-up step of the request: its {@code message}, or a {@code brief} Cathy drafts it from;
+   * {@code channel} null: the campaign's.
+   */
+  public record Step(Integer afterHours, String message, String channel, String brief) {}
 
   /** The request's sending window, {@code HH:mm}. */
   public record Window(String start, String end) {}
@@ -305,14 +318,10 @@ public final class CampaignRoutes extends ApiDirectives {
     if (!CAMPAIGN_ID.matcher(id).matches()) {
       return problem(Problem.Type.NOT_FOUND.with("campaign " + id + " does not exist"));
     }
-    CompletionStage<Tenant> tenant =
-        sharding
-            .entityRefFor(TenantEntity.ENTITY_TYPE_KEY, p.tenantId())
-            .askWithStatus(TenantEntity.Get::new, askTimeout);
     CompletionStage<CampaignDefinition> campaign =
         ref(p.tenantId(), id).askWithStatus(CampaignEntity.GetDefinition::new, askTimeout);
     return answer(
-        tenant.thenCombine(campaign, java.util.Map::entry),
+        tenant(p).thenCombine(campaign, java.util.Map::entry),
         td -> {
           Tenant t = td.getKey();
           if (!sandbox && t.senders().isEmpty()) {
@@ -338,7 +347,7 @@ public final class CampaignRoutes extends ApiDirectives {
                   : blocking(() -> accounts.own(p.tenantId(), provider).isPresent()),
               hasAccount ->
                   hasAccount
-                      ? launchNow(p, id)
+                      ? launchNow(p, id, td.getValue())
                       : problem(
                           Problem.Type.ACCOUNT_MISSING.with(
                               "the tenant has no "
@@ -348,15 +357,23 @@ public final class CampaignRoutes extends ApiDirectives {
         });
   }
 
-  /** Marks the campaign as work to resume after a crash, then launches it. */
-  private Route launchNow(Principal p, String id) {
+  /**
+   * Tells the campaign the review decisions it missed (a crash after a decision), marks it as work
+   * to resume after a crash, then launches it.
+   */
+  private Route launchNow(Principal p, String id, CampaignDefinition d) {
     return answer(
-        blocking(
-            () -> {
-              work.register(
-                  CampaignEntity.ENTITY_TYPE_KEY.name(), CampaignEntity.entityId(p.tenantId(), id));
-              return id;
-            }),
+        followUps
+            .catchUp(p.tenantId(), d)
+            .thenCompose(
+                x ->
+                    blocking(
+                        () -> {
+                          work.register(
+                              CampaignEntity.ENTITY_TYPE_KEY.name(),
+                              CampaignEntity.entityId(p.tenantId(), id));
+                          return id;
+                        })),
         ignored ->
             ask(p, id, r -> new CampaignEntity.Launch(p.subject(), r), StatusCodes.ACCEPTED));
   }
@@ -426,13 +443,9 @@ public final class CampaignRoutes extends ApiDirectives {
     }
     CompletionStage<CampaignDefinition> definition =
         ref(p.tenantId(), id).askWithStatus(CampaignEntity.GetDefinition::new, askTimeout);
-    CompletionStage<Tenant> tenant =
-        sharding
-            .entityRefFor(TenantEntity.ENTITY_TYPE_KEY, p.tenantId())
-            .askWithStatus(TenantEntity.Get::new, askTimeout);
     return answer(
         definition
-            .thenCombine(tenant, (d, t) -> java.util.Map.entry(d, t))
+            .thenCombine(tenant(p), (d, t) -> java.util.Map.entry(d, t))
             .thenCompose(
                 dt -> {
                   return blocking(
@@ -502,11 +515,21 @@ public final class CampaignRoutes extends ApiDirectives {
           } catch (IllegalArgumentException e) {
             return problem(Problem.Type.VALIDATION.with(e.getMessage()));
           }
+          // Nothing is drafted (or paid for) for a campaign that would be refused anyway; the
+          // entity
+          // judges startAt on the campaign clock.
+          List<String> problems = definition.problems(Instant.EPOCH);
+          if (definition.undrafted() && !problems.isEmpty()) {
+            return problem(Problem.Type.VALIDATION.with(String.join("; ", problems)));
+          }
           String id = newCampaignId();
           CompletionStage<CampaignView> created =
-              ref(p.tenantId(), id)
-                  .askWithStatus(
-                      r -> new CampaignEntity.Create(definition, p.subject(), r), askTimeout);
+              drafted(p, id, definition)
+                  .thenCompose(
+                      d ->
+                          ref(p.tenantId(), id)
+                              .askWithStatus(
+                                  r -> new CampaignEntity.Create(d, p.subject(), r), askTimeout));
           return answer(
               created,
               v ->
@@ -517,6 +540,40 @@ public final class CampaignRoutes extends ApiDirectives {
                               StatusCodes.CREATED,
                               CampaignBody.of(v, CampaignReadModel.Stats.NONE))));
         });
+  }
+
+  /**
+   * The definition with the follow-ups Cathy drafts (itself when it has none to draft); a draft the
+   * model could not give is a 503 (retry), Cathy held or disabled a 409.
+   */
+  private CompletionStage<CampaignDefinition> drafted(
+      Principal p, String id, CampaignDefinition d) {
+    if (!d.undrafted()) {
+      return java.util.concurrent.CompletableFuture.completedFuture(d);
+    }
+    CompletionStage<Boolean> platformStopped =
+        sharding
+            .entityRefFor(PlatformSwitchboard.ENTITY_TYPE_KEY, PlatformSwitchboard.ID)
+            .askWithStatus(PlatformSwitchboard.Get::new, askTimeout)
+            .thenApply((KillSwitches k) -> !k.all().isEmpty());
+    return tenant(p)
+        .thenCombine(platformStopped, Map::entry)
+        .thenCompose(ts -> drafts.draft(ts.getKey(), ts.getValue(), id, d))
+        .exceptionallyCompose(
+            t -> {
+              Throwable cause =
+                  t instanceof java.util.concurrent.CompletionException ? t.getCause() : t;
+              return java.util.concurrent.CompletableFuture.failedFuture(
+                  cause instanceof FollowUpDrafts.Unavailable u
+                      ? new ProblemException(Problem.Type.UNAVAILABLE.with(u.getMessage()))
+                      : t);
+            });
+  }
+
+  private CompletionStage<Tenant> tenant(Principal p) {
+    return sharding
+        .entityRefFor(TenantEntity.ENTITY_TYPE_KEY, p.tenantId())
+        .askWithStatus(TenantEntity.Get::new, askTimeout);
   }
 
   /** The definition a create request asks for; a malformed window or channel is refused. */
@@ -538,10 +595,18 @@ public final class CampaignRoutes extends ApiDirectives {
             : b.steps().stream()
                 .map(
                     s ->
-                        new CampaignDefinition.FollowUpStep(
-                            s.afterHours() == null ? 0 : s.afterHours(),
-                            s.message(),
-                            s.channel() == null ? null : channel(s.channel())))
+                        s.brief() != null && s.message() == null
+                            ? CampaignDefinition.FollowUpStep.toDraft(
+                                s.afterHours() == null ? 0 : s.afterHours(),
+                                s.brief(),
+                                s.channel() == null ? null : channel(s.channel()))
+                            : new CampaignDefinition.FollowUpStep(
+                                s.afterHours() == null ? 0 : s.afterHours(),
+                                s.message(),
+                                s.channel() == null ? null : channel(s.channel()),
+                                s.brief(),
+                                null,
+                                null))
                 .toList();
     return new CampaignDefinition(
         b.name(),

@@ -512,7 +512,9 @@ public final class Engine implements AutoCloseable {
                         storage.campaigns(),
                         outbound.sandboxProviders(),
                         outbound.previews(),
-                        outbound.accounts())
+                        outbound.accounts(),
+                        outbound.agents().drafts(),
+                        outbound.agents().followUps())
                     .route(),
                 new DncRoutes(
                         system,

@@ -2,19 +2,24 @@ package io.outreach.persistence;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.outreach.engine.campaign.CampaignDefinition;
 import io.outreach.engine.campaign.CampaignEntity;
+import io.outreach.engine.cathy.FollowUpDrafts;
+import io.outreach.engine.cathy.FollowUpReviews;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Instant;
+import java.util.List;
 import java.util.Locale;
 import org.apache.pekko.projection.eventsourced.EventEnvelope;
 import org.apache.pekko.projection.jdbc.javadsl.JdbcHandler;
 
 /**
  * Writes Campaign events into the {@code campaigns} list and the audit trail (who created,
- * launched, paused, resumed or cancelled a campaign, and when it completed).
+ * launched, paused, resumed or cancelled a campaign, and when it completed), and the follow-ups
+ * Cathy drafted for it into the audit trail and, those waiting for a human, the review queue.
  */
 public final class CampaignProjectionHandler
     extends JdbcHandler<EventEnvelope<CampaignEntity.Event>, HikariJdbcSession> {
@@ -58,6 +63,7 @@ public final class CampaignProjectionHandler
           "campaign.created",
           at,
           JSON.createObjectNode().put("name", e.definition().name()));
+      drafted(c, tenantId, campaignId, e.definition(), e.at());
       return;
     }
     String state = null;
@@ -112,6 +118,37 @@ public final class CampaignProjectionHandler
       ps.executeUpdate();
     }
     audit(c, tenantId, campaignId, actor, action, at, detail);
+  }
+
+  /**
+   * The follow-ups Cathy drafted for a new campaign: each in the audit trail (the brief in, the
+   * text out, who drafted it, and whether it waits for a human), and each that waits in the review
+   * queue, in this same transaction.
+   */
+  private static void drafted(
+      Connection c, String tenantId, String campaignId, CampaignDefinition d, Instant at)
+      throws SQLException {
+    List<CampaignDefinition.FollowUpStep> steps = d.steps() == null ? List.of() : d.steps();
+    for (int i = 0; i < steps.size(); i++) {
+      CampaignDefinition.FollowUpStep step = steps.get(i);
+      if (step.drafter() == null) {
+        continue;
+      }
+      if (step.review() != null) {
+        ReviewRepository.insert(c, tenantId, FollowUpReviews.request(campaignId, d, i, step), at);
+      }
+      ObjectNode detail =
+          JSON.createObjectNode()
+              .put("step", i + 1)
+              .put("input", step.brief())
+              .put("output", step.message())
+              .put("drafter", step.drafter())
+              .put("action", step.review() == null ? "send" : "review");
+      if (step.review() != null) {
+        detail.put("review", step.review());
+      }
+      audit(c, tenantId, campaignId, "agent:" + FollowUpDrafts.AGENT, "cathy.drafted", at, detail);
+    }
   }
 
   private static void audit(

@@ -37,13 +37,16 @@ public final class ReviewRepository implements ReviewQueue {
     this.tenantJdbc = tenantJdbc;
   }
 
-  /** Adds a pending item on a connection already bound to {@code tenantId}. */
+  /**
+   * Adds a pending item on a connection already bound to {@code tenantId}; an item of that id there
+   * already stays as it is (a replayed event adds nothing).
+   */
   static void insert(Connection c, String tenantId, Review.Request r, Instant now)
       throws SQLException {
     try (PreparedStatement ps =
         c.prepareStatement(
             "insert into reviews (tenant_id, review_id, kind, subject, summary, draft, created_at)"
-                + " values (?, ?, ?, ?, ?, ?::jsonb, ?)")) {
+                + " values (?, ?, ?, ?, ?, ?::jsonb, ?) on conflict do nothing")) {
       ps.setString(1, tenantId);
       ps.setString(2, r.id());
       ps.setString(3, r.kind());

@@ -8,7 +8,9 @@ import io.outreach.engine.message.TemplateException;
 import java.time.Instant;
 import java.time.LocalTime;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -63,15 +65,101 @@ public record CampaignDefinition(
    * A follow-up sent {@code afterHours} after the previous message to recipients who did not reply,
    * on {@code channel} ({@code null}: the campaign's own; a text campaign can follow up with a
    * call, and a call campaign with a text).
+   *
+   * <p>Its text is the author's {@code message}, or drafted by Cathy from the author's {@code
+   * brief} when the campaign is created: then {@code drafter} names who drafted it (the model, or
+   * {@code offline}) and, until a human approves it, {@code review} is the id of its item in the
+   * review queue (null once approved, or when the tenant lets drafted follow-ups go without a
+   * human).
    */
   @JsonInclude(JsonInclude.Include.NON_NULL)
-  public record FollowUpStep(int afterHours, String message, Channel channel)
+  public record FollowUpStep(
+      int afterHours, String message, Channel channel, String brief, String drafter, String review)
       implements CborSerializable {
+
+    /** A follow-up the author wrote, on {@code channel}. */
+    public FollowUpStep(int afterHours, String message, Channel channel) {
+      this(afterHours, message, channel, null, null, null);
+    }
 
     /** A follow-up on the campaign's own channel. */
     public FollowUpStep(int afterHours, String message) {
       this(afterHours, message, null);
     }
+
+    /** A follow-up Cathy is to draft from {@code brief}. */
+    public static FollowUpStep toDraft(int afterHours, String brief, Channel channel) {
+      return new FollowUpStep(afterHours, null, channel, brief, null, null);
+    }
+
+    /** Whether Cathy is to draft this step (it has a brief and no text yet). */
+    public boolean undrafted() {
+      return message == null && brief != null;
+    }
+
+    /** This step with the text Cathy drafted, waiting for {@code review} (null: for no one). */
+    public FollowUpStep drafted(String text, String by, String reviewId) {
+      return new FollowUpStep(afterHours, text, channel, brief, by, reviewId);
+    }
+  }
+
+  /** The longest brief a drafted follow-up may have. */
+  public static final int MAX_BRIEF = 1000;
+
+  /** The steps whose drafted text waits for a human, by review id (empty when none). */
+  public Map<String, Integer> reviewsPending() {
+    Map<String, Integer> pending = new LinkedHashMap<>();
+    for (int i = 0; steps != null && i < steps.size(); i++) {
+      if (steps.get(i).review() != null) {
+        pending.put(steps.get(i).review(), i);
+      }
+    }
+    return pending;
+  }
+
+  /** What a launch waits for while a drafted follow-up waits for a human; null when nothing. */
+  public String reviewWaiting() {
+    return reviewsPending().entrySet().stream()
+        .findFirst()
+        .map(
+            w ->
+                "the follow-up Cathy drafted for steps["
+                    + w.getValue()
+                    + "] waits for review "
+                    + w.getKey()
+                    + ": approve or reject it (POST /v1/reviews/{id}/approve or /reject)")
+        .orElse(null);
+  }
+
+  /**
+   * The definition once a human decided review {@code reviewId}: approved, its step sends {@code
+   * text} (as the human left it); rejected ({@code text} null), the step is removed and the next
+   * one follows the message before it. Unchanged when no step waits for that review.
+   */
+  public CampaignDefinition withReviewDecided(String reviewId, String text) {
+    Integer at = reviewsPending().get(reviewId);
+    if (at == null) {
+      return this;
+    }
+    List<FollowUpStep> decided = new ArrayList<>(steps);
+    FollowUpStep s = decided.get(at);
+    if (text == null) {
+      decided.remove((int) at);
+    } else {
+      decided.set(at, s.drafted(text, s.drafter(), null));
+    }
+    return withSteps(decided);
+  }
+
+  /** This definition with other follow-up steps. */
+  public CampaignDefinition withSteps(List<FollowUpStep> other) {
+    return new CampaignDefinition(
+        name, channel, provider, audience, message, other, window, budgetCents, startAt);
+  }
+
+  /** Whether Cathy has steps to draft. */
+  public boolean undrafted() {
+    return steps != null && steps.stream().anyMatch(s -> s != null && s.undrafted());
   }
 
   /** The channel of step {@code step} (0 is the campaign's message). */
@@ -123,7 +211,11 @@ public record CampaignDefinition(
         if (s == null || s.afterHours() < 1 || s.afterHours() > 24 * 30) {
           problems.add("steps[" + i + "].afterHours must be 1-720");
         }
-        templateProblem("steps[" + i + "].message", s == null ? null : s.message(), problems);
+        if (s != null && s.brief() != null) {
+          briefProblem(i, s, problems);
+        } else {
+          templateProblem("steps[" + i + "].message", s == null ? null : s.message(), problems);
+        }
       }
     }
     if (window != null
@@ -139,6 +231,22 @@ public record CampaignDefinition(
       problems.add("startAt must not be in the past");
     }
     return problems;
+  }
+
+  /**
+   * A step with a brief: Cathy drafts its text, so it has none of its own until she has (then the
+   * text must be a template like any other).
+   */
+  private static void briefProblem(int i, FollowUpStep s, List<String> problems) {
+    String at = "steps[" + i + "]";
+    if (s.brief().isBlank() || s.brief().length() > MAX_BRIEF) {
+      problems.add(at + ".brief must be 1-" + MAX_BRIEF + " characters");
+    }
+    if (s.message() != null && s.drafter() == null) {
+      problems.add(at + " has a message and a brief: write the message, or let Cathy draft it");
+    } else if (s.message() != null) {
+      templateProblem(at + ".message", s.message(), problems);
+    }
   }
 
   private static void templateProblem(String field, String source, List<String> problems) {

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.IntStream;
+import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
@@ -119,6 +120,15 @@ public final class CampaignEntity
   /** A waiting block has first messages due and asks for a slot. Repeats change nothing. */
   public record BlockDue(int block) implements Command {}
 
+  /**
+   * A human decided review {@code reviewId} of a follow-up Cathy drafted: approved with {@code
+   * text} (as the human left it), or rejected ({@code text} null). Repeats, and reviews no step of
+   * a draft waits for, change nothing.
+   */
+  public record DecideFollowUp(
+      String reviewId, String text, String actor, ActorRef<StatusReply<Done>> replyTo)
+      implements Command {}
+
   /** Wake after a restart or at the scheduled start: continue what is due. */
   public enum Wake implements Command {
     INSTANCE
@@ -137,6 +147,12 @@ public final class CampaignEntity
 
   /** The campaign was created as a draft. */
   public record Created(String campaignId, CampaignDefinition definition, String actor, Instant at)
+      implements Event {}
+
+  /**
+   * A drafted follow-up was approved ({@code text} as approved) or rejected ({@code text} null).
+   */
+  public record FollowUpDecided(String reviewId, String text, String actor, Instant at)
       implements Event {}
 
   /** Launch was asked for a future start. */
@@ -327,6 +343,7 @@ public final class CampaignEntity
                     : Effect().reply(c.replyTo(), StatusReply.success(s.definition())))
         .onCommand(Create.class, this::onCreate)
         .onCommand(Launch.class, this::onLaunch)
+        .onCommand(DecideFollowUp.class, this::onDecideFollowUp)
         .onCommand(Pause.class, this::onPause)
         .onCommand(Resume.class, this::onResume)
         .onCommand(Cancel.class, this::onCancel)
@@ -357,6 +374,9 @@ public final class CampaignEntity
       return Effect().reply(c.replyTo(), Rejection.conflict("campaign " + campaignId + " exists"));
     }
     List<String> problems = c.definition().problems(clock.instant());
+    if (c.definition().undrafted()) {
+      problems = List.of("a step with a brief is drafted by Cathy before the campaign is created");
+    }
     if (!problems.isEmpty()) {
       return Effect().reply(c.replyTo(), Rejection.invalid(String.join("; ", problems)));
     }
@@ -377,6 +397,10 @@ public final class CampaignEntity
                   "only a draft can be launched; the campaign is "
                       + s.status().name().toLowerCase()));
     }
+    String waiting = s.definition().reviewWaiting();
+    if (waiting != null) {
+      return Effect().reply(c.replyTo(), Rejection.conflict(waiting));
+    }
     Instant now = clock.instant();
     Instant startAt = s.definition().startAt();
     if (startAt != null && startAt.isAfter(now)) {
@@ -389,6 +413,18 @@ public final class CampaignEntity
         .persist(new LaunchStarted(c.actor(), now))
         .thenRun(this::snapshot)
         .thenReply(c.replyTo(), st -> StatusReply.success(view(st)));
+  }
+
+  private ReplyEffect<Event, State> onDecideFollowUp(State s, DecideFollowUp c) {
+    if (s.status() == Status.NEW) {
+      return notFound(c.replyTo());
+    }
+    if (s.status() != Status.DRAFT || !s.definition().reviewsPending().containsKey(c.reviewId())) {
+      return Effect().reply(c.replyTo(), StatusReply.ack());
+    }
+    return Effect()
+        .persist(new FollowUpDecided(c.reviewId(), c.text(), c.actor(), clock.instant()))
+        .thenReply(c.replyTo(), st -> StatusReply.ack());
   }
 
   private ReplyEffect<Event, State> onPause(State s, Pause c) {

@@ -52,6 +52,9 @@ final class CampaignEventHandler {
     return EventHandlerBuilder.<State, Event>builder()
         .forAnyState()
         .onEvent(Created.class, (s, e) -> created(e))
+        .onEvent(
+            CampaignEntity.FollowUpDecided.class,
+            (s, e) -> withDefinition(s, s.definition().withReviewDecided(e.reviewId(), e.text())))
         .onEvent(Scheduled.class, CampaignEventHandler::scheduled)
         .onEvent(LaunchStarted.class, (s, e) -> with(s, Status.LAUNCHING))
         .onEvent(Planned.class, CampaignEventHandler::planned)
@@ -93,6 +96,21 @@ final class CampaignEventHandler {
         new TreeSet<>(),
         Map.of(),
         CampaignCounts.of(0));
+  }
+
+  private static State withDefinition(State s, CampaignDefinition d) {
+    return new State(
+        s.campaignId(),
+        d,
+        s.status(),
+        s.createdAt(),
+        s.startAt(),
+        s.blocks(),
+        s.nextBlock(),
+        s.finished(),
+        s.settled(),
+        s.waiting(),
+        s.counts());
   }
 
   private static State scheduled(State s, Scheduled e) {

@@ -1,10 +1,6 @@
 package io.outreach.engine.gianna;
 
 import io.outreach.engine.CborSerializable;
-import io.outreach.engine.compliance.Channel;
-import io.outreach.engine.compliance.ComplianceGate;
-import io.outreach.engine.compliance.Contact;
-import io.outreach.engine.compliance.Purpose;
 import io.outreach.engine.conversation.Reply;
 import io.outreach.engine.conversation.ReplyTexts;
 import io.outreach.engine.spend.Budgets;
@@ -115,23 +111,7 @@ public final class Gianna {
 
   /** What holds Gianna back for {@code tenant}: a kill switch, a suspension; else empty. */
   static Optional<String> held(Tenant tenant, boolean platformStopped) {
-    if (platformStopped) {
-      return Optional.of("kill-switch:platform");
-    }
-    Contact contact =
-        new Contact(
-            tenant.id(),
-            null,
-            AGENT,
-            Channel.SMS,
-            null,
-            List.of(),
-            null,
-            null,
-            Purpose.AGENT,
-            null);
-    return ComplianceGate.hold(
-        contact, tenant.killSwitches().all(), tenant.status() == Tenant.Status.SUSPENDED);
+    return tenant.agentHeld(AGENT, platformStopped);
   }
 
   private static final class Run {

@@ -1,5 +1,6 @@
 package io.outreach.engine.review;
 
+import java.util.Map;
 import java.util.concurrent.CompletionStage;
 
 /**
@@ -20,4 +21,12 @@ public interface ReviewKind {
 
   /** The item was rejected. */
   CompletionStage<Void> rejected(String tenantId, Review review);
+
+  /**
+   * What is wrong with a human's {@code edits} to pending item {@code review} (the fields that
+   * replace the agent's), checked before the approval is recorded; null when they can be approved.
+   */
+  default String problem(Review review, Map<String, Object> edits) {
+    return null;
+  }
 }

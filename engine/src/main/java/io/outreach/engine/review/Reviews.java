@@ -66,8 +66,13 @@ public final class Reviews {
                       .get(tenantId, reviewId)
                       .orElseThrow(
                           () -> Refused.notFound("review " + reviewId + " does not exist"));
-              if (!kinds.containsKey(pending.kind())) {
+              ReviewKind kind = kinds.get(pending.kind());
+              if (kind == null) {
                 throw Refused.conflict("reviews of kind " + pending.kind() + " cannot be decided");
+              }
+              String problem = draft == null ? null : kind.problem(pending, draft);
+              if (problem != null) {
+                throw Refused.invalid(problem);
               }
               return queue.decide(tenantId, reviewId, approve, actor, draft, note, clock.instant());
             },

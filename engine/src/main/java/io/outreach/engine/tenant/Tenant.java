@@ -1,7 +1,11 @@
 package io.outreach.engine.tenant;
 
 import io.outreach.engine.CborSerializable;
+import io.outreach.engine.compliance.Channel;
+import io.outreach.engine.compliance.ComplianceGate;
+import io.outreach.engine.compliance.Contact;
 import io.outreach.engine.compliance.KillSwitches;
+import io.outreach.engine.compliance.Purpose;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -41,6 +45,20 @@ public record Tenant(
   /** The sender numbers of {@code provider}, in the order the tenant listed them. */
   public List<Sender> senders(String provider) {
     return senders.stream().filter(s -> s.provider().equalsIgnoreCase(provider)).toList();
+  }
+
+  /**
+   * What holds agent {@code agent} back for this tenant: a kill switch covering it (scope {@code
+   * agent} naming it, the tenant's, the platform's when {@code platformStopped}) or a suspension;
+   * empty when it may act.
+   */
+  public java.util.Optional<String> agentHeld(String agent, boolean platformStopped) {
+    if (platformStopped) {
+      return java.util.Optional.of("kill-switch:platform");
+    }
+    Contact contact =
+        new Contact(id, null, agent, Channel.SMS, null, List.of(), null, null, Purpose.AGENT, null);
+    return ComplianceGate.hold(contact, killSwitches.all(), status == Status.SUSPENDED);
   }
 
   /** Whether the tenant may act; a suspended tenant's outbound work stops. */

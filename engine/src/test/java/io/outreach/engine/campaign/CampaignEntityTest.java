@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
+import org.apache.pekko.Done;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
@@ -338,6 +339,59 @@ class CampaignEntityTest {
                 .getError()
                 .getMessage())
         .startsWith("conflict:");
+  }
+
+  /**
+   * Follow-ups Cathy drafted wait for their reviews: no launch until each is decided; an approval
+   * (edited) gives its step the text, a rejection removes the step; both survive a restart, and a
+   * decision repeated or about no waiting step changes nothing.
+   */
+  @Test
+  void draftedFollowUpsHoldTheLaunchUntilEveryReviewIsDecided() {
+    var undrafted =
+        definition(null)
+            .withSteps(
+                List.of(
+                    CampaignDefinition.FollowUpStep.toDraft(24, "remind them", null),
+                    CampaignDefinition.FollowUpStep.toDraft(48, "last call", null),
+                    new CampaignDefinition.FollowUpStep(72, "Bye {{first_name}}")));
+    assertThat(undrafted.problems(T0)).as("a brief is a valid request").isEmpty();
+    var refused =
+        kit.<StatusReply<CampaignView>>runCommand(
+                r -> new CampaignEntity.Create(undrafted, "ops", r))
+            .reply();
+    assertThat(refused.getError().getMessage()).startsWith("invalid:").contains("drafted by Cathy");
+
+    List<CampaignDefinition.FollowUpStep> steps = new java.util.ArrayList<>(undrafted.steps());
+    steps.set(0, steps.get(0).drafted("Still keen, {{first_name}}?", "anthropic:m", "rev_a"));
+    steps.set(1, steps.get(1).drafted("Last chance!", "anthropic:m", "rev_b"));
+    create(undrafted.withSteps(steps));
+    assertThat(launch().getError().getMessage())
+        .startsWith("conflict:")
+        .contains("steps[0]", "rev_a");
+
+    assertThat(decide("rev_a", "Still keen on the offer, {{first_name}}?").isSuccess()).isTrue();
+    assertThat(launch().getError().getMessage()).contains("steps[1]", "rev_b");
+    assertThat(decide("rev_b", null).isSuccess()).isTrue();
+    kit.restart();
+    assertThat(kit.getState().definition().steps())
+        .extracting(CampaignDefinition.FollowUpStep::message)
+        .containsExactly("Still keen on the offer, {{first_name}}?", "Bye {{first_name}}");
+    assertThat(kit.getState().definition().reviewsPending()).isEmpty();
+
+    var again = kit.<StatusReply<Done>>runCommand(r -> decideCommand("rev_a", "Other", r));
+    assertThat(again.reply().isSuccess()).isTrue();
+    assertThat(again.events()).as("decided once").isEmpty();
+    assertThat(launch().getValue().state()).isEqualTo("running");
+  }
+
+  private StatusReply<Done> decide(String review, String text) {
+    return kit.<StatusReply<Done>>runCommand(r -> decideCommand(review, text, r)).reply();
+  }
+
+  private static CampaignEntity.Command decideCommand(
+      String review, String text, org.apache.pekko.actor.typed.ActorRef<StatusReply<Done>> r) {
+    return new CampaignEntity.DecideFollowUp(review, text, "reviewer", r);
   }
 
   /** The campaign under test, asking {@code shard} to passivate it. */

@@ -14,6 +14,9 @@ import com.anthropic.models.messages.StopReason;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.typesafe.config.Config;
+import io.outreach.engine.cathy.FollowUpDraft;
+import io.outreach.engine.cathy.FollowUpModel;
+import io.outreach.engine.compliance.Channel;
 import io.outreach.engine.gianna.Classification;
 import io.outreach.engine.gianna.ReplyCategory;
 import io.outreach.engine.gianna.ReplyClassifier;
@@ -33,23 +36,24 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.pattern.CircuitBreaker;
 
 /**
- * Gianna's model: the Anthropic Messages API through the official Java SDK (or its sandbox twin, at
- * the base URL {@code OUTREACH_ANTHROPIC_BASE_URL} names). A tenant's replies go with its own key
- * ({@code PUT /v1/tenant/providers/anthropic}), else the engine's ({@code
+ * Gianna's and Cathy's model: the Anthropic Messages API through the official Java SDK (or its
+ * sandbox twin, at the base URL {@code OUTREACH_ANTHROPIC_BASE_URL} names). A tenant's replies go
+ * with its own key ({@code PUT /v1/tenant/providers/anthropic}), else the engine's ({@code
  * OUTREACH_ANTHROPIC_API_KEY}), else to no model: the offline rules classify them. The sandbox
  * twin's test key never stands in by itself (the rules are the documented default of a run with no
  * account).
  *
  * <p>Each call asks for structured JSON ({@code output_config.format} a JSON schema: {@code
- * category}, {@code confidence}, {@code answer}) and reads the one text block. Output that does not
- * parse or fit the schema, a {@code refusal}, an answer cut at {@code max_tokens} and any other
- * stop are failures, never a guess. The SDK does not retry ({@code maxRetries(0)}): Gianna does, on
- * a 429 or 529 after the {@code retry-after} header (else 1 s and 5 s), on a 5xx or a time-out
- * after 2 s; a 429 that says the spend limit is reached, a 401 and other 4xx are final. A circuit
- * breaker per key opens after {@code breaker.max-failures} 5xx, 529 or time-outs in a row: while
- * open, calls fail at once with a retry after its reset time.
+ * category}, {@code confidence}, {@code answer} to classify a reply; {@code message} to draft a
+ * follow-up) and reads the one text block. Output that does not parse or fit the schema, a {@code
+ * refusal}, an answer cut at {@code max_tokens} and any other stop are failures, never a guess. The
+ * SDK does not retry ({@code maxRetries(0)}): Gianna does, on a 429 or 529 after the {@code
+ * retry-after} header (else 1 s and 5 s), on a 5xx or a time-out after 2 s; a 429 that says the
+ * spend limit is reached, a 401 and other 4xx are final. A circuit breaker per key opens after
+ * {@code breaker.max-failures} 5xx, 529 or time-outs in a row: while open, calls fail at once with
+ * a retry after its reset time.
  */
-public final class AnthropicReplyModel implements ReplyModel {
+public final class AnthropicReplyModel implements ReplyModel, FollowUpModel {
   static final String PROVIDER = "anthropic";
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -60,6 +64,23 @@ public final class AnthropicReplyModel implements ReplyModel {
           + " to 1. For interested and question, draft a short, polite answer of at most 300"
           + " characters in the person's language that promises nothing and names no price; for"
           + " every other category the answer is empty. Answer with the JSON object only.";
+
+  /** The brief comes after this marker, last in the user message (the twin scripts on it). */
+  public static final String BRIEF_MARKER = "Brief:";
+
+  static final String DRAFT_SYSTEM =
+      "You write one follow-up message of a business's outreach campaign, sent to people who did"
+          + " not reply to its first message, as the author's brief asks. At most 300 characters,"
+          + " polite, in the first message's language; promise nothing, name no price, add no"
+          + " link. You may use the first message's placeholders, written exactly as there (such"
+          + " as {{first_name}}), and no others. Answer with the JSON object only.";
+
+  private static final Map<String, JsonValue> DRAFT_SCHEMA =
+      Map.of(
+          "type", JsonValue.from("object"),
+          "properties", JsonValue.from(Map.of("message", Map.of("type", "string"))),
+          "required", JsonValue.from(List.of("message")),
+          "additionalProperties", JsonValue.from(false));
 
   private static final Map<String, JsonValue> SCHEMA =
       Map.of(
@@ -128,10 +149,34 @@ public final class AnthropicReplyModel implements ReplyModel {
   @Override
   public CompletionStage<Classification> classify(
       String tenantId, ReplyClassifier.Request request) {
+    return ask(tenantId, SYSTEM, prompt(request), SCHEMA)
+        .thenApply(a -> a.failed() != null ? a.failed() : read(a.message()));
+  }
+
+  @Override
+  public CompletionStage<FollowUpDraft> draft(String tenantId, FollowUpDraft.Request request) {
+    return ask(tenantId, DRAFT_SYSTEM, draftPrompt(request), DRAFT_SCHEMA)
+        .thenApply(
+            a ->
+                a.failed() != null
+                    ? new FollowUpDraft.Failed(
+                        a.failed().reason(), a.failed().retryAfter(), a.failed().usage())
+                    : readDraft(a.message()));
+  }
+
+  /** A call's answer: the message, or why there is none. */
+  private record Answer(Message message, Classification.Failed failed) {}
+
+  /**
+   * One call with the tenant's key through the key's breaker (which counts 5xx, 529 and time-outs,
+   * not rate limits or unusable output).
+   */
+  private CompletionStage<Answer> ask(
+      String tenantId, String instructions, String prompt, Map<String, JsonValue> schema) {
     Optional<String> key = key(tenantId);
     if (key.isEmpty()) {
       return CompletableFuture.completedFuture(
-          Classification.Failed.finalFailure("no anthropic key", PROVIDER, null));
+          new Answer(null, Classification.Failed.finalFailure("no anthropic key", PROVIDER, null)));
     }
     CircuitBreaker breaker =
         breakers.computeIfAbsent(
@@ -144,21 +189,24 @@ public final class AnthropicReplyModel implements ReplyModel {
                     breakerReset));
     if (breaker.isOpen()) {
       return CompletableFuture.completedFuture(
-          new Classification.Failed("circuit breaker open", breakerReset, PROVIDER, null));
+          new Answer(
+              null,
+              new Classification.Failed("circuit breaker open", breakerReset, PROVIDER, null)));
     }
     return breaker.callWithCircuitBreakerCS(
-        () -> call(key.get(), request),
+        () -> call(key.get(), instructions, prompt, schema),
         (ok, err) ->
             err.isPresent()
                 || ok.map(
-                        c ->
-                            c instanceof Classification.Failed f
-                                && f.retryable()
-                                && !f.reason().startsWith("429"))
+                        a ->
+                            a.failed() != null
+                                && a.failed().retryable()
+                                && !a.failed().reason().startsWith("429"))
                     .orElse(false));
   }
 
-  private CompletionStage<Classification> call(String key, ReplyClassifier.Request request) {
+  private CompletionStage<Answer> call(
+      String key, String instructions, String prompt, Map<String, JsonValue> schema) {
     AnthropicClient client =
         clients.computeIfAbsent(
             key,
@@ -173,15 +221,15 @@ public final class AnthropicReplyModel implements ReplyModel {
         MessageCreateParams.builder()
             .model(model)
             .maxTokens(maxTokens)
-            .system(SYSTEM)
-            .addUserMessage(prompt(request))
+            .system(instructions)
+            .addUserMessage(prompt)
             .outputConfig(
                 OutputConfig.builder()
                     .format(
                         JsonOutputFormat.builder()
                             .schema(
                                 JsonOutputFormat.Schema.builder()
-                                    .additionalProperties(SCHEMA)
+                                    .additionalProperties(schema)
                                     .build())
                             .build())
                     .build())
@@ -190,8 +238,42 @@ public final class AnthropicReplyModel implements ReplyModel {
         .async()
         .messages()
         .create(params)
-        .thenApply(this::read)
-        .exceptionally(AnthropicReplyModel::failure);
+        .thenApply(m -> new Answer(m, null))
+        .exceptionally(t -> new Answer(null, failure(t)));
+  }
+
+  /** The follow-up to draft, as the one user message. */
+  static String draftPrompt(FollowUpDraft.Request request) {
+    return "Business: "
+        + request.programName()
+        + "\nChannel: "
+        + (request.channel() == Channel.VOICE ? "a phone call (write what is spoken)" : "SMS")
+        + "\nFirst message: "
+        + request.firstMessage()
+        + "\nSent "
+        + request.afterHours()
+        + " hours after the message before it, to people who did not reply.\n"
+        + BRIEF_MARKER
+        + " "
+        + request.brief();
+  }
+
+  /** A message as a draft: only a complete, well-formed answer counts. */
+  FollowUpDraft readDraft(Message m) {
+    Classification.Usage usage = usage(m);
+    String text = text(m);
+    if (text == null) {
+      return new FollowUpDraft.Failed(stopOrEmpty(m), null, usage);
+    }
+    try {
+      JsonNode out = JSON.readTree(text);
+      if (!out.path("message").isTextual()) {
+        return new FollowUpDraft.Failed("malformed output: " + abbreviate(text), null, usage);
+      }
+      return new FollowUpDraft.Drafted(out.path("message").asText(), usage);
+    } catch (java.io.IOException e) {
+      return new FollowUpDraft.Failed("malformed output: " + abbreviate(text), null, usage);
+    }
   }
 
   /** The person's reply and the thread before it, as the one user message. */
@@ -212,26 +294,10 @@ public final class AnthropicReplyModel implements ReplyModel {
 
   /** A message as a classification: only a complete, well-formed answer counts. */
   Classification read(Message m) {
-    Classification.Usage usage =
-        new Classification.Usage(
-            model,
-            m.usage().inputTokens()
-                + m.usage().cacheCreationInputTokens().orElse(0L)
-                + m.usage().cacheReadInputTokens().orElse(0L),
-            m.usage().outputTokens());
-    StopReason stop = m.stopReason().orElse(null);
-    if (!StopReason.END_TURN.equals(stop)) {
-      return Classification.Failed.finalFailure(
-          "stop_reason " + (stop == null ? "none" : stop.asString()), PROVIDER, usage);
-    }
-    String text =
-        m.content().stream()
-            .filter(ContentBlock::isText)
-            .map(b -> b.asText().text())
-            .findFirst()
-            .orElse(null);
+    Classification.Usage usage = usage(m);
+    String text = text(m);
     if (text == null) {
-      return Classification.Failed.finalFailure("malformed output: no text", PROVIDER, usage);
+      return Classification.Failed.finalFailure(stopOrEmpty(m), PROVIDER, usage);
     }
     try {
       JsonNode out = JSON.readTree(text);
@@ -253,8 +319,37 @@ public final class AnthropicReplyModel implements ReplyModel {
     }
   }
 
+  private Classification.Usage usage(Message m) {
+    return new Classification.Usage(
+        model,
+        m.usage().inputTokens()
+            + m.usage().cacheCreationInputTokens().orElse(0L)
+            + m.usage().cacheReadInputTokens().orElse(0L),
+        m.usage().outputTokens());
+  }
+
+  /** The one text block of a complete answer ({@code end_turn}); null otherwise. */
+  private static String text(Message m) {
+    if (!StopReason.END_TURN.equals(m.stopReason().orElse(null))) {
+      return null;
+    }
+    return m.content().stream()
+        .filter(ContentBlock::isText)
+        .map(b -> b.asText().text())
+        .findFirst()
+        .orElse(null);
+  }
+
+  /** Why a message has no usable text: the stop reason, or no text block. */
+  private static String stopOrEmpty(Message m) {
+    StopReason stop = m.stopReason().orElse(null);
+    return StopReason.END_TURN.equals(stop)
+        ? "malformed output: no text"
+        : "stop_reason " + (stop == null ? "none" : stop.asString());
+  }
+
   /** An SDK error as a failure, retryable where the API says a retry may succeed. */
-  static Classification failure(Throwable t) {
+  static Classification.Failed failure(Throwable t) {
     Throwable e = t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
     if (e instanceof AnthropicServiceException s) {
       int status = s.statusCode();

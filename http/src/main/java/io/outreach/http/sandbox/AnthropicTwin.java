@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.outreach.engine.gianna.Classification;
 import io.outreach.engine.gianna.ReplyCategory;
 import io.outreach.engine.gianna.RuleClassifier;
+import io.outreach.http.provider.AnthropicReplyModel;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -31,6 +32,11 @@ import java.util.concurrent.atomic.AtomicReference;
  * {@code times} calls, or {@code latencyMs} before answering. Without a matching rule it reads the
  * reply with the offline rules and answers their category at 0.95 confidence (0.6 for {@code
  * other}), with a short answer for {@code interested} and {@code question}.
+ *
+ * <p>A request to draft a follow-up (Cathy's: the user message ends with {@code Brief:} and the
+ * author's brief) is scripted the same way on the brief: a rule's {@code answer} is the drafted
+ * {@code message}, its misbehaviours apply as they do to replies; without a rule the message is
+ * {@code "Following up: "} and the brief.
  */
 final class AnthropicTwin {
   /** The API key the twin knows (the sandbox's public test credential). */
@@ -38,6 +44,12 @@ final class AnthropicTwin {
 
   /** The reply to classify is the text after this marker in the last user message. */
   static final String REPLY_MARKER = "Reply to classify:";
+
+  /** A follow-up to draft: its brief is the text after this marker in the last user message. */
+  static final String BRIEF_MARKER = AnthropicReplyModel.BRIEF_MARKER;
+
+  /** How an unscripted draft begins; the brief follows. */
+  static final String DRAFT_LEAD = "Following up: ";
 
   private final ObjectMapper mapper;
   private final AtomicReference<List<Rule>> rules = new AtomicReference<>(List.of());
@@ -150,9 +162,11 @@ final class AnthropicTwin {
           error(400, "invalid_request_error", "messages: at least one message is required"));
     }
     String text = lastUserText(messages);
+    boolean draft = text.contains(BRIEF_MARKER);
+    String marker = draft ? BRIEF_MARKER : REPLY_MARKER;
     String reply =
-        text.contains(REPLY_MARKER)
-            ? text.substring(text.lastIndexOf(REPLY_MARKER) + REPLY_MARKER.length()).strip()
+        text.contains(marker)
+            ? text.substring(text.lastIndexOf(marker) + marker.length()).strip()
             : text;
     List<Rule> script = rules.get();
     for (int i = 0; i < script.size(); i++) {
@@ -167,9 +181,9 @@ final class AnthropicTwin {
           return later(r, a);
         }
       }
-      return later(r, answer(model, raw.length(), r, reply));
+      return later(r, answer(model, raw.length(), r, reply, draft));
     }
-    return new TwinAnswer.Call.Now(answer(model, raw.length(), null, reply));
+    return new TwinAnswer.Call.Now(answer(model, raw.length(), null, reply, draft));
   }
 
   private static TwinAnswer.Call later(Rule r, TwinAnswer a) {
@@ -211,14 +225,22 @@ final class AnthropicTwin {
     return "";
   }
 
-  private TwinAnswer answer(String model, int requestChars, Rule r, String reply) {
+  private TwinAnswer answer(String model, int requestChars, Rule r, String reply, boolean draft) {
     String stopReason = "end_turn";
     String text;
     if (r != null && Boolean.TRUE.equals(r.refusal())) {
       stopReason = "refusal";
       text = "I can't help with that.";
     } else if (r != null && Boolean.TRUE.equals(r.malformed())) {
-      text = "{\"category\": \"interested\", \"confidence\": ";
+      text = draft ? "{\"message\": " : "{\"category\": \"interested\", \"confidence\": ";
+    } else if (draft) {
+      Map<String, Object> out = new LinkedHashMap<>();
+      out.put("message", r != null && r.answer() != null ? r.answer() : DRAFT_LEAD + reply);
+      text = json(out);
+      if (r != null && Boolean.TRUE.equals(r.maxTokens())) {
+        stopReason = "max_tokens";
+        text = text.substring(0, text.length() / 2);
+      }
     } else {
       Classification.Classified rules = RuleClassifier.classify(reply);
       ReplyCategory category =
@@ -241,11 +263,7 @@ final class AnthropicTwin {
       out.put("category", category.code());
       out.put("confidence", confidence);
       out.put("answer", answer);
-      try {
-        text = mapper.writeValueAsString(out);
-      } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-        throw new IllegalStateException(e);
-      }
+      text = json(out);
       if (r != null && Boolean.TRUE.equals(r.maxTokens())) {
         stopReason = "max_tokens";
         text = text.substring(0, text.length() / 2);
@@ -270,6 +288,14 @@ final class AnthropicTwin {
     message.put("stop_sequence", null);
     message.put("usage", usage);
     return TwinAnswer.of(200, message).withHeader("request-id", "req_" + id());
+  }
+
+  private String json(Map<String, Object> out) {
+    try {
+      return mapper.writeValueAsString(out);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   private String id() {
