@@ -23,7 +23,6 @@ import org.junit.jupiter.api.Test;
  * a key she drafts offline; every draft is in the audit trail and its tokens on the ledger.
  */
 class CathyDraftsIT {
-  private static final String TEST_KEY = "sandbox-anthropic-api-key";
   private static final String FIRST = "Hi {{first_name}}, our open house is on Saturday";
   private static TestEngine node;
   private static MovableClock clock;
@@ -58,13 +57,7 @@ class CathyDraftsIT {
     String op = node.tenant(id);
     node.settings(id, "{\"programName\":\"Acme\",\"agentPolicies\":{\"cathy\":" + cathy + "}}");
     if (key) {
-      var r =
-          node.json(
-              "PUT",
-              "/v1/tenant/providers/anthropic",
-              node.token(id, Role.ADMIN),
-              "{\"apiKey\":\"" + TEST_KEY + "\"}");
-      assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+      node.anthropicKey(id);
     }
     return op;
   }

@@ -22,7 +22,6 @@ import org.junit.jupiter.api.Test;
  */
 class GiannaIT {
   private static final String SENDER = "+15550100009";
-  private static final String TEST_KEY = "sandbox-anthropic-api-key";
   private static TestEngine node;
 
   @BeforeAll
@@ -75,13 +74,7 @@ class GiannaIT {
             + review
             + "}}}");
     if (key) {
-      var r =
-          node.json(
-              "PUT",
-              "/v1/tenant/providers/anthropic",
-              node.token(id, Role.ADMIN),
-              "{\"apiKey\":\"" + TEST_KEY + "\"}");
-      assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+      node.anthropicKey(id);
     }
     return op;
   }

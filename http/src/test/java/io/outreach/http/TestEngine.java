@@ -103,6 +103,21 @@ public final class TestEngine implements AutoCloseable {
     return token(id, Role.OPERATOR);
   }
 
+  /**
+   * Gives tenant {@code id} the Anthropic twin's key as its own (its agents then use the model).
+   */
+  void anthropicKey(String id) {
+    var r =
+        json(
+            "PUT",
+            "/v1/tenant/providers/anthropic",
+            token(id, Role.ADMIN),
+            "{\"apiKey\":\"" + io.outreach.http.sandbox.SandboxSettings.ANTHROPIC_TEST_KEY + "\"}");
+    if (r.statusCode() != 200) {
+      throw new AssertionError("anthropic key of " + id + " refused: " + r.body());
+    }
+  }
+
   /** Sets tenant {@code id}'s settings (a JSON patch, as an admin). */
   void settings(String id, String patch) {
     var r = json("PATCH", "/v1/tenant", token(id, Role.ADMIN), patch);
