@@ -228,7 +228,7 @@ public final class Gianna {
 
     /** Replies recorded by a pass that did not hand them over (a crash in between). */
     private CompletionStage<Void> handOverLeftovers() {
-      return ports.notHandedOver(tenantId).thenCompose(this::handOver);
+      return ports.notHandedOver(tenantId, List.of()).thenCompose(this::handOver);
     }
 
     private CompletionStage<Void> handOver(List<Reply> replies) {
@@ -255,7 +255,7 @@ public final class Gianna {
                   return CompletableFuture.completedFuture(new Passed(false, HELD_RECHECK, null));
                 }
                 return ports
-                    .pending(tenantId, settings.batch())
+                    .pending(tenantId, settings.batch(), List.of())
                     .thenCompose(pending -> classify(h.tenant(), pending));
               });
     }
