@@ -55,6 +55,12 @@ class GiannaStoreTest {
 
   /** A plain reply from {@code from}, stored as the webhook does and put on its thread. */
   private static void reply(String tenant, String from, String body) throws Exception {
+    store(tenant, from, body);
+    new ConversationStore(DB.database().tenantJdbc(), Clock.systemUTC()).processInbox(tenant);
+  }
+
+  /** A plain reply from {@code from}, stored as the webhook does (the inbox has not taken it). */
+  private static void store(String tenant, String from, String body) throws Exception {
     String key = "SM" + (++sid);
     receipts
         .store(
@@ -72,7 +78,6 @@ class GiannaStoreTest {
                 "{}"))
         .toCompletableFuture()
         .get(10, TimeUnit.SECONDS);
-    new ConversationStore(DB.database().tenantJdbc(), Clock.systemUTC()).processInbox(tenant);
   }
 
   private static long count(String tenant, String sql, Object... params) {
@@ -222,5 +227,107 @@ class GiannaStoreTest {
     assertThat(
             count(t, "select count(*) from conversations where last_classification = 'question'"))
         .isEqualTo(8);
+  }
+
+  /**
+   * Whether {@code writer} locks the conversations of {@code people} (in key order) in that order:
+   * with the middle one's row held, the writer waits there, and the last one's row is then still
+   * free (a writer that took them in another order has it by then, and two writers would deadlock).
+   */
+  private static boolean locksInKeyOrder(String tenant, List<String> people, Runnable writer)
+      throws Exception {
+    String middle = people.get(people.size() / 2);
+    String last = people.get(people.size() - 1);
+    ExecutorService pool = Executors.newFixedThreadPool(2);
+    try {
+      java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);
+      Future<Boolean> lastFree =
+          pool.submit(
+              () ->
+                  DB.database()
+                      .tenantJdbc()
+                      .inTenant(
+                          tenant,
+                          c -> {
+                            lock(c, middle, false);
+                            held.countDown();
+                            awaitLockWait();
+                            try {
+                              lock(c, last, true);
+                              return true;
+                            } catch (java.sql.SQLException e) {
+                              if (!"55P03".equals(e.getSQLState())) {
+                                throw e;
+                              }
+                              return false;
+                            }
+                          }));
+      held.await(10, TimeUnit.SECONDS);
+      Future<?> written = pool.submit(writer);
+      boolean free = lastFree.get(30, TimeUnit.SECONDS);
+      written.get(30, TimeUnit.SECONDS);
+      return free;
+    } finally {
+      pool.shutdown();
+    }
+  }
+
+  private static void lock(java.sql.Connection c, String phone, boolean noWait)
+      throws java.sql.SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "select 1 from conversations where phone = ? for update" + (noWait ? " nowait" : ""))) {
+      ps.setString(1, phone);
+      ps.executeQuery().close();
+    }
+  }
+
+  /** Waits until a session waits for a row lock. */
+  private static void awaitLockWait() throws java.sql.SQLException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    try (var c = DB.ownerConnection();
+        PreparedStatement ps =
+            c.prepareStatement("select count(*) from pg_locks where not granted")) {
+      while (System.nanoTime() < deadline) {
+        try (ResultSet rs = ps.executeQuery()) {
+          rs.next();
+          if (rs.getLong(1) > 0) {
+            return;
+          }
+        }
+        Thread.onSpinWait();
+      }
+    }
+    throw new IllegalStateException("no session waited for the held row");
+  }
+
+  @Test
+  void theInboxAndGiannaLockThePeopleInKeyOrder() throws Exception {
+    String t = "gianna-lock-order";
+    List<String> people = new ArrayList<>();
+    for (int i = 0; i < 100; i++) {
+      people.add(String.format("+12125554%03d", i));
+    }
+    List<String> shuffled = new ArrayList<>(people);
+    Collections.shuffle(shuffled, new Random(17));
+    for (String p : shuffled) {
+      store(t, p, "hello");
+    }
+    ConversationStore inbox = new ConversationStore(DB.database().tenantJdbc(), Clock.systemUTC());
+    inbox.processInbox(t);
+    // Another reply from everyone, which the inbox takes while a person's row is held.
+    for (String p : shuffled) {
+      store(t, p, "again");
+    }
+    assertThat(locksInKeyOrder(t, people, () -> inbox.processInbox(t))).as("the inbox").isTrue();
+
+    List<GiannaOutcome> outcomes = new ArrayList<>();
+    for (PendingReply r : store().pending(t, 1000, List.of())) {
+      outcomes.add(decided(r, GiannaPolicy.Action.REVIEW));
+    }
+    Collections.shuffle(outcomes, new Random(18));
+    assertThat(locksInKeyOrder(t, people, () -> store().record(t, outcomes))).as("Gianna").isTrue();
+    assertThat(count(t, "select count(*) from conversation_messages where classify_state = 'done'"))
+        .isEqualTo(200);
   }
 }
