@@ -213,7 +213,6 @@ public final class GiannaStore implements GiannaStorage {
     return tenantJdbc.inTenant(
         tenantId,
         c -> {
-          catchUp(c, tenantId);
           try (PreparedStatement ps =
               c.prepareStatement(
                   "select reply_key, kind, provider, from_number, phone, body, in_reply_to"
@@ -241,8 +240,19 @@ public final class GiannaStore implements GiannaStorage {
 
   /**
    * Approved {@code reply} reviews whose row still says {@code review} (a crash came between the
-   * decision and its hand-over): their answers join the hand-overs now.
+   * decision and its hand-over): their answers join the hand-overs now. It reads every approved
+   * review of the tenant, so Gianna runs it now and then, not on every pass.
    */
+  @Override
+  public void catchUp(String tenantId) {
+    tenantJdbc.inTenant(
+        tenantId,
+        c -> {
+          catchUp(c, tenantId);
+          return null;
+        });
+  }
+
   private static void catchUp(Connection c, String tenantId) throws SQLException {
     // The row first, as decided() does: of two racing, the second finds it no longer 'review'.
     List<Reply> late = new ArrayList<>();

@@ -182,6 +182,44 @@ class GiannaStoreTest {
   }
 
   @Test
+  void anApprovalACrashKeptFromTheHandOversIsCaughtUpOnce() throws Exception {
+    String t = "gianna-catch-up";
+    reply(t, "+12125550240", "what does it cost");
+    PendingReply r = store().pending(t, 10, List.of()).get(0);
+    store().record(t, List.of(decided(r, GiannaPolicy.Action.REVIEW)));
+    String reviewId =
+        DB.database()
+            .tenantJdbc()
+            .inTenant(
+                t,
+                c -> {
+                  try (PreparedStatement ps =
+                      c.prepareStatement(
+                          "select review_id from conversation_messages where message_key = ?")) {
+                    ps.setString(1, r.key());
+                    try (ResultSet rs = ps.executeQuery()) {
+                      rs.next();
+                      return rs.getString(1);
+                    }
+                  }
+                });
+    // The decision is committed; the crash comes before decided() hands the answer over.
+    new ReviewRepository(DB.database().tenantJdbc())
+        .decide(t, reviewId, true, "ops@acme", null, null, Instant.now());
+    assertThat(store().notHandedOver(t, List.of())).isEmpty();
+
+    store().catchUp(t);
+    List<Reply> late = store().notHandedOver(t, List.of());
+    assertThat(late).singleElement().extracting(Reply::inReplyTo).isEqualTo(r.key());
+    assertThat(late.get(0).body()).isEqualTo("Yes.");
+    store().catchUp(t);
+    assertThat(store().notHandedOver(t, List.of())).isEqualTo(late);
+    assertThat(
+            count(t, "select count(*) from conversation_messages where agent_action = 'approved'"))
+        .isEqualTo(1);
+  }
+
+  @Test
   void batchesThatShareThePeopleAreRecordedSideBySide() throws Exception {
     String t = "gianna-side-by-side";
     List<String> people = new ArrayList<>();

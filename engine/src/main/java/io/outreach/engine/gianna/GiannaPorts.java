@@ -60,6 +60,12 @@ public interface GiannaPorts {
    */
   CompletionStage<List<Reply>> notHandedOver(String tenantId, Collection<String> inFlight);
 
+  /**
+   * Approved reviews whose answer a crash kept from the hand-overs (between the decision and {@link
+   * GiannaStorage#decided}) join them, for {@link #notHandedOver} to find.
+   */
+  CompletionStage<Void> catchUp(String tenantId);
+
   /** Hands a reply to the person's Conversation, which journals and sends it. */
   CompletionStage<Void> handOver(String tenantId, Reply reply);
 

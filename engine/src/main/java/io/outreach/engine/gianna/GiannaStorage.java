@@ -19,11 +19,11 @@ public interface GiannaStorage {
   /** See {@link GiannaPorts#record}. */
   List<Reply> record(String tenantId, List<GiannaOutcome> outcomes);
 
-  /**
-   * See {@link GiannaPorts#notHandedOver}; also catches up on approved reviews whose answer a crash
-   * kept from the hand-overs.
-   */
+  /** See {@link GiannaPorts#notHandedOver}. */
   List<Reply> notHandedOver(String tenantId, Collection<String> inFlight);
+
+  /** See {@link GiannaPorts#catchUp}. */
+  void catchUp(String tenantId);
 
   /** See {@link GiannaPorts#handedOver}. */
   void handedOver(String tenantId, List<String> replyKeys);

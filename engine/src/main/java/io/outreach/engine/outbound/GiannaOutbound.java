@@ -131,6 +131,11 @@ public final class GiannaOutbound implements GiannaPorts {
   }
 
   @Override
+  public CompletionStage<Void> catchUp(String tenantId) {
+    return CompletableFuture.runAsync(() -> store.catchUp(tenantId), blocking);
+  }
+
+  @Override
   public CompletionStage<Void> handOver(String tenantId, Reply reply) {
     return sharding
         .entityRefFor(
