@@ -27,6 +27,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
  * Gianna's rows: the replies waiting for her on their thread, what she made of each
@@ -147,8 +148,8 @@ public final class GiannaStore implements GiannaStorage {
                   .map(o -> o.reply().phone())
                   .toList();
           PersonLocks.lock(c, tenantId, optingOut);
-          lockConversations(c, outcomes);
           List<Reply> handOver = new ArrayList<>();
+          Map<String, Instant> optedOut = new TreeMap<>();
           Map<String, String> lastCategory = new TreeMap<>();
           for (GiannaOutcome o : outcomes) {
             String reviewId =
@@ -163,6 +164,7 @@ public final class GiannaStore implements GiannaStorage {
                 case OPT_OUT -> {
                   if (optOut(c, tenantId, o)) {
                     handOver.add(o.handOver());
+                    optedOut.put(o.reply().phone(), o.at());
                   }
                 }
                 case ANSWER -> handOver.add(o.handOver());
@@ -175,33 +177,41 @@ public final class GiannaStore implements GiannaStorage {
             }
           }
           handOff(c, tenantId, handOver);
-          lastClassification(c, lastCategory);
+          conversations(c, optedOut, lastCategory);
           return handOver;
         });
   }
 
   /**
-   * Locks the conversation rows of the batch's people in key order, before any is changed: batches
-   * recorded at the same time (and the inbox, which writes them in key order too) that share people
-   * then wait for each other instead of deadlocking.
+   * The batch's people's conversation rows: opted out, the latest category. Last in the transaction
+   * and locked in key order first, so they are held only until the commit (the inbox upserts them
+   * in every batch) and batches recorded at the same time, and the inbox, which writes them in key
+   * order too, wait for each other instead of deadlocking.
    */
-  private static void lockConversations(Connection c, List<GiannaOutcome> outcomes)
+  private static void conversations(
+      Connection c, Map<String, Instant> optedOut, Map<String, String> lastCategory)
       throws SQLException {
-    List<String> phones =
-        outcomes.stream()
-            .filter(o -> o.verdict() != null)
-            .map(o -> o.reply().phone())
-            .distinct()
-            .toList();
+    TreeSet<String> phones = new TreeSet<>(optedOut.keySet());
+    phones.addAll(lastCategory.keySet());
     if (phones.isEmpty()) {
       return;
     }
     try (PreparedStatement ps =
         c.prepareStatement(
             "select phone from conversations where phone = any(?) order by phone for update")) {
-      ps.setArray(1, texts(c, phones));
+      ps.setArray(1, texts(c, List.copyOf(phones)));
       ps.executeQuery().close();
     }
+    for (Map.Entry<String, Instant> e : optedOut.entrySet()) {
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "update conversations set opted_out = true, opted_out_at = ? where phone = ?")) {
+        ps.setTimestamp(1, Timestamp.from(e.getValue()));
+        ps.setString(2, e.getKey());
+        ps.executeUpdate();
+      }
+    }
+    lastClassification(c, lastCategory);
   }
 
   /**
@@ -351,7 +361,9 @@ public final class GiannaStore implements GiannaStorage {
 
   // ---- one outcome ----
 
-  /** Adds the person's opt-out (never removes one); answers whether it is new. */
+  /**
+   * Adds the person's opt-out (never removes one) with its audit row; answers whether it is new.
+   */
   private static boolean optOut(Connection c, String tenantId, GiannaOutcome o)
       throws SQLException {
     Instant now = o.at();
@@ -370,13 +382,7 @@ public final class GiannaStore implements GiannaStorage {
     ObjectNode detail = JSON.createObjectNode().put("via", "gianna").put("reply", o.reply().key());
     AuditRepository.insert(
         c, tenantId, now, Gianna.AGENT, "opt-out", o.reply().phone(), detail.toString());
-    try (PreparedStatement ps =
-        c.prepareStatement(
-            "update conversations set opted_out = true, opted_out_at = ? where phone = ?")) {
-      ps.setTimestamp(1, Timestamp.from(now));
-      ps.setString(2, o.reply().phone());
-      ps.executeUpdate();
-    }
+    // Its conversation row says so at the end of the transaction (see conversations()).
     return true;
   }
 
