@@ -212,6 +212,9 @@ public final class ConversationStore implements ConversationStorage {
                 + " select ?, t.ph, o.phone is not null, o.opted_out_at, t.n, t.at, t.body, ?"
                 + " from unnest(?::text[], ?::bigint[], ?::timestamptz[], ?::text[]) as t(ph, n, at, body)"
                 + " left join opt_outs o on o.tenant_id = ? and o.phone = t.ph"
+                // Rows are locked in the order they are upserted: the join may hash the array (a
+                // generic plan does), so key order is asked for, as Gianna locks them.
+                + " order by t.ph collate \"C\""
                 + " on conflict (tenant_id, phone) do update set"
                 + " inbound_count = conversations.inbound_count + excluded.inbound_count,"
                 + " last_body = case when excluded.last_inbound_at >= conversations.last_inbound_at"

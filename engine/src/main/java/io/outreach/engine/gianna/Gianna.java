@@ -11,8 +11,10 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
@@ -29,7 +31,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Gianna, a tenant's reply agent (entity id: the tenant). The tenant's inbox leaves each plain
- * reply waiting for her; she takes them a batch at a time, oldest first, classifies them (the
+ * reply waiting for her; she takes them a batch per pass, oldest first, classifies them (the
  * tenant's model, or the offline {@link RuleClassifier} when it has no key or its budget is spent),
  * decides with {@link GiannaPolicy}, and records every outcome in one transaction (the waiting
  * replies are her state: nothing is journaled here, and the tenant's marker wakes her after a
@@ -51,7 +53,14 @@ import org.slf4j.LoggerFactory;
  *       unclassified: a failure is never a guess.
  * </ul>
  *
- * No timer is longer than {@link #MAX_WAIT}, so a Gianna with work never idles long enough to be
+ * <p>Several passes run at once, up to {@link GiannaSettings#passesInFlight} (each a batch: a round
+ * of model calls, then a transaction), so one pass's model calls overlap another's writes. Batches
+ * are claimed one at a time: she keeps the keys of the replies in flight and a claim skips them, so
+ * no reply is in two passes, and at most {@code passes-in-flight} batches are in memory; the rest
+ * waits in its rows. The holds are checked before each batch is claimed and again before its
+ * outcomes are recorded, for each batch on its own.
+ *
+ * <p>No timer is longer than {@link #MAX_WAIT}, so a Gianna with work never idles long enough to be
  * passivated.
  */
 public final class Gianna {
@@ -69,6 +78,14 @@ public final class Gianna {
   static final Duration SETTLE = Duration.ofSeconds(2);
   static final Duration MAX_WAIT = Duration.ofSeconds(30);
 
+  /**
+   * How often a claim catches up on approved reviews a crash kept from the hand-overs ({@link
+   * GiannaPorts#catchUp}): it reads every approved review of the tenant, which on every claim cost
+   * up to a second each (a plan gone quadratic before statistics caught up) in the classify
+   * benchmark. The first claim after she starts catches up too.
+   */
+  static final Duration CATCH_UP = Duration.ofSeconds(30);
+
   private Gianna() {}
 
   /** Commands of Gianna. */
@@ -79,8 +96,37 @@ public final class Gianna {
     INSTANCE
   }
 
-  /** Internal: a pass is done (or failed); {@code full}: it took a whole batch. */
-  record Passed(boolean full, Duration nextIn, String error) implements Command {}
+  /**
+   * Internal: a claim is done: the batch it took for a pass under {@code tenant} (empty when none
+   * waits; then {@code nextIn}, if not null, is when a reply waiting for a retry falls due), or a
+   * hold ({@code held}), or a failure ({@code error}).
+   */
+  record Claimed(
+      Tenant tenant, List<PendingReply> batch, boolean held, Duration nextIn, String error)
+      implements Command {
+
+    static Claimed of(Tenant tenant, List<PendingReply> batch) {
+      return new Claimed(tenant, batch, false, null, null);
+    }
+
+    static Claimed none(Duration nextIn) {
+      return new Claimed(null, List.of(), false, nextIn, null);
+    }
+
+    static Claimed heldBack() {
+      return new Claimed(null, List.of(), true, null, null);
+    }
+
+    static Claimed failed(String error) {
+      return new Claimed(null, List.of(), false, null, error);
+    }
+  }
+
+  /**
+   * Internal: a pass is done (or failed): its replies ({@code keys}) are no longer in flight;
+   * {@code held}: a switch engaged while it classified, and nothing of it was acted upon.
+   */
+  record Passed(List<String> keys, boolean held, String error) implements Command {}
 
   /** Internal: idle for {@link #SETTLE}. */
   enum Settle implements Command {
@@ -92,7 +138,8 @@ public final class Gianna {
     return Behaviors.setup(
         ctx ->
             Behaviors.withTimers(
-                timers -> new Run(tenantId, ports, settings, blocking, clock, ctx, timers).idle()));
+                timers ->
+                    new Run(tenantId, ports, settings, blocking, clock, ctx, timers).behavior()));
   }
 
   /** Registers the sharded Giannas (one per tenant) on this node. */
@@ -122,6 +169,15 @@ public final class Gianna {
     private final Clock clock;
     private final ActorContext<Command> ctx;
     private final TimerScheduler<Command> timers;
+    // The keys of the replies the passes in flight classify: no claim takes them again.
+    private final Set<String> inFlight = new HashSet<>();
+    private int passes;
+    private boolean claiming;
+    // Replies may wait that no claim looked for yet: a wake came, a claim took a whole batch, or
+    // the last pass ended.
+    private boolean more;
+    // When a claim last caught up on approved reviews (null: none since she started, or it failed).
+    private Instant caughtUpAt;
 
     Run(
         String tenantId,
@@ -140,60 +196,138 @@ public final class Gianna {
       this.timers = timers;
     }
 
-    Behavior<Command> idle() {
+    Behavior<Command> behavior() {
       return Behaviors.receive(Command.class)
-          .onMessageEquals(Wake.INSTANCE, this::pass)
-          .onMessageEquals(Settle.INSTANCE, this::settle)
+          .onMessageEquals(Wake.INSTANCE, this::onWake)
+          .onMessage(Claimed.class, this::onClaimed)
+          .onMessage(Passed.class, this::onPassed)
+          .onMessageEquals(Settle.INSTANCE, this::onSettle)
           .build();
     }
 
-    private Behavior<Command> settle() {
-      ports.settle(tenantId);
+    private Behavior<Command> onWake() {
+      more = true;
+      claimIfRoom();
       return Behaviors.same();
     }
 
-    private Behavior<Command> pass() {
-      timers.cancel(Settle.INSTANCE);
-      timers.cancel(Wake.INSTANCE);
-      ctx.pipeToSelf(
-          handOverLeftovers().thenCompose(x -> batch()).thenCompose(this::withNextRetry),
-          (p, err) -> err == null ? p : new Passed(false, RETRY, String.valueOf(err)));
-      return busy(false);
-    }
-
-    /** A pass is running; {@code woken}: more arrived meanwhile. */
-    private Behavior<Command> busy(boolean woken) {
-      return Behaviors.receive(Command.class)
-          .onMessageEquals(Wake.INSTANCE, () -> woken ? Behaviors.same() : busy(true))
-          .onMessageEquals(Settle.INSTANCE, Behaviors::same)
-          .onMessage(Passed.class, p -> done(p, woken))
-          .build();
-    }
-
-    private Behavior<Command> done(Passed p, boolean woken) {
-      if (p.error() != null) {
-        ctx.getLog().warn("gianna of {}: pass failed ({}); retrying", tenantId, p.error());
+    private Behavior<Command> onSettle() {
+      if (passes == 0 && !claiming) {
+        ports.settle(tenantId);
       }
-      if (p.error() == null && (woken || p.full())) {
-        return pass();
-      }
-      if (p.nextIn() != null) {
-        Duration wait = p.nextIn().compareTo(MAX_WAIT) > 0 ? MAX_WAIT : p.nextIn();
-        timers.startSingleTimer(Wake.INSTANCE, wait);
-      } else {
-        timers.startSingleTimer(Settle.INSTANCE, SETTLE);
-      }
-      return idle();
+      return Behaviors.same();
     }
 
     /**
-     * A pass that found no more work now wakes again when the earliest reply waiting for a retry
-     * falls due (whichever pass put it there).
+     * Claims the next batch if replies may wait, no claim is under way and a pass has room. The
+     * claim skips the replies in flight as they are now: none is added before it ends (claims are
+     * one at a time), so it never takes one of them.
      */
-    private CompletionStage<Passed> withNextRetry(Passed p) {
-      if (p.nextIn() != null || p.full()) {
-        return CompletableFuture.completedFuture(p);
+    private void claimIfRoom() {
+      if (!more || claiming || passes >= settings.passesInFlight()) {
+        return;
       }
+      more = false;
+      claiming = true;
+      timers.cancel(Settle.INSTANCE);
+      timers.cancel(Wake.INSTANCE);
+      Instant now = clock.instant();
+      boolean catchUp = caughtUpAt == null || !now.isBefore(caughtUpAt.plus(CATCH_UP));
+      if (catchUp) {
+        caughtUpAt = now;
+      }
+      ctx.pipeToSelf(
+          claim(List.copyOf(inFlight), catchUp),
+          (c, err) -> err == null ? c : Claimed.failed(String.valueOf(err)));
+    }
+
+    private Behavior<Command> onClaimed(Claimed c) {
+      claiming = false;
+      if (c.error() != null) {
+        ctx.getLog().warn("gianna of {}: claim failed ({}); retrying", tenantId, c.error());
+        caughtUpAt = null;
+        more = false;
+        timers.startSingleTimer(Wake.INSTANCE, RETRY);
+      } else if (c.held()) {
+        timers.startSingleTimer(Wake.INSTANCE, HELD_RECHECK);
+      } else if (!c.batch().isEmpty()) {
+        // A whole batch: more may wait behind it.
+        more |= c.batch().size() == settings.batch();
+        pass(c.tenant(), c.batch());
+      } else if (passes == 0 && !more) {
+        idle(c.nextIn());
+      }
+      claimIfRoom();
+      return Behaviors.same();
+    }
+
+    private Behavior<Command> onPassed(Passed p) {
+      passes--;
+      p.keys().forEach(inFlight::remove);
+      if (p.error() != null) {
+        ctx.getLog().warn("gianna of {}: pass failed ({}); retrying", tenantId, p.error());
+        more = false;
+        timers.startSingleTimer(Wake.INSTANCE, RETRY);
+      } else if (p.held()) {
+        timers.startSingleTimer(Wake.INSTANCE, HELD_RECHECK);
+      } else if (passes == 0) {
+        // The last pass is done: one more claim finds what came meanwhile, or else when the next
+        // retry falls due, now that every pass has recorded its own.
+        more = true;
+      }
+      claimIfRoom();
+      return Behaviors.same();
+    }
+
+    /** Nothing waits now: wake for the next retry, else settle. */
+    private void idle(Duration nextIn) {
+      if (nextIn != null) {
+        timers.startSingleTimer(Wake.INSTANCE, nextIn.compareTo(MAX_WAIT) > 0 ? MAX_WAIT : nextIn);
+      } else {
+        timers.startSingleTimer(Settle.INSTANCE, SETTLE);
+      }
+    }
+
+    private void pass(Tenant tenant, List<PendingReply> batch) {
+      List<String> keys = batch.stream().map(PendingReply::key).toList();
+      inFlight.addAll(keys);
+      passes++;
+      ctx.pipeToSelf(
+          classify(tenant, batch),
+          (held, err) ->
+              err == null
+                  ? new Passed(keys, held, null)
+                  : new Passed(keys, false, String.valueOf(err)));
+    }
+
+    /**
+     * Catches up on approved reviews (when {@code catchUp}), hands over what was recorded and not
+     * handed over (but for the replies in flight), checks the holds and takes the oldest replies
+     * waiting but for those in flight; none waiting, asks when the next retry falls due.
+     */
+    private CompletionStage<Claimed> claim(List<String> skipping, boolean catchUp) {
+      return (catchUp ? ports.catchUp(tenantId) : CompletableFuture.<Void>completedFuture(null))
+          .thenCompose(x -> ports.notHandedOver(tenantId, skipping))
+          .thenCompose(this::handOver)
+          .thenCompose(x -> ports.tenant(tenantId).thenCombine(ports.platformStopped(), Held::new))
+          .thenCompose(
+              h -> {
+                if (h.reason().isPresent()) {
+                  LOG.debug("gianna of {}: held by {}", tenantId, h.reason().get());
+                  return CompletableFuture.completedFuture(Claimed.heldBack());
+                }
+                return ports
+                    .pending(tenantId, settings.batch(), skipping)
+                    .thenCompose(
+                        batch ->
+                            batch.isEmpty()
+                                ? nextRetry().thenApply(Claimed::none)
+                                : CompletableFuture.completedFuture(Claimed.of(h.tenant(), batch)));
+              });
+    }
+
+    /** When the earliest reply waiting for a retry falls due (whichever pass put it there). */
+    private CompletionStage<Duration> nextRetry() {
       return ports
           .nextRetry(tenantId)
           .thenApply(
@@ -201,14 +335,9 @@ public final class Gianna {
                   at.map(
                           t -> {
                             Duration in = Duration.between(clock.instant(), t);
-                            return new Passed(false, in.isNegative() ? Duration.ZERO : in, null);
+                            return in.isNegative() ? Duration.ZERO : in;
                           })
-                      .orElse(p));
-    }
-
-    /** Replies recorded by a pass that did not hand them over (a crash in between). */
-    private CompletionStage<Void> handOverLeftovers() {
-      return ports.notHandedOver(tenantId).thenCompose(this::handOver);
+                      .orElse(null));
     }
 
     private CompletionStage<Void> handOver(List<Reply> replies) {
@@ -223,40 +352,23 @@ public final class Gianna {
           .thenCompose(x -> ports.handedOver(tenantId, replies.stream().map(Reply::key).toList()));
     }
 
-    /** One batch: load, check holds, classify, decide, record, hand over. */
-    private CompletionStage<Passed> batch() {
-      return ports
-          .tenant(tenantId)
-          .thenCombine(ports.platformStopped(), Held::new)
-          .thenCompose(
-              h -> {
-                if (h.reason().isPresent()) {
-                  LOG.debug("gianna of {}: held by {}", tenantId, h.reason().get());
-                  return CompletableFuture.completedFuture(new Passed(false, HELD_RECHECK, null));
-                }
-                return ports
-                    .pending(tenantId, settings.batch())
-                    .thenCompose(pending -> classify(h.tenant(), pending));
-              });
-    }
-
     private record Held(Tenant tenant, boolean platformStopped) {
       Optional<String> reason() {
         return held(tenant, platformStopped);
       }
     }
 
-    private CompletionStage<Passed> classify(Tenant tenant, List<PendingReply> pending) {
-      if (pending.isEmpty()) {
-        return CompletableFuture.completedFuture(new Passed(false, null, null));
-      }
-      boolean full = pending.size() == settings.batch();
+    /**
+     * One pass over a claimed batch: classify, decide, record, hand over. Answers whether a hold
+     * engaged meanwhile (then nothing of it was recorded).
+     */
+    private CompletionStage<Boolean> classify(Tenant tenant, List<PendingReply> pending) {
       AgentPolicy policy = tenant.agentPolicies().get(AGENT);
       Instant now = clock.instant();
       if (policy == null || !policy.enabled()) {
         List<GiannaOutcome> skipped =
             pending.stream().map(r -> GiannaOutcome.skipped(r, now)).toList();
-        return ports.record(tenantId, skipped).thenApply(x -> new Passed(full, null, null));
+        return ports.record(tenantId, skipped).thenApply(x -> false);
       }
       return ports
           .model(tenantId)
@@ -266,7 +378,7 @@ public final class Gianna {
                       ? CompletableFuture.completedFuture(
                           pending.stream().map(r -> rules(r)).toList())
                       : withModel(tenant, policy, model.get(), pending))
-          .thenCompose(results -> act(tenant, policy, pending, results, full));
+          .thenCompose(results -> act(tenant, policy, pending, results));
     }
 
     private static Classification rules(PendingReply r) {
@@ -375,13 +487,15 @@ public final class Gianna {
       };
     }
 
-    /** Decides each reply, re-checks the holds, records the batch and hands the answers over. */
-    private CompletionStage<Passed> act(
+    /**
+     * Decides each reply, re-checks the holds, records the batch and hands the answers over;
+     * answers whether a hold engaged.
+     */
+    private CompletionStage<Boolean> act(
         Tenant tenant,
         AgentPolicy policy,
         List<PendingReply> pending,
-        List<Classification> results,
-        boolean full) {
+        List<Classification> results) {
       Instant now = clock.instant();
       List<GiannaOutcome> outcomes = new ArrayList<>();
       for (int i = 0; i < pending.size(); i++) {
@@ -412,12 +526,12 @@ public final class Gianna {
                       tenantId,
                       pending.size(),
                       h.reason().get());
-                  return CompletableFuture.completedFuture(new Passed(false, HELD_RECHECK, null));
+                  return CompletableFuture.completedFuture(true);
                 }
                 return ports
                     .record(tenantId, outcomes)
                     .thenCompose(this::handOver)
-                    .thenApply(x -> new Passed(full, null, null));
+                    .thenApply(x -> false);
               });
     }
   }

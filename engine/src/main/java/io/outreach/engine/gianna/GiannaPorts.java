@@ -3,6 +3,7 @@ package io.outreach.engine.gianna;
 import io.outreach.engine.conversation.Reply;
 import io.outreach.engine.spend.SpendLedger;
 import io.outreach.engine.tenant.Tenant;
+import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
@@ -18,9 +19,11 @@ public interface GiannaPorts {
 
   /**
    * The tenant's oldest replies waiting for classification whose retry time (if any) has come, at
-   * most {@code limit}, with the thread before each.
+   * most {@code limit}, with the thread before each; never one of {@code inFlight} (the keys of
+   * replies other passes are classifying).
    */
-  CompletionStage<List<PendingReply>> pending(String tenantId, int limit);
+  CompletionStage<List<PendingReply>> pending(
+      String tenantId, int limit, Collection<String> inFlight);
 
   /** When the earliest reply waiting for a retry falls due, if one waits. */
   CompletionStage<Optional<java.time.Instant>> nextRetry(String tenantId);
@@ -51,8 +54,17 @@ public interface GiannaPorts {
    */
   CompletionStage<List<Reply>> record(String tenantId, List<GiannaOutcome> outcomes);
 
-  /** Replies recorded but not yet handed over (after a crash between the two). */
-  CompletionStage<List<Reply>> notHandedOver(String tenantId);
+  /**
+   * Replies recorded but not yet handed over (after a crash between the two, or a review approved),
+   * but for those in reply to one of {@code inFlight}: the pass that recorded them hands them over.
+   */
+  CompletionStage<List<Reply>> notHandedOver(String tenantId, Collection<String> inFlight);
+
+  /**
+   * Approved reviews whose answer a crash kept from the hand-overs (between the decision and {@link
+   * GiannaStorage#decided}) join them, for {@link #notHandedOver} to find.
+   */
+  CompletionStage<Void> catchUp(String tenantId);
 
   /** Hands a reply to the person's Conversation, which journals and sends it. */
   CompletionStage<Void> handOver(String tenantId, Reply reply);

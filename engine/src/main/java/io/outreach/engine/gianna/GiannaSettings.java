@@ -8,13 +8,14 @@ import java.util.Map;
 
 /**
  * Gianna's engine-wide settings ({@code outreach.gianna}): how many replies a tenant's Gianna
- * classifies at once, how often a failed classification is tried again and how long it backs off,
- * the defaults of the tenant's policy (the confidence an automatic answer needs, the confidence at
- * which a reply read as an opt-out is one, the categories it may answer), and the answers it drafts
- * when the classifier drafts none (the offline rules).
+ * classifies in one pass and how many passes she runs at once, how often a failed classification is
+ * tried again and how long it backs off, the defaults of the tenant's policy (the confidence an
+ * automatic answer needs, the confidence at which a reply read as an opt-out is one, the categories
+ * it may answer), and the answers it drafts when the classifier drafts none (the offline rules).
  */
 public record GiannaSettings(
     int batch,
+    int passesInFlight,
     int maxAttempts,
     Duration firstBackoff,
     Duration maxBackoff,
@@ -24,6 +25,13 @@ public record GiannaSettings(
     Map<ReplyCategory, String> answers) {
 
   public GiannaSettings {
+    if (batch < 1) {
+      throw new IllegalArgumentException("outreach.gianna.batch must be at least 1: " + batch);
+    }
+    if (passesInFlight < 1) {
+      throw new IllegalArgumentException(
+          "outreach.gianna.passes-in-flight must be at least 1: " + passesInFlight);
+    }
     autoAnswer = List.copyOf(autoAnswer);
     answers = Map.copyOf(answers);
   }
@@ -40,6 +48,7 @@ public record GiannaSettings(
     }
     return new GiannaSettings(
         c.getInt("batch"),
+        c.getInt("passes-in-flight"),
         c.getInt("max-attempts"),
         c.getDuration("first-backoff"),
         c.getDuration("max-backoff"),

@@ -1,6 +1,7 @@
 package io.outreach.engine.gianna;
 
 import io.outreach.engine.conversation.Reply;
+import java.util.Collection;
 import java.util.List;
 
 /**
@@ -10,7 +11,7 @@ import java.util.List;
 public interface GiannaStorage {
 
   /** See {@link GiannaPorts#pending}. */
-  List<PendingReply> pending(String tenantId, int limit);
+  List<PendingReply> pending(String tenantId, int limit, Collection<String> inFlight);
 
   /** See {@link GiannaPorts#nextRetry}. */
   java.util.Optional<java.time.Instant> nextRetry(String tenantId);
@@ -18,11 +19,11 @@ public interface GiannaStorage {
   /** See {@link GiannaPorts#record}. */
   List<Reply> record(String tenantId, List<GiannaOutcome> outcomes);
 
-  /**
-   * See {@link GiannaPorts#notHandedOver}; also catches up on approved reviews whose answer a crash
-   * kept from the hand-overs.
-   */
-  List<Reply> notHandedOver(String tenantId);
+  /** See {@link GiannaPorts#notHandedOver}. */
+  List<Reply> notHandedOver(String tenantId, Collection<String> inFlight);
+
+  /** See {@link GiannaPorts#catchUp}. */
+  void catchUp(String tenantId);
 
   /** See {@link GiannaPorts#handedOver}. */
   void handedOver(String tenantId, List<String> replyKeys);

@@ -15,7 +15,8 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
  * (edited or not), through the one way out like any message: it waits with Gianna's hand-overs and
  * the person's Conversation sends it, once (its key comes from the review's id); an approval with
  * an empty answer sends nothing. Rejecting sends nothing. A crash between the decision and this is
- * caught up by Gianna's next pass (an approved review whose answer was not handed over).
+ * caught up by Gianna (an approved review whose answer was not handed over): by her first pass
+ * after she starts, and by one pass every {@code Gianna.CATCH_UP} while she runs.
  */
 public final class ReplyReviews implements ReviewKind {
   /** The review kind's name. */

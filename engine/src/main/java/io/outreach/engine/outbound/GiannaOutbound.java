@@ -16,6 +16,7 @@ import io.outreach.engine.spend.SpendLedger;
 import io.outreach.engine.tenant.Tenant;
 import io.outreach.engine.tenant.TenantEntity;
 import java.time.Duration;
+import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -75,8 +76,9 @@ public final class GiannaOutbound implements GiannaPorts {
   }
 
   @Override
-  public CompletionStage<List<PendingReply>> pending(String tenantId, int limit) {
-    return CompletableFuture.supplyAsync(() -> store.pending(tenantId, limit), blocking);
+  public CompletionStage<List<PendingReply>> pending(
+      String tenantId, int limit, Collection<String> inFlight) {
+    return CompletableFuture.supplyAsync(() -> store.pending(tenantId, limit, inFlight), blocking);
   }
 
   @Override
@@ -124,8 +126,13 @@ public final class GiannaOutbound implements GiannaPorts {
   }
 
   @Override
-  public CompletionStage<List<Reply>> notHandedOver(String tenantId) {
-    return CompletableFuture.supplyAsync(() -> store.notHandedOver(tenantId), blocking);
+  public CompletionStage<List<Reply>> notHandedOver(String tenantId, Collection<String> inFlight) {
+    return CompletableFuture.supplyAsync(() -> store.notHandedOver(tenantId, inFlight), blocking);
+  }
+
+  @Override
+  public CompletionStage<Void> catchUp(String tenantId) {
+    return CompletableFuture.runAsync(() -> store.catchUp(tenantId), blocking);
   }
 
   @Override
