@@ -68,6 +68,9 @@ public final class AuditRepository {
         });
   }
 
+  /** An entry to append: when, who, what, about whom, and the detail (a JSON object). */
+  record Row(Instant at, String actor, String action, String subject, String detailJson) {}
+
   /** Appends one entry on a connection already bound to {@code tenantId}. */
   static void insert(
       Connection c,
@@ -78,17 +81,31 @@ public final class AuditRepository {
       String subject,
       String detailJson)
       throws SQLException {
+    insert(c, tenantId, List.of(new Row(at, actor, action, subject, detailJson)));
+  }
+
+  /**
+   * Appends the entries in their order on a connection already bound to {@code tenantId}, in one
+   * round trip (a JDBC batch).
+   */
+  static void insert(Connection c, String tenantId, List<Row> rows) throws SQLException {
+    if (rows.isEmpty()) {
+      return;
+    }
     try (PreparedStatement ps =
         c.prepareStatement(
             "insert into audit_log (tenant_id, at, actor, action, subject, detail)"
                 + " values (?, ?, ?, ?, ?, ?::jsonb)")) {
-      ps.setString(1, tenantId);
-      ps.setTimestamp(2, Timestamp.from(at));
-      ps.setString(3, actor);
-      ps.setString(4, action);
-      ps.setString(5, subject);
-      ps.setString(6, detailJson);
-      ps.executeUpdate();
+      for (Row r : rows) {
+        ps.setString(1, tenantId);
+        ps.setTimestamp(2, Timestamp.from(r.at()));
+        ps.setString(3, r.actor());
+        ps.setString(4, r.action());
+        ps.setString(5, r.subject());
+        ps.setString(6, r.detailJson());
+        ps.addBatch();
+      }
+      ps.executeBatch();
     }
   }
 }

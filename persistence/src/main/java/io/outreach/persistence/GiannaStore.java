@@ -148,34 +148,42 @@ public final class GiannaStore implements GiannaStorage {
                   .map(o -> o.reply().phone())
                   .toList();
           PersonLocks.lock(c, tenantId, optingOut);
+          List<String> reviewIds =
+              outcomes.stream()
+                  .map(
+                      o ->
+                          o.verdict() != null && o.verdict().action() == GiannaPolicy.Action.REVIEW
+                              ? reviewId(o)
+                              : null)
+                  .toList();
+          int[] updated = update(c, outcomes, reviewIds);
           List<Reply> handOver = new ArrayList<>();
           Map<String, Instant> optedOut = new TreeMap<>();
           Map<String, String> lastCategory = new TreeMap<>();
-          for (GiannaOutcome o : outcomes) {
-            String reviewId =
-                o.verdict() != null && o.verdict().action() == GiannaPolicy.Action.REVIEW
-                    ? reviewId(o)
-                    : null;
-            if (!update(c, o, reviewId)) {
+          List<ReviewRepository.Row> reviews = new ArrayList<>();
+          List<AuditRepository.Row> audits = new ArrayList<>();
+          for (int i = 0; i < outcomes.size(); i++) {
+            GiannaOutcome o = outcomes.get(i);
+            if (updated[i] == 0 || o.verdict() == null) {
               continue;
             }
-            if (o.verdict() != null) {
-              switch (o.verdict().action()) {
-                case OPT_OUT -> {
-                  if (optOut(c, tenantId, o)) {
-                    handOver.add(o.handOver());
-                    optedOut.put(o.reply().phone(), o.at());
-                  }
+            switch (o.verdict().action()) {
+              case OPT_OUT -> {
+                if (optOut(c, tenantId, o)) {
+                  handOver.add(o.handOver());
+                  optedOut.put(o.reply().phone(), o.at());
                 }
-                case ANSWER -> handOver.add(o.handOver());
-                case REVIEW -> review(c, tenantId, o, reviewId);
               }
-              audit(c, tenantId, o, reviewId);
-              if (o.classification() instanceof Classification.Classified k) {
-                lastCategory.put(o.reply().phone(), k.category().code());
-              }
+              case ANSWER -> handOver.add(o.handOver());
+              case REVIEW -> reviews.add(review(o, reviewIds.get(i)));
+            }
+            audits.add(audit(o, reviewIds.get(i)));
+            if (o.classification() instanceof Classification.Classified k) {
+              lastCategory.put(o.reply().phone(), k.category().code());
             }
           }
+          ReviewRepository.insert(c, tenantId, reviews);
+          AuditRepository.insert(c, tenantId, audits);
           handOff(c, tenantId, handOver);
           conversations(c, optedOut, lastCategory);
           return handOver;
@@ -391,9 +399,8 @@ public final class GiannaStore implements GiannaStorage {
     return "rev_" + Reply.key("x", "reply:" + o.reply().key()).substring(2, 26);
   }
 
-  /** Puts the reply's drafted answer in the review queue as item {@code id}. */
-  private static void review(Connection c, String tenantId, GiannaOutcome o, String id)
-      throws SQLException {
+  /** The review queue's item {@code id}: the reply's drafted answer. */
+  private static ReviewRepository.Row review(GiannaOutcome o, String id) {
     Map<String, Object> draft = new LinkedHashMap<>();
     draft.put("answer", o.verdict().answer());
     draft.put("phone", o.reply().phone());
@@ -415,16 +422,12 @@ public final class GiannaStore implements GiannaStorage {
             + o.reply().phone()
             + ": "
             + (body.length() > SUMMARY_BODY ? body.substring(0, SUMMARY_BODY) + "..." : body);
-    ReviewRepository.insert(
-        c,
-        tenantId,
-        new Review.Request(id, REVIEW_KIND, o.reply().phone(), summary, draft),
-        o.at());
+    return new ReviewRepository.Row(
+        new Review.Request(id, REVIEW_KIND, o.reply().phone(), summary, draft), o.at());
   }
 
   /** The decision in the audit trail: input, output, confidence, classifier, action and why. */
-  private static void audit(Connection c, String tenantId, GiannaOutcome o, String reviewId)
-      throws SQLException {
+  private static AuditRepository.Row audit(GiannaOutcome o, String reviewId) {
     ObjectNode d = JSON.createObjectNode();
     String body = o.reply().body() == null ? "" : o.reply().body();
     d.put("message", o.reply().key());
@@ -445,9 +448,7 @@ public final class GiannaStore implements GiannaStorage {
     if (reviewId != null) {
       d.put("review", reviewId);
     }
-    AuditRepository.insert(
-        c,
-        tenantId,
+    return new AuditRepository.Row(
         o.at(),
         Gianna.AGENT,
         "gianna." + o.verdict().action().name().toLowerCase(Locale.ROOT),
@@ -456,29 +457,11 @@ public final class GiannaStore implements GiannaStorage {
   }
 
   /**
-   * The reply's row: what Gianna made of it, or when to try again; answers whether it was still
-   * waiting for her (else it is left unchanged).
+   * The replies' rows: what Gianna made of each, or when to try again, in one round trip (a JDBC
+   * batch); answers, for each, whether it was still waiting for her (else it is left unchanged).
    */
-  private static boolean update(Connection c, GiannaOutcome o, String reviewId)
+  private static int[] update(Connection c, List<GiannaOutcome> outcomes, List<String> reviewIds)
       throws SQLException {
-    String state;
-    if (o.retryAt() != null) {
-      state = "pending";
-    } else if (o.verdict() == null) {
-      state = "skipped";
-    } else {
-      state = o.classification() instanceof Classification.Failed ? "failed" : "done";
-    }
-    Classification.Classified k =
-        o.classification() instanceof Classification.Classified x ? x : null;
-    String classifier =
-        k != null
-            ? k.classifier()
-            : o.classification() instanceof Classification.Failed f ? f.classifier() : null;
-    String detail =
-        o.verdict() != null
-            ? o.verdict().why()
-            : o.classification() instanceof Classification.Failed f ? f.reason() : "gianna is off";
     try (PreparedStatement ps =
         c.prepareStatement(
             "update conversation_messages set classify_state = ?, classify_attempts ="
@@ -486,20 +469,44 @@ public final class GiannaStore implements GiannaStorage {
                 + " classifier = ?, agent_action = ?, agent_detail = ?, review_id = ?,"
                 + " classified_at = ? where phone = ? and message_key = ?"
                 + " and classify_state = 'pending'")) {
-      ps.setString(1, state);
-      ps.setInt(2, o.classification() == null ? 0 : 1);
-      ps.setTimestamp(3, o.retryAt() == null ? null : Timestamp.from(o.retryAt()));
-      ps.setString(4, k == null ? null : k.category().code());
-      ps.setObject(5, k == null ? null : k.confidence());
-      ps.setString(6, classifier);
-      ps.setString(
-          7, o.verdict() == null ? null : o.verdict().action().name().toLowerCase(Locale.ROOT));
-      ps.setString(8, detail);
-      ps.setString(9, reviewId);
-      ps.setTimestamp(10, o.retryAt() == null ? Timestamp.from(o.at()) : null);
-      ps.setString(11, o.reply().phone());
-      ps.setString(12, o.reply().key());
-      return ps.executeUpdate() > 0;
+      for (int i = 0; i < outcomes.size(); i++) {
+        GiannaOutcome o = outcomes.get(i);
+        String state;
+        if (o.retryAt() != null) {
+          state = "pending";
+        } else if (o.verdict() == null) {
+          state = "skipped";
+        } else {
+          state = o.classification() instanceof Classification.Failed ? "failed" : "done";
+        }
+        Classification.Classified k =
+            o.classification() instanceof Classification.Classified x ? x : null;
+        String classifier =
+            k != null
+                ? k.classifier()
+                : o.classification() instanceof Classification.Failed f ? f.classifier() : null;
+        String detail =
+            o.verdict() != null
+                ? o.verdict().why()
+                : o.classification() instanceof Classification.Failed f
+                    ? f.reason()
+                    : "gianna is off";
+        ps.setString(1, state);
+        ps.setInt(2, o.classification() == null ? 0 : 1);
+        ps.setTimestamp(3, o.retryAt() == null ? null : Timestamp.from(o.retryAt()));
+        ps.setString(4, k == null ? null : k.category().code());
+        ps.setObject(5, k == null ? null : k.confidence());
+        ps.setString(6, classifier);
+        ps.setString(
+            7, o.verdict() == null ? null : o.verdict().action().name().toLowerCase(Locale.ROOT));
+        ps.setString(8, detail);
+        ps.setString(9, reviewIds.get(i));
+        ps.setTimestamp(10, o.retryAt() == null ? Timestamp.from(o.at()) : null);
+        ps.setString(11, o.reply().phone());
+        ps.setString(12, o.reply().key());
+        ps.addBatch();
+      }
+      return ps.executeBatch();
     }
   }
 

@@ -37,24 +37,39 @@ public final class ReviewRepository implements ReviewQueue {
     this.tenantJdbc = tenantJdbc;
   }
 
+  /** A pending item to add, created at {@code createdAt}. */
+  record Row(Review.Request request, Instant createdAt) {}
+
   /**
    * Adds a pending item on a connection already bound to {@code tenantId}; an item of that id there
    * already stays as it is (a replayed event adds nothing).
    */
   static void insert(Connection c, String tenantId, Review.Request r, Instant now)
       throws SQLException {
+    insert(c, tenantId, List.of(new Row(r, now)));
+  }
+
+  /** {@link #insert(Connection, String, Review.Request, Instant)} for each, in one round trip. */
+  static void insert(Connection c, String tenantId, List<Row> rows) throws SQLException {
+    if (rows.isEmpty()) {
+      return;
+    }
     try (PreparedStatement ps =
         c.prepareStatement(
             "insert into reviews (tenant_id, review_id, kind, subject, summary, draft, created_at)"
                 + " values (?, ?, ?, ?, ?, ?::jsonb, ?) on conflict do nothing")) {
-      ps.setString(1, tenantId);
-      ps.setString(2, r.id());
-      ps.setString(3, r.kind());
-      ps.setString(4, r.subject());
-      ps.setString(5, r.summary());
-      ps.setString(6, json(r.draft()));
-      ps.setTimestamp(7, Timestamp.from(now));
-      ps.executeUpdate();
+      for (Row row : rows) {
+        Review.Request r = row.request();
+        ps.setString(1, tenantId);
+        ps.setString(2, r.id());
+        ps.setString(3, r.kind());
+        ps.setString(4, r.subject());
+        ps.setString(5, r.summary());
+        ps.setString(6, json(r.draft()));
+        ps.setTimestamp(7, Timestamp.from(row.createdAt()));
+        ps.addBatch();
+      }
+      ps.executeBatch();
     }
   }
 
