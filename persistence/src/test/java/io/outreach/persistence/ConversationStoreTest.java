@@ -73,24 +73,6 @@ class ConversationStoreTest {
     return stored.toCompletableFuture().get(10, TimeUnit.SECONDS).effect();
   }
 
-  private static long count(String tenant, String sql, Object... params) {
-    return DB.database()
-        .tenantJdbc()
-        .inTenant(
-            tenant,
-            c -> {
-              try (PreparedStatement ps = c.prepareStatement(sql)) {
-                for (int i = 0; i < params.length; i++) {
-                  ps.setObject(i + 1, params[i]);
-                }
-                try (ResultSet rs = ps.executeQuery()) {
-                  rs.next();
-                  return rs.getLong(1);
-                }
-              }
-            });
-  }
-
   private static long markers(String type, String id) {
     try (var c = DB.database().dataSource().getConnection();
         PreparedStatement ps =
@@ -178,21 +160,21 @@ class ConversationStoreTest {
     assertThat(markers(ConversationStore.INBOX, t)).isZero();
 
     assertThat(
-            count(
+            DB.count(
                 t,
                 "select count(*) from conversation_messages where phone = ? and direction = 'inbound'",
                 alice))
         .isEqualTo(2);
-    assertThat(count(t, "select inbound_count from conversations where phone = ?", alice))
+    assertThat(DB.count(t, "select inbound_count from conversations where phone = ?", alice))
         .isEqualTo(2);
     assertThat(
-            count(
+            DB.count(
                 t,
                 "select count(*) from conversations where phone = ? and last_body = 'are you there' and not opted_out",
                 alice))
         .isEqualTo(1);
     assertThat(
-            count(
+            DB.count(
                 t,
                 "select count(*) from conversations where phone = ? and opted_out and opted_out_at is not null",
                 bob))
@@ -200,27 +182,29 @@ class ConversationStoreTest {
     // Stop on reply; each campaign counts Alice's two replies once; Bob's STOP is a reply and an
     // opt-out.
     assertThat(
-            count(
+            DB.count(
                 t,
                 "select count(*) from messages where phone = ? and step = 1 and status = 'cancelled'",
                 alice))
         .isEqualTo(1);
-    assertThat(count(t, "select replied from campaign_stats where campaign_id = 'cmp_aaaaaaaa'"))
+    assertThat(DB.count(t, "select replied from campaign_stats where campaign_id = 'cmp_aaaaaaaa'"))
         .isEqualTo(1);
-    assertThat(count(t, "select replied from campaign_stats where campaign_id = 'cmp_bbbbbbbb'"))
+    assertThat(DB.count(t, "select replied from campaign_stats where campaign_id = 'cmp_bbbbbbbb'"))
         .isEqualTo(2);
-    assertThat(count(t, "select opted_out from campaign_stats where campaign_id = 'cmp_bbbbbbbb'"))
+    assertThat(
+            DB.count(t, "select opted_out from campaign_stats where campaign_id = 'cmp_bbbbbbbb'"))
         .isEqualTo(1);
-    assertThat(count(t, "select count(*) from campaign_stats where campaign_id = 'cmp_cccccccc'"))
+    assertThat(
+            DB.count(t, "select count(*) from campaign_stats where campaign_id = 'cmp_cccccccc'"))
         .isZero();
 
     // Again: nothing left, nothing counted twice.
     assertThat(store().processInbox(t).processed()).isZero();
     inbound(t, alice, "one more");
     assertThat(store().processInbox(t).processed()).isEqualTo(1);
-    assertThat(count(t, "select inbound_count from conversations where phone = ?", alice))
+    assertThat(DB.count(t, "select inbound_count from conversations where phone = ?", alice))
         .isEqualTo(3);
-    assertThat(count(t, "select replied from campaign_stats where campaign_id = 'cmp_aaaaaaaa'"))
+    assertThat(DB.count(t, "select replied from campaign_stats where campaign_id = 'cmp_aaaaaaaa'"))
         .isEqualTo(1);
 
     // The Conversation answers Bob once; then he needs no waking.
@@ -318,17 +302,17 @@ class ConversationStoreTest {
     assertThat(rest.processed()).isEqualTo(5);
     store().settleInbox(t);
     assertThat(markers(ConversationStore.INBOX, t)).isZero();
-    assertThat(count(t, "select inbound_count from conversations where phone = ?", carol))
+    assertThat(DB.count(t, "select inbound_count from conversations where phone = ?", carol))
         .isEqualTo((n + 1) / 2);
     assertThat(
-            count(
+            DB.count(
                 t,
                 "select count(*) from conversations where phone = ? and last_body = ?",
                 carol,
                 "m" + (n - 1 - (n - 1) % 2)))
         .isEqualTo(1);
     assertThat(
-            count(
+            DB.count(
                 t,
                 "select count(*) from webhook_receipts where kind = 'inbound' and status = 'processed'"))
         .isEqualTo(n);

@@ -6,6 +6,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.Comparator;
 import java.util.stream.Stream;
@@ -44,6 +46,28 @@ final class EmbeddedDatabaseExtension implements BeforeAllCallback, AfterAllCall
 
   Database database() {
     return database;
+  }
+
+  /**
+   * The single number {@code sql} (a {@code count(*)}, say) answers with {@code params}, as the
+   * application role bound to {@code tenant}: what that tenant can see.
+   */
+  long count(String tenant, String sql, Object... params) {
+    return database
+        .tenantJdbc()
+        .inTenant(
+            tenant,
+            c -> {
+              try (PreparedStatement ps = c.prepareStatement(sql)) {
+                for (int i = 0; i < params.length; i++) {
+                  ps.setObject(i + 1, params[i]);
+                }
+                try (ResultSet rs = ps.executeQuery()) {
+                  rs.next();
+                  return rs.getLong(1);
+                }
+              }
+            });
   }
 
   /** A connection as the schema owner, for changes made behind Flyway's back. */

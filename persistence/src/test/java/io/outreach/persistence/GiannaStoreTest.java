@@ -80,24 +80,6 @@ class GiannaStoreTest {
         .get(10, TimeUnit.SECONDS);
   }
 
-  private static long count(String tenant, String sql, Object... params) {
-    return DB.database()
-        .tenantJdbc()
-        .inTenant(
-            tenant,
-            c -> {
-              try (PreparedStatement ps = c.prepareStatement(sql)) {
-                for (int i = 0; i < params.length; i++) {
-                  ps.setObject(i + 1, params[i]);
-                }
-                try (ResultSet rs = ps.executeQuery()) {
-                  rs.next();
-                  return rs.getLong(1);
-                }
-              }
-            });
-  }
-
   private static List<String> keys(List<PendingReply> replies) {
     return replies.stream().map(PendingReply::key).toList();
   }
@@ -156,11 +138,11 @@ class GiannaStoreTest {
     // The same outcomes again (two passes that took the same replies): nothing changes.
     assertThat(store().record(t, outcomes)).isEmpty();
 
-    assertThat(count(t, "select count(*) from reviews")).isEqualTo(1);
-    assertThat(count(t, "select count(*) from agent_handoffs")).isEqualTo(1);
-    assertThat(count(t, "select count(*) from audit_log where actor = 'gianna'")).isEqualTo(2);
+    assertThat(DB.count(t, "select count(*) from reviews")).isEqualTo(1);
+    assertThat(DB.count(t, "select count(*) from agent_handoffs")).isEqualTo(1);
+    assertThat(DB.count(t, "select count(*) from audit_log where actor = 'gianna'")).isEqualTo(2);
     assertThat(
-            count(
+            DB.count(
                 t,
                 "select count(*) from conversation_messages where classify_state = 'done'"
                     + " and classify_attempts = 1"))
@@ -215,7 +197,8 @@ class GiannaStoreTest {
     store().catchUp(t);
     assertThat(store().notHandedOver(t, List.of())).isEqualTo(late);
     assertThat(
-            count(t, "select count(*) from conversation_messages where agent_action = 'approved'"))
+            DB.count(
+                t, "select count(*) from conversation_messages where agent_action = 'approved'"))
         .isEqualTo(1);
   }
 
@@ -259,11 +242,13 @@ class GiannaStoreTest {
     } finally {
       pool.shutdown();
     }
-    assertThat(count(t, "select count(*) from conversation_messages where classify_state = 'done'"))
-        .isEqualTo(32);
-    assertThat(count(t, "select count(*) from reviews")).isEqualTo(16);
     assertThat(
-            count(t, "select count(*) from conversations where last_classification = 'question'"))
+            DB.count(t, "select count(*) from conversation_messages where classify_state = 'done'"))
+        .isEqualTo(32);
+    assertThat(DB.count(t, "select count(*) from reviews")).isEqualTo(16);
+    assertThat(
+            DB.count(
+                t, "select count(*) from conversations where last_classification = 'question'"))
         .isEqualTo(8);
   }
 
@@ -365,7 +350,8 @@ class GiannaStoreTest {
     }
     Collections.shuffle(outcomes, new Random(18));
     assertThat(locksInKeyOrder(t, people, () -> store().record(t, outcomes))).as("Gianna").isTrue();
-    assertThat(count(t, "select count(*) from conversation_messages where classify_state = 'done'"))
+    assertThat(
+            DB.count(t, "select count(*) from conversation_messages where classify_state = 'done'"))
         .isEqualTo(200);
   }
 }
