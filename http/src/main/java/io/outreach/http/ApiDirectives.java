@@ -121,11 +121,17 @@ public class ApiDirectives extends AllDirectives {
         HttpResponse.create()
             .withStatus(p.status())
             .withEntity(HttpEntities.create(PROBLEM_JSON, body));
-    // Every 503 says when to come back: soon, the cause is passing (a database away, a timeout).
-    return p.status() == 503
-        ? response.addHeader(
-            org.apache.pekko.http.javadsl.model.headers.RetryAfter.create(RETRY_AFTER_SECONDS))
-        : response;
+    // Every 503 says when to come back: when its cause said (a provider's own Retry-After), else
+    // soon, the cause is passing (a database away, a timeout).
+    if (p.status() != 503) {
+      return response;
+    }
+    long seconds =
+        p.retryAfter() == null
+            ? RETRY_AFTER_SECONDS
+            : Math.max(1, (p.retryAfter().toMillis() + 999) / 1000);
+    return response.addHeader(
+        org.apache.pekko.http.javadsl.model.headers.RetryAfter.create(seconds));
   }
 
   // ---- routing ----

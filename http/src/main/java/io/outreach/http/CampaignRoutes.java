@@ -30,6 +30,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
 import java.util.regex.Pattern;
@@ -343,7 +345,7 @@ public final class CampaignRoutes extends ApiDirectives {
           String provider = CampaignSenders.provider(td.getValue(), t);
           return answer(
               sandbox
-                  ? java.util.concurrent.CompletableFuture.completedFuture(true)
+                  ? CompletableFuture.completedFuture(true)
                   : blocking(() -> accounts.own(p.tenantId(), provider).isPresent()),
               hasAccount ->
                   hasAccount
@@ -516,8 +518,7 @@ public final class CampaignRoutes extends ApiDirectives {
             return problem(Problem.Type.VALIDATION.with(e.getMessage()));
           }
           // Nothing is drafted (or paid for) for a campaign that would be refused anyway; the
-          // entity
-          // judges startAt on the campaign clock.
+          // entity judges startAt on the campaign clock.
           List<String> problems = definition.problems(Instant.EPOCH);
           if (definition.undrafted() && !problems.isEmpty()) {
             return problem(Problem.Type.VALIDATION.with(String.join("; ", problems)));
@@ -549,7 +550,7 @@ public final class CampaignRoutes extends ApiDirectives {
   private CompletionStage<CampaignDefinition> drafted(
       Principal p, String id, CampaignDefinition d) {
     if (!d.undrafted()) {
-      return java.util.concurrent.CompletableFuture.completedFuture(d);
+      return CompletableFuture.completedFuture(d);
     }
     CompletionStage<Boolean> platformStopped =
         sharding
@@ -561,11 +562,13 @@ public final class CampaignRoutes extends ApiDirectives {
         .thenCompose(ts -> drafts.draft(ts.getKey(), ts.getValue(), id, d))
         .exceptionallyCompose(
             t -> {
-              Throwable cause =
-                  t instanceof java.util.concurrent.CompletionException ? t.getCause() : t;
-              return java.util.concurrent.CompletableFuture.failedFuture(
+              Throwable cause = t instanceof CompletionException ? t.getCause() : t;
+              return CompletableFuture.failedFuture(
                   cause instanceof FollowUpDrafts.Unavailable u
-                      ? new ProblemException(Problem.Type.UNAVAILABLE.with(u.getMessage()))
+                      ? new ProblemException(
+                          Problem.Type.UNAVAILABLE
+                              .with(u.getMessage())
+                              .retryingAfter(u.retryAfter()))
                       : t);
             });
   }

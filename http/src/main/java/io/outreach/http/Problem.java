@@ -3,11 +3,13 @@ package io.outreach.http;
 import com.fasterxml.jackson.annotation.JsonAnyGetter;
 import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonInclude;
+import java.time.Duration;
 import java.util.Map;
 
 /**
  * An RFC 9457 problem document. {@code type} is a stable URN per class of error (listed in
- * docs/problems.md); {@code extensions} become extra top-level members.
+ * docs/problems.md); {@code extensions} become extra top-level members; {@code retryAfter}, when
+ * known, is the {@code Retry-After} of a 503 (else the API's default).
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record Problem(
@@ -15,7 +17,8 @@ public record Problem(
     String title,
     int status,
     String detail,
-    @JsonIgnore Map<String, Object> extensions) {
+    @JsonIgnore Map<String, Object> extensions,
+    @JsonIgnore Duration retryAfter) {
 
   public static final String MEDIA_TYPE = "application/problem+json";
 
@@ -50,7 +53,7 @@ public record Problem(
     }
 
     public Problem with(String detail) {
-      return new Problem(uri(), title, status, detail, Map.of());
+      return new Problem(uri(), title, status, detail, Map.of(), null);
     }
 
     /** The type used for a status that has no more specific one. */
@@ -72,6 +75,11 @@ public record Problem(
   public Problem withExtension(String name, Object value) {
     var ext = new java.util.LinkedHashMap<String, Object>(extensionMembers());
     ext.put(name, value);
-    return new Problem(type, title, status, detail, ext);
+    return new Problem(type, title, status, detail, ext, retryAfter);
+  }
+
+  /** The problem with the {@code Retry-After} its cause gave (null: the API's default). */
+  public Problem retryingAfter(Duration after) {
+    return new Problem(type, title, status, detail, extensions, after);
   }
 }
