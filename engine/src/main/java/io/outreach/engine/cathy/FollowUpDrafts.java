@@ -56,12 +56,6 @@ public final class FollowUpDrafts {
   /** The longest drafted text: four SMS segments of GSM-7. */
   public static final int MAX_TEXT = 612;
 
-  /** Characters a token stands for when a call's input is estimated before it is made. */
-  static final int CHARS_PER_TOKEN = 3;
-
-  /** The instructions and schema a call carries besides the messages, in tokens. */
-  static final int PROMPT_TOKENS = 400;
-
   /** A draft the model could not give now; {@code retryAfter} says when to ask again. */
   public static final class Unavailable extends RuntimeException {
     private static final long serialVersionUID = 1L;
@@ -167,11 +161,7 @@ public final class FollowUpDrafts {
     String tenantId = tenant.id();
     String reservation = "cathy:" + key;
     long chars = request.firstMessage().length() + request.brief().length();
-    long worst =
-        prices.llm(
-            name,
-            PROMPT_TOKENS + (chars + CHARS_PER_TOKEN - 1) / CHARS_PER_TOKEN,
-            model.maxTokens());
+    long worst = prices.llmWorst(name, chars, model.maxTokens());
     List<SpendLedger.Budget> budgets =
         new Budgets(tenant.monthlyBudgetCents(), tenant.dailyBudgetCents(), null, tenant.timezone())
             .forAgent(AGENT, policy.dailyBudgetCents(), clock.instant());

@@ -29,12 +29,6 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
  * over of her answers to the people's Conversations, which send them through the one way out.
  */
 public final class GiannaOutbound implements GiannaPorts {
-  /** Characters a token stands for when a call's input is estimated before it is made. */
-  static final int CHARS_PER_TOKEN = 3;
-
-  /** The instructions and schema a call carries besides the reply and its thread, in tokens. */
-  static final int PROMPT_TOKENS = 400;
-
   private final ClusterSharding sharding;
   private final GiannaStorage store;
   private final ReplyModel model;
@@ -103,8 +97,7 @@ public final class GiannaOutbound implements GiannaPorts {
     for (ReplyClassifier.Turn t : request.thread()) {
       chars += t.body() == null ? 0 : t.body().length();
     }
-    long input = PROMPT_TOKENS + (chars + CHARS_PER_TOKEN - 1) / CHARS_PER_TOKEN;
-    return prices.llm(modelName, input, model.maxTokens());
+    return prices.llmWorst(modelName, chars, model.maxTokens());
   }
 
   @Override

@@ -62,6 +62,24 @@ public record Prices(
     return (micros + 999_999) / 1_000_000;
   }
 
+  /** Characters a token stands for when a model call's input is estimated before it is made. */
+  static final int CHARS_PER_TOKEN = 3;
+
+  /** The instructions and schema a model call carries besides its text, in tokens. */
+  static final int PROMPT_TOKENS = 400;
+
+  /**
+   * The most a model call can cost, reserved before it is made: its instructions and {@code
+   * textChars} characters of text in (a token for every {@value #CHARS_PER_TOKEN} characters, which
+   * over-counts English), {@code maxOutputTokens} out.
+   */
+  public long llmWorst(String model, long textChars, long maxOutputTokens) {
+    return llm(
+        model,
+        PROMPT_TOKENS + (textChars + CHARS_PER_TOKEN - 1) / CHARS_PER_TOKEN,
+        maxOutputTokens);
+  }
+
   /** Micro-dollars as whole cents, rounded up. */
   public static long cents(long micros) {
     return micros <= 0 ? 0 : (micros + 9_999) / 10_000;

@@ -25,6 +25,13 @@ class PricesTest {
   }
 
   @Test
+  void aModelCallsWorstCostCountsItsInstructionsATokenForEveryThreeCharactersAndEveryTokenOut() {
+    // 400 tokens of instructions and 1,000 characters (334 tokens) in, 300 out, on Haiku 4.5.
+    assertThat(prices.llmWorst("claude-haiku-4-5", 1_000, 300)).isEqualTo(734 + 1_500);
+    assertThat(prices.llmWorst("claude-haiku-4-5", 0, 0)).isEqualTo(400);
+  }
+
+  @Test
   void centsAreRoundedUpSoNothingShownCostsLessThanItDid() {
     assertThat(Prices.cents(0)).isZero();
     assertThat(Prices.cents(1)).isEqualTo(1);
