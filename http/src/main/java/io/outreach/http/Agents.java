@@ -112,7 +112,13 @@ record Agents(
             Clock.systemUTC());
     FollowUpDrafts drafts =
         new FollowUpDrafts(
-            model, storage.spend(), Prices.from(config), blocking, Clock.systemUTC());
+            model,
+            storage.spend(),
+            Prices.from(config),
+            ClusterSharding.get(system),
+            ask,
+            blocking,
+            Clock.systemUTC());
     return new Agents(enrichments, luci, reviews, drafts, followUps);
   }
 }

@@ -12,8 +12,6 @@ import io.outreach.engine.cathy.FollowUpDrafts;
 import io.outreach.engine.cathy.FollowUpReviews;
 import io.outreach.engine.compliance.BlockReason;
 import io.outreach.engine.compliance.Channel;
-import io.outreach.engine.compliance.KillSwitches;
-import io.outreach.engine.compliance.PlatformSwitchboard;
 import io.outreach.engine.spend.Prices;
 import io.outreach.engine.tenant.Tenant;
 import io.outreach.engine.tenant.TenantEntity;
@@ -323,7 +321,7 @@ public final class CampaignRoutes extends ApiDirectives {
     CompletionStage<CampaignDefinition> campaign =
         ref(p.tenantId(), id).askWithStatus(CampaignEntity.GetDefinition::new, askTimeout);
     return answer(
-        tenant(p).thenCombine(campaign, java.util.Map::entry),
+        tenant(p).thenCombine(campaign, Map::entry),
         td -> {
           Tenant t = td.getKey();
           if (!sandbox && t.senders().isEmpty()) {
@@ -447,7 +445,7 @@ public final class CampaignRoutes extends ApiDirectives {
         ref(p.tenantId(), id).askWithStatus(CampaignEntity.GetDefinition::new, askTimeout);
     return answer(
         definition
-            .thenCombine(tenant(p), (d, t) -> java.util.Map.entry(d, t))
+            .thenCombine(tenant(p), (d, t) -> Map.entry(d, t))
             .thenCompose(
                 dt -> {
                   return blocking(
@@ -545,21 +543,12 @@ public final class CampaignRoutes extends ApiDirectives {
 
   /**
    * The definition with the follow-ups Cathy drafts (itself when it has none to draft); a draft the
-   * model could not give is a 503 (retry), Cathy held or disabled a 409.
+   * model could not give is a 503 (retry when the model said), Cathy held or disabled a 409.
    */
   private CompletionStage<CampaignDefinition> drafted(
       Principal p, String id, CampaignDefinition d) {
-    if (!d.undrafted()) {
-      return CompletableFuture.completedFuture(d);
-    }
-    CompletionStage<Boolean> platformStopped =
-        sharding
-            .entityRefFor(PlatformSwitchboard.ENTITY_TYPE_KEY, PlatformSwitchboard.ID)
-            .askWithStatus(PlatformSwitchboard.Get::new, askTimeout)
-            .thenApply((KillSwitches k) -> !k.all().isEmpty());
-    return tenant(p)
-        .thenCombine(platformStopped, Map::entry)
-        .thenCompose(ts -> drafts.draft(ts.getKey(), ts.getValue(), id, d))
+    return drafts
+        .draft(p.tenantId(), id, d)
         .exceptionallyCompose(
             t -> {
               Throwable cause = t instanceof CompletionException ? t.getCause() : t;

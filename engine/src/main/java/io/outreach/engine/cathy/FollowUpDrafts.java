@@ -3,6 +3,7 @@ package io.outreach.engine.cathy;
 import io.outreach.engine.Refused;
 import io.outreach.engine.campaign.CampaignDefinition;
 import io.outreach.engine.compliance.FollowUpPolicy;
+import io.outreach.engine.compliance.PlatformSwitchboard;
 import io.outreach.engine.gianna.Classification;
 import io.outreach.engine.message.MessageTemplate;
 import io.outreach.engine.message.TemplateException;
@@ -11,15 +12,18 @@ import io.outreach.engine.spend.Prices;
 import io.outreach.engine.spend.SpendLedger;
 import io.outreach.engine.tenant.AgentPolicy;
 import io.outreach.engine.tenant.Tenant;
+import io.outreach.engine.tenant.TenantEntity;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 
 /**
  * Cathy drafting a campaign's follow-ups: each step created with a {@code brief} instead of a
@@ -75,28 +79,48 @@ public final class FollowUpDrafts {
   private final FollowUpModel model;
   private final SpendLedger ledger;
   private final Prices prices;
+  private final ClusterSharding sharding;
+  private final Duration askTimeout;
   private final Executor blocking;
   private final Clock clock;
 
   public FollowUpDrafts(
-      FollowUpModel model, SpendLedger ledger, Prices prices, Executor blocking, Clock clock) {
+      FollowUpModel model,
+      SpendLedger ledger,
+      Prices prices,
+      ClusterSharding sharding,
+      Duration askTimeout,
+      Executor blocking,
+      Clock clock) {
     this.model = model;
     this.ledger = ledger;
     this.prices = prices;
+    this.sharding = sharding;
+    this.askTimeout = askTimeout;
     this.blocking = blocking;
     this.clock = clock;
   }
 
   /**
-   * The definition of campaign {@code campaignId} with every step that has a brief drafted (the
-   * definition itself when none has). Fails with {@link Refused} (Cathy disabled or held, a budget
-   * spent) or {@link Unavailable} (no usable draft).
+   * The definition of the tenant's campaign {@code campaignId} with every step that has a brief
+   * drafted (the definition itself when none has), as the tenant's policies and switches and the
+   * platform's are now. Fails with {@link Refused} (Cathy disabled or held, a budget spent) or
+   * {@link Unavailable} (no usable draft).
    */
   public CompletionStage<CampaignDefinition> draft(
-      Tenant tenant, boolean platformStopped, String campaignId, CampaignDefinition d) {
+      String tenantId, String campaignId, CampaignDefinition d) {
     if (!d.undrafted()) {
       return CompletableFuture.completedFuture(d);
     }
+    return sharding
+        .entityRefFor(TenantEntity.ENTITY_TYPE_KEY, tenantId)
+        .askWithStatus(TenantEntity.Get::new, askTimeout)
+        .thenCombine(PlatformSwitchboard.stopped(sharding, askTimeout), Map::entry)
+        .thenCompose(held -> draft(held.getKey(), held.getValue(), campaignId, d));
+  }
+
+  private CompletionStage<CampaignDefinition> draft(
+      Tenant tenant, boolean platformStopped, String campaignId, CampaignDefinition d) {
     Optional<String> held = tenant.agentHeld(AGENT, platformStopped);
     if (held.isPresent()) {
       return CompletableFuture.failedFuture(

@@ -6,6 +6,7 @@ import io.outreach.engine.provider.Permits;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
@@ -37,6 +38,14 @@ public final class PlatformSwitchboard
 
   /** The one entity id. */
   public static final String ID = "platform";
+
+  /** Whether a platform-wide switch is engaged: then no tenant's campaigns or agents act. */
+  public static CompletionStage<Boolean> stopped(ClusterSharding sharding, Duration askTimeout) {
+    return sharding
+        .entityRefFor(ENTITY_TYPE_KEY, ID)
+        .askWithStatus(Get::new, askTimeout)
+        .thenApply((KillSwitches k) -> !k.all().isEmpty());
+  }
 
   /** Commands of the switchboard. */
   public sealed interface Command extends CborSerializable {}

@@ -1,6 +1,5 @@
 package io.outreach.engine.outbound;
 
-import io.outreach.engine.compliance.KillSwitches;
 import io.outreach.engine.compliance.PlatformSwitchboard;
 import io.outreach.engine.conversation.ConversationEntity;
 import io.outreach.engine.conversation.Reply;
@@ -63,10 +62,7 @@ public final class GiannaOutbound implements GiannaPorts {
 
   @Override
   public CompletionStage<Boolean> platformStopped() {
-    return sharding
-        .entityRefFor(PlatformSwitchboard.ENTITY_TYPE_KEY, PlatformSwitchboard.ID)
-        .askWithStatus(PlatformSwitchboard.Get::new, askTimeout)
-        .thenApply((KillSwitches k) -> !k.all().isEmpty());
+    return PlatformSwitchboard.stopped(sharding, askTimeout);
   }
 
   @Override
