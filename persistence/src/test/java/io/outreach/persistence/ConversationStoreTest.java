@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.outreach.engine.conversation.InboundEffect;
 import io.outreach.engine.conversation.InboundMessage;
 import io.outreach.engine.conversation.InboxBatch;
-import io.outreach.engine.message.OptOutKeywords;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.Timestamp;
@@ -32,45 +31,27 @@ class ConversationStoreTest {
   @RegisterExtension static final EmbeddedDatabaseExtension DB = new EmbeddedDatabaseExtension();
 
   private static final Instant T0 = Instant.parse("2026-11-25T16:00:00Z");
+  private static StoredInbound inbound;
   private static WebhookReceipts receipts;
-  private static long sid;
 
   @BeforeAll
   static void start() {
-    receipts = new WebhookReceipts(DB.database().tenantJdbc(), Clock.systemUTC(), 2);
+    inbound = new StoredInbound(DB);
+    receipts = inbound.receipts();
   }
 
   @AfterAll
   static void stop() {
-    receipts.close();
+    inbound.close();
   }
 
   private static ConversationStore store() {
     return new ConversationStore(DB.database().tenantJdbc(), Clock.fixed(T0, ZoneOffset.UTC));
   }
 
-  /**
-   * Stores an inbound SMS from {@code from} as the webhook does, and returns what it did to
-   * consent.
-   */
+  /** Stores an inbound SMS from {@code from} as the webhook does; what it did to consent. */
   private static InboundEffect inbound(String tenant, String from, String body) throws Exception {
-    String key = "SM" + (++sid);
-    Optional<OptOutKeywords.Keyword> keyword = InboundEffect.keyword(body, null);
-    var stored =
-        receipts.store(
-            new WebhookReceipts.Receipt(
-                tenant,
-                "twilio",
-                "inbound",
-                key,
-                from,
-                key,
-                Optional.empty(),
-                Optional.empty(),
-                Optional.of(new WebhookReceipts.Inbound(from, "+15550100001", body, keyword)),
-                "{\"From\":\"" + from + "\",\"To\":\"+15550100001\",\"Body\":\"" + body + "\"}",
-                "{}"));
-    return stored.toCompletableFuture().get(10, TimeUnit.SECONDS).effect();
+    return inbound.store(tenant, from, body);
   }
 
   private static long markers(String type, String id) {

@@ -15,7 +15,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
-import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -35,18 +34,16 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class GiannaStoreTest {
   @RegisterExtension static final EmbeddedDatabaseExtension DB = new EmbeddedDatabaseExtension();
 
-  private static final String TO = "+15550100001";
-  private static WebhookReceipts receipts;
-  private static long sid;
+  private static StoredInbound inbound;
 
   @BeforeAll
   static void start() {
-    receipts = new WebhookReceipts(DB.database().tenantJdbc(), Clock.systemUTC(), 2);
+    inbound = new StoredInbound(DB);
   }
 
   @AfterAll
   static void stop() {
-    receipts.close();
+    inbound.close();
   }
 
   private static GiannaStore store() {
@@ -61,23 +58,7 @@ class GiannaStoreTest {
 
   /** A plain reply from {@code from}, stored as the webhook does (the inbox has not taken it). */
   private static void store(String tenant, String from, String body) throws Exception {
-    String key = "SM" + (++sid);
-    receipts
-        .store(
-            new WebhookReceipts.Receipt(
-                tenant,
-                "twilio",
-                "inbound",
-                key,
-                from,
-                key,
-                Optional.empty(),
-                Optional.empty(),
-                Optional.of(new WebhookReceipts.Inbound(from, TO, body, Optional.empty())),
-                "{\"From\":\"" + from + "\",\"To\":\"" + TO + "\",\"Body\":\"" + body + "\"}",
-                "{}"))
-        .toCompletableFuture()
-        .get(10, TimeUnit.SECONDS);
+    inbound.store(tenant, from, body);
   }
 
   private static List<String> keys(List<PendingReply> replies) {
