@@ -14,7 +14,6 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -208,28 +207,7 @@ class ConversationStoreTest {
     List<java.util.concurrent.CompletableFuture<WebhookReceipts.Stored>> stored = new ArrayList<>();
     for (String body : List.of("STOP", "START", "HELP")) {
       String key = "SMO" + body;
-      stored.add(
-          receipts
-              .store(
-                  new WebhookReceipts.Receipt(
-                      t,
-                      "twilio",
-                      "inbound",
-                      key,
-                      dan,
-                      key,
-                      Optional.empty(),
-                      Optional.empty(),
-                      Optional.of(
-                          new WebhookReceipts.Inbound(
-                              dan, "+15550100001", body, InboundEffect.keyword(body, null))),
-                      "{\"From\":\""
-                          + dan
-                          + "\",\"To\":\"+15550100001\",\"Body\":\""
-                          + body
-                          + "\"}",
-                      "{}"))
-              .toCompletableFuture());
+      stored.add(receipts.store(StoredInbound.receipt(t, key, dan, body)).toCompletableFuture());
     }
     for (var f : stored) {
       f.get(10, TimeUnit.SECONDS);
@@ -252,24 +230,7 @@ class ConversationStoreTest {
     for (int i = 0; i < n; i++) {
       String key = "SMB" + i;
       String from = i % 2 == 0 ? carol : "+1212556" + String.format("%04d", i);
-      all.add(
-          receipts
-              .store(
-                  new WebhookReceipts.Receipt(
-                      t,
-                      "twilio",
-                      "inbound",
-                      key,
-                      from,
-                      key,
-                      Optional.empty(),
-                      Optional.empty(),
-                      Optional.of(
-                          new WebhookReceipts.Inbound(
-                              from, "+15550100001", "m" + i, Optional.empty())),
-                      "{\"From\":\"" + from + "\",\"To\":\"+15550100001\",\"Body\":\"m" + i + "\"}",
-                      "{}"))
-              .toCompletableFuture());
+      all.add(receipts.store(StoredInbound.receipt(t, key, from, "m" + i)).toCompletableFuture());
       // One at a time, so each arrives after the one before.
       all.get(i).get(10, TimeUnit.SECONDS);
     }

@@ -32,24 +32,31 @@ final class StoredInbound implements AutoCloseable {
    */
   InboundEffect store(String tenant, String from, String body) throws Exception {
     String key = "SM" + (++sid);
-    Optional<OptOutKeywords.Keyword> keyword = InboundEffect.keyword(body, null);
     return receipts
-        .store(
-            new WebhookReceipts.Receipt(
-                tenant,
-                "twilio",
-                "inbound",
-                key,
-                from,
-                key,
-                Optional.empty(),
-                Optional.empty(),
-                Optional.of(new WebhookReceipts.Inbound(from, TO, body, keyword)),
-                "{\"From\":\"" + from + "\",\"To\":\"" + TO + "\",\"Body\":\"" + body + "\"}",
-                "{}"))
+        .store(receipt(tenant, key, from, body))
         .toCompletableFuture()
         .get(10, TimeUnit.SECONDS)
         .effect();
+  }
+
+  /**
+   * The receipt the Twilio webhook stores for SMS {@code key} from {@code from}, with the keyword
+   * effect it reads in {@code body}.
+   */
+  static WebhookReceipts.Receipt receipt(String tenant, String key, String from, String body) {
+    Optional<OptOutKeywords.Keyword> keyword = InboundEffect.keyword(body, null);
+    return new WebhookReceipts.Receipt(
+        tenant,
+        "twilio",
+        "inbound",
+        key,
+        from,
+        key,
+        Optional.empty(),
+        Optional.empty(),
+        Optional.of(new WebhookReceipts.Inbound(from, TO, body, keyword)),
+        "{\"From\":\"" + from + "\",\"To\":\"" + TO + "\",\"Body\":\"" + body + "\"}",
+        "{}");
   }
 
   @Override

@@ -48,7 +48,7 @@ class BlockEntityTest {
   private static ActorTestKit testKit;
 
   /** Block 0 of {@code campaignId}: one sender, one message, no follow-ups, not budgeted. */
-  private static BlockSpec spec(String campaignId) {
+  static BlockSpec spec(String campaignId) {
     return new BlockSpec(
         "acme",
         campaignId,

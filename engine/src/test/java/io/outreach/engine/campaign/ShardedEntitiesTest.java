@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.typesafe.config.ConfigFactory;
-import io.outreach.engine.compliance.Channel;
 import io.outreach.engine.conversation.ConversationEntity;
 import io.outreach.engine.conversation.ConversationInbox;
 import io.outreach.engine.conversation.ConversationPorts;
@@ -93,18 +92,7 @@ class ShardedEntitiesTest {
             "NY",
             Map.of("first_name", "Ann")));
     BlockEntity.init(testKit.system(), ports, Clock.systemUTC(), 4);
-    BlockSpec spec =
-        new BlockSpec(
-            "acme",
-            "cmp_s",
-            0,
-            Channel.SMS,
-            "twilio",
-            List.of("+15550100001"),
-            "Hi {{first_name}}",
-            List.of(),
-            null,
-            List.of());
+    BlockSpec spec = BlockEntityTest.spec("cmp_s");
     var block = sharding.entityRefFor(BlockEntity.ENTITY_TYPE_KEY, spec.entityId());
 
     block.tell(new BlockEntity.Start(spec));
